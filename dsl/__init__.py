@@ -1,0 +1,1 @@
+"""Grid helpers (BARC-compatible) that synthesized programs call."""
