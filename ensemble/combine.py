@@ -1,0 +1,105 @@
+"""Arbitration between the TTT solver and the program synthesizer, one test input at a time.
+
+The paper's rule ("paper"), as SPEC.md states it:
+1. the two solvers' first answers are identical -> that answer (rule ``agree``);
+2. they differ and the synthesizer found a unique deterministic program answer -> the
+   synthesizer's answer (rule ``unique-program``);
+3. otherwise (several competing program groups, or none) -> the TTT answer (rule ``ttt``).
+The second attempt comes from the other solver where it has one, else from the trusted
+solver's runner-up. Under agreement there is no "other" answer left, so the second attempt is
+TTT's runner-up, else the synthesizer's. When one side is empty the other is used
+(rules ``synth-fallback`` / ``ttt``); with nothing on either side the rule is ``none``.
+
+Ablation policies: ``barc`` (programs first whenever any train-consistent program exists, else
+the neural answer), ``ttt-only``, ``synth-only``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Protocol, Sequence
+
+from arc.grid import Grid, as_grid
+
+
+class SynthOutcomeLike(Protocol):
+    status: str  # "unique" | "several" | "none"
+    attempts: Sequence[Any]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The ensemble's answer for one test input and which rule produced it."""
+
+    attempts: tuple[Grid, ...]
+    rule: str
+    trusted: str | None  # "ttt", "synth" or None
+
+
+def _distinct(*sources: Iterable[Grid], limit: int = 2) -> tuple[Grid, ...]:
+    out: list[Grid] = []
+    for source in sources:
+        for g in source:
+            if g not in out:
+                out.append(g)
+            if len(out) == limit:
+                return tuple(out)
+    return tuple(out)
+
+
+def _paper(ttt: list[Grid], synth: list[Grid], status: str) -> Decision:
+    if ttt and synth and ttt[0] == synth[0]:
+        return Decision(_distinct([ttt[0]], ttt[1:], synth[1:]), "agree", "ttt")
+    if status == "unique" and synth:
+        return Decision(_distinct([synth[0]], ttt[:1], synth[1:]), "unique-program", "synth")
+    if ttt:
+        return Decision(_distinct([ttt[0]], synth[:1], ttt[1:]), "ttt", "ttt")
+    if synth:
+        return Decision(_distinct(synth), "synth-fallback", "synth")
+    return Decision((), "none", None)
+
+
+def _barc(ttt: list[Grid], synth: list[Grid], status: str) -> Decision:
+    if synth and status in ("unique", "several"):
+        return Decision(_distinct(synth, ttt), "program", "synth")
+    if ttt:
+        return Decision(_distinct(ttt), "neural", "ttt")
+    return Decision((), "none", None)
+
+
+def _ttt_only(ttt: list[Grid], synth: list[Grid], status: str) -> Decision:
+    return Decision(_distinct(ttt), "ttt-only" if ttt else "none", "ttt" if ttt else None)
+
+
+def _synth_only(ttt: list[Grid], synth: list[Grid], status: str) -> Decision:
+    return Decision(_distinct(synth), "synth-only" if synth else "none", "synth" if synth else None)
+
+
+POLICIES: dict[str, Callable[[list[Grid], list[Grid], str], Decision]] = {
+    "paper": _paper,
+    "barc": _barc,
+    "ttt-only": _ttt_only,
+    "synth-only": _synth_only,
+}
+
+SYNTH_STATUSES = ("unique", "several", "none")
+
+
+def combine(ttt_attempts: Sequence[Any], synth_outcome: SynthOutcomeLike | None, policy: str = "paper") -> Decision:
+    """Decide the (at most 2, distinct) attempts for one test input.
+
+    ``ttt_attempts``: the TTT solver's ranked grids (may be empty). ``synth_outcome``: any object
+    with ``.status`` in {"unique", "several", "none"} and ranked ``.attempts`` (None counts as
+    "none" with no attempts). Grids may be lists, tuples or numpy arrays.
+    """
+    if policy not in POLICIES:
+        raise ValueError(f"unknown ensemble policy {policy!r}; known: {', '.join(POLICIES)}")
+    status = "none" if synth_outcome is None else synth_outcome.status
+    if status not in SYNTH_STATUSES:
+        raise ValueError(f"synthesizer status must be one of {SYNTH_STATUSES}, got {status!r}")
+    synth = [] if synth_outcome is None else [as_grid(g) for g in synth_outcome.attempts]
+    ttt = [as_grid(g) for g in ttt_attempts]
+    # duplicates inside one solver's ranking carry no information for the rules
+    ttt = list(_distinct(ttt, limit=len(ttt)))
+    synth = list(_distinct(synth, limit=len(synth)))
+    return POLICIES[policy](ttt, synth, status)
