@@ -1,17 +1,101 @@
-"""Grid helpers that synthesized programs call (``from common import *``)."""
+"""Grid helpers that synthesized programs call (``from common import *``).
+
+Names, arguments and behaviour follow the helper library BARC's induction models were trained
+to call. The sandbox maps the module name ``common`` to this module. Arrays are indexed
+``grid[x, y]``: x is axis 0, y is axis 1.
+"""
+
+import random
 
 import numpy as np
 
+from dsl.color import Color
+from dsl.drawing import (
+    blit,
+    blit_object,
+    blit_sprite,
+    collision,
+    contact,
+    draw_line,
+    flood_fill,
+    scale_pattern,
+    scale_sprite,
+    translate,
+)
+from dsl.generate import (
+    generate_position_has_interval,
+    random_free_location_for_object,
+    random_free_location_for_sprite,
+    random_scatter_points,
+    random_sprite,
+    randomly_scatter_points,
+    randomly_spaced_indices,
+)
+from dsl.objects import (
+    bounding_box,
+    bounding_box_mask,
+    check_between_objects,
+    crop,
+    detect_objects,
+    find_connected_components,
+    is_contiguous,
+    object_boundary,
+    object_colors,
+    object_interior,
+    object_neighbors,
+    object_position,
+)
+from dsl.symmetry import (
+    MirrorSymmetry,
+    RotationalSymmetry,
+    Symmetry,
+    TranslationalSymmetry,
+    detect_mirror_symmetry,
+    detect_rotational_symmetry,
+    detect_translational_symmetry,
+    orbit,
+)
 
-class Color:
-    BLACK = 0
-    BLUE = 1
-    RED = 2
-    GREEN = 3
-    YELLOW = 4
-    GREY = GRAY = 5
-    PINK = 6
-    ORANGE = 7
-    TEAL = PURPLE = 8
-    MAROON = BROWN = 9
-    TRANSPARENT = BACKGROUND = 0
+# The helpers in the order the prompt's API section lists them (grouped by concept).
+HELPERS = [
+    "Color",
+    "find_connected_components",
+    "detect_objects",
+    "bounding_box",
+    "bounding_box_mask",
+    "crop",
+    "object_position",
+    "object_colors",
+    "object_interior",
+    "object_boundary",
+    "object_neighbors",
+    "is_contiguous",
+    "check_between_objects",
+    "blit_sprite",
+    "blit_object",
+    "blit",
+    "translate",
+    "flood_fill",
+    "draw_line",
+    "scale_sprite",
+    "scale_pattern",
+    "collision",
+    "contact",
+    "detect_mirror_symmetry",
+    "detect_translational_symmetry",
+    "detect_rotational_symmetry",
+    "orbit",
+    "Symmetry",
+    "MirrorSymmetry",
+    "TranslationalSymmetry",
+    "RotationalSymmetry",
+    "random_sprite",
+    "random_free_location_for_sprite",
+    "random_free_location_for_object",
+    "randomly_scatter_points",
+    "random_scatter_points",
+    "randomly_spaced_indices",
+    "generate_position_has_interval",
+]
+
+__all__ = ["np", "random", *HELPERS]

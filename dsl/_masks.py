@@ -1,0 +1,79 @@
+"""Boolean-mask primitives shared by the helpers: labelling and dilation, numpy only.
+
+Labelling is an explicit breadth-first search, never recursion, so a full 30x30 region
+cannot overflow the stack.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+_OFFSETS = {
+    4: ((-1, 0), (1, 0), (0, -1), (0, 1)),
+    8: ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)),
+}
+
+
+def neighbour_offsets(connectivity: int) -> tuple[tuple[int, int], ...]:
+    """The (dx, dy) steps of 4- or 8-connectivity; anything else is a ValueError."""
+    if connectivity not in _OFFSETS:
+        raise ValueError(f"connectivity must be 4 or 8, got {connectivity!r}")
+    return _OFFSETS[connectivity]
+
+
+def label(mask: np.ndarray, connectivity: int = 4) -> tuple[np.ndarray, int]:
+    """Label the True cells of ``mask`` by component: 1..n, numbered in raster order of each
+    component's first cell (the order scipy.ndimage.label gives). Returns (labels, n)."""
+    offsets = neighbour_offsets(connectivity)
+    mask = np.asarray(mask, dtype=bool)
+    labels = np.zeros(mask.shape, dtype=np.int64)
+    n_rows, n_cols = mask.shape
+    n = 0
+    for start in zip(*np.nonzero(mask)):  # np.nonzero walks in raster order
+        if labels[start]:
+            continue
+        n += 1
+        labels[start] = n
+        queue = deque([start])
+        while queue:
+            x, y = queue.popleft()
+            for dx, dy in offsets:
+                nx, ny = x + dx, y + dy
+                if 0 <= nx < n_rows and 0 <= ny < n_cols and mask[nx, ny] and not labels[nx, ny]:
+                    labels[nx, ny] = n
+                    queue.append((nx, ny))
+    return labels, n
+
+
+def shift(mask: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """``mask`` moved by (dx, dy); cells that fall off are dropped, vacated cells are False."""
+    out = np.zeros_like(mask)
+    n, m = mask.shape
+    if abs(dx) >= n or abs(dy) >= m:
+        return out
+    src = mask[max(0, -dx) : n - max(0, dx), max(0, -dy) : m - max(0, dy)]
+    out[max(0, dx) : n - max(0, -dx), max(0, dy) : m - max(0, -dy)] = src
+    return out
+
+
+def dilate(mask: np.ndarray, connectivity: int = 4, iterations: int = 1, include_self: bool = True) -> np.ndarray:
+    """Grow ``mask`` by ``iterations`` steps of 4- or 8-connectivity. With include_self=False
+    (one step only makes sense) the result is the cells reached, not the cells themselves."""
+    offsets = neighbour_offsets(connectivity)
+    out = np.asarray(mask, dtype=bool).copy()
+    for _ in range(iterations):
+        grown = out.copy() if include_self else np.zeros_like(out)
+        for dx, dy in offsets:
+            grown |= shift(out, dx, dy)
+        out = grown
+    return out
+
+
+def reachable_from_border(mask: np.ndarray, connectivity: int = 4) -> np.ndarray:
+    """The True cells of ``mask`` connected to the edge of the canvas through True cells."""
+    labels, _ = label(mask, connectivity)
+    edge = np.concatenate([labels[0, :], labels[-1, :], labels[:, 0], labels[:, -1]])
+    touching = np.unique(edge[edge > 0])
+    return np.isin(labels, touching) & mask

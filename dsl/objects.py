@@ -1,0 +1,265 @@
+"""Finding objects and describing them: components, bounding boxes, crops, interiors.
+
+Objects are numpy arrays the size of the whole grid, background everywhere except the
+object's pixels; sprites are the cropped versions. Coordinates (x, y) index axis 0 and
+axis 1 of the array: ``grid[x, y]``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from dsl._masks import dilate, label, neighbour_offsets, reachable_from_border
+from dsl.color import Color
+
+# detect_objects searches non-overlapping subsets exactly only up to this many steps,
+# then falls back to its greedy first choice, so a crowded grid cannot hang a program.
+_SEARCH_BUDGET = 20_000
+
+
+def find_connected_components(
+    grid: np.ndarray, background: int = Color.BLACK, connectivity: int = 4, monochromatic: bool = True
+) -> list[np.ndarray]:
+    """Connected components of non-background pixels, each a full-size array (background
+    elsewhere). connectivity: 4 (sides) or 8 (also diagonals). monochromatic=True splits by
+    colour (ascending colour, then raster order); False lets one component hold several colours.
+
+    Example: objects = find_connected_components(input_grid, background=Color.BLACK, connectivity=8, monochromatic=False)
+    """
+    grid = np.asarray(grid)
+    neighbour_offsets(connectivity)  # reject a bad connectivity even on an empty grid
+    components = []
+    if monochromatic:
+        masks = [grid == c for c in sorted(set(np.unique(grid).tolist()) - {background})]
+    else:
+        masks = [grid != background]
+    for mask in masks:
+        labels, n = label(mask, connectivity)
+        for i in range(1, n + 1):
+            components.append(np.where(labels == i, grid, background).astype(grid.dtype))
+    return components
+
+
+def bounding_box(grid: np.ndarray, background: int = Color.BLACK) -> tuple[int, int, int, int]:
+    """(x, y, width, height) of the non-background pixels: x, y the smallest indices on axes
+    0 and 1, width/height the extents along axes 0 and 1. (0, 0, 0, 0) if there are none.
+
+    Example: x, y, w, h = bounding_box(obj, background=Color.BLACK)
+    """
+    xs, ys = np.nonzero(np.asarray(grid) != background)
+    if len(xs) == 0:
+        return 0, 0, 0, 0
+    return int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)
+
+
+def bounding_box_mask(grid: np.ndarray, background: int = Color.BLACK) -> np.ndarray:
+    """Boolean array, True inside the bounding box of the non-background pixels."""
+    grid = np.asarray(grid)
+    mask = np.zeros(grid.shape, dtype=bool)
+    x, y, w, h = bounding_box(grid, background=background)
+    mask[x : x + w, y : y + h] = True
+    return mask
+
+
+def crop(grid: np.ndarray, background: int = Color.BLACK) -> np.ndarray:
+    """The smallest sub-array holding every non-background pixel (a numpy view, like slicing).
+
+    Example: sprite = crop(an_object, background=Color.BLACK)
+    """
+    x, y, w, h = bounding_box(grid, background)
+    return np.asarray(grid)[x : x + w, y : y + h]
+
+
+# anchor -> (fraction of width-1 added to x, fraction of height-1 added to y)
+_ANCHORS = {
+    "upperleft": (0, 0), "upperright": (1, 0), "lowerleft": (0, 1), "lowerright": (1, 1),
+    "center": (0.5, 0.5), "uppercenter": (0.5, 0), "lowercenter": (0.5, 1),
+    "leftcenter": (0, 0.5), "rightcenter": (1, 0.5),
+}
+
+
+def object_position(obj: np.ndarray, background: int = Color.BLACK, anchor: str = "upper left") -> tuple:
+    """(x, y) of a point of the object's bounding box: anchor is "upper left" (the default,
+    smallest x and y), "upper right", "lower left", "lower right", "center", "upper center",
+    "lower center", "left center" or "right center". "right" adds width-1 to x, "lower" adds
+    height-1 to y; centres may be halves (floats).
+
+    Example: x, y = object_position(obj, background=Color.BLACK, anchor="center")
+    """
+    key = anchor.lower().replace(" ", "").replace("top", "upper").replace("bottom", "lower")
+    if key not in _ANCHORS:
+        raise ValueError(f"unknown anchor {anchor!r}; expected one of: upper left, upper right, lower left, "
+                         "lower right, center, upper center, lower center, left center, right center")
+    x, y, w, h = bounding_box(obj, background=background)
+    fx, fy = _ANCHORS[key]
+    ax, ay = x + fx * (w - 1), y + fy * (h - 1)
+    return (int(ax) if float(ax).is_integer() else ax, int(ay) if float(ay).is_integer() else ay)
+
+
+def object_colors(obj: np.ndarray, background: int = Color.BLACK) -> list[int]:
+    """The distinct non-background colours in the object, ascending.
+
+    Example: colors = object_colors(obj, background=Color.BLACK)
+    """
+    return sorted(set(np.unique(np.asarray(obj)).tolist()) - {background})
+
+
+def object_interior(grid: np.ndarray, background: int = Color.BLACK) -> np.ndarray:
+    """Boolean array: True for the object's pixels and every cell they enclose (background
+    cells not 4-connected to the edge of the canvas through background).
+
+    Example: interior = object_interior(obj, background=Color.BLACK)
+    """
+    grid = np.asarray(grid)
+    return ~reachable_from_border(grid == background, connectivity=4)
+
+
+def object_boundary(grid: np.ndarray, background: int = Color.BLACK) -> np.ndarray:
+    """Boolean array: True for object pixels that touch the outside (4-adjacent to exterior
+    background) or lie on the edge of the canvas.
+
+    Example: boundary = object_boundary(obj, background=Color.BLACK)
+    """
+    grid = np.asarray(grid)
+    exterior = ~object_interior(grid, background)
+    edge = np.zeros(grid.shape, dtype=bool)
+    edge[0, :] = edge[-1, :] = edge[:, 0] = edge[:, -1] = True
+    return (grid != background) & (dilate(exterior, 4) | edge)
+
+
+def object_neighbors(grid: np.ndarray, background: int = Color.BLACK, connectivity: int = 4) -> np.ndarray:
+    """Boolean array: background cells adjacent (4- or 8-connectivity) to the object's boundary.
+
+    Example: neighbors = object_neighbors(obj, background=Color.BLACK, connectivity=8)
+    """
+    grid = np.asarray(grid)
+    boundary = object_boundary(grid, background)
+    return dilate(boundary, connectivity, include_self=False) & (grid == background)
+
+
+def is_contiguous(bitmask: np.ndarray, background: int = Color.BLACK, connectivity: int = 4) -> bool:
+    """True when the non-background cells form exactly one connected component."""
+    return label(np.asarray(bitmask) != background, connectivity)[1] == 1
+
+
+def check_between_objects(obj1: np.ndarray, obj2: np.ndarray, x: int, y: int, padding: int = 0,
+                          background: int = Color.BLACK) -> bool:
+    """True when pixel (x, y) lies in the gap between the two objects' bounding boxes along one
+    axis and inside the span both boxes share on the other axis, ``padding`` cells from its ends."""
+    boxes = [bounding_box(o, background=background) for o in (obj1, obj2)]
+    for axis in (0, 1):
+        p, q = (x, y) if axis == 0 else (y, x)
+        # per box: (start, length) along this axis, then along the other one
+        spans = [((b[0], b[2]), (b[1], b[3])) if axis == 0 else ((b[1], b[3]), (b[0], b[2])) for b in boxes]
+        shared_lo = max(s[1][0] for s in spans)
+        shared_hi = min(s[1][0] + s[1][1] for s in spans)
+        for a, b in (spans, spans[::-1]):
+            if a[0][0] + a[0][1] <= p < b[0][0] and q - padding >= shared_lo and q + padding < shared_hi:
+                return True
+    return False
+
+
+def detect_objects(
+    grid: np.ndarray,
+    _=None,
+    predicate: Callable[[np.ndarray], bool] | None = None,
+    background: int = Color.BLACK,
+    monochromatic: bool = False,
+    connectivity: int | None = None,
+    allowed_dimensions: list[tuple[int, int]] | None = None,
+    colors: list[int] | None = None,
+    can_overlap: bool = False,
+) -> list[np.ndarray]:
+    """Objects (full-size arrays) matching a specification. Connected components (connectivity
+    4 or 8; None means 8 unless allowed_dimensions is given, then only the scan below) are kept
+    if all their colours are in ``colors`` and predicate(cropped sprite) holds. With
+    allowed_dimensions=[(n, m), ...] (array shapes) every window of those shapes holding colour
+    is also a candidate. Unless can_overlap, a non-overlapping subset covering the most pixels
+    is returned (largest bounding boxes first).
+
+    Example: objects = detect_objects(grid, colors=[Color.RED], allowed_dimensions=[(3, 3)], monochromatic=True)
+    """
+    grid = np.asarray(grid)
+    if connectivity is None and not allowed_dimensions:
+        connectivity = 8
+
+    def colours_ok(arr: np.ndarray) -> bool:
+        return colors is None or all(c in colors or c == background for c in np.unique(arr).tolist())
+
+    objects: list[np.ndarray] = []
+    if connectivity:
+        objects = find_connected_components(grid, background, connectivity, monochromatic)
+        objects = [o for o in objects if colours_ok(o)]
+        if predicate is not None:
+            objects = [o for o in objects if predicate(crop(o, background=background))]
+    if allowed_dimensions:
+        dims = [tuple(d) for d in allowed_dimensions]
+        objects = [o for o in objects if crop(o, background).shape in dims]
+        seen = {o.tobytes() for o in objects}
+        for n, m in dims:
+            for i in range(grid.shape[0] - n + 1):
+                for j in range(grid.shape[1] - m + 1):
+                    window = grid[i : i + n, j : j + m]
+                    if not np.any(window != background) or not colours_ok(window):
+                        continue
+                    if predicate is not None and not predicate(window):
+                        continue
+                    candidate = np.full(grid.shape, background, dtype=grid.dtype)
+                    candidate[i : i + n, j : j + m] = window
+                    if candidate.tobytes() not in seen:
+                        seen.add(candidate.tobytes())
+                        objects.append(candidate)
+    if can_overlap:
+        return objects
+    return _non_overlapping(objects, background)
+
+
+def _non_overlapping(objects: list[np.ndarray], background: int) -> list[np.ndarray]:
+    def size(o: np.ndarray) -> tuple[int, int]:
+        _, _, w, h = bounding_box(o, background)
+        return w * h, int(np.sum(o != background))
+
+    objects = sorted(objects, key=size, reverse=True)  # stable: ties keep discovery order
+    masks = np.array([o != background for o in objects]).reshape(len(objects), -1)
+    overlap = (masks.astype(np.int64) @ masks.T.astype(np.int64)) > 0
+    np.fill_diagonal(overlap, False)
+    alone = [i for i in range(len(objects)) if not overlap[i].any()]
+    rest = [i for i in range(len(objects)) if overlap[i].any()]
+    if not rest:
+        return [objects[i] for i in alone]
+    best_possible = int(masks[rest].any(axis=0).sum())
+    steps = 0
+
+    class _OutOfBudget(Exception):
+        pass
+
+    # Exhaustive choice that prefers taking an object and stops at full coverage; ties go to
+    # leaving it out. Depth is len(rest), bounded below, and the step budget bounds the time.
+    def pick(k: int, chosen: list[int], covered: np.ndarray) -> tuple[list[int], int]:
+        nonlocal steps
+        steps += 1
+        if steps > _SEARCH_BUDGET:
+            raise _OutOfBudget
+        if k == len(rest):
+            return chosen, int(covered.sum())
+        i = rest[k]
+        if any(overlap[j, i] for j in chosen):
+            return pick(k + 1, chosen, covered)
+        with_, with_score = pick(k + 1, chosen + [i], covered | masks[i])
+        if with_score == best_possible:
+            return with_, with_score
+        without, without_score = pick(k + 1, chosen, covered)
+        return (with_, with_score) if with_score > without_score else (without, without_score)
+
+    try:
+        if len(rest) > 200:
+            raise _OutOfBudget
+        chosen, _ = pick(0, [], np.zeros(masks.shape[1], dtype=bool))
+    except _OutOfBudget:
+        chosen = []
+        for i in rest:
+            if not any(overlap[j, i] for j in chosen):
+                chosen.append(i)
+    return [objects[i] for i in alone] + [objects[i] for i in chosen]

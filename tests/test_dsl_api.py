@@ -1,0 +1,57 @@
+"""The DSL as programs and prompts see it: `from common import *`, colours, the API
+reference, and light imports."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+
+import pytest
+
+import dsl
+from dsl import common
+
+
+def test_star_import_exports_what_programs_use():
+    namespace: dict = {}
+    exec("from dsl.common import *", namespace)
+    for name in ["np", "random", "Color", *common.HELPERS]:
+        assert name in namespace, name
+    assert not any(name.startswith("_") for name in common.__all__)
+
+
+def test_colors_match_barc():
+    c = common.Color
+    assert [c.BLACK, c.BLUE, c.RED, c.GREEN, c.YELLOW, c.GREY, c.PINK, c.ORANGE, c.TEAL, c.MAROON] == list(range(10))
+    assert (c.GRAY, c.PURPLE, c.BROWN, c.TRANSPARENT, c.BACKGROUND) == (5, 8, 9, 0, 0)
+    assert c.ALL_COLORS == list(range(10)) and c.NOT_BLACK == list(range(1, 10))
+
+
+@pytest.mark.parametrize("name", [n for n in common.HELPERS if inspect.isfunction(getattr(common, n))])
+def test_helpers_are_typed_and_documented(name):
+    fn = getattr(common, name)
+    assert fn.__doc__ and fn.__doc__.strip()
+    sig = inspect.signature(fn)
+    params = [p for p in sig.parameters.values() if p.name != "_" and p.kind is p.POSITIONAL_OR_KEYWORD]
+    assert all(p.annotation is not inspect.Parameter.empty for p in params), name
+    assert sig.return_annotation is not inspect.Signature.empty, name
+
+
+def test_api_reference_is_complete_and_stable():
+    text = dsl.api_reference()
+    assert text == dsl.api_reference()
+    positions = [text.index(f"\n{name}(" if not inspect.isclass(getattr(common, name)) else f"class {name}")
+                 if name != "Color" else text.index("class Color") for name in common.HELPERS]
+    assert positions == sorted(positions)
+    assert "find_connected_components(grid, background=Color.BLACK, connectivity=4, monochromatic=True)" in text
+    assert "draw_line(grid, x, y, end_x=None, end_y=None, length=None, direction=None, color=None, " \
+           "stop_at_color=[])" in text
+    assert "collision(_=None, object1=None, object2=None, x1=0, y1=0, x2=0, y2=0, background=Color.BLACK)" in text
+    assert "/work" not in text and "np.ndarray" not in text
+
+
+def test_importing_dsl_stays_light():
+    code = "import sys, dsl, dsl.common; print(any(m in sys.modules for m in ('torch', 'transformers', 'scipy')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
