@@ -1,0 +1,86 @@
+"""``SynthConfig``: every knob of the program synthesizer, with defaults and one-line help."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+SAMPLER_NAMES = ("hf", "vllm", "openai", "search")
+
+
+def _f(default: Any, help: str):
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """Configuration of the program synthesizer (sampling, extraction, sandbox)."""
+
+    sampler: str = _f("search", "program proposer: hf, vllm, openai (LLMs) or search (no LLM)")
+    model: str = _f("", "hf/vllm: local model folder; openai: model name sent to the endpoint")
+    base_url: str | None = _f(None, "openai: endpoint root, e.g. http://127.0.0.1:8000 (with or without /v1)")
+    api_key_env: str = _f("OPENAI_API_KEY", "openai: name of the environment variable holding the API key")
+    samples: int = _f(64, "completions sampled per task (the budget)")
+    temperature: float = _f(0.8, "sampling temperature; 0 means greedy")
+    top_p: float = _f(1.0, "nucleus sampling mass, in (0, 1]")
+    max_new_tokens: int = _f(1536, "most tokens generated per completion")
+    batch_size: int = _f(8, "hf: sequences generated together; openai: completions asked for per request (n)")
+    concurrency: int = _f(4, "openai: most requests in flight at once")
+    request_timeout_s: float = _f(300.0, "openai: seconds to wait for one HTTP response")
+    max_retries: int = _f(5, "openai: retries of a request after 429/5xx/connection errors")
+    timeout_s: float = _f(2.0, "sandbox: wall-clock seconds per program run")
+    memory_mb: int = _f(512, "sandbox: memory limit per program run, MiB")
+    seed: int = _f(0, "global seed; per-task seeds derive from it and the task id")
+    include_api_section: bool = _f(False, "put the DSL's docstrings in the prompt (for general LLMs)")
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.sampler not in SAMPLER_NAMES:
+            problems.append(f"sampler must be one of {', '.join(SAMPLER_NAMES)}, got {self.sampler!r}")
+        if self.sampler in ("hf", "vllm") and not self.model:
+            problems.append(f"sampler {self.sampler!r} needs model (a local model folder)")
+        if self.sampler == "openai":
+            if not self.base_url:
+                problems.append("sampler 'openai' needs base_url")
+            elif not self.base_url.startswith(("http://", "https://")):
+                problems.append(f"base_url must start with http:// or https://, got {self.base_url!r}")
+            if not self.model:
+                problems.append("sampler 'openai' needs model (the name the endpoint serves)")
+        if self.samples < 1:
+            problems.append(f"samples must be >= 1, got {self.samples}")
+        if self.temperature < 0:
+            problems.append(f"temperature must be >= 0, got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            problems.append(f"top_p must be in (0, 1], got {self.top_p}")
+        if self.max_new_tokens < 1:
+            problems.append(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
+        for name in ("batch_size", "concurrency"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.max_retries < 0:
+            problems.append(f"max_retries must be >= 0, got {self.max_retries}")
+        for name in ("request_timeout_s", "timeout_s"):
+            if not getattr(self, name) > 0:
+                problems.append(f"{name} must be > 0, got {getattr(self, name)}")
+        if self.memory_mb < 16:
+            problems.append(f"memory_mb must be >= 16, got {self.memory_mb}")
+        if problems:
+            raise ValueError("invalid SynthConfig: " + "; ".join(problems))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, for the run directory (holds the key's variable name, never the key)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "SynthConfig":
+        """Inverse of ``to_dict``; unknown keys are rejected so typos do not pass silently."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown SynthConfig fields: {', '.join(unknown)}")
+        return cls(**data)
+
+    @classmethod
+    def help(cls) -> dict[str, str]:
+        """Field name -> one-line help (for ``--help`` texts and the run report)."""
+        return {f.name: f.metadata["help"] for f in fields(cls)}
