@@ -24,6 +24,11 @@ BUNDLED: dict[str, tuple[str, str]] = {
     "arc2-eval": ("arcagi2_f3283f7.json", "eval"),
 }
 
+# Fixed subsets of a bundled dataset: name -> (dataset, file of ids under arc/subsets/).
+SUBSETS: dict[str, tuple[str, str]] = {
+    "arc1-eval-dev80": ("arc1-eval", "arc1-eval-dev80.txt"),
+}
+
 _json_cache: dict[str, Any] = {}
 
 
@@ -144,6 +149,10 @@ def load_dataset(name_or_path: str | Path) -> dict[str, Task]:
     """
     if isinstance(name_or_path, str) and name_or_path in BUNDLED:
         return _load_bundled(name_or_path)
+    if isinstance(name_or_path, str) and name_or_path in SUBSETS:
+        base, _ = SUBSETS[name_or_path]
+        tasks = _load_bundled(base)
+        return {tid: tasks[tid] for tid in subset_ids(name_or_path)}
     path = Path(name_or_path)
     if path.is_dir():
         files = sorted(p for p in path.glob("*.json") if not p.name.endswith("_solutions.json"))
@@ -158,8 +167,23 @@ def load_dataset(name_or_path: str | Path) -> dict[str, Task]:
         return dict(sorted(tasks.items()))
     if path.is_file():
         return _load_file(path)
-    known = ", ".join(BUNDLED)
+    known = ", ".join([*BUNDLED, *SUBSETS])
     raise TaskFormatError(f"{name_or_path}: no such file or directory, and not a bundled dataset ({known})")
+
+
+def subset_ids(name: str) -> list[str]:
+    """The task ids of a committed subset (see SUBSETS)."""
+    _, filename = SUBSETS[name]
+    path = Path(__file__).parent / "subsets" / filename
+    return [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+
+
+def make_subset_ids(dataset: str, size: int, seed: int) -> list[str]:
+    """The documented rule behind a subset: a seeded sample of the sorted ids, sorted."""
+    import numpy as np
+
+    ids = sorted(load_dataset(dataset))
+    return sorted(ids[int(i)] for i in np.random.default_rng(seed).choice(len(ids), size=size, replace=False))
 
 
 def find_task(task_id: str, dataset: str | None = None) -> Task:

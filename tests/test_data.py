@@ -136,3 +136,13 @@ def test_as_grid_accepts_numpy_and_rejects_bad_arrays():
     for bad in (np.zeros((2, 2), dtype=float), np.zeros(3, dtype=int), np.full((2, 2), 12), np.zeros((0, 3), dtype=int)):
         with pytest.raises(arc.GridError):
             arc.as_grid(bad)
+
+
+def test_dev80_subset_follows_its_documented_rule():
+    from arc.data import make_subset_ids, subset_ids
+
+    ids = subset_ids("arc1-eval-dev80")
+    assert len(ids) == 80 == len(set(ids))
+    assert ids == make_subset_ids("arc1-eval", 80, 2024)
+    tasks = load_dataset("arc1-eval-dev80")
+    assert list(tasks) == ids and all(t.has_solutions for t in tasks.values())
