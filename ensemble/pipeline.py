@@ -1,0 +1,137 @@
+"""One task through the solvers: run TTT and/or the synthesizer, arbitrate each test input, and
+produce the run's ``TaskRecord``. The solvers are passed in as callables, so this module knows
+nothing of models or samplers (the CLI builds them)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+from arc.grid import Grid
+from arc.task import Task
+from ensemble.combine import combine
+from ensemble.run import TaskRecord, failed_record
+
+MODES = ("ensemble", "ttt", "synth")
+
+
+@dataclass(frozen=True)
+class TTTPart:
+    """The TTT solver's answer for one task: ranked grids per test input."""
+
+    attempts: tuple[tuple[Grid, ...], ...]
+    timings: Mapping[str, float] = field(default_factory=dict)
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SynthPart:
+    """The synthesizer's answer for one task: an outcome (``.status``, ``.attempts``) per test input."""
+
+    outcomes: tuple[Any, ...]
+    timings: Mapping[str, float] = field(default_factory=dict)
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+
+class TaskTimeout(Exception):
+    """The per-task time budget ran out."""
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise TaskTimeout in the main thread after ``seconds`` (a real timer signal, not polling).
+
+    Outside the main thread, or without a limit, it does nothing. Code that must clean up
+    (sandbox children, GPU memory) does so in ``finally`` blocks, which the exception runs.
+    """
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise TaskTimeout(f"task exceeded its budget of {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _outcome_json(outcome: Any) -> dict:
+    d = {"status": outcome.status, "attempts": [[list(r) for r in g] for g in outcome.attempts]}
+    for key in ("n_programs", "n_consistent", "n_groups"):
+        if hasattr(outcome, key):
+            d[key] = getattr(outcome, key)
+    return d
+
+
+def make_task_solver(
+    mode: str,
+    ttt: Callable[[Task], TTTPart] | None,
+    synth: Callable[[Task], SynthPart] | None,
+    policy: str = "paper",
+    task_timeout_s: float | None = None,
+) -> Callable[[Task], TaskRecord]:
+    """A function task -> TaskRecord for ``run_tasks``. ``mode`` picks which solvers run; in
+    ``ttt`` and ``synth`` modes the policy is forced to ``ttt-only`` / ``synth-only``."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if mode in ("ensemble", "ttt") and ttt is None:
+        raise ValueError(f"mode {mode} needs the TTT solver")
+    if mode in ("ensemble", "synth") and synth is None:
+        raise ValueError(f"mode {mode} needs the synthesizer")
+    policy = {"ttt": "ttt-only", "synth": "synth-only"}.get(mode, policy)
+
+    def solve(task: Task) -> TaskRecord:
+        start = time.perf_counter()
+        timings: dict[str, float] = {}
+        info: dict[str, Any] = {}
+        ttt_part = synth_part = None
+        try:
+            with time_limit(task_timeout_s):
+                if mode in ("ensemble", "synth"):
+                    t0 = time.perf_counter()
+                    synth_part = synth(task)
+                    timings["synth"] = time.perf_counter() - t0
+                    timings.update({f"synth_{k}": v for k, v in synth_part.timings.items()})
+                    info["synth"] = dict(synth_part.info)
+                if mode in ("ensemble", "ttt"):
+                    t0 = time.perf_counter()
+                    ttt_part = ttt(task)
+                    timings["ttt"] = time.perf_counter() - t0
+                    timings.update({f"ttt_{k}": v for k, v in ttt_part.timings.items()})
+                    info["ttt"] = dict(ttt_part.info)
+        except TaskTimeout as e:
+            return failed_record(task, "timeout", str(e), time.perf_counter() - start)
+        except MemoryError as e:
+            return failed_record(task, "memory", f"MemoryError: {e}", time.perf_counter() - start)
+        except Exception as e:
+            kind = "memory" if "OutOfMemory" in type(e).__name__ else "error"
+            return failed_record(task, kind, f"{type(e).__name__}: {e}", time.perf_counter() - start)
+        attempts, rules = [], []
+        for i in range(len(task.test)):
+            ttt_attempts: Sequence[Grid] = ttt_part.attempts[i] if ttt_part and i < len(ttt_part.attempts) else ()
+            outcome = synth_part.outcomes[i] if synth_part and i < len(synth_part.outcomes) else None
+            decision = combine(ttt_attempts, outcome, policy=policy)
+            attempts.append(decision.attempts)
+            rules.append(decision.rule)
+        timings["total"] = time.perf_counter() - start
+        return TaskRecord(
+            task_id=task.id,
+            status="ok",
+            attempts=tuple(attempts),
+            rules=tuple(rules),
+            ttt=None if ttt_part is None else tuple(tuple(a) for a in ttt_part.attempts),
+            synth=None if synth_part is None else tuple(_outcome_json(o) for o in synth_part.outcomes),
+            timings=timings,
+            info=info,
+        )
+
+    return solve
