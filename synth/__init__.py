@@ -1,1 +1,1 @@
-"""placeholder"""
+"""Program synthesizer: prompt, samplers, code extraction, sandbox, verification, program store."""

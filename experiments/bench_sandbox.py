@@ -1,0 +1,106 @@
+"""Benchmark the sandbox: throughput, the cost of a timeout, and memory.
+
+Usage: python experiments/bench_sandbox.py [--runs 3000] [--out experiments/results/sandbox.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import arc  # noqa: E402
+from synth.sandbox import Sandbox  # noqa: E402
+
+TASK_ID = "3c9b0459"  # 4 demonstrations; output = input rotated by 180 degrees
+PROGRAM = """from common import *
+import numpy as np
+
+def transform(input_grid):
+    # rotate by 180 degrees, then keep the colours
+    output_grid = np.rot90(input_grid, 2).copy()
+    return output_grid
+"""
+LOOP = "def transform(g):\n    while True:\n        pass\n"
+
+
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                stat = open(f"/proc/{name}/stat").read()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
+                out.append(int(name))
+    return out
+
+
+def throughput(box: Sandbox, inputs, n: int) -> float:
+    box.run_many([(PROGRAM, inputs, k) for k in range(4 * box.workers)])  # start and warm every worker
+    start = time.perf_counter()
+    runs = box.run_many([(PROGRAM, inputs, k) for k in range(n)])
+    elapsed = time.perf_counter() - start
+    assert all(r.status == "ok" for run in runs for r in run.results), "benchmark program failed"
+    return n / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=3000)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "sandbox.json"))
+    args = parser.parse_args()
+    task = arc.load_dataset("arc1-train")[TASK_ID]
+    inputs = [ex.input for ex in task.train]
+    assert len(inputs) == 4
+    cpus = os.cpu_count() or 1
+    results: dict = {"machine": f"{platform.machine()}, {cpus} cores, Linux {platform.release()}",
+                     "python": platform.python_version(), "task": TASK_ID, "inputs_per_run": len(inputs),
+                     "runs": args.runs}
+
+    t0 = time.perf_counter()
+    with Sandbox(workers=1) as box:
+        box.capabilities()
+        results["worker_start_s"] = round(time.perf_counter() - t0, 3)
+        results["capabilities"] = box.capabilities()
+        results["runs_per_s_1_worker"] = round(throughput(box, inputs, args.runs))
+        worker = box._all[0].proc.pid
+        results["rss_mb_worker"] = round(_rss_mb(worker), 1)
+        results["rss_mb_runner"] = round(sum(_rss_mb(p) for p in _children(worker)), 1)
+        cost = []
+        for _ in range(3):
+            start = time.perf_counter()
+            status = box.run(LOOP, inputs, timeout_s=2.0).results[0].status
+            box.run(PROGRAM, inputs)  # includes forking the replacement runner
+            cost.append(time.perf_counter() - start)
+            assert status == "timeout"
+        results["timeout_cost_s_at_2s_limit"] = round(sum(cost) / len(cost), 3)
+    with Sandbox(workers=cpus) as box:
+        results[f"runs_per_s_{cpus}_workers"] = round(throughput(box, inputs, args.runs))
+    with Sandbox(workers=cpus, fresh_process=True) as box:
+        results[f"runs_per_s_{cpus}_workers_fresh_process"] = round(throughput(box, inputs, max(args.runs // 10, 50)))
+    results["rss_mb_parent"] = round(_rss_mb(os.getpid()), 1)
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

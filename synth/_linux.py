@@ -1,0 +1,232 @@
+"""Linux kernel confinement used by the sandbox worker: namespaces, capabilities, Landlock, seccomp.
+
+Everything goes through raw syscalls via ctypes, so nothing here depends on a third-party package.
+Each function either does what it says or raises OSError; the caller decides what a failure means.
+Only the worker process (synth/_zygote.py) imports this module.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import platform
+import struct
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWNET = 0x40000000
+MS_REC = 0x4000
+MS_PRIVATE = 1 << 18
+MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
+
+PR_SET_PDEATHSIG = 1
+PR_CAPBSET_DROP = 24
+PR_SET_NO_NEW_PRIVS = 38
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+
+
+def _check(ret: int, what: str) -> int:
+    if ret < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+    return ret
+
+
+def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
+    return _check(_libc.prctl(option, arg2, arg3, arg4, arg5), f"prctl({option})")
+
+
+# ---------------------------------------------------------------- namespaces, mounts, capabilities
+
+
+def enter_namespaces(with_mount_ns: bool = True) -> None:
+    """unshare a user and network namespace (and a mount namespace), mapping our uid/gid to themselves.
+
+    Must run while the process is single-threaded (before numpy may start BLAS threads).
+    """
+    uid, gid = os.getuid(), os.getgid()
+    flags = CLONE_NEWUSER | CLONE_NEWNET | (CLONE_NEWNS if with_mount_ns else 0)
+    _check(_libc.unshare(flags), "unshare")
+    # Identity maps: the worker keeps its uid, so it gains no file access it did not have before.
+    with open("/proc/self/setgroups", "w") as f:
+        f.write("deny")
+    with open("/proc/self/uid_map", "w") as f:
+        f.write(f"{uid} {uid} 1")
+    with open("/proc/self/gid_map", "w") as f:
+        f.write(f"{gid} {gid} 1")
+
+
+def mount_private_tmpfs(path: str, size_mb: int) -> None:
+    """Make mounts private to our namespace and put a size-limited tmpfs on ``path``."""
+    _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+    _check(_libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
+    opts = f"size={size_mb}m,mode=0700".encode()
+    _check(_libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts), "mount tmpfs")
+
+
+def drop_capabilities() -> None:
+    """Drop every capability (bounding, ambient, effective, permitted, inheritable)."""
+    for cap in range(64):
+        try:
+            prctl(PR_CAPBSET_DROP, cap)
+        except OSError:
+            break  # EINVAL past the last capability this kernel knows
+    try:
+        prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+    except OSError:
+        pass  # kernels before 4.3 have no ambient set
+    header = struct.pack("=Ii", 0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = bytes(24)  # two {effective, permitted, inheritable} u32 triples, all zero
+    _check(_libc.capset(ctypes.c_char_p(header), ctypes.c_char_p(data)), "capset")
+
+
+# ---------------------------------------------------------------- Landlock
+
+_SYS_LANDLOCK_CREATE_RULESET, _SYS_LANDLOCK_ADD_RULE, _SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446
+_LANDLOCK_CREATE_RULESET_VERSION = 1
+_LANDLOCK_RULE_PATH_BENEATH = 1
+
+FS_EXECUTE, FS_WRITE_FILE, FS_READ_FILE, FS_READ_DIR = 1, 2, 4, 8
+_FS_ABI1 = (1 << 13) - 1  # execute .. make_sym
+_FS_REFER, _FS_TRUNCATE, _FS_IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
+_NET_BIND_TCP, _NET_CONNECT_TCP = 1, 2
+_SCOPE_ABSTRACT_UNIX_SOCKET, _SCOPE_SIGNAL = 1, 2
+_FILE_RIGHTS = FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV
+
+
+def landlock_abi() -> int:
+    """The Landlock ABI version the kernel supports, 0 when Landlock is absent or disabled."""
+    ret = _libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0),
+                        ctypes.c_uint32(_LANDLOCK_CREATE_RULESET_VERSION))
+    return max(int(ret), 0)
+
+
+def landlock_handled(abi: int) -> tuple[int, int, int]:
+    """(filesystem rights, network rights, scopes) that a ruleset for this ABI restricts."""
+    fs = _FS_ABI1
+    if abi >= 2:
+        fs |= _FS_REFER
+    if abi >= 3:
+        fs |= _FS_TRUNCATE
+    if abi >= 5:
+        fs |= _FS_IOCTL_DEV
+    net = _NET_BIND_TCP | _NET_CONNECT_TCP if abi >= 4 else 0
+    scoped = _SCOPE_ABSTRACT_UNIX_SOCKET | _SCOPE_SIGNAL if abi >= 6 else 0
+    return fs, net, scoped
+
+
+def landlock_ruleset(abi: int, read_paths: list[str], write_dirs: list[str], rw_files: list[str]) -> int:
+    """Build a ruleset fd: read-only beneath ``read_paths``, full access beneath ``write_dirs``,
+    read/write on the ``rw_files`` (e.g. /dev/null), no TCP, no signals or abstract sockets outside.
+    The fd can be applied by many forked children with :func:`landlock_restrict`."""
+    fs, net, scoped = landlock_handled(abi)
+    attr = struct.pack("=QQQ", fs, net, scoped)[: 8 if abi < 4 else 16 if abi < 6 else 24]
+    fd = _check(_libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, ctypes.c_char_p(attr), ctypes.c_size_t(len(attr)),
+                              ctypes.c_uint32(0)), "landlock_create_ruleset")
+    read = FS_READ_FILE | FS_READ_DIR
+    rules = [(p, read) for p in read_paths] + [(p, fs) for p in write_dirs]
+    rules += [(p, FS_READ_FILE | FS_WRITE_FILE | (_FS_TRUNCATE if abi >= 3 else 0)) for p in rw_files]
+    try:
+        for path, rights in rules:
+            if not os.path.exists(path):
+                continue
+            if not os.path.isdir(path):
+                rights &= _FILE_RIGHTS  # the kernel rejects directory rights on a file rule
+            pfd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            try:
+                rule = struct.pack("=Qi", rights & fs, pfd)  # struct landlock_path_beneath_attr is packed
+                _check(_libc.syscall(_SYS_LANDLOCK_ADD_RULE, ctypes.c_int(fd), ctypes.c_int(_LANDLOCK_RULE_PATH_BENEATH),
+                                     ctypes.c_char_p(rule), ctypes.c_uint32(0)), f"landlock_add_rule {path}")
+            finally:
+                os.close(pfd)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def landlock_restrict(ruleset_fd: int) -> None:
+    """Enter the ruleset's domain (needs no_new_privs). Irreversible for this process and its children."""
+    _check(_libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset_fd), ctypes.c_uint32(0)),
+           "landlock_restrict_self")
+
+
+# ---------------------------------------------------------------- seccomp
+
+_AUDIT_ARCH_X86_64 = 0xC000003E
+_X32_SYSCALL_BIT = 0x40000000
+_RET_ALLOW, _RET_KILL_PROCESS, _RET_ERRNO = 0x7FFF0000, 0x80000000, 0x00050000
+_EPERM = 1
+_LD_ABS_W, _JEQ_K, _JGE_K, _RET_K = 0x20, 0x15, 0x35, 0x06
+
+# x86_64 numbers. Denied with EPERM: new processes and programs, sockets, tracing, namespace and
+# mount changes, kernel attack surface that a grid transform never needs.
+_X86_64_DENY = {
+    "clone": 56, "fork": 57, "vfork": 58, "execve": 59, "clone3": 435, "execveat": 322,
+    "socket": 41, "socketpair": 53, "ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311,
+    "mount": 165, "umount2": 166, "unshare": 272, "setns": 308, "pivot_root": 155, "chroot": 161,
+    "bpf": 321, "perf_event_open": 298, "keyctl": 250, "add_key": 248, "request_key": 249,
+    "userfaultfd": 323, "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
+    "init_module": 175, "finit_module": 313, "delete_module": 176, "kexec_load": 246,
+    "kexec_file_load": 320, "reboot": 169, "swapon": 167, "swapoff": 168,
+    "pidfd_open": 434, "pidfd_send_signal": 424, "pidfd_getfd": 438,
+    "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297, "open_by_handle_at": 304,
+    "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433,
+}
+# Signals may only go to ourselves (first argument == our pid); Python's abort() uses tgkill on itself.
+_X86_64_SELF_ONLY = {"kill": 62, "tkill": 200, "tgkill": 234}
+
+
+def seccomp_supported() -> bool:
+    """True on architectures whose syscall table this module carries (x86_64 only, for now)."""
+    return platform.machine() == "x86_64"
+
+
+def seccomp_filter(pid: int) -> bytes:
+    """The BPF program (list of struct sock_filter) for a process whose pid is ``pid``."""
+    deny = sorted(_X86_64_DENY.values())
+    self_only = sorted(_X86_64_SELF_ONLY.values())
+    # Layout: [0] ld arch, [1] arch check, [2] ld nr, [3] x32 check, deny checks, self-only checks,
+    # allow, then the self-check block, then the errno and kill returns. Jumps are relative.
+    n_checks = len(deny) + len(self_only)
+    i_allow = 4 + n_checks
+    i_self = i_allow + 1  # ld arg0 lo, jeq pid, ld arg0 hi, jeq 0, ret allow
+    i_errno = i_self + 5
+    i_kill = i_errno + 1
+    prog: list[tuple[int, int, int, int]] = [
+        (_LD_ABS_W, 0, 0, 4),
+        (_JEQ_K, 0, i_kill - 2, _AUDIT_ARCH_X86_64),
+        (_LD_ABS_W, 0, 0, 0),
+        (_JGE_K, i_kill - 4, 0, _X32_SYSCALL_BIT),
+    ]
+    for nr in deny:
+        i = len(prog)
+        prog.append((_JEQ_K, i_errno - i - 1, 0, nr))
+    for nr in self_only:
+        i = len(prog)
+        prog.append((_JEQ_K, i_self - i - 1, 0, nr))
+    prog.append((_RET_K, 0, 0, _RET_ALLOW))
+    prog += [
+        (_LD_ABS_W, 0, 0, 16),  # args[0], low 32 bits (little-endian)
+        (_JEQ_K, 0, i_errno - (i_self + 1) - 1, pid),
+        (_LD_ABS_W, 0, 0, 20),  # args[0], high 32 bits: must be 0 (negative pids select groups)
+        (_JEQ_K, 0, i_errno - (i_self + 3) - 1, 0),
+        (_RET_K, 0, 0, _RET_ALLOW),
+        (_RET_K, 0, 0, _RET_ERRNO | _EPERM),
+        (_RET_K, 0, 0, _RET_KILL_PROCESS),
+    ]
+    assert len(prog) == i_kill + 1
+    return b"".join(struct.pack("=HBBI", *ins) for ins in prog)
+
+
+def seccomp_install(program: bytes) -> None:
+    """Install a seccomp filter on this process (needs no_new_privs). Irreversible."""
+    buf = ctypes.create_string_buffer(program, len(program))
+    fprog = struct.pack("=HxxxxxxQ", len(program) // 8, ctypes.addressof(buf))
+    SECCOMP_SET_MODE_FILTER, SYS_SECCOMP = 1, 317
+    _check(_libc.syscall(SYS_SECCOMP, ctypes.c_uint(SECCOMP_SET_MODE_FILTER), ctypes.c_uint(0),
+                         ctypes.c_char_p(fprog)), "seccomp")

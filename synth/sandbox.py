@@ -1,0 +1,431 @@
+"""Run untrusted ``transform`` programs in confined processes and validate what they return.
+
+How: a pool of long-lived worker processes (synth/_zygote.py), each started with a scrubbed environment,
+inside fresh user + network + mount namespaces (identity uid map, no network device but a down loopback),
+with a size-limited private tmpfs as its scratch directory, all capabilities dropped and no_new_privs set,
+numpy and ``dsl.common`` pre-imported. A worker forks a *runner* (synth/_runner.py) that, before running
+anything, sets rlimits (CPU seconds, address space = what is mapped + ``memory_mb``, file size, open files,
+no core dumps), enters a Landlock domain (writes only in the scratch directory; reads only in the Python
+standard library, system library directories and the packages already imported; no TCP; no signals to or
+abstract sockets of processes outside the domain) and installs a seccomp filter (no fork/clone/exec,
+no sockets, no ptrace, no mount/namespace/bpf/io_uring/keyring syscalls, signals only to itself).
+Forking costs ~10 ms on small VMs, so a runner serves many programs, each in a fresh namespace dict with
+re-seeded ``random``/numpy and reset interpreter settings; it is replaced after a timeout, a crash, a
+MemoryError, a detected change to shared modules (numpy, common, builtins, ...), 500 programs, or after
+every program with ``Sandbox(fresh_process=True)``. Output goes to bounded in-memory buffers (first 4096
+characters kept); fds 0-2 are /dev/null. The worker kills the runner's process group at the wall-clock
+limit and empties the scratch directory after each program. Runners send plain JSON; this process parses
+it and validates every grid with ``arc.grid.as_grid`` (never unpickles anything a program made).
+Each mechanism is probed once per worker by a self-test program; a missing one is logged as a warning once
+and reported by :func:`sandbox_capabilities`; the rest still apply.
+
+What this does NOT protect against:
+- kernel exploits (the filter is a deny-list on a large syscall surface, not an allow-list);
+- side channels (timing, cache, /proc-free host information such as ``os.uname``, CPU count);
+- CPU and memory-bandwidth contention with the rest of the machine; the memory limit is on address space,
+  not on resident memory, and the tmpfs scratch directory counts against machine memory (64 MiB default);
+- reading files beneath the allowed read paths (the standard library, /usr/lib, /lib, the numpy and dsl
+  packages), e.g. a world-readable file someone put under /usr/lib;
+- a program lying about its own result (it can print or return anything; only its grids are used);
+- with runner reuse (the default), a deliberately malicious program influencing later programs in the same
+  runner through state the module check does not see (e.g. replacing a function's ``__code__``, mutating
+  a default argument, or writing forged result frames); use ``fresh_process=True`` against that;
+- anything at all where a mechanism is reported missing: without Landlock a program can write wherever
+  the user running the solver can, and without seccomp it can start processes (which the worker still kills).
+seccomp is only implemented for x86_64; Landlock needs Linux >= 5.13 (signal scoping >= 6.12).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import os
+import queue
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from arc.errors import GridError
+from arc.grid import Grid, as_grid
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("ok", "error", "timeout", "memory", "invalid")
+_ZYGOTE = Path(__file__).with_name("_zygote.py")
+_REPO_ROOT = Path(__file__).resolve().parents[1]
+_ENV = {  # the whole environment of a worker: nothing of the caller's leaks in
+    "PATH": "/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "PYTHONHASHSEED": "0",  # same set/dict-of-str order in every worker, so seeds fully determine output
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONNOUSERSITE": "1",
+    "OPENBLAS_NUM_THREADS": "1",  # no BLAS threads: the worker must stay single-threaded to fork safely
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+_PROTECTIONS = ("user_namespace", "network_namespace", "scratch_tmpfs", "capabilities_dropped",
+                "landlock_fs_write", "landlock_fs_read", "landlock_net", "landlock_signal_scope", "seccomp")
+_warned: set[str] = set()
+_MAX_MESSAGE = 2000
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself could not run (a worker would not start); never raised for a program's failure."""
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """The outcome of a program on one input: status in STATUSES, the validated grid when ok, a message."""
+
+    status: str
+    grid: Grid | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ProgramRun:
+    """One program on all inputs of a call: per-input results and the (truncated) captured output."""
+
+    results: tuple[ExecResult, ...]
+    stdout: str = ""
+    stderr: str = ""
+    elapsed_s: float = 0.0
+
+
+class _Worker:
+    """One zygote process and its pipes; used by one thread at a time."""
+
+    def __init__(self, scratch: Path, tmpfs_mb: int):
+        scratch.mkdir(mode=0o700)
+        self.scratch = scratch
+        self._log = open(scratch.with_suffix(".log"), "wb")
+        options = json.dumps({"tmpfs_mb": tmpfs_mb})
+        self.proc = subprocess.Popen(
+            [sys.executable, "-s", str(_ZYGOTE), str(_REPO_ROOT), str(scratch), options],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
+            env=_ENV, cwd=scratch, close_fds=True, start_new_session=True,
+        )
+        hello = self._frames(1, timeout_s=120.0)
+        if hello is None:
+            self.kill()
+            raise SandboxError(f"sandbox worker did not start: {self._log_tail()}")
+        msg = json.loads(hello[0])
+        if "fatal" in msg:
+            self.kill()
+            raise SandboxError(f"sandbox worker failed to start: {msg['fatal']}")
+        self.capabilities: dict = msg["capabilities"]
+
+    def request(self, data: bytes, timeout_s: float) -> tuple[dict, bytes] | None:
+        """Send one JSON request; (meta, report), or None when the worker died or stopped answering."""
+        try:
+            self.proc.stdin.write(struct.pack(">I", len(data)) + data)
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            return None
+        frames = self._frames(2, timeout_s=timeout_s + 10.0)  # the worker enforces timeout_s itself
+        if frames is None:
+            return None
+        return json.loads(frames[0]), frames[1]
+
+    def _frames(self, n: int, timeout_s: float) -> list[bytes] | None:
+        import time
+
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + timeout_s
+        buf = bytearray()
+        frames: list[bytes] = []
+        while len(frames) < n:
+            while len(buf) >= 4 and len(buf) >= 4 + struct.unpack(">I", buf[:4])[0]:
+                size = struct.unpack(">I", buf[:4])[0]
+                frames.append(bytes(buf[4:4 + size]))
+                del buf[:4 + size]
+            if len(frames) >= n:
+                break
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+                return None
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return None
+            buf += chunk
+        return frames
+
+    def _log_tail(self) -> str:
+        try:
+            return self.scratch.with_suffix(".log").read_text(errors="replace")[-2000:]
+        except OSError:
+            return ""
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Ask the worker to exit (EOF on its stdin); kill its session if it does not."""
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self._cleanup()
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # start_new_session made it a group leader
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.kill()
+        self.proc.wait()
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self._log.close()
+
+
+class Sandbox:
+    """A pool of confined workers. Use as a context manager, or call close(); thread-safe."""
+
+    def __init__(self, workers: int = 1, *, fresh_process: bool = False, tmpfs_mb: int = 64):
+        """``workers`` processes run programs in parallel (run_many). ``fresh_process`` forks a new
+        confined process for every program (full isolation between programs, ~10x slower)."""
+        if workers < 1:
+            raise ValueError("workers must be >= 1")
+        self.workers = workers
+        self.fresh_process = fresh_process
+        self.tmpfs_mb = tmpfs_mb
+        self._root = Path(tempfile.mkdtemp(prefix="arc-sandbox-"))
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._all: list[_Worker] = []
+        self._lock = threading.Lock()
+        self._serial = 0
+        self._slots = 0
+        self._closed = False
+        self._capabilities: dict | None = None
+
+    # -------------------------------------------------------------- pool
+
+    def _spawn(self) -> _Worker:
+        with self._lock:
+            if self._closed:
+                raise SandboxError("sandbox is closed")
+            self._serial += 1
+            scratch = self._root / f"w{self._serial}"
+        worker = _Worker(scratch, self.tmpfs_mb)
+        with self._lock:
+            self._all.append(worker)
+            if self._capabilities is None:
+                self._capabilities = worker.capabilities
+                _warn_missing(worker.capabilities)
+        return worker
+
+    def _acquire(self) -> _Worker:
+        # The queue holds idle workers and None "slots" whose worker died; a taker of None respawns.
+        try:
+            item = self._idle.get_nowait()
+        except queue.Empty:
+            with self._lock:
+                grow = self._slots < self.workers
+                self._slots += grow
+            item = None if grow else self._idle.get()
+        if item is not None:
+            return item
+        try:
+            return self._spawn()
+        except BaseException:
+            self._idle.put(None)  # give the slot back so no other thread waits on it forever
+            raise
+
+    def _release(self, worker: _Worker, healthy: bool) -> None:
+        if healthy and worker.alive():
+            self._idle.put(worker)
+            return
+        worker.kill()
+        shutil.rmtree(worker.scratch, ignore_errors=True)
+        with self._lock:
+            if worker in self._all:
+                self._all.remove(worker)
+        self._idle.put(None)
+
+    def capabilities(self) -> dict:
+        """Which protections the workers actually have (from their self-test)."""
+        if self._capabilities is None:
+            self._release(self._acquire(), healthy=True)
+        return dict(self._capabilities)
+
+    # -------------------------------------------------------------- running programs
+
+    def run(self, source: str, inputs: Sequence[Any], *, timeout_s: float = 2.0, memory_mb: int = 512,
+            seed: int = 0) -> ProgramRun:
+        """Run ``transform`` from ``source`` on every input (one process, one wall-clock budget)."""
+        return self._run(source, _encode_inputs(inputs), seed, timeout_s, memory_mb)
+
+    def run_many(self, jobs: Iterable[tuple[str, Sequence[Any], int]], *, timeout_s: float = 2.0,
+                 memory_mb: int = 512) -> list[ProgramRun]:
+        """Run many (source, inputs, seed) jobs across the pool; results in job order."""
+        jobs = list(jobs)
+        encoded: dict[int, tuple[int, str]] = {}  # inputs shared by many jobs are validated once
+        for _, inputs, _ in jobs:
+            if id(inputs) not in encoded:
+                encoded[id(inputs)] = _encode_inputs(inputs)
+
+        def one(job):
+            return self._run(job[0], encoded[id(job[1])], job[2], timeout_s, memory_mb)
+
+        if self.workers == 1 or len(jobs) < 2:
+            return [one(job) for job in jobs]
+        with ThreadPoolExecutor(self.workers) as pool:
+            return list(pool.map(one, jobs))
+
+    def _run(self, source: str, inputs: tuple[int, str], seed: int, timeout_s: float,
+             memory_mb: int) -> ProgramRun:
+        if timeout_s <= 0 or memory_mb <= 0:
+            raise ValueError("timeout_s and memory_mb must be positive")
+        n, inputs_json = inputs
+        head = json.dumps({"source": str(source), "seed": int(seed), "timeout_s": float(timeout_s),
+                           "memory_mb": int(memory_mb), "fresh": self.fresh_process})
+        payload = (head[:-1] + ', "inputs": ' + inputs_json + "}").encode()
+        worker = self._acquire()
+        answer = None
+        try:
+            answer = worker.request(payload, timeout_s)
+        finally:
+            self._release(worker, healthy=answer is not None)
+        if answer is None:
+            fail = ExecResult("error", None, "sandbox worker died or stopped answering; it was replaced")
+            return ProgramRun(tuple(fail for _ in range(n)))
+        return _program_run(answer[0], answer[1], n, timeout_s)
+
+    def close(self) -> None:
+        """Stop every worker and remove the scratch root. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            workers, self._all = list(self._all), []
+        for worker in workers:
+            worker.close()
+        shutil.rmtree(self._root, ignore_errors=True)
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if not getattr(self, "_closed", True):
+            self.close()
+
+
+def _encode_inputs(inputs: Sequence[Any]) -> tuple[int, str]:
+    """Validate the input grids (the caller's, so a bad one raises GridError) and JSON-encode them."""
+    grids = [[list(row) for row in as_grid(g)] for g in inputs]
+    return len(grids), json.dumps(grids)
+
+
+def _program_run(meta: dict, report: bytes, n: int, timeout_s: float) -> ProgramRun:
+    """Turn a worker's answer into validated results; anything malformed is the program's failure."""
+    found: dict[int, ExecResult] = {}
+    stdout = stderr = ""
+    for line in report.split(b"\n"):
+        try:
+            rec = json.loads(line) if line.strip() else None
+        except (ValueError, RecursionError):
+            continue  # a torn last line (killed mid-write) or bytes the program wrote itself
+        if not isinstance(rec, dict):
+            continue
+        if "stdout" in rec:
+            stdout, stderr = _text(rec.get("stdout")), _text(rec.get("stderr"))
+            continue
+        i = rec.get("i")
+        if type(i) is not int or not 0 <= i < n or i in found:
+            continue
+        found[i] = _result(rec)
+    results = tuple(found.get(i) or _missing(meta, timeout_s) for i in range(n))
+    return ProgramRun(results, stdout, stderr, float(meta.get("elapsed_s") or 0.0))
+
+
+def _text(value: Any) -> str:
+    return value[:8192] if isinstance(value, str) else ""
+
+
+def _result(rec: dict) -> ExecResult:
+    status, message = rec.get("status"), _text(rec.get("message"))[:_MAX_MESSAGE]
+    if status == "ok":
+        try:
+            return ExecResult("ok", as_grid(rec.get("value")), "")
+        except (GridError, RecursionError) as exc:
+            return ExecResult("invalid", None, f"returned value is not a grid: {exc}"[:_MAX_MESSAGE])
+    if status in ("error", "memory", "invalid"):
+        return ExecResult(status, None, message)
+    return ExecResult("error", None, "malformed result record")
+
+
+def _missing(meta: dict, timeout_s: float) -> ExecResult:
+    """Result for an input the child never reported on, from how the child ended."""
+    sig = meta.get("signal")
+    if meta.get("timed_out"):
+        return ExecResult("timeout", None, f"exceeded the wall-clock limit of {timeout_s:g} s")
+    if sig == signal.SIGXCPU or (sig == signal.SIGKILL and (meta.get("cpu_s") or 0) >= timeout_s):
+        return ExecResult("timeout", None, "exceeded the CPU-time limit")
+    if meta.get("overflow"):
+        return ExecResult("error", None, "program sent more output than allowed")
+    if sig is not None:
+        return ExecResult("error", None, f"process killed by {signal.Signals(sig).name}"
+                          if sig in signal.Signals._value2member_map_ else f"process killed by signal {sig}")
+    if meta.get("exit") == 86:
+        return ExecResult("error", None, "sandbox could not confine the process; program not run")
+    return ExecResult("error", None, f"process exited with code {meta.get('exit')} before returning a grid")
+
+
+def _warn_missing(caps: dict) -> None:
+    missing = [p for p in _PROTECTIONS if not caps.get(p)]
+    key = ",".join(missing)
+    if missing and key not in _warned:
+        _warned.add(key)
+        log.warning("SANDBOX RUNS WITHOUT: %s (%s)", ", ".join(missing), "; ".join(caps.get("notes", [])))
+
+
+# ---------------------------------------------------------------- module-level default
+
+_default: Sandbox | None = None
+_default_lock = threading.Lock()
+
+
+def default_sandbox() -> Sandbox:
+    """The process-wide sandbox used by run_program (one worker; closed at interpreter exit)."""
+    global _default
+    with _default_lock:
+        if _default is None or _default._closed:
+            _default = Sandbox(workers=1)
+            atexit.register(_default.close)
+        return _default
+
+
+def run_program(source: str, inputs: Sequence[Any], *, timeout_s: float = 2.0, memory_mb: int = 512,
+                seed: int = 0) -> list[ExecResult]:
+    """Run program ``source`` (defining ``transform(input_grid)``) on every input; one result per input."""
+    run = default_sandbox().run(source, inputs, timeout_s=timeout_s, memory_mb=memory_mb, seed=seed)
+    return list(run.results)
+
+
+def sandbox_capabilities() -> dict:
+    """Which protections are active on this machine (starts the default sandbox if needed)."""
+    return default_sandbox().capabilities()

@@ -1,0 +1,123 @@
+"""Verify candidate programs on a task and turn the survivors into per-test-input answers.
+
+A program is *train-consistent* when it reproduces every demonstration output exactly, and *deterministic*
+when a second run with another seed gives the same result (status and grid) on every input.
+Train-consistent programs are grouped by the tuple of their test outputs (the task-level groups).
+
+Per test input i the outcome projects those groups onto component i: programs whose i-th outputs are
+equal vote together, so two groups that differ only on another test input agree here. Attempts are the
+distinct valid i-th outputs ranked by the number of train-consistent programs giving them (ties: the
+smallest program index first), at most 2. Status: ``unique`` when the deterministic train-consistent
+programs give exactly one distinct valid grid for input i; ``several`` when they give more than one, or
+when only non-deterministic programs are train-consistent; ``none`` when no train-consistent program
+produced a valid grid for input i. For a task with one test input this is exactly "one group".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Sequence
+
+from arc.grid import Grid
+from arc.task import Task
+from synth.sandbox import ExecResult, Sandbox, default_sandbox
+
+
+@dataclass(frozen=True)
+class ProgramResult:
+    """One distinct program tried on a task: per-input statuses and outputs of its first (seed A) run."""
+
+    index: int  # position among the distinct sources, in the order given
+    source: str
+    train_status: tuple[str, ...]
+    train_outputs: tuple[Grid | None, ...]
+    test_status: tuple[str, ...]
+    test_outputs: tuple[Grid | None, ...]
+    train_consistent: bool
+    deterministic: bool | None  # None when not checked (only train-consistent programs are re-run)
+    message: str = ""  # the first non-empty failure message, if any
+
+
+@dataclass(frozen=True)
+class SynthOutcome:
+    """The synthesizer's answer for one test input (``status`` and ``attempts`` are what ensembles read)."""
+
+    status: str  # "unique" | "several" | "none"
+    attempts: tuple[Grid, ...]  # at most 2, distinct, best first
+    n_programs: int  # distinct programs run on the task
+    n_consistent: int  # train-consistent programs
+    n_deterministic: int  # train-consistent programs that are also deterministic
+    votes: tuple[int, ...] = ()  # train-consistent programs behind each attempt
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Everything verification learned about a task."""
+
+    task_id: str
+    programs: tuple[ProgramResult, ...]
+    outcomes: tuple[SynthOutcome, ...]  # one per test input
+    groups: tuple[tuple[tuple[Grid | None, ...], tuple[int, ...]], ...]  # (test outputs, program indices)
+    n_duplicates: int  # sources skipped because an identical source came earlier
+
+
+def _matches(result: ExecResult, expected: Grid | None) -> bool:
+    return result.status == "ok" and expected is not None and result.grid == expected
+
+
+def verify_programs(task: Task, sources: Sequence[str], *, sandbox: Sandbox | None = None,
+                    seeds: tuple[int, int] = (0, 1), timeout_s: float = 2.0,
+                    memory_mb: int = 512) -> Verification:
+    """Run every distinct source on all inputs of ``task`` and summarise (see the module docstring)."""
+    if seeds[0] == seeds[1]:
+        raise ValueError("the determinism check needs two different seeds")
+    sandbox = sandbox or default_sandbox()
+    distinct = list(dict.fromkeys(sources))  # keeps first occurrences, in order
+    inputs = [ex.input for ex in task.train] + [ex.input for ex in task.test]
+    n_train = len(task.train)
+    first = sandbox.run_many([(s, inputs, seeds[0]) for s in distinct], timeout_s=timeout_s, memory_mb=memory_mb)
+    consistent = [k for k, run in enumerate(first)
+                  if all(_matches(r, ex.output) for r, ex in zip(run.results[:n_train], task.train))]
+    second = sandbox.run_many([(distinct[k], inputs, seeds[1]) for k in consistent],
+                              timeout_s=timeout_s, memory_mb=memory_mb)
+    deterministic = {k: run.results == first[k].results for k, run in zip(consistent, second)}
+    programs = []
+    for k, (source, run) in enumerate(zip(distinct, first)):
+        res = run.results
+        programs.append(ProgramResult(
+            index=k, source=source,
+            train_status=tuple(r.status for r in res[:n_train]), train_outputs=tuple(r.grid for r in res[:n_train]),
+            test_status=tuple(r.status for r in res[n_train:]), test_outputs=tuple(r.grid for r in res[n_train:]),
+            train_consistent=k in deterministic, deterministic=deterministic.get(k),
+            message=next((r.message for r in res if r.message), ""),
+        ))
+    return summarise(task.id, programs, n_test=len(task.test), n_duplicates=len(sources) - len(distinct))
+
+
+def summarise(task_id: str, programs: Sequence[ProgramResult], n_test: int, n_duplicates: int = 0) -> Verification:
+    """Group train-consistent programs and build one SynthOutcome per test input (no execution)."""
+    passing = [p for p in programs if p.train_consistent]
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for p in passing:
+        groups[p.test_outputs].append(p.index)
+    ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), min(kv[1])))
+    n_det = sum(1 for p in passing if p.deterministic)
+    outcomes = []
+    for i in range(n_test):
+        votes: dict[Grid, list[int]] = defaultdict(list)
+        for p in passing:
+            if p.test_outputs[i] is not None:
+                votes[p.test_outputs[i]].append(p.index)
+        best = sorted(votes.items(), key=lambda kv: (-len(kv[1]), min(kv[1])))[:2]
+        det_answers = {p.test_outputs[i] for p in passing if p.deterministic and p.test_outputs[i] is not None}
+        if not votes:
+            status = "none"
+        elif len(det_answers) == 1:
+            status = "unique"
+        else:
+            status = "several"
+        outcomes.append(SynthOutcome(status, tuple(g for g, _ in best), len(programs), len(passing), n_det,
+                                     tuple(len(ix) for _, ix in best)))
+    return Verification(task_id, tuple(programs), tuple(outcomes),
+                        tuple((key, tuple(ix)) for key, ix in ranked), n_duplicates)

@@ -1,0 +1,295 @@
+"""The sandbox: one adversarial test per protection (all through run_program), plus behaviour tests.
+
+After every test the process table is checked: the only processes below this one may be the default
+sandbox's workers and their (at most one each) runners, none of them zombies; no scratch files remain.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+
+import numpy as np
+import pytest
+
+import arc
+from synth import sandbox as sb
+from synth.sandbox import ExecResult, Sandbox, run_program
+
+GRID = [[1, 2], [3, 4]]
+FLIP = "from common import *\nimport numpy as np\ndef transform(g):\n    return np.flipud(g)\n"
+
+
+def _children() -> dict[int, tuple[int, str]]:
+    """pid -> (ppid, state) for every process on the machine, read from /proc (no psutil)."""
+    out = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        out[int(name)] = (int(fields[1]), fields[0])
+    return out
+
+
+def _descendants(root: int) -> dict[int, str]:
+    table = _children()
+    found, frontier = {}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, (ppid, state) in table.items():
+            if ppid == parent and pid not in found:
+                found[pid] = state
+                frontier.append(pid)
+    return found
+
+
+def _sandbox_pids() -> set[int]:
+    default = sb._default
+    return {w.proc.pid for w in default._all} if default is not None else set()
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_behind():
+    before = set(_descendants(os.getpid()))
+    yield
+    after = _descendants(os.getpid())
+    workers = _sandbox_pids()
+    table = _children()
+    for pid, state in after.items():
+        assert state != "Z", f"zombie process {pid}"
+        if pid in before or pid in workers:
+            continue
+        ppid = table.get(pid, (None,))[0]
+        assert ppid in workers, f"process {pid} left behind (parent {ppid})"
+    runners = [pid for pid in after if table.get(pid, (None,))[0] in workers]
+    assert len(runners) <= len(workers)
+    default = sb._default
+    if default is not None and not default._closed:
+        for w in default._all:
+            assert os.listdir(w.scratch) == [], "files left in the scratch directory"
+
+
+def _one(source: str, **kw) -> ExecResult:
+    (result,) = run_program(source, [GRID], **kw)
+    return result
+
+
+def _still_works() -> None:
+    assert run_program(FLIP, [GRID]) == [ExecResult("ok", ((3, 4), (1, 2)), "")]
+
+
+# ---------------------------------------------------------------- one test per protection
+
+
+def test_capabilities_are_reported_and_active_here():
+    caps = sb.sandbox_capabilities()
+    for key in ("user_namespace", "network_namespace", "seccomp", "landlock_fs_write", "scrubbed_env"):
+        assert key in caps
+    if sys.platform == "linux" and caps["landlock_abi"] >= 6:  # this project's Linux machines
+        assert caps["seccomp"] and caps["landlock_fs_write"] and caps["landlock_signal_scope"]
+
+
+def test_endless_loop_times_out():
+    r = _one("def transform(g):\n    while True:\n        pass\n", timeout_s=0.5)
+    assert r.status == "timeout" and r.grid is None
+    _still_works()
+
+
+def test_timeout_keeps_results_of_inputs_already_done():
+    src = "def transform(g):\n    if g[0, 0] == 5:\n        while True:\n            pass\n    return g\n"
+    results = run_program(src, [GRID, [[5]], GRID], timeout_s=0.5)
+    assert [r.status for r in results] == ["ok", "timeout", "timeout"]
+
+
+def test_memory_bomb():
+    assert _one("def transform(g):\n    x = bytearray(8 * 1024 ** 3)\n    return g\n").status == "memory"
+    assert _one("import numpy as np\ndef transform(g):\n    return np.ones((90000, 90000))\n").status == "memory"
+    r = _one("def transform(g):\n    junk = []\n    while True:\n        junk.append(b'x' * 10 ** 6)\n",
+             memory_mb=128)
+    assert r.status == "memory"
+    _still_works()
+
+
+def test_fork_bomb():
+    r = _one("import os\ndef transform(g):\n    while True:\n        os.fork()\n")
+    assert r.status == "error" and "not permitted" in r.message
+    _still_works()
+
+
+def test_os_system_and_subprocess(tmp_path):
+    target = tmp_path / "pwned"
+    r1 = _one(f"import os\ndef transform(g):\n    assert os.system('touch {target}') == 0\n    return g\n")
+    r2 = _one(f"import subprocess\ndef transform(g):\n    subprocess.run(['touch', '{target}'])\n    return g\n")
+    assert r1.status == "error" and r2.status == "error"
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("where", ["tmp", "repo", "scratch-parent"])
+def test_no_writes_outside_scratch(tmp_path, where):
+    path = {"tmp": tmp_path / "pwned.txt",
+            "repo": os.path.abspath("pwned.txt"),
+            "scratch-parent": None}[where]
+    if path is None:  # next to the worker's own scratch directory
+        src = "import os\ndef transform(g):\n    open(os.path.join(os.path.dirname(os.getcwd()), 'pwned'), 'w')\n"
+    else:
+        src = f"def transform(g):\n    open({str(path)!r}, 'w').write('x')\n    return g\n"
+    r = _one(src)
+    assert r.status == "error" and "denied" in r.message.lower()
+    if path is not None:
+        assert not os.path.exists(path)
+
+
+def test_writes_inside_scratch_work_and_are_removed():
+    src = "def transform(g):\n    open('note.txt', 'w').write('hi')\n    return [[len(open('note.txt').read())]]\n"
+    assert _one(src) == ExecResult("ok", ((2,),), "")
+    assert _one("import os\ndef transform(g):\n    return [[len(os.listdir('.'))]]\n").grid == ((0,),)
+
+
+def test_no_network():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(0.2)
+    port = server.getsockname()[1]
+    src = f"import socket\ndef transform(g):\n    socket.create_connection(('127.0.0.1', {port}), timeout=1)\n    return g\n"
+    try:
+        r = _one(src)
+        assert r.status == "error"
+        with pytest.raises(socket.timeout):
+            server.accept()
+    finally:
+        server.close()
+
+
+def test_parent_environment_is_invisible(monkeypatch):
+    monkeypatch.setenv("ARC_SANDBOX_TEST_SECRET", "hunter2-secret")
+    sb.default_sandbox().close()  # the next call starts a worker after the secret exists
+    src = ("import os\ndef transform(g):\n    return [[int('hunter2' in repr(dict(os.environ)))]]\n")
+    assert _one(src) == ExecResult("ok", ((0,),), "")
+    proc = f"def transform(g):\n    return [[int(b'hunter2' in open('/proc/{os.getpid()}/environ', 'rb').read())]]\n"
+    r = _one(proc)
+    assert r.status == "error" and r.grid is None
+
+
+@pytest.mark.parametrize("target", ["os.getppid()", "TEST_PID", "-1", "0"])
+def test_cannot_kill_parent_or_test_process(target):
+    src = f"import os\ndef transform(g):\n    os.kill({target.replace('TEST_PID', str(os.getpid()))}, 9)\n    return g\n"
+    r = _one(src)
+    assert r.status == "error" and "not permitted" in r.message
+    _still_works()  # the worker (and this test process) survived
+
+
+def test_program_killing_itself_is_an_error_and_worker_recovers():
+    r = _one("import os, signal\ndef transform(g):\n    os.kill(os.getpid(), signal.SIGKILL)\n")
+    assert r.status == "error" and "SIGKILL" in r.message
+    _still_works()
+
+
+def test_deep_recursion():
+    assert _one("def transform(g):\n    def f(n):\n        return f(n + 1)\n    return f(0)\n").status == "error"
+    src = "import sys\nsys.setrecursionlimit(10 ** 8)\ndef transform(g):\n    def f(n):\n        return f(n + 1)\n    return f(0)\n"
+    assert _one(src, timeout_s=1.0, memory_mb=256).status in ("error", "memory", "timeout")
+    _still_works()
+
+
+def test_enormous_output_is_truncated():
+    src = "def transform(g):\n    print('x' * 100_000_000)\n    return g\n"
+    assert _one(src) == ExecResult("ok", ((1, 2), (3, 4)), "")
+    run = sb.default_sandbox().run(src, [GRID])
+    assert run.results[0].status == "ok" and len(run.stdout) < 10_000 and "truncated" in run.stdout
+
+
+def test_object_claiming_equality_is_invalid():
+    src = "class A:\n    def __eq__(self, other):\n        return True\ndef transform(g):\n    return A()\n"
+    r = _one(src)
+    assert r.status == "invalid" and r.grid is None
+
+
+def test_ndarray_subclass_cannot_fool_the_parent():
+    src = ("import numpy as np\nclass S(np.ndarray):\n    def __eq__(self, o):\n        return True\n"
+           "    def tolist(self):\n        return [[7]]\ndef transform(g):\n    return np.asarray(g).view(S)\n")
+    assert _one(src) == ExecResult("ok", ((1, 2), (3, 4)), "")
+
+
+@pytest.mark.parametrize("value", [
+    "[[1.0, 2.0]]", "[[1, 12]]", "[[-1]]", "[[True]]", "[1, 2, 3]", "[[[1]]]", "[[1, 2], [3]]", "[]", "[[]]",
+    "'0 1'", "None", "[[0] * 31]", "np.zeros((2, 2))", "{0: [1]}", "[[10**30]]",
+])
+def test_bad_return_values_are_invalid(value):
+    r = _one(f"import numpy as np\ndef transform(g):\n    return {value}\n")
+    assert r.status == "invalid" and r.grid is None and r.message
+
+
+# ---------------------------------------------------------------- behaviour
+
+
+def test_errors_are_values():
+    assert _one("def transform(g):\n    return 1 / 0\n").status == "error"
+    assert "ZeroDivisionError" in _one("def transform(g):\n    return 1 / 0\n").message
+    assert _one("def transform(g) return g\n").status == "error"
+    assert _one("x = 1\n").message.startswith("NameError")
+    assert _one("import sys\nsys.exit(0)\n").status == "error"
+
+
+def test_seeds_make_random_programs_deterministic():
+    src = ("import random\nimport numpy as np\ndef transform(g):\n"
+           "    a = np.random.randint(0, 10, size=(10, 10))\n"
+           "    a[0, :] = [random.randint(0, 9) for _ in range(10)]\n    return a\n")
+    a, b, c = (_one(src, seed=s).grid for s in (0, 0, 1))
+    assert a is not None and a == b and a != c
+    with Sandbox(workers=2) as other:  # a different worker process gives the same answer
+        runs = other.run_many([(src, [GRID], 0), (src, [GRID], 1)])
+    assert runs[0].results[0].grid == a and runs[1].results[0].grid == c
+
+
+def test_set_order_is_the_same_in_every_worker():
+    src = "def transform(g):\n    return [[len(s) % 10 for s in {'ab', 'cde', 'f', 'ghij', 'kl'}]]\n"
+    first = _one(src).grid
+    with Sandbox() as other:
+        assert other.run(src, [GRID]).results[0].grid == first
+
+
+def test_correct_program_on_a_real_task():
+    task = arc.load_dataset("arc1-train")["68b16354"]  # the output is the input upside down
+    examples = list(task.train) + list(task.test)
+    results = run_program(FLIP, [ex.input for ex in examples])
+    assert [r.status for r in results] == ["ok"] * len(examples)
+    assert [r.grid for r in results] == [ex.output for ex in examples]
+
+
+def test_inputs_as_numpy_list_or_tuple():
+    expected = [ExecResult("ok", ((3, 4), (1, 2)), "")]
+    assert run_program(FLIP, [np.array(GRID)]) == expected
+    assert run_program(FLIP, [GRID]) == expected
+    assert run_program(FLIP, [((1, 2), (3, 4))]) == expected
+
+
+def test_program_changing_shared_modules_does_not_affect_the_next():
+    evil = "import numpy as np\nnp.flipud = lambda g: g\nimport common\ncommon.Color.RED = 7\ndef transform(g):\n    return g\n"
+    assert _one(evil).status == "ok"
+    _still_works()
+    assert _one("from common import *\ndef transform(g):\n    return [[Color.RED]]\n").grid == ((2,),)
+
+
+def test_fresh_process_mode_and_pool_close_leave_nothing(tmp_path):
+    with Sandbox(workers=2, fresh_process=True) as box:
+        runs = box.run_many([(FLIP, [GRID], k) for k in range(6)])
+        root = box._root
+        pids = [w.proc.pid for w in box._all]
+    assert all(r.results[0].grid == ((3, 4), (1, 2)) for r in runs)
+    assert not root.exists()
+    for pid in pids:
+        assert not os.path.exists(f"/proc/{pid}") or _children().get(pid, (0, ""))[0] != os.getpid()
+
+
+def test_signal_exit_does_not_leak_into_parent():
+    assert signal.getsignal(signal.SIGINT) is not None
+    r = _one("import signal, os\ndef transform(g):\n    signal.raise_signal(signal.SIGTERM)\n")
+    assert r.status == "error" and "SIGTERM" in r.message

@@ -1,0 +1,51 @@
+"""The program store: JSONL per task under RUN_DIR/programs, appended and read back."""
+
+from __future__ import annotations
+
+import pytest
+
+import arc
+from synth.store import append_programs, load_programs, programs_path, stored_tasks
+from synth.verify import ProgramResult, verify_programs
+
+FLIP = "import numpy as np\ndef transform(g):\n    return np.flipud(g)\n"
+
+
+def _prog(index, consistent, outputs=(((1, 2), (3, 4)),)):
+    return ProgramResult(index, f"def transform(g):\n    return g  # {index}\n", ("ok", "error"),
+                         (((0,),), None), ("ok",), outputs, consistent, True if consistent else None, "msg")
+
+
+def test_round_trip_and_append(tmp_path):
+    progs = [_prog(0, True), _prog(1, False)]
+    path = append_programs(tmp_path, "abc123", progs)
+    assert path == tmp_path / "programs" / "abc123.jsonl"
+    assert load_programs(tmp_path, "abc123") == progs
+    append_programs(tmp_path, "abc123", [_prog(2, True)])
+    assert [p.index for p in load_programs(tmp_path, "abc123")] == [0, 1, 2]
+    assert [p.index for p in load_programs(tmp_path, "abc123", passing_only=True)] == [0, 2]
+    assert stored_tasks(tmp_path) == ["abc123"]
+    assert load_programs(tmp_path, "other") == []
+
+
+def test_torn_and_corrupt_lines_are_skipped(tmp_path):
+    path = append_programs(tmp_path, "t1", [_prog(0, True)])
+    with open(path, "a") as f:
+        f.write('{"index": 1, "source": "x", "train_status": ["ok"], "train_outputs": [[[12]]], '
+                '"test_status": [], "test_outputs": [], "train_consistent": true, "deterministic": true}\n')
+        f.write('{"index": 2, "sour')
+    assert [p.index for p in load_programs(tmp_path, "t1")] == [0]
+
+
+@pytest.mark.parametrize("bad", ["../x", "a/b", "", ".hidden"])
+def test_task_ids_must_be_file_names(tmp_path, bad):
+    with pytest.raises(ValueError):
+        programs_path(tmp_path, bad)
+
+
+def test_verified_programs_are_stored(tmp_path):
+    task = arc.load_dataset("arc1-train")["68b16354"]
+    v = verify_programs(task, [FLIP, "def transform(g):\n    return g\n"])
+    append_programs(tmp_path, task.id, v.programs)
+    loaded = load_programs(tmp_path, task.id, passing_only=True)
+    assert loaded == [v.programs[0]] and loaded[0].test_outputs == (task.test[0].output,)
