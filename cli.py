@@ -26,10 +26,108 @@ class ArcGroup(click.Group):
             raise click.ClickException(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
 
 
-@click.group(cls=ArcGroup, context_settings={"help_option_names": ["-h", "--help"]})
+MODES = ("ensemble", "ttt", "synth")
+POLICIES = ("paper", "barc", "ttt-only", "synth-only")
+SAMPLERS = ("search", "hf", "vllm", "openai")
+
+
+@click.group(cls=ArcGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="arc-solve")
-def main() -> None:
-    """arc-solve: an ARC solver (test-time training + program synthesis + their ensemble)."""
+@click.option("--mode", type=click.Choice(MODES), default=None, help="solve with the ensemble, TTT alone or the synthesizer alone")
+@click.option("--dataset", "-d", default="arc1-eval", show_default=True, help=DATASET_HELP)
+@click.option("--tasks", "task_ids", default=None, help="comma-separated task ids (default: every task of the dataset)")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="only the first N tasks (sorted by id)")
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="new run directory (default: runs/<mode>-<time>)")
+@click.option("--resume", type=click.Path(file_okay=False, exists=True), default=None, help="finish a stopped run (its saved config is used)")
+@click.option("--policy", type=click.Choice(POLICIES), default="paper", show_default=True, help="ensemble arbitration rule")
+@click.option("--seed", type=int, default=0, show_default=True, help="global seed")
+@click.option("--task-timeout", type=float, default=None, help="seconds per task before it is recorded as a timeout")
+@click.option("--model", default=None, help="TTT: local Hugging Face causal LM directory (default: the bundled model)")
+@click.option("--format", "ttt_format", type=click.Choice(["auto", "compact", "plain", "marc", "barc"]), default="auto", show_default=True, help="TTT grid text format ('auto': compact for the bundled model, plain otherwise)")
+@click.option("--backend", type=click.Choice(["hf", "vllm"]), default="hf", show_default=True, help="TTT inference backend")
+@click.option("--adapter-mode", type=click.Choice(["per_task", "shared", "none"]), default="per_task", show_default=True, help="TTT: per-task LoRA (paper), one shared adapter, or no TTT")
+@click.option("--ttt-max-tasks", type=click.IntRange(min=1), default=None, help="TTT: pseudo-tasks per task (default 250)")
+@click.option("--ttt-epochs", type=click.IntRange(min=1), default=None, help="TTT: epochs (default 2)")
+@click.option("--ttt-steps", type=click.IntRange(min=1), default=None, help="TTT: cap on optimizer steps per task")
+@click.option("--lora-rank", type=click.IntRange(min=1), default=None, help="TTT: LoRA rank (default 128)")
+@click.option("--lr", type=float, default=None, help="TTT: learning rate (default 5e-5)")
+@click.option("--views", default=None, help="TTT: comma-separated inference symmetries (default: identity,transpose,flip_lr,flip_ud,rot90,rot180,rot270)")
+@click.option("--n-orders", type=click.IntRange(min=1), default=None, help="TTT: demonstration orders per view (default 2)")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--sampler", type=click.Choice(SAMPLERS), default="search", show_default=True, help="program proposer")
+@click.option("--synth-model", default="", help="synth: local model dir (hf/vllm) or model name (openai)")
+@click.option("--base-url", default=None, help="synth: OpenAI-compatible endpoint")
+@click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True, help="synth: environment variable holding the API key")
+@click.option("--samples", type=click.IntRange(min=1), default=None, help="synth: completions per task (default 64)")
+@click.option("--temperature", type=float, default=None, help="synth: sampling temperature (default 0.8)")
+@click.option("--search-budget", type=float, default=None, help="synth: seconds of program search per task (default 20)")
+@click.pass_context
+def main(ctx: click.Context, **opts) -> None:
+    """arc-solve: an ARC solver (test-time training + program synthesis + their ensemble).
+
+    Solve: arc-solve --mode ensemble --dataset arc1-eval --limit 5 --out runs/demo
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if opts["resume"] is None and opts["mode"] is None:
+        click.echo(ctx.get_help())
+        return
+    _solve(opts)
+
+
+def _solve(opts: dict) -> None:
+    """Build the run from the flags (or the saved config on --resume), run it with a progress bar."""
+    from ensemble.build import build_task_solver, open_run, run_tasks_for
+
+    run, config, tasks_ = open_run(opts)
+    click.echo(f"run directory: {run.path}  ({config['mode']}, {len(tasks_)} tasks, {len(run.records())} already done)", err=True)
+    solve = build_task_solver(config, run.path, tasks_)
+    with _Progress(len(tasks_), tasks_) as progress:
+        records = run_tasks_for(tasks_, solve, run, progress.update)
+    scores = run.finish(tasks_)
+    failed = sum(1 for r in records.values() if r.status != "ok")
+    click.echo(f"wrote {run.path / 'submission.json'}" + (f"  ({failed} tasks failed, see arc-solve report)" if failed else ""), err=True)
+    if scores:
+        click.echo(f"task accuracy {scores['task_accuracy']:.2%} ({scores['tasks_correct']}/{scores['n_tasks']}), "
+                   f"per-test accuracy {scores['test_accuracy']:.2%}")
+
+
+class _Progress:
+    """A rich progress bar with ETA and the running score on a terminal; one line per task otherwise."""
+
+    def __init__(self, total: int, tasks_):
+        self.total, self.tasks, self.right, self.scored = total, tasks_, 0, 0
+        self.tty = sys.stderr.isatty()
+
+    def __enter__(self):
+        if self.tty:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[score]}"),
+                                transient=False)
+            self.bar.start()
+            self.bar_id = self.bar.add_task("solving", total=self.total, score="")
+        return self
+
+    def update(self, record, done: int, total: int) -> None:
+        from ensemble.report import task_correct
+
+        task = self.tasks.get(record.task_id)
+        if task is not None and task.has_solutions:
+            self.scored += 1
+            self.right += all(task_correct(record, task))
+        score = f"solved {self.right}/{self.scored}" if self.scored else ""
+        if self.tty:
+            self.bar.update(self.bar_id, completed=done, score=score)
+        else:
+            status = record.status if record.status != "ok" else ",".join(record.rules)
+            click.echo(f"[{done}/{total}] {record.task_id} {status} {record.timings.get('total', 0):.1f}s {score}", err=True)
+
+    def __exit__(self, *exc):
+        if self.tty:
+            self.bar.stop()
+        return False
 
 
 @main.group(cls=ArcGroup)
@@ -90,6 +188,98 @@ def score_cmd(submission: str, dataset: str, as_json: bool) -> None:
     click.echo(f"tasks attempted: {n} of {len(tasks_)} in {dataset}")
     click.echo(f"task accuracy:     {result['task_accuracy']:.2%} ({result['tasks_correct']}/{n})")
     click.echo(f"per-test accuracy: {result['test_accuracy']:.2%} ({result['tests_correct']:.2f}/{n})")
+
+
+def _run_tasks(run_dir: str):
+    from ensemble.build import select_tasks
+    from ensemble.run import RunDir
+
+    run = RunDir(run_dir)
+    config = run.config()
+    return run, config, select_tasks(config["dataset"], config["task_ids"], None)
+
+
+@main.command("programs")
+@click.argument("task_id")
+@click.option("--run", "run_dir", required=True, type=click.Path(exists=True, file_okay=False), help="run directory")
+@click.option("--passing", is_flag=True, help="only programs that reproduce every demonstration")
+@click.option("--color/--no-color", default=None, help="syntax highlighting (default: when writing to a terminal)")
+def programs_cmd(task_id: str, run_dir: str, passing: bool, color: bool | None) -> None:
+    """List the programs tried on TASK_ID in a run, with their verdicts."""
+    from rich.console import Console
+    from rich.syntax import Syntax
+
+    from synth.store import load_programs, stored_tasks
+
+    if task_id not in stored_tasks(run_dir):
+        raise click.ClickException(f"{run_dir}: no programs stored for task {task_id}")
+    programs = load_programs(run_dir, task_id, passing_only=passing)
+    console = Console(force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True)
+    for p in programs:
+        verdict = "PASSES every demonstration" if p.train_consistent else "fails: " + " ".join(p.train_status)
+        if p.train_consistent:
+            verdict += ", deterministic" if p.deterministic else ", NOT deterministic"
+        console.print(f"[bold]program {p.index}[/bold]  {verdict}" + (f"  ({p.message.splitlines()[0][:120]})" if p.message and not p.train_consistent else ""))
+        console.print(Syntax(p.source, "python", line_numbers=False, theme="ansi_dark"))
+        console.print(f"test outputs: {', '.join('none' if g is None else '{}x{}'.format(len(g), len(g[0])) for g in p.test_outputs)}\n")
+    click.echo(f"{len(programs)} program(s) for {task_id}" + (" (passing only)" if passing else ""), err=True)
+
+
+@main.command("report")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None, help="also write a self-contained HTML page")
+@click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
+def report_cmd(run_dir: str, html_path: str | None, as_json: bool) -> None:
+    """Summarise RUN_DIR: accuracy per solver and per ensemble rule, failures, time per stage."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ensemble.report import summarize, write_html
+
+    run, config, tasks_ = _run_tasks(run_dir)
+    summary = summarize(run, tasks_)
+    if as_json:
+        click.echo(json.dumps(summary, indent=1))
+    else:
+        console = Console(highlight=False)
+        console.print(f"run {run.path}: mode {config['mode']}, {summary['n_records']}/{len(tasks_)} tasks done, {summary['n_scored']} scored")
+        t = Table("solver", "tasks solved", "task acc.", "per-test acc.", title="pass@2 (solvers alone and the ensemble)")
+        for name, v in summary["solvers"].items():
+            t.add_row(name, f"{v['tasks_correct']}/{v['n_tasks']}", f"{v['task_accuracy']:.1%}", f"{v['test_accuracy']:.1%}")
+        console.print(t)
+        t = Table("rule fired", "test inputs", "right", title="ensemble rules")
+        for rule, v in summary["rules"].items():
+            t.add_row(rule, str(v.get("tests", 0)), str(v.get("right", 0)))
+        console.print(t)
+        if summary["failures"]:
+            t = Table("failure", "tasks", title="failures by kind")
+            for kind, n in summary["failures"].items():
+                t.add_row(kind, str(n))
+            console.print(t)
+        t = Table("stage", "total s", "mean s", "median s", title="time per stage")
+        for stage, v in summary["stages"].items():
+            t.add_row(stage, f"{v['total_s']:.1f}", f"{v['mean_s']:.2f}", f"{v['median_s']:.2f}")
+        console.print(t)
+    if html_path:
+        write_html(run, tasks_, html_path)
+        click.echo(f"wrote {html_path}", err=True)
+
+
+@main.command("compare")
+@click.argument("run_a", type=click.Path(exists=True, file_okay=False))
+@click.argument("run_b", type=click.Path(exists=True, file_okay=False))
+def compare_cmd(run_a: str, run_b: str) -> None:
+    """Which tasks RUN_A solved that RUN_B did not, and the reverse (over tasks both attempted)."""
+    from ensemble.report import compare
+
+    a, _, tasks_a = _run_tasks(run_a)
+    b, _, tasks_b = _run_tasks(run_b)
+    result = compare(a, b, {**tasks_b, **tasks_a})
+    click.echo(f"tasks attempted by both: {result['n_common']}")
+    click.echo(f"solved by both:     {len(result['both'])}")
+    click.echo(f"only {run_a}: {len(result['only_a'])}  {' '.join(result['only_a'])}")
+    click.echo(f"only {run_b}: {len(result['only_b'])}  {' '.join(result['only_b'])}")
+    click.echo(f"solved by neither:  {result['neither']}")
 
 
 if __name__ == "__main__":  # pragma: no cover

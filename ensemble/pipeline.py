@@ -94,20 +94,33 @@ def make_task_solver(
         timings: dict[str, float] = {}
         info: dict[str, Any] = {}
         ttt_part = synth_part = None
+        errors: dict[str, str] = {}
+
+        def run_one(name: str, fn: Callable[[Task], Any]) -> Any:
+            # In the ensemble a failing solver leaves the other one's answer standing; alone, the
+            # task fails. Timeouts and memory errors always end the task.
+            t0 = time.perf_counter()
+            try:
+                part = fn(task)
+            except (TaskTimeout, MemoryError):
+                raise
+            except Exception as e:
+                if mode != "ensemble":
+                    raise
+                errors[name] = f"{type(e).__name__}: {e}"
+                return None
+            finally:
+                timings[name] = time.perf_counter() - t0
+            timings.update({f"{name}_{k}": v for k, v in part.timings.items()})
+            info[name] = dict(part.info)
+            return part
+
         try:
             with time_limit(task_timeout_s):
                 if mode in ("ensemble", "synth"):
-                    t0 = time.perf_counter()
-                    synth_part = synth(task)
-                    timings["synth"] = time.perf_counter() - t0
-                    timings.update({f"synth_{k}": v for k, v in synth_part.timings.items()})
-                    info["synth"] = dict(synth_part.info)
+                    synth_part = run_one("synth", synth)
                 if mode in ("ensemble", "ttt"):
-                    t0 = time.perf_counter()
-                    ttt_part = ttt(task)
-                    timings["ttt"] = time.perf_counter() - t0
-                    timings.update({f"ttt_{k}": v for k, v in ttt_part.timings.items()})
-                    info["ttt"] = dict(ttt_part.info)
+                    ttt_part = run_one("ttt", ttt)
         except TaskTimeout as e:
             return failed_record(task, "timeout", str(e), time.perf_counter() - start)
         except MemoryError as e:
@@ -131,6 +144,8 @@ def make_task_solver(
             ttt=None if ttt_part is None else tuple(tuple(a) for a in ttt_part.attempts),
             synth=None if synth_part is None else tuple(_outcome_json(o) for o in synth_part.outcomes),
             timings=timings,
+            error="; ".join(f"{k}: {v}" for k, v in errors.items()) or None,
+            error_kind="+".join(f"{k}-error" for k in errors) or None,
             info=info,
         )
 

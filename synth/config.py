@@ -32,6 +32,8 @@ class SynthConfig:
     memory_mb: int = _f(512, "sandbox: memory limit per program run, MiB")
     seed: int = _f(0, "global seed; per-task seeds derive from it and the task id")
     include_api_section: bool = _f(False, "put the DSL's docstrings in the prompt (for general LLMs)")
+    search_budget_s: float = _f(20.0, "search: seconds of program search per task")
+    search_max_programs: int = _f(50, "search: most train-consistent programs reported per task")
 
     def __post_init__(self) -> None:
         problems = []
@@ -62,6 +64,10 @@ class SynthConfig:
         for name in ("request_timeout_s", "timeout_s"):
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be > 0, got {getattr(self, name)}")
+        if not self.search_budget_s > 0:
+            problems.append(f"search_budget_s must be > 0, got {self.search_budget_s}")
+        if self.search_max_programs < 1:
+            problems.append(f"search_max_programs must be >= 1, got {self.search_max_programs}")
         if self.memory_mb < 16:
             problems.append(f"memory_mb must be >= 16, got {self.memory_mb}")
         if problems:

@@ -40,7 +40,7 @@ def test_solver_error_becomes_a_record():
     def broken(task):
         raise RuntimeError("CUDA exploded")
 
-    record = make_task_solver("ensemble", broken, synth)(TASK)
+    record = make_task_solver("ttt", broken, synth)(TASK)
     assert record.status == "error" and record.error_kind == "error" and "CUDA exploded" in record.error
     assert record.attempts == ((), ())
 
@@ -58,3 +58,12 @@ def test_missing_solver_for_mode_is_rejected():
         make_task_solver("ensemble", None, synth)
     with pytest.raises(ValueError):
         make_task_solver("both", ttt, synth)
+
+
+def test_in_the_ensemble_a_failing_solver_leaves_the_other_standing():
+    def broken(task):
+        raise RuntimeError("adapter went missing")
+
+    record = make_task_solver("ensemble", broken, synth)(TASK)
+    assert record.status == "ok" and record.error_kind == "ttt-error" and "adapter went missing" in record.error
+    assert record.attempts == ((C,), (C, B)) and record.rules == ("unique-program", "synth-fallback")

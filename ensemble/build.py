@@ -1,0 +1,171 @@
+"""Building a run from the command line's options: the resolved configuration (saved in the run
+directory, so ``--resume`` rebuilds exactly the same run) and the per-task solve function with
+the TTT solver and the synthesizer wired in. Heavy parts (torch, models, the sandbox) are
+created only when a mode needs them."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from arc.data import load_dataset
+from arc.errors import TaskFormatError
+from arc.task import Task
+from ensemble.pipeline import SynthPart, TTTPart, make_task_solver
+from ensemble.run import RunDir, TaskRecord, run_tasks
+
+run_tasks_for = run_tasks
+
+
+
+def bundled_model_dir() -> Path:
+    """The project's own small model, shipped inside the ``ttt`` package."""
+    import ttt
+
+    return Path(ttt.__file__).resolve().parent / "default_model"
+
+
+def _detect_format(model_dir: str) -> str:
+    # The project's compact tokenizer has 17 tokens; any real LM tokenizer has thousands.
+    try:
+        vocab = json.loads((Path(model_dir) / "tokenizer.json").read_text())["model"]["vocab"]
+        return "compact" if len(vocab) <= 32 else "plain"
+    except (OSError, KeyError, ValueError, TypeError):
+        return "plain"
+
+
+def resolve_config(opts: Mapping[str, Any], task_ids: list[str]) -> dict:
+    """Everything a run needs, JSON-ready. Unknown combinations fail here, before any work."""
+    from synth.config import SynthConfig
+
+    mode = opts["mode"]
+    config: dict[str, Any] = {
+        "mode": mode, "dataset": str(opts["dataset"]), "task_ids": task_ids, "policy": opts["policy"],
+        "seed": opts["seed"], "task_timeout_s": opts["task_timeout"], "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    if mode in ("ensemble", "ttt"):
+        from ttt.config import InferConfig, TTTConfig
+        from ttt.data import TTTDataConfig
+
+        model = opts["model"] or str(bundled_model_dir())
+        if not (Path(model) / "config.json").is_file():
+            hint = "" if opts["model"] else " (the bundled model is missing: pass --model or see issue 6)"
+            raise TaskFormatError(f"{model}: not a model directory{hint}")
+        fmt = _detect_format(model) if opts["ttt_format"] == "auto" else opts["ttt_format"]
+        data = TTTDataConfig(**({"max_tasks": opts["ttt_max_tasks"]} if opts["ttt_max_tasks"] else {}))
+        overrides = {k: v for k, v in {
+            "epochs": opts["ttt_epochs"], "max_steps": opts["ttt_steps"], "lora_rank": opts["lora_rank"],
+            "learning_rate": opts["lr"]}.items() if v is not None}
+        ttt_cfg = TTTConfig(format=fmt, adapter_mode=opts["adapter_mode"], seed=opts["seed"], data=data, **overrides)
+        infer_over = {"n_orders": opts["n_orders"]} if opts["n_orders"] else {}
+        if opts["views"]:
+            infer_over["symmetries"] = tuple(v.strip() for v in opts["views"].split(","))
+        infer = InferConfig(backend=opts["backend"], device=opts["device"], seed=opts["seed"], **infer_over)
+        config.update(model=str(Path(model).resolve()), ttt=ttt_cfg.to_json(), infer=infer.to_json())
+    if mode in ("ensemble", "synth"):
+        over = {k: v for k, v in {"samples": opts["samples"], "temperature": opts["temperature"],
+                                  "search_budget_s": opts["search_budget"]}.items() if v is not None}
+        synth = SynthConfig(sampler=opts["sampler"], model=opts["synth_model"], base_url=opts["base_url"],
+                            api_key_env=opts["api_key_env"], seed=opts["seed"], **over)
+        config["synth"] = synth.to_dict()
+    return config
+
+
+def select_tasks(dataset: str, task_ids: str | list[str] | None, limit: int | None) -> dict[str, Task]:
+    tasks = load_dataset(dataset)
+    if task_ids:
+        wanted = [t.strip() for t in task_ids.split(",")] if isinstance(task_ids, str) else list(task_ids)
+        missing = [t for t in wanted if t not in tasks]
+        if missing:
+            raise TaskFormatError(f"{dataset}: no task {', '.join(missing)}")
+        tasks = {t: tasks[t] for t in wanted}
+    if limit:
+        tasks = dict(list(tasks.items())[:limit])
+    return tasks
+
+
+def open_run(opts: Mapping[str, Any]) -> tuple[RunDir, dict, dict[str, Task]]:
+    """A new run directory from the options, or the stopped run named by ``--resume``."""
+    if opts.get("resume"):
+        run = RunDir(opts["resume"])
+        config = run.config()
+        return run, config, select_tasks(config["dataset"], config["task_ids"], None)
+    tasks = select_tasks(opts["dataset"], opts["task_ids"], opts["limit"])
+    config = resolve_config(opts, list(tasks))
+    out = opts["out"] or f"runs/{opts['mode']}-{time.strftime('%Y%m%d-%H%M%S')}"
+    run = RunDir(out)
+    run.create(config)
+    return run, config, tasks
+
+
+def ttt_configs(config: Mapping[str, Any]):
+    from ttt.config import InferConfig, TTTConfig
+    from ttt.data import TTTDataConfig
+
+    t = dict(config["ttt"])
+    t["data"] = TTTDataConfig(**t["data"])
+    t["target_modules"] = tuple(t["target_modules"])
+    i = dict(config["infer"])
+    i["symmetries"] = tuple(i["symmetries"])
+    return TTTConfig(**t), InferConfig(**i)
+
+
+def build_ttt(config: Mapping[str, Any], run_path: Path, tasks: Mapping[str, Task]) -> Callable[[Task], TTTPart]:
+    """The TTT solver for one task at a time (hf), or all remaining tasks in one batch (vllm)."""
+    from ttt.solve import solve_ttt
+
+    cfg, infer = ttt_configs(config)
+    ttt_dir = run_path / "ttt"
+    state: dict[str, Any] = {}
+
+    def part(result) -> TTTPart:
+        if result.error:
+            raise RuntimeError(result.error)
+        info = {"n_candidates": result.n_candidates, "n_parse_failures": result.n_parse_failures,
+                "n_too_long": result.n_too_long, "n_pseudo_tasks": result.n_pseudo_tasks}
+        if result.train is not None and result.train.losses:
+            info["final_loss"] = result.train.losses[-1]
+        return TTTPart(result.attempts, result.timings, info)
+
+    if infer.backend == "vllm":
+        def solve_batched(task: Task) -> TTTPart:
+            if "results" not in state:  # train every adapter, then one engine predicts all tasks
+                state["results"] = solve_ttt(tasks, config["model"], cfg, infer, ttt_dir)
+            return part(state["results"][task.id])
+
+        return solve_batched
+
+    def solve_one(task: Task) -> TTTPart:
+        if "model" not in state:
+            from ttt.model import load_base
+
+            state["model"], state["tok"] = load_base(config["model"], infer.device, infer.dtype, cfg.load_in_4bit)
+        results = solve_ttt([task], state["model"], cfg, infer, ttt_dir, tokenizer=state["tok"])
+        return part(results[task.id])
+
+    return solve_one
+
+
+def build_synth(config: Mapping[str, Any], run_path: Path) -> Callable[[Task], SynthPart]:
+    from synth.config import SynthConfig
+    from synth.solver import ProgramSynthesizer
+
+    state: dict[str, Any] = {}
+
+    def solve(task: Task) -> SynthPart:
+        if "synth" not in state:
+            state["synth"] = ProgramSynthesizer(SynthConfig.from_dict(config["synth"]), run_dir=run_path)
+        result = state["synth"].solve(task)
+        return SynthPart(result.outcomes, result.timings, result.info)
+
+    return solve
+
+
+def build_task_solver(config: Mapping[str, Any], run_path: Path, tasks: Mapping[str, Task] | None = None) -> Callable[[Task], TaskRecord]:
+    mode = config["mode"]
+    tasks = tasks if tasks is not None else select_tasks(config["dataset"], config["task_ids"], None)
+    ttt = build_ttt(config, run_path, tasks) if mode in ("ensemble", "ttt") else None
+    synth = build_synth(config, run_path) if mode in ("ensemble", "synth") else None
+    return make_task_solver(mode, ttt, synth, config.get("policy", "paper"), config.get("task_timeout_s"))

@@ -1,0 +1,85 @@
+"""The program synthesizer end to end for one task: propose programs (an LLM sampler or the
+search), extract and de-duplicate them, verify them in the sandbox, store every program tried,
+and return one outcome per test input (``unique`` / ``several`` / ``none`` with ranked attempts).
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from arc.task import Task
+from synth.config import SynthConfig
+from synth.verify import SynthOutcome, Verification, verify_programs
+
+
+@dataclass(frozen=True)
+class SynthResult:
+    """What the synthesizer made of one task."""
+
+    task_id: str
+    outcomes: tuple[SynthOutcome, ...]
+    verification: Verification
+    timings: Mapping[str, float] = field(default_factory=dict)
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+
+def task_seed(seed: int, task_id: str) -> int:
+    """A per-task seed that does not depend on Python's salted hash."""
+    return (int(seed) * 1_000_003 + zlib.crc32(task_id.encode())) % (2**31)
+
+
+class ProgramSynthesizer:
+    """Holds the sampler (a loaded model, an HTTP client) and the sandbox across tasks."""
+
+    def __init__(self, config: SynthConfig, sampler: Any = None, sandbox: Any = None, run_dir: str | Path | None = None):
+        self.config = config
+        self.run_dir = None if run_dir is None else Path(run_dir)
+        self.sandbox = sandbox
+        if sampler is None and config.sampler != "search":
+            from synth.samplers import make_sampler
+
+            sampler = make_sampler(config)
+        self.sampler = sampler
+
+    def propose(self, task: Task) -> tuple[list[str], dict]:
+        """Candidate program sources for ``task`` and counts about how they were obtained."""
+        cfg = self.config
+        if cfg.sampler == "search" and self.sampler is None:
+            from synth.search import search_programs
+
+            hits = search_programs(task, time_budget_s=cfg.search_budget_s, max_programs=cfg.search_max_programs)
+            return [h.source for h in hits], {"n_proposed": len(hits)}
+        from synth.extract import extract_programs, unique_programs
+        from synth.prompt import build_prompt
+
+        prompt = build_prompt(task, include_api_section=cfg.include_api_section)
+        completions = self.sampler.sample(prompt.messages, cfg.samples, seed=task_seed(cfg.seed, task.id))
+        extracted = extract_programs(completions)
+        statuses: dict[str, int] = {}
+        for e in extracted:
+            statuses[e.status] = statuses.get(e.status, 0) + 1
+        sources = unique_programs(extracted)
+        return sources, {"n_samples": len(completions), "extraction": statuses, "n_proposed": len(sources)}
+
+    def solve(self, task: Task) -> SynthResult:
+        t0 = time.perf_counter()
+        sources, info = self.propose(task)
+        t1 = time.perf_counter()
+        verification = verify_programs(task, sources, sandbox=self.sandbox, timeout_s=self.config.timeout_s,
+                                       memory_mb=self.config.memory_mb)
+        t2 = time.perf_counter()
+        if self.run_dir is not None:
+            from synth.store import append_programs, programs_path
+
+            path = programs_path(self.run_dir, task.id)
+            path.unlink(missing_ok=True)  # a task redone after a crash starts its file afresh
+            append_programs(self.run_dir, task.id, verification.programs)
+        info = {**info, "n_programs": len(verification.programs),
+                "n_consistent": sum(p.train_consistent for p in verification.programs),
+                "n_groups": len(verification.groups)}
+        return SynthResult(task.id, verification.outcomes, verification,
+                           {"propose": t1 - t0, "verify": t2 - t1}, info)
