@@ -1,0 +1,108 @@
+"""vLLM backend (GPU): one engine with LoRA enabled; every task's adapter is a ``LoRARequest``
+with its own integer id (from 1; vLLM reserves 0 for "no adapter"), and prompts of many tasks
+with different adapters share one batch. vllm is imported only when the backend is constructed.
+
+Prompts are tokenized here, with the same tokenizer and special-token rule as training, and passed
+as token ids, so vLLM never re-tokenizes them differently. Notes: vLLM does not apply LoRA to the
+output head, so adapters trained with ``lora_lm_head`` are not supported here (use the hf backend).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+from ttt.backends.base import Generation, cut_at_stop, per_prompt
+from ttt.config import InferConfig
+
+# vLLM accepts only these values for max_lora_rank.
+VLLM_LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
+
+
+def vllm_lora_rank(rank: int) -> int:
+    """The smallest rank vLLM accepts that holds adapters of ``rank``."""
+    for r in VLLM_LORA_RANKS:
+        if r >= rank:
+            return r
+    raise ValueError(f"LoRA rank {rank} is above vLLM's largest ({VLLM_LORA_RANKS[-1]})")
+
+
+class VLLMBackend:
+    """Greedy generation with vLLM. ``base`` must be a local model directory (with its tokenizer)."""
+
+    name = "vllm"
+
+    def __init__(self, base: Any, tokenizer: Any = None, cfg: InferConfig | None = None, max_lora_rank: int = 128, **_: Any):
+        try:
+            from vllm import LLM
+        except ImportError:
+            raise RuntimeError(
+                "the vllm backend needs the vllm package and a CUDA GPU (pip install 'arc-solve[vllm]'); "
+                "use backend 'hf' on this machine"
+            ) from None
+        if not isinstance(base, (str, Path)):
+            raise TypeError("the vllm backend loads the model itself: pass a local model directory, not a model object")
+        if not (Path(base) / "config.json").is_file():
+            raise FileNotFoundError(f"{base} is not a model directory (no config.json); models are never downloaded")
+        self.cfg = cfg or InferConfig()
+        if tokenizer is None:
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
+        self.tokenizer = tokenizer
+        dtype = {"auto": "auto", "float32": "float32", "bfloat16": "bfloat16", "float16": "float16"}[self.cfg.dtype]
+        self.llm = LLM(
+            model=str(base),
+            tokenizer=str(base),
+            enable_lora=True,
+            max_lora_rank=vllm_lora_rank(max_lora_rank),
+            max_loras=self.cfg.max_loras,
+            max_model_len=self.cfg.max_tokens,
+            gpu_memory_utilization=self.cfg.gpu_memory_utilization,
+            dtype=dtype,
+            seed=self.cfg.seed,
+        )
+        self._lora_ids: dict[str, int] = {}
+
+    def count_tokens(self, text: str, add_special_tokens: bool = True) -> int:
+        return len(self.tokenizer(text, add_special_tokens=add_special_tokens)["input_ids"])
+
+    def _request(self, adapter: str | None) -> Any:
+        if adapter is None:
+            return None
+        from vllm.lora.request import LoRARequest
+
+        # A stable id per adapter folder: vLLM caches adapters by id, so one id must never
+        # name two different folders within this engine's life.
+        lora_id = self._lora_ids.setdefault(adapter, len(self._lora_ids) + 1)
+        return LoRARequest(f"adapter-{lora_id}", lora_id, adapter)
+
+    def generate(
+        self,
+        prompts: Sequence[str],
+        adapters: Any = None,
+        *,
+        max_new_tokens: int,
+        stop: Sequence[str] = (),
+        add_special_tokens: bool = True,
+    ) -> list[Generation]:
+        """Greedy continuations of ``prompts``; ``adapters`` is one folder/None or one per prompt."""
+        from vllm import SamplingParams
+
+        adapters = per_prompt(adapters, len(prompts))
+        params = SamplingParams(
+            temperature=0.0,
+            max_tokens=max_new_tokens,
+            stop=list(stop),
+            include_stop_str_in_output=True,
+            skip_special_tokens=False,
+        )
+        inputs = [{"prompt_token_ids": self.tokenizer(p, add_special_tokens=add_special_tokens)["input_ids"]} for p in prompts]
+        outputs = self.llm.generate(inputs, params, lora_request=[self._request(a) for a in adapters], use_tqdm=False)
+        results = []
+        for out in outputs:
+            completion = out.outputs[0]
+            text, found = cut_at_stop(completion.text, stop)
+            # finish_reason "stop" covers both a stop string and eos; "length" is the token budget.
+            results.append(Generation(text, found or completion.finish_reason == "stop", len(completion.token_ids)))
+        return results

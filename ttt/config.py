@@ -1,0 +1,147 @@
+"""Configuration of the TTT stages: per-task LoRA training (`TTTConfig`) and augmented inference
+(`InferConfig`). Every default is the paper's unless the help says otherwise.
+
+Both are frozen and light (no torch import), so the CLI can build, print and save them cheaply.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from ttt.data import TTTDataConfig
+
+LOSSES = ("demo", "output")
+ADAPTER_MODES = ("per_task", "shared", "none")
+BACKEND_NAMES = ("hf", "vllm")
+VOTES = ("hierarchical", "flat")
+# Augmented inference in the paper: identity, transpose, the two flips and the rotations.
+INFER_SYMMETRIES = ("identity", "transpose", "flip_lr", "flip_ud", "rot90", "rot180", "rot270")
+
+
+def _help(text: str, **kw: Any) -> Any:
+    return field(metadata={"help": text}, **kw)
+
+
+@dataclass(frozen=True)
+class TTTConfig:
+    """Per-task LoRA test-time training."""
+
+    format: str = _help("grid text format ('plain', 'compact', 'marc', 'barc'); must be the base model's", default="compact")
+    lora_rank: int = _help("LoRA rank r (paper: 128)", default=128)
+    lora_alpha: int = _help("LoRA scaling alpha (paper: 16)", default=16)
+    lora_dropout: float = _help("dropout on the LoRA path (paper: 0)", default=0.0)
+    target_modules: tuple[str, ...] = _help(
+        "modules that get LoRA: attention q/v and the MLP",
+        default=("q_proj", "v_proj", "gate_proj", "up_proj", "down_proj"),
+    )
+    lora_lm_head: bool = _help("also adapt the output head (the paper does for 8B)", default=False)
+    learning_rate: float = _help("AdamW learning rate (paper: 5e-5 for 1B/3B, 1e-4 for 8B)", default=5e-5)
+    epochs: int = _help("passes over the task's pseudo-tasks (paper: 2)", default=2)
+    batch_size: int = _help("pseudo-tasks per forward pass (paper: 2)", default=2)
+    grad_accum: int = _help("forward passes per optimizer step", default=1)
+    weight_decay: float = _help("AdamW weight decay (paper: 0.01)", default=0.01)
+    warmup_ratio: float = _help("share of steps with linear warm-up before the cosine decay (paper: 0.1)", default=0.1)
+    max_grad_norm: float = _help("gradient clipping norm (0 disables)", default=1.0)
+    max_steps: int | None = _help("stop after this many optimizer steps (None: all epochs); for quick runs", default=None)
+    max_tokens: int = _help("pseudo-tasks longer than this many tokens are dropped", default=8192)
+    loss: str = _help("'demo': outputs of demonstrations 2..K and the query; 'output': query output only", default="demo")
+    adapter_mode: str = _help("'per_task' (paper), 'shared' (one adapter for all tasks) or 'none' (no TTT)", default="per_task")
+    load_in_4bit: bool = _help("QLoRA ablation: 4-bit base model (needs CUDA and bitsandbytes)", default=False)
+    gradient_checkpointing: bool = _help("trade compute for memory on long pseudo-tasks", default=False)
+    seed: int = _help("global seed; per-task randomness derives from (seed, task id)", default=0)
+    data: TTTDataConfig = _help("how pseudo-tasks are built from a task", default_factory=TTTDataConfig)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "target_modules", tuple(self.target_modules))
+        from ttt.format import FORMATS
+
+        checks = [
+            (self.format in FORMATS, f"format must be one of {tuple(FORMATS)}, got {self.format!r}"),
+            (self.lora_rank >= 1, f"lora_rank must be >= 1, got {self.lora_rank}"),
+            (self.lora_alpha > 0, f"lora_alpha must be > 0, got {self.lora_alpha}"),
+            (0.0 <= self.lora_dropout < 1.0, f"lora_dropout must be in [0, 1), got {self.lora_dropout}"),
+            (len(self.target_modules) > 0 or self.lora_lm_head, "target_modules is empty and lora_lm_head is off"),
+            (self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}"),
+            (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
+            (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
+            (self.grad_accum >= 1, f"grad_accum must be >= 1, got {self.grad_accum}"),
+            (self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}"),
+            (0.0 <= self.warmup_ratio < 1.0, f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}"),
+            (self.max_grad_norm >= 0, f"max_grad_norm must be >= 0, got {self.max_grad_norm}"),
+            (self.max_steps is None or self.max_steps >= 1, f"max_steps must be None or >= 1, got {self.max_steps}"),
+            (self.max_tokens >= 16, f"max_tokens must be >= 16, got {self.max_tokens}"),
+            (self.loss in LOSSES, f"loss must be one of {LOSSES}, got {self.loss!r}"),
+            (self.adapter_mode in ADAPTER_MODES, f"adapter_mode must be one of {ADAPTER_MODES}, got {self.adapter_mode!r}"),
+            # QLoRA trains an adapter on a frozen quantised base; without an adapter there is nothing to train.
+            (not (self.load_in_4bit and self.adapter_mode == "none"), "load_in_4bit needs adapter_mode 'per_task' or 'shared'"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+    @property
+    def modules(self) -> list[str]:
+        """LoRA target module names, with the output head when ``lora_lm_head``."""
+        return list(self.target_modules) + (["lm_head"] if self.lora_lm_head else [])
+
+    def to_json(self) -> dict:
+        """A JSON-ready dict (written into the run directory)."""
+        return _to_json(self)
+
+
+@dataclass(frozen=True)
+class InferConfig:
+    """Augmented inference: views, greedy decoding and voting."""
+
+    backend: str = _help("'hf' (transformers, CPU or GPU) or 'vllm' (GPU, many adapters per batch)", default="hf")
+    n_orders: int = _help("demonstration orders per symmetry (paper: 2)", default=2)
+    symmetries: tuple[str, ...] = _help("symmetries used as inference views", default=INFER_SYMMETRIES)
+    max_new_tokens: int | None = _help("generation budget; None: enough for a 30x30 grid in the format", default=None)
+    max_tokens: int = _help("prompt + generation budget; longer views are skipped and counted", default=8192)
+    batch_size: int = _help("prompts per generate call (hf backend)", default=8)
+    vote: str = _help("'hierarchical' (paper) or 'flat'", default="hierarchical")
+    seed: int = _help("seed for the demonstration orders of the views", default=0)
+    dtype: str = _help("'auto' (bf16 where supported on GPU, fp32 on CPU), 'float32', 'bfloat16' or 'float16'", default="auto")
+    device: str = _help("'auto', 'cpu' or 'cuda'", default="auto")
+    gpu_memory_utilization: float = _help("share of GPU memory vLLM may take", default=0.85)
+    max_loras: int = _help("adapters vLLM keeps on the GPU at once", default=8)
+
+    def __post_init__(self) -> None:
+        from arc.views import SYMMETRY_NAMES
+
+        object.__setattr__(self, "symmetries", tuple(self.symmetries))
+        checks = [
+            (self.backend in BACKEND_NAMES, f"backend must be one of {BACKEND_NAMES}, got {self.backend!r}"),
+            (self.n_orders >= 1, f"n_orders must be >= 1, got {self.n_orders}"),
+            (len(self.symmetries) > 0, "symmetries is empty"),
+            (all(s in SYMMETRY_NAMES for s in self.symmetries), f"unknown symmetry in {self.symmetries}; known: {SYMMETRY_NAMES}"),
+            (self.max_new_tokens is None or self.max_new_tokens >= 1, f"max_new_tokens must be None or >= 1, got {self.max_new_tokens}"),
+            (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
+            (self.vote in VOTES, f"vote must be one of {VOTES}, got {self.vote!r}"),
+            (self.dtype in ("auto", "float32", "bfloat16", "float16"), f"unknown dtype {self.dtype!r}"),
+            (self.device in ("auto", "cpu", "cuda"), f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}"),
+            (0.0 < self.gpu_memory_utilization <= 1.0, "gpu_memory_utilization must be in (0, 1]"),
+            (self.max_loras >= 1, f"max_loras must be >= 1, got {self.max_loras}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+    def to_json(self) -> dict:
+        """A JSON-ready dict (written into the run directory)."""
+        return _to_json(self)
+
+
+def _to_json(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _to_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (tuple, list)):
+        return [_to_json(v) for v in obj]
+    return obj
+
+
+def config_help(cls: type) -> dict[str, str]:
+    """Field name -> one-line help, for the CLI and the docs."""
+    return {f.name: f.metadata.get("help", "") for f in dataclasses.fields(cls)}

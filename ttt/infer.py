@@ -1,0 +1,144 @@
+"""Augmented inference: every test input under several invertible views, greedy decoding, strict
+parsing, each grid mapped back with its view's inverse, then a vote -> up to 2 attempts.
+
+Every prediction keeps the name of the view it was made under (``Candidate.view_name``), so a vote
+or a report can always say where a grid came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from arc.grid import Grid
+from arc.task import Example, Task
+from arc.views import View
+from ttt.config import InferConfig
+
+TOO_LONG = "prompt too long"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One generation, mapped back to the original frame (``grid`` None when it failed to parse)."""
+
+    grid: Grid | None
+    view_name: str
+    parse_error: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskPrediction:
+    """Per test input: the voted attempts (at most 2) and every candidate behind them."""
+
+    task_id: str
+    attempts: tuple[tuple[Grid, ...], ...]
+    candidates: tuple[tuple[Candidate, ...], ...]
+
+    @property
+    def n_parse_failures(self) -> int:
+        return sum(1 for cs in self.candidates for c in cs if c.grid is None and c.parse_error != TOO_LONG)
+
+    @property
+    def n_too_long(self) -> int:
+        return sum(1 for cs in self.candidates for c in cs if c.parse_error == TOO_LONG)
+
+    @property
+    def n_candidates(self) -> int:
+        return sum(len(cs) for cs in self.candidates)
+
+
+def default_max_new_tokens(formatter: Any, tokenizer: Any) -> int:
+    """Tokens needed to write a 30x30 output grid and its end marker in ``formatter``'s format."""
+    from ttt.train import encode_rendered
+
+    big = tuple(tuple(9 for _ in range(30)) for _ in range(30))
+    rendered = formatter.render_train((), Example(((0,),), big), loss="output")
+    enc = encode_rendered(tokenizer, rendered, getattr(formatter, "add_special_tokens", True))
+    return enc.n_loss_tokens + 8  # a little slack for tokenizers that merge across the span edge
+
+
+def task_views(task: Task, cfg: InferConfig) -> list[View]:
+    """The inference views of ``task`` (``cfg.symmetries`` x ``cfg.n_orders`` demonstration orders).
+
+    Full view names go to the vote, which groups the orders of one symmetry together.
+    """
+    from ttt.data import task_rng
+    from ttt.views import inference_views
+
+    return inference_views(task, task_rng(cfg.seed, task.id), n_orders=cfg.n_orders, symmetries=cfg.symmetries)
+
+
+def vote(candidates: Sequence[Candidate], method: str = "hierarchical") -> tuple[Grid, ...]:
+    """Up to 2 attempts from the parsed candidates (``method`` 'hierarchical' or 'flat')."""
+    from ttt.vote import flat_vote, hierarchical_vote
+
+    pairs = [(c.grid, c.view_name) for c in candidates if c.grid is not None]
+    if not pairs:
+        return ()
+    fn = hierarchical_vote if method == "hierarchical" else flat_vote
+    return tuple(fn(pairs))
+
+
+def predict_tasks(
+    tasks: Sequence[Task],
+    backend: Any,
+    formatter: Any,
+    cfg: InferConfig,
+    adapters: Mapping[str, str | Path | None] | None = None,
+    views: Mapping[str, Sequence[View]] | None = None,
+) -> dict[str, TaskPrediction]:
+    """Predict every test input of every task in one backend call (one adapter per task).
+
+    ``adapters`` maps task id to an adapter folder (missing or None: the bare base model);
+    ``views`` maps task id to its views (default: ``task_views``).
+    """
+    adapters = adapters or {}
+    add_special = getattr(formatter, "add_special_tokens", True)
+    max_new = cfg.max_new_tokens or default_max_new_tokens(formatter, backend.tokenizer)
+    prompt_budget = cfg.max_tokens - max_new
+    # One candidate per (task, test input, view); prompts that fit go to the backend together.
+    results: dict[tuple[str, int], list[Candidate]] = {}
+    prompts, prompt_adapters, prompt_slots = [], [], []
+    for task in tasks:
+        task_view_list = views[task.id] if views is not None and task.id in views else task_views(task, cfg)
+        for t in range(len(task.test)):
+            results[(task.id, t)] = []
+        for view in task_view_list:
+            seen = view.apply_task(task)
+            for t, test in enumerate(seen.test):
+                prompt = formatter.render_prompt(seen.train, test.input)
+                if backend.count_tokens(prompt, add_special) > prompt_budget:
+                    results[(task.id, t)].append(Candidate(None, view.name, TOO_LONG))
+                    continue
+                prompts.append(prompt)
+                prompt_adapters.append(adapters.get(task.id))
+                prompt_slots.append((task.id, t, view))
+    generations = backend.generate(
+        prompts, prompt_adapters, max_new_tokens=max_new, stop=[formatter.end_marker], add_special_tokens=add_special
+    ) if prompts else []
+    for (task_id, t, view), gen in zip(prompt_slots, generations):
+        parsed = formatter.parse(gen.text, require_end=not gen.stopped)
+        if parsed.grid is None:
+            results[(task_id, t)].append(Candidate(None, view.name, parsed.error))
+        else:
+            results[(task_id, t)].append(Candidate(view.invert(parsed.grid), view.name, None))
+    out = {}
+    for task in tasks:
+        cands = tuple(tuple(results[(task.id, t)]) for t in range(len(task.test)))
+        out[task.id] = TaskPrediction(task.id, tuple(vote(cs, cfg.vote) for cs in cands), cands)
+    return out
+
+
+def predict_task(
+    task: Task,
+    backend: Any,
+    formatter: Any,
+    views: Sequence[View] | None,
+    cfg: InferConfig,
+    adapter: str | Path | None = None,
+) -> TaskPrediction:
+    """Predict one task's test inputs under ``views`` (None: ``task_views``) with ``adapter``."""
+    view_map = None if views is None else {task.id: list(views)}
+    return predict_tasks([task], backend, formatter, cfg, {task.id: adapter}, view_map)[task.id]

@@ -1,0 +1,269 @@
+"""The TTT neural solver end to end: per task, pseudo-tasks -> length filter -> LoRA adapter
+(trained, or skipped when already on disk) -> augmented inference -> voted attempts.
+
+Run directory layout (so a stopped run resumes where it stopped):
+  ttt_config.json       the resolved TTTConfig and InferConfig
+  adapters/_initial/    the initial adapter every task starts from
+  adapters/<task id>/   one PEFT adapter per task (adapters/_shared/ in the shared ablation)
+  ttt_results.jsonl     one line per finished task, appended as each task finishes
+
+A task that raises is recorded with its error and the loop goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from arc.grid import Grid, as_grid
+from arc.task import Task
+from ttt.config import InferConfig, TTTConfig
+from ttt.train import TrainStats
+
+RESULTS = "ttt_results.jsonl"
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """What the TTT solver produced for one task: attempts (<= 2) per test input, counts, timings."""
+
+    task_id: str
+    attempts: tuple[tuple[Grid, ...], ...] = ()
+    n_candidates: int = 0
+    n_parse_failures: int = 0
+    n_too_long: int = 0
+    n_pseudo_tasks: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    train: TrainStats | None = None
+    error: str | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "task_id": self.task_id,
+            "attempts": [[[list(r) for r in g] for g in per_test] for per_test in self.attempts],
+            "n_candidates": self.n_candidates,
+            "n_parse_failures": self.n_parse_failures,
+            "n_too_long": self.n_too_long,
+            "n_pseudo_tasks": self.n_pseudo_tasks,
+            "timings": self.timings,
+            "train": None if self.train is None else self.train.to_json(),
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> TaskResult:
+        train = d.get("train")
+        if train is not None:
+            train = TrainStats(**{**train, "losses": tuple(train.get("losses", ()))})
+        return cls(
+            task_id=d["task_id"],
+            attempts=tuple(tuple(as_grid(g) for g in per_test) for per_test in d.get("attempts", [])),
+            n_candidates=d.get("n_candidates", 0),
+            n_parse_failures=d.get("n_parse_failures", 0),
+            n_too_long=d.get("n_too_long", 0),
+            n_pseudo_tasks=d.get("n_pseudo_tasks", 0),
+            timings=dict(d.get("timings", {})),
+            train=train,
+            error=d.get("error"),
+        )
+
+
+def predictions(results: Mapping[str, TaskResult]) -> dict[str, list[list[Grid]]]:
+    """Task id -> attempts per test input, the shape ``arc.score`` takes."""
+    return {tid: [list(a) for a in r.attempts] for tid, r in results.items()}
+
+
+def load_results(run_dir: str | Path) -> dict[str, TaskResult]:
+    """Results already written to ``run_dir`` (empty when none); a torn last line is ignored."""
+    path = Path(run_dir) / RESULTS
+    out: dict[str, TaskResult] = {}
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            try:
+                r = TaskResult.from_json(json.loads(line))
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                continue  # a line cut by a crash mid-write; that task simply runs again
+            out[r.task_id] = r
+    return out
+
+
+def _append(run_dir: Path, result: TaskResult) -> None:
+    with open(run_dir / RESULTS, "a") as f:
+        f.write(json.dumps(result.to_json()) + "\n")
+
+
+def _error(e: BaseException) -> str:
+    return f"{type(e).__name__}: {e}"
+
+
+class _Solver:
+    """State shared by the stages of one run: base model, tokenizer, formatter, configs, paths."""
+
+    def __init__(self, model: Any, tokenizer: Any, cfg: TTTConfig, infer_cfg: InferConfig, run_dir: Path):
+        from ttt.format import make_formatter
+
+        self.model, self.tokenizer, self.cfg, self.infer_cfg = model, tokenizer, cfg, infer_cfg
+        self.formatter = make_formatter(cfg.format, tokenizer)
+        self.adapters = run_dir / "adapters"
+        self.initial = self.adapters / "_initial"
+
+    def pseudo_tasks(self, task: Task) -> list[Any]:
+        from ttt.data import filter_by_length, task_rng, ttt_pseudo_tasks
+
+        pts = ttt_pseudo_tasks(task, self.cfg.data, task_rng(self.cfg.seed, task.id))
+        return filter_by_length(pts, self.formatter, self.tokenizer, self.cfg.max_tokens)
+
+    def train(self, name: str, pts: Sequence[Any]) -> TrainStats | None:
+        from ttt.data import task_rng
+        from ttt.train import train_adapter
+
+        if self.cfg.adapter_mode == "none" or not pts:
+            return None
+        return train_adapter(
+            self.model, self.tokenizer, self.formatter, pts, self.cfg, self.adapters / name,
+            init_dir=self.initial, rng=task_rng(self.cfg.seed, "train:" + name),
+        )
+
+
+def _load(model_path_or_model: Any, tokenizer: Any, cfg: TTTConfig, infer_cfg: InferConfig) -> tuple[Any, Any]:
+    if isinstance(model_path_or_model, (str, Path)):
+        from ttt.model import load_base
+
+        model, loaded = load_base(model_path_or_model, infer_cfg.device, infer_cfg.dtype, cfg.load_in_4bit)
+        return model, tokenizer or loaded
+    if tokenizer is None:
+        raise ValueError("pass the tokenizer together with an in-memory model")
+    return model_path_or_model, tokenizer
+
+
+def solve_ttt(
+    tasks: Mapping[str, Task] | Sequence[Task],
+    model_path_or_model: Any,
+    cfg: TTTConfig,
+    infer_cfg: InferConfig,
+    run_dir: str | Path,
+    progress: Progress | None = None,
+    *,
+    tokenizer: Any = None,
+) -> dict[str, TaskResult]:
+    """Solve ``tasks`` with test-time training; returns task id -> TaskResult, in task order.
+
+    ``model_path_or_model`` is a local model directory or a loaded model (then pass ``tokenizer``).
+    Tasks already in ``run_dir``'s results are not run again. ``progress(done, total)`` after each task.
+    """
+    from ttt.backends import BACKENDS
+    from ttt.infer import predict_task, predict_tasks
+
+    task_list = list(tasks.values()) if isinstance(tasks, Mapping) else list(tasks)
+    if infer_cfg.backend == "vllm":
+        if not isinstance(model_path_or_model, (str, Path)):
+            raise TypeError("the vllm backend needs a model directory, not a model object")
+        if cfg.lora_lm_head:
+            raise ValueError("vLLM does not apply LoRA to the output head; use lora_lm_head=False or backend 'hf'")
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "ttt_config.json").write_text(json.dumps({"ttt": cfg.to_json(), "infer": infer_cfg.to_json()}, indent=2))
+    done = load_results(run_dir)
+    todo = [t for t in task_list if t.id not in done]
+    model, tok = _load(model_path_or_model, tokenizer, cfg, infer_cfg)
+    solver = _Solver(model, tok, cfg, infer_cfg, run_dir)
+    n_done = len(task_list) - len(todo)
+
+    shared: TrainStats | None = None
+    if cfg.adapter_mode == "shared" and todo:
+        union = [pt for t in todo for pt in solver.pseudo_tasks(t)]
+        shared = solver.train("_shared", union)
+
+    # Stage 1 and 2 per task with hf (one model in memory); with vllm, all training first, then
+    # the training model is freed and one engine predicts every task in one batch.
+    interleave = infer_cfg.backend == "hf"
+    backend = BACKENDS["hf"](model, tok, infer_cfg) if interleave else None
+    pending: list[tuple[Task, dict]] = []
+    for task in todo:
+        info: dict[str, Any] = {"timings": {}, "train": shared, "adapter": None, "n_pseudo_tasks": 0}
+        try:
+            t0 = time.perf_counter()
+            if cfg.adapter_mode == "per_task":
+                pts = solver.pseudo_tasks(task)
+                info["n_pseudo_tasks"] = len(pts)
+                info["timings"]["data_s"] = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                info["train"] = solver.train(task.id, pts)
+                info["timings"]["train_s"] = time.perf_counter() - t0
+            if info["train"] is not None:
+                info["adapter"] = info["train"].adapter_dir
+            if interleave:
+                t0 = time.perf_counter()
+                pred = predict_task(task, backend, solver.formatter, None, infer_cfg, info["adapter"])
+                info["timings"]["infer_s"] = time.perf_counter() - t0
+                _finish(run_dir, done, task, info, pred)
+                n_done += 1
+                if progress is not None:
+                    progress(n_done, len(task_list))
+            else:
+                pending.append((task, info))
+        except Exception as e:  # noqa: BLE001 - a failing task is a value; the run goes on
+            _finish(run_dir, done, task, info, None, _error(e))
+            n_done += 1
+            if progress is not None:
+                progress(n_done, len(task_list))
+
+    if pending:
+        model = None  # noqa: F841 - drop this frame's reference too, so the training copy can be freed
+        _predict_batched(pending, model_path_or_model, tok, solver, cfg, infer_cfg, run_dir, done, predict_tasks)
+        if progress is not None:
+            progress(len(task_list), len(task_list))
+    return {t.id: done[t.id] for t in task_list if t.id in done}
+
+
+def _predict_batched(pending, model_path, tok, solver, cfg, infer_cfg, run_dir, done, predict_tasks) -> None:
+    from ttt.backends import BACKENDS
+
+    solver.model = None  # the training copy must go before vLLM claims the GPU
+    _free_gpu()
+    t0 = time.perf_counter()
+    try:
+        backend = BACKENDS[infer_cfg.backend](model_path, tok, infer_cfg, max_lora_rank=cfg.lora_rank)
+        preds = predict_tasks([t for t, _ in pending], backend, solver.formatter, infer_cfg,
+                              {t.id: info["adapter"] for t, info in pending})
+    except Exception as e:  # noqa: BLE001
+        for task, info in pending:
+            _finish(run_dir, done, task, info, None, _error(e))
+        return
+    share = (time.perf_counter() - t0) / len(pending)
+    for task, info in pending:
+        info["timings"]["infer_s"] = share
+        _finish(run_dir, done, task, info, preds[task.id])
+
+
+def _free_gpu() -> None:
+    import gc
+
+    gc.collect()
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    except ImportError:
+        pass
+
+
+def _finish(run_dir: Path, done: dict, task: Task, info: dict, pred: Any, error: str | None = None) -> None:
+    result = TaskResult(
+        task_id=task.id,
+        attempts=pred.attempts if pred is not None else (),
+        n_candidates=pred.n_candidates if pred is not None else 0,
+        n_parse_failures=pred.n_parse_failures if pred is not None else 0,
+        n_too_long=pred.n_too_long if pred is not None else 0,
+        n_pseudo_tasks=info["n_pseudo_tasks"],
+        timings={k: round(v, 4) for k, v in info["timings"].items()},
+        train=info["train"],
+        error=error,
+    )
+    _append(run_dir, result)
+    done[task.id] = result
