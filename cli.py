@@ -190,6 +190,40 @@ def score_cmd(submission: str, dataset: str, as_json: bool) -> None:
     click.echo(f"per-test accuracy: {result['test_accuracy']:.2%} ({result['tests_correct']:.2f}/{n})")
 
 
+@main.command("finetune")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="output folder (resumes from its checkpoint)")
+@click.option("--init-from", default=None, help="local HF checkpoint to start from (default: a new small Llama)")
+@click.option("--hidden", type=int, default=None, help="hidden size of a model built from scratch")
+@click.option("--layers", type=int, default=None, help="decoder layers of a model built from scratch")
+@click.option("--heads", type=int, default=None, help="attention heads of a model built from scratch")
+@click.option("--intermediate", type=int, default=None, help="MLP width of a model built from scratch")
+@click.option("--format", "fmt", type=click.Choice(["compact", "plain", "marc", "barc"]), default=None, help="text format")
+@click.option("--steps", type=click.IntRange(min=1), default=None, help="optimizer steps")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="pseudo-tasks per step")
+@click.option("--lr", type=float, default=None, help="peak learning rate")
+@click.option("--max-tokens", type=int, default=None, help="longest pseudo-task in tokens")
+@click.option("--max-examples", type=int, default=None, help="demonstrations per pseudo-task")
+@click.option("--max-minutes", type=float, default=None, help="stop and save after this long")
+@click.option("--include-arc2-train", is_flag=True, help="also train on ARC-AGI-2 training, minus every ARC-AGI-1 evaluation task")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--threads", type=int, default=None, help="torch CPU threads")
+@click.option("--seed", type=int, default=0, show_default=True)
+def finetune_cmd(out: str, **opts) -> None:
+    """Initial fine-tuning on expanded ARC-AGI-1 training tasks (never evaluation outputs)."""
+    from ttt.finetune import FinetuneConfig, finetune
+
+    names = {"fmt": "format", "lr": "learning_rate"}
+    kwargs = {names.get(k, k): v for k, v in opts.items() if v is not None and v is not False}
+    cfg = FinetuneConfig(**kwargs)
+
+    def log(entry: dict) -> None:
+        click.echo(f"step {entry['step']}/{cfg.steps} loss {entry['loss']:.4f} lr {entry['lr']:.2e} "
+                   f"{entry['tokens_per_s']:.0f} tok/s  {entry['elapsed_s'] / 60:.1f} min", err=True)
+
+    final = finetune(cfg, out, log=log)
+    click.echo(f"wrote {final}")
+
+
 def _run_tasks(run_dir: str):
     from ensemble.build import select_tasks
     from ensemble.run import RunDir

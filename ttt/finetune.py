@@ -1,0 +1,331 @@
+"""Initial fine-tuning: full fine-tuning of a causal LM on ARC-format tasks, before any TTT.
+
+The paper's recipe, scaled to what a machine can afford: training tasks are expanded on the
+fly (a random leave-one-out pseudo-task of a random training task, under a random invertible
+view, and with some probability turned into a *new* task by applying a transform to the inputs
+only, the outputs only, or both). Same text format and demonstration loss as TTT.
+
+The data is a stream, not a list: the batch of step ``s`` is drawn from
+``default_rng([seed, s])``, so a resumed run sees exactly the batches an uninterrupted one would.
+Checkpoints (model, optimizer, scheduler, step) are written atomically every
+``checkpoint_every`` steps and on stop; ``finetune`` continues from one when it exists.
+
+Contamination guard: only the pool built by ``training_pool`` is read. It never includes
+ARC-AGI-1 evaluation tasks, and ARC-AGI-2 training (which holds 376 of them) is excluded unless
+asked for, and then filtered by id and by content.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from arc.grid import Grid
+from arc.task import Example, Task
+from arc.transforms import TRAINING_TRANSFORMS
+from arc.views import SYMMETRY_NAMES, View, apply_symmetry, random_colors, random_order
+from ttt.config import _help, _to_json
+from ttt.data import PseudoTask
+
+# Transforms that turn a task into a new one when applied to one side only.
+_ONE_SIDE = {**{s: (lambda g, s=s: apply_symmetry(s, g)) for s in SYMMETRY_NAMES if s != "identity"}, **TRAINING_TRANSFORMS}
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    """Full fine-tuning of the base model on expanded ARC training tasks."""
+
+    init_from: str | None = _help("local HF model dir to start from; None: a new small Llama with the compact tokenizer", default=None)
+    hidden: int = _help("hidden size of a model built from scratch", default=256)
+    layers: int = _help("decoder layers of a model built from scratch", default=6)
+    heads: int = _help("attention heads of a model built from scratch", default=4)
+    intermediate: int = _help("MLP width of a model built from scratch", default=704)
+    max_positions: int = _help("longest sequence the model supports", default=8192)
+    format: str = _help("text format (compact for the project's own tokenizer)", default="compact")
+    steps: int = _help("optimizer steps", default=4000)
+    batch_size: int = _help("pseudo-tasks per step", default=8)
+    learning_rate: float = _help("AdamW peak learning rate", default=1e-3)
+    weight_decay: float = _help("AdamW weight decay", default=0.01)
+    warmup_ratio: float = _help("share of steps with linear warm-up before cosine decay", default=0.05)
+    max_grad_norm: float = _help("gradient clipping norm", default=1.0)
+    max_tokens: int = _help("pseudo-tasks longer than this many tokens are redrawn", default=2048)
+    loss: str = _help("'demo' (outputs of demonstrations 2..K and the query) or 'output'", default="demo")
+    new_task_prob: float = _help("probability of making a new task by transforming inputs, outputs or both", default=0.3)
+    recolor_prob: float = _help("probability of a random colour permutation (background kept)", default=0.5)
+    max_examples: int = _help("at most this many in-context demonstrations per pseudo-task", default=4)
+    holdout: int = _help("ARC-AGI-1 training tasks held out of fine-tuning for the format check", default=40)
+    include_arc2_train: bool = _help("also train on ARC-AGI-2 training (minus every ARC-AGI-1 evaluation task)", default=False)
+    checkpoint_every: int = _help("steps between checkpoints", default=200)
+    log_every: int = _help("steps between log lines", default=10)
+    max_minutes: float | None = _help("stop (and save) after this much wall-clock time", default=None)
+    device: str = _help("'auto', 'cpu' or 'cuda'", default="auto")
+    threads: int | None = _help("torch CPU threads (None: torch's default)", default=None)
+    seed: int = _help("seed of the model init, the holdout split and the data stream", default=0)
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.steps >= 1 and self.batch_size >= 1, "steps and batch_size must be >= 1"),
+            (self.learning_rate > 0, "learning_rate must be > 0"),
+            (0 <= self.new_task_prob <= 1 and 0 <= self.recolor_prob <= 1, "probabilities must be in [0, 1]"),
+            (self.loss in ("demo", "output"), f"loss must be 'demo' or 'output', got {self.loss!r}"),
+            (self.max_tokens >= 64, "max_tokens must be >= 64"),
+            (self.max_examples >= 1, "max_examples must be >= 1"),
+            (self.hidden % self.heads == 0, f"hidden ({self.hidden}) must be divisible by heads ({self.heads})"),
+            (self.init_from is not None or self.format == "compact", "a model built from scratch uses the compact format"),
+            (self.holdout >= 0 and self.checkpoint_every >= 1 and self.log_every >= 1, "holdout, checkpoint_every, log_every must be positive"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+    def to_json(self) -> dict:
+        return _to_json(self)
+
+
+# -- data -----------------------------------------------------------------------------------
+def _content_keys(task: Task) -> set[Grid]:
+    return {ex.input for ex in task.train}
+
+
+def training_pool(cfg: FinetuneConfig) -> tuple[list[Task], list[Task]]:
+    """(tasks to train on, held-out ARC-AGI-1 training tasks). Never any ARC-AGI-1 evaluation task."""
+    from arc.data import load_dataset
+
+    train = list(load_dataset("arc1-train").values())
+    rng = np.random.default_rng([cfg.seed, 1])
+    held_idx = set(rng.choice(len(train), size=min(cfg.holdout, len(train)), replace=False).tolist())
+    pool = [t for i, t in enumerate(train) if i not in held_idx]
+    held = [t for i, t in enumerate(train) if i in held_idx]
+    if cfg.include_arc2_train:
+        # ARC-AGI-2 training contains ARC-AGI-1 evaluation tasks: drop them by id and by content
+        # (only evaluation *inputs* are compared; evaluation outputs are never read for this).
+        eval_tasks = load_dataset("arc1-eval")
+        eval_inputs = set().union(*(_content_keys(t) for t in eval_tasks.values()))
+        held_ids = {t.id for t in held}
+        for tid, t in load_dataset("arc2-train").items():
+            if tid in eval_tasks or tid in held_ids or _content_keys(t) & eval_inputs:
+                continue
+            pool.append(t)
+    return pool, held
+
+
+def _pairs(task: Task) -> list[Example]:
+    # Training tasks' test pairs have known outputs and are ordinary demonstrations here.
+    return [ex for ex in (*task.train, *task.test) if ex.output is not None]
+
+
+def _new_task(pairs: list[Example], rng: np.random.Generator) -> list[Example] | None:
+    name = sorted(_ONE_SIDE)[int(rng.integers(len(_ONE_SIDE)))]
+    fn = _ONE_SIDE[name]
+    side = ("input", "output", "both")[int(rng.integers(3))]
+    out = []
+    for ex in pairs:
+        gi = fn(ex.input) if side in ("input", "both") else ex.input
+        go = fn(ex.output) if side in ("output", "both") else ex.output
+        if gi is None or go is None:
+            return None
+        out.append(Example(gi, go))
+    return out
+
+
+def draw_pseudo_task(pool: Sequence[Task], cfg: FinetuneConfig, rng: np.random.Generator) -> PseudoTask:
+    """One random training item: a task, a query, a view and maybe a new-task transform."""
+    while True:
+        task = pool[int(rng.integers(len(pool)))]
+        pairs = _pairs(task)
+        recipe = task.id
+        if rng.random() < cfg.new_task_prob:
+            made = _new_task(pairs, rng)
+            if made is None:
+                continue
+            pairs, recipe = made, recipe + "+new"
+        if len(pairs) < 2:
+            continue
+        q = int(rng.integers(len(pairs)))
+        rest = [p for i, p in enumerate(pairs) if i != q]
+        rest = [rest[i] for i in random_order(rng, len(rest))][: cfg.max_examples]
+        colors = random_colors(rng) if rng.random() < cfg.recolor_prob else None
+        view = View(SYMMETRY_NAMES[int(rng.integers(8))], colors)
+        mapped = [Example(view.apply(e.input), view.apply(e.output)) for e in (*rest, pairs[q])]
+        return PseudoTask(tuple(mapped[:-1]), mapped[-1], f"{recipe}+q{q}+{view.name}")
+
+
+def batch_for_step(pool, cfg: FinetuneConfig, step: int, tokenizer, formatter) -> tuple[list, int]:
+    """The encoded batch of one step (a pure function of seed and step: resume-exact)."""
+    from ttt.train import encode_rendered
+
+    rng = np.random.default_rng([cfg.seed, 2, step])
+    batch, redrawn = [], 0
+    while len(batch) < cfg.batch_size:
+        pt = draw_pseudo_task(pool, cfg, rng)
+        enc = encode_rendered(tokenizer, formatter.render_train(pt.examples, pt.query, loss=cfg.loss),
+                              formatter.add_special_tokens)
+        if len(enc.input_ids) > cfg.max_tokens or enc.n_loss_tokens == 0:
+            redrawn += 1
+            if redrawn > 1000:
+                raise RuntimeError(f"max_tokens={cfg.max_tokens} is too small: 1000 draws in a row were too long")
+            continue
+        batch.append(enc)
+    return batch, redrawn
+
+
+# -- training -------------------------------------------------------------------------------
+@dataclass
+class FinetuneState:
+    step: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+    losses: list[float] = field(default_factory=list)
+
+
+def _save_checkpoint(out: Path, model, tokenizer, optimizer, scheduler, state: FinetuneState) -> None:
+    import torch
+
+    tmp, final = out / "checkpoint.partial", out / "checkpoint"
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                "step": state.step, "tokens": state.tokens, "seconds": state.seconds}, tmp / "trainer_state.pt")
+    old = out / "checkpoint.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(tmp, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _build_model(cfg: FinetuneConfig, out: Path):
+    from ttt.format import make_formatter
+    from ttt.model import load_base, resolve_device, tiny_llama
+    from ttt.tokenizer import build_compact_tokenizer
+
+    ckpt = out / "checkpoint"
+    if (ckpt / "config.json").exists():
+        model, tokenizer = load_base(ckpt, device=cfg.device, dtype="float32")
+    elif cfg.init_from:
+        model, tokenizer = load_base(cfg.init_from, device=cfg.device)
+    else:
+        tokenizer = build_compact_tokenizer()
+        model = tiny_llama(tokenizer, hidden=cfg.hidden, layers=cfg.layers, heads=cfg.heads,
+                           intermediate=cfg.intermediate, max_positions=cfg.max_positions, seed=cfg.seed)
+        model = model.to(resolve_device(cfg.device))
+    return model, tokenizer, make_formatter(cfg.format, tokenizer)
+
+
+def finetune(cfg: FinetuneConfig, out_dir: str | Path, log: Callable[[dict], None] | None = None) -> Path:
+    """Fine-tune and write ``out_dir/model`` (HF folder with tokenizer). Resumes from ``out_dir/checkpoint``."""
+    import torch
+    from transformers import get_cosine_schedule_with_warmup
+
+    from ttt.train import collate
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    (out / "finetune_config.json").write_text(json.dumps(cfg.to_json(), indent=1))
+    pool, held = training_pool(cfg)
+    (out / "holdout.txt").write_text("".join(t.id + "\n" for t in held))
+    model, tokenizer, formatter = _build_model(cfg, out)
+    device = next(model.parameters()).device
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay,
+                                  betas=(0.9, 0.95))
+    scheduler = get_cosine_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * cfg.steps), cfg.steps)
+    state = FinetuneState()
+    ckpt_state = out / "checkpoint" / "trainer_state.pt"
+    if ckpt_state.exists():
+        saved = torch.load(ckpt_state, weights_only=False)
+        optimizer.load_state_dict(saved["optimizer"])
+        scheduler.load_state_dict(saved["scheduler"])
+        state.step, state.tokens, state.seconds = saved["step"], saved["tokens"], saved["seconds"]
+    pad_id = tokenizer.pad_token_id
+    use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    started, window_tokens, window_start = time.perf_counter(), 0, time.perf_counter()
+    log_path = out / "train_log.jsonl"
+    model.train()
+    while state.step < cfg.steps:
+        batch, redrawn = batch_for_step(pool, cfg, state.step, tokenizer, formatter)
+        tensors = {k: v.to(device) for k, v in collate(batch, pad_id).items()}
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16):
+            loss = model(**tensors).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        n_tok = int(tensors["attention_mask"].sum())
+        state.step += 1
+        state.tokens += n_tok
+        window_tokens += n_tok
+        state.losses.append(float(loss.detach()))
+        elapsed = time.perf_counter() - started
+        if state.step % cfg.log_every == 0 or state.step == cfg.steps:
+            now = time.perf_counter()
+            entry = {"step": state.step, "loss": float(np.mean(state.losses[-cfg.log_every:])),
+                     "lr": scheduler.get_last_lr()[0], "tokens": state.tokens,
+                     "tokens_per_s": window_tokens / max(now - window_start, 1e-9),
+                     "elapsed_s": state.seconds + elapsed, "redrawn": redrawn}
+            window_tokens, window_start = 0, now
+            with open(log_path, "a") as f:
+                f.write(json.dumps(entry) + "\n")
+            if log is not None:
+                log(entry)
+        out_of_time = cfg.max_minutes is not None and elapsed > cfg.max_minutes * 60
+        if state.step % cfg.checkpoint_every == 0 or state.step == cfg.steps or out_of_time:
+            _save_checkpoint(out, model, tokenizer, optimizer, scheduler,
+                             FinetuneState(state.step, state.tokens, state.seconds + elapsed))
+        if out_of_time:
+            break
+    model.eval()
+    final = out / "model"
+    shutil.rmtree(final, ignore_errors=True)
+    model.save_pretrained(final)
+    tokenizer.save_pretrained(final)
+    return final
+
+
+# -- held-out format check ------------------------------------------------------------------
+def format_check(model, tokenizer, formatter, tasks: Sequence[Task], max_new_tokens: int | None = None) -> dict:
+    """Greedy answers (no TTT, identity view) for each test input of ``tasks``: how many parse as
+    grids, how many have the expected shape, how many are exactly right."""
+    import torch
+
+    device = next(model.parameters()).device
+    counts = {"n": 0, "parsed": 0, "right_shape": 0, "right": 0}
+    for task in tasks:
+        for ex in task.test:
+            prompt = formatter.render_prompt(task.train, ex.input)
+            ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=formatter.add_special_tokens)["input_ids"].to(device)
+            budget = max_new_tokens or 31 * 30 + 2
+            with torch.no_grad():
+                gen = model.generate(ids, max_new_tokens=budget, do_sample=False,
+                                     eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+            text = tokenizer.decode(gen[0, ids.shape[1]:], skip_special_tokens=False)
+            parsed = formatter.parse(text)
+            counts["n"] += 1
+            if parsed.grid is not None:
+                counts["parsed"] += 1
+                exp = ex.output
+                if exp is not None and (len(parsed.grid), len(parsed.grid[0])) == (len(exp), len(exp[0])):
+                    counts["right_shape"] += 1
+                counts["right"] += int(parsed.grid == exp)
+    return counts
+
+
+def iter_log(out_dir: str | Path) -> Iterator[dict]:
+    path = Path(out_dir) / "train_log.jsonl"
+    if path.exists():
+        for line in path.read_text().splitlines():
+            yield json.loads(line)
+
+
+__all__ = ["FinetuneConfig", "batch_for_step", "draw_pseudo_task", "finetune", "format_check", "training_pool"]
