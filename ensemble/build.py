@@ -59,7 +59,7 @@ def resolve_config(opts: Mapping[str, Any], task_ids: list[str]) -> dict:
             "epochs": opts["ttt_epochs"], "max_steps": opts["ttt_steps"], "lora_rank": opts["lora_rank"],
             "learning_rate": opts["lr"]}.items() if v is not None}
         ttt_cfg = TTTConfig(format=fmt, adapter_mode=opts["adapter_mode"], seed=opts["seed"], data=data, **overrides)
-        infer_over = {"n_orders": opts["n_orders"]} if opts["n_orders"] else {}
+        infer_over = {k: v for k, v in {"n_orders": opts["n_orders"], "max_new_tokens": opts.get("max_new_tokens")}.items() if v}
         if opts["views"]:
             infer_over["symmetries"] = tuple(v.strip() for v in opts["views"].split(","))
         infer = InferConfig(backend=opts["backend"], device=opts["device"], seed=opts["seed"], **infer_over)
