@@ -62,3 +62,21 @@ def test_ttt_mode_alone(tmp_path, tiny_model_dir):
 def test_missing_model_is_one_line(tmp_path):
     result = CliRunner().invoke(main, ["--mode", "ttt", "--model", str(tmp_path), "--out", str(tmp_path / "r")])
     assert result.exit_code == 1 and "not a model directory" in result.output
+
+
+def test_quick_preset_fills_only_what_was_not_given(tiny_model_dir):
+    from ensemble.build import resolve_config
+
+    base = {"mode": "ensemble", "dataset": "arc1-train", "policy": "paper", "seed": 0, "task_timeout": None,
+            "model": str(tiny_model_dir), "ttt_format": "auto", "backend": "hf", "adapter_mode": "per_task",
+            "ttt_max_tasks": None, "ttt_epochs": None, "ttt_steps": None, "lora_rank": 8, "lr": None, "views": None,
+            "n_orders": None, "device": "cpu", "sampler": "search", "synth_model": "", "base_url": None,
+            "api_key_env": "K", "samples": None, "temperature": None, "search_budget": None}
+    paper = resolve_config({**base, "preset": "paper"}, ["x"])
+    assert paper["ttt"]["data"]["max_tasks"] == 250 and paper["ttt"]["epochs"] == 2
+    assert paper["infer"]["n_orders"] == 2 and len(paper["infer"]["symmetries"]) == 7
+    quick = resolve_config({**base, "preset": "quick"}, ["x"])
+    assert quick["ttt"]["data"]["max_tasks"] == 24 and quick["ttt"]["epochs"] == 1
+    assert quick["ttt"]["lora_rank"] == 8  # the explicit flag wins over the preset
+    assert quick["infer"]["symmetries"] == ["identity", "transpose", "flip_lr", "flip_ud"]
+    assert quick["synth"]["search_budget_s"] == 10.0 and quick["preset"] == "quick"
