@@ -1,0 +1,123 @@
+"""Benchmark the program-search proposer over a dataset (no LLM, CPU only).
+
+Each task's result is appended to a JSONL file as it finishes, so a stopped run resumes where it
+left off. The summary (pass@2 task and per-test accuracy via ``arc.score``, seconds per task,
+how often a ``unique`` answer was wrong) is printed and written as JSON.
+
+    python experiments/bench_search.py --dataset arc1-eval --budget 20 --workers 2
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import sys
+import time
+from pathlib import Path
+
+import click
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+
+import arc  # noqa: E402
+from synth.search import group_hits, search_programs  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+_TASKS: dict[str, arc.Task] = {}
+
+
+def _init(dataset: str) -> None:
+    _TASKS.update(arc.load_dataset(dataset))
+
+
+def _run_one(args: tuple[str, float]) -> dict:
+    task_id, budget = args
+    task = _TASKS[task_id]
+    start = time.perf_counter()
+    hits = search_programs(task, time_budget_s=budget)
+    seconds = time.perf_counter() - start
+    status, ranked = group_hits(hits)
+    attempts = [[[list(row) for row in group[i]] for group in ranked[:2]] for i in range(len(task.test))]
+    return {
+        "task_id": task_id,
+        "status": status,
+        "n_hits": len(hits),
+        "n_groups": len(ranked),
+        "programs": [h.description for h in hits[:5]],
+        "attempts": attempts,  # per test input, up to 2 grids
+        "seconds": round(seconds, 3),
+    }
+
+
+def summarize(records: list[dict], tasks: dict[str, arc.Task]) -> dict:
+    """pass@2 figures, timing and false confidence over the finished records."""
+    preds = {r["task_id"]: r["attempts"] for r in records}
+    scored = arc.score(preds, tasks)
+    seconds = np.array([r["seconds"] for r in records]) if records else np.zeros(1)
+    unique = [r for r in records if r["status"] == "unique"]
+    unique_wrong = [r for r in unique if not all(scored["per_task"][r["task_id"]])]
+    n = len(records)
+    return {
+        "n_tasks": n,
+        "task_accuracy": scored["task_accuracy"],
+        "test_accuracy": scored["test_accuracy"],
+        "tasks_correct": scored["tasks_correct"],
+        "tasks_with_hits": sum(r["status"] != "none" for r in records),
+        "unique": len(unique),
+        "unique_wrong": len(unique_wrong),
+        "unique_wrong_share_of_tasks": len(unique_wrong) / n if n else 0.0,
+        "unique_wrong_share_of_unique": len(unique_wrong) / len(unique) if unique else 0.0,
+        "seconds_median": float(np.median(seconds)),
+        "seconds_p95": float(np.percentile(seconds, 95)),
+        "solved": sorted(t for t, right in scored["per_task"].items() if all(right)),
+        "unique_wrong_ids": sorted(r["task_id"] for r in unique_wrong),
+    }
+
+
+@click.command()
+@click.option("--dataset", default="arc1-eval", show_default=True, help="dataset name or path")
+@click.option("--budget", default=20.0, show_default=True, help="search seconds per task")
+@click.option("--workers", default=2, show_default=True, help="worker processes")
+@click.option("--limit", default=0, help="only the first N tasks (sorted by id); 0 = all")
+@click.option("--offset", default=0, help="skip the first N tasks (sorted by id)")
+@click.option("--jsonl", type=click.Path(path_type=Path), default=None, help="per-task results (resumable)")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="summary JSON")
+def main(dataset: str, budget: float, workers: int, limit: int, offset: int, jsonl: Path | None, out: Path | None) -> None:
+    tasks = arc.load_dataset(dataset)
+    ids = sorted(tasks)[offset:]
+    ids = ids[:limit] if limit else ids
+    stem = f"search_{dataset.replace('-', '_')}" if "/" not in dataset else "search_custom"
+    jsonl = jsonl or RESULTS / f"{stem}.jsonl"
+    out = out or RESULTS / f"{stem}.json"
+    jsonl.parent.mkdir(parents=True, exist_ok=True)
+    done = {}
+    if jsonl.exists():
+        for line in jsonl.read_text().splitlines():
+            if line.strip():
+                rec = json.loads(line)
+                done[rec["task_id"]] = rec
+    todo = [t for t in ids if t not in done]
+    click.echo(f"{len(ids)} tasks, {len(ids) - len(todo)} already done, budget {budget}s, {workers} workers")
+    with jsonl.open("a") as f, mp.get_context("fork").Pool(workers, _init, (dataset,)) as pool:
+        for i, rec in enumerate(pool.imap_unordered(_run_one, [(t, budget) for t in todo]), 1):
+            f.write(json.dumps(rec) + "\n")
+            f.flush()
+            done[rec["task_id"]] = rec
+            if i % 20 == 0 or i == len(todo):
+                click.echo(f"  {i}/{len(todo)}", err=True)
+    records = [done[t] for t in ids]
+    summary = summarize(records, tasks)
+    summary.update({"dataset": dataset, "budget_s": budget, "workers": workers,
+                    "command": "python experiments/bench_search.py " + " ".join(sys.argv[1:])})
+    out.write_text(json.dumps(summary, indent=1) + "\n")
+    click.echo(
+        f"pass@2 task {summary['task_accuracy']:.1%} ({summary['tasks_correct']}/{summary['n_tasks']}), "
+        f"per-test {summary['test_accuracy']:.1%}; unique {summary['unique']}, unique & wrong "
+        f"{summary['unique_wrong']} ({summary['unique_wrong_share_of_tasks']:.1%} of tasks); "
+        f"seconds/task median {summary['seconds_median']:.1f}, p95 {summary['seconds_p95']:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

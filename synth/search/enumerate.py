@@ -1,0 +1,143 @@
+"""Enumerative search over compositions of steps, smallest first, evaluated in-process.
+
+Breadth-first by number of steps. Intermediate states are deduplicated by what they hold on
+every train and test input; a composition is complete when its train outputs equal the
+demonstration outputs. Once a size yields programs, larger sizes are not searched: fewer,
+simpler hits beat many spurious ones.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from arc.grid import MAX_SIDE, Grid, from_array, to_array
+from arc.task import Task
+from synth.search.emit import emit_program
+from synth.search.steps import Step, fitted_steps, static_steps, task_info
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A program found by the search, with what it gave in-process."""
+
+    source: str
+    description: str
+    steps: tuple[Step, ...]
+    train_consistent: bool
+    test_outputs: tuple[Grid, ...]
+
+
+@dataclass
+class _State:
+    steps: tuple[Step, ...]
+    train: list[np.ndarray]
+    test: list[np.ndarray]
+
+
+def _apply(s: Step, grid: np.ndarray) -> np.ndarray | None:
+    try:
+        out = s.apply(grid)
+    except (ValueError, IndexError, KeyError, TypeError, ZeroDivisionError):
+        return None  # an operation outside its domain is simply not applicable
+    if out is None or out.ndim != 2 or not (1 <= out.shape[0] <= MAX_SIDE and 1 <= out.shape[1] <= MAX_SIDE):
+        return None
+    return np.ascontiguousarray(out, dtype=np.int64)
+
+
+def _apply_all(s: Step, grids: list[np.ndarray]) -> list[np.ndarray] | None:
+    out = []
+    for g in grids:
+        r = _apply(s, g)
+        if r is None:
+            return None
+        out.append(r)
+    return out
+
+
+def _key(grids: list[np.ndarray]) -> tuple:
+    return tuple((g.shape, g.tobytes()) for g in grids)
+
+
+def _closeness(grids: list[np.ndarray], targets: list[np.ndarray]) -> float:
+    """How near a state is to the outputs: right shapes first, then share of right cells."""
+    score = 0.0
+    for g, t in zip(grids, targets):
+        if g.shape == t.shape:
+            score += 1.0 + float((g == t).mean())
+    return score / len(targets)
+
+
+def search_programs(
+    task: Task,
+    *,
+    time_budget_s: float = 20.0,
+    max_programs: int = 50,
+    rng: np.random.Generator | None = None,
+    max_depth: int = 3,
+) -> list[SearchHit]:
+    """Train-consistent programs for ``task``, simplest first (at most ``max_programs``).
+
+    ``rng`` is accepted for the proposer interface; the search itself is deterministic."""
+    deadline = time.monotonic() + time_budget_s
+    train_in = [to_array(e.input) for e in task.train]
+    targets = [to_array(e.output) for e in task.train]
+    test_in = [to_array(e.input) for e in task.test]
+    info = task_info(list(zip(train_in, targets)))
+    static = static_steps(info)
+    seen = {_key(train_in + test_in)}
+    frontier = [_State((), train_in, test_in)]
+    hits: list[SearchHit] = []
+    for depth in range(1, max_depth + 1):
+        last = depth == max_depth
+        children: list[tuple[float, int, _State]] = []
+        for state in frontier:
+            for s in static + fitted_steps(state.train, targets, info):
+                if time.monotonic() > deadline or len(hits) >= max_programs:
+                    return hits
+                first = _apply(s, state.train[0])
+                if first is None or (last and not np.array_equal(first, targets[0])):
+                    continue  # cheap early rejection on the first demonstration
+                rest = _apply_all(s, state.train[1:])
+                if rest is None:
+                    continue
+                train = [first] + rest
+                solved = all(np.array_equal(g, t) for g, t in zip(train, targets))
+                if last and not solved:
+                    continue
+                test = _apply_all(s, state.test)
+                if test is None:
+                    continue
+                steps = state.steps + (s,)
+                if solved:
+                    hits.append(SearchHit(
+                        source=emit_program(steps),
+                        description=" | ".join(x.label for x in steps),
+                        steps=steps,
+                        train_consistent=True,
+                        test_outputs=tuple(from_array(g) for g in test),
+                    ))
+                    continue
+                key = _key(train + test)
+                if key in seen:
+                    continue
+                seen.add(key)
+                children.append((_closeness(train, targets), len(children), _State(steps, train, test)))
+        if hits:
+            break
+        # Most promising states first, so a budget that runs out mid-level spends itself well.
+        children.sort(key=lambda c: (-c[0], c[1]))
+        frontier = [c[2] for c in children]
+    return hits
+
+
+def group_hits(hits: list[SearchHit]) -> tuple[str, list[tuple[Grid, ...]]]:
+    """("unique" | "several" | "none", test-output tuples ranked by group size, then simplest first)."""
+    groups: dict[tuple[Grid, ...], int] = {}
+    for h in hits:
+        groups[h.test_outputs] = groups.get(h.test_outputs, 0) + 1
+    ranked = sorted(groups, key=lambda k: -groups[k])  # stable: ties keep first-found order
+    status = "none" if not ranked else "unique" if len(ranked) == 1 else "several"
+    return status, ranked

@@ -1,0 +1,230 @@
+"""Steps (an operation with its parameters) and the candidate steps for a task.
+
+Parameters come from the demonstrations wherever possible: the background colour, the colours
+the outputs add, the colour a patch hides, scale factors from the shapes, colour maps fitted
+cell by cell. Families whose shape change cannot occur in the task are left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from synth.search import ops_cells, ops_fill, ops_grid, ops_objects
+
+MODULES = (ops_grid, ops_objects, ops_fill, ops_cells)
+
+
+def _public_functions() -> dict[str, Any]:
+    funcs = {}
+    for module in MODULES:
+        for name, value in vars(module).items():
+            if callable(value) and getattr(value, "__module__", None) == module.__name__:
+                funcs[name] = value
+    return funcs
+
+
+OPS: dict[str, Any] = _public_functions()
+
+
+def _cache_objects(find: Any) -> Any:
+    """find_objects memoised on the grid's contents: many steps of one search ask for the same
+    components. OPS keeps the plain function, whose source is what programs carry."""
+    cache: dict = {}
+
+    def cached(grid, background, connectivity, by_color):
+        key = (grid.shape, grid.tobytes(), background, connectivity, by_color)
+        if key not in cache:
+            if len(cache) > 20000:
+                cache.clear()
+            cache[key] = find(grid, background, connectivity, by_color)
+        return [m.copy() for m in cache[key]]
+
+    return cached
+
+
+# The module global is what the other operations look up at call time.
+ops_objects.find_objects = _cache_objects(OPS["find_objects"])
+
+
+@dataclass(frozen=True)
+class Step:
+    """One operation call: ``OPS[op](grid, **params)``; params hold literals only."""
+
+    op: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def apply(self, grid: np.ndarray) -> np.ndarray | None:
+        return OPS[self.op](grid, **dict(self.params))
+
+    @property
+    def label(self) -> str:
+        if not self.params:
+            return self.op
+        return f"{self.op}(" + ", ".join(f"{k}={v!r}" for k, v in self.params) + ")"
+
+
+def step(op: str, **params: Any) -> Step:
+    return Step(op, tuple(params.items()))
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """Facts about a task's demonstrations that decide which steps are worth trying."""
+
+    background: int | None  # a colour, or None for "each grid's most common colour"
+    in_colors: tuple[int, ...]  # colours found in any input
+    out_colors: tuple[int, ...]  # colours found in any output
+    grown_colors: tuple[int, ...]  # colours with more cells in some output than in its input
+    mask_colors: tuple[int, ...]  # colours in every input with fewer cells in every output
+    same_shape: bool  # every output has its input's shape
+    smaller: bool  # some output is smaller than its input in a dimension
+    larger: bool  # some output is larger than its input in a dimension
+    squared: bool  # every output is (h*h, w*w)
+
+
+def task_info(train: list[tuple[np.ndarray, np.ndarray]]) -> TaskInfo:
+    modes = {ops_grid.most_common_color(i) for i, _ in train}
+    if len(modes) == 1:
+        background = modes.pop()
+    else:  # black is ARC's usual background even where a big shape outnumbers it
+        background = 0 if all((i == 0).any() for i, _ in train) else None
+    counts = [(np.bincount(i.ravel(), minlength=10), np.bincount(o.ravel(), minlength=10)) for i, o in train]
+    out_colors = tuple(sorted({int(c) for _, o in train for c in np.unique(o)}))
+    grown = tuple(c for c in range(10) if any(co[c] > ci[c] for ci, co in counts))
+    masks = tuple(c for c in range(10) if all(ci[c] > 0 and co[c] < ci[c] for ci, co in counts))
+    shapes = [(i.shape, o.shape) for i, o in train]
+    return TaskInfo(
+        background=background,
+        in_colors=tuple(sorted({int(c) for i, _ in train for c in np.unique(i)})),
+        out_colors=out_colors,
+        grown_colors=grown,
+        mask_colors=masks,
+        same_shape=all(a == b for a, b in shapes),
+        smaller=any(b[0] < a[0] or b[1] < a[1] for a, b in shapes),
+        larger=any(b[0] > a[0] or b[1] > a[1] for a, b in shapes),
+        squared=all(b == (a[0] * a[0], a[1] * a[1]) for a, b in shapes),
+    )
+
+
+SELECTIONS = ("max_size", "min_size", "max_box", "min_box", "max_colors", "unique_color", "unique_shape")
+OBJECT_KINDS = ((8, False), (4, True), (8, True), (4, False))
+
+
+def static_steps(info: TaskInfo) -> list[Step]:
+    """Steps whose parameters do not depend on the intermediate grids, simplest families first."""
+    bg = info.background
+    out = [step(name) for name in ("rot90", "rot180", "rot270", "flip_lr", "flip_ud", "transpose", "anti_transpose")]
+    fg_colors = [c for c in info.out_colors if c != bg]
+    if info.smaller:
+        out.append(step("crop_to_content", background=bg))
+        out.append(step("trim_border"))
+        out += [step("periodic_patch", mask_color=c) for c in info.mask_colors]
+        for conn, by_color in OBJECT_KINDS:
+            out += [step("crop_object", select=s, background=bg, connectivity=conn, by_color=by_color) for s in SELECTIONS]
+        out += [step("symmetry_patch", mask_color=c) for c in info.mask_colors]
+        out += [step("select_cell", select=s) for s in ("max_cells", "min_cells", "max_colors", "min_colors", "odd_one")]
+        out += [step("overlay_cells", reverse=r) for r in (False, True)]
+        out.append(step("cells_to_pixels"))
+        for axis in (0, 1):
+            for logic in ("and", "or", "xor", "nor", "a_not_b", "b_not_a"):
+                out += [step("combine_halves", axis=axis, logic=logic, color=c) for c in info.out_colors if c != 0]
+    if info.larger:
+        out += [step("mirror_concat", side=s) for s in ("right", "left", "down", "up")]
+        if info.squared:
+            out += [step("self_tile", background=bg, invert=inv) for inv in (False, True)]
+    if info.same_shape:
+        out += [step("complete_symmetry", mask_color=c) for c in info.mask_colors]
+        out += [step("complete_periodic", mask_color=c) for c in info.mask_colors]
+        out += [step("fill_enclosed", color=c, background=bg) for c in fg_colors]
+        out.append(step("fill_with_most_common"))
+        out += [step("gravity", direction=d, background=bg) for d in ("down", "up", "left", "right")]
+        out += [step("gravity_objects", direction=d, background=bg) for d in ("down", "up", "left", "right")]
+        out.append(step("hollow_objects", background=bg))
+        for c in info.grown_colors:
+            if c != bg:
+                out += [step("surround_cells", source=s, color=c, connectivity=k, background=bg)
+                        for s in info.in_colors if s not in (bg, c) for k in (8, 4)]
+        for c in [None] + [c for c in info.grown_colors if c != bg]:
+            out += [step("extend_lines", color=c, direction=d, background=bg)
+                    for d in ("hv", "h", "v", "up", "down", "left", "right", "diag")]
+        out += [step("connect_pairs", direction=d, background=bg) for d in ("hv", "h", "v")]
+        for conn, by_color in OBJECT_KINDS[:2]:
+            out += [step("keep_object", select=s, background=bg, connectivity=conn, by_color=by_color) for s in SELECTIONS]
+        out += [step("remove_small_objects", max_size=k, background=bg, connectivity=8) for k in (1, 2)]
+    return out
+
+
+def fitted_steps(grids: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo) -> list[Step]:
+    """Steps whose parameters are read off the current grids and the demonstration outputs."""
+    out: list[Step] = []
+    ratios = {_ratio(g.shape, t.shape) for g, t in zip(grids, targets)}
+    if len(ratios) == 1:
+        ratio = ratios.pop()
+        if ratio is not None and ratio[0] == "up" and ratio[1:] != (1, 1):
+            out += [step("upscale", ky=ratio[1], kx=ratio[2]), step("tile", ny=ratio[1], nx=ratio[2])]
+        elif ratio is not None and ratio[0] == "down":
+            out.append(step("downscale", ky=ratio[1], kx=ratio[2]))
+    if all(g.shape == t.shape for g, t in zip(grids, targets)):
+        mapping = fit_color_map(grids, targets)
+        if mapping:
+            out.append(step("recolor", mapping=mapping))
+        out += fit_object_recolors(grids, targets, info)
+    return out
+
+
+def _ratio(a: tuple[int, int], b: tuple[int, int]) -> tuple | None:
+    if b[0] % a[0] == 0 and b[1] % a[1] == 0:
+        return ("up", b[0] // a[0], b[1] // a[1])
+    if a[0] % b[0] == 0 and a[1] % b[1] == 0:
+        return ("down", a[0] // b[0], a[1] // b[1])
+    return None
+
+
+def fit_color_map(grids: list[np.ndarray], targets: list[np.ndarray]) -> tuple[tuple[int, int], ...] | None:
+    """The cell-wise colour substitution that turns every grid into its target (every colour seen,
+    unchanged ones included, so that an unseen colour makes the program refuse)."""
+    pairs = np.unique(np.concatenate([(g * 10 + t).ravel() for g, t in zip(grids, targets)]))
+    src, dst = pairs // 10, pairs % 10
+    if len(np.unique(src)) != len(src):
+        return None
+    mapping = tuple((int(a), int(b)) for a, b in zip(src, dst))
+    return mapping if any(a != b for a, b in mapping) else None
+
+
+RECOLOR_PROPS = ("size", "size_rank", "is_largest", "is_smallest", "touches_border", "has_hole", "height", "width", "shape")
+
+
+def fit_object_recolors(grids: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo) -> list[Step]:
+    """recolor_objects steps (one per property that explains every change) fitted to the demonstrations."""
+    found = []
+    for conn in (4, 8):
+        objects = [ops_objects.find_objects(g, info.background, conn, True) for g in grids]
+        if any(len(objs) > 60 for objs in objects):
+            continue
+        for prop in RECOLOR_PROPS:
+            table: dict = {}
+            support: dict = {}
+            ok = True
+            for g, t, objs in zip(grids, targets, objects):
+                for mask in objs:
+                    colors = np.unique(t[mask])
+                    key = (int(g[mask][0]), ops_objects.object_property(g, mask, objs, prop))
+                    if len(colors) != 1 or table.setdefault(key, int(colors[0])) != int(colors[0]):
+                        ok = False
+                        break
+                    support[key] = support.get(key, 0) + 1
+                if not ok:
+                    break
+            # Unchanged objects stay in the table: they mark which values the rule has seen.
+            mapping = tuple(sorted(table.items()))
+            changed = [k for k, v in mapping if k[0] != v]
+            # A change seen on one object only is a lookup table of the demonstrations, not a rule.
+            if not ok or not changed or any(support[k] < 2 for k in changed):
+                continue
+            s = step("recolor_objects", prop=prop, mapping=mapping, background=info.background, connectivity=conn)
+            if all(np.array_equal(s.apply(g), t) for g, t in zip(grids, targets)):
+                found.append(s)
+    return found

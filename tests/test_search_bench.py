@@ -1,0 +1,32 @@
+"""experiments/bench_search.py: scores with arc.score, appends per-task JSONL and resumes from it."""
+
+import importlib
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+BENCH = Path(__file__).resolve().parents[1] / "experiments" / "bench_search.py"
+
+
+def test_bench_scores_and_resumes(tmp_path, arc1_train, monkeypatch):
+    tasks_dir = tmp_path / "tasks"
+    tasks_dir.mkdir()
+    for tid in ("3c9b0459", "0d3d703e"):  # one solvable by a symmetry, one by a colour map
+        (tasks_dir / f"{tid}.json").write_text(json.dumps(arc1_train[tid].to_json()))
+    unsolvable = {"train": [{"input": [[1, 2]], "output": [[3]]}, {"input": [[4, 4]], "output": [[5, 6, 7]]}],
+                  "test": [{"input": [[1, 1]], "output": [[9]]}]}
+    (tasks_dir / "zzz.json").write_text(json.dumps(unsolvable))
+    monkeypatch.syspath_prepend(str(BENCH.parent))  # importable by name, so the worker pool can pickle
+    bench = importlib.import_module("bench_search")
+    jsonl, out = tmp_path / "r.jsonl", tmp_path / "r.json"
+    args = ["--dataset", str(tasks_dir), "--budget", "2", "--workers", "2", "--jsonl", str(jsonl), "--out", str(out)]
+    result = CliRunner().invoke(bench.main, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(out.read_text())
+    assert summary["n_tasks"] == 3 and summary["tasks_correct"] == 2
+    assert summary["solved"] == ["0d3d703e", "3c9b0459"] and summary["unique_wrong"] == 0
+    assert len(jsonl.read_text().splitlines()) == 3
+    again = CliRunner().invoke(bench.main, args)
+    assert "3 already done" in again.output
+    assert len(jsonl.read_text().splitlines()) == 3

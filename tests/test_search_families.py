@@ -1,0 +1,57 @@
+"""Each operation family finds the intended program on a real ARC-AGI-1 training task."""
+
+import pytest
+
+from synth.search import group_hits, search_programs
+
+# (task id, operation the program must use): one or more tasks per family.
+CASES = [
+    ("3c9b0459", "rot180"),  # geometric views
+    ("ed36ccf7", "rot270"),
+    ("67a3c6ac", "flip_lr"),
+    ("74dd1130", "transpose"),
+    ("68b16354", "flip_ud"),
+    ("1cf80156", "crop_to_content"),  # cropping
+    ("23b5c85d", "crop_object"),  # object selection: the smallest object
+    ("1c786137", "trim_border"),  # the inside of the largest frame
+    ("0d3d703e", "recolor"),  # colour map from the demonstrations
+    ("5614dbcf", "downscale"),  # scaling and tiling
+    ("007bbfb7", "self_tile"),
+    ("3af2c5a8", "mirror_concat"),
+    ("28bf18c6", "tile"),
+    ("c59eb873", "upscale"),
+    ("f25fbde4", "upscale"),  # crop, then scale up
+    ("3631a71a", "complete_symmetry"),  # symmetry completion
+    ("9ecd008a", "symmetry_patch"),  # what lies under the patch
+    ("ff805c23", "symmetry_patch"),
+    ("0dfd9992", "complete_periodic"),  # repair a periodic pattern
+    ("484b58aa", "complete_periodic"),
+    ("f9012d9b", "periodic_patch"),
+    ("1e0a9b12", "gravity"),  # gravity
+    ("3906de3d", "gravity"),
+    ("22168020", "connect_pairs"),  # line drawing
+    ("d037b0a7", "extend_lines"),
+    ("623ea044", "extend_lines"),
+    ("00d62c1b", "fill_enclosed"),  # flood fill of enclosed regions
+    ("42a50994", "remove_small_objects"),  # denoising
+    ("5582e5ca", "fill_with_most_common"),  # majority colour
+    ("0520fde7", "combine_halves"),  # partitions: boolean overlay of halves
+    ("1190e5a7", "cells_to_pixels"),  # partitions: one pixel per cell
+    ("2dc579da", "select_cell"),  # partitions: the cell that stands out
+    ("a68b268e", "overlay_cells"),  # partitions: cells stacked with priority
+    ("08ed6ac7", "recolor_objects"),  # recolour objects by a property (size rank)
+    ("4258a5f9", "surround_cells"),  # draw a ring around cells
+    ("4347f46a", "hollow_objects"),
+]
+
+
+@pytest.mark.parametrize("task_id,op", CASES)
+def test_family_solves_task(arc1_train, task_id, op):
+    task = arc1_train[task_id]
+    hits = search_programs(task, time_budget_s=20.0)
+    assert hits, f"no program found for {task_id}"
+    assert all(h.train_consistent for h in hits)
+    assert any(op in [s.op for s in h.steps] for h in hits), [h.description for h in hits]
+    status, ranked = group_hits(hits)
+    expected = tuple(ex.output for ex in task.test)
+    assert expected in ranked[:2]

@@ -1,0 +1,104 @@
+"""Operations, parameter fitting, emission and the search's contract on small hand-made grids."""
+
+import numpy as np
+import pytest
+
+from arc.grid import as_grid
+from arc.task import Example, Task
+from arc.views import SYMMETRY_NAMES, apply_symmetry
+from synth.search import OPS, Step, emit_program, group_hits, search_programs
+from synth.search.steps import fit_color_map, fitted_steps, task_info
+
+
+def _task(pairs, tests):
+    return Task("hand", tuple(Example(as_grid(i), as_grid(o)) for i, o in pairs),
+                tuple(Example(as_grid(i), as_grid(o)) for i, o in tests))
+
+
+@pytest.mark.parametrize("name", [n for n in SYMMETRY_NAMES if n != "identity"])
+def test_symmetries_agree_with_views(name):
+    g = np.arange(12).reshape(3, 4) % 10
+    assert as_grid(OPS[name](g)) == apply_symmetry(name, as_grid(g))
+
+
+def test_fit_color_map_consistent_and_inconsistent():
+    a, b = np.array([[1, 2], [0, 1]]), np.array([[3, 2], [0, 3]])
+    assert fit_color_map([a], [b]) == ((0, 0), (1, 3), (2, 2))  # unchanged colours are named too
+    assert OPS["recolor"](np.array([[1, 7]]), fit_color_map([a], [b])) is None  # 7 was never seen
+    assert fit_color_map([a], [np.array([[3, 2], [0, 4]])]) is None  # 1 -> 3 and 1 -> 4
+
+
+def test_fitted_scale_factors():
+    g = np.zeros((2, 3), dtype=int)
+    info = task_info([(g, np.zeros((4, 9), dtype=int))])
+    ops = {s.op: dict(s.params) for s in fitted_steps([g], [np.zeros((4, 9), dtype=int)], info)}
+    assert ops["upscale"] == {"ky": 2, "kx": 3} and ops["tile"] == {"ny": 2, "nx": 3}
+
+
+def test_recolor_objects_refuses_values_it_never_saw():
+    g = np.array([[5, 5, 0, 5]])
+    mapping = (((5, 2), 1),)
+    assert OPS["recolor_objects"](g, "size", mapping, 0, 4) is None  # the size-1 object is unknown
+    assert OPS["recolor_objects"](g, "size", mapping + (((5, 1), 5),), 0, 4).tolist() == [[1, 1, 0, 5]]
+
+
+def test_complete_symmetry_off_centre():
+    row = np.array([[0, 1, 2, 3, 2, 1]])  # mirror axis at column 3, not the grid's centre
+    grid = np.vstack([row, row])
+    broken = grid.copy()
+    broken[1, 4] = 9
+    assert OPS["complete_symmetry"](broken, 9).tolist() == grid.tolist()
+
+
+def test_gravity_objects_keeps_shapes_rigid():
+    g = np.array([[1, 1, 0], [0, 1, 0], [0, 0, 0], [0, 0, 2]])
+    assert OPS["gravity_objects"](g, "down", 0).tolist() == [[0, 0, 0], [0, 0, 0], [1, 1, 0], [0, 1, 2]]
+    assert OPS["gravity"](g, "down", 0).tolist() == [[0, 0, 0], [0, 0, 0], [0, 1, 0], [1, 1, 2]]
+
+
+def test_emit_carries_only_what_it_calls():
+    src = emit_program([Step("flip_lr")])
+    assert "def flip_lr" in src and "def find_objects" not in src
+    src = emit_program([Step("crop_object", (("select", "max_size"), ("background", 0),
+                                              ("connectivity", 8), ("by_color", False)))])
+    for needed in ("def crop_object", "def find_objects", "def select_object", "def resolve_background"):
+        assert needed in src
+    assert src.index("def find_objects") < src.index("def crop_object")
+
+
+def test_search_finds_simplest_composition_and_is_deterministic():
+    pairs = [([[1, 2], [3, 4]], [[4, 3], [2, 1]]), ([[5, 0, 0]], [[0, 0, 5]])]
+    task = _task(pairs, [([[7, 8]], [[8, 7]])])
+    hits = search_programs(task, time_budget_s=10)
+    assert hits[0].description == "rot180"
+    assert [h.description for h in hits] == [h.description for h in search_programs(task, time_budget_s=10)]
+    status, ranked = group_hits(hits)
+    assert ranked[0] == (((8, 7),),)
+
+
+def test_search_returns_nothing_for_unrelated_outputs():
+    rng = np.random.default_rng(0)
+    pairs = [(rng.integers(0, 10, (4, 4)).tolist(), rng.integers(0, 10, (3, 5)).tolist()) for _ in range(3)]
+    task = _task(pairs, [(rng.integers(0, 10, (4, 4)).tolist(), [[0]])])
+    hits = search_programs(task, time_budget_s=3, max_depth=2)
+    assert hits == []
+    assert group_hits(hits) == ("none", [])
+
+
+def test_max_programs_is_respected():
+    # One symmetric demonstration: several symmetries explain it.
+    task = _task([([[1, 2], [2, 1]], [[2, 1], [1, 2]])], [([[3, 4], [4, 3]], [[4, 3], [3, 4]])])
+    assert len(search_programs(task, time_budget_s=10)) > 2
+    assert len(search_programs(task, time_budget_s=10, max_programs=2)) == 2
+
+
+def test_group_hits_statuses():
+    from synth.search.enumerate import SearchHit
+
+    def hit(g):
+        return SearchHit("", "", (), True, (g,))
+
+    a, b = ((1,),), ((2,),)
+    assert group_hits([hit(a), hit(a)])[0] == "unique"
+    status, ranked = group_hits([hit(b), hit(a), hit(a)])
+    assert status == "several" and ranked == [(a,), (b,)]
