@@ -99,13 +99,13 @@ def test_sigkill_then_resume_gives_the_same_submission(tmp_path):
                             start_new_session=True)
     deadline = time.time() + 300
     while time.time() < deadline:
-        if (run / "results.jsonl").exists() and len(results_ids(run)) >= 3:
+        if (run / "results.jsonl").exists() and len(results_ids(run)) >= 2:
             break
-        time.sleep(0.05)
+        time.sleep(0.01)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     done_before = results_ids(run)
-    assert 3 <= len(done_before) < 8, "the kill should land part-way through the run"
+    assert 2 <= len(done_before) < 8, "the kill should land part-way through the run"
     assert not (run / "submission.json").exists()
 
     resumed = subprocess.run(cli + ["--resume", str(run)], env=env, capture_output=True, text=True, timeout=600)
