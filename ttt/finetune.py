@@ -232,10 +232,14 @@ def finetune(cfg: FinetuneConfig, out_dir: str | Path, log: Callable[[dict], Non
     out.mkdir(parents=True, exist_ok=True)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    (out / "finetune_config.json").write_text(json.dumps(cfg.to_json(), indent=1))
     pool, held = training_pool(cfg)
     (out / "holdout.txt").write_text("".join(t.id + "\n" for t in held))
     model, tokenizer, formatter = _build_model(cfg, out)
+    # The from-scratch size fields are ignored when starting from a checkpoint: record what was trained.
+    arch = {k: getattr(model.config, k, None) for k in ("model_type", "hidden_size", "num_hidden_layers",
+                                                        "num_attention_heads", "intermediate_size", "vocab_size")}
+    arch["parameters"] = sum(p.numel() for p in model.parameters())
+    (out / "finetune_config.json").write_text(json.dumps({**cfg.to_json(), "trained_architecture": arch}, indent=1))
     device = next(model.parameters()).device
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay,
                                   betas=(0.9, 0.95))

@@ -1,0 +1,118 @@
+"""Measure the bundled default model (ttt/default_model) for its model card.
+
+Two parts, each written to experiments/results/default_model.json:
+
+1. held-out format check: greedy answers without TTT, identity view, on the ARC-AGI-1 training
+   tasks held out of fine-tuning (holdout.txt beside the model): how many parse as grids, how many
+   have the expected shape, how many are right;
+2. the 80-task dev subset (arc1-eval-dev80): pass@2 without TTT (``--adapter-mode none``) and with
+   TTT, both with ``--preset quick``, run through the real CLI in child processes; seconds per task
+   and peak memory (max RSS of the child) from the runs.
+
+    .venv/bin/python experiments/eval_default_model.py               # everything
+    .venv/bin/python experiments/eval_default_model.py --part format # only the held-out check
+
+Runs are resumable: re-running continues the run directories under runs/eval-default/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "experiments" / "results" / "default_model.json"
+
+
+def load_results() -> dict:
+    return json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+
+
+def save(results: dict) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=1))
+
+
+def format_part(model_dir: Path, threads: int) -> dict:
+    import torch
+
+    from arc.data import load_dataset
+    from ttt.finetune import format_check
+    from ttt.format import make_formatter
+    from ttt.model import load_base
+
+    torch.set_num_threads(threads)
+    held = [l.strip() for l in (model_dir / "holdout.txt").read_text().splitlines() if l.strip()]
+    tasks = load_dataset("arc1-train")
+    model, tok = load_base(model_dir, device="cpu")
+    t0 = time.perf_counter()
+    counts = format_check(model, tok, make_formatter("compact", tok), [tasks[t] for t in held])
+    counts["seconds"] = time.perf_counter() - t0
+    counts["tasks"] = len(held)
+    return counts
+
+
+def run_cli(args: list[str], threads: int) -> tuple[int, float, float]:
+    """Run arc-solve in a child; returns (exit code, wall seconds, peak RSS MiB of the child)."""
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", *args], cwd=ROOT, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    return os.waitstatus_to_exitcode(status), time.perf_counter() - t0, usage.ru_maxrss / 1024
+
+
+def dev_part(name: str, extra: list[str], threads: int, limit: int | None) -> dict:
+    from ensemble.report import summarize
+    from ensemble.run import RunDir
+    from arc.data import load_dataset
+
+    out = ROOT / "runs" / "eval-default" / name
+    args = ["--resume", str(out)] if (out / "config.json").exists() else [
+        "--mode", "ttt", "--preset", "quick", "--dataset", "arc1-eval-dev80", "--out", str(out), *extra]
+    if limit and not (out / "config.json").exists():
+        args += ["--limit", str(limit)]
+    code, wall, rss = run_cli(args, threads)
+    run = RunDir(out)
+    tasks = load_dataset("arc1-eval-dev80")
+    summary = summarize(run, tasks)
+    totals = [r.timings.get("total", 0.0) for r in run.records().values()]
+    ens = summary["solvers"].get("ensemble", {})
+    return {"exit_code": code, "command": "arc-solve " + " ".join(args), "tasks_done": summary["n_records"],
+            "tasks_correct": ens.get("tasks_correct"), "task_accuracy": ens.get("task_accuracy"),
+            "test_accuracy": ens.get("test_accuracy"), "seconds_per_task_mean": statistics.fmean(totals) if totals else None,
+            "seconds_per_task_median": statistics.median(totals) if totals else None,
+            "peak_rss_mib_this_session": rss, "wall_s_this_session": wall, "failures": summary["failures"],
+            "stages": summary["stages"]}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--part", choices=["all", "format", "no-ttt", "ttt"], default="all")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--limit", type=int, default=None, help="only the first N dev tasks (for a quick look)")
+    a = p.parse_args()
+    from ensemble.build import bundled_model_dir
+
+    model_dir = bundled_model_dir()
+    results = load_results()
+    if a.part in ("all", "format"):
+        results["heldout_format_check"] = format_part(model_dir, a.threads)
+        save(results)
+    if a.part in ("all", "no-ttt"):
+        results["dev80_no_ttt"] = dev_part("no-ttt", ["--adapter-mode", "none"], a.threads, a.limit)
+        save(results)
+    if a.part in ("all", "ttt"):
+        results["dev80_ttt"] = dev_part("ttt", [], a.threads, a.limit)
+        save(results)
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
