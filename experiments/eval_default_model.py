@@ -36,8 +36,10 @@ def load_results() -> dict:
 
 
 def save(results: dict) -> None:
+    # merge with what is on disk: the parts may run as separate processes at the same time
+    merged = {**load_results(), **results}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=1))
+    RESULTS.write_text(json.dumps(merged, indent=1))
 
 
 def format_part(model_dir: Path, threads: int) -> dict:
@@ -101,7 +103,7 @@ def main() -> None:
     from ensemble.build import bundled_model_dir
 
     model_dir = bundled_model_dir()
-    results = load_results()
+    results: dict = {}
     if a.part in ("all", "format"):
         results["heldout_format_check"] = format_part(model_dir, a.threads)
         save(results)
