@@ -77,6 +77,7 @@ def test_quick_preset_fills_only_what_was_not_given(tiny_model_dir):
     assert paper["infer"]["n_orders"] == 2 and len(paper["infer"]["symmetries"]) == 7
     quick = resolve_config({**base, "preset": "quick"}, ["x"])
     assert quick["ttt"]["data"]["max_tasks"] == 24 and quick["ttt"]["epochs"] == 1
+    assert quick["ttt"]["max_tokens"] == 2048 and paper["ttt"]["max_tokens"] == 8192
     assert quick["ttt"]["lora_rank"] == 8  # the explicit flag wins over the preset
     assert quick["infer"]["symmetries"] == ["identity", "transpose", "flip_lr", "flip_ud"]
     assert quick["synth"]["search_budget_s"] == 10.0 and quick["preset"] == "quick"
