@@ -75,9 +75,10 @@ def dev_part(name: str, extra: list[str], threads: int, limit: int | None) -> di
     from ensemble.run import RunDir
     from arc.data import load_dataset
 
-    out = ROOT / "runs" / "eval-default" / name
-    args = ["--resume", str(out)] if (out / "config.json").exists() else [
-        "--mode", "ttt", "--preset", "quick", "--dataset", "arc1-eval-dev80", "--out", str(out), *extra]
+    rel = Path("runs") / "eval-default" / name  # relative: the command is recorded in the results
+    out = ROOT / rel
+    args = ["--resume", str(rel)] if (out / "config.json").exists() else [
+        "--mode", "ttt", "--preset", "quick", "--dataset", "arc1-eval-dev80", "--out", str(rel), *extra]
     if limit and not (out / "config.json").exists():
         args += ["--limit", str(limit)]
     code, wall, rss = run_cli(args, threads)
