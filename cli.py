@@ -80,13 +80,14 @@ def main(ctx: click.Context, **opts) -> None:
 
 def _solve(opts: dict) -> None:
     """Build the run from the flags (or the saved config on --resume), run it with a progress bar."""
-    from ensemble.build import build_task_solver, open_run, run_tasks_for
+    from ensemble.build import build_task_solver, open_run
+    from ensemble.run import run_tasks
 
     run, config, tasks_ = open_run(opts)
     click.echo(f"run directory: {run.path}  ({config['mode']}, {len(tasks_)} tasks, {len(run.records())} already done)", err=True)
     solve = build_task_solver(config, run.path, tasks_)
     with _Progress(len(tasks_), tasks_) as progress:
-        records = run_tasks_for(tasks_, solve, run, progress.update)
+        records = run_tasks(tasks_, solve, run, progress.update)
     scores = run.finish(tasks_)
     failed = sum(1 for r in records.values() if r.status != "ok")
     click.echo(f"wrote {run.path / 'submission.json'}" + (f"  ({failed} tasks failed, see arc-solve report)" if failed else ""), err=True)
@@ -99,8 +100,11 @@ class _Progress:
     """A rich progress bar with ETA and the running score on a terminal; one line per task otherwise."""
 
     def __init__(self, total: int, tasks_):
+        from ensemble.report import task_correct
+
         self.total, self.tasks, self.right, self.scored = total, tasks_, 0, 0
         self.tty = sys.stderr.isatty()
+        self.task_correct = task_correct
 
     def __enter__(self):
         if self.tty:
@@ -114,12 +118,10 @@ class _Progress:
         return self
 
     def update(self, record, done: int, total: int) -> None:
-        from ensemble.report import task_correct
-
         task = self.tasks.get(record.task_id)
         if task is not None and task.has_solutions:
             self.scored += 1
-            self.right += all(task_correct(record, task))
+            self.right += all(self.task_correct(record, task))
         score = f"solved {self.right}/{self.scored}" if self.scored else ""
         if self.tty:
             self.bar.update(self.bar_id, completed=done, score=score)

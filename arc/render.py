@@ -55,25 +55,14 @@ def _side_by_side(blocks: Sequence[tuple[str, Grid | None]], color: bool, gap: i
             lines, width = ["?"], 1
         else:
             lines = grid_lines(g, color)
-            width = shape(g)[1] * 2 - (0 if color else 1)
-        rendered.append((title, lines, max(width, len(title))))
-    height = max(len(lines) for _, lines, _ in rendered)
-    out = [(" " * gap).join(title.ljust(w) for title, _, w in rendered).rstrip()]
+            width = shape(g)[1] * 2 - (0 if color else 1)  # visible width of every line
+        rendered.append((title, lines, width, max(width, len(title))))
+    height = max(len(lines) for _, lines, _, _ in rendered)
+    out = [(" " * gap).join(title.ljust(col) for title, _, _, col in rendered).rstrip()]
     for i in range(height):
-        parts = []
-        for _, lines, w in rendered:
-            if i < len(lines):
-                visible = len(lines[i]) if not color else _visible_width(lines[i])
-                parts.append(lines[i] + " " * (w - visible))
-            else:
-                parts.append(" " * w)
+        parts = [lines[i] + " " * (col - width) if i < len(lines) else " " * col for _, lines, width, col in rendered]
         out.append((" " * gap).join(parts).rstrip())
     return "\n".join(out)
-
-
-def _visible_width(line: str) -> int:
-    # each coloured cell is an escape sequence followed by two spaces
-    return line.count("m  ") * 2
 
 
 def render_task(task: Task, color: bool = True) -> str:

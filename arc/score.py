@@ -103,10 +103,12 @@ def read_submission(path: str | Path) -> dict[str, list[list[Grid]]]:
                 raise TaskFormatError(f"{path}: task {tid} test {i}: unexpected keys {sorted(extra)}")
             grids = []
             for key in ("attempt_1", "attempt_2"):
+                if key not in entry:
+                    continue
                 try:
-                    grids.append(as_grid(entry[key])) if key in entry else None
+                    grids.append(as_grid(entry[key]))
                 except GridError:
-                    pass
+                    pass  # an invalid attempt is simply no attempt
             entries.append(grids)
         preds[tid] = entries
     return preds

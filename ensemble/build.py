@@ -14,9 +14,7 @@ from arc.data import load_dataset
 from arc.errors import TaskFormatError
 from arc.task import Task
 from ensemble.pipeline import SynthPart, TTTPart, make_task_solver
-from ensemble.run import RunDir, TaskRecord, run_tasks
-
-run_tasks_for = run_tasks
+from ensemble.run import RunDir, TaskRecord
 
 
 

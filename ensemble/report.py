@@ -4,13 +4,12 @@ kind, time per stage; a self-contained HTML page; and the overlap between two ru
 from __future__ import annotations
 
 import html
-import json
 import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from arc.grid import Grid
+from arc.grid import Grid, as_grid
 from arc.render import PALETTE
 from arc.task import Task
 from ensemble.run import RunDir, TaskRecord
@@ -26,7 +25,7 @@ def _solver_attempts(record: TaskRecord, solver: str, i: int) -> list[Grid]:
     if solver == "ttt":
         return list(record.ttt[i]) if record.ttt and i < len(record.ttt) else []
     if record.synth and i < len(record.synth):
-        return [tuple(tuple(r) for r in g) for g in record.synth[i].get("attempts", [])]
+        return [as_grid(g) for g in record.synth[i].get("attempts", [])]
     return []
 
 
@@ -35,9 +34,9 @@ def task_correct(record: TaskRecord, task: Task, solver: str = "ensemble") -> li
     return [_right(_solver_attempts(record, solver, i), ex.output) for i, ex in enumerate(task.test)]
 
 
-def summarize(run: RunDir, tasks: Mapping[str, Task]) -> dict:
+def summarize(run: RunDir, tasks: Mapping[str, Task], records: Mapping[str, TaskRecord] | None = None) -> dict:
     """Figures for ``arc-solve report``: every accuracy is over the tasks the run attempted."""
-    records = run.records()
+    records = run.records() if records is None else records
     known = {tid: r for tid, r in records.items() if tid in tasks and tasks[tid].has_solutions}
     solvers = {}
     for solver in ("ensemble", "ttt", "synth"):
@@ -120,25 +119,13 @@ def _figure(caption: str, grid: Grid | None, mark: str = "") -> str:
     return f'<div><div class="cap">{html.escape(caption)}</div><div class="{mark}">{_grid_html(grid)}</div></div>'
 
 
-def _passing_programs(run: RunDir, task_id: str) -> list[dict]:
-    path = run.path / "programs" / f"{task_id}.jsonl"
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text().splitlines():
-        try:
-            d = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if d.get("train_consistent"):
-            out.append(d)
-    return out
-
-
 def render_html(run: RunDir, tasks: Mapping[str, Task]) -> str:
     """A self-contained page drawing every task of the run with both attempts, right or wrong."""
+    from synth.store import load_programs, stored_tasks
+
     records = run.records()
-    summary = summarize(run, tasks)
+    summary = summarize(run, tasks, records)
+    with_programs = set(stored_tasks(run.path))
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>arc-solve run {html.escape(run.path.name)}</title>",
              f"<style>{_CSS}</style></head><body><h1>Run {html.escape(run.path.name)}</h1>"]
     rows = "".join(
@@ -166,11 +153,11 @@ def render_html(run: RunDir, tasks: Mapping[str, Task]) -> str:
             synth_status = rec.synth[i].get("status") if rec.synth and i < len(rec.synth) else "-"
             parts.append(f'<div class="cap">rule fired: <b>{html.escape(rule)}</b>; synthesizer: {html.escape(str(synth_status))}</div>')
             parts.append('<div class="row">' + "".join(figs) + "</div>")
-        programs = _passing_programs(run, tid)
+        programs = load_programs(run.path, tid, passing_only=True) if tid in with_programs else []
         if programs:
             parts.append(f"<details><summary>{len(programs)} passing program(s)</summary>")
             for k, p in enumerate(programs[:5]):
-                parts.append(f'<pre id="prog-{html.escape(tid)}-{k}">{html.escape(p.get("source", ""))}</pre>')
+                parts.append(f'<pre id="prog-{html.escape(tid)}-{k}">{html.escape(p.source)}</pre>')
             parts.append("</details>")
         parts.append("</div>")
     parts.append("</body></html>")

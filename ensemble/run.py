@@ -138,7 +138,6 @@ class RunDir:
         if not scored:
             return None
         result = score({tid: predictions[tid] for tid in scored}, scored)
-        result["per_task"] = {tid: v for tid, v in result["per_task"].items()}
         _write_json_atomic(self.path / "scores.json", result)
         return result
 

@@ -24,7 +24,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -323,13 +323,6 @@ def format_check(model, tokenizer, formatter, tasks: Sequence[Task], max_new_tok
                     counts["right_shape"] += 1
                 counts["right"] += int(parsed.grid == exp)
     return counts
-
-
-def iter_log(out_dir: str | Path) -> Iterator[dict]:
-    path = Path(out_dir) / "train_log.jsonl"
-    if path.exists():
-        for line in path.read_text().splitlines():
-            yield json.loads(line)
 
 
 __all__ = ["FinetuneConfig", "batch_for_step", "draw_pseudo_task", "finetune", "format_check", "training_pool"]
