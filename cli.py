@@ -211,6 +211,10 @@ def score_cmd(submission: str, dataset: str, as_json: bool) -> None:
 @click.option("--max-minutes", type=float, default=None, help="stop and save after this long")
 @click.option("--include-arc2-train", is_flag=True, help="also train on ARC-AGI-2 training, minus every ARC-AGI-1 evaluation task")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
+              help="bf16 autocast (auto: where the CUDA device or CPU has bf16 kernels)")
+@click.option("--micro-batches", type=click.IntRange(min=1), default=None,
+              help="split each batch by length into this many micro-batches (less padding)")
 @click.option("--threads", type=int, default=None, help="torch CPU threads")
 @click.option("--seed", type=int, default=0, show_default=True)
 def finetune_cmd(out: str, **opts) -> None:

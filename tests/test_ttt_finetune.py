@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 
 from arc.data import load_dataset
-from ttt.finetune import FinetuneConfig, batch_for_step, draw_pseudo_task, finetune, format_check, training_pool
+from ttt.finetune import (FinetuneConfig, batch_for_step, draw_pseudo_task, finetune, format_check, micro_batches,
+                          training_pool, use_bf16)
 
 TINY = dict(hidden=32, layers=1, heads=2, intermediate=64, batch_size=2, max_tokens=600, max_examples=2,
-            learning_rate=3e-3, log_every=1, checkpoint_every=2, threads=1)
+            learning_rate=3e-3, log_every=1, checkpoint_every=2, threads=1, precision="fp32")
 
 
 def test_pool_never_contains_evaluation_tasks():
@@ -79,3 +80,64 @@ def test_resumed_run_equals_an_uninterrupted_one(tmp_path):
     b = load_file(tmp_path / "split" / "model" / "model.safetensors")
     assert a.keys() == b.keys()
     assert all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
+
+
+def _tiny_model_and_batch(batch_size=6):
+    from ttt.format import make_formatter
+    from ttt.model import tiny_llama
+    from ttt.tokenizer import build_compact_tokenizer
+
+    cfg = FinetuneConfig(**{**TINY, "batch_size": batch_size})
+    pool, _ = training_pool(cfg)
+    tok = build_compact_tokenizer()
+    batch, _ = batch_for_step(pool, cfg, 3, tok, make_formatter("compact", tok))
+    model = tiny_llama(tok, hidden=32, layers=1, heads=2, intermediate=64, max_positions=1024, seed=0)
+    return model, tok, batch
+
+
+def test_micro_batches_sort_by_length_and_keep_every_item():
+    _, _, batch = _tiny_model_and_batch()
+    chunks = micro_batches(batch, 4)
+    flat = [e for c in chunks for e in c]
+    assert len(chunks) == 4 and sorted(map(id, flat)) == sorted(map(id, batch))
+    lengths = [len(e.input_ids) for e in flat]
+    assert lengths == sorted(lengths)
+
+
+def test_micro_batches_give_the_same_loss_and_gradient():
+    import torch
+
+    from ttt.finetune import _step_loss
+
+    model, tok, batch = _tiny_model_and_batch()
+    grads, losses = [], []
+    for n in (1, 3):
+        cfg = FinetuneConfig(**{**TINY, "batch_size": 6, "micro_batches": n})
+        model.zero_grad(set_to_none=True)
+        loss, n_tok = _step_loss(model, batch, cfg, tok.pad_token_id, torch.device("cpu"), bf16=False)
+        losses.append((loss, n_tok))
+        grads.append(torch.cat([p.grad.flatten() for p in model.parameters()]))
+    assert losses[0][1] == losses[1][1] == sum(len(e.input_ids) for e in batch)
+    assert abs(losses[0][0] - losses[1][0]) < 1e-5
+    assert torch.allclose(grads[0], grads[1], atol=1e-6, rtol=1e-4)
+
+
+def test_precision_and_micro_batch_settings():
+    import torch
+
+    cpu = torch.device("cpu")
+    assert use_bf16("bf16", cpu) and not use_bf16("fp32", cpu)
+    assert use_bf16("auto", cpu) == bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    with pytest.raises(ValueError, match="precision"):
+        FinetuneConfig(precision="fp16")
+    with pytest.raises(ValueError, match="micro_batches"):
+        FinetuneConfig(batch_size=2, micro_batches=3)
+
+
+def test_bf16_training_on_cpu_keeps_fp32_weights(tmp_path):
+    final = finetune(FinetuneConfig(steps=1, holdout=5, **{**TINY, "precision": "bf16", "micro_batches": 2}),
+                     tmp_path / "ft")
+    log = [json.loads(l) for l in (tmp_path / "ft" / "train_log.jsonl").read_text().splitlines()]
+    assert np.isfinite(log[-1]["loss"])
+    assert json.loads((final / "config.json").read_text()).get("torch_dtype", json.loads(
+        (final / "config.json").read_text()).get("dtype")) == "float32"

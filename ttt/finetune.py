@@ -67,6 +67,10 @@ class FinetuneConfig:
     log_every: int = _help("steps between log lines", default=10)
     max_minutes: float | None = _help("stop (and save) after this much wall-clock time", default=None)
     device: str = _help("'auto', 'cpu' or 'cuda'", default="auto")
+    precision: str = _help("'auto' (bf16 autocast where the device has bf16 kernels: CUDA, or a CPU with "
+                           "AVX512-BF16/AMX), 'bf16' or 'fp32'; weights and optimizer stay fp32", default="auto")
+    micro_batches: int = _help("split each step's batch, sorted by length, into this many micro-batches "
+                               "(less padding; the gradient is the same token-weighted mean)", default=1)
     threads: int | None = _help("torch CPU threads (None: torch's default)", default=None)
     seed: int = _help("seed of the model init, the holdout split and the data stream", default=0)
 
@@ -80,6 +84,8 @@ class FinetuneConfig:
             (self.max_examples >= 1, "max_examples must be >= 1"),
             (self.hidden % self.heads == 0, f"hidden ({self.hidden}) must be divisible by heads ({self.heads})"),
             (self.init_from is not None or self.format == "compact", "a model built from scratch uses the compact format"),
+            (self.precision in ("auto", "bf16", "fp32"), f"precision must be auto, bf16 or fp32, got {self.precision!r}"),
+            (1 <= self.micro_batches <= self.batch_size, "micro_batches must be between 1 and batch_size"),
             (self.holdout >= 0 and self.checkpoint_every >= 1 and self.log_every >= 1, "holdout, checkpoint_every, log_every must be positive"),
         ]
         for ok, message in checks:
@@ -178,6 +184,46 @@ def batch_for_step(pool, cfg: FinetuneConfig, step: int, tokenizer, formatter) -
 
 
 # -- training -------------------------------------------------------------------------------
+def use_bf16(precision: str, device) -> bool:
+    """Whether to autocast to bf16 on ``device`` under ``precision`` ('auto', 'bf16', 'fp32')."""
+    import torch
+
+    if precision != "auto":
+        return precision == "bf16"
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    # oneDNN's check for native bf16 instructions; emulated bf16 would be slower than fp32
+    return device.type == "cpu" and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def micro_batches(batch: Sequence, n: int) -> list[list]:
+    """``batch`` sorted by length and cut into ``n`` contiguous chunks of near-equal size."""
+    ordered = sorted(batch, key=lambda e: len(e.input_ids))
+    bounds = np.linspace(0, len(ordered), n + 1).round().astype(int)
+    return [ordered[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+
+
+def _step_loss(model, batch: Sequence, cfg: "FinetuneConfig", pad_id: int, device, bf16: bool):
+    """Backward over ``batch`` in micro-batches; returns (batch loss, tokens). The loss is the mean
+    over every loss token of the batch, whatever the split."""
+    import torch
+
+    from ttt.train import IGNORE, collate
+
+    chunks = [collate(c, pad_id) for c in micro_batches(batch, cfg.micro_batches)]
+    counts = [int((c["labels"][:, 1:] != IGNORE).sum()) for c in chunks]
+    total, loss_sum, n_tok = max(sum(counts), 1), 0.0, 0
+    for chunk, count in zip(chunks, counts):
+        tensors = {k: v.to(device) for k, v in chunk.items()}
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16):
+            loss = model(**tensors).loss
+        if count:
+            (loss * (count / total)).backward()
+            loss_sum += float(loss.detach()) * count / total
+        n_tok += int(tensors["attention_mask"].sum())
+    return loss_sum, n_tok
+
+
 @dataclass
 class FinetuneState:
     step: int = 0
@@ -226,8 +272,6 @@ def finetune(cfg: FinetuneConfig, out_dir: str | Path, log: Callable[[dict], Non
     import torch
     from transformers import get_cosine_schedule_with_warmup
 
-    from ttt.train import collate
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if cfg.threads:
@@ -252,25 +296,21 @@ def finetune(cfg: FinetuneConfig, out_dir: str | Path, log: Callable[[dict], Non
         scheduler.load_state_dict(saved["scheduler"])
         state.step, state.tokens, state.seconds = saved["step"], saved["tokens"], saved["seconds"]
     pad_id = tokenizer.pad_token_id
-    use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    bf16 = use_bf16(cfg.precision, device)
     started, window_tokens, window_start = time.perf_counter(), 0, time.perf_counter()
     log_path = out / "train_log.jsonl"
     model.train()
     while state.step < cfg.steps:
         batch, redrawn = batch_for_step(pool, cfg, state.step, tokenizer, formatter)
-        tensors = {k: v.to(device) for k, v in collate(batch, pad_id).items()}
-        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16):
-            loss = model(**tensors).loss
-        loss.backward()
+        loss, n_tok = _step_loss(model, batch, cfg, pad_id, device, bf16)
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
-        n_tok = int(tensors["attention_mask"].sum())
         state.step += 1
         state.tokens += n_tok
         window_tokens += n_tok
-        state.losses.append(float(loss.detach()))
+        state.losses.append(loss)
         elapsed = time.perf_counter() - started
         if state.step % cfg.log_every == 0 or state.step == cfg.steps:
             now = time.perf_counter()
@@ -325,4 +365,5 @@ def format_check(model, tokenizer, formatter, tasks: Sequence[Task], max_new_tok
     return counts
 
 
-__all__ = ["FinetuneConfig", "batch_for_step", "draw_pseudo_task", "finetune", "format_check", "training_pool"]
+__all__ = ["FinetuneConfig", "batch_for_step", "draw_pseudo_task", "finetune", "format_check", "micro_batches", "training_pool",
+           "use_bf16"]
