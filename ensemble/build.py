@@ -39,7 +39,7 @@ def _detect_format(model_dir: str) -> str:
 PRESETS: dict[str, dict[str, Any]] = {
     "paper": {},
     "quick": {"ttt_max_tasks": 24, "ttt_max_tokens": 2048, "ttt_epochs": 1, "lora_rank": 16, "lr": 1e-3, "n_orders": 1,
-              "views": "identity,transpose,flip_lr,flip_ud", "search_budget": 10.0},
+              "infer_max_tokens": 3072, "views": "identity,transpose,flip_lr,flip_ud", "search_budget": 10.0},
 }
 
 
@@ -68,7 +68,8 @@ def resolve_config(opts: Mapping[str, Any], task_ids: list[str]) -> dict:
             "epochs": opts["ttt_epochs"], "max_steps": opts["ttt_steps"], "lora_rank": opts["lora_rank"],
             "learning_rate": opts["lr"], "max_tokens": opts.get("ttt_max_tokens")}.items() if v is not None}
         ttt_cfg = TTTConfig(format=fmt, adapter_mode=opts["adapter_mode"], seed=opts["seed"], data=data, **overrides)
-        infer_over = {k: v for k, v in {"n_orders": opts["n_orders"], "max_new_tokens": opts.get("max_new_tokens")}.items() if v}
+        infer_over = {k: v for k, v in {"n_orders": opts["n_orders"], "max_new_tokens": opts.get("max_new_tokens"),
+                                        "max_tokens": opts.get("infer_max_tokens")}.items() if v}
         if opts["views"]:
             infer_over["symmetries"] = tuple(v.strip() for v in opts["views"].split(","))
         infer = InferConfig(backend=opts["backend"], device=opts["device"], seed=opts["seed"], **infer_over)

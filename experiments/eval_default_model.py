@@ -49,16 +49,23 @@ def format_part(model_dir: Path, threads: int) -> dict:
     from ttt.finetune import format_check
     from ttt.format import make_formatter
     from ttt.model import load_base
+    from ensemble.build import PRESETS
+
+    quick_budget = PRESETS["quick"]["infer_max_tokens"]
 
     torch.set_num_threads(threads)
     held = [l.strip() for l in (model_dir / "holdout.txt").read_text().splitlines() if l.strip()]
     tasks = load_dataset("arc1-train")
     model, tok = load_base(model_dir, device="cpu")
-    t0 = time.perf_counter()
-    counts = format_check(model, tok, make_formatter("compact", tok), [tasks[t] for t in held])
-    counts["seconds"] = time.perf_counter() - t0
-    counts["tasks"] = len(held)
-    return counts
+    out = {}
+    # full prompts, and prompts fitted to the quick preset's inference budget the way inference does
+    for name, budget in (("full_prompts", None), (f"budget_{quick_budget}", quick_budget)):
+        t0 = time.perf_counter()
+        counts = format_check(model, tok, make_formatter("compact", tok), [tasks[t] for t in held], max_tokens=budget)
+        counts["seconds"] = time.perf_counter() - t0
+        counts["tasks"] = len(held)
+        out[name] = counts
+    return out
 
 
 def run_cli(args: list[str], threads: int) -> tuple[int, float, float]:

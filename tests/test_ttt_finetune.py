@@ -65,6 +65,16 @@ def test_finetune_trains_checkpoints_and_resumes(tmp_path):
     tasks = list(load_dataset("arc1-train").values())[:1]
     counts = format_check(model, tok, make_formatter("compact", tok), tasks, max_new_tokens=20)
     assert counts["n"] == len(tasks[0].test) and 0 <= counts["parsed"] <= counts["n"]
+    assert counts["trimmed"] == counts["too_long"] == 0
+    # under a budget, prompts drop demonstrations the way inference does, or are counted as too long
+    fmt = make_formatter("compact", tok)
+    task = tasks[0]  # 007bbfb7: five demonstrations of the same size
+    one = fmt.render_prompt(task.train[:1], task.test[0].input)
+    fits_one = len(tok(one, add_special_tokens=fmt.add_special_tokens)["input_ids"]) + 20
+    counts = format_check(model, tok, fmt, tasks, max_new_tokens=20, max_tokens=fits_one)
+    assert counts["trimmed"] == counts["n"] and counts["too_long"] == 0
+    counts = format_check(model, tok, fmt, tasks, max_new_tokens=20, max_tokens=fits_one - 1)
+    assert counts["too_long"] == counts["n"] and counts["parsed"] == 0
 
 
 def test_resumed_run_equals_an_uninterrupted_one(tmp_path):

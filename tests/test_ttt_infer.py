@@ -9,11 +9,12 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("peft")
 
 from arc.grid import as_grid  # noqa: E402
+from arc.views import View  # noqa: E402
 from ttt.backends import BACKENDS, Generation, HFBackend, VLLMBackend, cut_at_stop  # noqa: E402
 from ttt.backends.vllm import vllm_lora_rank  # noqa: E402
 from ttt.config import InferConfig  # noqa: E402
 from ttt.format import make_formatter  # noqa: E402
-from ttt.infer import TOO_LONG, default_max_new_tokens, predict_task, task_views  # noqa: E402
+from ttt.infer import TOO_LONG, default_max_new_tokens, fit_prompt, predict_task, task_views  # noqa: E402
 from ttt.model import tiny_llama  # noqa: E402
 from ttt.tokenizer import build_compact_tokenizer  # noqa: E402
 
@@ -102,11 +103,57 @@ def test_vote_prefers_the_majority_and_counts_parse_failures(arc1_train, fmt, to
 
 def test_prompts_over_the_budget_are_skipped_and_counted(arc1_train, fmt, tok):
     task = arc1_train["6150a2bd"]
-    cfg = InferConfig(max_tokens=60, max_new_tokens=20)
+    cfg = InferConfig(max_tokens=60, max_new_tokens=20, trim_demonstrations=False)
     views = task_views(task, cfg)
     pred = predict_task(task, OracleBackend(task, fmt, tok, views), fmt, views, cfg)
     assert pred.n_too_long == len(views) and pred.attempts == ((),)
     assert all(c.parse_error == TOO_LONG for c in pred.candidates[0])
+
+
+def test_fit_prompt_drops_the_largest_demonstrations_first(arc1_train, fmt, tok):
+    task = arc1_train["1e0a9b12"]  # demonstrations of 32, 72 and 50 cells
+    query = task.test[0].input
+
+    def count(text):
+        return len(tok(text)["input_ids"])
+
+    full = fmt.render_prompt(task.train, query)
+    assert fit_prompt(fmt, count, task.train, query, count(full)) == (full, 0)
+    two = fmt.render_prompt((task.train[0], task.train[2]), query)
+    assert fit_prompt(fmt, count, task.train, query, count(full) - 1) == (two, 1)
+    assert fit_prompt(fmt, count, task.train, query, count(two)) == (two, 1)
+    one = fmt.render_prompt((task.train[0],), query)
+    assert fit_prompt(fmt, count, task.train, query, count(two) - 1) == (one, 2)
+    assert fit_prompt(fmt, count, task.train, query, count(one) - 1) == (None, 2)
+    assert fit_prompt(fmt, count, task.train, query, count(full) - 1, trim=False) == (None, 0)
+
+
+class RecordingBackend(OracleBackend):
+    """Answers every prompt with the task's true output (identity view only) and keeps the prompts."""
+
+    def __init__(self, task, fmt, tok):
+        super().__init__(task, fmt, tok, [])
+        self.answer, self.prompts = fmt.output_text(task.test[0].output), []
+
+    def generate(self, prompts, adapters=None, *, max_new_tokens, stop=(), add_special_tokens=True):
+        self.prompts += prompts
+        return [Generation(self.answer, True) for _ in prompts]
+
+
+def test_a_prompt_over_the_budget_is_answered_with_fewer_demonstrations(arc1_train, fmt, tok):
+    task = arc1_train["1e0a9b12"]
+    views = [View("identity")]
+    two = fmt.render_prompt((task.train[0], task.train[2]), task.test[0].input)
+    backend = RecordingBackend(task, fmt, tok)
+    budget = backend.count_tokens(two) + 20
+    pred = predict_task(task, backend, fmt, views, InferConfig(max_tokens=budget, max_new_tokens=20))
+    assert backend.prompts == [two] and pred.n_too_long == 0
+    assert pred.attempts[0][0] == task.test[0].output
+    # switched off, the same view is skipped and counted
+    backend = RecordingBackend(task, fmt, tok)
+    cfg = InferConfig(max_tokens=budget, max_new_tokens=20, trim_demonstrations=False)
+    pred = predict_task(task, backend, fmt, views, cfg)
+    assert backend.prompts == [] and pred.n_too_long == 1
 
 
 def test_hf_batched_generation_equals_one_by_one(arc1_train, fmt, tok):

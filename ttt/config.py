@@ -99,7 +99,9 @@ class InferConfig:
     n_orders: int = _help("demonstration orders per symmetry (paper: 2)", default=2)
     symmetries: tuple[str, ...] = _help("symmetries used as inference views", default=INFER_SYMMETRIES)
     max_new_tokens: int | None = _help("generation budget; None: enough for a 30x30 grid in the format", default=None)
-    max_tokens: int = _help("prompt + generation budget; longer views are skipped and counted", default=8192)
+    max_tokens: int = _help("prompt + generation budget; a longer view drops demonstrations (below) or is skipped and counted", default=8192)
+    trim_demonstrations: bool = _help("a prompt over the budget drops its largest demonstrations, keeping at least "
+                                      "one, instead of being skipped", default=True)
     batch_size: int = _help("prompts per generate call (hf backend)", default=8)
     vote: str = _help("'hierarchical' (paper) or 'flat'", default="hierarchical")
     seed: int = _help("seed for the demonstration orders of the views", default=0)

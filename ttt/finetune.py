@@ -338,24 +338,43 @@ def finetune(cfg: FinetuneConfig, out_dir: str | Path, log: Callable[[dict], Non
 
 
 # -- held-out format check ------------------------------------------------------------------
-def format_check(model, tokenizer, formatter, tasks: Sequence[Task], max_new_tokens: int | None = None) -> dict:
+def format_check(model, tokenizer, formatter, tasks: Sequence[Task], max_new_tokens: int | None = None,
+                 max_tokens: int | None = None) -> dict:
     """Greedy answers (no TTT, identity view) for each test input of ``tasks``: how many parse as
-    grids, how many have the expected shape, how many are exactly right."""
+    grids, how many have the expected shape, how many are exactly right.
+
+    With ``max_tokens`` (prompt + generation), a longer prompt drops its largest demonstrations the
+    way inference does (``ttt.infer.fit_prompt``); ``trimmed`` counts those prompts and ``too_long``
+    the ones that did not fit even with one demonstration (counted as not parsed)."""
     import torch
 
+    from ttt.infer import fit_prompt
+
     device = next(model.parameters()).device
-    counts = {"n": 0, "parsed": 0, "right_shape": 0, "right": 0}
+    budget = max_new_tokens or 31 * 30 + 2
+    add = formatter.add_special_tokens
+
+    def count(text: str) -> int:
+        return len(tokenizer(text, add_special_tokens=add)["input_ids"])
+
+    counts = {"n": 0, "parsed": 0, "right_shape": 0, "right": 0, "trimmed": 0, "too_long": 0}
     for task in tasks:
         for ex in task.test:
-            prompt = formatter.render_prompt(task.train, ex.input)
-            ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=formatter.add_special_tokens)["input_ids"].to(device)
-            budget = max_new_tokens or 31 * 30 + 2
+            counts["n"] += 1
+            if max_tokens is None:
+                prompt, dropped = formatter.render_prompt(task.train, ex.input), 0
+            else:
+                prompt, dropped = fit_prompt(formatter, count, task.train, ex.input, max_tokens - budget)
+            counts["trimmed"] += int(prompt is not None and dropped > 0)
+            if prompt is None:
+                counts["too_long"] += 1
+                continue
+            ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=add)["input_ids"].to(device)
             with torch.no_grad():
                 gen = model.generate(ids, max_new_tokens=budget, do_sample=False,
                                      eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
             text = tokenizer.decode(gen[0, ids.shape[1]:], skip_special_tokens=False)
             parsed = formatter.parse(text)
-            counts["n"] += 1
             if parsed.grid is not None:
                 counts["parsed"] += 1
                 exp = ex.output

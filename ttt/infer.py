@@ -59,6 +59,23 @@ def default_max_new_tokens(formatter: Any, tokenizer: Any) -> int:
     return enc.n_loss_tokens + 8  # a little slack for tokenizers that merge across the span edge
 
 
+def fit_prompt(formatter: Any, count_tokens: Any, train: Sequence[Example], query: Grid, budget: int,
+               trim: bool = True) -> tuple[str | None, int]:
+    """The prompt for ``train`` + ``query`` within ``budget`` tokens, and how many demonstrations were
+    dropped for it. With ``trim``, a prompt over the budget drops its largest demonstrations (most
+    cells; the later one on ties) one at a time, keeping the order of the rest and at least one;
+    (None, dropped) when even that does not fit."""
+    demos = list(train)
+    while True:
+        prompt = formatter.render_prompt(tuple(demos), query)
+        if count_tokens(prompt) <= budget:
+            return prompt, len(train) - len(demos)
+        if not trim or len(demos) <= 1:
+            return None, len(train) - len(demos)
+        sizes = [sum(map(len, d.input)) + sum(map(len, d.output or ())) for d in demos]
+        del demos[max(range(len(demos)), key=lambda i: (sizes[i], i))]
+
+
 def task_views(task: Task, cfg: InferConfig) -> list[View]:
     """The inference views of ``task`` (``cfg.symmetries`` x ``cfg.n_orders`` demonstration orders).
 
@@ -108,8 +125,9 @@ def predict_tasks(
         for view in task_view_list:
             seen = view.apply_task(task)
             for t, test in enumerate(seen.test):
-                prompt = formatter.render_prompt(seen.train, test.input)
-                if backend.count_tokens(prompt, add_special) > prompt_budget:
+                prompt, _ = fit_prompt(formatter, lambda text: backend.count_tokens(text, add_special),
+                                       seen.train, test.input, prompt_budget, cfg.trim_demonstrations)
+                if prompt is None:
                     results[(task.id, t)].append(Candidate(None, view.name, TOO_LONG))
                     continue
                 prompts.append(prompt)
