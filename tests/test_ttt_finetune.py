@@ -20,6 +20,23 @@ def test_pool_never_contains_evaluation_tasks():
     assert [t.id for t in training_pool(FinetuneConfig(holdout=40))[1]] == [t.id for t in held]
 
 
+def test_holdout_does_not_move_with_the_data_seed_and_is_inherited(tmp_path):
+    held = [t.id for t in training_pool(FinetuneConfig(seed=0))[1]]
+    assert [t.id for t in training_pool(FinetuneConfig(seed=3))[1]] == held
+    assert [t.id for t in training_pool(FinetuneConfig(holdout_seed=1))[1]] != held
+    # the bundled model's list is the default split
+    from ensemble.build import bundled_model_dir
+
+    assert (bundled_model_dir() / "holdout.txt").read_text().split() == held
+    # a run from a model with a holdout.txt keeps that model's held-out tasks, whatever its seeds
+    (tmp_path / "holdout.txt").write_text("007bbfb7\n00d62c1b\n")
+    pool, kept = training_pool(FinetuneConfig(init_from=str(tmp_path), seed=5, holdout_seed=9))
+    assert [t.id for t in kept] == ["007bbfb7", "00d62c1b"] and len(pool) == 398
+    (tmp_path / "holdout.txt").write_text("007bbfb7\n00576224\n")  # an evaluation task: refused
+    with pytest.raises(ValueError, match="00576224"):
+        training_pool(FinetuneConfig(init_from=str(tmp_path)))
+
+
 @pytest.mark.slow
 def test_arc2_train_is_filtered_of_every_arc1_eval_task():
     eval_tasks = load_dataset("arc1-eval")

@@ -62,6 +62,8 @@ class FinetuneConfig:
     recolor_prob: float = _help("probability of a random colour permutation (background kept)", default=0.5)
     max_examples: int = _help("at most this many in-context demonstrations per pseudo-task", default=4)
     holdout: int = _help("ARC-AGI-1 training tasks held out of fine-tuning for the format check", default=40)
+    holdout_seed: int = _help("seed of the held-out split, separate from ``seed`` so that runs with other data "
+                              "seeds hold out the same tasks (a run from --init-from keeps that model's list)", default=0)
     include_arc2_train: bool = _help("also train on ARC-AGI-2 training (minus every ARC-AGI-1 evaluation task)", default=False)
     checkpoint_every: int = _help("steps between checkpoints", default=200)
     log_every: int = _help("steps between log lines", default=10)
@@ -101,23 +103,38 @@ def _content_keys(task: Task) -> set[Grid]:
     return {ex.input for ex in task.train}
 
 
+def holdout_ids(cfg: FinetuneConfig, train_ids: Sequence[str]) -> list[str]:
+    """The ARC-AGI-1 training tasks to hold out: the ``holdout.txt`` of the ``init_from`` model when it
+    has one (a chain of runs keeps one held-out set), else ``cfg.holdout`` tasks drawn with
+    ``cfg.holdout_seed``. Never drawn from ``cfg.seed``: a new data seed must not move the split."""
+    inherited = Path(cfg.init_from) / "holdout.txt" if cfg.init_from else None
+    if inherited is not None and inherited.is_file():
+        ids = [line.strip() for line in inherited.read_text().splitlines() if line.strip()]
+        unknown = sorted(set(ids) - set(train_ids))
+        if unknown:
+            raise ValueError(f"{inherited}: not ARC-AGI-1 training tasks: {', '.join(unknown[:5])}")
+        return ids
+    rng = np.random.default_rng([cfg.holdout_seed, 1])
+    picked = rng.choice(len(train_ids), size=min(cfg.holdout, len(train_ids)), replace=False)
+    return [train_ids[i] for i in sorted(picked.tolist())]
+
+
 def training_pool(cfg: FinetuneConfig) -> tuple[list[Task], list[Task]]:
     """(tasks to train on, held-out ARC-AGI-1 training tasks). Never any ARC-AGI-1 evaluation task."""
     from arc.data import load_dataset
 
     train = list(load_dataset("arc1-train").values())
-    rng = np.random.default_rng([cfg.seed, 1])
-    held_idx = set(rng.choice(len(train), size=min(cfg.holdout, len(train)), replace=False).tolist())
-    pool = [t for i, t in enumerate(train) if i not in held_idx]
-    held = [t for i, t in enumerate(train) if i in held_idx]
+    held_ids = set(holdout_ids(cfg, [t.id for t in train]))
+    pool = [t for t in train if t.id not in held_ids]
+    held = [t for t in train if t.id in held_ids]
     if cfg.include_arc2_train:
         # ARC-AGI-2 training contains ARC-AGI-1 evaluation tasks: drop them by id and by content
         # (only evaluation *inputs* are compared; evaluation outputs are never read for this).
         eval_tasks = load_dataset("arc1-eval")
         eval_inputs = set().union(*(_content_keys(t) for t in eval_tasks.values()))
-        held_ids = {t.id for t in held}
+        held_inputs = set().union(*(_content_keys(t) for t in held))
         for tid, t in load_dataset("arc2-train").items():
-            if tid in eval_tasks or tid in held_ids or _content_keys(t) & eval_inputs:
+            if tid in eval_tasks or tid in held_ids or _content_keys(t) & (eval_inputs | held_inputs):
                 continue
             pool.append(t)
     return pool, held
@@ -384,5 +401,5 @@ def format_check(model, tokenizer, formatter, tasks: Sequence[Task], max_new_tok
     return counts
 
 
-__all__ = ["FinetuneConfig", "batch_for_step", "draw_pseudo_task", "finetune", "format_check", "micro_batches", "training_pool",
+__all__ = ["FinetuneConfig", "batch_for_step", "draw_pseudo_task", "finetune", "format_check", "holdout_ids", "micro_batches", "training_pool",
            "use_bf16"]
