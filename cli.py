@@ -211,6 +211,8 @@ def score_cmd(submission: str, dataset: str, as_json: bool) -> None:
 @click.option("--max-tokens", type=int, default=None, help="longest pseudo-task in tokens")
 @click.option("--max-examples", type=int, default=None, help="demonstrations per pseudo-task")
 @click.option("--max-minutes", type=float, default=None, help="stop and save after this long")
+@click.option("--holdout-seed", type=int, default=None,
+              help="seed of the 40 held-out ARC-AGI-1 training tasks (default 0; --init-from keeps that model's list)")
 @click.option("--include-arc2-train", is_flag=True, help="also train on ARC-AGI-2 training, minus every ARC-AGI-1 evaluation task")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,

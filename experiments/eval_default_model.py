@@ -42,30 +42,70 @@ def save(results: dict) -> None:
     RESULTS.write_text(json.dumps(merged, indent=1))
 
 
+def unseen_arc2_tasks(n: int = 40, seed: int = 0) -> list:
+    """``n`` ARC-AGI-2 training tasks that are not ARC-AGI-1 tasks (by id or by any demonstration
+    input), chosen with a seeded rule: tasks no fine-tuning run saw without --include-arc2-train."""
+    import numpy as np
+
+    from arc.data import load_dataset
+
+    arc1 = {**load_dataset("arc1-train"), **load_dataset("arc1-eval")}
+    arc1_inputs = {ex.input for t in arc1.values() for ex in t.train}
+    arc2 = load_dataset("arc2-train")
+    fresh = sorted(tid for tid, t in arc2.items()
+                   if tid not in arc1 and not any(ex.input in arc1_inputs for ex in t.train))
+    picked = np.random.default_rng(seed).choice(len(fresh), size=min(n, len(fresh)), replace=False)
+    return [arc2[fresh[i]] for i in sorted(picked.tolist())]
+
+
 def format_part(model_dir: Path, threads: int) -> dict:
     import torch
 
     from arc.data import load_dataset
+    from ensemble.build import PRESETS
     from ttt.finetune import format_check
     from ttt.format import make_formatter
     from ttt.model import load_base
-    from ensemble.build import PRESETS
 
     quick_budget = PRESETS["quick"]["infer_max_tokens"]
-
     torch.set_num_threads(threads)
-    held = [l.strip() for l in (model_dir / "holdout.txt").read_text().splitlines() if l.strip()]
-    tasks = load_dataset("arc1-train")
+    held_ids = [l.strip() for l in (model_dir / "holdout.txt").read_text().splitlines() if l.strip()]
+    arc1 = load_dataset("arc1-train")
+    sets = {"arc1_train_holdout_txt": [arc1[t] for t in held_ids], "arc2_train_unseen": unseen_arc2_tasks()}
     model, tok = load_base(model_dir, device="cpu")
     out = {}
-    # full prompts, and prompts fitted to the quick preset's inference budget the way inference does
-    for name, budget in (("full_prompts", None), (f"budget_{quick_budget}", quick_budget)):
-        t0 = time.perf_counter()
-        counts = format_check(model, tok, make_formatter("compact", tok), [tasks[t] for t in held], max_tokens=budget)
-        counts["seconds"] = time.perf_counter() - t0
-        counts["tasks"] = len(held)
-        out[name] = counts
+    for set_name, tasks in sets.items():
+        # full prompts, and prompts fitted to the quick preset's inference budget the way inference does
+        for name, budget in (("full_prompts", None), (f"budget_{quick_budget}", quick_budget)):
+            t0 = time.perf_counter()
+            counts = format_check(model, tok, make_formatter("compact", tok), tasks, max_tokens=budget)
+            counts["seconds"] = time.perf_counter() - t0
+            counts["tasks"] = len(tasks)
+            out[f"{set_name}/{name}"] = counts
+    out["arc2_train_unseen_ids"] = [t.id for t in sets["arc2_train_unseen"]]
     return out
+
+
+def candidate_stats(run_dir: Path, tasks: dict) -> dict:
+    """From a finished run: TTT candidates (parsed, failed, too long) and, per test input, whether the
+    first attempt has the expected shape."""
+    from ensemble.run import RunDir
+
+    stats = {"candidates": 0, "parse_failures": 0, "too_long": 0, "tests": 0, "first_attempt_right_shape": 0,
+             "tests_without_attempt": 0}
+    for tid, rec in RunDir(run_dir).records().items():
+        info = (rec.info or {}).get("ttt", {})
+        stats["candidates"] += info.get("n_candidates", 0)
+        stats["parse_failures"] += info.get("n_parse_failures", 0)
+        stats["too_long"] += info.get("n_too_long", 0)
+        for test, attempts in zip(tasks[tid].test, rec.attempts or []):
+            stats["tests"] += 1
+            if not attempts:
+                stats["tests_without_attempt"] += 1
+                continue
+            first, exp = attempts[0], test.output
+            stats["first_attempt_right_shape"] += int((len(first), len(first[0])) == (len(exp), len(exp[0])))
+    return stats
 
 
 def run_cli(args: list[str], threads: int) -> tuple[int, float, float]:
@@ -99,12 +139,13 @@ def dev_part(name: str, extra: list[str], threads: int, limit: int | None) -> di
             "test_accuracy": ens.get("test_accuracy"), "seconds_per_task_mean": statistics.fmean(totals) if totals else None,
             "seconds_per_task_median": statistics.median(totals) if totals else None,
             "peak_rss_mib_this_session": rss, "wall_s_this_session": wall, "failures": summary["failures"],
-            "stages": summary["stages"]}
+            "stages": summary["stages"], "candidate_stats": candidate_stats(out, tasks)}
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--part", choices=["all", "format", "no-ttt", "ttt"], default="all")
+    p.add_argument("--part", choices=["all", "format", "no-ttt", "ttt", "stats"], default="all",
+                   help="'stats' recomputes the candidate statistics of finished dev80 runs")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--limit", type=int, default=None, help="only the first N dev tasks (for a quick look)")
     a = p.parse_args()
@@ -120,6 +161,15 @@ def main() -> None:
         save(results)
     if a.part in ("all", "ttt"):
         results["dev80_ttt"] = dev_part("ttt", [], a.threads, a.limit)
+        save(results)
+    if a.part == "stats":
+        from arc.data import load_dataset
+
+        tasks = load_dataset("arc1-eval-dev80")
+        merged = load_results()
+        for name, key in (("no-ttt", "dev80_no_ttt"), ("ttt", "dev80_ttt")):
+            if key in merged:
+                results[key] = {**merged[key], "candidate_stats": candidate_stats(ROOT / "runs" / "eval-default" / name, tasks)}
         save(results)
     print(json.dumps(results, indent=1))
 

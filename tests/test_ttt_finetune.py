@@ -168,3 +168,20 @@ def test_bf16_training_on_cpu_keeps_fp32_weights(tmp_path):
     assert np.isfinite(log[-1]["loss"])
     assert json.loads((final / "config.json").read_text()).get("torch_dtype", json.loads(
         (final / "config.json").read_text()).get("dtype")) == "float32"
+
+
+def test_finetune_command_passes_its_options_through(tmp_path):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    out = tmp_path / "ft"
+    args = ["finetune", "--out", str(out), "--hidden", "32", "--layers", "1", "--heads", "2", "--intermediate", "64",
+            "--steps", "1", "--batch-size", "2", "--max-tokens", "600", "--max-examples", "2", "--precision", "fp32",
+            "--micro-batches", "2", "--holdout-seed", "1", "--threads", "1"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "finetune_config.json").read_text())
+    assert (config["precision"], config["micro_batches"], config["holdout_seed"]) == ("fp32", 2, 1)
+    held = [t.id for t in training_pool(FinetuneConfig(holdout_seed=1))[1]]
+    assert (out / "holdout.txt").read_text().split() == held
