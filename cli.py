@@ -58,6 +58,8 @@ SAMPLERS = ("search", "hf", "vllm", "openai")
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=None, help="TTT: generation budget per view (default: a 30x30 grid)")
 @click.option("--infer-max-tokens", type=click.IntRange(min=16), default=None,
               help="TTT: prompt + generation budget per view; a longer prompt drops its largest demonstrations (default 8192)")
+@click.option("--trim-demonstrations/--no-trim-demonstrations", default=None,
+              help="TTT: over the budget, drop demonstrations (default) or skip the view and count it")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--sampler", type=click.Choice(SAMPLERS), default="search", show_default=True, help="program proposer")
 @click.option("--synth-model", default="", help="synth: local model dir (hf/vllm) or model name (openai)")

@@ -83,5 +83,5 @@ def test_quick_preset_fills_only_what_was_not_given(tiny_model_dir):
     assert quick["synth"]["search_budget_s"] == 10.0 and quick["preset"] == "quick"
     assert quick["infer"]["max_tokens"] == 3072 and paper["infer"]["max_tokens"] == 8192
     assert paper["infer"]["trim_demonstrations"] is True
-    own = resolve_config({**base, "preset": "quick", "infer_max_tokens": 4096}, ["x"])
-    assert own["infer"]["max_tokens"] == 4096
+    own = resolve_config({**base, "preset": "quick", "infer_max_tokens": 4096, "trim_demonstrations": False}, ["x"])
+    assert own["infer"]["max_tokens"] == 4096 and own["infer"]["trim_demonstrations"] is False
