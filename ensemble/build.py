@@ -69,9 +69,8 @@ def resolve_config(opts: Mapping[str, Any], task_ids: list[str]) -> dict:
             "learning_rate": opts["lr"], "max_tokens": opts.get("ttt_max_tokens")}.items() if v is not None}
         ttt_cfg = TTTConfig(format=fmt, adapter_mode=opts["adapter_mode"], seed=opts["seed"], data=data, **overrides)
         infer_over = {k: v for k, v in {"n_orders": opts["n_orders"], "max_new_tokens": opts.get("max_new_tokens"),
-                                        "max_tokens": opts.get("infer_max_tokens")}.items() if v}
-        if opts.get("trim_demonstrations") is not None:
-            infer_over["trim_demonstrations"] = opts["trim_demonstrations"]
+                                        "max_tokens": opts.get("infer_max_tokens"),
+                                        "trim_demonstrations": opts.get("trim_demonstrations")}.items() if v is not None}
         if opts["views"]:
             infer_over["symmetries"] = tuple(v.strip() for v in opts["views"].split(","))
         infer = InferConfig(backend=opts["backend"], device=opts["device"], seed=opts["seed"], **infer_over)

@@ -103,13 +103,17 @@ def complete_symmetry(grid, mask_color):
     return known
 
 
-def symmetry_patch(grid, mask_color):
-    """What lies under the ``mask_color`` patch once the grid's symmetry is restored."""
-    full = complete_symmetry(grid, mask_color)
+def under_patch(full, grid, mask_color):
+    """The part of ``full`` (a restored ``grid``, or None) in the bounding box of ``mask_color``."""
     if full is None:
         return None
     rows, cols = np.nonzero(grid == mask_color)
     return full[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+
+
+def symmetry_patch(grid, mask_color):
+    """What lies under the ``mask_color`` patch once the grid's symmetry is restored."""
+    return under_patch(complete_symmetry(grid, mask_color), grid, mask_color)
 
 
 def complete_periodic(grid, mask_color):
@@ -141,8 +145,4 @@ def complete_periodic(grid, mask_color):
 
 def periodic_patch(grid, mask_color):
     """What lies under the ``mask_color`` patch once the grid's periodic pattern is restored."""
-    full = complete_periodic(grid, mask_color)
-    if full is None:
-        return None
-    rows, cols = np.nonzero(grid == mask_color)
-    return full[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    return under_patch(complete_periodic(grid, mask_color), grid, mask_color)
