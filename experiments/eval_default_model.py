@@ -148,9 +148,17 @@ def main() -> None:
                    help="'stats' recomputes the candidate statistics of finished dev80 runs")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--limit", type=int, default=None, help="only the first N dev tasks (for a quick look)")
+    p.add_argument("--model", type=Path, default=None,
+                   help="format-check this model folder instead of the bundled one (printed, not saved)")
     a = p.parse_args()
     from ensemble.build import bundled_model_dir
 
+    if a.model is not None:
+        # a candidate model before it is bundled: the format check only, and the results file is left alone
+        if a.part != "format":
+            p.error("--model works with --part format only")
+        print(json.dumps(format_part(a.model, a.threads), indent=1))
+        return
     model_dir = bundled_model_dir()
     results: dict = {}
     if a.part in ("all", "format"):
