@@ -185,3 +185,6 @@ def test_finetune_command_passes_its_options_through(tmp_path):
     assert (config["precision"], config["micro_batches"], config["holdout_seed"]) == ("fp32", 2, 1)
     held = [t.id for t in training_pool(FinetuneConfig(holdout_seed=1))[1]]
     assert (out / "holdout.txt").read_text().split() == held
+    # the written model carries the list, so the next phase of a chain (--init-from out/model) keeps it
+    assert (out / "model" / "holdout.txt").read_text().split() == held
+    assert [t.id for t in training_pool(FinetuneConfig(init_from=str(out / "model")))[1]] == held

@@ -351,6 +351,8 @@ def finetune(cfg: FinetuneConfig, out_dir: str | Path, log: Callable[[dict], Non
     shutil.rmtree(final, ignore_errors=True)
     model.save_pretrained(final)
     tokenizer.save_pretrained(final)
+    # the model carries its held-out list, so that a run started from it (--init-from out/model) keeps it
+    shutil.copyfile(out / "holdout.txt", final / "holdout.txt")
     return final
 
 
