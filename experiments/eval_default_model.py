@@ -63,13 +63,13 @@ def format_part(model_dir: Path, threads: int) -> dict:
 
     from arc.data import load_dataset
     from ensemble.build import PRESETS
-    from ttt.finetune import format_check
+    from ttt.finetune import format_check, read_holdout
     from ttt.format import make_formatter
     from ttt.model import load_base
 
     quick_budget = PRESETS["quick"]["infer_max_tokens"]
     torch.set_num_threads(threads)
-    held_ids = [l.strip() for l in (model_dir / "holdout.txt").read_text().splitlines() if l.strip()]
+    held_ids = read_holdout(model_dir / "holdout.txt")
     arc1 = load_dataset("arc1-train")
     sets = {"arc1_train_holdout_txt": [arc1[t] for t in held_ids], "arc2_train_unseen": unseen_arc2_tasks()}
     model, tok = load_base(model_dir, device="cpu")

@@ -103,13 +103,18 @@ def _content_keys(task: Task) -> set[Grid]:
     return {ex.input for ex in task.train}
 
 
+def read_holdout(path: str | Path) -> list[str]:
+    """The task ids of a ``holdout.txt`` (one per line, blank lines ignored)."""
+    return [line.strip() for line in Path(path).read_text().splitlines() if line.strip()]
+
+
 def holdout_ids(cfg: FinetuneConfig, train_ids: Sequence[str]) -> list[str]:
     """The ARC-AGI-1 training tasks to hold out: the ``holdout.txt`` of the ``init_from`` model when it
     has one (a chain of runs keeps one held-out set), else ``cfg.holdout`` tasks drawn with
     ``cfg.holdout_seed``. Never drawn from ``cfg.seed``: a new data seed must not move the split."""
     inherited = Path(cfg.init_from) / "holdout.txt" if cfg.init_from else None
     if inherited is not None and inherited.is_file():
-        ids = [line.strip() for line in inherited.read_text().splitlines() if line.strip()]
+        ids = read_holdout(inherited)
         unknown = sorted(set(ids) - set(train_ids))
         if unknown:
             raise ValueError(f"{inherited}: not ARC-AGI-1 training tasks: {', '.join(unknown[:5])}")
@@ -128,13 +133,13 @@ def training_pool(cfg: FinetuneConfig) -> tuple[list[Task], list[Task]]:
     pool = [t for t in train if t.id not in held_ids]
     held = [t for t in train if t.id in held_ids]
     if cfg.include_arc2_train:
-        # ARC-AGI-2 training contains ARC-AGI-1 evaluation tasks: drop them by id and by content
+        # ARC-AGI-2 training contains ARC-AGI-1 evaluation tasks: drop them, and the held-out tasks,
+        # by id and by content
         # (only evaluation *inputs* are compared; evaluation outputs are never read for this).
         eval_tasks = load_dataset("arc1-eval")
-        eval_inputs = set().union(*(_content_keys(t) for t in eval_tasks.values()))
-        held_inputs = set().union(*(_content_keys(t) for t in held))
+        excluded_inputs = set().union(*(_content_keys(t) for t in [*eval_tasks.values(), *held]))
         for tid, t in load_dataset("arc2-train").items():
-            if tid in eval_tasks or tid in held_ids or _content_keys(t) & (eval_inputs | held_inputs):
+            if tid in eval_tasks or tid in held_ids or _content_keys(t) & excluded_inputs:
                 continue
             pool.append(t)
     return pool, held
@@ -403,5 +408,5 @@ def format_check(model, tokenizer, formatter, tasks: Sequence[Task], max_new_tok
     return counts
 
 
-__all__ = ["FinetuneConfig", "batch_for_step", "draw_pseudo_task", "finetune", "format_check", "holdout_ids", "micro_batches", "training_pool",
+__all__ = ["FinetuneConfig", "batch_for_step", "draw_pseudo_task", "finetune", "format_check", "holdout_ids", "micro_batches", "read_holdout", "training_pool",
            "use_bf16"]
