@@ -43,7 +43,11 @@ def test_arc2_train_is_filtered_of_every_arc1_eval_task():
     eval_inputs = {ex.input for t in eval_tasks.values() for ex in t.train}
     pool, _ = training_pool(FinetuneConfig(include_arc2_train=True))
     assert not {t.id for t in pool} & set(eval_tasks)
-    assert not any(ex.input in eval_inputs for t in pool for ex in t.train)
+    # the content filter is for the ARC-AGI-2 additions: a few official ARC-AGI-1 training tasks share
+    # a small demonstration input with an evaluation task, and they stay (the training set is the training set)
+    arc1_train = set(load_dataset("arc1-train"))
+    added = [t for t in pool if t.id not in arc1_train]
+    assert added and not any(ex.input in eval_inputs for t in added for ex in t.train)
     assert len(pool) > 360
 
 
