@@ -222,6 +222,8 @@ def score_cmd(submission: str, dataset: str, as_json: bool) -> None:
 @click.option("--micro-batches", type=click.IntRange(min=1), default=None,
               help="split each batch by length into this many micro-batches (less padding)")
 @click.option("--threads", type=int, default=None, help="torch CPU threads")
+@click.option("--data-workers", type=click.IntRange(min=0), default=None,
+              help="processes that build the next batches while the model trains (same batches; for GPUs)")
 @click.option("--seed", type=int, default=0, show_default=True)
 def finetune_cmd(out: str, **opts) -> None:
     """Initial fine-tuning on expanded ARC-AGI-1 training tasks (never evaluation outputs)."""

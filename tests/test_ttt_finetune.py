@@ -68,6 +68,24 @@ def test_stream_is_a_pure_function_of_seed_and_step():
     assert 1 <= len(pt.examples) <= cfg.max_examples and pt.query.output is not None
 
 
+def test_data_workers_give_the_batches_of_the_training_process():
+    from ttt.finetune import BatchStream
+    from ttt.format import make_formatter
+    from ttt.tokenizer import build_compact_tokenizer
+
+    cfg = FinetuneConfig(**{**{k: v for k, v in TINY.items() if k != "threads"}, "steps": 9})
+    pool, _ = training_pool(cfg)
+    tok = build_compact_tokenizer()
+    fmt = make_formatter("compact", tok)
+    expected = [batch_for_step(pool, cfg, s, tok, fmt) for s in range(3, 9)]
+    with BatchStream(pool, cfg, tok, fmt, start=3, workers=0) as inline:
+        assert list(inline) == expected
+    with BatchStream(pool, cfg, tok, fmt, start=3, workers=2) as parallel:
+        assert list(parallel) == expected
+    with pytest.raises(ValueError, match="data_workers"):
+        FinetuneConfig(data_workers=-1)
+
+
 def test_finetune_trains_checkpoints_and_resumes(tmp_path):
     out = tmp_path / "ft"
     finetune(FinetuneConfig(steps=2, holdout=5, **TINY), out)
@@ -182,11 +200,11 @@ def test_finetune_command_passes_its_options_through(tmp_path):
     out = tmp_path / "ft"
     args = ["finetune", "--out", str(out), "--hidden", "32", "--layers", "1", "--heads", "2", "--intermediate", "64",
             "--steps", "1", "--batch-size", "2", "--max-tokens", "600", "--max-examples", "2", "--precision", "fp32",
-            "--micro-batches", "2", "--holdout-seed", "1", "--threads", "1"]
+            "--micro-batches", "2", "--holdout-seed", "1", "--threads", "1", "--data-workers", "1"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     config = json.loads((out / "finetune_config.json").read_text())
-    assert (config["precision"], config["micro_batches"], config["holdout_seed"]) == ("fp32", 2, 1)
+    assert (config["precision"], config["micro_batches"], config["holdout_seed"], config["data_workers"]) == ("fp32", 2, 1, 1)
     held = [t.id for t in training_pool(FinetuneConfig(holdout_seed=1))[1]]
     assert (out / "holdout.txt").read_text().split() == held
     # the written model carries the list, so the next phase of a chain (--init-from out/model) keeps it

@@ -74,6 +74,8 @@ class FinetuneConfig:
     micro_batches: int = _help("split each step's batch, sorted by length, into this many micro-batches "
                                "(less padding; the gradient is the same token-weighted mean)", default=1)
     threads: int | None = _help("torch CPU threads (None: torch's default)", default=None)
+    data_workers: int = _help("processes that build the next steps' batches while the model trains (0: build "
+                              "each batch in the training process; the batches are the same either way)", default=0)
     seed: int = _help("seed of the model init, the holdout split and the data stream", default=0)
 
     def __post_init__(self) -> None:
@@ -88,6 +90,7 @@ class FinetuneConfig:
             (self.init_from is not None or self.format == "compact", "a model built from scratch uses the compact format"),
             (self.precision in ("auto", "bf16", "fp32"), f"precision must be auto, bf16 or fp32, got {self.precision!r}"),
             (1 <= self.micro_batches <= self.batch_size, "micro_batches must be between 1 and batch_size"),
+            (self.data_workers >= 0, "data_workers must be >= 0"),
             (self.holdout >= 0 and self.checkpoint_every >= 1 and self.log_every >= 1, "holdout, checkpoint_every, log_every must be positive"),
         ]
         for ok, message in checks:
@@ -205,6 +208,66 @@ def batch_for_step(pool, cfg: FinetuneConfig, step: int, tokenizer, formatter) -
     return batch, redrawn
 
 
+class BatchStream:
+    """The batches of steps ``start, start+1, ...`` in order, built in the training process or,
+    with ``workers > 0``, by a process pool that keeps ``2 * workers`` steps in flight. Each batch is
+    ``batch_for_step`` of its step, so the stream is the same whatever the number of workers.
+
+    Workers are spawned (not forked), so a CUDA context in the training process is never copied."""
+
+    def __init__(self, pool, cfg: FinetuneConfig, tokenizer, formatter, start: int, workers: int = 0):
+        self._args = (pool, cfg, tokenizer, formatter)
+        self._next, self._end = start, cfg.steps
+        self._executor, self._pending = None, {}
+        if workers > 0:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_worker_init, initargs=self._args)
+            self._ahead = 2 * workers
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> tuple[list, int]:
+        if self._next >= self._end:
+            raise StopIteration
+        step, self._next = self._next, self._next + 1
+        if self._executor is None:
+            return batch_for_step(*self._args[:2], step, *self._args[2:])
+        for s in range(step, min(step + self._ahead, self._end)):
+            if s not in self._pending:
+                self._pending[s] = self._executor.submit(_worker_batch, s)
+        return self._pending.pop(step).result()
+
+    def close(self) -> None:
+        if self._executor is not None:
+            for fut in self._pending.values():
+                fut.cancel()
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor, self._pending = None, {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+_WORKER: tuple = ()
+
+
+def _worker_init(pool, cfg, tokenizer, formatter) -> None:
+    global _WORKER
+    _WORKER = (pool, cfg, tokenizer, formatter)
+
+
+def _worker_batch(step: int) -> tuple[list, int]:
+    pool, cfg, tokenizer, formatter = _WORKER
+    return batch_for_step(pool, cfg, step, tokenizer, formatter)
+
+
 # -- training -------------------------------------------------------------------------------
 def use_bf16(precision: str, device) -> bool:
     """Whether to autocast to bf16 on ``device`` under ``precision`` ('auto', 'bf16', 'fp32')."""
@@ -319,11 +382,26 @@ def finetune(cfg: FinetuneConfig, out_dir: str | Path, log: Callable[[dict], Non
         state.step, state.tokens, state.seconds = saved["step"], saved["tokens"], saved["seconds"]
     pad_id = tokenizer.pad_token_id
     bf16 = use_bf16(cfg.precision, device)
+    model.train()
+    with BatchStream(pool, cfg, tokenizer, formatter, state.step, cfg.data_workers) as stream:
+        _train_loop(cfg, model, tokenizer, optimizer, scheduler, state, stream, out, pad_id, device, bf16, log)
+    model.eval()
+    final = out / "model"
+    shutil.rmtree(final, ignore_errors=True)
+    model.save_pretrained(final)
+    tokenizer.save_pretrained(final)
+    # the model carries its held-out list, so that a run started from it (--init-from out/model) keeps it
+    shutil.copyfile(out / "holdout.txt", final / "holdout.txt")
+    return final
+
+
+def _train_loop(cfg, model, tokenizer, optimizer, scheduler, state: FinetuneState, stream, out: Path,
+                pad_id: int, device, bf16: bool, log) -> None:
+    import torch
+
     started, window_tokens, window_start = time.perf_counter(), 0, time.perf_counter()
     log_path = out / "train_log.jsonl"
-    model.train()
-    while state.step < cfg.steps:
-        batch, redrawn = batch_for_step(pool, cfg, state.step, tokenizer, formatter)
+    for batch, redrawn in stream:
         loss, n_tok = _step_loss(model, batch, cfg, pad_id, device, bf16)
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
         optimizer.step()
@@ -340,6 +418,8 @@ def finetune(cfg: FinetuneConfig, out_dir: str | Path, log: Callable[[dict], Non
                      "lr": scheduler.get_last_lr()[0], "tokens": state.tokens,
                      "tokens_per_s": window_tokens / max(now - window_start, 1e-9),
                      "elapsed_s": state.seconds + elapsed, "redrawn": redrawn}
+            if device.type == "cuda":
+                entry["cuda_peak_mib"] = round(torch.cuda.max_memory_allocated(device) / 2**20)
             window_tokens, window_start = 0, now
             with open(log_path, "a") as f:
                 f.write(json.dumps(entry) + "\n")
@@ -351,14 +431,6 @@ def finetune(cfg: FinetuneConfig, out_dir: str | Path, log: Callable[[dict], Non
                              FinetuneState(state.step, state.tokens, state.seconds + elapsed))
         if out_of_time:
             break
-    model.eval()
-    final = out / "model"
-    shutil.rmtree(final, ignore_errors=True)
-    model.save_pretrained(final)
-    tokenizer.save_pretrained(final)
-    # the model carries its held-out list, so that a run started from it (--init-from out/model) keeps it
-    shutil.copyfile(out / "holdout.txt", final / "holdout.txt")
-    return final
 
 
 # -- held-out format check ------------------------------------------------------------------
@@ -408,5 +480,5 @@ def format_check(model, tokenizer, formatter, tasks: Sequence[Task], max_new_tok
     return counts
 
 
-__all__ = ["FinetuneConfig", "batch_for_step", "draw_pseudo_task", "finetune", "format_check", "holdout_ids", "micro_batches", "read_holdout", "training_pool",
+__all__ = ["BatchStream", "FinetuneConfig", "batch_for_step", "draw_pseudo_task", "finetune", "format_check", "holdout_ids", "micro_batches", "read_holdout", "training_pool",
            "use_bf16"]
