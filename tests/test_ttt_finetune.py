@@ -116,6 +116,21 @@ def test_finetune_trains_checkpoints_and_resumes(tmp_path):
     assert counts["too_long"] == counts["n"] and counts["parsed"] == 0
 
 
+def test_a_run_from_a_checkpoint_trains_fp32_weights_where_auto_would_load_bf16(tmp_path, monkeypatch):
+    import torch
+    from safetensors.torch import load_file
+
+    import ttt.model
+
+    first = finetune(FinetuneConfig(steps=1, holdout=5, **TINY), tmp_path / "a")
+    # on a bf16 GPU, dtype 'auto' loads a checkpoint in bf16; AdamW must still update fp32 weights
+    real = ttt.model.resolve_dtype
+    monkeypatch.setattr(ttt.model, "resolve_dtype",
+                        lambda dtype, device: torch.bfloat16 if dtype == "auto" else real(dtype, device))
+    second = finetune(FinetuneConfig(steps=1, holdout=5, init_from=str(first), **TINY), tmp_path / "b")
+    assert {t.dtype for t in load_file(second / "model.safetensors").values()} == {torch.float32}
+
+
 def test_resumed_run_equals_an_uninterrupted_one(tmp_path):
     import torch
     from safetensors.torch import load_file

@@ -343,7 +343,9 @@ def _build_model(cfg: FinetuneConfig, out: Path):
     if (ckpt / "config.json").exists():
         model, tokenizer = load_base(ckpt, device=cfg.device, dtype="float32")
     elif cfg.init_from:
-        model, tokenizer = load_base(cfg.init_from, device=cfg.device)
+        # fp32 master weights whatever the checkpoint's dtype ('auto' would load bf16 on CUDA and
+        # AdamW would then update bf16 weights); bf16 is autocast compute only
+        model, tokenizer = load_base(cfg.init_from, device=cfg.device, dtype="float32")
     else:
         tokenizer = build_compact_tokenizer()
         model = tiny_llama(tokenizer, hidden=cfg.hidden, layers=cfg.layers, heads=cfg.heads,
