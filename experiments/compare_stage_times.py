@@ -1,0 +1,67 @@
+"""Seconds per stage of two runs over the tasks both finished: e.g. the same `arc-solve` command
+on a GPU and on the CPU. Writes one JSON file.
+
+    python experiments/compare_stage_times.py runs/gpu-ttt runs/eval-default/ttt \\
+        --labels h100 cpu --out experiments/results/default_model_gpu.json
+
+A run's first task also pays for loading the model (and, on a GPU, for starting CUDA): its
+``total`` holds that, its stages do not. ``--skip-first`` leaves each run's first task out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from pathlib import Path
+
+
+def finished(run: Path) -> dict[str, dict]:
+    """task id -> the record of each task that finished without error, in file order."""
+    out = {}
+    for line in (run / "results.jsonl").read_text().splitlines():
+        if line.strip():
+            rec = json.loads(line)
+            if rec.get("status") == "ok":
+                out[rec["task_id"]] = rec
+    return out
+
+
+def stage_times(records: list[dict]) -> dict[str, dict]:
+    stages = sorted({k for r in records for k in r.get("timings", {})})
+    out = {}
+    for s in stages:
+        values = [r["timings"][s] for r in records if s in r.get("timings", {})]
+        out[s] = {"mean_s": statistics.mean(values), "median_s": statistics.median(values),
+                  "total_s": sum(values), "n": len(values)}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("runs", nargs=2, type=Path)
+    ap.add_argument("--labels", nargs=2, default=None)
+    ap.add_argument("--skip-first", action="store_true", help="leave out each run's first task (start-up)")
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args(argv)
+    labels = args.labels or [str(r) for r in args.runs]
+    done = [finished(r) for r in args.runs]
+    firsts = {next(iter(d)) for d in done if d} if args.skip_first else set()
+    common = [t for t in done[0] if t in done[1] and t not in firsts]
+    if not common:
+        raise SystemExit("the two runs have no finished task in common")
+    result = {"tasks": common, "skip_first": args.skip_first,
+              "runs": {label: {"run": str(run), "config": json.loads((run / "config.json").read_text())
+                               if (run / "config.json").exists() else None,
+                               "stages": stage_times([d[t] for t in common])}
+                       for label, run, d in zip(labels, args.runs, done)}}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1))
+    for label in labels:
+        stages = result["runs"][label]["stages"]
+        print(label, {s: round(v["mean_s"], 2) for s, v in stages.items()})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
