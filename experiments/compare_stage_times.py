@@ -15,6 +15,8 @@ import json
 import statistics
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def finished(run: Path) -> dict[str, dict]:
     """task id -> the record of each task that finished without error, in file order."""
@@ -25,6 +27,14 @@ def finished(run: Path) -> dict[str, dict]:
             if rec.get("status") == "ok":
                 out[rec["task_id"]] = rec
     return out
+
+
+def read_config(run: Path) -> dict | None:
+    """The run's config.json, with paths inside this repository made relative to its root."""
+    path = run / "config.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text().replace(json.dumps(str(ROOT) + "/")[1:-1], ""))
 
 
 def stage_times(records: list[dict]) -> dict[str, dict]:
@@ -51,8 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     if not common:
         raise SystemExit("the two runs have no finished task in common")
     result = {"tasks": common, "skip_first": args.skip_first,
-              "runs": {label: {"run": str(run), "config": json.loads((run / "config.json").read_text())
-                               if (run / "config.json").exists() else None,
+              "runs": {label: {"run": str(run), "config": read_config(run),
                                "stages": stage_times([d[t] for t in common])}
                        for label, run, d in zip(labels, args.runs, done)}}
     args.out.parent.mkdir(parents=True, exist_ok=True)
