@@ -57,10 +57,6 @@ def summarize(run: RunDir, tasks: Mapping[str, Task], records: Mapping[str, Task
             rules[rule]["tests"] += 1
             rules[rule]["right"] += int(right[i]) if i < len(right) else 0
     failures = Counter(r.error_kind or r.status for r in records.values() if r.status != "ok" or r.error_kind)
-    stages: dict[str, list[float]] = defaultdict(list)
-    for r in records.values():
-        for stage, seconds in r.timings.items():
-            stages[stage].append(float(seconds))
     return {
         "n_records": len(records),
         "n_scored": len(known),
@@ -68,10 +64,19 @@ def summarize(run: RunDir, tasks: Mapping[str, Task], records: Mapping[str, Task
         "rules": {k: dict(v) for k, v in sorted(rules.items())},
         "failures": dict(failures),
         "failed_tasks": {r.task_id: r.error for r in records.values() if r.status != "ok" or r.error_kind},
-        "stages": {
-            k: {"total_s": sum(v), "mean_s": statistics.fmean(v), "median_s": statistics.median(v), "n": len(v)}
-            for k, v in sorted(stages.items())
-        },
+        "stages": stage_stats(records.values()),
+    }
+
+
+def stage_stats(records: Iterable[TaskRecord]) -> dict[str, dict]:
+    """Per timing stage: total, mean and median seconds over the records that have it, and how many."""
+    stages: dict[str, list[float]] = defaultdict(list)
+    for r in records:
+        for stage, seconds in r.timings.items():
+            stages[stage].append(float(seconds))
+    return {
+        k: {"total_s": sum(v), "mean_s": statistics.fmean(v), "median_s": statistics.median(v), "n": len(v)}
+        for k, v in sorted(stages.items())
     }
 
 

@@ -12,21 +12,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ensemble.report import stage_stats  # noqa: E402
+from ensemble.run import RunDir, TaskRecord  # noqa: E402
 
 
-def finished(run: Path) -> dict[str, dict]:
+def finished(run: Path) -> dict[str, TaskRecord]:
     """task id -> the record of each task that finished without error, in file order."""
-    out = {}
-    for line in (run / "results.jsonl").read_text().splitlines():
-        if line.strip():
-            rec = json.loads(line)
-            if rec.get("status") == "ok":
-                out[rec["task_id"]] = rec
-    return out
+    return {t: r for t, r in RunDir(run).records().items() if r.status == "ok"}
 
 
 def read_config(run: Path) -> dict | None:
@@ -35,16 +33,6 @@ def read_config(run: Path) -> dict | None:
     if not path.exists():
         return None
     return json.loads(path.read_text().replace(json.dumps(str(ROOT) + "/")[1:-1], ""))
-
-
-def stage_times(records: list[dict]) -> dict[str, dict]:
-    stages = sorted({k for r in records for k in r.get("timings", {})})
-    out = {}
-    for s in stages:
-        values = [r["timings"][s] for r in records if s in r.get("timings", {})]
-        out[s] = {"mean_s": statistics.mean(values), "median_s": statistics.median(values),
-                  "total_s": sum(values), "n": len(values)}
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("the two runs have no finished task in common")
     result = {"tasks": common, "skip_first": args.skip_first,
               "runs": {label: {"run": str(run), "config": read_config(run),
-                               "stages": stage_times([d[t] for t in common])}
+                               "stages": stage_stats([d[t] for t in common])}
                        for label, run, d in zip(labels, args.runs, done)}}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1))

@@ -31,7 +31,7 @@ def seconds_per_step(log_path: Path) -> float:
     rows = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
     if len(rows) < 2:
         raise RuntimeError(f"{log_path}: the probe logged {len(rows)} lines; give it more --probe-steps")
-    first, last = rows[len(rows) // 2 - 1] if len(rows) > 2 else rows[0], rows[-1]
+    first, last = rows[len(rows) // 2 - 1], rows[-1]
     return (last["elapsed_s"] - first["elapsed_s"]) / (last["step"] - first["step"])
 
 

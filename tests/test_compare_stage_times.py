@@ -18,7 +18,7 @@ def _load():
 
 def _run(path: Path, rows: list[tuple[str, str, dict]]) -> Path:
     path.mkdir()
-    lines = [json.dumps({"task_id": t, "status": s, "timings": tm}) for t, s, tm in rows]
+    lines = [json.dumps({"task_id": t, "status": s, "attempts": [], "timings": tm}) for t, s, tm in rows]
     (path / "results.jsonl").write_text("\n".join(lines) + "\n")
     return path
 

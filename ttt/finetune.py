@@ -235,7 +235,8 @@ class BatchStream:
             raise StopIteration
         step, self._next = self._next, self._next + 1
         if self._executor is None:
-            return batch_for_step(*self._args[:2], step, *self._args[2:])
+            pool, cfg, tokenizer, formatter = self._args
+            return batch_for_step(pool, cfg, step, tokenizer, formatter)
         for s in range(step, min(step + self._ahead, self._end)):
             if s not in self._pending:
                 self._pending[s] = self._executor.submit(_worker_batch, s)
