@@ -1,4 +1,4 @@
-"""Benchmark the sandbox: throughput, the cost of a timeout, and memory.
+"""Benchmark the sandbox: throughput (every program in a fresh process), the cost of a timeout, and memory.
 
 Usage: python experiments/bench_sandbox.py [--runs 3000] [--out experiments/results/sandbox.json]
 """
@@ -79,21 +79,17 @@ def main() -> None:
         results["worker_start_s"] = round(time.perf_counter() - t0, 3)
         results["capabilities"] = box.capabilities()
         results["runs_per_s_1_worker"] = round(throughput(box, inputs, args.runs))
-        worker = box._all[0].proc.pid
-        results["rss_mb_worker"] = round(_rss_mb(worker), 1)
-        results["rss_mb_runner"] = round(sum(_rss_mb(p) for p in _children(worker)), 1)
+        outer = box._all[0].proc.pid  # enters the namespaces, then waits for the worker proper (pid 1 there)
+        results["rss_mb_worker"] = round(_rss_mb(outer) + sum(_rss_mb(p) for p in _children(outer)), 1)
         cost = []
         for _ in range(3):
             start = time.perf_counter()
             status = box.run(LOOP, inputs, timeout_s=2.0).results[0].status
-            box.run(PROGRAM, inputs)  # includes forking the replacement runner
             cost.append(time.perf_counter() - start)
             assert status == "timeout"
         results["timeout_cost_s_at_2s_limit"] = round(sum(cost) / len(cost), 3)
     with Sandbox(workers=cpus) as box:
         results[f"runs_per_s_{cpus}_workers"] = round(throughput(box, inputs, args.runs))
-    with Sandbox(workers=cpus, fresh_process=True) as box:
-        results[f"runs_per_s_{cpus}_workers_fresh_process"] = round(throughput(box, inputs, max(args.runs // 10, 50)))
     results["rss_mb_parent"] = round(_rss_mb(os.getpid()), 1)
 
     out = Path(args.out)

@@ -2,7 +2,7 @@
 
 Everything goes through raw syscalls via ctypes, so nothing here depends on a third-party package.
 Each function either does what it says or raises OSError; the caller decides what a failure means.
-Only the worker process (synth/_zygote.py) imports this module.
+Only the worker processes (synth/_zygote.py, synth/_runner.py) import this module.
 """
 
 from __future__ import annotations
@@ -15,10 +15,13 @@ import struct
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
+MS_RDONLY, MS_REMOUNT, MS_BIND = 1, 32, 4096
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
 MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
@@ -43,15 +46,19 @@ def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 
 # ---------------------------------------------------------------- namespaces, mounts, capabilities
 
 
-def enter_namespaces(with_mount_ns: bool = True) -> None:
-    """unshare a user and network namespace (and a mount namespace), mapping our uid/gid to themselves.
-
-    Must run while the process is single-threaded (before numpy may start BLAS threads).
-    """
-    uid, gid = os.getuid(), os.getgid()
-    flags = CLONE_NEWUSER | CLONE_NEWNET | (CLONE_NEWNS if with_mount_ns else 0)
+def unshare(flags: int) -> None:
+    """unshare(2). For CLONE_NEWUSER the process must be single-threaded (before numpy starts threads)."""
     _check(_libc.unshare(flags), "unshare")
-    # Identity maps: the worker keeps its uid, so it gains no file access it did not have before.
+
+
+def setns(fd: int, nstype: int) -> None:
+    """setns(2): e.g. return ``pid_ns_for_children`` to our own PID namespace after an unshare."""
+    _check(_libc.setns(fd, nstype), "setns")
+
+
+def map_ids_to_self(uid: int, gid: int) -> None:
+    """Inside a fresh user namespace, map our own uid/gid (read before unsharing: inside, unmapped, they
+    read as the overflow id) to themselves, which is what an unprivileged process may do."""
     with open("/proc/self/setgroups", "w") as f:
         f.write("deny")
     with open("/proc/self/uid_map", "w") as f:
@@ -60,28 +67,61 @@ def enter_namespaces(with_mount_ns: bool = True) -> None:
         f.write(f"{gid} {gid} 1")
 
 
-def mount_private_tmpfs(path: str, size_mb: int) -> None:
-    """Make mounts private to our namespace and put a size-limited tmpfs on ``path``."""
-    _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+def map_ids_of(pid: int, outside_uid: int, outside_gid: int) -> None:
+    """From the parent namespace (needs CAP_SETUID/CAP_SETGID there, i.e. root): map uid/gid 0 inside
+    process ``pid``'s new user namespace to an unprivileged ``outside_uid``/``outside_gid``."""
+    with open(f"/proc/{pid}/uid_map", "w") as f:
+        f.write(f"0 {outside_uid} 1")
+    with open(f"/proc/{pid}/gid_map", "w") as f:
+        f.write(f"0 {outside_gid} 1")
+
+
+def become_mapped_root() -> None:
+    """After :func:`map_ids_of`: take uid/gid 0 of the namespace (the unprivileged ids outside) and no
+    supplementary groups, keeping our capabilities inside the namespace only."""
+    _check(_libc.setgroups(0, None), "setgroups")
+    _check(_libc.setresgid(0, 0, 0), "setresgid")
+    _check(_libc.setresuid(0, 0, 0), "setresuid")
+
+
+def make_mounts_private() -> None:
+    """Stop mount events propagating between our mount namespace and the one it was copied from."""
     _check(_libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
-    opts = f"size={size_mb}m,mode=0700".encode()
+
+
+def mount_tmpfs(path: str, size_mb: int, inodes: int = 4096) -> None:
+    """Put a size- and inode-limited tmpfs on ``path`` (in our own mount namespace)."""
+    opts = f"size={size_mb}m,nr_inodes={inodes},mode=0700".encode()
     _check(_libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts), "mount tmpfs")
 
 
-def drop_capabilities() -> None:
-    """Drop every capability (bounding, ambient, effective, permitted, inheritable)."""
+def remount_readonly(path: str) -> None:
+    """Make the mount at ``path`` read-only (a bind remount changes only this mount's flags)."""
+    flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
+    _check(_libc.mount(None, path.encode(), None, flags, None), "remount read-only")
+
+
+def drop_bounding_set() -> None:
+    """Empty the capability bounding set (inherited by children; our own effective set is untouched)."""
     for cap in range(64):
         try:
             prctl(PR_CAPBSET_DROP, cap)
         except OSError:
             break  # EINVAL past the last capability this kernel knows
+
+
+def drop_capabilities() -> None:
+    """Drop the ambient, effective, permitted and inheritable capabilities (the bounding set is emptied
+    once in the worker, see :func:`drop_bounding_set`)."""
     try:
         prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
     except OSError:
         pass  # kernels before 4.3 have no ambient set
-    header = struct.pack("=Ii", 0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
-    data = bytes(24)  # two {effective, permitted, inheritable} u32 triples, all zero
-    _check(_libc.capset(ctypes.c_char_p(header), ctypes.c_char_p(data)), "capset")
+    _check(_libc.capset(_CAP_HEADER, _CAP_NONE), "capset")
+
+
+_CAP_HEADER = ctypes.create_string_buffer(struct.pack("=Ii", 0x20080522, 0))  # _LINUX_CAPABILITY_VERSION_3, self
+_CAP_NONE = ctypes.create_string_buffer(24)  # two {effective, permitted, inheritable} u32 triples, all zero
 
 
 # ---------------------------------------------------------------- Landlock
@@ -163,22 +203,33 @@ _RET_ALLOW, _RET_KILL_PROCESS, _RET_ERRNO = 0x7FFF0000, 0x80000000, 0x00050000
 _EPERM = 1
 _LD_ABS_W, _JEQ_K, _JGE_K, _RET_K = 0x20, 0x15, 0x35, 0x06
 
-# x86_64 numbers. Denied with EPERM: new processes and programs, sockets, tracing, namespace and
-# mount changes, kernel attack surface that a grid transform never needs.
-_X86_64_DENY = {
-    "clone": 56, "fork": 57, "vfork": 58, "execve": 59, "clone3": 435, "execveat": 322,
-    "socket": 41, "socketpair": 53, "ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311,
-    "mount": 165, "umount2": 166, "unshare": 272, "setns": 308, "pivot_root": 155, "chroot": 161,
+# x86_64 numbers, in two filters. The worker installs WORKER_DENY on itself once, so every program's
+# process inherits it at no cost; each program's process adds PROGRAM_DENY and PROGRAM_SELF_ONLY, the calls
+# the worker itself needs (it forks, unshares, kills and reaps), which is a short filter to compile.
+# Denied with EPERM: new processes and programs, sockets, tracing, namespace and mount changes, other
+# processes' memory, priorities and handles, kernel attack surface that a grid transform never needs.
+WORKER_DENY = {
+    "execve": 59, "execveat": 322, "socket": 41, "socketpair": 53, "ptrace": 101,
+    "process_vm_readv": 310, "process_vm_writev": 311, "pivot_root": 155, "chroot": 161,
     "bpf": 321, "perf_event_open": 298, "keyctl": 250, "add_key": 248, "request_key": 249,
     "userfaultfd": 323, "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
     "init_module": 175, "finit_module": 313, "delete_module": 176, "kexec_load": 246,
-    "kexec_file_load": 320, "reboot": 169, "swapon": 167, "swapoff": 168,
-    "pidfd_open": 434, "pidfd_send_signal": 424, "pidfd_getfd": 438,
-    "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297, "open_by_handle_at": 304,
+    "kexec_file_load": 320, "reboot": 169, "swapon": 167, "swapoff": 168, "pidfd_getfd": 438,
+    "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297, "open_by_handle_at": 304, "name_to_handle_at": 303,
     "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433,
+    "setpriority": 141, "ioprio_set": 251, "kcmp": 312, "process_madvise": 440, "process_mrelease": 448,
 }
-# Signals may only go to ourselves (first argument == our pid); Python's abort() uses tgkill on itself.
-_X86_64_SELF_ONLY = {"kill": 62, "tkill": 200, "tgkill": 234}
+PROGRAM_DENY = {
+    "clone": 56, "fork": 57, "vfork": 58, "clone3": 435, "mount": 165, "umount2": 166, "unshare": 272,
+    "setns": 308, "pidfd_open": 434, "pidfd_send_signal": 424,
+}
+# Calls whose first argument names a process (or thread group): allowed only on ourselves, that is
+# 0 or our own pid. Python's abort() uses tgkill on itself; numpy may ask for its own affinity.
+PROGRAM_SELF_ONLY = {
+    "kill": 62, "tkill": 200, "tgkill": 234, "prlimit64": 302, "setpgid": 109,
+    "sched_setaffinity": 203, "sched_setscheduler": 144, "sched_setparam": 142, "sched_setattr": 314,
+    "migrate_pages": 256, "move_pages": 279, "get_robust_list": 274,
+}
 
 
 def seccomp_supported() -> bool:
@@ -186,16 +237,17 @@ def seccomp_supported() -> bool:
     return platform.machine() == "x86_64"
 
 
-def seccomp_filter(pid: int) -> bytes:
-    """The BPF program (list of struct sock_filter) for a process whose pid is ``pid``."""
-    deny = sorted(_X86_64_DENY.values())
-    self_only = sorted(_X86_64_SELF_ONLY.values())
+def seccomp_filter(deny: dict[str, int], self_only: dict[str, int] | None = None, pid: int = 0) -> bytes:
+    """The BPF program (list of struct sock_filter) denying ``deny`` and allowing ``self_only`` only with a
+    first argument of 0 or ``pid`` (the process's pid as it sees it)."""
+    deny = sorted(deny.values())
+    self_only = sorted((self_only or {}).values())
     # Layout: [0] ld arch, [1] arch check, [2] ld nr, [3] x32 check, deny checks, self-only checks,
     # allow, then the self-check block, then the errno and kill returns. Jumps are relative.
     n_checks = len(deny) + len(self_only)
     i_allow = 4 + n_checks
-    i_self = i_allow + 1  # ld arg0 lo, jeq pid, ld arg0 hi, jeq 0, ret allow
-    i_errno = i_self + 5
+    i_self = i_allow + 1  # ld arg0 lo, jeq 0, jeq pid, ld arg0 hi, jeq 0, ret allow
+    i_errno = i_self + 6
     i_kill = i_errno + 1
     prog: list[tuple[int, int, int, int]] = [
         (_LD_ABS_W, 0, 0, 4),
@@ -212,9 +264,10 @@ def seccomp_filter(pid: int) -> bytes:
     prog.append((_RET_K, 0, 0, _RET_ALLOW))
     prog += [
         (_LD_ABS_W, 0, 0, 16),  # args[0], low 32 bits (little-endian)
-        (_JEQ_K, 0, i_errno - (i_self + 1) - 1, pid),
+        (_JEQ_K, 1, 0, 0),  # 0: "this process" (or, for kill, our own process group of one)
+        (_JEQ_K, 0, i_errno - (i_self + 2) - 1, pid),
         (_LD_ABS_W, 0, 0, 20),  # args[0], high 32 bits: must be 0 (negative pids select groups)
-        (_JEQ_K, 0, i_errno - (i_self + 3) - 1, 0),
+        (_JEQ_K, 0, i_errno - (i_self + 4) - 1, 0),
         (_RET_K, 0, 0, _RET_ALLOW),
         (_RET_K, 0, 0, _RET_ERRNO | _EPERM),
         (_RET_K, 0, 0, _RET_KILL_PROCESS),
@@ -223,10 +276,16 @@ def seccomp_filter(pid: int) -> bytes:
     return b"".join(struct.pack("=HBBI", *ins) for ins in prog)
 
 
-def seccomp_install(program: bytes) -> None:
-    """Install a seccomp filter on this process (needs no_new_privs). Irreversible."""
+def seccomp_installer(program: bytes):
+    """A function that installs the filter ``program`` on the calling process (needs no_new_privs;
+    irreversible). Built once and called in each forked child, so a child only makes the syscall."""
     buf = ctypes.create_string_buffer(program, len(program))
-    fprog = struct.pack("=HxxxxxxQ", len(program) // 8, ctypes.addressof(buf))
+    fprog = ctypes.create_string_buffer(struct.pack("=HxxxxxxQ", len(program) // 8, ctypes.addressof(buf)))
     SECCOMP_SET_MODE_FILTER, SYS_SECCOMP = 1, 317
-    _check(_libc.syscall(SYS_SECCOMP, ctypes.c_uint(SECCOMP_SET_MODE_FILTER), ctypes.c_uint(0),
-                         ctypes.c_char_p(fprog)), "seccomp")
+
+    def install() -> None:
+        _check(_libc.syscall(SYS_SECCOMP, ctypes.c_uint(SECCOMP_SET_MODE_FILTER), ctypes.c_uint(0), fprog),
+               "seccomp")
+
+    install.keep = (buf, fprog)  # the kernel reads both at install time
+    return install

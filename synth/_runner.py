@@ -1,56 +1,36 @@
-"""The confined process that executes untrusted programs (forked by synth/_zygote.py).
+"""The confined process that executes one untrusted program (forked by synth/_zygote.py per program).
 
-After :func:`confine` it serves requests from fd 4 and answers on fd 3, one length-prefixed frame per
-JSON record: one record per input, then a ``done`` record with the captured output. Each program gets a
-fresh namespace dict, freshly seeded ``random``/numpy generators and reset interpreter settings. A runner
-asks to be retired (``recycle``) after a MemoryError or when the program changed shared modules it could
-use to influence later programs; the worker also retires it after a timeout, a crash, or N programs.
+The zygote forks it into a PID namespace of its own (it is pid 1 there and sees no other process).
+:func:`main` confines it (session, fds, scratch tmpfs in a mount namespace of its own, rlimits, no
+capabilities, Landlock, seccomp), runs the program on every input and writes one JSON line per input, then
+one line with the captured output, to fd 3; then the process exits. Nothing here is trusted afterwards:
+the zygote forwards the lines only once this process is dead, and the parent validates them.
 """
 
 from __future__ import annotations
 
 import builtins
-import fcntl
-import gc
 import json
-import math
 import os
 import random
 import resource
 import signal
-import struct
 import sys
-import time
 import traceback
 
 import numpy as np
 
-# numpy loads these lazily on first attribute access, which would look like tampering to _fingerprint.
-import numpy.char, numpy.fft, numpy.linalg, numpy.ma, numpy.polynomial, numpy.random, numpy.rec  # noqa: E401,F401,I001
+# Loaded here, once, in the worker: a module a program imports that the worker has not loaded costs every
+# program's process the disk reads and the work of importing it again.
+# (Each preloaded module also makes every fork and exit slower, so only the common ones are here.)
+import collections, copy, functools, heapq, itertools, math, operator, re, typing  # noqa: E401,F401,I001
+import numpy.linalg, numpy.random  # noqa: E401,F401,I001
 
 MAX_VALUES = 30 * 30 * 4  # a returned value with more numbers than this is refused here
 CAPTURE_CHARS = 4096  # kept of each of stdout / stderr
 FILE_SIZE_LIMIT = 16 << 20
-CPU_HARD_LIMIT_S = 3600  # per runner; each program gets a soft limit of its own on top of what is used
-EXIT_SETUP_FAILED = 86  # the runner could not confine itself and refused to run anything
-_WATCHED = ("builtins", "json", "os", "struct", "random", "math", "itertools", "functools", "collections",
-            "copy", "numpy", "numpy.random", "common", "__main__", "_sandbox_runner")
-
-
-def read_exact(fd: int, n: int) -> bytes | None:
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = os.read(fd, n - len(buf))
-        if not chunk:
-            return None
-        buf += chunk
-    return bytes(buf)
-
-
-def write_frames(fd: int, *frames: bytes) -> None:
-    view = memoryview(b"".join(struct.pack(">I", len(f)) + f for f in frames))
-    while view:
-        view = view[os.write(fd, view):]
+EXIT_SETUP_FAILED = 86  # the process could not confine itself and refused to run anything
+RESULT_FD, RULESET_FD = 3, 4
 
 
 class BoundedText:
@@ -113,67 +93,57 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:1000] + where
 
 
-def confine(ctx: dict, memory_mb: int, in_fd: int, out_fd: int) -> None:
-    """Confine this freshly forked process; afterwards fd 4 reads requests and fd 3 sends answers.
+def confine(ctx: dict, req: dict, result_fd: int) -> None:
+    """Confine this freshly forked process; afterwards fd 3 is its only way out.
 
-    Raises if any promised mechanism fails: the caller then exits without running anything."""
+    The worker did what is the same for every program once (bounding set emptied, no_new_privs, SIGXFSZ
+    ignored so oversize writes fail with EFBIG, Landlock ruleset and seccomp filter built, its own fds
+    moved above 100); what is left here is what only a process of its own can do. Each step costs this
+    process page copies, so it is kept short. Raises if any promised mechanism fails: the caller then
+    exits without running anything."""
     linux = ctx["linux"]
-    os.setpgid(0, 0)
+    os.setsid()  # alone in a session and process group: kill(0, ...) reaches no one else
     if linux is not None:
         linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != ctx["pid"]:
-        raise RuntimeError("worker exited before the runner started")
-    # Move the fds we keep to 3, 4, 5 (via high numbers, so no dup2 clobbers another) and close the rest:
-    # the worker's pipes to the parent must not be reachable from a program.
-    keep = [out_fd, in_fd] + ([ctx["ruleset_fd"]] if ctx["ruleset_fd"] is not None else [])
-    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 1000 + k) for k, fd in enumerate(keep)]
-    for k, fd in enumerate(high):
-        os.dup2(fd, 3 + k)
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for target in (0, 1, 2):
-        os.dup2(devnull, target)
-    os.closerange(3 + len(keep), 1 << 16)
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # oversize writes fail with EFBIG instead of killing us
-    with open("/proc/self/statm") as f:  # address space already mapped (python + numpy), in pages
-        base = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    limit_as = base + (memory_mb << 20)
-    for which, soft, hard in [
-        (resource.RLIMIT_CPU, CPU_HARD_LIMIT_S, CPU_HARD_LIMIT_S),
-        (resource.RLIMIT_AS, limit_as, limit_as),
-        (resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT, FILE_SIZE_LIMIT),
-        (resource.RLIMIT_NOFILE, 64, 64),
-        (resource.RLIMIT_CORE, 0, 0),
-        (resource.RLIMIT_NPROC, 0, 0),  # no effect for uid 0; seccomp is what stops fork there
-    ]:
-        resource.setrlimit(which, (soft, hard))
+    if os.getppid() != (0 if ctx["pid_ns"] else ctx["pid"]):  # in its own PID namespace the parent is invisible
+        raise RuntimeError("worker exited before the program process started")
+    # fd 3: results; fd 4: the Landlock ruleset; 0-2: /dev/null; nothing else (the worker's own fds,
+    # its pipes to the parent among them, sit above 100 and are closed here).
+    os.dup2(result_fd, RESULT_FD)
     if ctx["ruleset_fd"] is not None:
-        linux.landlock_restrict(5)
-        os.close(5)
-    os.chdir(ctx["scratch"])
+        os.dup2(ctx["ruleset_fd"], RULESET_FD)
+    os.dup2(ctx["devnull_fd"], 2)
+    os.closerange(RULESET_FD + 1, 1 << 16)
+    if ctx["tmpfs_mb"]:  # a scratch tmpfs in a mount namespace of our own: it vanishes when we die
+        linux.unshare(linux.CLONE_NEWNS)
+        linux.mount_tmpfs(ctx["workdir"], ctx["tmpfs_mb"])
+    os.chdir(ctx["workdir"])
+    limit_as = ctx["mapped_bytes"] + (16 << 20) + (int(req["memory_mb"]) << 20)  # the worker's, at fork
+    cpu_s = int(float(req["timeout_s"])) + 2  # soft == hard: SIGKILL (pid 1 would ignore SIGXCPU)
+    for which, limit in ((resource.RLIMIT_CPU, cpu_s), (resource.RLIMIT_AS, limit_as),
+                         (resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT), (resource.RLIMIT_NOFILE, 64),
+                         (resource.RLIMIT_CORE, 0), (resource.RLIMIT_NPROC, 0)):  # NPROC: seccomp stops fork
+        resource.setrlimit(which, (limit, limit))
+    if linux is not None:
+        linux.drop_capabilities()
+    if ctx["ruleset_fd"] is not None:
+        linux.landlock_restrict(RULESET_FD)
+        os.close(RULESET_FD)
     if ctx["seccomp"]:
-        linux.seccomp_install(linux.seccomp_filter(os.getpid()))
+        ctx["seccomp_install"]()
 
 
-def _fingerprint() -> tuple:
-    """Identity of everything in the watched modules (and the classes they define): a program that
-    rebinds a numpy or dsl function, a builtin, or our own helpers changes it."""
-    parts = []
-    for name in _WATCHED:
-        module = sys.modules.get(name)
-        if module is None:
-            continue
-        d = vars(module)
-        parts.append((name, id(module), tuple(d), tuple(map(id, d.values()))))
-        for value in list(d.values()):
-            if isinstance(value, type) and getattr(value, "__module__", None) in ("dsl.common", "common"):
-                parts.append((tuple(vars(value)), tuple(map(id, vars(value).values()))))
-    return tuple(parts)
+def _emit(record: dict) -> None:
+    # A record starts on a line of its own even after bytes the program wrote to fd 3 itself.
+    view = memoryview(("\n" + json.dumps(record) + "\n").encode())
+    while view:
+        view = view[os.write(RESULT_FD, view):]
 
 
-def run_program(req: dict, emit) -> bool:
+def run_program(req: dict, emit) -> None:
     """Run one program on every input, passing one record per input to ``emit`` as soon as it is known
-    (so a later timeout keeps earlier results); returns whether this runner must be retired."""
-    inputs, memory_error = req["inputs"], False
+    (so a later timeout keeps earlier results)."""
+    inputs = req["inputs"]
     random.seed(req["seed"])
     np.random.seed(req["seed"])
     namespace = {"__name__": "__sandbox__", "__builtins__": builtins}
@@ -183,71 +153,40 @@ def run_program(req: dict, emit) -> bool:
         if not callable(transform):
             raise NameError("the program defines no function transform(input_grid)")
     except BaseException as exc:  # SystemExit and KeyboardInterrupt are program failures too
-        memory_error = isinstance(exc, MemoryError)
-        status = "memory" if memory_error else "error"
+        status = "memory" if isinstance(exc, MemoryError) else "error"
         for i in range(len(inputs)):
             emit({"i": i, "status": status, "message": describe(exc)})
-        return memory_error
+        return
     for i, grid in enumerate(inputs):
         try:
             value = plain(transform(np.array(grid, dtype=np.int64)), [MAX_VALUES])
             record = {"i": i, "status": "ok", "value": value}
         except MemoryError as exc:
-            memory_error = True
             record = {"i": i, "status": "memory", "message": describe(exc)}
         except NotAGrid as exc:
             record = {"i": i, "status": "invalid", "message": str(exc)}
         except BaseException as exc:
             record = {"i": i, "status": "error", "message": describe(exc)}
         emit(record)
-    return memory_error
 
 
-def serve() -> None:
-    """The request loop of a confined runner (returns when the worker closes the pipe)."""
-    fingerprint = _fingerprint()
-    recursion_limit, np_err = sys.getrecursionlimit(), np.geterr()
-    while True:
-        header = read_exact(4, 4)
-        payload = read_exact(4, struct.unpack(">I", header)[0]) if header else None
-        if payload is None:
-            return
-        req = json.loads(payload)
-        # Undo what a previous program may have changed in interpreter settings.
-        sys.setrecursionlimit(recursion_limit)
-        np.seterr(**np_err)
-        gc.enable()
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        used = resource.getrusage(resource.RUSAGE_SELF)
-        used_s = used.ru_utime + used.ru_stime
-        soft = min(CPU_HARD_LIMIT_S, math.ceil(used_s + req["timeout_s"]) + 1)
-        resource.setrlimit(resource.RLIMIT_CPU, (soft, CPU_HARD_LIMIT_S))
-        out, err = BoundedText(CAPTURE_CHARS), BoundedText(CAPTURE_CHARS)
-        sys.stdout, sys.stderr = out, err
-        start = time.perf_counter()
-        try:
-            memory_error = run_program(req, lambda record: write_frames(3, json.dumps(record).encode()))
-        finally:
-            sys.stdout = sys.stderr = BoundedText(0)
-        recycle = memory_error or _fingerprint() != fingerprint
-        done = {"done": True, "recycle": recycle, "stdout": out.text(), "stderr": err.text(),
-                "run_s": round(time.perf_counter() - start, 6)}
-        write_frames(3, json.dumps(done).encode())
-        if recycle:
-            return
-
-
-def main(ctx: dict, memory_mb: int, in_fd: int, out_fd: int) -> int:
-    """Entry point in the forked child; returns the exit code."""
+def main(ctx: dict, req: dict, result_fd: int) -> int:
+    """Entry point in the forked child; returns the exit code (the caller calls os._exit with it)."""
     try:
-        confine(ctx, memory_mb, in_fd, out_fd)
+        confine(ctx, req, result_fd)
     except Exception as exc:  # never run a program with less protection than was promised
-        for fd in (out_fd, 3):  # 3 once confine has moved the pipe there
+        for fd in (RESULT_FD, result_fd):
             try:
-                write_frames(fd, json.dumps({"setup_error": repr(exc)[:500]}).encode())
+                os.write(fd, (json.dumps({"setup_error": repr(exc)[:500]}) + "\n").encode())
                 break
             except OSError:
                 continue
         return EXIT_SETUP_FAILED
-    serve()
+    out, err = BoundedText(CAPTURE_CHARS), BoundedText(CAPTURE_CHARS)
+    sys.stdout, sys.stderr = out, err
+    try:
+        run_program(req, _emit)
+    finally:
+        sys.stdout = sys.stderr = BoundedText(0)
+        _emit({"stdout": out.text(), "stderr": err.text()})
     return 0

@@ -1,37 +1,43 @@
 """Run untrusted ``transform`` programs in confined processes and validate what they return.
 
-How: a pool of long-lived worker processes (synth/_zygote.py), each started with a scrubbed environment,
-inside fresh user + network + mount namespaces (identity uid map, no network device but a down loopback),
-with a size-limited private tmpfs as its scratch directory, all capabilities dropped and no_new_privs set,
-numpy and ``dsl.common`` pre-imported. A worker forks a *runner* (synth/_runner.py) that, before running
-anything, sets rlimits (CPU seconds, address space = what is mapped + ``memory_mb``, file size, open files,
-no core dumps), enters a Landlock domain (writes only in the scratch directory; reads only in the Python
+How: a pool of worker processes (synth/_zygote.py), each started with a scrubbed environment inside fresh
+user, network, mount and PID namespaces (as root, this process maps the worker's uid to the unprivileged
+``nobody``; otherwise it keeps the caller's uid), with numpy and ``dsl.common`` pre-imported. For every
+program a worker forks a fresh process (synth/_runner.py) into a new PID namespace, where it is pid 1 and
+sees no other process, with a fresh size- and inode-limited tmpfs as its scratch directory in a mount
+namespace of its own. Before running anything that process sets rlimits (CPU seconds, address space =
+what is mapped + ``memory_mb``, file size, open files, no core dumps), drops every capability, sets
+no_new_privs, enters a Landlock domain (writes only in the scratch directory; reads only in the Python
 standard library, system library directories and the packages already imported; no TCP; no signals to or
-abstract sockets of processes outside the domain) and installs a seccomp filter (no fork/clone/exec,
-no sockets, no ptrace, no mount/namespace/bpf/io_uring/keyring syscalls, signals only to itself).
-Forking costs ~10 ms on small VMs, so a runner serves many programs, each in a fresh namespace dict with
-re-seeded ``random``/numpy and reset interpreter settings; it is replaced after a timeout, a crash, a
-MemoryError, a detected change to shared modules (numpy, common, builtins, ...), 500 programs, or after
-every program with ``Sandbox(fresh_process=True)``. Output goes to bounded in-memory buffers (first 4096
-characters kept); fds 0-2 are /dev/null. The worker kills the runner's process group at the wall-clock
-limit and empties the scratch directory after each program. Runners send plain JSON; this process parses
-it and validates every grid with ``arc.grid.as_grid`` (never unpickles anything a program made).
+abstract sockets of processes outside the domain) and installs a seccomp filter (no fork/clone/exec, no
+sockets, no ptrace or process_vm_*, no mount/namespace/bpf/io_uring/keyring syscalls; kill, tgkill,
+prlimit64, sched_set* and the like only on itself; no setpriority/ioprio_set/kcmp/pidfd_*).
+Output goes to bounded in-memory buffers (first 4096 characters kept); fds 0-2 are /dev/null.
+
+A result counts only once its process is dead: the worker reads what the program writes while it runs
+(bounded), kills it at the wall-clock limit, reaps it, and only then hands the bytes over. Nothing a program
+does outlives it: its namespaces, scratch tmpfs (unmounted with its mount namespace, so no cleaner walks a
+tree the program built), rlimits and interpreter state die with the process, and the next program is a
+fresh fork of the unchanged worker. Programs send plain JSON; this process parses it and validates every
+grid with ``arc.grid.as_grid`` (never unpickles anything a program made).
+
 Each mechanism is probed once per worker by a self-test program; a missing one is logged as a warning once
-and reported by :func:`sandbox_capabilities`; the rest still apply.
+and reported by :func:`sandbox_capabilities`; the rest still apply. Without a mount namespace the scratch
+directory is emptied after each program by directory fds that never follow links.
 
 What this does NOT protect against:
 - kernel exploits (the filter is a deny-list on a large syscall surface, not an allow-list);
-- side channels (timing, cache, /proc-free host information such as ``os.uname``, CPU count);
+- side channels (timing, cache, host information such as ``os.uname``, CPU count);
 - CPU and memory-bandwidth contention with the rest of the machine; the memory limit is on address space,
   not on resident memory, and the tmpfs scratch directory counts against machine memory (64 MiB default);
 - reading files beneath the allowed read paths (the standard library, /usr/lib, /lib, the numpy and dsl
   packages), e.g. a world-readable file someone put under /usr/lib;
 - a program lying about its own result (it can print or return anything; only its grids are used);
-- with runner reuse (the default), a deliberately malicious program influencing later programs in the same
-  runner through state the module check does not see (e.g. replacing a function's ``__code__``, mutating
-  a default argument, or writing forged result frames); use ``fresh_process=True`` against that;
+- signals a program sends itself with their default action are ignored (it is pid 1 of its namespace);
+  the CPU limit is therefore a hard limit (SIGKILL), and the wall-clock limit is enforced by the worker;
 - anything at all where a mechanism is reported missing: without Landlock a program can write wherever
-  the user running the solver can, and without seccomp it can start processes (which the worker still kills).
+  the worker's uid can, without seccomp it can start processes, and without a PID namespace it can
+  address other processes of the same uid.
 seccomp is only implemented for x86_64; Landlock needs Linux >= 5.13 (signal scoping >= 6.12).
 """
 
@@ -73,8 +79,11 @@ _ENV = {  # the whole environment of a worker: nothing of the caller's leaks in
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
 }
-_PROTECTIONS = ("user_namespace", "network_namespace", "scratch_tmpfs", "capabilities_dropped",
-                "landlock_fs_write", "landlock_fs_read", "landlock_net", "landlock_signal_scope", "seccomp")
+_PROTECTIONS = ("user_namespace", "network_namespace", "mount_namespace", "pid_namespace", "scratch_tmpfs",
+                "unprivileged_uid",
+                "capabilities_dropped", "landlock_fs_write", "landlock_fs_read", "landlock_net",
+                "landlock_signal_scope", "seccomp")
+NOBODY = 65534  # the uid and gid a worker runs as, seen from outside, when the solver runs as root
 _warned: set[str] = set()
 _MAX_MESSAGE = 2000
 
@@ -105,32 +114,43 @@ class ProgramRun:
 class _Worker:
     """One zygote process and its pipes; used by one thread at a time."""
 
-    def __init__(self, scratch: Path, tmpfs_mb: int):
-        scratch.mkdir(mode=0o700)
-        self.scratch = scratch
-        self._log = open(scratch.with_suffix(".log"), "wb")
+    def __init__(self, root: Path, serial: int, tmpfs_mb: int, unprivileged: bool):
+        self.scratch = root / f"w{serial}"  # only a mount point: each program gets its own tmpfs here
+        self.scratch.mkdir(mode=0o755)
+        self._log_path = root / f"w{serial}.log"
+        self._log = open(self._log_path, "wb")
         options = json.dumps({"tmpfs_mb": tmpfs_mb})
         self.proc = subprocess.Popen(
-            [sys.executable, "-s", str(_ZYGOTE), str(_REPO_ROOT), str(scratch), options],
+            [sys.executable, "-s", str(_ZYGOTE), str(_REPO_ROOT), str(self.scratch), options],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
-            env=_ENV, cwd=scratch, close_fds=True, start_new_session=True,
+            env=_ENV, cwd=root, close_fds=True, start_new_session=True,
         )
-        hello = self._frames(1, timeout_s=120.0)
-        if hello is None:
-            self.kill()
-            raise SandboxError(f"sandbox worker did not start: {self._log_tail()}")
-        msg = json.loads(hello[0])
+        while True:
+            hello = self._frames(1, timeout_s=120.0)
+            if hello is None:
+                self.kill()
+                raise SandboxError(f"sandbox worker did not start: {self._log_tail()}")
+            msg = json.loads(hello[0])
+            if "map_ids" not in msg:
+                break
+            reply = _map_ids(int(msg["map_ids"]), self.scratch) if unprivileged else {"mapped": False}
+            self._send(json.dumps(reply).encode())
         if "fatal" in msg:
             self.kill()
             raise SandboxError(f"sandbox worker failed to start: {msg['fatal']}")
         self.capabilities: dict = msg["capabilities"]
 
-    def request(self, data: bytes, timeout_s: float) -> tuple[dict, bytes] | None:
-        """Send one JSON request; (meta, report), or None when the worker died or stopped answering."""
+    def _send(self, data: bytes) -> bool:
         try:
             self.proc.stdin.write(struct.pack(">I", len(data)) + data)
             self.proc.stdin.flush()
+            return True
         except (BrokenPipeError, OSError):
+            return False
+
+    def request(self, data: bytes, timeout_s: float) -> tuple[dict, bytes] | None:
+        """Send one JSON request; (meta, report), or None when the worker died or stopped answering."""
+        if not self._send(data):
             return None
         frames = self._frames(2, timeout_s=timeout_s + 10.0)  # the worker enforces timeout_s itself
         if frames is None:
@@ -162,7 +182,7 @@ class _Worker:
 
     def _log_tail(self) -> str:
         try:
-            return self.scratch.with_suffix(".log").read_text(errors="replace")[-2000:]
+            return self._log_path.read_text(errors="replace")[-2000:]
         except OSError:
             return ""
 
@@ -199,18 +219,54 @@ class _Worker:
         self._log.close()
 
 
+def _not_readable_by_others() -> str | None:
+    """None when the interpreter, the packages and this repository can be read by any uid; else the first
+    directory in the way (e.g. a Python installed under a 0700 home directory)."""
+    import sysconfig
+
+    paths = {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")} | {str(_REPO_ROOT)}
+    for path in sorted(paths):
+        parts = Path(path).parts
+        for depth in range(1, len(parts) + 1):
+            here = Path(*parts[:depth])
+            try:
+                mode = here.stat().st_mode
+            except OSError:
+                break
+            if not mode & 0o001 or (depth == len(parts) and not mode & 0o004):
+                return f"{here} is not readable by other users"
+    return None
+
+
+def _map_ids(pid: int, scratch: Path) -> dict:
+    """Map uid/gid 0 of a worker's new user namespace to ``nobody`` (possible only as root)."""
+    if os.geteuid() != 0:
+        return {"mapped": False}  # an unprivileged solver can map only its own uid: the worker keeps it
+    blocked = _not_readable_by_others()
+    if blocked:
+        return {"mapped": False, "note": f"kept the solver's uid: {blocked}"}
+    try:
+        os.chown(scratch, NOBODY, NOBODY)
+        for name in ("uid_map", "gid_map"):
+            with open(f"/proc/{pid}/{name}", "w") as f:
+                f.write(f"0 {NOBODY} 1")
+        return {"mapped": True}
+    except OSError as exc:
+        return {"mapped": False, "note": str(exc)}
+
+
 class Sandbox:
     """A pool of confined workers. Use as a context manager, or call close(); thread-safe."""
 
-    def __init__(self, workers: int = 1, *, fresh_process: bool = False, tmpfs_mb: int = 64):
-        """``workers`` processes run programs in parallel (run_many). ``fresh_process`` forks a new
-        confined process for every program (full isolation between programs, ~10x slower)."""
+    def __init__(self, workers: int = 1, *, tmpfs_mb: int = 64):
+        """``workers`` processes run programs in parallel (run_many); every program gets a fresh process."""
         if workers < 1:
             raise ValueError("workers must be >= 1")
         self.workers = workers
-        self.fresh_process = fresh_process
         self.tmpfs_mb = tmpfs_mb
         self._root = Path(tempfile.mkdtemp(prefix="arc-sandbox-"))
+        self._root.chmod(0o711)  # a worker mapped to nobody must reach its scratch mount point
+        self._unprivileged = True  # cleared if a worker cannot start as nobody (e.g. an unreadable venv)
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._all: list[_Worker] = []
         self._lock = threading.Lock()
@@ -226,8 +282,19 @@ class Sandbox:
             if self._closed:
                 raise SandboxError("sandbox is closed")
             self._serial += 1
-            scratch = self._root / f"w{self._serial}"
-        worker = _Worker(scratch, self.tmpfs_mb)
+            serial, unprivileged = self._serial, self._unprivileged
+        try:
+            worker = _Worker(self._root, serial, self.tmpfs_mb, unprivileged)
+        except SandboxError as exc:
+            if not unprivileged:
+                raise
+            log.warning("sandbox worker could not start as an unprivileged uid (%s); keeping the solver's uid",
+                        str(exc)[-300:])
+            with self._lock:
+                self._unprivileged = False
+                self._serial += 1
+                serial = self._serial
+            worker = _Worker(self._root, serial, self.tmpfs_mb, False)
         with self._lock:
             self._all.append(worker)
             if self._capabilities is None:
@@ -299,14 +366,17 @@ class Sandbox:
             raise ValueError("timeout_s and memory_mb must be positive")
         n, inputs_json = inputs
         head = json.dumps({"source": str(source), "seed": int(seed), "timeout_s": float(timeout_s),
-                           "memory_mb": int(memory_mb), "fresh": self.fresh_process})
+                           "memory_mb": int(memory_mb)})
         payload = (head[:-1] + ', "inputs": ' + inputs_json + "}").encode()
         worker = self._acquire()
         answer = None
         try:
             answer = worker.request(payload, timeout_s)
         finally:
-            self._release(worker, healthy=answer is not None)
+            trouble = answer[0].get("scratch_error") if answer is not None else None
+            if trouble:  # a value, not a crash: the worker (and its scratch) is replaced
+                log.warning("sandbox worker replaced: %s", trouble)
+            self._release(worker, healthy=answer is not None and not trouble)
         if answer is None:
             fail = ExecResult("error", None, "sandbox worker died or stopped answering; it was replaced")
             return ProgramRun(tuple(fail for _ in range(n)))

@@ -1,0 +1,86 @@
+"""What every sandbox test checks afterwards: no program process outlived its call, no zombie, nothing new
+in the system temp directory, this process's limits and priority untouched. Used by test_sandbox*.py."""
+
+from __future__ import annotations
+
+import os
+import resource
+import tempfile
+
+import pytest
+
+from synth import sandbox as sb
+
+_LIMITS = (resource.RLIMIT_CPU, resource.RLIMIT_AS, resource.RLIMIT_FSIZE, resource.RLIMIT_NOFILE,
+           resource.RLIMIT_NPROC, resource.RLIMIT_CORE)
+
+
+def process_table() -> dict[int, tuple[int, str]]:
+    """pid -> (ppid, state) for every process on the machine, read from /proc (no psutil)."""
+    out = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        out[int(name)] = (int(fields[1]), fields[0])
+    return out
+
+
+def descendants(root: int, table: dict | None = None) -> dict[int, int]:
+    """pid -> depth below ``root``."""
+    table = table if table is not None else process_table()
+    found, frontier = {}, [(root, 0)]
+    while frontier:
+        parent, depth = frontier.pop()
+        for pid, (ppid, _) in table.items():
+            if ppid == parent and pid not in found:
+                found[pid] = depth + 1
+                frontier.append((pid, depth + 1))
+    return found
+
+
+def worker_pids() -> set[int]:
+    """Sandbox workers started by this process (the default sandbox's and any a test holds open)."""
+    found = set()
+    for pid, (ppid, _) in process_table().items():
+        if ppid == os.getpid():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if b"_zygote.py" in f.read():
+                        found.add(pid)
+            except OSError:
+                pass
+    return found
+
+
+def temp_entries() -> set[str]:
+    return {n for n in os.listdir(tempfile.gettempdir()) if not n.startswith("pytest-")}
+
+
+@pytest.fixture
+def nothing_left_behind():
+    """A worker is a process of ours (depth 1) with one child, the worker proper, pid 1 of its PID
+    namespace (depth 2). A program's process (depth 3) must never outlive its call."""
+    before = set(descendants(os.getpid()))
+    temp_before = temp_entries()
+    limits = {r: resource.getrlimit(r) for r in _LIMITS}
+    nice = os.getpriority(os.PRIO_PROCESS, 0)
+    yield
+    table = process_table()
+    after = descendants(os.getpid(), table)
+    workers = worker_pids()
+    for pid, depth in after.items():
+        assert table[pid][1] != "Z", f"zombie process {pid}"
+        if pid in before or pid in workers:
+            continue
+        assert depth == 2 and table[pid][0] in workers, f"process {pid} left behind (parent {table[pid][0]})"
+    assert {r: resource.getrlimit(r) for r in _LIMITS} == limits, "a program changed this process's limits"
+    assert os.getpriority(os.PRIO_PROCESS, 0) == nice, "a program changed this process's priority"
+    default = sb._default
+    own = {default._root.name} if default is not None and not default._closed else set()
+    assert temp_entries() - temp_before - own == set(), "left in the system temp directory"
