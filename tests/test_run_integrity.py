@@ -360,3 +360,48 @@ def test_malformed_config_is_one_line_naming_the_file(tmp_path, content, where):
     (run / "config.json").write_bytes(content.encode("latin-1") if content == "\xff\xfe" else content.encode())
     line = one_line_error(CliRunner().invoke(main, ["--resume", str(run)]))
     assert where in line and str(run / "config.json") in line
+
+
+# -- deeply nested JSON in inputs -------------------------------------------------------------------------
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize("name, text", [
+    ("task.json", '{"train": ' + DEEP + ', "test": []}'),
+    ("x_challenges.json", '{"abc": {"train": ' + DEEP + "}}"),
+    ("y_solutions.json", DEEP),
+])
+def test_deeply_nested_input_is_a_task_format_error(tmp_path, name, text):
+    (tmp_path / name).write_text(text)
+    target = tmp_path / name
+    if name == "y_solutions.json":  # picked up beside its challenges file
+        target = tmp_path / "y_challenges.json"
+        target.write_text(json.dumps({"abc": {"train": [{"input": [[1]], "output": [[1]]}], "test": [{"input": [[1]]}]}}))
+    with pytest.raises(arc.TaskFormatError, match=re.escape(f"{tmp_path / name}: JSON nested too deeply")):
+        arc.load_dataset(target)
+    line = one_line_error(CliRunner().invoke(main, ["tasks", "list", str(target)]))
+    assert str(tmp_path / name) in line
+
+
+def test_deeply_nested_submission_is_one_line(tmp_path):
+    sub = tmp_path / "submission.json"
+    sub.write_text(DEEP)
+    line = one_line_error(CliRunner().invoke(main, ["score", str(sub), "--dataset", "arc1-train"]))
+    assert f"{sub}: cannot read submission: JSON nested too deeply" in line
+
+
+# -- task ids -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("bad", ["../../etc/evil", "a/b", "a\\b", "..", "", "x" * 129, "a\x00b", "a\nb", "a\x1bb"])
+def test_unsafe_task_ids_are_refused_at_load(tmp_path, bad):
+    path = tmp_path / "k_challenges.json"
+    path.write_text(json.dumps({bad: {"train": [{"input": [[1]], "output": [[1]]}], "test": [{"input": [[1]]}]}}))
+    with pytest.raises(arc.TaskFormatError, match=re.escape(f"{path}: task id {bad[:40]!r}")):
+        arc.load_dataset(path)
+
+
+def test_a_sane_task_id_still_loads(tmp_path):
+    path = tmp_path / "k_challenges.json"
+    ok = "x" * 128
+    path.write_text(json.dumps({ok: {"train": [{"input": [[1]], "output": [[1]]}], "test": [{"input": [[1]]}]},
+                                "a.b-c_d": {"train": [{"input": [[1]], "output": [[1]]}], "test": [{"input": [[1]]}]}}))
+    assert sorted(arc.load_dataset(path)) == ["a.b-c_d", ok]
