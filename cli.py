@@ -4,6 +4,7 @@ maps errors. Domain errors become one line on stderr and exit code 1; bad usage 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -20,10 +21,25 @@ class ArcGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            # The reader went away (`arc-solve tasks list | head`): stop quietly, as `cat` would.
+            _silence_stdout()
+            raise click.exceptions.Exit(141) from None
         except (TaskFormatError, ValueError, OSError, StorageError, RunLockedError) as e:
             # ValueError covers bad predictions/submissions found while scoring; a traceback
             # helps nobody who passed the wrong file.
             raise click.ClickException(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout once more at exit; pointed at /dev/null that flush cannot fail and
+    # print "Exception ignored ... BrokenPipeError".
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (a test runner's buffer): nothing will be flushed to a pipe
 
 
 MODES = ("ensemble", "ttt", "synth")

@@ -405,3 +405,18 @@ def test_a_sane_task_id_still_loads(tmp_path):
     path.write_text(json.dumps({ok: {"train": [{"input": [[1]], "output": [[1]]}], "test": [{"input": [[1]]}]},
                                 "a.b-c_d": {"train": [{"input": [[1]], "output": [[1]]}], "test": [{"input": [[1]]}]}}))
     assert sorted(arc.load_dataset(path)) == ["a.b-c_d", ok]
+
+
+# -- a closed stdout pipe -----------------------------------------------------------------------------------
+def test_closed_stdout_pipe_ends_quietly():
+    """`arc-solve tasks list arc1-eval | head -1`: a pipe smaller than the listing, closed after one line."""
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 4096)  # the 400 lines (28 kB) cannot all fit: the writer must block
+    proc = subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "tasks", "list", "arc1-eval"],
+                            stdout=write_end, stderr=subprocess.PIPE, cwd=ROOT)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as r:
+        first = r.readline()
+    stderr = proc.communicate(timeout=120)[1].decode()
+    assert first.split()[0] == b"00576224"
+    assert stderr == "" and proc.returncode in (0, 141)
