@@ -4,12 +4,13 @@ maps errors. Domain errors become one line on stderr and exit code 1; bad usage 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
 
-from arc.errors import TaskFormatError
+from arc.errors import RunLockedError, StorageError, TaskFormatError
 
 DATASET_HELP = "bundled name (arc1-train, arc1-eval, arc2-train, arc2-eval) or a path to task JSON"
 
@@ -20,10 +21,25 @@ class ArcGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (TaskFormatError, ValueError, OSError) as e:
+        except BrokenPipeError:
+            # The reader went away (`arc-solve tasks list | head`): stop quietly, as `cat` would.
+            _silence_stdout()
+            raise click.exceptions.Exit(141) from None
+        except (TaskFormatError, ValueError, OSError, StorageError, RunLockedError) as e:
             # ValueError covers bad predictions/submissions found while scoring; a traceback
             # helps nobody who passed the wrong file.
             raise click.ClickException(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout once more at exit; pointed at /dev/null that flush cannot fail and
+    # print "Exception ignored ... BrokenPipeError".
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (a test runner's buffer): nothing will be flushed to a pipe
 
 
 MODES = ("ensemble", "ttt", "synth")
@@ -39,6 +55,7 @@ SAMPLERS = ("search", "hf", "vllm", "openai")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="only the first N tasks (sorted by id)")
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="new run directory (default: runs/<mode>-<time>)")
 @click.option("--resume", type=click.Path(file_okay=False, exists=True), default=None, help="finish a stopped run (its saved config is used)")
+@click.option("--retry-failed", is_flag=True, help="with --resume: also redo tasks recorded as errors or timeouts")
 @click.option("--policy", type=click.Choice(POLICIES), default="paper", show_default=True, help="ensemble arbitration rule")
 @click.option("--seed", type=int, default=0, show_default=True, help="global seed")
 @click.option("--task-timeout", type=float, default=None, help="seconds per task before it is recorded as a timeout")
@@ -79,20 +96,31 @@ def main(ctx: click.Context, **opts) -> None:
     if opts["resume"] is None and opts["mode"] is None:
         click.echo(ctx.get_help())
         return
+    if opts["retry_failed"] and opts["resume"] is None:
+        raise click.UsageError("--retry-failed needs --resume RUN_DIR")
     _solve(opts)
 
 
 def _solve(opts: dict) -> None:
-    """Build the run from the flags (or the saved config on --resume), run it with a progress bar."""
+    """Build the run from the flags (or the saved config on --resume), run it with a progress bar.
+
+    The run directory is locked for the whole run. A file that cannot be written stops the run
+    (StorageError, one line, exit 1); the task it belonged to is redone by --resume."""
     from ensemble.build import build_task_solver, open_run
     from ensemble.run import run_tasks
 
     run, config, tasks_ = open_run(opts)
-    click.echo(f"run directory: {run.path}  ({config['mode']}, {len(tasks_)} tasks, {len(run.records())} already done)", err=True)
-    solve = build_task_solver(config, run.path, tasks_)
-    with _Progress(len(tasks_), tasks_) as progress:
-        records = run_tasks(tasks_, solve, run, progress.update)
-    scores = run.finish(tasks_)
+    try:
+        done = run.records()
+        solve = build_task_solver(config, run.path, tasks_)
+        retry = sum(r.status != "ok" for r in done.values()) if opts["retry_failed"] else 0
+        click.echo(f"run directory: {run.path}  ({config['mode']}, {len(tasks_)} tasks, {len(done) - retry} already done"
+                   + (f", {retry} failed to retry" if retry else "") + ")", err=True)
+        with _Progress(len(tasks_), tasks_) as progress:
+            records = run_tasks(tasks_, solve, run, progress.update, retry_failed=opts["retry_failed"])
+        scores = run.finish(tasks_)
+    finally:
+        run.unlock()
     failed = sum(1 for r in records.values() if r.status != "ok")
     click.echo(f"wrote {run.path / 'submission.json'}" + (f"  ({failed} tasks failed, see arc-solve report)" if failed else ""), err=True)
     if scores:

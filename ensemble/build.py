@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from arc.data import load_dataset
-from arc.errors import TaskFormatError
+from arc.errors import RunFileError, TaskFormatError
 from arc.task import Task
 from ensemble.pipeline import SynthPart, TTTPart, make_task_solver
 from ensemble.run import RunDir, TaskRecord
@@ -98,16 +98,29 @@ def select_tasks(dataset: str, task_ids: str | list[str] | None, limit: int | No
 
 
 def open_run(opts: Mapping[str, Any]) -> tuple[RunDir, dict, dict[str, Task]]:
-    """A new run directory from the options, or the stopped run named by ``--resume``."""
+    """A new run directory from the options, or the stopped run named by ``--resume``.
+
+    The run comes back locked (``RunDir.lock``): the caller is its only writer until it calls
+    ``run.unlock()``. Raises RunLockedError when another process is writing it."""
     if opts.get("resume"):
         run = RunDir(opts["resume"])
-        config = run.config()
-        return run, config, select_tasks(config["dataset"], config["task_ids"], None)
+        run.lock()
+        try:
+            config = run.config()
+            return run, config, select_tasks(config["dataset"], config["task_ids"], None)
+        except BaseException:
+            run.unlock()
+            raise
     tasks = select_tasks(opts["dataset"], opts["task_ids"], opts["limit"])
     config = resolve_config(opts, list(tasks))
     out = opts["out"] or f"runs/{opts['mode']}-{time.strftime('%Y%m%d-%H%M%S')}"
     run = RunDir(out)
-    run.create(config)
+    run.lock()  # before create: two runs started on one --out must not both write it
+    try:
+        run.create(config)
+    except BaseException:
+        run.unlock()
+        raise
     return run, config, tasks
 
 
@@ -127,7 +140,7 @@ def build_ttt(config: Mapping[str, Any], run_path: Path, tasks: Mapping[str, Tas
     """The TTT solver for one task at a time (hf), or all remaining tasks in one batch (vllm)."""
     from ttt.solve import solve_ttt
 
-    cfg, infer = ttt_configs(config)
+    cfg, infer = ttt_configs(config)  # before any task: a bad saved config fails the run, not each task
     ttt_dir = run_path / "ttt"
     state: dict[str, Any] = {}
 
@@ -163,11 +176,12 @@ def build_synth(config: Mapping[str, Any], run_path: Path) -> Callable[[Task], S
     from synth.config import SynthConfig
     from synth.solver import ProgramSynthesizer
 
+    synth_cfg = SynthConfig.from_dict(config["synth"])
     state: dict[str, Any] = {}
 
     def solve(task: Task) -> SynthPart:
         if "synth" not in state:
-            state["synth"] = ProgramSynthesizer(SynthConfig.from_dict(config["synth"]), run_dir=run_path)
+            state["synth"] = ProgramSynthesizer(synth_cfg, run_dir=run_path)
         result = state["synth"].solve(task)
         return SynthPart(result.outcomes, result.timings, result.info)
 
@@ -177,6 +191,9 @@ def build_synth(config: Mapping[str, Any], run_path: Path) -> Callable[[Task], S
 def build_task_solver(config: Mapping[str, Any], run_path: Path, tasks: Mapping[str, Task] | None = None) -> Callable[[Task], TaskRecord]:
     mode = config["mode"]
     tasks = tasks if tasks is not None else select_tasks(config["dataset"], config["task_ids"], None)
-    ttt = build_ttt(config, run_path, tasks) if mode in ("ensemble", "ttt") else None
-    synth = build_synth(config, run_path) if mode in ("ensemble", "synth") else None
+    try:
+        ttt = build_ttt(config, run_path, tasks) if mode in ("ensemble", "ttt") else None
+        synth = build_synth(config, run_path) if mode in ("ensemble", "synth") else None
+    except (KeyError, TypeError, ValueError) as e:  # a saved config edited or written by another version
+        raise RunFileError(f"{Path(run_path) / 'config.json'}: unusable settings: {type(e).__name__}: {e}") from None
     return make_task_solver(mode, ttt, synth, config.get("policy", "paper"), config.get("task_timeout_s"))

@@ -11,12 +11,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
+from arc.errors import StorageError
 from arc.grid import Grid
+from arc.storage import storage_failure
 from arc.task import Task
 from ensemble.combine import combine
-from ensemble.run import TaskRecord, failed_record
-
-MODES = ("ensemble", "ttt", "synth")
+from ensemble.run import MODES, TaskRecord, failed_record
 
 
 @dataclass(frozen=True)
@@ -98,14 +98,14 @@ def make_task_solver(
 
         def run_one(name: str, fn: Callable[[Task], Any]) -> Any:
             # In the ensemble a failing solver leaves the other one's answer standing; alone, the
-            # task fails. Timeouts and memory errors always end the task.
+            # task fails. Timeouts and memory errors always end the task; a failing disk, the run.
             t0 = time.perf_counter()
             try:
                 part = fn(task)
-            except (TaskTimeout, MemoryError):
+            except (TaskTimeout, MemoryError, StorageError):
                 raise
             except Exception as e:
-                if mode != "ensemble":
+                if mode != "ensemble" or storage_failure(e) is not None:
                     raise
                 errors[name] = f"{type(e).__name__}: {e}"
                 return None
@@ -125,7 +125,12 @@ def make_task_solver(
             return failed_record(task, "timeout", str(e), time.perf_counter() - start)
         except MemoryError as e:
             return failed_record(task, "memory", f"MemoryError: {e}", time.perf_counter() - start)
+        except StorageError:
+            raise
         except Exception as e:
+            failure = storage_failure(e)
+            if failure is not None:  # the machine failed, not the task: stop, --resume redoes it
+                raise failure from None
             kind = "memory" if "OutOfMemory" in type(e).__name__ else "error"
             return failed_record(task, kind, f"{type(e).__name__}: {e}", time.perf_counter() - start)
         attempts, rules = [], []

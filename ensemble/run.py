@@ -8,12 +8,22 @@ Layout of RUN_DIR::
     results.jsonl     one JSON object per finished task (ok or failed), fsync'ed as written
     submission.json   Kaggle format, rewritten when the run ends
     scores.json       pass@2 scores where the solutions are known
+    run.lock          the writer's lock (flock) and pid: one process writes a run at a time
     programs/         the synthesizer's program store (one JSONL per task)
     adapters/         TTT adapters (PEFT folders), one per task
+
+A task is finished once its record is on disk. A record that cannot be written (disk full, I/O
+error) stops the run with a StorageError and the task is redone on ``--resume``.
+
+Several records for one task: the last one wins (in the submission and the report alike), but only
+where it legitimately replaces the earlier one: a retry of a failed task (``--retry-failed``) or a
+repeat of the same answer. A second, different answer to a task that was already answered is a
+RunFileError naming the file and both lines: which one is right cannot be decided here.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import time
@@ -21,9 +31,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from arc.errors import GridError, RunFileError, RunLockedError, StorageError
 from arc.grid import Grid, as_grid
 from arc.score import score, to_submission
+from arc.storage import append_jsonl, read_jsonl, storage_failure, write_json_atomic
 from arc.task import Task
+
+STATUSES = ("ok", "error", "timeout")
+MODES = ("ensemble", "ttt", "synth")
 
 
 @dataclass(frozen=True)
@@ -49,13 +64,28 @@ class TaskRecord:
 
     @staticmethod
     def from_json(d: dict) -> "TaskRecord":
+        """Inverse of ``to_json``. Raises ValueError saying what is wrong (the caller adds where)."""
+        if not isinstance(d, dict):
+            raise ValueError(f"expected a JSON object, got {type(d).__name__}")
+        if not isinstance(d.get("task_id"), str) or not d["task_id"]:
+            raise ValueError(f"task_id must be a non-empty string, got {d.get('task_id')!r}")
+        if d.get("status") not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {d.get('status')!r}")
+
         def grids(rows):
+            if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+                raise ValueError("attempts must be a list (per test input) of lists of grids")
             return tuple(tuple(as_grid(g) for g in row) for row in rows)
 
+        for key in ("timings", "info"):
+            if not isinstance(d.get(key) or {}, dict):
+                raise ValueError(f"{key} must be an object")
+        if not isinstance(d.get("synth") or [], list):
+            raise ValueError("synth must be a list")
         return TaskRecord(
             task_id=d["task_id"],
             status=d["status"],
-            attempts=grids(d["attempts"]),
+            attempts=grids(d.get("attempts")),
             rules=tuple(d.get("rules") or ()),
             ttt=None if d.get("ttt") is None else grids(d["ttt"]),
             synth=None if d.get("synth") is None else tuple(d["synth"]),
@@ -69,61 +99,108 @@ class TaskRecord:
 class RunDir:
     """A run directory on disk (see the module docstring)."""
 
+    LOCK = "run.lock"
+
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self._lock_fd: int | None = None
 
     @property
     def results_path(self) -> Path:
         return self.path / "results.jsonl"
 
+    @property
+    def config_path(self) -> Path:
+        return self.path / "config.json"
+
     def exists(self) -> bool:
-        return (self.path / "config.json").exists()
+        return self.config_path.exists()
 
     def create(self, config: Mapping[str, Any]) -> None:
         if self.exists():
             raise FileExistsError(f"{self.path} already holds a run; use --resume {self.path} to finish it")
         self.path.mkdir(parents=True, exist_ok=True)
-        _write_json_atomic(self.path / "config.json", dict(config))
+        write_json_atomic(self.config_path, dict(config))
+
+    def lock(self) -> None:
+        """Become the run's only writer until ``unlock()`` or the end of this process.
+
+        An advisory ``flock`` on ``run.lock``, which also holds the writer's pid; the kernel drops
+        the lock when the process dies, so a killed run never leaves a stale lock behind.
+        Raises RunLockedError naming the holder's pid.
+        """
+        if self._lock_fd is not None:
+            return
+        path = self.path / self.LOCK
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as e:
+            raise StorageError(f"{path}: cannot open the run's lock: {e.strerror or e}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            os.close(fd)
+            raise RunLockedError(f"{self.path}: in use by another arc-solve (pid {holder}); "
+                                 "one process writes a run directory at a time") from None
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError as e:
+            os.close(fd)
+            raise StorageError(f"{path}: cannot write: {e.strerror or e}") from None
+        self._lock_fd = fd
+
+    def unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor releases the flock
+            self._lock_fd = None
 
     def config(self) -> dict:
+        """The saved configuration, checked enough that a resumed run cannot trip over its shape."""
+        path = self.config_path
+        if not path.is_file():
+            raise RunFileError(f"{self.path}: not a run directory (no config.json)")
         try:
-            return json.loads((self.path / "config.json").read_text())
-        except (OSError, json.JSONDecodeError) as e:
-            raise ValueError(f"{self.path}: not a run directory (config.json unreadable: {e})") from None
+            text = path.read_text(encoding="utf-8")
+        except OSError as e:
+            raise RunFileError(f"{path}: cannot read: {e.strerror or e}") from None
+        except UnicodeDecodeError as e:
+            raise RunFileError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+        try:
+            config = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise RunFileError(f"{path}: line {e.lineno}: not JSON ({e.msg} at column {e.colno})") from None
+        except RecursionError:
+            raise RunFileError(f"{path}: JSON nested too deeply") from None
+        problem = _config_problem(config)
+        if problem:
+            raise RunFileError(f"{path}: {problem}")
+        return config
 
     def records(self) -> dict[str, TaskRecord]:
-        """Finished tasks. A last line cut off by a kill is dropped (and truncated away on append)."""
+        """Finished tasks, the last record of each (see the module docstring for duplicates).
+
+        A last line cut off by a kill is ignored; any other bad line raises RunFileError."""
         out: dict[str, TaskRecord] = {}
-        if not self.results_path.exists():
-            return out
-        for line in self.results_path.read_text().splitlines():
-            if not line.strip():
-                continue
+        line_of: dict[str, int] = {}
+        for n, obj in read_jsonl(self.results_path):
             try:
-                rec = TaskRecord.from_json(json.loads(line))
-            except (json.JSONDecodeError, KeyError, ValueError):
-                continue  # a torn write from a killed run; the task is simply not finished
+                rec = TaskRecord.from_json(obj)
+            except (GridError, ValueError, TypeError) as e:
+                raise RunFileError(f"{self.results_path}: line {n}: not a task record: {e}") from None
+            earlier = out.get(rec.task_id)
+            if earlier is not None and earlier.status == "ok" and earlier.attempts != rec.attempts:
+                raise RunFileError(f"{self.results_path}: lines {line_of[rec.task_id]} and {n}: two different "
+                                   f"answers for task {rec.task_id}; remove the wrong one")
             out[rec.task_id] = rec
+            line_of[rec.task_id] = n
         return out
 
     def append(self, record: TaskRecord) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
-        self._repair_tail()
-        with open(self.results_path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(record.to_json(), separators=(",", ":")) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-
-    def _repair_tail(self) -> None:
-        # A SIGKILL mid-write leaves a line without its newline; cut it so the next record
-        # starts on a line of its own.
-        p = self.results_path
-        if not p.exists() or p.stat().st_size == 0:
-            return
-        data = p.read_bytes()
-        if not data.endswith(b"\n"):
-            with open(p, "r+b") as f:
-                f.truncate(data.rfind(b"\n") + 1)
+        """Write one record for good (fsync'ed). Raises StorageError: the task is then not finished."""
+        append_jsonl(self.results_path, [record.to_json()])
 
     def finish(self, tasks: Mapping[str, Task]) -> dict | None:
         """Write submission.json for every task of the run, and scores.json where solutions are known."""
@@ -133,19 +210,31 @@ class RunDir:
             rec = records.get(tid)
             per_test = [list(rec.attempts[i]) if rec and i < len(rec.attempts) else [] for i in range(len(task.test))]
             predictions[tid] = per_test
-        _write_json_atomic(self.path / "submission.json", to_submission(predictions))
+        write_json_atomic(self.path / "submission.json", to_submission(predictions))
         scored = {tid: t for tid, t in tasks.items() if t.has_solutions}
         if not scored:
             return None
         result = score({tid: predictions[tid] for tid in scored}, scored)
-        _write_json_atomic(self.path / "scores.json", result)
+        write_json_atomic(self.path / "scores.json", result)
         return result
 
 
-def _write_json_atomic(path: Path, obj: Any) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1))
-    os.replace(tmp, path)
+def _config_problem(config: Any) -> str | None:
+    """What makes ``config`` unusable for a run, or None."""
+    if not isinstance(config, dict):
+        return f"expected a JSON object (the run's configuration), got {type(config).__name__}"
+    if config.get("mode") not in MODES:
+        return f"mode must be one of {', '.join(MODES)}, got {config.get('mode')!r}"
+    if not isinstance(config.get("dataset"), str):
+        return "dataset must be a string"
+    ids = config.get("task_ids")
+    if not isinstance(ids, list) or not all(isinstance(t, str) for t in ids):
+        return "task_ids must be a list of strings"
+    needs = {"ensemble": ("synth", "ttt", "infer"), "synth": ("synth",), "ttt": ("ttt", "infer")}[config["mode"]]
+    missing = [k for k in needs if not isinstance(config.get(k), dict)]
+    if missing:
+        return f"mode {config['mode']} needs the object(s) {', '.join(missing)}"
+    return None
 
 
 SolveFn = Callable[[Task], TaskRecord]
@@ -156,14 +245,18 @@ def run_tasks(
     solve: SolveFn,
     run_dir: RunDir,
     progress: Callable[[TaskRecord, int, int], None] | None = None,
+    retry_failed: bool = False,
 ) -> dict[str, TaskRecord]:
     """Solve every task not yet in ``run_dir``, appending each record as it finishes.
 
     ``solve`` turns a task into a record; an exception escaping it is recorded as an "error"
-    record and the run goes on. ``progress(record, n_done, n_total)`` is called after each task.
+    record and the run goes on, except a StorageError (or an OSError saying the disk is full or
+    failing), which stops the run: the machine failed, not the task. ``retry_failed`` also redoes
+    tasks whose record is an error or a timeout (the new record supersedes it).
+    ``progress(record, n_done, n_total)`` is called after each task.
     """
     done = run_dir.records()
-    todo = [t for tid, t in tasks.items() if tid not in done]
+    todo = [t for tid, t in tasks.items() if tid not in done or (retry_failed and done[tid].status != "ok")]
     n_total, n_done = len(tasks), len(tasks) - len(todo)
     for task in todo:
         start = time.perf_counter()
@@ -171,7 +264,12 @@ def run_tasks(
             record = solve(task)
         except MemoryError as e:
             record = failed_record(task, "memory", f"MemoryError: {e}", time.perf_counter() - start)
-        except Exception as e:  # a failing task must not end a long run
+        except StorageError:
+            raise
+        except Exception as e:  # a failing task must not end a long run; a failing disk must
+            failure = storage_failure(e)
+            if failure is not None:
+                raise failure from None
             record = failed_record(task, "error", f"{type(e).__name__}: {e}", time.perf_counter() - start)
         run_dir.append(record)
         done[task.id] = record

@@ -21,6 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 import arc  # noqa: E402
+from arc.storage import append_jsonl, read_jsonl  # noqa: E402
 from synth.search import group_hits, search_programs  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -91,18 +92,12 @@ def main(dataset: str, budget: float, workers: int, limit: int, offset: int, jso
     jsonl = jsonl or RESULTS / f"{stem}.jsonl"
     out = out or RESULTS / f"{stem}.json"
     jsonl.parent.mkdir(parents=True, exist_ok=True)
-    done = {}
-    if jsonl.exists():
-        for line in jsonl.read_text().splitlines():
-            if line.strip():
-                rec = json.loads(line)
-                done[rec["task_id"]] = rec
+    done = {rec["task_id"]: rec for _, rec in read_jsonl(jsonl)}
     todo = [t for t in ids if t not in done]
     click.echo(f"{len(ids)} tasks, {len(ids) - len(todo)} already done, budget {budget}s, {workers} workers")
-    with jsonl.open("a") as f, mp.get_context("fork").Pool(workers, _init, (dataset,)) as pool:
+    with mp.get_context("fork").Pool(workers, _init, (dataset,)) as pool:
         for i, rec in enumerate(pool.imap_unordered(_run_one, [(t, budget) for t in todo]), 1):
-            f.write(json.dumps(rec) + "\n")
-            f.flush()
+            append_jsonl(jsonl, [rec])
             done[rec["task_id"]] = rec
             if i % 20 == 0 or i == len(todo):
                 click.echo(f"  {i}/{len(todo)}", err=True)

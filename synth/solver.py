@@ -73,10 +73,9 @@ class ProgramSynthesizer:
                                        memory_mb=self.config.memory_mb)
         t2 = time.perf_counter()
         if self.run_dir is not None:
-            from synth.store import append_programs, programs_path
+            from synth.store import append_programs, clear_programs
 
-            path = programs_path(self.run_dir, task.id)
-            path.unlink(missing_ok=True)  # a task redone after a crash starts its file afresh
+            clear_programs(self.run_dir, task.id)  # a task redone after a crash starts its file afresh
             append_programs(self.run_dir, task.id, verification.programs)
         info = {**info, "n_programs": len(verification.programs),
                 "n_consistent": sum(p.train_consistent for p in verification.programs),

@@ -1,7 +1,9 @@
 """The program store: every program tried on a task, appended as JSON lines under a run directory.
 
-Layout: ``RUN_DIR/programs/<task_id>.jsonl``, one ProgramResult per line. Appending (not rewriting) keeps
-what an interrupted run had already verified; a torn last line from a crash is skipped when reading.
+Layout: ``RUN_DIR/programs/<task_id>.jsonl``, one ProgramResult per line, written with the project's one
+JSONL appender (fsync, torn-line repair). The store is for reading programs back (``arc-solve programs``,
+the report), not for resuming: an unreadable line (a torn last line, an edited file) is skipped with a warning.
+A write that fails raises StorageError, which stops the run.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import re
 from pathlib import Path
 from typing import Iterable
 
-from arc.errors import GridError
+from arc.errors import GridError, StorageError
 from arc.grid import as_grid
+from arc.storage import append_jsonl
 from synth.verify import ProgramResult
 
 log = logging.getLogger(__name__)
@@ -58,13 +61,24 @@ def from_record(rec: dict) -> ProgramResult:
 
 
 def append_programs(run_dir: str | os.PathLike, task_id: str, programs: Iterable[ProgramResult]) -> Path:
-    """Append ``programs`` to the task's file (created with its folder if needed); returns the path."""
+    """Append ``programs`` to the task's file (its folder is created inside an existing ``run_dir``);
+    returns the path. Raises StorageError when the file cannot be written."""
     path = programs_path(run_dir, task_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = "".join(json.dumps(to_record(p), separators=(",", ":")) + "\n" for p in programs)
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(text)
+    try:
+        path.parent.mkdir(exist_ok=True)  # not parents: a vanished run directory is not recreated
+    except OSError as e:
+        raise StorageError(f"{path.parent}: cannot create: {e.strerror or e}") from None
+    append_jsonl(path, [to_record(p) for p in programs])
     return path
+
+
+def clear_programs(run_dir: str | os.PathLike, task_id: str) -> None:
+    """Forget the programs stored for a task (a task redone after a crash starts its file afresh)."""
+    path = programs_path(run_dir, task_id)
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as e:
+        raise StorageError(f"{path}: cannot remove: {e.strerror or e}") from None
 
 
 def load_programs(run_dir: str | os.PathLike, task_id: str, passing_only: bool = False) -> list[ProgramResult]:
@@ -79,7 +93,7 @@ def load_programs(run_dir: str | os.PathLike, task_id: str, passing_only: bool =
                 continue
             try:
                 program = from_record(json.loads(line))
-            except (ValueError, KeyError, TypeError, GridError) as exc:
+            except (ValueError, KeyError, TypeError, GridError, RecursionError) as exc:
                 log.warning("%s:%d: skipping unreadable program record (%s)", path, n, exc)
                 continue
             if program.train_consistent or not passing_only:

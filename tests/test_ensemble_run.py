@@ -55,11 +55,12 @@ def test_resume_skips_finished_and_survives_a_torn_line(tmp_path):
 
 
 def test_create_refuses_an_existing_run(tmp_path):
+    config = {"mode": "synth", "dataset": "arc1-train", "task_ids": ["t0"], "synth": {}}
     run = RunDir(tmp_path)
-    run.create({"a": 1})
+    run.create(config)
     with pytest.raises(FileExistsError, match="--resume"):
-        run.create({"a": 1})
-    assert run.config() == {"a": 1}
+        run.create(config)
+    assert run.config() == config
 
 
 def test_record_json_round_trip():

@@ -29,6 +29,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from arc.grid import Grid
+from arc.storage import append_jsonl
 from arc.task import Example, Task
 from arc.transforms import TRAINING_TRANSFORMS
 from arc.views import SYMMETRY_NAMES, View, apply_symmetry, random_colors, random_order
@@ -424,8 +425,7 @@ def _train_loop(cfg, model, tokenizer, optimizer, scheduler, state: FinetuneStat
             if device.type == "cuda":
                 entry["cuda_peak_mib"] = round(torch.cuda.max_memory_allocated(device) / 2**20)
             window_tokens, window_start = 0, now
-            with open(log_path, "a") as f:
-                f.write(json.dumps(entry) + "\n")
+            append_jsonl(log_path, [entry])
             if log is not None:
                 log(entry)
         out_of_time = cfg.max_minutes is not None and elapsed > cfg.max_minutes * 60

@@ -5,20 +5,23 @@ Run directory layout (so a stopped run resumes where it stopped):
   ttt_config.json       the resolved TTTConfig and InferConfig
   adapters/_initial/    the initial adapter every task starts from
   adapters/<task id>/   one PEFT adapter per task (adapters/_shared/ in the shared ablation)
-  ttt_results.jsonl     one line per finished task, appended as each task finishes
+  ttt_results.jsonl     one line per finished task, appended (fsync'ed) as each task finishes
 
-A task that raises is recorded with its error and the loop goes on.
+A task that raises is recorded with its error and the loop goes on, and is tried again the next
+time it is asked for (a later record supersedes a failed one). A result that cannot be written
+(disk full, I/O error) raises StorageError: the run stops and the task is not finished.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+from arc.errors import GridError, RunFileError, StorageError
 from arc.grid import Grid, as_grid
+from arc.storage import append_jsonl, read_jsonl, storage_failure, write_json_atomic
 from arc.task import Task
 from ttt.config import InferConfig, TTTConfig
 from ttt.train import TrainStats
@@ -78,22 +81,30 @@ def predictions(results: Mapping[str, TaskResult]) -> dict[str, list[list[Grid]]
 
 
 def load_results(run_dir: str | Path) -> dict[str, TaskResult]:
-    """Results already written to ``run_dir`` (empty when none); a torn last line is ignored."""
+    """Results already written to ``run_dir`` (empty when none), the last one of each task.
+
+    A torn last line (a crash mid-write) is ignored and that task runs again; any other bad line,
+    or a second different answer to an answered task, raises RunFileError naming file and line."""
     path = Path(run_dir) / RESULTS
     out: dict[str, TaskResult] = {}
-    if path.is_file():
-        for line in path.read_text().splitlines():
-            try:
-                r = TaskResult.from_json(json.loads(line))
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-                continue  # a line cut by a crash mid-write; that task simply runs again
-            out[r.task_id] = r
+    line_of: dict[str, int] = {}
+    for n, obj in read_jsonl(path):
+        try:
+            r = TaskResult.from_json(obj)
+            if not isinstance(r.task_id, str):
+                raise ValueError(f"task_id must be a string, got {r.task_id!r}")
+        except (AttributeError, GridError, KeyError, TypeError, ValueError) as e:
+            raise RunFileError(f"{path}: line {n}: not a TTT result: {type(e).__name__}: {e}") from None
+        earlier = out.get(r.task_id)
+        if earlier is not None and earlier.error is None and earlier.attempts != r.attempts:
+            raise RunFileError(f"{path}: lines {line_of[r.task_id]} and {n}: two different answers for task {r.task_id}")
+        out[r.task_id] = r
+        line_of[r.task_id] = n
     return out
 
 
 def _append(run_dir: Path, result: TaskResult) -> None:
-    with open(run_dir / RESULTS, "a") as f:
-        f.write(json.dumps(result.to_json()) + "\n")
+    append_jsonl(run_dir / RESULTS, [result.to_json()])
 
 
 def _error(e: BaseException) -> str:
@@ -153,7 +164,8 @@ def solve_ttt(
     """Solve ``tasks`` with test-time training; returns task id -> TaskResult, in task order.
 
     ``model_path_or_model`` is a local model directory or a loaded model (then pass ``tokenizer``).
-    Tasks already in ``run_dir``'s results are not run again. ``progress(done, total)`` after each task.
+    Tasks already answered in ``run_dir``'s results are not run again (failed ones are).
+    ``progress(done, total)`` after each task.
     """
     from ttt.backends import BACKENDS
     from ttt.infer import predict_task, predict_tasks
@@ -166,9 +178,9 @@ def solve_ttt(
             raise ValueError("vLLM does not apply LoRA to the output head; use lora_lm_head=False or backend 'hf'")
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "ttt_config.json").write_text(json.dumps({"ttt": cfg.to_json(), "infer": infer_cfg.to_json()}, indent=2))
+    write_json_atomic(run_dir / "ttt_config.json", {"ttt": cfg.to_json(), "infer": infer_cfg.to_json()}, indent=2)
     done = load_results(run_dir)
-    todo = [t for t in task_list if t.id not in done]
+    todo = [t for t in task_list if t.id not in done or done[t.id].error is not None]
     model, tok = _load(model_path_or_model, tokenizer, cfg, infer_cfg)
     solver = _Solver(model, tok, cfg, infer_cfg, run_dir)
     n_done = len(task_list) - len(todo)
@@ -206,7 +218,12 @@ def solve_ttt(
                     progress(n_done, len(task_list))
             else:
                 pending.append((task, info))
+        except StorageError:
+            raise
         except Exception as e:  # noqa: BLE001 - a failing task is a value; the run goes on
+            failure = storage_failure(e)
+            if failure is not None:  # a failing disk is not the task's failure
+                raise failure from None
             _finish(run_dir, done, task, info, None, _error(e))
             n_done += 1
             if progress is not None:
@@ -231,6 +248,9 @@ def _predict_batched(pending, model_path, tok, solver, cfg, infer_cfg, run_dir, 
         preds = predict_tasks([t for t, _ in pending], backend, solver.formatter, infer_cfg,
                               {t.id: info["adapter"] for t, info in pending})
     except Exception as e:  # noqa: BLE001
+        failure = storage_failure(e)
+        if failure is not None:
+            raise failure from None
         for task, info in pending:
             _finish(run_dir, done, task, info, None, _error(e))
         return
