@@ -21,7 +21,6 @@ CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
-MS_RDONLY, MS_REMOUNT, MS_BIND = 1, 32, 4096
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
 MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
@@ -95,12 +94,6 @@ def mount_tmpfs(path: str, size_mb: int, inodes: int = 4096) -> None:
     _check(_libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts), "mount tmpfs")
 
 
-def remount_readonly(path: str) -> None:
-    """Make the mount at ``path`` read-only (a bind remount changes only this mount's flags)."""
-    flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
-    _check(_libc.mount(None, path.encode(), None, flags, None), "remount read-only")
-
-
 def drop_bounding_set() -> None:
     """Empty the capability bounding set (inherited by children; our own effective set is untouched)."""
     for cap in range(64):
@@ -110,13 +103,16 @@ def drop_bounding_set() -> None:
             break  # EINVAL past the last capability this kernel knows
 
 
-def drop_capabilities() -> None:
-    """Drop the ambient, effective, permitted and inheritable capabilities (the bounding set is emptied
-    once in the worker, see :func:`drop_bounding_set`)."""
+def clear_ambient_capabilities() -> None:
     try:
         prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
     except OSError:
         pass  # kernels before 4.3 have no ambient set
+
+
+def drop_capabilities() -> None:
+    """Drop the effective, permitted and inheritable capabilities (the worker empties the bounding and
+    ambient sets once for all its children: :func:`drop_bounding_set`, :func:`clear_ambient_capabilities`)."""
     _check(_libc.capset(_CAP_HEADER, _CAP_NONE), "capset")
 
 

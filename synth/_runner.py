@@ -96,9 +96,9 @@ def describe(exc: BaseException) -> str:
 def confine(ctx: dict, req: dict, result_fd: int) -> None:
     """Confine this freshly forked process; afterwards fd 3 is its only way out.
 
-    The worker did what is the same for every program once (bounding set emptied, no_new_privs, SIGXFSZ
-    ignored so oversize writes fail with EFBIG, Landlock ruleset and seccomp filter built, its own fds
-    moved above 100); what is left here is what only a process of its own can do. Each step costs this
+    The worker did what is the same for every program once (bounding and ambient capability sets emptied,
+    no_new_privs, file size / open files / core rlimits, SIGXFSZ ignored so oversize writes fail with
+    EFBIG, Landlock ruleset and seccomp filters built, its own fds moved above 100); what is left here is what only a process of its own can do. Each step costs this
     process page copies, so it is kept short. Raises if any promised mechanism fails: the caller then
     exits without running anything."""
     linux = ctx["linux"]
@@ -114,16 +114,15 @@ def confine(ctx: dict, req: dict, result_fd: int) -> None:
         os.dup2(ctx["ruleset_fd"], RULESET_FD)
     os.dup2(ctx["devnull_fd"], 2)
     os.closerange(RULESET_FD + 1, 1 << 16)
-    if ctx["tmpfs_mb"]:  # a scratch tmpfs in a mount namespace of our own: it vanishes when we die
-        linux.unshare(linux.CLONE_NEWNS)
-        linux.mount_tmpfs(ctx["workdir"], ctx["tmpfs_mb"])
-    os.chdir(ctx["workdir"])
+    os.chdir(ctx["scratch"])
+    # The file size, open files and core limits are the worker's, inherited. With seccomp a program cannot
+    # start a thread or process, so the worker's wall-clock kill needs no CPU-time limit beside it.
     limit_as = ctx["mapped_bytes"] + (16 << 20) + (int(req["memory_mb"]) << 20)  # the worker's, at fork
-    cpu_s = int(float(req["timeout_s"])) + 2  # soft == hard: SIGKILL (pid 1 would ignore SIGXCPU)
-    for which, limit in ((resource.RLIMIT_CPU, cpu_s), (resource.RLIMIT_AS, limit_as),
-                         (resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT), (resource.RLIMIT_NOFILE, 64),
-                         (resource.RLIMIT_CORE, 0), (resource.RLIMIT_NPROC, 0)):  # NPROC: seccomp stops fork
-        resource.setrlimit(which, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_AS, (limit_as, limit_as))
+    if not ctx["seccomp"]:
+        cpu_s = int(float(req["timeout_s"])) + 2  # soft == hard: SIGKILL (pid 1 would ignore SIGXCPU)
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s))
+        resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))  # no effect for uid 0
     if linux is not None:
         linux.drop_capabilities()
     if ctx["ruleset_fd"] is not None:

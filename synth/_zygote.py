@@ -21,6 +21,7 @@ import importlib.util
 import json
 import os
 import re
+import resource
 import select
 import signal
 import stat
@@ -201,7 +202,7 @@ def run_one(ctx: dict, req: dict, parent_fd: int | None = None) -> tuple[dict, b
     os.close(prog.fd)
     if orphaned:
         sys.exit(0)
-    scratch_error = None if ctx["tmpfs_mb"] else empty_dir(ctx["workdir"])
+    scratch_error = empty_dir(ctx["scratch"])  # nothing of the program is alive to race this walk
     status, usage = prog.status, prog.usage
     meta = {
         "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
@@ -259,6 +260,7 @@ def _setup(repo_root: str, scratch: str, options: dict, pid_ns: bool, linux, cap
             notes.append(f"no_new_privs: {exc}")
         try:
             linux.drop_bounding_set()  # for every program process; each drops the rest of its capabilities
+            linux.clear_ambient_capabilities()
         except OSError as exc:
             notes.append(f"capability bounding set: {exc}")
     # Imported only now: numpy must not start threads before unshare, which needs a single thread.
@@ -268,18 +270,15 @@ def _setup(repo_root: str, scratch: str, options: dict, pid_ns: bool, linux, cap
     sys.modules["common"] = dsl.common
     runner = _load("_sandbox_runner", "_runner.py")  # imports numpy, numpy.random, json, ... once for all
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # inherited: a program's oversize write fails with EFBIG
-    ctx = {"runner": runner, "linux": linux, "pid": os.getpid(), "scratch": scratch, "workdir": scratch,
+    ctx = {"runner": runner, "linux": linux, "pid": os.getpid(), "scratch": scratch,
            "pid_ns": pid_ns, "pidns_fd": _high(os.open("/proc/self/ns/pid", os.O_RDONLY)) if pid_ns else None,
-           "devnull_fd": _high(os.open(os.devnull, os.O_RDWR)), "tmpfs_mb": 0, "ruleset_fd": None,
+           "devnull_fd": _high(os.open(os.devnull, os.O_RDWR)), "ruleset_fd": None,
            "seccomp": False, "seccomp_install": None, "fork": _fork_function(), "mapped_bytes": 0}
     if caps["mount_namespace"] and options.get("tmpfs_mb"):
-        # Landlock ignores the mount point a tmpfs hides, so the rule goes on the root of a small read-only
-        # tmpfs here, and each program mounts its own tmpfs on the directory "s" inside it.
+        # A size- and inode-limited tmpfs, private to this worker's mount namespace, emptied after each
+        # program (mounted before the Landlock ruleset is built: the write rule is on its root).
         try:
-            linux.mount_tmpfs(scratch, 1, inodes=16)
-            os.mkdir(os.path.join(scratch, "s"), 0o700)
-            linux.remount_readonly(scratch)
-            ctx.update(workdir=os.path.join(scratch, "s"), tmpfs_mb=int(options["tmpfs_mb"]))
+            linux.mount_tmpfs(scratch, int(options["tmpfs_mb"]), inodes=4096)
             caps["scratch_tmpfs"] = True
         except OSError as exc:
             notes.append(f"tmpfs scratch: {exc}")
@@ -312,6 +311,11 @@ def _setup(repo_root: str, scratch: str, options: dict, pid_ns: bool, linux, cap
     elif linux is not None:
         notes.append("seccomp: no syscall table for this architecture")
     caps["seccomp"] = ctx["seccomp"]
+    # Limits that are the same for every program, set here once and inherited (this process keeps its fds
+    # above 100 open; new ones it opens are few and low).
+    for which, limit in ((resource.RLIMIT_FSIZE, runner.FILE_SIZE_LIMIT), (resource.RLIMIT_NOFILE, 64),
+                         (resource.RLIMIT_CORE, 0)):
+        resource.setrlimit(which, (limit, limit))
     _self_test(ctx, caps)
     return ctx
 

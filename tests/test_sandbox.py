@@ -87,8 +87,7 @@ def test_no_writes_outside_scratch(tmp_path, where):
             "repo": os.path.abspath("pwned.txt"),
             "scratch-parent": None}[where]
     if path is None:  # beside the worker's scratch mount point, in the sandbox's own temp directory
-        src = ("import os\ndef transform(g):\n"
-               "    open(os.path.join(os.path.dirname(os.path.dirname(os.getcwd())), 'pwned'), 'w')\n")
+        src = "import os\ndef transform(g):\n    open(os.path.join(os.path.dirname(os.getcwd()), 'pwned'), 'w')\n"
     else:
         src = f"def transform(g):\n    open({str(path)!r}, 'w').write('x')\n    return g\n"
     r = _one(src)
