@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -32,6 +33,21 @@ def transform(input_grid):
     return output_grid
 """
 LOOP = "def transform(g):\n    while True:\n        pass\n"
+# The floor under any fork-per-program design here: a process with the worker's imports forks a child that
+# exits at once, and reaps it, in a loop; one such process per core.
+FORK_EXIT = """
+import gc, os, sys, time
+sys.path.insert(0, sys.argv[1])
+import numpy, numpy.random, numpy.linalg, dsl.common
+gc.collect(); gc.freeze()
+n = int(sys.argv[2]); start = time.perf_counter()
+for _ in range(n):
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+print(time.perf_counter() - start)
+"""
 
 
 def _rss_mb(pid: int) -> float:
@@ -53,6 +69,16 @@ def _children(pid: int) -> list[int]:
             if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
                 out.append(int(name))
     return out
+
+
+def fork_exit_ceiling(processes: int, n: int) -> float:
+    """Forks (with exit and reap) per second over ``processes`` processes holding the worker's imports."""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    root = str(Path(__file__).resolve().parents[1])
+    procs = [subprocess.Popen([sys.executable, "-c", FORK_EXIT, root, str(n)], stdout=subprocess.PIPE, env=env)
+             for _ in range(processes)]
+    seconds = [float(p.communicate()[0]) for p in procs]
+    return processes * n / max(seconds)
 
 
 def throughput(box: Sandbox, inputs, n: int) -> float:
@@ -96,6 +122,7 @@ def main() -> None:
         with Sandbox(workers=workers) as box:
             results[f"runs_per_s_{workers}_workers"] = round(throughput(box, inputs, args.runs))
     results["rss_mb_parent"] = round(_rss_mb(os.getpid()), 1)
+    results[f"fork_exit_only_per_s_{cpus}_processes"] = round(fork_exit_ceiling(cpus, 2000))
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
