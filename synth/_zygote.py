@@ -283,7 +283,8 @@ def _setup(repo_root: str, scratch: str, options: dict, pid_ns: bool, linux, cap
         except OSError as exc:
             notes.append(f"tmpfs scratch: {exc}")
 
-    abi = linux.landlock_abi() if linux is not None and caps["no_new_privs"] else 0
+    without = set(options.get("without") or ())
+    abi = linux.landlock_abi() if linux is not None and caps["no_new_privs"] and "landlock" not in without else 0
     if abi:
         try:
             ctx["ruleset_fd"] = _high(linux.landlock_ruleset(abi, _read_paths(repo_root), [scratch], ["/dev/null"]))
@@ -293,8 +294,8 @@ def _setup(repo_root: str, scratch: str, options: dict, pid_ns: bool, linux, cap
         except OSError as exc:
             notes.append(f"landlock: {exc}")
     elif linux is not None:
-        notes.append("landlock: not supported by this kernel")
-    if linux is not None and caps["no_new_privs"] and linux.seccomp_supported():
+        notes.append("landlock: switched off" if "landlock" in without else "landlock: not supported by this kernel")
+    if linux is not None and caps["no_new_privs"] and linux.seccomp_supported() and "seccomp" not in without:
         try:
             linux.seccomp_installer(linux.seccomp_filter(linux.WORKER_DENY))()  # inherited by every program
             ctx["seccomp"] = True
@@ -309,7 +310,7 @@ def _setup(repo_root: str, scratch: str, options: dict, pid_ns: bool, linux, cap
         else:
             ctx["seccomp_install"] = lambda: program_filter(os.getpid())()
     elif linux is not None:
-        notes.append("seccomp: no syscall table for this architecture")
+        notes.append("seccomp: switched off" if "seccomp" in without else "seccomp: no syscall table for this architecture")
     caps["seccomp"] = ctx["seccomp"]
     # Limits that are the same for every program, set here once and inherited (this process keeps its fds
     # above 100 open; new ones it opens are few and low).
@@ -474,7 +475,10 @@ def main() -> None:
         except (OSError, AttributeError) as exc:  # not Linux, or a libc without prctl/unshare
             linux = None
             caps["notes"].append(f"no Linux kernel interface: {exc}")
-        pid_ns = _enter_namespaces(linux, in_fd, out_fd, caps) if linux is not None else False
+        without = set(options.get("without") or ())
+        if "namespaces" in without:
+            caps["notes"].append("namespaces: switched off")
+        pid_ns = _enter_namespaces(linux, in_fd, out_fd, caps) if linux is not None and "namespaces" not in without else False
         caps["capabilities_dropped"] = linux is not None  # each program process drops all it has
         if pid_ns:
             child = os.fork()  # pid 1 of the new PID namespace: the worker proper

@@ -114,12 +114,12 @@ class ProgramRun:
 class _Worker:
     """One zygote process and its pipes; used by one thread at a time."""
 
-    def __init__(self, root: Path, serial: int, tmpfs_mb: int, unprivileged: bool):
+    def __init__(self, root: Path, serial: int, tmpfs_mb: int, unprivileged: bool, without: tuple[str, ...] = ()):
         self.scratch = root / f"w{serial}"  # only a mount point: each program gets its own tmpfs here
         self.scratch.mkdir(mode=0o755)
         self._log_path = root / f"w{serial}.log"
         self._log = open(self._log_path, "wb")
-        options = json.dumps({"tmpfs_mb": tmpfs_mb})
+        options = json.dumps({"tmpfs_mb": tmpfs_mb, "without": list(without)})
         self.proc = subprocess.Popen(
             [sys.executable, "-s", str(_ZYGOTE), str(_REPO_ROOT), str(self.scratch), options],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
@@ -258,12 +258,15 @@ def _map_ids(pid: int, scratch: Path) -> dict:
 class Sandbox:
     """A pool of confined workers. Use as a context manager, or call close(); thread-safe."""
 
-    def __init__(self, workers: int = 1, *, tmpfs_mb: int = 64):
-        """``workers`` processes run programs in parallel (run_many); every program gets a fresh process."""
+    def __init__(self, workers: int = 1, *, tmpfs_mb: int = 64, without: tuple[str, ...] = ()):
+        """``workers`` processes run programs in parallel (run_many); every program gets a fresh process.
+        ``without`` switches mechanisms off ("namespaces", "landlock", "seccomp"), to test how the sandbox
+        degrades on machines that lack them; never for real use."""
         if workers < 1:
             raise ValueError("workers must be >= 1")
         self.workers = workers
         self.tmpfs_mb = tmpfs_mb
+        self.without = tuple(without)
         self._root = Path(tempfile.mkdtemp(prefix="arc-sandbox-"))
         self._root.chmod(0o711)  # a worker mapped to nobody must reach its scratch mount point
         self._unprivileged = True  # cleared if a worker cannot start as nobody (e.g. an unreadable venv)
@@ -284,7 +287,7 @@ class Sandbox:
             self._serial += 1
             serial, unprivileged = self._serial, self._unprivileged
         try:
-            worker = _Worker(self._root, serial, self.tmpfs_mb, unprivileged)
+            worker = _Worker(self._root, serial, self.tmpfs_mb, unprivileged, self.without)
         except SandboxError as exc:
             if not unprivileged:
                 raise
@@ -294,7 +297,7 @@ class Sandbox:
                 self._unprivileged = False
                 self._serial += 1
                 serial = self._serial
-            worker = _Worker(self._root, serial, self.tmpfs_mb, False)
+            worker = _Worker(self._root, serial, self.tmpfs_mb, False, self.without)
         with self._lock:
             self._all.append(worker)
             if self._capabilities is None:

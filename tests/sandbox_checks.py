@@ -62,8 +62,21 @@ def temp_entries() -> set[str]:
     return {n for n in os.listdir(tempfile.gettempdir()) if not n.startswith("pytest-")}
 
 
+@pytest.fixture(scope="session")
+def private_tempdir():
+    """The sandbox tests' own system temp directory, so other processes on the machine (another test run,
+    a build) cannot make "nothing new in the temp directory" fail."""
+    import shutil
+
+    path = tempfile.mkdtemp(prefix="arc-sandbox-tests-")
+    saved, tempfile.tempdir = tempfile.tempdir, path
+    yield path
+    tempfile.tempdir = saved
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture
-def nothing_left_behind():
+def nothing_left_behind(private_tempdir):
     """A worker is a process of ours (depth 1) with one child, the worker proper, pid 1 of its PID
     namespace (depth 2). A program's process (depth 3) must never outlive its call."""
     before = set(descendants(os.getpid()))
@@ -83,4 +96,5 @@ def nothing_left_behind():
     assert os.getpriority(os.PRIO_PROCESS, 0) == nice, "a program changed this process's priority"
     default = sb._default
     own = {default._root.name} if default is not None and not default._closed else set()
-    assert temp_entries() - temp_before - own == set(), "left in the system temp directory"
+    left = temp_entries() - temp_before - own
+    assert left == set(), f"left in the system temp directory: {sorted(left)}"

@@ -13,8 +13,9 @@ import stat
 
 import pytest
 
+from synth import sandbox as sb
 from synth.sandbox import ExecResult, Sandbox
-from tests.sandbox_checks import nothing_left_behind  # noqa: F401
+from tests.sandbox_checks import nothing_left_behind, private_tempdir  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("nothing_left_behind")
 GRID = [[1, 2], [3, 4]]
@@ -248,3 +249,30 @@ def test_killing_the_worker_is_answered_and_the_worker_replaced(box):
     killer.join()
     assert r.results[0].status == "error" and "worker" in r.results[0].message
     _clean_program_still_right(box)
+
+
+# ---------------------------------------------------------------- where a mechanism is missing
+
+
+@pytest.mark.parametrize("without", [("namespaces",), ("seccomp",), ("namespaces", "seccomp")])
+def test_without_a_mechanism_the_rest_still_holds_and_it_is_said(without, tmp_path):
+    """Another OS or an old kernel: the sandbox runs with what remains, reports what is missing once,
+    and still runs programs right, keeps writes in scratch and empties the scratch after each program."""
+    with Sandbox(without=without) as weak:
+        caps = weak.capabilities()
+        if "namespaces" in without:
+            assert not caps["pid_namespace"] and not caps["user_namespace"]
+        assert caps["seccomp"] == ("seccomp" not in without)
+        assert any("switched off" in note for note in caps["notes"])
+        assert caps["landlock_fs_write"]  # Landlock needs no namespace
+        assert weak.run(FLIP, [GRID]).results == (ExecResult("ok", FLIPPED, ""),)
+        outside = tmp_path / "pwned"
+        r = weak.run(f"def transform(g):\n    open({str(outside)!r}, 'w')\n", [GRID]).results[0]
+        assert r.status == "error" and not outside.exists()
+        tree = ("import os\ndef transform(g):\n    os.makedirs('a/b')\n    os.symlink('/', 'a/b/root')\n"
+                "    os.chmod('a/b', 0)\n    os.chmod('a', 0)\n    return g\n")
+        assert weak.run(tree, [GRID]).results[0].status == "ok"
+        empty = "import os\ndef transform(g):\n    return [[len(os.listdir('.'))]]\n"
+        assert weak.run(empty, [GRID]).results[0].grid == ((0,),)
+    missing = "pid_namespace" if "namespaces" in without else "seccomp"
+    assert any(missing in key for key in sb._warned)  # said once, loudly (a warning per process and set)
