@@ -24,8 +24,8 @@ def _as_int(value, name: str) -> int:
 def blit(grid: np.ndarray, sprite: np.ndarray, x: int = 0, y: int = 0, background: int | None = None) -> np.ndarray:
     """Copy ``sprite`` into ``grid`` with its corner sprite[0, 0] at grid[x, y], in place; parts
     outside the grid are clipped. If background is given, sprite pixels of that colour are
-    transparent. Returns grid."""
-    x, y = _as_int(x, "x"), _as_int(y, "y")
+    transparent. Float x, y are truncated with int() (2.7 -> 2, -0.5 -> 0). Returns grid."""
+    x, y = int(x), int(y)  # BARC truncates; programs place sprites at half-cell centres
     sprite = np.asarray(sprite)
     n, m = grid.shape
     sn, sm = sprite.shape
@@ -43,8 +43,8 @@ def blit(grid: np.ndarray, sprite: np.ndarray, x: int = 0, y: int = 0, backgroun
 
 
 def blit_sprite(grid: np.ndarray, sprite: np.ndarray, x: int, y: int, background: int = Color.BLACK) -> np.ndarray:
-    """Draw a sprite onto grid (in place) with its corner at (x, y); background pixels of the
-    sprite are transparent. Returns grid.
+    """Draw a sprite onto grid (in place) with its corner at (x, y) (floats truncated with
+    int()); background pixels of the sprite are transparent. Returns grid.
 
     Example: blit_sprite(output_grid, sprite, x=x, y=y, background=Color.BLACK)
     """
@@ -151,7 +151,8 @@ def _placed_masks(object1, object2, x1, y1, x2, y2, background) -> tuple[np.ndar
     if object1 is None or object2 is None:
         raise ValueError("pass object1= and object2= as keyword arguments")
     a, b = np.asarray(object1) != background, np.asarray(object2) != background
-    x1, y1, x2, y2 = (int(v) for v in (x1, y1, x2, y2))
+    # Only the offset matters, truncated as BARC does: int(x2 - x1), not int(x2) - int(x1).
+    x1, y1, x2, y2 = 0, 0, int(x2 - x1), int(y2 - y1)
     ox, oy = min(x1, x2) - 1, min(y1, y2) - 1  # one cell of margin so dilation cannot wrap
     n = max(x1 + a.shape[0], x2 + b.shape[0]) - ox + 1
     m = max(y1 + a.shape[1], y2 + b.shape[1]) - oy + 1
@@ -164,7 +165,7 @@ def _placed_masks(object1, object2, x1, y1, x2, y2, background) -> tuple[np.ndar
 def collision(_=None, object1: np.ndarray | None = None, object2: np.ndarray | None = None, x1: int = 0,
               y1: int = 0, x2: int = 0, y2: int = 0, background: int = Color.BLACK) -> bool:
     """True when object1 placed at (x1, y1) and object2 placed at (x2, y2) share a
-    non-background cell.
+    non-background cell. Only the offset int(x2 - x1), int(y2 - y1) matters.
 
     Example: collision(object1=output_grid, object2=sprite, x2=x, y2=y)  # would the sprite overlap?
     """

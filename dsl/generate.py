@@ -161,16 +161,21 @@ def random_free_location_for_object(*args, **kwargs) -> tuple[int, int]:
 
 def randomly_scatter_points(grid: np.ndarray, color: int, density: float = 0.5,
                             background: int = Color.BLACK) -> np.ndarray:
-    """Colour, in place, a random density*size of the grid's cells (only background cells,
-    and at most all of them) with ``color``. Returns grid.
+    """Colour, in place, random background cells of grid with ``color`` until density*size of
+    them are coloured (or none is left). Returns grid.
 
     Example: randomly_scatter_points(grid, color=Color.GREY, density=0.1)
     """
-    free = np.flatnonzero(np.asarray(grid) == background)
-    k = min(len(free), int(np.ceil(density * grid.size)))
-    if k > 0:
-        chosen = np.random.choice(free, size=k, replace=False)
-        grid[np.unravel_index(chosen, grid.shape)] = color
+    n, m = grid.shape
+    free = int(np.sum(np.asarray(grid) == background))
+    coloured = 0
+    # BARC's sampling, so a seeded np.random paints the same cells: draw x then y, skip cells
+    # that are not background. The cap on free cells keeps a full grid from spinning forever.
+    while coloured < density * n * m and coloured < free:
+        x, y = np.random.randint(0, n), np.random.randint(0, m)
+        if grid[x, y] == background:
+            grid[x, y] = color
+            coloured += 1
     return grid
 
 
@@ -180,24 +185,32 @@ def random_scatter_points(grid: np.ndarray, color: int, density: float = 0.5,
     return randomly_scatter_points(grid, color, density=density, background=background)
 
 
+def _spaced_indices(low: int, high: int, n_indices: int, padding: int) -> np.ndarray:
+    chosen: list[int] = []
+    for _ in range(n_indices):
+        allowed = [i for i in range(low, high) if all(abs(i - c) > padding for c in chosen)]
+        if not allowed:
+            raise ValueError(f"cannot place {n_indices} indices in [{low}, {high}) with padding {padding}")
+        chosen.append(random.choice(allowed))
+    return np.array(sorted(chosen), dtype=int)
+
+
 def randomly_spaced_indices(max_len: int, n_indices: int, border_size: int = 1, padding: int = 1) -> np.ndarray:
-    """n_indices sorted random indices in [border_size, max_len - border_size) with at least
-    ``padding`` unused indices between any two (e.g. positions of divider lines). ValueError if
-    they do not fit.
+    """n_indices sorted random indices with at least ``padding`` unused indices between any two
+    (e.g. positions of divider lines), in [border_size, max_len - 2) when border_size > 0 (as
+    BARC's helper: the last two indices stay free whatever the border), else in [0, max_len).
+    ValueError if they do not fit.
 
     Example: rows = randomly_spaced_indices(grid.shape[0], 3, border_size=1, padding=2)
     """
-    chosen: list[int] = []
-    for _ in range(n_indices):
-        allowed = [i for i in range(border_size, max_len - border_size)
-                   if all(abs(i - c) > padding for c in chosen)]
-        if not allowed:
-            raise ValueError(f"cannot place {n_indices} indices in {max_len} with border {border_size}, padding {padding}")
-        chosen.append(random.choice(allowed))
-    return np.array(sorted(chosen), dtype=int)
+    if border_size > 0:
+        # BARC shrinks the range by border_size + 2, not by 2 * border_size, then shifts it.
+        return _spaced_indices(border_size, max_len - 2, n_indices, padding)
+    return _spaced_indices(0, max_len, n_indices, padding)
 
 
 def generate_position_has_interval(max_len: int, position_num: int, if_padding: bool = False) -> list[int]:
     """position_num sorted random positions in range(max_len), no two adjacent (positions of
     lines with gaps between them); if_padding also keeps the first and last position free."""
-    return randomly_spaced_indices(max_len, position_num, border_size=1 if if_padding else 0, padding=1).tolist()
+    low, high = (1, max_len - 1) if if_padding else (0, max_len)
+    return _spaced_indices(low, high, position_num, padding=1).tolist()

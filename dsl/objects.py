@@ -24,7 +24,8 @@ def find_connected_components(
 ) -> list[np.ndarray]:
     """Connected components of non-background pixels, each a full-size array (background
     elsewhere). connectivity: 4 (sides) or 8 (also diagonals). monochromatic=True splits by
-    colour (ascending colour, then raster order); False lets one component hold several colours.
+    colour, colour by colour in object_colors(grid) order (not always ascending), each colour's
+    components in raster order; False lets one component hold several colours.
 
     Example: objects = find_connected_components(input_grid, background=Color.BLACK, connectivity=8, monochromatic=False)
     """
@@ -32,7 +33,7 @@ def find_connected_components(
     neighbour_offsets(connectivity)  # reject a bad connectivity even on an empty grid
     components = []
     if monochromatic:
-        masks = [grid == c for c in sorted(set(np.unique(grid).tolist()) - {background})]
+        masks = [grid == c for c in object_colors(grid, background)]
     else:
         masks = [grid != background]
     for mask in masks:
@@ -44,13 +45,17 @@ def find_connected_components(
 
 def bounding_box(grid: np.ndarray, background: int = Color.BLACK) -> tuple[int, int, int, int]:
     """(x, y, width, height) of the non-background pixels: x, y the smallest indices on axes
-    0 and 1, width/height the extents along axes 0 and 1. (0, 0, 0, 0) if there are none.
+    0 and 1, width/height the extents along axes 0 and 1. With no such pixel, a grid of shape
+    (n, m) gives (n, m, -n, -m) (crop then gives an empty array).
 
     Example: x, y, w, h = bounding_box(obj, background=Color.BLACK)
     """
-    xs, ys = np.nonzero(np.asarray(grid) != background)
+    grid = np.asarray(grid)
+    xs, ys = np.nonzero(grid != background)
     if len(xs) == 0:
-        return 0, 0, 0, 0
+        # BARC's scan starts from min = shape, max = -1 and never moves them.
+        n, m = grid.shape
+        return n, m, -n, -m
     return int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)
 
 
@@ -99,11 +104,15 @@ def object_position(obj: np.ndarray, background: int = Color.BLACK, anchor: str 
 
 
 def object_colors(obj: np.ndarray, background: int = Color.BLACK) -> list[int]:
-    """The distinct non-background colours in the object, ascending.
+    """The distinct non-background colours in the object, in the order of BARC's helper: Python's
+    iteration order of set(obj.flatten()) - {background}. Mostly ascending, but not always:
+    a grid of black, blue and teal gives [8, 1].
 
     Example: colors = object_colors(obj, background=Color.BLACK)
     """
-    return sorted(set(np.unique(np.asarray(obj)).tolist()) - {background})
+    # The order is CPython's set-table order (it depends on which colours are present and which
+    # appears first), the order BARC's programs were trained on: build the same set the same way.
+    return list(set(np.asarray(obj).ravel().tolist()) - {background})
 
 
 def object_interior(grid: np.ndarray, background: int = Color.BLACK) -> np.ndarray:
@@ -172,44 +181,45 @@ def detect_objects(
     colors: list[int] | None = None,
     can_overlap: bool = False,
 ) -> list[np.ndarray]:
-    """Objects (full-size arrays) matching a specification. Connected components (connectivity
-    4 or 8; None means 8 unless allowed_dimensions is given, then only the scan below) are kept
-    if all their colours are in ``colors`` and predicate(cropped sprite) holds. With
-    allowed_dimensions=[(n, m), ...] (array shapes) every window of those shapes holding colour
-    is also a candidate. Unless can_overlap, a non-overlapping subset covering the most pixels
-    is returned (largest bounding boxes first).
+    """Objects (full-size arrays) matching a specification. With connectivity 4 or 8, the
+    connected components whose colours are all in ``colors`` (if given) and whose cropped
+    sprite satisfies predicate; connectivity=None finds no components. With
+    allowed_dimensions=[(n, m), ...], components survive only if the whole grid's shape is
+    listed, and every n x m window holding colour (colours in ``colors``, predicate(window))
+    is added unless it equals a component. Unless can_overlap, a non-overlapping subset
+    covering the most pixels is returned (largest bounding boxes first).
 
     Example: objects = detect_objects(grid, colors=[Color.RED], allowed_dimensions=[(3, 3)], monochromatic=True)
     """
     grid = np.asarray(grid)
-    if connectivity is None and not allowed_dimensions:
-        connectivity = 8
 
     def colours_ok(arr: np.ndarray) -> bool:
-        return colors is None or all(c in colors or c == background for c in np.unique(arr).tolist())
+        return all(c in colors or c == background for c in np.unique(arr).tolist())
 
     objects: list[np.ndarray] = []
     if connectivity:
         objects = find_connected_components(grid, background, connectivity, monochromatic)
-        objects = [o for o in objects if colours_ok(o)]
+        if colors:  # as BARC: an empty list filters nothing here (but rejects every window below)
+            objects = [o for o in objects if colours_ok(o)]
         if predicate is not None:
             objects = [o for o in objects if predicate(crop(o, background=background))]
     if allowed_dimensions:
-        dims = [tuple(d) for d in allowed_dimensions]
-        objects = [o for o in objects if crop(o, background).shape in dims]
-        seen = {o.tobytes() for o in objects}
-        for n, m in dims:
+        # BARC compares the full-size component's shape, i.e. the grid's, not the sprite's.
+        if grid.shape not in allowed_dimensions:
+            objects = []
+        components = list(objects)
+        for n, m in allowed_dimensions:
             for i in range(grid.shape[0] - n + 1):
                 for j in range(grid.shape[1] - m + 1):
                     window = grid[i : i + n, j : j + m]
-                    if not np.any(window != background) or not colours_ok(window):
+                    if not np.any(window != background) or (colors is not None and not colours_ok(window)):
                         continue
                     if predicate is not None and not predicate(window):
                         continue
                     candidate = np.full(grid.shape, background, dtype=grid.dtype)
                     candidate[i : i + n, j : j + m] = window
-                    if candidate.tobytes() not in seen:
-                        seen.add(candidate.tobytes())
+                    # Only components are checked: equal windows are all kept, as BARC keeps them.
+                    if not any(np.array_equal(candidate, c) for c in components):
                         objects.append(candidate)
     if can_overlap:
         return objects
@@ -221,6 +231,8 @@ def _non_overlapping(objects: list[np.ndarray], background: int) -> list[np.ndar
         _, _, w, h = bounding_box(o, background)
         return w * h, int(np.sum(o != background))
 
+    if not objects:
+        return []
     objects = sorted(objects, key=size, reverse=True)  # stable: ties keep discovery order
     masks = np.array([o != background for o in objects]).reshape(len(objects), -1)
     overlap = (masks.astype(np.int64) @ masks.T.astype(np.int64)) > 0

@@ -14,9 +14,10 @@ from dsl.color import Color
 
 
 def _round(v):
-    # Symmetries with half-integer centres map integer points to integer-valued floats.
+    # Symmetries with half-integer centres map integer points to integer-valued floats. As in
+    # BARC's helpers, arrays are truncated (astype) and Python floats rounded.
     if isinstance(v, np.ndarray):
-        return np.rint(v).astype(int)
+        return v.astype(int)
     if isinstance(v, float):
         return int(round(v))
     return v
@@ -86,14 +87,17 @@ class MirrorSymmetry(Symmetry):
 
 class RotationalSymmetry(Symmetry):
     """Quarter turn about (center_x, center_y) per iteration: (x, y) -> (cx + (y - cy),
-    cy - (x - cx)); negative iters turn the other way. Centres may be halves."""
+    cy - (x - cx)). As in BARC, iters <= 0 leaves the point where it is: turn back with
+    iters=3. Centres may be halves."""
 
     def __init__(self, center_x: float, center_y: float):
         self.center_x, self.center_y = center_x, center_y
 
     def apply(self, x, y, iters: int = 1):
         x, y = x - self.center_x, y - self.center_y
-        for _ in range(iters % 4):
+        # BARC loops range(iters) times, so a negative count never turns (its docstring's
+        # "-1 counterclockwise" is not what it does; programs were trained on what it does).
+        for _ in range(max(int(iters), 0) % 4):
             x, y = y, -x
         return _round(x + self.center_x), _round(y + self.center_y)
 
@@ -208,22 +212,26 @@ def detect_rotational_symmetry(grid: np.ndarray, ignore_colors: list[int] = [Col
 
 
 def orbit(grid: np.ndarray, x: int, y: int, symmetries: list[Symmetry]) -> list[tuple[int, int]]:
-    """All points of ``grid``'s canvas that (x, y) reaches by applying each symmetry in turn any
-    number of times (staying on the canvas after each), sorted. Includes (x, y) itself.
+    """Points of ``grid``'s canvas that (x, y) reaches by applying each symmetry in turn some
+    number of times (staying on the canvas after each), (x, y) itself included. Unsorted: in
+    the order of BARC's helper (a Python set of the points, listed).
 
     Example: for x2, y2 in orbit(output_grid, x, y, symmetries): output_grid[x2, y2] = input_grid[x, y]
     """
     n, m = np.asarray(grid).shape
-    xs, ys = np.array([int(x)]), np.array([int(y)])
+    # BARC walks itertools.product of the symmetries' iteration ranges (the first symmetry
+    # slowest), keeps the end point of every walk that never leaves the canvas, and lists
+    # set(points). Walks are done here one symmetry at a time over arrays, in that same order,
+    # so the set sees the same points in the same order and lists them the same way.
+    xs, ys = np.array([x]), np.array([y])
+    alive = np.array([True])
     for sym in symmetries:
         lo, hi = sym._iter_range((n, m))
-        new_x, new_y = [], []
-        for i in range(lo, hi):
-            tx, ty = sym.apply(xs, ys, i)
-            tx, ty = np.asarray(tx), np.asarray(ty)
-            inside = (tx >= 0) & (tx < n) & (ty >= 0) & (ty < m)
-            new_x.append(tx[inside])
-            new_y.append(ty[inside])
-        points = np.unique(np.stack([np.concatenate(new_x), np.concatenate(new_y)], axis=1), axis=0)
-        xs, ys = points[:, 0], points[:, 1]
-    return sorted({(int(a), int(b)) for a, b in zip(xs, ys)})
+        steps = [tuple(np.asarray(v) for v in sym.apply(xs, ys, i)) for i in range(lo, hi)]
+        if not steps:
+            return []
+        xs = np.stack([np.broadcast_to(tx, xs.shape) for tx, _ in steps], axis=1).ravel()
+        ys = np.stack([np.broadcast_to(ty, ys.shape) for _, ty in steps], axis=1).ravel()
+        alive = np.repeat(alive, len(steps)) & (xs >= 0) & (xs < n) & (ys >= 0) & (ys < m)
+    points = [(int(a), int(b)) for a, b in zip(xs[alive].tolist(), ys[alive].tolist())]
+    return list(set(points))
