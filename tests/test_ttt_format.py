@@ -195,7 +195,7 @@ def test_barc_layout_and_answer_lead():
     demos = [Example(((0, 1),), ((2,),))]
     prompt = f.render_prompt(demos, ((9, 5),))
     assert "Example 1\nInput:\nBlack Blue\n\nOutput:\nRed\n\n\n" in prompt
-    assert "Here is the input grid for the test example:\nInput:\nBrown Gray\n\nDirectly provide" in prompt
+    assert "Here is the input grid for the test example:\nInput:\nBrown Gray\n\n\nDirectly provide" in prompt
     assert prompt.endswith("The output grid for the test input grid is:\n\n```\n")
     full_answer = "The output grid for the test input grid is:\n\n```\nPink Orange\nPurple Yellow\n```"
     assert f.parse(full_answer).grid == ((6, 7), (8, 4))
