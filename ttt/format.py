@@ -32,13 +32,15 @@ in the format (rectangular, 1..30 a side, colours 0..9). A generation with no en
 failure ("no end marker": it was cut off, and a cut-off grid can look rectangular) unless the
 caller knows generation stopped on eos and passes ``require_end=False``.
 For chat formats tokenize texts with ``add_special_tokens=False`` (the text already holds bos);
-``Formatter.add_special_tokens`` says which.
+``Formatter.add_special_tokens`` says which. ``stop_token_ids`` gives the vocabulary ids a backend
+stops on for an end marker: every token whose text contains it (``#\\n`` is one Llama-3 token).
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from arc.grid import MAX_SIDE, Grid
 from arc.task import Example
@@ -94,6 +96,31 @@ def _digit_cells(cells: list[str], r: int) -> list[int] | str:
 def token_loss_mask(offsets: Sequence[tuple[int, int]], spans: Sequence[tuple[int, int]]) -> list[bool]:
     """True for each token whose character range overlaps a loss span (empty ranges, e.g. bos, never)."""
     return [e > s and any(s < b and a < e for a, b in spans) for s, e in offsets]
+
+
+# Per tokenizer (held weakly, so a dropped tokenizer is not kept alive): {(vocab size, stops): ids}.
+_STOP_IDS: "weakref.WeakKeyDictionary[Any, dict[tuple, frozenset[int]]]" = weakref.WeakKeyDictionary()
+
+
+def stop_token_ids(tokenizer, stops: Sequence[str]) -> frozenset[int]:
+    """Ids of every vocabulary token whose text contains one of ``stops``.
+
+    A backend stops on these, not only on the one token that spells a stop string: a BPE model can
+    write the end marker merged with what follows (Llama 3 has ``#\\n``, `` #``, ``##``), and
+    stopping on the bare ``#`` alone lets it run on to the token budget. Multi-character stops
+    that a model writes across tokens still need a string check on top. Computed once per
+    tokenizer and set of stops (one decode of the whole vocabulary).
+    """
+    key = (len(tokenizer), tuple(sorted({s for s in stops if s})))
+    try:
+        cache = _STOP_IDS.setdefault(tokenizer, {})
+    except TypeError:  # not weakly referenceable: compute every time
+        cache = {}
+    if key not in cache:
+        texts = tokenizer.batch_decode([[i] for i in range(key[0])], skip_special_tokens=False,
+                                       clean_up_tokenization_spaces=False)
+        cache[key] = frozenset(i for i, t in enumerate(texts) if any(s in t for s in key[1]))
+    return cache[key]
 
 
 class Formatter:
