@@ -11,6 +11,52 @@ def arc1_train():
     return load_dataset("arc1-train")
 
 
+@pytest.fixture(scope="session")
+def llama3_tokenizer_dir(tmp_path_factory) -> Path:
+    """Meta's Llama-3 tokenizer as a transformers fast tokenizer, saved in a folder once per session.
+
+    ``tokenizer.model`` comes from the llama-models wheel (the [dev] extra), is converted with
+    transformers' tiktoken converter (several seconds, hence once) and given the 256 special tokens
+    in Meta's order, so ids line up (<|begin_of_text|> 128000 ... <|eot_id|> 128009). Nothing is
+    downloaded. bos/eos/pad are what Llama-3 chat checkpoints ship.
+    """
+    pytest.importorskip("transformers")
+    try:
+        from llama_models.llama3 import tokenizer as meta_module
+    except ImportError as e:
+        raise ImportError(f"the Llama-3 tokenizer tests need the [dev] extra (pip install -e '.[ttt,dev]'): {e}") from e
+    from transformers import PreTrainedTokenizerFast
+    from transformers.convert_slow_tokenizer import TikTokenConverter
+
+    meta = meta_module.Tokenizer.get_instance()
+    model_file = Path(meta_module.__file__).parent / "tokenizer.model"
+    specials = sorted(meta.special_tokens, key=meta.special_tokens.get)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TIKTOKEN_CACHE_DIR", "")  # read the file where it is; leave no copy in the temp dir
+        converted = TikTokenConverter(vocab_file=str(model_file), pattern=meta.pat_str,
+                                      extra_special_tokens=specials).converted()
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=converted,
+        bos_token="<|begin_of_text|>",
+        eos_token="<|eot_id|>",
+        pad_token="<|finetune_right_pad_id|>",
+        clean_up_tokenization_spaces=False,
+        model_max_length=131072,
+    )
+    folder = tmp_path_factory.mktemp("llama3-tokenizer")
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def llama3_tokenizer(llama3_tokenizer_dir):
+    """The session's Llama-3 tokenizer (no chat template). Do not modify it: load your own copy from
+    ``llama3_tokenizer_dir`` to set a chat template."""
+    from transformers import PreTrainedTokenizerFast
+
+    return PreTrainedTokenizerFast.from_pretrained(llama3_tokenizer_dir, local_files_only=True)
+
+
 @pytest.fixture
 def write_json(tmp_path):
     """Write an object (or raw text) to a JSON file in tmp_path and return its path."""

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from arc import as_grid, load_dataset
 from arc.task import Example
-from ttt.format import FORMATS, ParseResult, Rendered, make_formatter, token_loss_mask
+from ttt.format import (FORMATS, LLAMA3_EOT, LLAMA3_SPECIALS, ParseResult, Rendered, llama3_header, make_formatter,
+                        token_loss_mask)
 from ttt.tokenizer import VOCAB, build_compact_tokenizer
 
 # A Llama-3-like template written for these tests: it trims message content, as Llama 3's does.
@@ -43,6 +44,7 @@ def bpe_tokenizer():
     tok.train_from_iterator(corpus, trainers.BpeTrainer(
         vocab_size=500, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), special_tokens=specials))
     hf = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<|bos|>", eos_token="<|eot|>", pad_token="<|pad|>")
+    hf.add_special_tokens({"additional_special_tokens": list(LLAMA3_SPECIALS)})  # marc writes Llama 3's layout
     hf.chat_template = CHAT_TEMPLATE
     return hf
 
@@ -85,10 +87,16 @@ def test_train_text_round_trips_and_prompt_is_prefix(name, pairs, loss):
     prompt = f.render_prompt(demos, query.input)
     assert isinstance(r, Rendered) and r.text.startswith(prompt)
     assert f.parse(r.text[len(prompt):]).grid == query.output
-    # Loss spans: the query output with its end marker, plus demonstration outputs 2..K for "demo".
+    # Loss spans: the query output with its end marker, plus demonstration outputs 2..K for "demo";
+    # marc's query span is the whole assistant turn (header, output, <|eot_id|>), as marc trained.
     texts = [r.text[a:b] for a, b in r.loss_spans]
     assert r.loss_spans == tuple(sorted(r.loss_spans))
-    assert texts[-1] == f.output_text(query.output) and r.loss_spans[-1][0] == len(prompt)
+    if name == "marc":
+        head = llama3_header("assistant")
+        assert texts[-1] == head + f.output_text(query.output) + LLAMA3_EOT and r.text.endswith(texts[-1])
+        assert r.loss_spans[-1][0] == len(prompt) - len(head)
+    else:
+        assert texts[-1] == f.output_text(query.output) and r.loss_spans[-1][0] == len(prompt)
     demo_text = f.grid_text if name == "barc" else f.output_text  # BARC demos have no end marker
     want = [demo_text(d.output) for d in demos[1:]] if loss == "demo" else []
     assert texts[:-1] == want
@@ -172,9 +180,14 @@ def test_marc_matches_the_released_checkpoints_layout():
     f = formatter("marc")
     demos = [Example(((0, 1), (2, 3)), ((3, 2), (1, 0)))]
     text = f.render_train(demos, Example(((5,),), ((7, 7),))).text
-    assert "provided as python arrays:\n[[0 1]\n [2 3]] -> [[3 2]\n [1 0]]#" in text
-    assert text.endswith("<|start|>user<|sep|>\n\n[[5]] -><|eot|><|start|>assistant<|sep|>\n\n[[7 7]]#<|eot|>")
+    assert text.startswith("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nFigure out")
+    assert "provided as python arrays:\n[[0 1]\n [2 3]] -> [[3 2]\n [1 0]]#<|eot_id|>" in text
+    assert text.endswith("<|start_header_id|>user<|end_header_id|>\n\n[[5]] -><|eot_id|>"
+                         "<|start_header_id|>assistant<|end_header_id|>\n\n[[7 7]]#<|eot_id|>")
     assert f.add_special_tokens is False
+    # The checkpoint's chat template plays no part (the test template's own markers never appear).
+    assert "<|start|>" not in text and "<|bos|>" not in text
+    assert make_formatter("marc").render_train(demos, Example(((5,),), ((7, 7),))).text == text
 
 
 def test_barc_layout_and_answer_lead():
@@ -182,15 +195,17 @@ def test_barc_layout_and_answer_lead():
     demos = [Example(((0, 1),), ((2,),))]
     prompt = f.render_prompt(demos, ((9, 5),))
     assert "Example 1\nInput:\nBlack Blue\n\nOutput:\nRed\n\n\n" in prompt
-    assert "Here is the input grid for the test example:\nInput:\nBrown Gray\n\nDirectly provide" in prompt
+    assert "Here is the input grid for the test example:\nInput:\nBrown Gray\n\n\nDirectly provide" in prompt
     assert prompt.endswith("The output grid for the test input grid is:\n\n```\n")
     full_answer = "The output grid for the test input grid is:\n\n```\nPink Orange\nPurple Yellow\n```"
     assert f.parse(full_answer).grid == ((6, 7), (8, 4))
 
 
-def test_chat_formats_need_a_chat_template():
+def test_chat_formats_need_their_tokenizer():
     with pytest.raises(ValueError, match="chat template"):
-        make_formatter("marc")
+        make_formatter("barc")
+    with pytest.raises(ValueError, match="Llama 3"):
+        make_formatter("marc", build_compact_tokenizer())
     with pytest.raises(ValueError, match="unknown format"):
         make_formatter("nope")
     with pytest.raises(ValueError):

@@ -12,8 +12,10 @@ Four formats (``FORMATS``, ``make_formatter``):
   digit per cell and a newline between rows, no separator between examples.
 * ``marc``    what MIT's released TTT checkpoints were trained on: numpy-style rows
   (``[[0 1]\\n [2 3]]``), ``<in> -> <out>#`` per demonstration, the fixed instruction and all
-  demonstrations in the system message, ``<query input> -> `` as the user message, ``<out>#`` as the
-  assistant message. Needs a tokenizer with a chat template.
+  demonstrations in the system turn, ``<query input> ->`` as the user turn, ``<out>#`` as the
+  assistant turn, written in Llama 3's chat layout by this module (``llama3_turn``), never through
+  the checkpoint's chat template: Llama-3.1/3.2 templates add knowledge and today's date to the
+  system turn, which marc's training never saw. Needs a Llama-3 tokenizer (its special tokens).
 * ``barc``    BARC's transduction prompt: rows of colour words, numbered examples in the user message,
   answer ``The output grid for the test input grid is:\\n\\n```\\n<grid>\\n```.`` The fixed lead-in up
   to the opening fence is part of the prompt, so the model generates only ``<grid>\\n```.``
@@ -21,20 +23,24 @@ Four formats (``FORMATS``, ``make_formatter``):
 Loss spans are character ranges of ``Rendered.text``. With ``loss="demo"`` they cover the outputs of
 demonstrations 2..K and the query output, each with its end marker (BARC's demonstrations have no
 end marker; their span is the grid text alone). ``loss="output"`` covers only the query output.
+``marc``'s query span is its whole assistant turn, header and ``<|eot_id|>`` included, as marc's
+torchtune training had it (a model that never learns ``<|eot_id|>`` does not end its turn).
 ``token_loss_mask`` turns spans into a per-token mask from a tokenizer's offset mapping.
 
 Parsing is strict and never raises: the text up to the first end marker must be exactly a grid
 in the format (rectangular, 1..30 a side, colours 0..9). A generation with no end marker is a
 failure ("no end marker": it was cut off, and a cut-off grid can look rectangular) unless the
 caller knows generation stopped on eos and passes ``require_end=False``.
-For chat formats tokenize texts with ``add_special_tokens=False`` (the template already wrote bos);
-``Formatter.add_special_tokens`` says which.
+For chat formats tokenize texts with ``add_special_tokens=False`` (the text already holds bos);
+``Formatter.add_special_tokens`` says which. ``stop_token_ids`` gives the vocabulary ids a backend
+stops on for an end marker: every token whose text contains it (``#\\n`` is one Llama-3 token).
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from arc.grid import MAX_SIDE, Grid
 from arc.task import Example
@@ -90,6 +96,31 @@ def _digit_cells(cells: list[str], r: int) -> list[int] | str:
 def token_loss_mask(offsets: Sequence[tuple[int, int]], spans: Sequence[tuple[int, int]]) -> list[bool]:
     """True for each token whose character range overlaps a loss span (empty ranges, e.g. bos, never)."""
     return [e > s and any(s < b and a < e for a, b in spans) for s, e in offsets]
+
+
+# Per tokenizer (held weakly, so a dropped tokenizer is not kept alive): {(vocab size, stops): ids}.
+_STOP_IDS: "weakref.WeakKeyDictionary[Any, dict[tuple, frozenset[int]]]" = weakref.WeakKeyDictionary()
+
+
+def stop_token_ids(tokenizer, stops: Sequence[str]) -> frozenset[int]:
+    """Ids of every vocabulary token whose text contains one of ``stops``.
+
+    A backend stops on these, not only on the one token that spells a stop string: a BPE model can
+    write the end marker merged with what follows (Llama 3 has ``#\\n``, `` #``, ``##``), and
+    stopping on the bare ``#`` alone lets it run on to the token budget. Multi-character stops
+    that a model writes across tokens still need a string check on top. Computed once per
+    tokenizer and set of stops (one decode of the whole vocabulary).
+    """
+    key = (len(tokenizer), tuple(sorted({s for s in stops if s})))
+    try:
+        cache = _STOP_IDS.setdefault(tokenizer, {})
+    except TypeError:  # not weakly referenceable: compute every time
+        cache = {}
+    if key not in cache:
+        texts = tokenizer.batch_decode([[i] for i in range(key[0])], skip_special_tokens=False,
+                                       clean_up_tokenization_spaces=False)
+        cache[key] = frozenset(i for i, t in enumerate(texts) if any(s in t for s in key[1]))
+    return cache[key]
 
 
 class Formatter:
@@ -280,6 +311,43 @@ class _ChatFormatter(Formatter):
         return Rendered(full, tuple(sorted(spans)))
 
 
+# Llama 3's chat layout (Meta's reference tokenizer, torchtune and the Llama-3 chat template all write
+# it): bos, then per turn a header, the content trimmed of surrounding whitespace, and <|eot_id|>.
+LLAMA3_BOS = "<|begin_of_text|>"
+LLAMA3_EOT = "<|eot_id|>"
+LLAMA3_SPECIALS = (LLAMA3_BOS, "<|start_header_id|>", "<|end_header_id|>", LLAMA3_EOT)
+
+
+def llama3_header(role: str) -> str:
+    """The header that opens a ``role`` turn; a generation prompt ends with the assistant's."""
+    return f"<|start_header_id|>{role}<|end_header_id|>\n\n"
+
+
+def _trimmed(pieces: Sequence[Piece]) -> list[Piece]:
+    """``pieces`` without the whitespace around their joined text, as Llama 3 trims a turn's content."""
+    text = "".join(t for t, _ in pieces)
+    start, stop = len(text) - len(text.lstrip()), len(text.rstrip())
+    out, pos = [], 0
+    for t, carries in pieces:
+        a, b = max(start - pos, 0), min(stop - pos, len(t))
+        if a < b:
+            out.append((t[a:b], carries))
+        pos += len(t)
+    return out
+
+
+def llama3_turn(role: str, pieces: Sequence[Piece]) -> list[Piece]:
+    """One whole turn (header, trimmed content, ``<|eot_id|>``) as pieces; only content carries loss."""
+    return [(llama3_header(role), False), *_trimmed(pieces), (LLAMA3_EOT, False)]
+
+
+def _check_llama3(tokenizer) -> None:
+    for special in LLAMA3_SPECIALS:
+        if len(tokenizer(special, add_special_tokens=False)["input_ids"]) != 1:
+            raise ValueError(f"format 'marc' is written in Llama 3's chat layout, and this tokenizer does not know "
+                             f"{special} as one token (not a Llama-3 tokenizer?)")
+
+
 MARC_INSTRUCTION = (
     "Figure out the underlying transformation in the following examples and apply it to the test case. "
     "Here are some examples from this transformation, your answer must follow the format.\n"
@@ -287,9 +355,23 @@ MARC_INSTRUCTION = (
 )
 
 
-class MarcFormatter(_ChatFormatter):
+class MarcFormatter(Formatter):
+    """marc's token sequence whatever chat template the checkpoint ships (see the module docstring).
+
+    The training text ends with the assistant's ``<|eot_id|>``. marc's torchtune data also appends
+    ``<|end_of_text|>`` with no loss; it is left out here on purpose: a masked last token changes
+    neither the loss nor any earlier token's logits (attention is causal), so training is the same,
+    and without it the training text stays exactly the prompt plus the assistant's answer.
+    """
+
     name = "marc"
     end_marker = "#"
+    add_special_tokens = False  # the text starts with <|begin_of_text|> itself
+
+    def __init__(self, tokenizer=None) -> None:
+        # The text needs no tokenizer; one given must read the layout's specials as single tokens.
+        if tokenizer is not None:
+            _check_llama3(tokenizer)
 
     def grid_text(self, grid: Grid) -> str:
         # numpy's str() of a 2-D array of single digits: "[[0 1]\n [2 3]]"
@@ -312,13 +394,25 @@ class MarcFormatter(_ChatFormatter):
             rows.append(cells)
         return _check_rows(rows)
 
-    def _messages(self, examples, query_input, loss):
+    def _context(self, examples: Sequence[Example], query_input: Grid, loss: str) -> list[Piece]:
+        """bos, the system turn (instruction and demonstrations) and the user turn (the query input)."""
+        _check_demos(examples)
         system: list[Piece] = [(MARC_INSTRUCTION, False)]
         for i, ex in enumerate(examples):
             system += [(self.grid_text(ex.input) + " -> ", False),
                        (self.output_text(ex.output), loss == "demo" and i > 0),
                        ("\n", False)]
-        return [("system", system), ("user", [(self.grid_text(query_input) + " -> ", False)])]
+        user = [(self.grid_text(query_input) + " -> ", False)]
+        return [(LLAMA3_BOS, False), *llama3_turn("system", system), *llama3_turn("user", user)]
+
+    def render_prompt(self, examples: Sequence[Example], query_input: Grid) -> str:
+        return _join(self._context(examples, query_input, "output"))[0] + llama3_header("assistant")
+
+    def _render(self, examples: Sequence[Example], query: Example, loss: str) -> Rendered:
+        # The whole assistant turn carries loss, header and <|eot_id|> included (marc's training).
+        answer = llama3_header("assistant") + self.output_text(query.output) + LLAMA3_EOT
+        text, spans = _join(self._context(examples, query.input, loss) + [(answer, True)])
+        return Rendered(text, tuple(spans))
 
 
 BARC_COLORS = ("Black", "Blue", "Red", "Green", "Yellow", "Gray", "Pink", "Orange", "Purple", "Brown")
@@ -366,7 +460,8 @@ class BarcFormatter(_ChatFormatter):
             user += [(f"Example {i + 1}\nInput:\n{self.grid_text(ex.input)}\n\nOutput:\n", False),
                      (self.grid_text(ex.output), loss == "demo" and i > 0),
                      ("\n\n\n", False)]
-        user.append((f"Here is the input grid for the test example:\nInput:\n{self.grid_text(query_input)}\n\n{BARC_ASK}", False))
+        # Three newlines before the instruction (BARC's prompt: one token, 1432 in Llama 3).
+        user.append((f"Here is the input grid for the test example:\nInput:\n{self.grid_text(query_input)}\n\n\n{BARC_ASK}", False))
         return [("system", [(BARC_SYSTEM, False)]), ("user", user)]
 
 
@@ -379,7 +474,7 @@ FORMATS: dict[str, Callable[..., Formatter]] = {
 
 
 def make_formatter(name: str, tokenizer=None) -> Formatter:
-    """The formatter called ``name``; chat formats (marc, barc) need a tokenizer with a chat template."""
+    """The formatter called ``name``; barc needs a tokenizer with a chat template, marc a Llama-3 one."""
     if name not in FORMATS:
         raise ValueError(f"unknown format {name!r}; known: {', '.join(FORMATS)}")
     return FORMATS[name](tokenizer)

@@ -59,13 +59,12 @@ class HFBackend:
                         out[i] = g
         return out  # type: ignore[return-value]
 
-    def _stop_ids(self, stop: Sequence[str]) -> list[int]:
-        ids = {self.tokenizer.eos_token_id} if self.tokenizer.eos_token_id is not None else set()
-        for s in stop:
-            enc = self.tokenizer(s, add_special_tokens=False)["input_ids"]
-            if len(enc) == 1:
-                ids.add(enc[0])
-        return sorted(ids)
+    def _stop_ids(self, stop: Sequence[str]) -> frozenset[int]:
+        """eos and every token that contains a stop string (``#\\n`` too, not only ``#``)."""
+        from ttt.format import stop_token_ids
+
+        eos = {self.tokenizer.eos_token_id} - {None}
+        return stop_token_ids(self.tokenizer, stop) | eos
 
     def _generate_batch(self, model: Any, batch: list[list[int]], max_new_tokens: int, stop: Sequence[str]) -> list[Generation]:
         import torch
@@ -79,7 +78,7 @@ class HFBackend:
             mask[r, width - len(ids) :] = 1
         stop_ids = self._stop_ids(stop)
         kwargs: dict[str, Any] = {}
-        if any(len(self.tokenizer(s, add_special_tokens=False)["input_ids"]) > 1 for s in stop):
+        if any(len(s) > 1 for s in stop):  # a longer stop string can be written across tokens
             kwargs = {"stop_strings": list(stop), "tokenizer": self.tokenizer}
         with torch.no_grad():
             seqs = model.generate(
@@ -88,7 +87,7 @@ class HFBackend:
                 max_new_tokens=max_new_tokens,
                 do_sample=False,
                 num_beams=1,
-                eos_token_id=stop_ids or None,
+                eos_token_id=sorted(stop_ids) or None,
                 pad_token_id=self.pad_id,
                 **kwargs,
             )
@@ -99,9 +98,9 @@ class HFBackend:
                 if t in stop_ids:
                     n, ended = j + 1, True
                     break
-            keep = n
-            if ended and self.tokenizer.decode(row[n - 1 : n], skip_special_tokens=False) not in stop:
-                keep = n - 1  # an eos such as "</s>" is not part of the format's text
+            last = self.tokenizer.decode(row[n - 1 : n], skip_special_tokens=False) if ended else ""
+            # An eos such as "</s>" is not part of the format's text; a stop token such as "#\n" is.
+            keep = n - 1 if ended and not any(s and s in last for s in stop) else n
             text = self.tokenizer.decode(row[:keep], skip_special_tokens=False, clean_up_tokenization_spaces=False)
             text, found = cut_at_stop(text, stop)
             results.append(Generation(text, ended or found, n))
