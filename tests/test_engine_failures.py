@@ -1,0 +1,64 @@
+"""A sampler or model that fails to start fails every task with that one error, once: it is not
+built again for each task, and the run records the failure in its shared-work file."""
+
+import json
+
+from click.testing import CliRunner
+
+from cli import main
+from synth.samplers import SAMPLERS
+
+QUICK = "007bbfb7,0d3d703e,3c9b0459"
+
+
+def test_a_sampler_that_fails_to_start_is_tried_once(tmp_path, monkeypatch):
+    starts = []
+
+    class Broken:
+        @classmethod
+        def from_config(cls, config):
+            starts.append(config.model)
+            raise RuntimeError("Engine core initialization failed")
+
+    monkeypatch.setitem(SAMPLERS, "vllm", Broken)
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["--mode", "synth", "--sampler", "vllm", "--synth-model", "some/model",
+                                       "--dataset", "arc1-train", "--tasks", QUICK, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert starts == ["some/model"]
+    records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert len(records) == 3
+    assert all(r["status"] == "error" and "failed to start" in r["error"] and "Engine core" in r["error"] for r in records)
+    (shared,) = [json.loads(line) for line in (out / "shared.jsonl").read_text().splitlines()]
+    assert "Engine core" in shared["synth_sampler_error"] and shared["n_tasks"] == 3
+
+
+def test_the_sampler_is_started_before_the_first_task_and_not_charged_to_it(tmp_path, monkeypatch):
+    import time
+
+    class SlowStart:
+        closed = False
+
+        @classmethod
+        def from_config(cls, config):
+            time.sleep(1.0)
+            return cls()
+
+        def sample(self, messages, n, *, seed):
+            return ["```python\ndef transform(grid):\n    return grid\n```"] * n
+
+        def close(self):
+            SlowStart.closed = True
+
+    monkeypatch.setitem(SAMPLERS, "vllm", SlowStart)
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["--mode", "synth", "--sampler", "vllm", "--synth-model", "m", "--samples", "2",
+                                       "--dataset", "arc1-train", "--tasks", QUICK, "--out", str(out),
+                                       "--task-timeout", "0.9"])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert [r["status"] for r in records] == ["ok"] * 3  # a 1 s start-up inside a 0.9 s budget would time out
+    assert all(r["timings"]["total"] < 0.9 for r in records)
+    (shared,) = [json.loads(line) for line in (out / "shared.jsonl").read_text().splitlines()]
+    assert shared["synth_sampler_start_s"] >= 1.0
+    assert SlowStart.closed  # the CLI frees the engine at the end of the run
