@@ -352,6 +352,11 @@ def report_cmd(run_dir: str, html_path: str | None, as_json: bool) -> None:
         for stage, v in summary["stages"].items():
             t.add_row(stage, f"{v['total_s']:.1f}", f"{v['mean_s']:.2f}", f"{v['median_s']:.2f}")
         console.print(t)
+        for entry in summary["shared"]:
+            timed = ", ".join(f"{k} {v:.1f}" for k, v in entry.items() if k.endswith("_s") and isinstance(v, (int, float)))
+            errors = "; ".join(f"{k}: {v}" for k, v in entry.items() if k.endswith("error"))
+            console.print(f"shared work before {entry.get('n_tasks', '?')} tasks ({entry.get('started', '')}): {timed}"
+                          + (f"  {errors}" if errors else ""), markup=False)
     if html_path:
         write_html(run, tasks_, html_path)
         click.echo(f"wrote {html_path}", err=True)

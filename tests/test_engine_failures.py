@@ -62,3 +62,20 @@ def test_the_sampler_is_started_before_the_first_task_and_not_charged_to_it(tmp_
     (shared,) = [json.loads(line) for line in (out / "shared.jsonl").read_text().splitlines()]
     assert shared["synth_sampler_start_s"] >= 1.0
     assert SlowStart.closed  # the CLI frees the engine at the end of the run
+
+
+def test_the_report_shows_the_shared_work(tmp_path, monkeypatch):
+    class Broken:
+        @classmethod
+        def from_config(cls, config):
+            raise RuntimeError("no [device] here")
+
+    monkeypatch.setitem(SAMPLERS, "vllm", Broken)
+    out = tmp_path / "run"
+    CliRunner().invoke(main, ["--mode", "synth", "--sampler", "vllm", "--synth-model", "m", "--dataset", "arc1-train",
+                              "--tasks", "007bbfb7", "--out", str(out)])
+    report = CliRunner().invoke(main, ["report", str(out)])
+    assert report.exit_code == 0, report.output
+    assert "shared work before 1 tasks" in report.output and "no [device] here" in report.output
+    summary = json.loads(CliRunner().invoke(main, ["report", str(out), "--json"]).stdout)
+    assert summary["shared"][0]["synth_sampler_error"].endswith("no [device] here")
