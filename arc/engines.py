@@ -71,20 +71,23 @@ def engine_kwargs(
     }
 
 
-def free_engine(llm: Any) -> None:
-    """Release a ``vllm.LLM`` for good, so a second engine can have the device: shut its engine
-    core (a separate process in vLLM's V1 engine) down, drop the object, collect garbage, empty
-    torch's CUDA cache, and tear down vLLM's distributed state on versions that keep one per
-    process. The caller must drop its own references too (``del`` it or set it to None)."""
-    engine = getattr(llm, "llm_engine", None)
-    core = getattr(engine, "engine_core", None)
+def free_engine(owner: Any, attr: str = "llm") -> None:
+    """Release the ``vllm.LLM`` held in ``owner.attr`` for good (the attribute becomes None), so a
+    second engine can have the device: shut its engine core (a separate process in vLLM's V1
+    engine) down, drop the last reference, collect garbage, tear down vLLM's distributed state
+    on versions that keep one per process, and empty torch's CUDA cache. Nothing to free: no-op."""
+    llm = getattr(owner, attr, None)
+    setattr(owner, attr, None)
+    if llm is None:
+        return
+    core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
     shutdown = getattr(core, "shutdown", None)
     if callable(shutdown):
         try:
             shutdown()
         except Exception as e:  # noqa: BLE001 - freeing must not fail the run
             log.warning("vLLM engine core shutdown failed: %s", e)
-    del llm, engine, core, shutdown
+    del llm, core, shutdown  # the last references: an in-process (V0) engine goes with them
     try:
         from vllm.distributed.parallel_state import destroy_distributed_environment, destroy_model_parallel
     except ImportError:

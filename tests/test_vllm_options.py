@@ -98,9 +98,12 @@ def test_free_engine_survives_a_failing_shutdown(caplog):
     def boom():
         raise RuntimeError("already gone")
 
-    free_engine(types.SimpleNamespace(llm_engine=types.SimpleNamespace(engine_core=types.SimpleNamespace(shutdown=boom))))
-    free_engine(object())  # nothing to shut down
-    assert "already gone" in caplog.text
+    owner = types.SimpleNamespace(llm=types.SimpleNamespace(llm_engine=types.SimpleNamespace(
+        engine_core=types.SimpleNamespace(shutdown=boom))))
+    free_engine(owner)
+    assert owner.llm is None and "already gone" in caplog.text
+    free_engine(owner)  # nothing left to free
+    free_engine(types.SimpleNamespace(llm=object()))  # no engine core to shut down
 
 
 @pytest.mark.parametrize("kw, message", [

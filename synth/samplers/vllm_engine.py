@@ -62,9 +62,7 @@ class VLLMSampler:
 
     def close(self) -> None:
         """Free the engine (and its device memory); the sampler cannot sample afterwards."""
-        llm, self.llm = self.llm, None
-        if llm is not None:
-            free_engine(llm)
+        free_engine(self)
 
     def sample(self, messages: Sequence[dict[str, str]], n: int, *, seed: int) -> list[str]:
         """``n`` completions of the prompt."""

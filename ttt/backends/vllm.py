@@ -74,9 +74,7 @@ class VLLMBackend:
 
     def close(self) -> None:
         """Free the engine (and its device memory); the backend cannot generate afterwards."""
-        llm, self.llm = self.llm, None
-        if llm is not None:
-            free_engine(llm)
+        free_engine(self)
 
     def count_tokens(self, text: str, add_special_tokens: bool = True) -> int:
         return len(self.tokenizer(text, add_special_tokens=add_special_tokens)["input_ids"])
