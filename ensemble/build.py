@@ -195,7 +195,7 @@ class _BatchedTTT:
     def __init__(self, config: Mapping[str, Any], cfg: Any, infer: Any, ttt_dir: Path, tasks: Mapping[str, Task]):
         self.config, self.cfg, self.infer, self.ttt_dir, self.tasks = config, cfg, infer, ttt_dir, tasks
         self.results: dict[str, Any] = {}
-        self.timed_out: dict[str, str] = {}
+        self.timed_out: dict[str, tuple[str, float]] = {}  # task id -> (message, seconds it ran)
         self.error: str | None = None
 
     def prepare(self, tasks: Sequence[Task], limit: Callable[[Task], Any] | None = None) -> dict[str, Any]:
@@ -203,11 +203,12 @@ class _BatchedTTT:
 
         @contextmanager
         def task_limit(task: Task) -> Iterator[None]:
+            t0 = time.perf_counter()
             try:
                 with limit(task) if limit is not None else nullcontext():
                     yield
             except TaskTimeout as e:
-                self.timed_out[task.id] = str(e)
+                self.timed_out[task.id] = (str(e), time.perf_counter() - t0)
                 raise
 
         batch: dict[str, Any] = {}
@@ -224,6 +225,8 @@ class _BatchedTTT:
 
     def spent_s(self, task_id: str) -> float:
         """Seconds spent on this task in ``prepare``: its data, training and share of the batch."""
+        if task_id in self.timed_out:
+            return self.timed_out[task_id][1]
         result = self.results.get(task_id)
         return sum(result.timings.values()) if result is not None else 0.0
 
@@ -231,7 +234,7 @@ class _BatchedTTT:
         if task.id not in self.results and self.error is None:  # nobody called prepare: do it now, once
             self.prepare([t for t in self.tasks.values() if t.id not in self.results] or [task])
         if task.id in self.timed_out:
-            raise TaskTimeout(self.timed_out[task.id])
+            raise TaskTimeout(self.timed_out[task.id][0])
         if self.error is not None:
             raise RuntimeError(f"TTT failed before any task: {self.error}")
         return _ttt_part(self.results[task.id])

@@ -79,3 +79,59 @@ def test_the_report_shows_the_shared_work(tmp_path, monkeypatch):
     assert "shared work before 1 tasks" in report.output and "no [device] here" in report.output
     summary = json.loads(CliRunner().invoke(main, ["report", str(out), "--json"]).stdout)
     assert summary["shared"][0]["synth_sampler_error"].endswith("no [device] here")
+
+
+def test_batched_ttt_times_out_only_the_slow_task_and_charges_no_task_for_the_engine(tmp_path, monkeypatch):
+    """--backend vllm with --task-timeout: each task's training runs under its own budget, the
+    engine's start-up under none (a stand-in engine: slow to start, answers one grid)."""
+    import time
+
+    import pytest
+
+    pytest.importorskip("peft")
+    from ttt.backends import BACKENDS, Generation
+    from ttt.model import save_base, tiny_llama
+    from ttt.solve import _Solver
+    from ttt.tokenizer import build_compact_tokenizer
+
+    class SlowEngine:
+        def __init__(self, base, tok, cfg, max_lora_rank=128):
+            time.sleep(3.0)
+            self.tokenizer = tok
+
+        def count_tokens(self, text, add_special_tokens=True):
+            return len(self.tokenizer(text, add_special_tokens=add_special_tokens)["input_ids"])
+
+        def generate(self, prompts, adapters=None, *, max_new_tokens, stop=(), add_special_tokens=True):
+            return [Generation("1\n#", True) for _ in prompts]
+
+        def close(self):
+            pass
+
+    train = _Solver.train
+
+    def slow_train(self, name, pts):
+        if name == "0d3d703e":
+            time.sleep(5.0)
+        return train(self, name, pts)
+
+    monkeypatch.setitem(BACKENDS, "vllm", SlowEngine)
+    monkeypatch.setattr(_Solver, "train", slow_train)
+    tok = build_compact_tokenizer()
+    model = save_base(tiny_llama(tok, hidden=32, layers=1, heads=2), tok, tmp_path / "model")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["--mode", "ttt", "--backend", "vllm", "--model", str(model), "--dataset", "arc1-train",
+                                       "--tasks", QUICK, "--out", str(out), "--task-timeout", "2.5", "--ttt-max-tasks", "2",
+                                       "--ttt-steps", "1", "--lora-rank", "4", "--views", "identity", "--n-orders", "1",
+                                       "--max-new-tokens", "8", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    records = {r["task_id"]: r for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
+    assert records["0d3d703e"]["status"] == "timeout"
+    assert 2.5 <= records["0d3d703e"]["timings"]["total"] < 4.5  # stopped at its budget, not at 5 s
+    for tid in ("007bbfb7", "3c9b0459"):
+        assert records[tid]["status"] == "ok", records[tid]["error"]
+        timings = records[tid]["timings"]
+        assert timings["total"] < 2.5 and timings["ttt_infer_s"] < 1.0  # the engine's 3 s are in no task
+        assert timings["ttt"] >= timings["ttt_train_s"] + timings["ttt_infer_s"]
+    (shared,) = [json.loads(line) for line in (out / "shared.jsonl").read_text().splitlines()]
+    assert shared["ttt_engine_start_s"] >= 3.0 and shared["ttt_n_tasks"] == 2
