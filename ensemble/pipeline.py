@@ -1,6 +1,15 @@
 """One task through the solvers: run TTT and/or the synthesizer, arbitrate each test input, and
 produce the run's ``TaskRecord``. The solvers are passed in as callables, so this module knows
-nothing of models or samplers (the CLI builds them)."""
+nothing of models or samplers (the CLI builds them).
+
+A solver may also have ``prepare(tasks, limit)`` (work shared by every task, done once before the
+first task's turn: loading a model, starting an engine) and ``close()`` (free it at the end). A
+*batched* solver (``batched = True``: TTT with vLLM) makes every task's answer in ``prepare``: its
+per-task work runs there under ``limit(task)``, the task's own budget, and at the task's turn the
+seconds it already spent (``spent_s(task_id)``) count against the same budget. Shared work (engine
+start-up, the batch as a whole) is timed once, returned by ``TaskSolver.prepare``, and charged to
+no task.
+"""
 
 from __future__ import annotations
 
@@ -78,8 +87,8 @@ def make_task_solver(
     synth: Callable[[Task], SynthPart] | None,
     policy: str = "paper",
     task_timeout_s: float | None = None,
-) -> Callable[[Task], TaskRecord]:
-    """A function task -> TaskRecord for ``run_tasks``. ``mode`` picks which solvers run; in
+) -> "TaskSolver":
+    """A callable task -> TaskRecord for ``run_tasks``. ``mode`` picks which solvers run; in
     ``ttt`` and ``synth`` modes the policy is forced to ``ttt-only`` / ``synth-only``."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -87,18 +96,54 @@ def make_task_solver(
         raise ValueError(f"mode {mode} needs the TTT solver")
     if mode in ("ensemble", "synth") and synth is None:
         raise ValueError(f"mode {mode} needs the synthesizer")
-    policy = {"ttt": "ttt-only", "synth": "synth-only"}.get(mode, policy)
+    return TaskSolver(mode, ttt if mode != "synth" else None, synth if mode != "ttt" else None,
+                      {"ttt": "ttt-only", "synth": "synth-only"}.get(mode, policy), task_timeout_s)
 
-    def solve(task: Task) -> TaskRecord:
+
+class TaskSolver:
+    """Task -> TaskRecord, with the solvers' shared work in ``prepare`` and their release in ``close``."""
+
+    def __init__(self, mode: str, ttt: Any, synth: Any, policy: str, task_timeout_s: float | None):
+        self.mode, self.ttt, self.synth, self.policy, self.task_timeout_s = mode, ttt, synth, policy, task_timeout_s
+
+    @property
+    def _ttt_batched(self) -> bool:
+        return bool(getattr(self.ttt, "batched", False))
+
+    def prepare(self, tasks: Sequence[Task]) -> dict[str, Any]:
+        """The solvers' shared work for ``tasks`` (the ones about to run), before the first task.
+
+        TTT goes first: with vLLM it trains every adapter (each task under its own budget), starts
+        its engine, predicts every task and frees the engine; only then does the synthesizer start
+        its own (so the two engines never hold one device at once). Returns what was timed once
+        (stage -> seconds, and errors), which is charged to no task."""
+        shared: dict[str, Any] = {}
+        for solver in (self.ttt, self.synth):
+            prepare = getattr(solver, "prepare", None)
+            if prepare is not None and tasks:
+                shared.update(prepare(tasks, lambda task: time_limit(self.task_timeout_s)))
+        return shared
+
+    def close(self) -> None:
+        """Free what the solvers hold (models, engines)."""
+        for solver in (self.ttt, self.synth):
+            close = getattr(solver, "close", None)
+            if close is not None:
+                close()
+
+    def __call__(self, task: Task) -> TaskRecord:
+        mode, policy = self.mode, self.policy
         start = time.perf_counter()
+        spent = 0.0  # seconds this task already used in a batched solver's prepare
         timings: dict[str, float] = {}
         info: dict[str, Any] = {}
         ttt_part = synth_part = None
         errors: dict[str, str] = {}
 
-        def run_one(name: str, fn: Callable[[Task], Any]) -> Any:
+        def run_one(name: str, fn: Callable[[Task], Any], before: float = 0.0) -> Any:
             # In the ensemble a failing solver leaves the other one's answer standing; alone, the
             # task fails. Timeouts and memory errors always end the task; a failing disk, the run.
+            # ``before``: seconds the solver already spent on this task in its prepare.
             t0 = time.perf_counter()
             try:
                 part = fn(task)
@@ -110,21 +155,27 @@ def make_task_solver(
                 errors[name] = f"{type(e).__name__}: {e}"
                 return None
             finally:
-                timings[name] = time.perf_counter() - t0
+                timings[name] = before + time.perf_counter() - t0
             timings.update({f"{name}_{k}": v for k, v in part.timings.items()})
             info[name] = dict(part.info)
             return part
 
         try:
-            with time_limit(task_timeout_s):
-                if mode in ("ensemble", "synth"):
-                    synth_part = run_one("synth", synth)
-                if mode in ("ensemble", "ttt"):
-                    ttt_part = run_one("ttt", ttt)
+            if self._ttt_batched:  # the answer is ready: take it first, and its time from the budget
+                spent = self.ttt.spent_s(task.id)
+                ttt_part = run_one("ttt", self.ttt, spent)
+            budget = None if self.task_timeout_s is None else self.task_timeout_s - spent
+            if budget is not None and budget <= 0:
+                raise TaskTimeout(f"task exceeded its budget of {self.task_timeout_s:g} s")
+            with time_limit(budget):
+                if self.synth is not None:
+                    synth_part = run_one("synth", self.synth)
+                if self.ttt is not None and not self._ttt_batched:
+                    ttt_part = run_one("ttt", self.ttt)
         except TaskTimeout as e:
-            return failed_record(task, "timeout", str(e), time.perf_counter() - start)
+            return failed_record(task, "timeout", str(e), spent + time.perf_counter() - start)
         except MemoryError as e:
-            return failed_record(task, "memory", f"MemoryError: {e}", time.perf_counter() - start)
+            return failed_record(task, "memory", f"MemoryError: {e}", spent + time.perf_counter() - start)
         except StorageError:
             raise
         except Exception as e:
@@ -132,7 +183,7 @@ def make_task_solver(
             if failure is not None:  # the machine failed, not the task: stop, --resume redoes it
                 raise failure from None
             kind = "memory" if "OutOfMemory" in type(e).__name__ else "error"
-            return failed_record(task, kind, f"{type(e).__name__}: {e}", time.perf_counter() - start)
+            return failed_record(task, kind, f"{type(e).__name__}: {e}", spent + time.perf_counter() - start)
         attempts, rules = [], []
         for i in range(len(task.test)):
             ttt_attempts: Sequence[Grid] = ttt_part.attempts[i] if ttt_part and i < len(ttt_part.attempts) else ()
@@ -140,7 +191,7 @@ def make_task_solver(
             decision = combine(ttt_attempts, outcome, policy=policy)
             attempts.append(decision.attempts)
             rules.append(decision.rule)
-        timings["total"] = time.perf_counter() - start
+        timings["total"] = spent + time.perf_counter() - start
         return TaskRecord(
             task_id=task.id,
             status="ok",
@@ -154,4 +205,3 @@ def make_task_solver(
             info=info,
         )
 
-    return solve

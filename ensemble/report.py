@@ -65,6 +65,7 @@ def summarize(run: RunDir, tasks: Mapping[str, Task], records: Mapping[str, Task
         "failures": dict(failures),
         "failed_tasks": {r.task_id: r.error for r in records.values() if r.status != "ok" or r.error_kind},
         "stages": stage_stats(records.values()),
+        "shared": run.shared(),  # per start of the run: engine start-ups and batches, charged to no task
     }
 
 

@@ -6,6 +6,8 @@ Layout of RUN_DIR::
 
     config.json       the resolved configuration (a resumed run reuses it)
     results.jsonl     one JSON object per finished task (ok or failed), fsync'ed as written
+    shared.jsonl      per start of the run: the work shared by its tasks, timed once and charged
+                      to no task (model loading, engine start-up, TTT's batched inference)
     submission.json   Kaggle format, rewritten when the run ends
     scores.json       pass@2 scores where the solutions are known
     run.lock          the writer's lock (flock) and pid: one process writes a run at a time
@@ -198,6 +200,18 @@ class RunDir:
             line_of[rec.task_id] = n
         return out
 
+    @property
+    def shared_path(self) -> Path:
+        return self.path / "shared.jsonl"
+
+    def append_shared(self, entry: Mapping[str, Any]) -> None:
+        """Record the shared work of one start of the run (see the module docstring)."""
+        append_jsonl(self.shared_path, [dict(entry)])
+
+    def shared(self) -> list[dict]:
+        """The shared-work entries, oldest first (a torn last line is ignored)."""
+        return [obj for _, obj in read_jsonl(self.shared_path) if isinstance(obj, dict)]
+
     def append(self, record: TaskRecord) -> None:
         """Write one record for good (fsync'ed). Raises StorageError: the task is then not finished."""
         append_jsonl(self.results_path, [record.to_json()])
@@ -253,11 +267,19 @@ def run_tasks(
     record and the run goes on, except a StorageError (or an OSError saying the disk is full or
     failing), which stops the run: the machine failed, not the task. ``retry_failed`` also redoes
     tasks whose record is an error or a timeout (the new record supersedes it).
-    ``progress(record, n_done, n_total)`` is called after each task.
+    ``progress(record, n_done, n_total)`` is called after each task. A ``solve`` with a
+    ``prepare(tasks)`` method (``ensemble.pipeline.TaskSolver``) gets the tasks about to run first;
+    what it timed once goes to ``shared.jsonl``.
     """
     done = run_dir.records()
     todo = [t for tid, t in tasks.items() if tid not in done or (retry_failed and done[tid].status != "ok")]
     n_total, n_done = len(tasks), len(tasks) - len(todo)
+    prepare = getattr(solve, "prepare", None)
+    if prepare is not None and todo:
+        start = time.perf_counter()
+        shared = prepare(todo)
+        run_dir.append_shared({"started": time.strftime("%Y-%m-%d %H:%M:%S"), "n_tasks": len(todo),
+                               "prepare_s": round(time.perf_counter() - start, 3), **shared})
     for task in todo:
         start = time.perf_counter()
         try:

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 SAMPLER_NAMES = ("hf", "vllm", "openai", "search")
+DTYPES = ("auto", "float32", "bfloat16", "float16")
 
 
 def _f(default: Any, help: str):
@@ -31,6 +32,12 @@ class SynthConfig:
     timeout_s: float = _f(2.0, "sandbox: wall-clock seconds per program run")
     memory_mb: int = _f(512, "sandbox: memory limit per program run, MiB")
     seed: int = _f(0, "global seed; per-task seeds derive from it and the task id")
+    dtype: str = _f("auto", "hf/vllm: 'auto' (bf16 on a GPU that has it, fp32 on CPU), 'float32', 'bfloat16' or 'float16'")
+    gpu_memory_utilization: float | None = _f(None, "vllm: share of the device's memory the engine may take; None: "
+                                                    "0.85 on a GPU, 0.2 of RAM on CPU (built after the TTT engine is freed)")
+    max_model_len: int = _f(8192, "vllm: prompt + completion tokens the engine holds per sequence")
+    max_num_batched_tokens: int | None = _f(None, "vllm: tokens per engine step; None: max_model_len, so no prompt "
+                                                  "is prefilled in chunks")
     include_api_section: bool = _f(False, "put the DSL's docstrings in the prompt (for general LLMs)")
     search_budget_s: float = _f(20.0, "search: seconds of program search per task")
     search_max_programs: int = _f(50, "search: most train-consistent programs reported per task")
@@ -68,6 +75,14 @@ class SynthConfig:
             problems.append(f"search_budget_s must be > 0, got {self.search_budget_s}")
         if self.search_max_programs < 1:
             problems.append(f"search_max_programs must be >= 1, got {self.search_max_programs}")
+        if self.dtype not in DTYPES:
+            problems.append(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        if self.gpu_memory_utilization is not None and not 0 < self.gpu_memory_utilization <= 1:
+            problems.append(f"gpu_memory_utilization must be None or in (0, 1], got {self.gpu_memory_utilization}")
+        if self.max_model_len < 16:
+            problems.append(f"max_model_len must be >= 16, got {self.max_model_len}")
+        if self.max_num_batched_tokens is not None and self.max_num_batched_tokens < 16:
+            problems.append(f"max_num_batched_tokens must be None or >= 16, got {self.max_num_batched_tokens}")
         if self.memory_mb < 16:
             problems.append(f"memory_mb must be >= 16, got {self.memory_mb}")
         if problems:

@@ -82,3 +82,10 @@ class ProgramSynthesizer:
                 "n_groups": len(verification.groups)}
         return SynthResult(task.id, verification.outcomes, verification,
                            {"propose": t1 - t0, "verify": t2 - t1}, info)
+
+    def close(self) -> None:
+        """Free the sampler's model or engine (a vLLM engine holds its device until then)."""
+        sampler, self.sampler = self.sampler, None
+        close = getattr(sampler, "close", None)
+        if close is not None:
+            close()

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 import pytest
 
 from arc import Example, Task
-from ensemble.pipeline import SynthPart, TTTPart, make_task_solver
+from ensemble.pipeline import SynthPart, TaskTimeout, TTTPart, make_task_solver
 
 A, B, C = ((1,),), ((2,),), ((3,),)
 TASK = Task("t", (Example(A, B),), (Example(A, B), Example(C, C)))
@@ -67,3 +67,95 @@ def test_in_the_ensemble_a_failing_solver_leaves_the_other_standing():
     record = make_task_solver("ensemble", broken, synth)(TASK)
     assert record.status == "ok" and record.error_kind == "ttt-error" and "adapter went missing" in record.error
     assert record.attempts == ((C,), (C, B)) and record.rules == ("unique-program", "synth-fallback")
+
+
+class BatchedTTT:
+    """A stand-in for TTT with vLLM: prepare does every task's work (each under its own limit),
+    then 'starts an engine'; each task's turn takes the prepared answer."""
+
+    batched = True
+
+    def __init__(self, work_s, engine_s=0.0):
+        self.work_s, self.engine_s, self.spent, self.prepared = work_s, engine_s, {}, []
+
+    def prepare(self, tasks, limit):
+        self.prepared.append([t.id for t in tasks])
+        for task in tasks:
+            t0 = time.perf_counter()
+            try:
+                with limit(task):
+                    time.sleep(self.work_s[task.id])
+            except TaskTimeout:
+                self.spent[task.id] = None
+            else:
+                self.spent[task.id] = time.perf_counter() - t0
+        time.sleep(self.engine_s)
+        return {"ttt_engine_start_s": self.engine_s}
+
+    def spent_s(self, task_id):
+        return self.spent[task_id] or 0.5
+
+    def __call__(self, task):
+        if self.spent[task.id] is None:
+            raise TaskTimeout("task exceeded its budget")
+        return TTTPart(attempts=((B,), (A,)), timings={"train_s": self.spent[task.id]})
+
+
+def task(tid):
+    return Task(tid, TASK.train, TASK.test)
+
+
+def test_batched_ttt_keeps_each_tasks_time_and_budget(tmp_path):
+    from ensemble.run import RunDir, run_tasks
+
+    tasks = {t: task(t) for t in ("a", "slow", "c")}
+    ttt_solver = BatchedTTT({"a": 0.05, "slow": 5.0, "c": 0.05}, engine_s=0.6)
+    solve = make_task_solver("ttt", ttt_solver, None, task_timeout_s=0.4)
+    run = RunDir(tmp_path / "run")
+    run.create({"mode": "ttt"})
+    t0 = time.perf_counter()
+    records = run_tasks(tasks, solve, run)
+    assert time.perf_counter() - t0 < 3  # the slow task was stopped at its own budget
+    assert ttt_solver.prepared == [["a", "slow", "c"]]
+    # the slow task alone timed out; the engine's start-up (0.6 s > the budget) is charged to no task
+    assert records["slow"].status == "timeout" and records["a"].status == records["c"].status == "ok"
+    for tid in ("a", "c"):
+        assert 0.04 < records[tid].timings["total"] < 0.3
+        assert records[tid].timings["ttt"] >= records[tid].timings["ttt_train_s"]
+    (shared,) = run.shared()
+    assert shared["ttt_engine_start_s"] == 0.6 and shared["n_tasks"] == 3 and shared["prepare_s"] >= 0.6
+
+
+def test_batched_time_counts_against_the_rest_of_the_budget():
+    ttt_solver = BatchedTTT({"a": 0.3})
+    solve = make_task_solver("ensemble", ttt_solver, lambda t: time.sleep(5), task_timeout_s=0.5)
+    solve.prepare([task("a")])
+    t0 = time.perf_counter()
+    record = solve(task("a"))
+    # 0.3 s went on training, so the synthesizer had 0.2 s of the task's 0.5 s
+    assert record.status == "timeout" and time.perf_counter() - t0 < 0.45
+    assert 0.45 <= record.timings["total"] < 1.0
+
+
+def test_prepare_runs_ttt_before_the_synthesizer_and_close_frees_both():
+    order = []
+
+    class Part:
+        def __init__(self, name):
+            self.name = name
+
+        def prepare(self, tasks, limit):
+            order.append(f"prepare {self.name}")
+            return {}
+
+        def close(self):
+            order.append(f"close {self.name}")
+
+        def __call__(self, task):
+            raise AssertionError("not called here")
+
+    solve = make_task_solver("ensemble", Part("ttt"), Part("synth"))
+    solve.prepare([TASK])
+    solve.prepare([])  # nothing to run: nothing is built
+    solve.close()
+    assert order == ["prepare ttt", "prepare synth", "close ttt", "close synth"]

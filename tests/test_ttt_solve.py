@@ -95,3 +95,79 @@ def test_shared_adapter_and_no_adapter_ablations(arc1_train, tok, tmp_path):
     none = run(tasks, tok, tmp_path / "n", adapter_mode="none")
     assert not (tmp_path / "n" / "adapters").exists()
     assert all(r.train is None and r.error is None for r in none.values())
+
+
+class FakeEngine:
+    """The vllm backend's stand-in: slow to start, answers every prompt with one grid, and must be closed."""
+
+    started = closed = 0
+
+    def __init__(self, base, tok, cfg, max_lora_rank=128):
+        import time
+
+        time.sleep(0.3)
+        self.tokenizer = tok
+        FakeEngine.started += 1
+
+    def count_tokens(self, text, add_special_tokens=True):
+        return len(self.tokenizer(text, add_special_tokens=add_special_tokens)["input_ids"])
+
+    def generate(self, prompts, adapters=None, *, max_new_tokens, stop=(), add_special_tokens=True):
+        from ttt.backends import Generation
+
+        return [Generation("1\n#", True) for _ in prompts]
+
+    def close(self):
+        FakeEngine.closed += 1
+
+
+def test_batched_path_times_engine_start_up_once_and_limits_each_task(arc1_train, tok, tmp_path, monkeypatch):
+    from contextlib import contextmanager
+
+    from ttt.backends import BACKENDS
+    from ttt.model import save_base
+
+    monkeypatch.setitem(BACKENDS, "vllm", FakeEngine)
+    FakeEngine.started = FakeEngine.closed = 0
+    model_dir = save_base(tiny_llama(tok, hidden=32, layers=2), tok, tmp_path / "model")
+    cfg, icfg = configs()
+    icfg = replace(icfg, backend="vllm")
+    limited = []
+
+    @contextmanager
+    def task_limit(task):
+        limited.append(task.id)
+        yield
+        if task.id == IDS[1]:
+            raise TimeoutError("task exceeded its budget")
+
+    batch = {}
+    results = solve_ttt({i: arc1_train[i] for i in IDS}, model_dir, cfg, icfg, tmp_path / "run",
+                        task_limit=task_limit, batch_timings=batch)
+    assert limited == list(IDS) and FakeEngine.started == FakeEngine.closed == 1
+    assert batch["n_tasks"] == 1 and batch["engine_start_s"] >= 0.3 and "batch_s" in batch
+    first, second = results[IDS[0]], results[IDS[1]]
+    assert second.error == "TimeoutError: task exceeded its budget" and "infer_s" not in second.timings
+    # the engine's start-up is in no task's timings; the one task in the batch has all of it
+    assert first.error is None and first.timings["infer_s"] == pytest.approx(batch["batch_s"], abs=1e-3)
+    assert first.timings["infer_s"] < 0.3
+
+
+def test_a_failed_engine_fails_every_pending_task_once(arc1_train, tok, tmp_path, monkeypatch):
+    from ttt.backends import BACKENDS
+    from ttt.model import save_base
+
+    starts = []
+
+    def broken(*args, **kwargs):
+        starts.append(1)
+        raise RuntimeError("Engine core initialization failed")
+
+    monkeypatch.setitem(BACKENDS, "vllm", broken)
+    model_dir = save_base(tiny_llama(tok, hidden=32, layers=2), tok, tmp_path / "model")
+    cfg, icfg = configs()
+    batch = {}
+    results = solve_ttt({i: arc1_train[i] for i in IDS}, model_dir, cfg, replace(icfg, backend="vllm"),
+                        tmp_path / "run", batch_timings=batch)
+    assert len(starts) == 1 and "Engine core" in batch["engine_error"]
+    assert all("Engine core initialization failed" in r.error for r in results.values())

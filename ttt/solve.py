@@ -15,9 +15,10 @@ time it is asked for (a later record supersedes a failed one). A result that can
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, ContextManager, Mapping, Sequence
 
 from arc.errors import GridError, RunFileError, StorageError
 from arc.grid import Grid, as_grid
@@ -160,12 +161,18 @@ def solve_ttt(
     progress: Progress | None = None,
     *,
     tokenizer: Any = None,
+    task_limit: Callable[[Task], ContextManager[Any]] | None = None,
+    batch_timings: dict[str, Any] | None = None,
 ) -> dict[str, TaskResult]:
     """Solve ``tasks`` with test-time training; returns task id -> TaskResult, in task order.
 
     ``model_path_or_model`` is a local model directory or a loaded model (then pass ``tokenizer``).
     Tasks already answered in ``run_dir``'s results are not run again (failed ones are).
-    ``progress(done, total)`` after each task.
+    ``progress(done, total)`` after each task. ``task_limit(task)`` wraps each task's own work
+    (data and training; with hf also inference), e.g. a timer whose exception fails that task
+    only. With vllm, ``batch_timings`` receives what is timed once for the whole batch:
+    ``engine_start_s``, ``batch_s`` (one generate call for every task; each task's ``infer_s`` is
+    its share, by prompts), ``n_tasks`` and ``engine_error`` when the engine failed.
     """
     from ttt.backends import BACKENDS
     from ttt.infer import predict_task, predict_tasks
@@ -198,20 +205,23 @@ def solve_ttt(
     for task in todo:
         info: dict[str, Any] = {"timings": {}, "train": shared, "adapter": None, "n_pseudo_tasks": 0}
         try:
-            t0 = time.perf_counter()
-            if cfg.adapter_mode == "per_task":
-                pts = solver.pseudo_tasks(task)
-                info["n_pseudo_tasks"] = len(pts)
-                info["timings"]["data_s"] = time.perf_counter() - t0
+            with task_limit(task) if task_limit is not None else nullcontext():
                 t0 = time.perf_counter()
-                info["train"] = solver.train(task.id, pts)
-                info["timings"]["train_s"] = time.perf_counter() - t0
-            if info["train"] is not None:
-                info["adapter"] = info["train"].adapter_dir
+                if cfg.adapter_mode == "per_task":
+                    pts = solver.pseudo_tasks(task)
+                    info["n_pseudo_tasks"] = len(pts)
+                    info["timings"]["data_s"] = time.perf_counter() - t0
+                    t0 = time.perf_counter()
+                    info["train"] = solver.train(task.id, pts)
+                    info["timings"]["train_s"] = time.perf_counter() - t0
+                if info["train"] is not None:
+                    info["adapter"] = info["train"].adapter_dir
+                pred = None
+                if interleave:
+                    t0 = time.perf_counter()
+                    pred = predict_task(task, backend, solver.formatter, None, infer_cfg, info["adapter"])
+                    info["timings"]["infer_s"] = time.perf_counter() - t0
             if interleave:
-                t0 = time.perf_counter()
-                pred = predict_task(task, backend, solver.formatter, None, infer_cfg, info["adapter"])
-                info["timings"]["infer_s"] = time.perf_counter() - t0
                 _finish(run_dir, done, task, info, pred)
                 n_done += 1
                 if progress is not None:
@@ -231,33 +241,49 @@ def solve_ttt(
 
     if pending:
         model = None  # noqa: F841 - drop this frame's reference too, so the training copy can be freed
-        _predict_batched(pending, model_path_or_model, tok, solver, cfg, infer_cfg, run_dir, done, predict_tasks)
+        timings = _predict_batched(pending, model_path_or_model, tok, solver, cfg, infer_cfg, run_dir, done, predict_tasks)
+        if batch_timings is not None:
+            batch_timings.update(timings)
         if progress is not None:
             progress(len(task_list), len(task_list))
     return {t.id: done[t.id] for t in task_list if t.id in done}
 
 
-def _predict_batched(pending, model_path, tok, solver, cfg, infer_cfg, run_dir, done, predict_tasks) -> None:
+def _predict_batched(pending, model_path, tok, solver, cfg, infer_cfg, run_dir, done, predict_tasks) -> dict[str, Any]:
+    """One engine predicts every pending task, then is freed. Engine start-up and the batch are
+    timed once; each task's ``infer_s`` is its share of the batch, by the prompts it sent."""
     from ttt.backends import BACKENDS
 
     solver.model = None  # the training copy must go before vLLM claims the GPU
     _free_gpu()
+    timings: dict[str, Any] = {"n_tasks": len(pending)}
+    backend = None
     t0 = time.perf_counter()
     try:
         backend = BACKENDS[infer_cfg.backend](model_path, tok, infer_cfg, max_lora_rank=cfg.lora_rank)
+        timings["engine_start_s"] = round(time.perf_counter() - t0, 3)
+        t0 = time.perf_counter()
         preds = predict_tasks([t for t, _ in pending], backend, solver.formatter, infer_cfg,
                               {t.id: info["adapter"] for t, info in pending})
-    except Exception as e:  # noqa: BLE001
+        timings["batch_s"] = round(time.perf_counter() - t0, 3)
+    except Exception as e:  # noqa: BLE001 - the engine failed once: every pending task records it, the run goes on
         failure = storage_failure(e)
         if failure is not None:
             raise failure from None
+        timings["engine_error" if "engine_start_s" not in timings else "batch_error"] = _error(e)
         for task, info in pending:
             _finish(run_dir, done, task, info, None, _error(e))
-        return
-    share = (time.perf_counter() - t0) / len(pending)
+        return timings
+    finally:
+        if backend is not None and hasattr(backend, "close"):
+            backend.close()  # free the engine: the synthesizer's may need the device next
+    sent = {t.id: preds[t.id].n_candidates - preds[t.id].n_too_long for t, _ in pending}
+    total = sum(sent.values())
     for task, info in pending:
-        info["timings"]["infer_s"] = share
+        share = sent[task.id] / total if total else 1 / len(pending)
+        info["timings"]["infer_s"] = timings["batch_s"] * share
         _finish(run_dir, done, task, info, preds[task.id])
+    return timings
 
 
 def _free_gpu() -> None:

