@@ -101,7 +101,8 @@ def main() -> None:
     cpus = os.cpu_count() or 1
     results: dict = {"machine": f"{platform.machine()}, {cpus} cores, Linux {platform.release()}",
                      "python": platform.python_version(), "task": TASK_ID, "inputs_per_run": len(inputs),
-                     "runs": args.runs}
+                     "runs": args.runs,
+                     "load_average_1min_at_start": round(os.getloadavg()[0], 2)}  # machines here are shared
 
     t0 = time.perf_counter()
     with Sandbox(workers=1) as box:
