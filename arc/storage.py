@@ -131,6 +131,24 @@ def parse_line(raw: bytes, path: Path, n: int) -> Any:
         raise RunFileError(f"{path}: line {n}: JSON nested too deeply") from None
 
 
+def read_json(path: str | os.PathLike, error: type[Exception]) -> Any:
+    """The JSON value in ``path``; anything wrong with the file raises ``error`` with one line naming
+    the file and, for bad JSON, the line (task files, Kaggle files and a run's config.json alike)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise error(f"{path}: cannot read: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise error(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise error(f"{path}: line {e.lineno}: not valid JSON ({e.msg} at column {e.colno})") from None
+    except RecursionError:
+        raise error(f"{path}: JSON nested too deeply") from None
+
+
 def write_json_atomic(path: str | os.PathLike, obj: Any, indent: int | None = 1) -> None:
     """Replace ``path`` with ``obj`` as JSON in one step (a reader sees the old file or the new one).
 

@@ -26,7 +26,6 @@ RunFileError naming the file and both lines: which one is right cannot be decide
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -36,7 +35,7 @@ from typing import Any, Callable, Mapping
 from arc.errors import GridError, RunFileError, RunLockedError, StorageError
 from arc.grid import Grid, as_grid
 from arc.score import score, to_submission
-from arc.storage import append_jsonl, read_jsonl, storage_failure, write_json_atomic
+from arc.storage import append_jsonl, read_json, read_jsonl, storage_failure, write_json_atomic
 from arc.task import Task
 
 STATUSES = ("ok", "error", "timeout")
@@ -164,18 +163,7 @@ class RunDir:
         path = self.config_path
         if not path.is_file():
             raise RunFileError(f"{self.path}: not a run directory (no config.json)")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as e:
-            raise RunFileError(f"{path}: cannot read: {e.strerror or e}") from None
-        except UnicodeDecodeError as e:
-            raise RunFileError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
-        try:
-            config = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise RunFileError(f"{path}: line {e.lineno}: not JSON ({e.msg} at column {e.colno})") from None
-        except RecursionError:
-            raise RunFileError(f"{path}: JSON nested too deeply") from None
+        config = read_json(path, RunFileError)
         problem = _config_problem(config)
         if problem:
             raise RunFileError(f"{path}: {problem}")

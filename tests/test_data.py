@@ -65,7 +65,7 @@ def test_kaggle_solution_count_mismatch(write_json):
 
 
 MALFORMED = [
-    ("not json", "{train: nope", r"bad\.json: not valid JSON"),
+    ("not json", "{train: nope", r"bad\.json: line 1: not valid JSON"),
     ("a list at top", "[1, 2, 3]", r"bad\.json: expected a task object"),
     ("missing train", {"test": [{"input": [[1]]}]}, r"task bad: missing key 'train'"),
     ("missing test", {"train": GOOD["train"]}, r"task bad: missing key 'test'"),

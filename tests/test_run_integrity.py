@@ -349,7 +349,7 @@ def test_a_retried_error_and_a_repeated_answer_are_not_duplicates(tmp_path):
 
 @pytest.mark.parametrize("content, where", [
     ("[]", "config.json: expected a JSON object (the run's configuration), got list"),
-    ('{"mode": "synth",\n "dataset": ', "config.json: line 2: not JSON"),
+    ('{"mode": "synth",\n "dataset": ', "config.json: line 2: not valid JSON"),
     ('{"mode": "synth", "dataset": "arc1-train", "task_ids": [5], "synth": {}}', "config.json: task_ids must be a list of strings"),
     ('{"mode": "synth", "dataset": "arc1-train", "task_ids": [], "synth": {"bogus": 1}}', "config.json: unusable settings"),
     ("\xff\xfe", "config.json: not UTF-8 text"),

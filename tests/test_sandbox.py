@@ -8,7 +8,6 @@ the system temp directory, this process's limits and priority unchanged.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 
 import numpy as np
@@ -17,7 +16,7 @@ import pytest
 import arc
 from synth import sandbox as sb
 from synth.sandbox import ExecResult, Sandbox, run_program
-from tests.sandbox_checks import descendants, nothing_left_behind, private_tempdir, process_table  # noqa: F401
+from tests.sandbox_checks import nothing_left_behind, private_tempdir, process_table  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("nothing_left_behind")
 GRID = [[1, 2], [3, 4]]
