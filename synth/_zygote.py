@@ -29,8 +29,8 @@ import struct
 import sys
 import time
 
-MAX_REPORT_BYTES = 4 << 20  # everything a program may send for one call; a 30x30 grid is ~2 KB of JSON
-NOBODY = 65534
+MAX_REPORT_BYTES = 1 << 20  # everything a program may send for one call (a 30x30 grid is ~2 KB of JSON)
+F_SETPIPE_SZ = 1031  # (the default pipe-max-size is 1 MiB too)
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -110,6 +110,10 @@ class _Program:
 
     def __init__(self, ctx: dict, req: dict):
         read_fd, write_fd = os.pipe()
+        try:
+            self.big_pipe = fcntl.fcntl(write_fd, F_SETPIPE_SZ, MAX_REPORT_BYTES) >= MAX_REPORT_BYTES
+        except OSError:
+            self.big_pipe = False
         linux = ctx["linux"]
         if ctx["pid_ns"]:
             linux.unshare(linux.CLONE_NEWPID)  # the next child is pid 1 of a namespace of its own
@@ -151,54 +155,56 @@ class _Program:
 
 
 def run_one(ctx: dict, req: dict, parent_fd: int | None = None) -> tuple[dict, bytes]:
-    """Run one request in a fresh process; (meta, report bytes), the report read while the process ran and
-    returned only after it is dead."""
+    """Run one request in a fresh process; (meta, report bytes), the report taken only once the process
+    is dead (exited, or killed at the wall-clock limit)."""
     start = time.monotonic()
     prog = _Program(ctx, req)
     poller = select.poll()
-    poller.register(prog.fd, select.POLLIN)
+    # The result pipe holds MAX_REPORT_BYTES, so nothing needs reading while the program runs: one wait on
+    # its pidfd. A program that writes more blocks until the wall-clock kill and is told it overflowed.
+    # Where a pipe that large or a pidfd is missing, the pipe is read as it fills, and exit looked for.
+    read_live = prog.pidfd is None or not prog.big_pipe
+    if read_live:
+        poller.register(prog.fd, select.POLLIN)
     if prog.pidfd is not None:
         poller.register(prog.pidfd, select.POLLIN)
     if parent_fd is not None:
         poller.register(parent_fd, 0)  # only POLLHUP/POLLERR: the parent went away
     buf = bytearray()
     timed_out = overflow = orphaned = False
-    pipe_open = True
     deadline = start + float(req["timeout_s"])
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             timed_out = True
             break
-        # Without a pidfd (old kernel) we look for the process's exit every 5 ms.
         wait_ms = remaining * 1000 if prog.pidfd is not None else min(remaining * 1000, 5)
         events = dict(poller.poll(wait_ms))
         if parent_fd is not None and events.get(parent_fd, 0) & (select.POLLHUP | select.POLLERR):
             orphaned = True
             break
-        if pipe_open and events.get(prog.fd):
+        if read_live and events.get(prog.fd):
             chunk = os.read(prog.fd, 1 << 16)
-            if chunk:
-                buf += chunk
-                if len(buf) > MAX_REPORT_BYTES:
-                    overflow = True
-                    break
-            else:
-                pipe_open = False  # closed; the process may still run: its exit is what counts
+            buf += chunk
+            if not chunk:  # closed; the process may still run: its exit is what counts
+                read_live = False
                 poller.unregister(prog.fd)
+            elif len(buf) > MAX_REPORT_BYTES:
+                overflow = True
+                break
         if (prog.pidfd in events) if prog.pidfd is not None else prog.dead():
             break
     if timed_out or overflow or orphaned:
         prog.kill()
     prog.reap()
-    if pipe_open and not overflow:  # the process is dead: take what it wrote before it died
+    if not overflow:  # the process is dead: take what it wrote
         os.set_blocking(prog.fd, False)
         try:
             while len(buf) <= MAX_REPORT_BYTES and (chunk := os.read(prog.fd, 1 << 16)):
                 buf += chunk
         except BlockingIOError:
             pass
-        overflow = len(buf) > MAX_REPORT_BYTES
+        overflow = len(buf) >= MAX_REPORT_BYTES
     os.close(prog.fd)
     if orphaned:
         sys.exit(0)

@@ -454,12 +454,12 @@ def _result(rec: dict) -> ExecResult:
 def _missing(meta: dict, timeout_s: float) -> ExecResult:
     """Result for an input the child never reported on, from how the child ended."""
     sig = meta.get("signal")
+    if meta.get("overflow"):  # (a program that filled its result pipe waited there until the kill)
+        return ExecResult("error", None, "program sent more output than allowed")
     if meta.get("timed_out"):
         return ExecResult("timeout", None, f"exceeded the wall-clock limit of {timeout_s:g} s")
     if sig == signal.SIGXCPU or (sig == signal.SIGKILL and (meta.get("cpu_s") or 0) >= timeout_s):
         return ExecResult("timeout", None, "exceeded the CPU-time limit")
-    if meta.get("overflow"):
-        return ExecResult("error", None, "program sent more output than allowed")
     if sig is not None:
         return ExecResult("error", None, f"process killed by {signal.Signals(sig).name}"
                           if sig in signal.Signals._value2member_map_ else f"process killed by signal {sig}")

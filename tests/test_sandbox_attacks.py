@@ -276,3 +276,10 @@ def test_without_a_mechanism_the_rest_still_holds_and_it_is_said(without, tmp_pa
         assert weak.run(empty, [GRID]).results[0].grid == ((0,),)
     missing = "pid_namespace" if "namespaces" in without else "seccomp"
     assert any(missing in key for key in sb._warned)  # said once, loudly (a warning per process and set)
+
+
+def test_flooding_the_result_pipe_is_an_overflow_not_a_hang(box):
+    src = "import os\ndef transform(g):\n    while True:\n        os.write(3, b'x' * 65536)\n"
+    r = box.run(src, [GRID], timeout_s=1.0).results[0]
+    assert r.status == "error" and "more output" in r.message
+    _clean_program_still_right(box)
