@@ -25,7 +25,8 @@ from arc.grid import Grid
 from arc.storage import storage_failure
 from arc.task import Task
 from ensemble.combine import combine
-from ensemble.run import MODES, TaskRecord, failed_record
+from ensemble.config import MODES
+from ensemble.run import TaskRecord, failed_record
 
 
 @dataclass(frozen=True)

@@ -38,9 +38,9 @@ from arc.grid import Grid, as_grid
 from arc.score import score, to_submission
 from arc.storage import append_jsonl, read_jsonl, storage_failure, write_json_atomic
 from arc.task import Task
+from ensemble.config import RunConfig
 
 STATUSES = ("ok", "error", "timeout")
-MODES = ("ensemble", "ttt", "synth")
 
 
 @dataclass(frozen=True)
@@ -118,11 +118,11 @@ class RunDir:
     def exists(self) -> bool:
         return self.config_path.exists()
 
-    def create(self, config: Mapping[str, Any]) -> None:
+    def create(self, config: RunConfig) -> None:
         if self.exists():
             raise FileExistsError(f"{self.path} already holds a run; use --resume {self.path} to finish it")
         self.path.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(self.config_path, dict(config))
+        write_json_atomic(self.config_path, config.to_json())
 
     def lock(self) -> None:
         """Become the run's only writer until ``unlock()`` or the end of this process.
@@ -159,8 +159,9 @@ class RunDir:
             os.close(self._lock_fd)  # closing the descriptor releases the flock
             self._lock_fd = None
 
-    def config(self) -> dict:
-        """The saved configuration, checked enough that a resumed run cannot trip over its shape."""
+    def config(self) -> RunConfig:
+        """The saved configuration. One that this version cannot use (written by another version,
+        or edited by hand) is a RunFileError in one line, naming the file and the field."""
         path = self.config_path
         if not path.is_file():
             raise RunFileError(f"{self.path}: not a run directory (no config.json)")
@@ -176,10 +177,13 @@ class RunDir:
             raise RunFileError(f"{path}: line {e.lineno}: not JSON ({e.msg} at column {e.colno})") from None
         except RecursionError:
             raise RunFileError(f"{path}: JSON nested too deeply") from None
-        problem = _config_problem(config)
-        if problem:
-            raise RunFileError(f"{path}: {problem}")
-        return config
+        if not isinstance(config, dict):
+            raise RunFileError(f"{path}: expected a JSON object (the run's configuration), got {type(config).__name__}")
+        try:
+            return RunConfig.from_json(config)
+        except (ValueError, TypeError) as e:
+            raise RunFileError(f"{path}: unusable settings (a run from an older version of arc-solve, "
+                               f"or edited by hand): {e}") from None
 
     def records(self) -> dict[str, TaskRecord]:
         """Finished tasks, the last record of each (see the module docstring for duplicates).
@@ -231,24 +235,6 @@ class RunDir:
         result = score({tid: predictions[tid] for tid in scored}, scored)
         write_json_atomic(self.path / "scores.json", result)
         return result
-
-
-def _config_problem(config: Any) -> str | None:
-    """What makes ``config`` unusable for a run, or None."""
-    if not isinstance(config, dict):
-        return f"expected a JSON object (the run's configuration), got {type(config).__name__}"
-    if config.get("mode") not in MODES:
-        return f"mode must be one of {', '.join(MODES)}, got {config.get('mode')!r}"
-    if not isinstance(config.get("dataset"), str):
-        return "dataset must be a string"
-    ids = config.get("task_ids")
-    if not isinstance(ids, list) or not all(isinstance(t, str) for t in ids):
-        return "task_ids must be a list of strings"
-    needs = {"ensemble": ("synth", "ttt", "infer"), "synth": ("synth",), "ttt": ("ttt", "infer")}[config["mode"]]
-    missing = [k for k in needs if not isinstance(config.get(k), dict)]
-    if missing:
-        return f"mode {config['mode']} needs the object(s) {', '.join(missing)}"
-    return None
 
 
 SolveFn = Callable[[Task], TaskRecord]

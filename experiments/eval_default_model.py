@@ -62,12 +62,12 @@ def format_part(model_dir: Path, threads: int) -> dict:
     import torch
 
     from arc.data import load_dataset
-    from ensemble.build import PRESETS
+    from ensemble.config import PRESETS
     from ttt.finetune import format_check, read_holdout
     from ttt.format import make_formatter
     from ttt.model import load_base
 
-    quick_budget = PRESETS["quick"]["infer_max_tokens"]
+    quick_budget = PRESETS["quick"]["infer"]["max_tokens"]
     torch.set_num_threads(threads)
     held_ids = read_holdout(model_dir / "holdout.txt")
     arc1 = load_dataset("arc1-train")

@@ -4,7 +4,9 @@ from types import SimpleNamespace
 import pytest
 
 from arc import Example, Task
+from ensemble.config import RunConfig
 from ensemble.pipeline import SynthPart, TaskTimeout, TTTPart, make_task_solver
+from synth.config import SynthConfig
 
 A, B, C = ((1,),), ((2,),), ((3,),)
 TASK = Task("t", (Example(A, B),), (Example(A, B), Example(C, C)))
@@ -112,7 +114,7 @@ def test_batched_ttt_keeps_each_tasks_time_and_budget(tmp_path):
     ttt_solver = BatchedTTT({"a": 0.05, "slow": 5.0, "c": 0.05}, engine_s=0.6)
     solve = make_task_solver("ttt", ttt_solver, None, task_timeout_s=0.4)
     run = RunDir(tmp_path / "run")
-    run.create({"mode": "ttt"})
+    run.create(RunConfig(mode="synth", synth=SynthConfig()))
     t0 = time.perf_counter()
     records = run_tasks(tasks, solve, run)
     assert time.perf_counter() - t0 < 3  # the slow task was stopped at its own budget

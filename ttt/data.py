@@ -28,6 +28,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from arc.config import ConfigMixin, option
 from arc.grid import Grid, from_array, to_array
 from arc.task import Example, Task
 from arc.transforms import TRAINING_TRANSFORMS, upscale
@@ -44,14 +45,14 @@ class PseudoTask:
 
 
 @dataclass(frozen=True)
-class TTTDataConfig:
+class TTTDataConfig(ConfigMixin):
     """How TTT pseudo-tasks are made from one task's demonstrations."""
 
-    max_tasks: int = 250  # cap on pseudo-tasks per task (random subsample above it)
-    use_transforms: bool = True  # add the rule-based transforms (off: the "no transforms" ablation)
-    permuted_copy: bool = True  # add one colour-permuted, demonstration-shuffled copy of each
-    leave_two_out_fill: bool = True  # below the cap, fill up with leave-two-out pseudo-tasks (N >= 3)
-    keep_background: bool = True  # colour permutations keep colour 0 fixed
+    max_tasks: int = option(250, "cap on pseudo-tasks per task (random subsample above it)")
+    use_transforms: bool = option(True, "add the rule-based transforms (off: the 'no transforms' ablation)")
+    permuted_copy: bool = option(True, "add one colour-permuted, demonstration-shuffled copy of each")
+    leave_two_out_fill: bool = option(True, "below the cap, fill up with leave-two-out pseudo-tasks (N >= 3)")
+    keep_background: bool = option(True, "colour permutations keep colour 0 fixed")
 
     def __post_init__(self) -> None:
         for f in fields(self):
