@@ -412,28 +412,28 @@ def report_cmd(run_dir: str, html_path: str | None, as_json: bool) -> None:
     run, config, tasks_ = _run_tasks(run_dir)
     summary = summarize(run, tasks_)
     if as_json:
-        click.echo(json.dumps(summary, indent=1))
+        click.echo(json.dumps(summary.to_json(), indent=1))
     else:
         console = Console(highlight=False)
-        console.print(f"run {run.path}: mode {config.mode}, {summary['n_records']}/{len(tasks_)} tasks done, {summary['n_scored']} scored")
+        console.print(f"run {run.path}: mode {config.mode}, {summary.n_records}/{len(tasks_)} tasks done, {summary.n_scored} scored")
         t = Table("solver", "tasks solved", "task acc.", "per-test acc.", title="pass@2 (solvers alone and the ensemble)")
-        for name, v in summary["solvers"].items():
-            t.add_row(name, f"{v['tasks_correct']}/{v['n_tasks']}", f"{v['task_accuracy']:.1%}", f"{v['test_accuracy']:.1%}")
+        for name, v in summary.solvers.items():
+            t.add_row(name, f"{v.tasks_correct}/{v.n_tasks}", f"{v.task_accuracy:.1%}", f"{v.test_accuracy:.1%}")
         console.print(t)
         t = Table("rule fired", "test inputs", "right", title="ensemble rules")
-        for rule, v in summary["rules"].items():
+        for rule, v in summary.rules.items():
             t.add_row(rule, str(v.get("tests", 0)), str(v.get("right", 0)))
         console.print(t)
-        if summary["failures"]:
+        if summary.failures:
             t = Table("failure", "tasks", title="failures by kind")
-            for kind, n in summary["failures"].items():
+            for kind, n in summary.failures.items():
                 t.add_row(kind, str(n))
             console.print(t)
         t = Table("stage", "total s", "mean s", "median s", title="time per stage")
-        for stage, v in summary["stages"].items():
+        for stage, v in summary.stages.items():
             t.add_row(stage, f"{v['total_s']:.1f}", f"{v['mean_s']:.2f}", f"{v['median_s']:.2f}")
         console.print(t)
-        for entry in summary["shared"]:
+        for entry in summary.shared:
             timed = ", ".join(f"{k} {v:.1f}" for k, v in entry.items() if k.endswith("_s") and isinstance(v, (int, float)))
             errors = "; ".join(f"{k}: {v}" for k, v in entry.items() if k.endswith("error"))
             console.print(f"shared work before {entry.get('n_tasks', '?')} tasks ({entry.get('started', '')}): {timed}"

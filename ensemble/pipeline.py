@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from arc.errors import StorageError
-from arc.grid import Grid
+from arc.grid import Grid, as_grid
 from arc.storage import storage_failure
 from arc.task import Task
 from ensemble.combine import combine
 from ensemble.config import MODES
 from ensemble.run import TaskRecord, failed_record
+from synth.verify import SynthOutcome
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class TTTPart:
 class SynthPart:
     """The synthesizer's answer for one task: an outcome (``.status``, ``.attempts``) per test input."""
 
-    outcomes: tuple[Any, ...]
+    outcomes: tuple[SynthOutcome, ...]
     timings: Mapping[str, float] = field(default_factory=dict)
     info: Mapping[str, Any] = field(default_factory=dict)
 
@@ -74,12 +75,11 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _outcome_json(outcome: Any) -> dict:
-    d = {"status": outcome.status, "attempts": [[list(r) for r in g] for g in outcome.attempts]}
-    for key in ("n_programs", "n_consistent", "n_groups"):
-        if hasattr(outcome, key):
-            d[key] = getattr(outcome, key)
-    return d
+def _outcome(outcome: Any) -> SynthOutcome:
+    """The record's value for any outcome-like object (``.status``, ``.attempts``)."""
+    if isinstance(outcome, SynthOutcome):
+        return outcome
+    return SynthOutcome(outcome.status, tuple(as_grid(g) for g in outcome.attempts))
 
 
 def make_task_solver(
@@ -199,7 +199,7 @@ class TaskSolver:
             attempts=tuple(attempts),
             rules=tuple(rules),
             ttt=None if ttt_part is None else tuple(tuple(a) for a in ttt_part.attempts),
-            synth=None if synth_part is None else tuple(_outcome_json(o) for o in synth_part.outcomes),
+            synth=None if synth_part is None else tuple(_outcome(o) for o in synth_part.outcomes),
             timings=timings,
             error="; ".join(f"{k}: {v}" for k, v in errors.items()) or None,
             error_kind="+".join(f"{k}-error" for k in errors) or None,

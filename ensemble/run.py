@@ -39,6 +39,7 @@ from arc.score import score, to_submission
 from arc.storage import append_jsonl, read_jsonl, storage_failure, write_json_atomic
 from arc.task import Task
 from ensemble.config import RunConfig
+from synth.verify import SynthOutcome
 
 STATUSES = ("ok", "error", "timeout")
 
@@ -52,7 +53,7 @@ class TaskRecord:
     attempts: tuple[tuple[Grid, ...], ...]  # per test input, at most 2 each
     rules: tuple[str, ...] = ()  # per test input, the ensemble rule that fired
     ttt: tuple[tuple[Grid, ...], ...] | None = None  # per test input, TTT's ranked answers
-    synth: tuple[dict, ...] | None = None  # per test input, {"status", "attempts", ...}
+    synth: tuple[SynthOutcome, ...] | None = None  # per test input, the synthesizer's outcome
     timings: Mapping[str, float] = field(default_factory=dict)
     error: str | None = None
     error_kind: str | None = None
@@ -60,6 +61,7 @@ class TaskRecord:
 
     def to_json(self) -> dict:
         d = asdict(self)
+        d["synth"] = None if self.synth is None else [o.to_json() for o in self.synth]
         d["timings"] = dict(self.timings)
         d["info"] = dict(self.info)
         return d
@@ -90,7 +92,7 @@ class TaskRecord:
             attempts=grids(d.get("attempts")),
             rules=tuple(d.get("rules") or ()),
             ttt=None if d.get("ttt") is None else grids(d["ttt"]),
-            synth=None if d.get("synth") is None else tuple(d["synth"]),
+            synth=None if d.get("synth") is None else tuple(SynthOutcome.from_json(o) for o in d["synth"]),
             timings=d.get("timings") or {},
             error=d.get("error"),
             error_kind=d.get("error_kind"),

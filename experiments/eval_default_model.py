@@ -131,7 +131,7 @@ def dev_part(name: str, extra: list[str], threads: int, limit: int | None) -> di
     code, wall, rss = run_cli(args, threads)
     run = RunDir(out)
     tasks = load_dataset("arc1-eval-dev80")
-    summary = summarize(run, tasks)
+    summary = summarize(run, tasks).to_json()
     totals = [r.timings.get("total", 0.0) for r in run.records().values()]
     ens = summary["solvers"].get("ensemble", {})
     return {"exit_code": code, "command": "arc-solve " + " ".join(args), "tasks_done": summary["n_records"],

@@ -34,7 +34,7 @@ def test_modes(mode, attempts, rules):
     assert record.status == "ok" and record.attempts == attempts and record.rules == rules
     assert "total" in record.timings
     if mode == "ensemble":
-        assert record.ttt == ((B, A), (A,)) and record.synth[0]["status"] == "unique"
+        assert record.ttt == ((B, A), (A,)) and record.synth[0].status == "unique"
         assert record.timings["ttt_train"] == 1.0 and record.timings["synth_run"] == 0.5
 
 
