@@ -189,7 +189,7 @@ def draw_pseudo_task(pool: Sequence[Task], cfg: FinetuneConfig, rng: np.random.G
 
 def batch_for_step(pool, cfg: FinetuneConfig, step: int, tokenizer, formatter) -> tuple[list, int]:
     """The encoded batch of one step (a pure function of seed and step: resume-exact)."""
-    from ttt.train import encode_rendered
+    from ttt.tokens import encode_rendered
 
     rng = np.random.default_rng([cfg.seed, 2, step])
     batch, redrawn = [], 0
@@ -287,27 +287,6 @@ def micro_batches(batch: Sequence, n: int) -> list[list]:
     return [ordered[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
-def _step_loss(model, batch: Sequence, cfg: "FinetuneConfig", pad_id: int, device, bf16: bool):
-    """Backward over ``batch`` in micro-batches; returns (batch loss, tokens). The loss is the mean
-    over every loss token of the batch, whatever the split."""
-    import torch
-
-    from ttt.train import IGNORE, collate
-
-    chunks = [collate(c, pad_id) for c in micro_batches(batch, cfg.micro_batches)]
-    counts = [int((c["labels"][:, 1:] != IGNORE).sum()) for c in chunks]
-    total, loss_sum, n_tok = max(sum(counts), 1), 0.0, 0
-    for chunk, count in zip(chunks, counts):
-        tensors = {k: v.to(device) for k, v in chunk.items()}
-        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16):
-            loss = model(**tensors).loss
-        if count:
-            (loss * (count / total)).backward()
-            loss_sum += float(loss.detach()) * count / total
-        n_tok += int(tensors["attention_mask"].sum())
-    return loss_sum, n_tok
-
-
 @dataclass
 class FinetuneState:
     step: int = 0
@@ -400,10 +379,12 @@ def _train_loop(cfg, model, tokenizer, optimizer, scheduler, state: FinetuneStat
                 pad_id: int, device, bf16: bool, log) -> None:
     import torch
 
+    from ttt.train import train_step
+
     started, window_tokens, window_start = time.perf_counter(), 0, time.perf_counter()
     log_path = out / "train_log.jsonl"
     for batch, redrawn in stream:
-        loss, n_tok = _step_loss(model, batch, cfg, pad_id, device, bf16)
+        loss, n_tok = train_step(model, micro_batches(batch, cfg.micro_batches), pad_id, device, bf16)
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
         optimizer.step()
         scheduler.step()

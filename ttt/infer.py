@@ -51,7 +51,7 @@ class TaskPrediction:
 
 def default_max_new_tokens(formatter: Any, tokenizer: Any) -> int:
     """Tokens needed to write a 30x30 output grid and its end marker in ``formatter``'s format."""
-    from ttt.train import encode_rendered
+    from ttt.tokens import encode_rendered
 
     big = tuple(tuple(9 for _ in range(30)) for _ in range(30))
     rendered = formatter.render_train((), Example(((0,),), big), loss="output")
