@@ -12,7 +12,8 @@ Layout of RUN_DIR::
     scores.json       pass@2 scores where the solutions are known
     run.lock          the writer's lock (flock) and pid: one process writes a run at a time
     programs/         the synthesizer's program store (one JSONL per task)
-    adapters/         TTT adapters (PEFT folders), one per task
+    ttt/              the TTT solver's files: ttt/adapters/ (PEFT folders, one per task), its results
+                      and config (see ``ttt.solve``)
 
 A task is finished once its record is on disk. A record that cannot be written (disk full, I/O
 error) stops the run with a StorageError and the task is redone on ``--resume``.

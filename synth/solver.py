@@ -6,11 +6,11 @@ and return one outcome per test input (``unique`` / ``several`` / ``none`` with 
 from __future__ import annotations
 
 import time
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from arc.seeds import task_seed
 from arc.task import Task
 from synth.config import SynthConfig
 from synth.verify import SynthOutcome, Verification, verify_programs
@@ -25,11 +25,6 @@ class SynthResult:
     verification: Verification
     timings: Mapping[str, float] = field(default_factory=dict)
     info: Mapping[str, Any] = field(default_factory=dict)
-
-
-def task_seed(seed: int, task_id: str) -> int:
-    """A per-task seed that does not depend on Python's salted hash."""
-    return (int(seed) * 1_000_003 + zlib.crc32(task_id.encode())) % (2**31)
 
 
 class ProgramSynthesizer:

@@ -9,7 +9,8 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("peft")
 
 from ttt.config import TTTConfig  # noqa: E402
-from ttt.data import TTTDataConfig, task_rng, ttt_pseudo_tasks  # noqa: E402
+from arc.seeds import task_rng  # noqa: E402
+from ttt.data import TTTDataConfig, ttt_pseudo_tasks  # noqa: E402
 from ttt.format import make_formatter  # noqa: E402
 from ttt.model import tiny_llama  # noqa: E402
 from ttt.tokenizer import build_compact_tokenizer  # noqa: E402

@@ -81,7 +81,7 @@ def task_views(task: Task, cfg: InferConfig) -> list[View]:
 
     Full view names go to the vote, which groups the orders of one symmetry together.
     """
-    from ttt.data import task_rng
+    from arc.seeds import task_rng
     from ttt.views import inference_views
 
     return inference_views(task, task_rng(cfg.seed, task.id), n_orders=cfg.n_orders, symmetries=cfg.symmetries)

@@ -124,13 +124,14 @@ class _Solver:
         self.initial = self.adapters / "_initial"
 
     def pseudo_tasks(self, task: Task) -> list[Any]:
-        from ttt.data import filter_by_length, task_rng, ttt_pseudo_tasks
+        from arc.seeds import task_rng
+        from ttt.data import filter_by_length, ttt_pseudo_tasks
 
         pts = ttt_pseudo_tasks(task, self.cfg.data, task_rng(self.cfg.seed, task.id))
         return filter_by_length(pts, self.formatter, self.tokenizer, self.cfg.max_tokens)
 
     def train(self, name: str, pts: Sequence[Any]) -> TrainStats | None:
-        from ttt.data import task_rng
+        from arc.seeds import task_rng
         from ttt.train import train_adapter
 
         if self.cfg.adapter_mode == "none" or not pts:
