@@ -21,10 +21,14 @@ class SynthResult:
     """What the synthesizer made of one task."""
 
     task_id: str
-    outcomes: tuple[SynthOutcome, ...]
     verification: Verification
     timings: Mapping[str, float] = field(default_factory=dict)
     info: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def outcomes(self) -> tuple[SynthOutcome, ...]:
+        """One outcome per test input (the verification's)."""
+        return self.verification.outcomes
 
 
 class ProgramSynthesizer:
@@ -75,7 +79,7 @@ class ProgramSynthesizer:
         info = {**info, "n_programs": len(verification.programs),
                 "n_consistent": sum(p.train_consistent for p in verification.programs),
                 "n_groups": len(verification.groups)}
-        return SynthResult(task.id, verification.outcomes, verification,
+        return SynthResult(task.id, verification,
                            {"propose": t1 - t0, "verify": t2 - t1}, info)
 
     def close(self) -> None:
