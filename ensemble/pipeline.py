@@ -14,6 +14,7 @@ no task.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -73,6 +74,14 @@ def time_limit(seconds: float | None) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def _out_of_memory(e: BaseException) -> bool:
+    """A device that ran out of memory: torch's OutOfMemoryError (looked up only where a solver
+    has loaded torch, so this module never imports it)."""
+    torch = sys.modules.get("torch")
+    oom = getattr(torch, "OutOfMemoryError", None) if torch is not None else None
+    return oom is not None and isinstance(e, oom)
 
 
 def _outcome(outcome: Any) -> SynthOutcome:
@@ -183,7 +192,7 @@ class TaskSolver:
             failure = storage_failure(e)
             if failure is not None:  # the machine failed, not the task: stop, --resume redoes it
                 raise failure from None
-            kind = "memory" if "OutOfMemory" in type(e).__name__ else "error"
+            kind = "memory" if _out_of_memory(e) else "error"
             return failed_record(task, kind, f"{type(e).__name__}: {e}", spent + time.perf_counter() - start)
         attempts, rules = [], []
         for i in range(len(task.test)):

@@ -161,3 +161,19 @@ def test_prepare_runs_ttt_before_the_synthesizer_and_close_frees_both():
     solve.prepare([])  # nothing to run: nothing is built
     solve.close()
     assert order == ["prepare ttt", "prepare synth", "close ttt", "close synth"]
+
+
+def test_device_out_of_memory_is_a_memory_failure():
+    torch = pytest.importorskip("torch")
+
+    def oom(task):
+        raise torch.OutOfMemoryError("CUDA out of memory")
+
+    class OutOfMemoryLookalike(Exception):
+        pass
+
+    def lookalike(task):
+        raise OutOfMemoryLookalike("not a device")
+
+    assert make_task_solver("ttt", oom, None)(TASK).error_kind == "memory"
+    assert make_task_solver("ttt", lookalike, None)(TASK).error_kind == "error"
