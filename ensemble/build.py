@@ -9,15 +9,19 @@ import json
 import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
 from arc.data import load_dataset
 from arc.errors import TaskFormatError
 from arc.storage import storage_failure
 from arc.task import Task
 from ensemble.config import RunConfig
-from ensemble.pipeline import SynthPart, TaskSolver, TaskTimeout, TTTPart, make_task_solver
+from ensemble.pipeline import TaskSolver, TaskTimeout, make_task_solver
 from ensemble.run import RunDir
+
+if TYPE_CHECKING:
+    from synth.solver import SynthResult
+    from ttt.solve import TaskResult
 
 
 def bundled_model_dir() -> Path:
@@ -103,14 +107,14 @@ class _HFTTT:
             return {"ttt_model_error": self.error}
         return {"ttt_model_load_s": round(time.perf_counter() - t0, 3)}
 
-    def __call__(self, task: Task) -> TTTPart:
+    def __call__(self, task: Task) -> "TaskResult":
         from ttt.solve import solve_ttt
 
         self.prepare()
         if self.error is not None:
             raise RuntimeError(f"the TTT model failed to load: {self.error}")
         results = solve_ttt([task], self.model, self.cfg, self.infer, self.ttt_dir, tokenizer=self.tok)
-        return _ttt_part(results[task.id])
+        return _answer(results[task.id])
 
     def close(self) -> None:
         self.model = self.tok = None
@@ -161,24 +165,21 @@ class _BatchedTTT:
         result = self.results.get(task_id)
         return sum(result.timings.values()) if result is not None else 0.0
 
-    def __call__(self, task: Task) -> TTTPart:
+    def __call__(self, task: Task) -> "TaskResult":
         if task.id not in self.results and self.error is None:  # nobody called prepare: do it now, once
             self.prepare([t for t in self.tasks.values() if t.id not in self.results] or [task])
         if task.id in self.timed_out:
             raise TaskTimeout(self.timed_out[task.id][0])
         if self.error is not None:
             raise RuntimeError(f"TTT failed before any task: {self.error}")
-        return _ttt_part(self.results[task.id])
+        return _answer(self.results[task.id])
 
 
-def _ttt_part(result: Any) -> TTTPart:
+def _answer(result: "TaskResult") -> "TaskResult":
+    """The task's TaskResult; a task the TTT solver failed raises its error."""
     if result.error:
         raise RuntimeError(result.error)
-    info = {"n_candidates": result.n_candidates, "n_parse_failures": result.n_parse_failures,
-            "n_too_long": result.n_too_long, "n_pseudo_tasks": result.n_pseudo_tasks}
-    if result.train is not None and result.train.losses:
-        info["final_loss"] = result.train.losses[-1]
-    return TTTPart(result.attempts, result.timings, info)
+    return result
 
 
 def build_ttt(config: RunConfig, run_path: Path, tasks: Mapping[str, Task]) -> "_HFTTT | _BatchedTTT":
@@ -212,12 +213,11 @@ class _Synth:
             return {"synth_sampler_error": self.error}
         return {"synth_sampler_start_s": round(time.perf_counter() - t0, 3)}
 
-    def __call__(self, task: Task) -> SynthPart:
+    def __call__(self, task: Task) -> "SynthResult":
         self.prepare()
         if self.error is not None:
             raise RuntimeError(f"the {self.cfg.sampler} sampler failed to start: {self.error}")
-        result = self.synth.solve(task)
-        return SynthPart(result.outcomes, result.timings, result.info)
+        return self.synth.solve(task)
 
     def close(self) -> None:
         synth, self.synth = self.synth, None

@@ -18,8 +18,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
 from arc.errors import StorageError
 from arc.grid import Grid, as_grid
@@ -31,22 +30,20 @@ from ensemble.run import TaskRecord, failed_record
 from synth.verify import SynthOutcome
 
 
-@dataclass(frozen=True)
-class TTTPart:
-    """The TTT solver's answer for one task: ranked grids per test input."""
+class TTTAnswer(Protocol):
+    """What the TTT solver returns for one task (``ttt.solve.TaskResult``)."""
 
-    attempts: tuple[tuple[Grid, ...], ...]
-    timings: Mapping[str, float] = field(default_factory=dict)
-    info: Mapping[str, Any] = field(default_factory=dict)
+    attempts: tuple[tuple[Grid, ...], ...]  # ranked grids per test input
+    timings: Mapping[str, float]
+    info: Mapping[str, Any]  # counts for the record
 
 
-@dataclass(frozen=True)
-class SynthPart:
-    """The synthesizer's answer for one task: an outcome (``.status``, ``.attempts``) per test input."""
+class SynthAnswer(Protocol):
+    """What the synthesizer returns for one task (``synth.solver.SynthResult``)."""
 
-    outcomes: tuple[SynthOutcome, ...]
-    timings: Mapping[str, float] = field(default_factory=dict)
-    info: Mapping[str, Any] = field(default_factory=dict)
+    outcomes: tuple[SynthOutcome, ...]  # one per test input
+    timings: Mapping[str, float]
+    info: Mapping[str, Any]
 
 
 class TaskTimeout(Exception):
@@ -93,8 +90,8 @@ def _outcome(outcome: Any) -> SynthOutcome:
 
 def make_task_solver(
     mode: str,
-    ttt: Callable[[Task], TTTPart] | None,
-    synth: Callable[[Task], SynthPart] | None,
+    ttt: Callable[[Task], TTTAnswer] | None,
+    synth: Callable[[Task], SynthAnswer] | None,
     policy: str = "paper",
     task_timeout_s: float | None = None,
 ) -> "TaskSolver":

@@ -5,7 +5,7 @@ import pytest
 
 from arc import Example, Task
 from ensemble.config import RunConfig
-from ensemble.pipeline import SynthPart, TaskTimeout, TTTPart, make_task_solver
+from ensemble.pipeline import TaskTimeout, make_task_solver
 from synth.config import SynthConfig
 
 A, B, C = ((1,),), ((2,),), ((3,),)
@@ -13,12 +13,12 @@ TASK = Task("t", (Example(A, B),), (Example(A, B), Example(C, C)))
 
 
 def ttt(task):
-    return TTTPart(attempts=((B, A), (A,)), timings={"train": 1.0}, info={"n_candidates": 14})
+    return SimpleNamespace(attempts=((B, A), (A,)), timings={"train": 1.0}, info={"n_candidates": 14})
 
 
 def synth(task):
     outcomes = (SimpleNamespace(status="unique", attempts=[C]), SimpleNamespace(status="several", attempts=[C, B]))
-    return SynthPart(outcomes=outcomes, timings={"run": 0.5}, info={"n_programs": 10})
+    return SimpleNamespace(outcomes=outcomes, timings={"run": 0.5}, info={"n_programs": 10})
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,7 @@ class BatchedTTT:
     def __call__(self, task):
         if self.spent[task.id] is None:
             raise TaskTimeout("task exceeded its budget")
-        return TTTPart(attempts=((B,), (A,)), timings={"train_s": self.spent[task.id]})
+        return SimpleNamespace(attempts=((B,), (A,)), timings={"train_s": self.spent[task.id]}, info={})
 
 
 def task(tid):

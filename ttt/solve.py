@@ -45,6 +45,15 @@ class TaskResult:
     train: TrainStats | None = None
     error: str | None = None
 
+    @property
+    def info(self) -> dict[str, Any]:
+        """The counts a run record keeps about this answer."""
+        info: dict[str, Any] = {"n_candidates": self.n_candidates, "n_parse_failures": self.n_parse_failures,
+                                "n_too_long": self.n_too_long, "n_pseudo_tasks": self.n_pseudo_tasks}
+        if self.train is not None and self.train.losses:
+            info["final_loss"] = self.train.losses[-1]
+        return info
+
     def to_json(self) -> dict:
         return {
             "task_id": self.task_id,
