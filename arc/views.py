@@ -183,11 +183,6 @@ def parse_view(name: str) -> View:
     return View(symmetry, colors, order)
 
 
-def symmetry_views() -> list[View]:
-    """The 8 symmetries of the square as views, identity first."""
-    return [View(s) for s in SYMMETRY_NAMES]
-
-
 def random_colors(rng: np.random.Generator, keep_background: bool = True) -> tuple[int, ...]:
     """A random permutation of the 10 colours; colour 0 stays 0 when ``keep_background``."""
     if keep_background:
@@ -211,5 +206,4 @@ __all__ = [
     "parse_view",
     "random_colors",
     "random_order",
-    "symmetry_views",
 ]

@@ -1,6 +1,6 @@
 """Arbitration between the TTT solver and the program synthesizer, one test input at a time.
 
-The paper's rule ("paper"), as SPEC.md states it:
+The paper's rule ("paper"):
 1. the two solvers' first answers are identical -> that answer (rule ``agree``);
 2. they differ and the synthesizer found a unique deterministic program answer -> the
    synthesizer's answer (rule ``unique-program``);
@@ -33,7 +33,6 @@ class Decision:
 
     attempts: tuple[Grid, ...]
     rule: str
-    trusted: str | None  # "ttt", "synth" or None
 
 
 def _distinct(*sources: Iterable[Grid], limit: int = 2) -> tuple[Grid, ...]:
@@ -49,30 +48,30 @@ def _distinct(*sources: Iterable[Grid], limit: int = 2) -> tuple[Grid, ...]:
 
 def _paper(ttt: list[Grid], synth: list[Grid], status: str) -> Decision:
     if ttt and synth and ttt[0] == synth[0]:
-        return Decision(_distinct([ttt[0]], ttt[1:], synth[1:]), "agree", "ttt")
+        return Decision(_distinct([ttt[0]], ttt[1:], synth[1:]), "agree")
     if status == "unique" and synth:
-        return Decision(_distinct([synth[0]], ttt[:1], synth[1:]), "unique-program", "synth")
+        return Decision(_distinct([synth[0]], ttt[:1], synth[1:]), "unique-program")
     if ttt:
-        return Decision(_distinct([ttt[0]], synth[:1], ttt[1:]), "ttt", "ttt")
+        return Decision(_distinct([ttt[0]], synth[:1], ttt[1:]), "ttt")
     if synth:
-        return Decision(_distinct(synth), "synth-fallback", "synth")
-    return Decision((), "none", None)
+        return Decision(_distinct(synth), "synth-fallback")
+    return Decision((), "none")
 
 
 def _barc(ttt: list[Grid], synth: list[Grid], status: str) -> Decision:
     if synth and status in ("unique", "several"):
-        return Decision(_distinct(synth, ttt), "program", "synth")
+        return Decision(_distinct(synth, ttt), "program")
     if ttt:
-        return Decision(_distinct(ttt), "neural", "ttt")
-    return Decision((), "none", None)
+        return Decision(_distinct(ttt), "neural")
+    return Decision((), "none")
 
 
 def _ttt_only(ttt: list[Grid], synth: list[Grid], status: str) -> Decision:
-    return Decision(_distinct(ttt), "ttt-only" if ttt else "none", "ttt" if ttt else None)
+    return Decision(_distinct(ttt), "ttt-only" if ttt else "none")
 
 
 def _synth_only(ttt: list[Grid], synth: list[Grid], status: str) -> Decision:
-    return Decision(_distinct(synth), "synth-only" if synth else "none", "synth" if synth else None)
+    return Decision(_distinct(synth), "synth-only" if synth else "none")
 
 
 POLICIES: dict[str, Callable[[list[Grid], list[Grid], str], Decision]] = {

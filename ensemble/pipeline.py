@@ -14,36 +14,36 @@ no task.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
 from arc.errors import StorageError
-from arc.grid import Grid
+from arc.grid import Grid, as_grid
 from arc.storage import storage_failure
 from arc.task import Task
 from ensemble.combine import combine
-from ensemble.run import MODES, TaskRecord, failed_record
+from ensemble.config import MODES
+from ensemble.run import TaskRecord, failed_record
+from synth.verify import SynthOutcome
 
 
-@dataclass(frozen=True)
-class TTTPart:
-    """The TTT solver's answer for one task: ranked grids per test input."""
+class TTTAnswer(Protocol):
+    """What the TTT solver returns for one task (``ttt.solve.TaskResult``)."""
 
-    attempts: tuple[tuple[Grid, ...], ...]
-    timings: Mapping[str, float] = field(default_factory=dict)
-    info: Mapping[str, Any] = field(default_factory=dict)
+    attempts: tuple[tuple[Grid, ...], ...]  # ranked grids per test input
+    timings: Mapping[str, float]
+    info: Mapping[str, Any]  # counts for the record
 
 
-@dataclass(frozen=True)
-class SynthPart:
-    """The synthesizer's answer for one task: an outcome (``.status``, ``.attempts``) per test input."""
+class SynthAnswer(Protocol):
+    """What the synthesizer returns for one task (``synth.solver.SynthResult``)."""
 
-    outcomes: tuple[Any, ...]
-    timings: Mapping[str, float] = field(default_factory=dict)
-    info: Mapping[str, Any] = field(default_factory=dict)
+    outcomes: tuple[SynthOutcome, ...]  # one per test input
+    timings: Mapping[str, float]
+    info: Mapping[str, Any]
 
 
 class TaskTimeout(Exception):
@@ -73,18 +73,25 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _outcome_json(outcome: Any) -> dict:
-    d = {"status": outcome.status, "attempts": [[list(r) for r in g] for g in outcome.attempts]}
-    for key in ("n_programs", "n_consistent", "n_groups"):
-        if hasattr(outcome, key):
-            d[key] = getattr(outcome, key)
-    return d
+def _out_of_memory(e: BaseException) -> bool:
+    """A device that ran out of memory: torch's OutOfMemoryError (looked up only where a solver
+    has loaded torch, so this module never imports it)."""
+    torch = sys.modules.get("torch")
+    oom = getattr(torch, "OutOfMemoryError", None) if torch is not None else None
+    return oom is not None and isinstance(e, oom)
+
+
+def _outcome(outcome: Any) -> SynthOutcome:
+    """The record's value for any outcome-like object (``.status``, ``.attempts``)."""
+    if isinstance(outcome, SynthOutcome):
+        return outcome
+    return SynthOutcome(outcome.status, tuple(as_grid(g) for g in outcome.attempts))
 
 
 def make_task_solver(
     mode: str,
-    ttt: Callable[[Task], TTTPart] | None,
-    synth: Callable[[Task], SynthPart] | None,
+    ttt: Callable[[Task], TTTAnswer] | None,
+    synth: Callable[[Task], SynthAnswer] | None,
     policy: str = "paper",
     task_timeout_s: float | None = None,
 ) -> "TaskSolver":
@@ -182,7 +189,7 @@ class TaskSolver:
             failure = storage_failure(e)
             if failure is not None:  # the machine failed, not the task: stop, --resume redoes it
                 raise failure from None
-            kind = "memory" if "OutOfMemory" in type(e).__name__ else "error"
+            kind = "memory" if _out_of_memory(e) else "error"
             return failed_record(task, kind, f"{type(e).__name__}: {e}", spent + time.perf_counter() - start)
         attempts, rules = [], []
         for i in range(len(task.test)):
@@ -198,7 +205,7 @@ class TaskSolver:
             attempts=tuple(attempts),
             rules=tuple(rules),
             ttt=None if ttt_part is None else tuple(tuple(a) for a in ttt_part.attempts),
-            synth=None if synth_part is None else tuple(_outcome_json(o) for o in synth_part.outcomes),
+            synth=None if synth_part is None else tuple(_outcome(o) for o in synth_part.outcomes),
             timings=timings,
             error="; ".join(f"{k}: {v}" for k, v in errors.items()) or None,
             error_kind="+".join(f"{k}-error" for k in errors) or None,

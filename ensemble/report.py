@@ -6,11 +6,13 @@ from __future__ import annotations
 import html
 import statistics
 from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from arc.grid import Grid, as_grid
+from arc.grid import Grid
 from arc.render import PALETTE
+from arc.score import score
 from arc.task import Task
 from ensemble.run import RunDir, TaskRecord
 
@@ -25,7 +27,7 @@ def _solver_attempts(record: TaskRecord, solver: str, i: int) -> list[Grid]:
     if solver == "ttt":
         return list(record.ttt[i]) if record.ttt and i < len(record.ttt) else []
     if record.synth and i < len(record.synth):
-        return [as_grid(g) for g in record.synth[i].get("attempts", [])]
+        return list(record.synth[i].attempts)
     return []
 
 
@@ -34,7 +36,34 @@ def task_correct(record: TaskRecord, task: Task, solver: str = "ensemble") -> li
     return [_right(_solver_attempts(record, solver, i), ex.output) for i, ex in enumerate(task.test)]
 
 
-def summarize(run: RunDir, tasks: Mapping[str, Task], records: Mapping[str, TaskRecord] | None = None) -> dict:
+@dataclass(frozen=True)
+class SolverScore:
+    """pass@2 of one solver over the tasks it answered (``arc.score``'s figures)."""
+
+    n_tasks: int
+    task_accuracy: float
+    test_accuracy: float
+    tasks_correct: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What ``arc-solve report`` shows; every accuracy is over the tasks the run attempted."""
+
+    n_records: int
+    n_scored: int
+    solvers: dict[str, SolverScore]  # "ensemble", "ttt", "synth": those the run has answers of
+    rules: dict[str, dict[str, int]]  # rule -> {"tests": n, "right": n}
+    failures: dict[str, int]  # failure kind -> tasks
+    failed_tasks: dict[str, str | None]
+    stages: dict[str, dict]
+    shared: list[dict]  # per start of the run: engine start-ups and batches, charged to no task
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def summarize(run: RunDir, tasks: Mapping[str, Task], records: Mapping[str, TaskRecord] | None = None) -> Summary:
     """Figures for ``arc-solve report``: every accuracy is over the tasks the run attempted."""
     records = run.records() if records is None else records
     known = {tid: r for tid, r in records.items() if tid in tasks and tasks[tid].has_solutions}
@@ -43,13 +72,10 @@ def summarize(run: RunDir, tasks: Mapping[str, Task], records: Mapping[str, Task
         present = [r for r in known.values() if solver == "ensemble" or getattr(r, solver) is not None]
         if not present:
             continue
-        per = [task_correct(r, tasks[r.task_id], solver) for r in present]
-        solvers[solver] = {
-            "n_tasks": len(per),
-            "task_accuracy": sum(all(p) for p in per) / len(per),
-            "test_accuracy": sum(sum(p) / len(p) for p in per) / len(per),
-            "tasks_correct": sum(all(p) for p in per),
-        }
+        predictions = {r.task_id: [_solver_attempts(r, solver, i)[:2] for i in range(len(tasks[r.task_id].test))]
+                       for r in present}
+        s = score(predictions, {r.task_id: tasks[r.task_id] for r in present})
+        solvers[solver] = SolverScore(s["n_tasks"], s["task_accuracy"], s["test_accuracy"], s["tasks_correct"])
     rules: dict[str, Counter] = defaultdict(Counter)
     for r in known.values():
         right = task_correct(r, tasks[r.task_id])
@@ -57,16 +83,16 @@ def summarize(run: RunDir, tasks: Mapping[str, Task], records: Mapping[str, Task
             rules[rule]["tests"] += 1
             rules[rule]["right"] += int(right[i]) if i < len(right) else 0
     failures = Counter(r.error_kind or r.status for r in records.values() if r.status != "ok" or r.error_kind)
-    return {
-        "n_records": len(records),
-        "n_scored": len(known),
-        "solvers": solvers,
-        "rules": {k: dict(v) for k, v in sorted(rules.items())},
-        "failures": dict(failures),
-        "failed_tasks": {r.task_id: r.error for r in records.values() if r.status != "ok" or r.error_kind},
-        "stages": stage_stats(records.values()),
-        "shared": run.shared(),  # per start of the run: engine start-ups and batches, charged to no task
-    }
+    return Summary(
+        n_records=len(records),
+        n_scored=len(known),
+        solvers=solvers,
+        rules={k: dict(v) for k, v in sorted(rules.items())},
+        failures=dict(failures),
+        failed_tasks={r.task_id: r.error for r in records.values() if r.status != "ok" or r.error_kind},
+        stages=stage_stats(records.values()),
+        shared=run.shared(),
+    )
 
 
 def stage_stats(records: Iterable[TaskRecord]) -> dict[str, dict]:
@@ -135,11 +161,11 @@ def render_html(run: RunDir, tasks: Mapping[str, Task]) -> str:
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>arc-solve run {html.escape(run.path.name)}</title>",
              f"<style>{_CSS}</style></head><body><h1>Run {html.escape(run.path.name)}</h1>"]
     rows = "".join(
-        f"<tr><td>{s}</td><td>{v['tasks_correct']}/{v['n_tasks']}</td><td>{v['task_accuracy']:.1%}</td><td>{v['test_accuracy']:.1%}</td></tr>"
-        for s, v in summary["solvers"].items()
+        f"<tr><td>{s}</td><td>{v.tasks_correct}/{v.n_tasks}</td><td>{v.task_accuracy:.1%}</td><td>{v.test_accuracy:.1%}</td></tr>"
+        for s, v in summary.solvers.items()
     )
     parts.append(f"<table class='s'><tr><th>solver</th><th>tasks solved</th><th>task acc.</th><th>per-test acc.</th></tr>{rows}</table>")
-    rule_rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{v.get('right', 0)}/{v.get('tests', 0)}</td></tr>" for k, v in summary["rules"].items())
+    rule_rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{v.get('right', 0)}/{v.get('tests', 0)}</td></tr>" for k, v in summary.rules.items())
     parts.append(f"<h3>Rules fired (right/test inputs)</h3><table class='s'>{rule_rows}</table>")
     for tid in sorted(records):
         rec, task = records[tid], tasks.get(tid)
@@ -156,7 +182,7 @@ def render_html(run: RunDir, tasks: Mapping[str, Task]) -> str:
             for j, g in enumerate(rec.attempts[i] if i < len(rec.attempts) else ()):
                 mark = "" if ex.output is None else ("ok" if g == ex.output else "bad")
                 figs.append(_figure(f"attempt {j + 1}", g, mark))
-            synth_status = rec.synth[i].get("status") if rec.synth and i < len(rec.synth) else "-"
+            synth_status = rec.synth[i].status if rec.synth and i < len(rec.synth) else "-"
             parts.append(f'<div class="cap">rule fired: <b>{html.escape(rule)}</b>; synthesizer: {html.escape(str(synth_status))}</div>')
             parts.append('<div class="row">' + "".join(figs) + "</div>")
         programs = load_programs(run.path, tid, passing_only=True) if tid in with_programs else []

@@ -12,7 +12,8 @@ Layout of RUN_DIR::
     scores.json       pass@2 scores where the solutions are known
     run.lock          the writer's lock (flock) and pid: one process writes a run at a time
     programs/         the synthesizer's program store (one JSONL per task)
-    adapters/         TTT adapters (PEFT folders), one per task
+    ttt/              the TTT solver's files: ttt/adapters/ (PEFT folders, one per task), its results
+                      and config (see ``ttt.solve``)
 
 A task is finished once its record is on disk. A record that cannot be written (disk full, I/O
 error) stops the run with a StorageError and the task is redone on ``--resume``.
@@ -37,9 +38,10 @@ from arc.grid import Grid, as_grid
 from arc.score import score, to_submission
 from arc.storage import append_jsonl, read_json, read_jsonl, storage_failure, write_json_atomic
 from arc.task import Task
+from ensemble.config import RunConfig
+from synth.verify import SynthOutcome
 
 STATUSES = ("ok", "error", "timeout")
-MODES = ("ensemble", "ttt", "synth")
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class TaskRecord:
     attempts: tuple[tuple[Grid, ...], ...]  # per test input, at most 2 each
     rules: tuple[str, ...] = ()  # per test input, the ensemble rule that fired
     ttt: tuple[tuple[Grid, ...], ...] | None = None  # per test input, TTT's ranked answers
-    synth: tuple[dict, ...] | None = None  # per test input, {"status", "attempts", ...}
+    synth: tuple[SynthOutcome, ...] | None = None  # per test input, the synthesizer's outcome
     timings: Mapping[str, float] = field(default_factory=dict)
     error: str | None = None
     error_kind: str | None = None
@@ -59,6 +61,7 @@ class TaskRecord:
 
     def to_json(self) -> dict:
         d = asdict(self)
+        d["synth"] = None if self.synth is None else [o.to_json() for o in self.synth]
         d["timings"] = dict(self.timings)
         d["info"] = dict(self.info)
         return d
@@ -89,7 +92,7 @@ class TaskRecord:
             attempts=grids(d.get("attempts")),
             rules=tuple(d.get("rules") or ()),
             ttt=None if d.get("ttt") is None else grids(d["ttt"]),
-            synth=None if d.get("synth") is None else tuple(d["synth"]),
+            synth=None if d.get("synth") is None else tuple(SynthOutcome.from_json(o) for o in d["synth"]),
             timings=d.get("timings") or {},
             error=d.get("error"),
             error_kind=d.get("error_kind"),
@@ -117,11 +120,11 @@ class RunDir:
     def exists(self) -> bool:
         return self.config_path.exists()
 
-    def create(self, config: Mapping[str, Any]) -> None:
+    def create(self, config: RunConfig) -> None:
         if self.exists():
             raise FileExistsError(f"{self.path} already holds a run; use --resume {self.path} to finish it")
         self.path.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(self.config_path, dict(config))
+        write_json_atomic(self.config_path, config.to_json())
 
     def lock(self) -> None:
         """Become the run's only writer until ``unlock()`` or the end of this process.
@@ -158,16 +161,20 @@ class RunDir:
             os.close(self._lock_fd)  # closing the descriptor releases the flock
             self._lock_fd = None
 
-    def config(self) -> dict:
-        """The saved configuration, checked enough that a resumed run cannot trip over its shape."""
+    def config(self) -> RunConfig:
+        """The saved configuration. One that this version cannot use (written by another version,
+        or edited by hand) is a RunFileError in one line, naming the file and the field."""
         path = self.config_path
         if not path.is_file():
             raise RunFileError(f"{self.path}: not a run directory (no config.json)")
         config = read_json(path, RunFileError)
-        problem = _config_problem(config)
-        if problem:
-            raise RunFileError(f"{path}: {problem}")
-        return config
+        if not isinstance(config, dict):
+            raise RunFileError(f"{path}: expected a JSON object (the run's configuration), got {type(config).__name__}")
+        try:
+            return RunConfig.from_json(config)
+        except (ValueError, TypeError) as e:
+            raise RunFileError(f"{path}: unusable settings (a run from an older version of arc-solve, "
+                               f"or edited by hand): {e}") from None
 
     def records(self) -> dict[str, TaskRecord]:
         """Finished tasks, the last record of each (see the module docstring for duplicates).
@@ -219,24 +226,6 @@ class RunDir:
         result = score({tid: predictions[tid] for tid in scored}, scored)
         write_json_atomic(self.path / "scores.json", result)
         return result
-
-
-def _config_problem(config: Any) -> str | None:
-    """What makes ``config`` unusable for a run, or None."""
-    if not isinstance(config, dict):
-        return f"expected a JSON object (the run's configuration), got {type(config).__name__}"
-    if config.get("mode") not in MODES:
-        return f"mode must be one of {', '.join(MODES)}, got {config.get('mode')!r}"
-    if not isinstance(config.get("dataset"), str):
-        return "dataset must be a string"
-    ids = config.get("task_ids")
-    if not isinstance(ids, list) or not all(isinstance(t, str) for t in ids):
-        return "task_ids must be a list of strings"
-    needs = {"ensemble": ("synth", "ttt", "infer"), "synth": ("synth",), "ttt": ("ttt", "infer")}[config["mode"]]
-    missing = [k for k in needs if not isinstance(config.get(k), dict)]
-    if missing:
-        return f"mode {config['mode']} needs the object(s) {', '.join(missing)}"
-    return None
 
 
 SolveFn = Callable[[Task], TaskRecord]

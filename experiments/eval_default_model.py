@@ -62,12 +62,12 @@ def format_part(model_dir: Path, threads: int) -> dict:
     import torch
 
     from arc.data import load_dataset
-    from ensemble.build import PRESETS
+    from ensemble.config import PRESETS
     from ttt.finetune import format_check, read_holdout
     from ttt.format import make_formatter
     from ttt.model import load_base
 
-    quick_budget = PRESETS["quick"]["infer_max_tokens"]
+    quick_budget = PRESETS["quick"]["infer"]["max_tokens"]
     torch.set_num_threads(threads)
     held_ids = read_holdout(model_dir / "holdout.txt")
     arc1 = load_dataset("arc1-train")
@@ -131,7 +131,7 @@ def dev_part(name: str, extra: list[str], threads: int, limit: int | None) -> di
     code, wall, rss = run_cli(args, threads)
     run = RunDir(out)
     tasks = load_dataset("arc1-eval-dev80")
-    summary = summarize(run, tasks)
+    summary = summarize(run, tasks).to_json()
     totals = [r.timings.get("total", 0.0) for r in run.records().values()]
     ens = summary["solvers"].get("ensemble", {})
     return {"exit_code": code, "command": "arc-solve " + " ".join(args), "tasks_done": summary["n_records"],

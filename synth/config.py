@@ -2,45 +2,41 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass
+
+from arc.config import DTYPES, ConfigMixin, option
 
 SAMPLER_NAMES = ("hf", "vllm", "openai", "search")
-DTYPES = ("auto", "float32", "bfloat16", "float16")
-
-
-def _f(default: Any, help: str):
-    return field(default=default, metadata={"help": help})
 
 
 @dataclass(frozen=True)
-class SynthConfig:
+class SynthConfig(ConfigMixin):
     """Configuration of the program synthesizer (sampling, extraction, sandbox)."""
 
-    sampler: str = _f("search", "program proposer: hf, vllm, openai (LLMs) or search (no LLM)")
-    model: str = _f("", "hf/vllm: local model folder; openai: model name sent to the endpoint")
-    base_url: str | None = _f(None, "openai: endpoint root, e.g. http://127.0.0.1:8000 (with or without /v1)")
-    api_key_env: str = _f("OPENAI_API_KEY", "openai: name of the environment variable holding the API key")
-    samples: int = _f(64, "completions sampled per task (the budget)")
-    temperature: float = _f(0.8, "sampling temperature; 0 means greedy")
-    top_p: float = _f(1.0, "nucleus sampling mass, in (0, 1]")
-    max_new_tokens: int = _f(1536, "most tokens generated per completion")
-    batch_size: int = _f(8, "hf: sequences generated together; openai: completions asked for per request (n)")
-    concurrency: int = _f(4, "openai: most requests in flight at once")
-    request_timeout_s: float = _f(300.0, "openai: seconds to wait for one HTTP response")
-    max_retries: int = _f(5, "openai: retries of a request after 429/5xx/connection errors")
-    timeout_s: float = _f(2.0, "sandbox: wall-clock seconds per program run")
-    memory_mb: int = _f(512, "sandbox: memory limit per program run, MiB")
-    seed: int = _f(0, "global seed; per-task seeds derive from it and the task id")
-    dtype: str = _f("auto", "hf/vllm: 'auto' (bf16 on a GPU that has it, fp32 on CPU), 'float32', 'bfloat16' or 'float16'")
-    gpu_memory_utilization: float | None = _f(None, "vllm: share of the device's memory the engine may take; None: "
+    sampler: str = option("search", "program proposer: hf, vllm, openai (LLMs) or search (no LLM)")
+    model: str = option("", "hf/vllm: local model folder; openai: model name sent to the endpoint")
+    base_url: str | None = option(None, "openai: endpoint root, e.g. http://127.0.0.1:8000 (with or without /v1)")
+    api_key_env: str = option("OPENAI_API_KEY", "openai: name of the environment variable holding the API key")
+    samples: int = option(64, "completions sampled per task (the budget)")
+    temperature: float = option(0.8, "sampling temperature; 0 means greedy")
+    top_p: float = option(1.0, "nucleus sampling mass, in (0, 1]")
+    max_new_tokens: int = option(1536, "most tokens generated per completion")
+    batch_size: int = option(8, "hf: sequences generated together; openai: completions asked for per request (n)")
+    concurrency: int = option(4, "openai: most requests in flight at once")
+    request_timeout_s: float = option(300.0, "openai: seconds to wait for one HTTP response")
+    max_retries: int = option(5, "openai: retries of a request after 429/5xx/connection errors")
+    timeout_s: float = option(2.0, "sandbox: wall-clock seconds per program run")
+    memory_mb: int = option(512, "sandbox: memory limit per program run, MiB")
+    seed: int = option(0, "global seed; per-task seeds derive from it and the task id")
+    dtype: str = option("auto", "hf/vllm: 'auto' (bf16 on a GPU that has it, fp32 on CPU), 'float32', 'bfloat16' or 'float16'")
+    gpu_memory_utilization: float | None = option(None, "vllm: share of the device's memory the engine may take; None: "
                                                     "0.85 on a GPU, 0.2 of RAM on CPU (built after the TTT engine is freed)")
-    max_model_len: int = _f(8192, "vllm: prompt + completion tokens the engine holds per sequence")
-    max_num_batched_tokens: int | None = _f(None, "vllm: tokens per engine step; None: max_model_len, so no prompt "
+    max_model_len: int = option(8192, "vllm: prompt + completion tokens the engine holds per sequence")
+    max_num_batched_tokens: int | None = option(None, "vllm: tokens per engine step; None: max_model_len, so no prompt "
                                                   "is prefilled in chunks")
-    include_api_section: bool = _f(False, "put the DSL's docstrings in the prompt (for general LLMs)")
-    search_budget_s: float = _f(20.0, "search: seconds of program search per task")
-    search_max_programs: int = _f(50, "search: most train-consistent programs reported per task")
+    include_api_section: bool = option(False, "put the DSL's docstrings in the prompt (for general LLMs)")
+    search_budget_s: float = option(20.0, "search: seconds of program search per task")
+    search_max_programs: int = option(50, "search: most train-consistent programs reported per task")
 
     def __post_init__(self) -> None:
         problems = []
@@ -87,21 +83,3 @@ class SynthConfig:
             problems.append(f"memory_mb must be >= 16, got {self.memory_mb}")
         if problems:
             raise ValueError("invalid SynthConfig: " + "; ".join(problems))
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form, for the run directory (holds the key's variable name, never the key)."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "SynthConfig":
-        """Inverse of ``to_dict``; unknown keys are rejected so typos do not pass silently."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown SynthConfig fields: {', '.join(unknown)}")
-        return cls(**data)
-
-    @classmethod
-    def help(cls) -> dict[str, str]:
-        """Field name -> one-line help (for ``--help`` texts and the run report)."""
-        return {f.name: f.metadata["help"] for f in fields(cls)}

@@ -10,30 +10,20 @@ plain-text rendering for models without a chat template) is ours.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import Sequence
 
+from arc.barc import COLOR_WORDS, REFERENCE_LEAD
 from arc.errors import GridError
 from arc.grid import Grid, as_grid
 from arc.task import Task
 
-# Index = colour number. These are the words BARC's models read and write (8 is Purple, 9 Brown).
-COLOR_WORDS: tuple[str, ...] = (
-    "Black", "Blue", "Red", "Green", "Yellow", "Gray", "Pink", "Orange", "Purple", "Brown",
-)
 _WORD_TO_COLOR = {w: i for i, w in enumerate(COLOR_WORDS)}
 
 # Fixed instructions of BARC's induction prompt (the fine-tuned model depends on them).
 SYSTEM_PROMPT = (
     "You are a world-class puzzle solver with exceptional pattern recognition skills and expertise "
     "in Python programming. Your task is to analyze puzzles and provide Python solutions."
-)
-PREAMBLE = (
-    "Given input-output grid pairs as reference examples, carefully observe the patterns to predict "
-    "the output grid for new test input. Each pair follows the same transformation rule. Grids are "
-    "2D arrays represented as strings, with cells (colors) separated by spaces and rows by newlines.\n"
-    "Here are the input and output grids for the reference examples:\n"
 )
 INSTRUCTION = (
     "Write a Python function `transform` that can convert any given input grid to its corresponding "
@@ -106,7 +96,7 @@ def build_prompt(
     parts = []
     if include_api_section:
         parts.append(_api_preface(api_text if api_text is not None else api_section()))
-    parts.append(PREAMBLE)
+    parts.append(REFERENCE_LEAD)
     for k, ex in enumerate(task.train, start=1):
         parts.append(f"Example {k}\nInput:\n{grid_to_words(ex.input)}\n\nOutput:\n{grid_to_words(ex.output)}\n\n\n")
     parts.append(f"Here is the input grid for the test example:\nInput:\n{grid_to_words(task.test[test_index].input)}\n\n")
@@ -124,61 +114,8 @@ def _api_preface(api: str) -> str:
 
 
 def api_section() -> str:
-    """The helper library's reference (signatures and docstrings), as Python-like text.
+    """The helper library's reference (signatures and docstrings), from the DSL itself, so that
+    prompt and library never drift."""
+    from dsl import api_reference
 
-    Uses ``dsl.api_reference()`` when the DSL provides it, so prompt and library never drift;
-    otherwise renders the public names of ``dsl.common`` with ``inspect`` in definition order.
-    """
-    import dsl
-
-    reference = getattr(dsl, "api_reference", None)
-    if callable(reference):
-        return reference()
-    import dsl.common as common
-
-    return render_module_api(common)
-
-
-def render_module_api(module) -> str:
-    """Signatures and docstrings of a module's public classes and functions, in definition order."""
-    blocks = []
-    for name, obj in vars(module).items():
-        if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
-            continue
-        if inspect.isclass(obj):
-            blocks.append(_render_class(name, obj))
-        elif inspect.isfunction(obj):
-            blocks.append(_render_function(name, obj))
-    return "\n\n".join(blocks)
-
-
-def _render_function(name: str, fn, indent: str = "") -> str:
-    try:
-        sig = str(inspect.signature(fn))
-    except (TypeError, ValueError):
-        sig = "(...)"
-    doc = inspect.getdoc(fn)
-    body = _docstring(doc, indent + "    ") if doc else f"{indent}    ..."
-    return f"{indent}def {name}{sig}:\n{body}"
-
-
-def _render_class(name: str, cls) -> str:
-    lines = [f"class {name}:"]
-    doc = inspect.getdoc(cls)
-    if doc:
-        lines.append(_docstring(doc, "    "))
-    # Constants (e.g. Color.BLACK = 0) in definition order; aliases appear under their own names.
-    for attr, value in vars(cls).items():
-        if not attr.startswith("_") and isinstance(value, (int, float, str)):
-            lines.append(f"    {attr} = {value!r}")
-    for attr, value in vars(cls).items():
-        if not attr.startswith("_") and inspect.isfunction(value):
-            lines.append(_render_function(attr, value, "    "))
-    if len(lines) == 1:
-        lines.append("    ...")
-    return "\n".join(lines)
-
-
-def _docstring(doc: str, indent: str) -> str:
-    body = "\n".join((indent + line) if line else "" for line in doc.splitlines())
-    return f'{indent}"""\n{body}\n{indent}"""'
+    return api_reference()

@@ -6,11 +6,11 @@ and return one outcome per test input (``unique`` / ``several`` / ``none`` with 
 from __future__ import annotations
 
 import time
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from arc.seeds import task_seed
 from arc.task import Task
 from synth.config import SynthConfig
 from synth.verify import SynthOutcome, Verification, verify_programs
@@ -21,15 +21,14 @@ class SynthResult:
     """What the synthesizer made of one task."""
 
     task_id: str
-    outcomes: tuple[SynthOutcome, ...]
     verification: Verification
     timings: Mapping[str, float] = field(default_factory=dict)
     info: Mapping[str, Any] = field(default_factory=dict)
 
-
-def task_seed(seed: int, task_id: str) -> int:
-    """A per-task seed that does not depend on Python's salted hash."""
-    return (int(seed) * 1_000_003 + zlib.crc32(task_id.encode())) % (2**31)
+    @property
+    def outcomes(self) -> tuple[SynthOutcome, ...]:
+        """One outcome per test input (the verification's)."""
+        return self.verification.outcomes
 
 
 class ProgramSynthesizer:
@@ -80,7 +79,7 @@ class ProgramSynthesizer:
         info = {**info, "n_programs": len(verification.programs),
                 "n_consistent": sum(p.train_consistent for p in verification.programs),
                 "n_groups": len(verification.groups)}
-        return SynthResult(task.id, verification.outcomes, verification,
+        return SynthResult(task.id, verification,
                            {"propose": t1 - t0, "verify": t2 - t1}, info)
 
     def close(self) -> None:

@@ -15,11 +15,12 @@ produced a valid grid for input i. For a task with one test input this is exactl
 
 from __future__ import annotations
 
+import typing
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Literal, Sequence
 
-from arc.grid import Grid
+from arc.grid import Grid, as_grid
 from arc.task import Task
 from synth.sandbox import ExecResult, Sandbox, default_sandbox
 
@@ -39,16 +40,33 @@ class ProgramResult:
     message: str = ""  # the first non-empty failure message, if any
 
 
+SynthStatus = Literal["unique", "several", "none"]
+SYNTH_STATUSES: tuple[str, ...] = typing.get_args(SynthStatus)
+
+
 @dataclass(frozen=True)
 class SynthOutcome:
     """The synthesizer's answer for one test input (``status`` and ``attempts`` are what ensembles read)."""
 
-    status: str  # "unique" | "several" | "none"
-    attempts: tuple[Grid, ...]  # at most 2, distinct, best first
-    n_programs: int  # distinct programs run on the task
-    n_consistent: int  # train-consistent programs
-    n_deterministic: int  # train-consistent programs that are also deterministic
+    status: SynthStatus
+    attempts: tuple[Grid, ...] = ()  # at most 2, distinct, best first
+    n_programs: int = 0  # distinct programs run on the task
+    n_consistent: int = 0  # train-consistent programs
+    n_deterministic: int = 0  # train-consistent programs that are also deterministic
     votes: tuple[int, ...] = ()  # train-consistent programs behind each attempt
+
+    def to_json(self) -> dict:
+        return {"status": self.status, "attempts": [[list(r) for r in g] for g in self.attempts],
+                "n_programs": self.n_programs, "n_consistent": self.n_consistent,
+                "n_deterministic": self.n_deterministic, "votes": list(self.votes)}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "SynthOutcome":
+        """Inverse of ``to_json`` (records written before ``n_deterministic`` and ``votes`` load too)."""
+        if not isinstance(d, dict) or d.get("status") not in SYNTH_STATUSES:
+            raise ValueError(f"a synthesizer outcome needs status in {SYNTH_STATUSES}, got {d!r:.80}")
+        return cls(d["status"], tuple(as_grid(g) for g in d.get("attempts") or ()), int(d.get("n_programs", 0)),
+                   int(d.get("n_consistent", 0)), int(d.get("n_deterministic", 0)), tuple(d.get("votes") or ()))
 
 
 @dataclass(frozen=True)

@@ -65,23 +65,22 @@ def test_missing_model_is_one_line(tmp_path):
 
 
 def test_quick_preset_fills_only_what_was_not_given(tiny_model_dir):
-    from ensemble.build import resolve_config
+    from cli import main, run_config
 
-    base = {"mode": "ensemble", "dataset": "arc1-train", "policy": "paper", "seed": 0, "task_timeout": None,
-            "model": str(tiny_model_dir), "ttt_format": "auto", "backend": "hf", "adapter_mode": "per_task",
-            "ttt_max_tasks": None, "ttt_epochs": None, "ttt_steps": None, "lora_rank": 8, "lr": None, "views": None,
-            "n_orders": None, "device": "cpu", "sampler": "search", "synth_model": "", "base_url": None,
-            "api_key_env": "K", "samples": None, "temperature": None, "search_budget": None}
-    paper = resolve_config({**base, "preset": "paper"}, ["x"])
-    assert paper["ttt"]["data"]["max_tasks"] == 250 and paper["ttt"]["epochs"] == 2
-    assert paper["infer"]["n_orders"] == 2 and len(paper["infer"]["symmetries"]) == 7
-    quick = resolve_config({**base, "preset": "quick"}, ["x"])
-    assert quick["ttt"]["data"]["max_tasks"] == 24 and quick["ttt"]["epochs"] == 1
-    assert quick["ttt"]["max_tokens"] == 2048 and paper["ttt"]["max_tokens"] == 8192
-    assert quick["ttt"]["lora_rank"] == 8  # the explicit flag wins over the preset
-    assert quick["infer"]["symmetries"] == ["identity", "transpose", "flip_lr", "flip_ud"]
-    assert quick["synth"]["search_budget_s"] == 10.0 and quick["preset"] == "quick"
-    assert quick["infer"]["max_tokens"] == 3072 and paper["infer"]["max_tokens"] == 8192
-    assert paper["infer"]["trim_demonstrations"] is True
-    own = resolve_config({**base, "preset": "quick", "infer_max_tokens": 4096, "trim_demonstrations": False}, ["x"])
-    assert own["infer"]["max_tokens"] == 4096 and own["infer"]["trim_demonstrations"] is False
+    def config(*flags):
+        ctx = main.make_context("arc-solve", ["--mode", "ensemble", "--model", str(tiny_model_dir), "--lora-rank", "8",
+                                              "--device", "cpu", "--api-key-env", "K", *flags])
+        return run_config(ctx.params, ("x",))
+
+    paper, quick = config("--preset", "paper"), config("--preset", "quick")
+    assert paper.ttt.data.max_tasks == 250 and paper.ttt.epochs == 2
+    assert paper.infer.n_orders == 2 and len(paper.infer.symmetries) == 7
+    assert quick.ttt.data.max_tasks == 24 and quick.ttt.epochs == 1
+    assert quick.ttt.max_tokens == 2048 and paper.ttt.max_tokens == 8192
+    assert quick.ttt.lora_rank == 8  # the explicit flag wins over the preset
+    assert quick.infer.symmetries == ("identity", "transpose", "flip_lr", "flip_ud")
+    assert quick.synth.search_budget_s == 10.0 and quick.preset == "quick"
+    assert quick.infer.max_tokens == 3072 and paper.infer.max_tokens == 8192
+    assert paper.infer.trim_demonstrations is True
+    own = config("--preset", "quick", "--infer-max-tokens", "4096", "--no-trim-demonstrations")
+    assert own.infer.max_tokens == 4096 and own.infer.trim_demonstrations is False

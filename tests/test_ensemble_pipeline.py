@@ -4,19 +4,21 @@ from types import SimpleNamespace
 import pytest
 
 from arc import Example, Task
-from ensemble.pipeline import SynthPart, TaskTimeout, TTTPart, make_task_solver
+from ensemble.config import RunConfig
+from ensemble.pipeline import TaskTimeout, make_task_solver
+from synth.config import SynthConfig
 
 A, B, C = ((1,),), ((2,),), ((3,),)
 TASK = Task("t", (Example(A, B),), (Example(A, B), Example(C, C)))
 
 
 def ttt(task):
-    return TTTPart(attempts=((B, A), (A,)), timings={"train": 1.0}, info={"n_candidates": 14})
+    return SimpleNamespace(attempts=((B, A), (A,)), timings={"train": 1.0}, info={"n_candidates": 14})
 
 
 def synth(task):
     outcomes = (SimpleNamespace(status="unique", attempts=[C]), SimpleNamespace(status="several", attempts=[C, B]))
-    return SynthPart(outcomes=outcomes, timings={"run": 0.5}, info={"n_programs": 10})
+    return SimpleNamespace(outcomes=outcomes, timings={"run": 0.5}, info={"n_programs": 10})
 
 
 @pytest.mark.parametrize(
@@ -32,7 +34,7 @@ def test_modes(mode, attempts, rules):
     assert record.status == "ok" and record.attempts == attempts and record.rules == rules
     assert "total" in record.timings
     if mode == "ensemble":
-        assert record.ttt == ((B, A), (A,)) and record.synth[0]["status"] == "unique"
+        assert record.ttt == ((B, A), (A,)) and record.synth[0].status == "unique"
         assert record.timings["ttt_train"] == 1.0 and record.timings["synth_run"] == 0.5
 
 
@@ -98,7 +100,7 @@ class BatchedTTT:
     def __call__(self, task):
         if self.spent[task.id] is None:
             raise TaskTimeout("task exceeded its budget")
-        return TTTPart(attempts=((B,), (A,)), timings={"train_s": self.spent[task.id]})
+        return SimpleNamespace(attempts=((B,), (A,)), timings={"train_s": self.spent[task.id]}, info={})
 
 
 def task(tid):
@@ -112,7 +114,7 @@ def test_batched_ttt_keeps_each_tasks_time_and_budget(tmp_path):
     ttt_solver = BatchedTTT({"a": 0.05, "slow": 5.0, "c": 0.05}, engine_s=0.6)
     solve = make_task_solver("ttt", ttt_solver, None, task_timeout_s=0.4)
     run = RunDir(tmp_path / "run")
-    run.create({"mode": "ttt"})
+    run.create(RunConfig(mode="synth", synth=SynthConfig()))
     t0 = time.perf_counter()
     records = run_tasks(tasks, solve, run)
     assert time.perf_counter() - t0 < 3  # the slow task was stopped at its own budget
@@ -159,3 +161,19 @@ def test_prepare_runs_ttt_before_the_synthesizer_and_close_frees_both():
     solve.prepare([])  # nothing to run: nothing is built
     solve.close()
     assert order == ["prepare ttt", "prepare synth", "close ttt", "close synth"]
+
+
+def test_device_out_of_memory_is_a_memory_failure():
+    torch = pytest.importorskip("torch")
+
+    def oom(task):
+        raise torch.OutOfMemoryError("CUDA out of memory")
+
+    class OutOfMemoryLookalike(Exception):
+        pass
+
+    def lookalike(task):
+        raise OutOfMemoryLookalike("not a device")
+
+    assert make_task_solver("ttt", oom, None)(TASK).error_kind == "memory"
+    assert make_task_solver("ttt", lookalike, None)(TASK).error_kind == "error"

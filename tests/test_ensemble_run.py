@@ -3,7 +3,10 @@ import json
 import pytest
 
 from arc import Example, Task
+from ensemble.config import RunConfig
 from ensemble.run import RunDir, TaskRecord, run_tasks
+from synth.config import SynthConfig
+from synth.verify import SynthOutcome
 
 A, B = ((1,),), ((2,),)
 
@@ -24,7 +27,7 @@ def echo_solver(calls):
 
 def test_failing_task_is_recorded_and_run_goes_on(tmp_path):
     run = RunDir(tmp_path / "run")
-    run.create({"mode": "test"})
+    run.create(RunConfig(mode="synth", synth=SynthConfig()))
     calls, seen = [], []
     tasks = make_tasks(4)
     records = run_tasks(tasks, echo_solver(calls), run, progress=lambda r, i, n: seen.append((r.task_id, i, n)))
@@ -40,7 +43,7 @@ def test_failing_task_is_recorded_and_run_goes_on(tmp_path):
 
 def test_resume_skips_finished_and_survives_a_torn_line(tmp_path):
     run = RunDir(tmp_path / "run")
-    run.create({"mode": "test"})
+    run.create(RunConfig(mode="synth", synth=SynthConfig()))
     tasks = make_tasks(4)
     calls = []
     run_tasks({k: tasks[k] for k in ("t0", "t1")}, echo_solver(calls), run)
@@ -55,7 +58,7 @@ def test_resume_skips_finished_and_survives_a_torn_line(tmp_path):
 
 
 def test_create_refuses_an_existing_run(tmp_path):
-    config = {"mode": "synth", "dataset": "arc1-train", "task_ids": ["t0"], "synth": {}}
+    config = RunConfig(mode="synth", dataset="arc1-train", task_ids=("t0",), synth=SynthConfig())
     run = RunDir(tmp_path)
     run.create(config)
     with pytest.raises(FileExistsError, match="--resume"):
@@ -65,5 +68,5 @@ def test_create_refuses_an_existing_run(tmp_path):
 
 def test_record_json_round_trip():
     rec = TaskRecord("x", "ok", ((A, B), (B,)), rules=("agree", "ttt"), ttt=((A,), ()),
-                     synth=({"status": "unique", "attempts": [[[1]]]},), timings={"ttt": 1.5}, info={"n": 3})
+                     synth=(SynthOutcome("unique", (((1,),),)),), timings={"ttt": 1.5}, info={"n": 3})
     assert TaskRecord.from_json(json.loads(json.dumps(rec.to_json()))) == rec

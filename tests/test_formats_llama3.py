@@ -27,7 +27,7 @@ transformers = pytest.importorskip("transformers")
 
 from arc import load_dataset  # noqa: E402
 from ttt.format import make_formatter  # noqa: E402
-from ttt.train import IGNORE, encode_rendered  # noqa: E402
+from ttt.tokens import IGNORE, encode_rendered  # noqa: E402
 
 BOS, EOT, START, END = 128000, 128009, 128006, 128007
 NEWLINES_2, NEWLINES_3, HASH_NEWLINE = 271, 1432, 5062  # "\n\n", "\n\n\n", "#\n"

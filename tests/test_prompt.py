@@ -18,7 +18,6 @@ from synth.prompt import (
     build_prompt,
     grid_to_words,
     messages_to_text,
-    render_module_api,
     words_to_grid,
 )
 
@@ -141,18 +140,3 @@ def test_api_section_comes_from_the_dsl():
     assert text.strip() in prompt_api
 
 
-def test_render_module_api_in_definition_order_with_docstrings():
-    module = types.ModuleType("fake_common")
-    exec(
-        "import numpy as np\n"
-        "class Color:\n    '''Colours.'''\n    BLACK = 0\n    BLUE = 1\n"
-        "def zeta(grid, background=0):\n    '''Last letter, defined first.\n\n    More words.'''\n    return grid\n"
-        "def alpha(x: int) -> int:\n    '''Defined second.'''\n    return x\n"
-        "def _private():\n    '''Hidden.'''\n",
-        module.__dict__,
-    )
-    text = render_module_api(module)
-    assert text.index("class Color") < text.index("def zeta(grid, background=0):") < text.index("def alpha(x: int) -> int:")
-    assert "BLACK = 0" in text and "More words." in text
-    assert "_private" not in text and "np" not in text.split()
-    compile(text, "<api>", "exec")

@@ -21,7 +21,9 @@ import arc
 from arc.errors import RunLockedError, StorageError
 from arc.storage import append_jsonl, read_jsonl
 from cli import main
+from ensemble.config import RunConfig
 from ensemble.run import RunDir, TaskRecord, run_tasks
+from synth.config import SynthConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK3 = "007bbfb7,0d3d703e,3c9b0459"  # arc1-train tasks the search solves in a fraction of a second
@@ -141,7 +143,7 @@ def leftovers(folder: Path) -> list[str]:
 
 def test_a_record_that_cannot_be_written_stops_the_run(tmpfs):
     run = RunDir(tmpfs / "run")
-    run.create({"mode": "synth", "dataset": "x", "task_ids": [], "synth": {}})
+    run.create(RunConfig(mode="synth", dataset="x", synth=SynthConfig()))
     calls: list = []
     filler = fill(tmpfs)
     with pytest.raises(StorageError, match=r"results\.jsonl: cannot write: No space left on device"):
@@ -154,7 +156,7 @@ def test_a_record_that_cannot_be_written_stops_the_run(tmpfs):
 
 def test_a_submission_that_cannot_be_written_leaves_no_temporary_file(tmpfs):
     run = RunDir(tmpfs / "run")
-    run.create({"mode": "synth", "dataset": "x", "task_ids": [], "synth": {}})
+    run.create(RunConfig(mode="synth", dataset="x", synth=SynthConfig()))
     tasks = make_tasks(2)
     run_tasks(tasks, ok_solver([]), run)
     filler = fill(tmpfs)
@@ -167,7 +169,7 @@ def test_a_submission_that_cannot_be_written_leaves_no_temporary_file(tmpfs):
 
 def test_a_vanished_run_directory_is_not_recreated(tmp_path):
     run = RunDir(tmp_path / "run")
-    run.create({"mode": "synth", "dataset": "x", "task_ids": [], "synth": {}})
+    run.create(RunConfig(mode="synth", dataset="x", synth=SynthConfig()))
 
     def solve(task):
         if task.id == "t1":
@@ -227,7 +229,7 @@ def test_disk_full_then_resume_gives_the_uninterrupted_submission(tmpfs, monkeyp
 # -- --retry-failed -----------------------------------------------------------------------------------
 def test_retry_failed_supersedes_failed_records(tmp_path):
     run = RunDir(tmp_path / "run")
-    run.create({"mode": "synth", "dataset": "x", "task_ids": [], "synth": {}})
+    run.create(RunConfig(mode="synth", dataset="x", synth=SynthConfig()))
     tasks, calls = make_tasks(3), []
     run_tasks(tasks, ok_solver(calls, fail={"t1"}), run)
     assert run.records()["t1"].status == "error"
@@ -312,7 +314,7 @@ def saved_config(task_ids: list[str]) -> dict:
     from synth.config import SynthConfig
 
     return {"mode": "synth", "dataset": "arc1-train", "task_ids": task_ids, "policy": "paper", "seed": 0,
-            "task_timeout_s": None, "preset": "paper", "synth": SynthConfig(sampler="search").to_dict()}
+            "task_timeout_s": None, "preset": "paper", "synth": SynthConfig(sampler="search").to_json()}
 
 
 GOOD = json.dumps(TaskRecord("007bbfb7", "ok", ((B,),)).to_json())
@@ -331,7 +333,7 @@ FAILED = json.dumps(TaskRecord("007bbfb7", "error", ((),), error="x").to_json())
 ], ids=["task-id-5", "list", "no-attempts", "garbage-mid-file", "binary", "duplicate", "deep"])
 def test_malformed_results_are_one_line_naming_file_and_line(tmp_path, content, where):
     run = RunDir(tmp_path / "run")
-    run.create(saved_config(["007bbfb7", "0d3d703e"]))
+    run.create(RunConfig.from_json(saved_config(["007bbfb7", "0d3d703e"])))
     data = content.encode() if isinstance(content, str) else content
     run.results_path.write_bytes(data)
     for args in (["--resume", str(run.path)], ["report", str(run.path)]):
@@ -342,7 +344,7 @@ def test_malformed_results_are_one_line_naming_file_and_line(tmp_path, content, 
 
 def test_a_retried_error_and_a_repeated_answer_are_not_duplicates(tmp_path):
     run = RunDir(tmp_path / "run")
-    run.create(saved_config(["007bbfb7"]))
+    run.create(RunConfig.from_json(saved_config(["007bbfb7"])))
     run.results_path.write_text(FAILED + "\n" + GOOD + "\n" + GOOD + "\n")
     assert run.records()["007bbfb7"].attempts == ((B,),)
 
@@ -350,7 +352,7 @@ def test_a_retried_error_and_a_repeated_answer_are_not_duplicates(tmp_path):
 @pytest.mark.parametrize("content, where", [
     ("[]", "config.json: expected a JSON object (the run's configuration), got list"),
     ('{"mode": "synth",\n "dataset": ', "config.json: line 2: not valid JSON"),
-    ('{"mode": "synth", "dataset": "arc1-train", "task_ids": [5], "synth": {}}', "config.json: task_ids must be a list of strings"),
+    ('{"mode": "synth", "dataset": "arc1-train", "task_ids": [5], "synth": {}}', "config.json: unusable settings (a run from an older version of arc-solve, or edited by hand): task_ids must be a list of strings"),
     ('{"mode": "synth", "dataset": "arc1-train", "task_ids": [], "synth": {"bogus": 1}}', "config.json: unusable settings"),
     ("\xff\xfe", "config.json: not UTF-8 text"),
     ("[" * 100_000, "config.json: JSON nested too deeply"),

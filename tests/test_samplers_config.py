@@ -16,15 +16,15 @@ def test_defaults_are_the_papers():
 
 def test_every_field_has_one_line_help():
     help_ = SynthConfig.help()
-    assert set(help_) == set(SynthConfig().to_dict())
+    assert set(help_) == set(SynthConfig().to_json())
     assert all(text and "\n" not in text for text in help_.values())
 
 
 def test_round_trip_through_json():
     c = SynthConfig(sampler="openai", base_url="http://127.0.0.1:8000", model="m", samples=3, temperature=0.0)
-    assert SynthConfig.from_dict(json.loads(json.dumps(c.to_dict()))) == c
-    with pytest.raises(ValueError, match="unknown SynthConfig fields: sampels"):
-        SynthConfig.from_dict({"sampels": 3})
+    assert SynthConfig.from_json(json.loads(json.dumps(c.to_json()))) == c
+    with pytest.raises(ValueError, match=r"SynthConfig: unknown field\(s\) sampels"):
+        SynthConfig.from_json({"sampels": 3})
 
 
 def test_frozen():

@@ -50,7 +50,6 @@ def test_family_solves_task(arc1_train, task_id, op):
     task = arc1_train[task_id]
     hits = search_programs(task, time_budget_s=20.0)
     assert hits, f"no program found for {task_id}"
-    assert all(h.train_consistent for h in hits)
     assert any(op in [s.op for s in h.steps] for h in hits), [h.description for h in hits]
     status, ranked = group_hits(hits)
     expected = tuple(ex.output for ex in task.test)

@@ -96,7 +96,7 @@ def test_group_hits_statuses():
     from synth.search.enumerate import SearchHit
 
     def hit(g):
-        return SearchHit("", "", (), True, (g,))
+        return SearchHit("", "", (), (g,))
 
     a, b = ((1,),), ((2,),)
     assert group_hits([hit(a), hit(a)])[0] == "unique"

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from arc import Example, Task, load_dataset
+from arc.seeds import task_rng
 from ttt.data import (
     AUGMENTATION_NAMES,
     PseudoTask,
@@ -22,7 +23,6 @@ from ttt.data import (
     filter_by_length,
     leave_one_out_tasks,
     leave_two_out_tasks,
-    task_rng,
     ttt_pseudo_tasks,
 )
 from ttt.format import make_formatter
@@ -158,7 +158,8 @@ def test_test_outputs_are_never_read():
 _SCRIPT = """
 import hashlib
 from arc import load_dataset
-from ttt.data import TTTDataConfig, task_rng, ttt_pseudo_tasks
+from arc.seeds import task_rng
+from ttt.data import TTTDataConfig, ttt_pseudo_tasks
 tasks = load_dataset("arc1-train")
 h = hashlib.sha256()
 for tid in {ids!r}:

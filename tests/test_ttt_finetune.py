@@ -169,16 +169,16 @@ def test_micro_batches_sort_by_length_and_keep_every_item():
 
 
 def test_micro_batches_give_the_same_loss_and_gradient():
+    """The step shared by TTT and fine-tuning is token-weighted, whatever the split."""
     import torch
 
-    from ttt.finetune import _step_loss
+    from ttt.train import train_step
 
     model, tok, batch = _tiny_model_and_batch()
     grads, losses = [], []
     for n in (1, 3):
-        cfg = FinetuneConfig(**{**TINY, "batch_size": 6, "micro_batches": n})
         model.zero_grad(set_to_none=True)
-        loss, n_tok = _step_loss(model, batch, cfg, tok.pad_token_id, torch.device("cpu"), bf16=False)
+        loss, n_tok = train_step(model, micro_batches(batch, n), tok.pad_token_id, torch.device("cpu"))
         losses.append((loss, n_tok))
         grads.append(torch.cat([p.grad.flatten() for p in model.parameters()]))
     assert losses[0][1] == losses[1][1] == sum(len(e.input_ids) for e in batch)

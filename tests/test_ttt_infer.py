@@ -14,7 +14,7 @@ from ttt.backends import BACKENDS, Generation, HFBackend, VLLMBackend, cut_at_st
 from ttt.backends.vllm import vllm_lora_rank  # noqa: E402
 from ttt.config import InferConfig  # noqa: E402
 from ttt.format import make_formatter  # noqa: E402
-from ttt.infer import TOO_LONG, default_max_new_tokens, fit_prompt, predict_task, task_views  # noqa: E402
+from ttt.infer import default_max_new_tokens, fit_prompt, predict_task, task_views  # noqa: E402
 from ttt.model import tiny_llama  # noqa: E402
 from ttt.tokenizer import build_compact_tokenizer  # noqa: E402
 
@@ -83,7 +83,7 @@ def test_views_are_inverted_before_the_vote(arc1_train, fmt, tok, task_id):
     assert pred.n_candidates == len(views) * len(task.test) and pred.n_parse_failures == 0
     for t, test in enumerate(task.test):
         assert pred.attempts[t][0] == test.output
-        assert [c.view_name for c in pred.candidates[t]] == [v.name for v in views]
+        assert [c.view for c in pred.candidates[t]] == list(views)
         assert all(c.grid == test.output for c in pred.candidates[t])
 
 
@@ -98,7 +98,7 @@ def test_vote_prefers_the_majority_and_counts_parse_failures(arc1_train, fmt, to
     # garbage under 2 symmetries (x 2 orders) is counted, not voted
     pred = predict_task(task, OracleBackend(task, fmt, tok, views, ("rot90", "transpose")), fmt, views, cfg)
     assert pred.n_parse_failures == 4 and pred.attempts[0][0] == task.test[0].output
-    assert all(c.parse_error for c in pred.candidates[0] if c.grid is None)
+    assert all(c.message for c in pred.candidates[0] if c.grid is None)
 
 
 def test_prompts_over_the_budget_are_skipped_and_counted(arc1_train, fmt, tok):
@@ -107,7 +107,7 @@ def test_prompts_over_the_budget_are_skipped_and_counted(arc1_train, fmt, tok):
     views = task_views(task, cfg)
     pred = predict_task(task, OracleBackend(task, fmt, tok, views), fmt, views, cfg)
     assert pred.n_too_long == len(views) and pred.attempts == ((),)
-    assert all(c.parse_error == TOO_LONG for c in pred.candidates[0])
+    assert all(c.status == "too_long" for c in pred.candidates[0])
 
 
 def test_fit_prompt_drops_the_largest_demonstrations_first(arc1_train, fmt, tok):

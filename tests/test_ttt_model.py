@@ -7,7 +7,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("peft")
 
-from ttt.config import InferConfig, TTTConfig, config_help  # noqa: E402
+from ttt.config import InferConfig, TTTConfig  # noqa: E402
 from ttt.model import count_parameters, load_base, save_base, tiny_llama  # noqa: E402
 from ttt.tokenizer import build_compact_tokenizer  # noqa: E402
 
@@ -63,7 +63,7 @@ def test_ttt_config_defaults_are_the_papers():
     assert (cfg.learning_rate, cfg.epochs, cfg.batch_size, cfg.weight_decay, cfg.warmup_ratio) == (5e-5, 2, 2, 0.01, 0.1)
     assert cfg.loss == "demo" and cfg.adapter_mode == "per_task" and cfg.data.max_tasks == 250
     assert TTTConfig(lora_lm_head=True).modules[-1] == "lm_head"
-    assert all(config_help(TTTConfig).values()) and all(config_help(InferConfig).values())
+    assert all(TTTConfig.help().values()) and all(InferConfig.help().values())
     json.dumps({"ttt": cfg.to_json(), "infer": InferConfig().to_json()})  # JSON-ready
 
 

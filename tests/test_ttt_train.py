@@ -9,20 +9,14 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("peft")
 
 from ttt.config import TTTConfig  # noqa: E402
-from ttt.data import TTTDataConfig, task_rng, ttt_pseudo_tasks  # noqa: E402
+from arc.seeds import task_rng  # noqa: E402
+from ttt.data import TTTDataConfig, ttt_pseudo_tasks  # noqa: E402
 from ttt.format import make_formatter  # noqa: E402
 from ttt.model import tiny_llama  # noqa: E402
 from ttt.tokenizer import build_compact_tokenizer  # noqa: E402
-from ttt.train import (  # noqa: E402
-    IGNORE,
-    adapter_complete,
-    adapter_digest,
-    attached_adapter,
-    collate,
-    encode_pseudo_tasks,
-    encode_rendered,
-    train_adapter,
-)
+from ttt.lora import adapter_complete, adapter_digest, attached_adapter  # noqa: E402
+from ttt.tokens import IGNORE, collate, encode_pseudo_tasks, encode_rendered  # noqa: E402
+from ttt.train import train_adapter  # noqa: E402
 
 SMALL = ("6150a2bd", "d631b094")  # real ARC-AGI-1 training tasks with 3x3 grids
 
@@ -175,3 +169,4 @@ def test_no_trainable_pseudo_task_raises_and_leaves_no_adapter(tok, fmt, arc1_tr
     with pytest.raises(ValueError, match="no trainable pseudo-tasks"):
         train_adapter(tiny_llama(tok, hidden=32), tok, fmt, pts, small_cfg(max_tokens=16), tmp_path / "t")
     assert not adapter_complete(tmp_path / "t")
+

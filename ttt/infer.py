@@ -1,31 +1,34 @@
 """Augmented inference: every test input under several invertible views, greedy decoding, strict
 parsing, each grid mapped back with its view's inverse, then a vote -> up to 2 attempts.
 
-Every prediction keeps the name of the view it was made under (``Candidate.view_name``), so a vote
-or a report can always say where a grid came from.
+Every prediction keeps the view it was made under (``Candidate.view``), so a vote or a report can
+always say where a grid came from.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 from arc.grid import Grid
 from arc.task import Example, Task
 from arc.views import View
 from ttt.config import InferConfig
 
-TOO_LONG = "prompt too long"
+CandidateStatus = Literal["ok", "parse_error", "too_long"]
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """One generation, mapped back to the original frame (``grid`` None when it failed to parse)."""
+    """One generation under ``view``, mapped back to the original frame. ``grid`` is None unless
+    ``status`` is "ok": the output did not parse ("parse_error", ``message`` says why) or the
+    prompt was over the budget and never sent ("too_long")."""
 
     grid: Grid | None
-    view_name: str
-    parse_error: str | None = None
+    view: View
+    status: CandidateStatus = "ok"
+    message: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,11 +41,11 @@ class TaskPrediction:
 
     @property
     def n_parse_failures(self) -> int:
-        return sum(1 for cs in self.candidates for c in cs if c.grid is None and c.parse_error != TOO_LONG)
+        return sum(1 for cs in self.candidates for c in cs if c.status == "parse_error")
 
     @property
     def n_too_long(self) -> int:
-        return sum(1 for cs in self.candidates for c in cs if c.parse_error == TOO_LONG)
+        return sum(1 for cs in self.candidates for c in cs if c.status == "too_long")
 
     @property
     def n_candidates(self) -> int:
@@ -51,7 +54,7 @@ class TaskPrediction:
 
 def default_max_new_tokens(formatter: Any, tokenizer: Any) -> int:
     """Tokens needed to write a 30x30 output grid and its end marker in ``formatter``'s format."""
-    from ttt.train import encode_rendered
+    from ttt.tokens import encode_rendered
 
     big = tuple(tuple(9 for _ in range(30)) for _ in range(30))
     rendered = formatter.render_train((), Example(((0,),), big), loss="output")
@@ -81,7 +84,7 @@ def task_views(task: Task, cfg: InferConfig) -> list[View]:
 
     Full view names go to the vote, which groups the orders of one symmetry together.
     """
-    from ttt.data import task_rng
+    from arc.seeds import task_rng
     from ttt.views import inference_views
 
     return inference_views(task, task_rng(cfg.seed, task.id), n_orders=cfg.n_orders, symmetries=cfg.symmetries)
@@ -91,7 +94,7 @@ def vote(candidates: Sequence[Candidate], method: str = "hierarchical") -> tuple
     """Up to 2 attempts from the parsed candidates (``method`` 'hierarchical' or 'flat')."""
     from ttt.vote import flat_vote, hierarchical_vote
 
-    pairs = [(c.grid, c.view_name) for c in candidates if c.grid is not None]
+    pairs = [(c.grid, c.view.name) for c in candidates if c.grid is not None]
     if not pairs:
         return ()
     fn = hierarchical_vote if method == "hierarchical" else flat_vote
@@ -128,7 +131,7 @@ def predict_tasks(
                 prompt, _ = fit_prompt(formatter, lambda text: backend.count_tokens(text, add_special),
                                        seen.train, test.input, prompt_budget, cfg.trim_demonstrations)
                 if prompt is None:
-                    results[(task.id, t)].append(Candidate(None, view.name, TOO_LONG))
+                    results[(task.id, t)].append(Candidate(None, view, "too_long", "prompt too long"))
                     continue
                 prompts.append(prompt)
                 prompt_adapters.append(adapters.get(task.id))
@@ -139,9 +142,9 @@ def predict_tasks(
     for (task_id, t, view), gen in zip(prompt_slots, generations):
         parsed = formatter.parse(gen.text, require_end=not gen.stopped)
         if parsed.grid is None:
-            results[(task_id, t)].append(Candidate(None, view.name, parsed.error))
+            results[(task_id, t)].append(Candidate(None, view, "parse_error", parsed.error))
         else:
-            results[(task_id, t)].append(Candidate(view.invert(parsed.grid), view.name, None))
+            results[(task_id, t)].append(Candidate(view.invert(parsed.grid), view))
     out = {}
     for task in tasks:
         cands = tuple(tuple(results[(task.id, t)]) for t in range(len(task.test)))

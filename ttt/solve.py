@@ -45,6 +45,15 @@ class TaskResult:
     train: TrainStats | None = None
     error: str | None = None
 
+    @property
+    def info(self) -> dict[str, Any]:
+        """The counts a run record keeps about this answer."""
+        info: dict[str, Any] = {"n_candidates": self.n_candidates, "n_parse_failures": self.n_parse_failures,
+                                "n_too_long": self.n_too_long, "n_pseudo_tasks": self.n_pseudo_tasks}
+        if self.train is not None and self.train.losses:
+            info["final_loss"] = self.train.losses[-1]
+        return info
+
     def to_json(self) -> dict:
         return {
             "task_id": self.task_id,
@@ -124,13 +133,14 @@ class _Solver:
         self.initial = self.adapters / "_initial"
 
     def pseudo_tasks(self, task: Task) -> list[Any]:
-        from ttt.data import filter_by_length, task_rng, ttt_pseudo_tasks
+        from arc.seeds import task_rng
+        from ttt.data import filter_by_length, ttt_pseudo_tasks
 
         pts = ttt_pseudo_tasks(task, self.cfg.data, task_rng(self.cfg.seed, task.id))
         return filter_by_length(pts, self.formatter, self.tokenizer, self.cfg.max_tokens)
 
     def train(self, name: str, pts: Sequence[Any]) -> TrainStats | None:
-        from ttt.data import task_rng
+        from arc.seeds import task_rng
         from ttt.train import train_adapter
 
         if self.cfg.adapter_mode == "none" or not pts:

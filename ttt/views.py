@@ -1,4 +1,4 @@
-"""The views a task is shown under at TTT inference (SPEC.md "Augmented inference").
+"""The views a task is shown under at TTT inference (the paper's augmented inference).
 
 Each symmetry comes with ``n_orders`` demonstration orders: for the identity symmetry the first is
 the original order, so the plain task is always among the views; every other order is random and

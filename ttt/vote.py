@@ -1,4 +1,4 @@
-"""Hierarchical voting over predictions made under several views (SPEC.md "Hierarchical voting").
+"""Hierarchical voting over predictions made under several views (the paper's hierarchical voting).
 
 ``hierarchical_vote(candidates)`` takes ``(grid, view_name)`` pairs, grids already mapped back to
 the original frame, and returns at most 2 distinct grids (tuples of tuples of int), best first.

@@ -26,7 +26,6 @@ class SearchHit:
     source: str
     description: str
     steps: tuple[Step, ...]
-    train_consistent: bool
     test_outputs: tuple[Grid, ...]
 
 
@@ -75,12 +74,10 @@ def search_programs(
     *,
     time_budget_s: float = 20.0,
     max_programs: int = 50,
-    rng: np.random.Generator | None = None,
     max_depth: int = 3,
 ) -> list[SearchHit]:
-    """Train-consistent programs for ``task``, simplest first (at most ``max_programs``).
-
-    ``rng`` is accepted for the proposer interface; the search itself is deterministic."""
+    """Train-consistent programs for ``task``, simplest first (at most ``max_programs``); the
+    search is deterministic."""
     deadline = time.monotonic() + time_budget_s
     train_in = [to_array(e.input) for e in task.train]
     targets = [to_array(e.output) for e in task.train]
@@ -116,7 +113,6 @@ def search_programs(
                         source=emit_program(steps),
                         description=" | ".join(x.label for x in steps),
                         steps=steps,
-                        train_consistent=True,
                         test_outputs=tuple(from_array(g) for g in test),
                     ))
                     continue

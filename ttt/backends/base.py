@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-Adapter = "str | Path | None"
-
 @dataclass(frozen=True)
 class Generation:
     """Generated text after the prompt. ``stopped`` is True when generation ended on a stop string

@@ -41,7 +41,7 @@ class HFBackend:
         add_special_tokens: bool = True,
     ) -> list[Generation]:
         """Greedy continuations of ``prompts``; ``adapters`` is one folder/None or one per prompt."""
-        from ttt.train import attached_adapter
+        from ttt.lora import attached_adapter
 
         adapters = per_prompt(adapters, len(prompts))
         out: list[Generation | None] = [None] * len(prompts)

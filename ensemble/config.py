@@ -1,0 +1,68 @@
+"""``RunConfig``: everything one run needs, built by the CLI from its flags and saved as the run
+directory's ``config.json`` (``--resume`` reads it back with ``RunConfig.from_json``).
+
+It nests the stages' own configs: ``TTTConfig`` and ``InferConfig`` (modes ensemble and ttt) and
+``SynthConfig`` (modes ensemble and synth); a section a mode does not run is None. Presets are
+overrides of these fields (``RunConfig.override``), never of flag names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from arc.config import ConfigMixin, check, option
+from ensemble.combine import POLICIES
+from synth.config import SynthConfig
+from ttt.config import InferConfig, TTTConfig
+
+Mode = Literal["ensemble", "ttt", "synth"]
+MODES: tuple[str, ...] = ("ensemble", "ttt", "synth")
+
+# Field overrides a preset applies where no flag was given. "paper" keeps every paper default;
+# "quick" makes a CPU run of the bundled model take seconds per task instead of an hour.
+PRESETS: dict[str, dict[str, Any]] = {
+    "paper": {},
+    "quick": {
+        "ttt": {"data": {"max_tasks": 24}, "max_tokens": 2048, "epochs": 1, "lora_rank": 16, "learning_rate": 1e-3},
+        "infer": {"n_orders": 1, "max_tokens": 3072, "symmetries": ("identity", "transpose", "flip_lr", "flip_ud")},
+        "synth": {"search_budget_s": 10.0},
+    },
+}
+
+
+@dataclass(frozen=True)
+class RunConfig(ConfigMixin):
+    """One run: what to solve, with which solvers and settings."""
+
+    mode: str = option("ensemble", "solve with the ensemble, TTT alone or the synthesizer alone")
+    dataset: str = option("arc1-eval", "bundled name (arc1-train, arc1-eval, arc2-train, arc2-eval) or a path to task JSON")
+    task_ids: tuple[str, ...] = option((), "the run's tasks, in order")
+    policy: str = option("paper", "ensemble arbitration rule")
+    seed: int = option(0, "global seed")
+    task_timeout_s: float | None = option(None, "seconds per task before it is recorded as a timeout")
+    preset: str = option("paper", "'paper': the paper's TTT and search settings; 'quick': small ones for a CPU")
+    model: str | None = option(None, "TTT: local Hugging Face causal LM directory")
+    ttt: TTTConfig | None = option(None, "TTT: per-task LoRA training (modes ensemble and ttt)")
+    infer: InferConfig | None = option(None, "TTT: augmented inference (modes ensemble and ttt)")
+    synth: SynthConfig | None = option(None, "the program synthesizer (modes ensemble and synth)")
+    created: str = option("", "when the run was started")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "task_ids", tuple(self.task_ids))
+        check(self.mode in MODES, "mode", f"must be one of {', '.join(MODES)}, got {self.mode!r}")
+        check(isinstance(self.dataset, str), "dataset", "must be a string")
+        check(all(isinstance(t, str) for t in self.task_ids), "task_ids", "must be a list of strings")
+        check(self.policy in POLICIES, "policy", f"must be one of {', '.join(POLICIES)}, got {self.policy!r}")
+        check(self.preset in PRESETS, "preset", f"must be one of {', '.join(PRESETS)}, got {self.preset!r}")
+        check(self.task_timeout_s is None or self.task_timeout_s > 0, "task_timeout_s", f"must be None or > 0, got {self.task_timeout_s}")
+        runs_ttt, runs_synth = self.mode in ("ensemble", "ttt"), self.mode in ("ensemble", "synth")
+        for name, needed in (("ttt", runs_ttt), ("infer", runs_ttt), ("synth", runs_synth)):
+            check((getattr(self, name) is not None) == needed, name,
+                  f"must be {'given' if needed else 'None'} in mode {self.mode}")
+        check(bool(self.model) == runs_ttt, "model", f"must be {'a model directory' if runs_ttt else 'None'} in mode {self.mode}")
+
+    @property
+    def solver_policy(self) -> str:
+        """The policy the ensemble applies: ttt and synth modes take their solver's answer alone."""
+        return {"ttt": "ttt-only", "synth": "synth-only"}.get(self.mode, self.policy)
