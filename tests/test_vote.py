@@ -110,3 +110,15 @@ def test_result_independent_of_candidate_order(cands, rnd):
     assert (len(out) == 0) == (len(cands) == 0)
     if len({g for g, _ in cands}) >= 2:
         assert len(out) == 2
+
+
+def test_views_vote_as_values_and_by_name_alike():
+    from arc.views import View
+
+    rot_a, rot_b = View("rot90", order=(1, 0)), View("rot90", order=(0, 1))
+    assert vote_group(rot_a) == vote_group(rot_b) == vote_group(rot_a.name) == "rot90"
+    assert vote_group(View("identity", order=(1, 0))) == "identity"
+    assert vote_group("my-label") == "my-label"  # a caller's own label is a group of its own
+    by_value = [(A, rot_a), (A, rot_b), (B, View("flip_lr")), (B, View("identity", order=(1, 0)))]
+    by_name = [(g, v.name) for g, v in by_value]
+    assert hierarchical_vote(by_value) == hierarchical_vote(by_name)

@@ -94,7 +94,7 @@ def vote(candidates: Sequence[Candidate], method: str = "hierarchical") -> tuple
     """Up to 2 attempts from the parsed candidates (``method`` 'hierarchical' or 'flat')."""
     from ttt.vote import flat_vote, hierarchical_vote
 
-    pairs = [(c.grid, c.view.name) for c in candidates if c.grid is not None]
+    pairs = [(c.grid, c.view) for c in candidates if c.grid is not None]  # the View itself: no name parsing
     if not pairs:
         return ()
     fn = hierarchical_vote if method == "hierarchical" else flat_vote

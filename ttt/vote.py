@@ -1,6 +1,6 @@
 """Hierarchical voting over predictions made under several views (the paper's hierarchical voting).
 
-``hierarchical_vote(candidates)`` takes ``(grid, view_name)`` pairs, grids already mapped back to
+``hierarchical_vote(candidates)`` takes ``(grid, view)`` pairs (a ``View`` or its name), grids already mapped back to
 the original frame, and returns at most 2 distinct grids (tuples of tuples of int), best first.
 Candidates whose grid is None (a parse failure) or not a valid grid are ignored.
 
@@ -38,17 +38,24 @@ from typing import Any, Iterable, Sequence
 
 from arc.errors import GridError
 from arc.grid import Grid, as_grid
+from arc.views import View, parse_view
 
 IDENTITY = "identity"
 
 
-def vote_group(view_name: str) -> str:
-    """The group of a view name: the name without its ``order=`` part (``identity`` if nothing is left)."""
-    parts = [p for p in str(view_name).split("+") if p and not p.startswith("order=")]
-    return "+".join(parts) or IDENTITY
+def vote_group(view: View | str) -> str:
+    """The group of a view (a ``View``, or its name): the view without its demonstration order, by name
+    (``identity`` when nothing else is left). A name that is no view's (e.g. a caller's own label) is
+    its own group."""
+    if isinstance(view, str):
+        try:
+            view = parse_view(view)
+        except ValueError:
+            return view
+    return View(view.symmetry, view.colors).name
 
 
-def _clean(candidates: Iterable[tuple[Any, str]]) -> list[tuple[Grid, str]]:
+def _clean(candidates: Iterable[tuple[Any, View | str]]) -> list[tuple[Grid, str]]:
     out = []
     for grid, view in candidates:
         if grid is None:
