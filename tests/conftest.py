@@ -67,3 +67,23 @@ def write_json(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture
+def propose_fails_on(monkeypatch):
+    """``propose_fails_on(task_id)`` makes the synthesizer's proposer raise on that task (a sampler that
+    blows up); returns the original proposer, to put back with monkeypatch.setattr."""
+    from synth.solver import ProgramSynthesizer
+
+    original = ProgramSynthesizer.propose
+
+    def fail_on(task_id: str):
+        def propose(self, task):
+            if task.id == task_id:
+                raise RuntimeError("sampler blew up on this task")
+            return original(self, task)
+
+        monkeypatch.setattr(ProgramSynthesizer, "propose", propose)
+        return original
+
+    return fail_on

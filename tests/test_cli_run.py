@@ -66,17 +66,8 @@ def test_unknown_task_and_bad_flags(tmp_path):
     assert CliRunner().invoke(main, ["--mode", "synth", "--sampler", "gpt"]).exit_code == 2
 
 
-def test_a_raising_task_is_recorded_and_counted(tmp_path, monkeypatch):
-    from synth.solver import ProgramSynthesizer
-
-    original = ProgramSynthesizer.propose
-
-    def propose(self, task):
-        if task.id == "0d3d703e":
-            raise RuntimeError("sampler blew up on this task")
-        return original(self, task)
-
-    monkeypatch.setattr(ProgramSynthesizer, "propose", propose)
+def test_a_raising_task_is_recorded_and_counted(tmp_path, propose_fails_on):
+    propose_fails_on("0d3d703e")
     out = tmp_path / "run"
     result = CliRunner().invoke(main, solve_args(out, "007bbfb7,0d3d703e,3c9b0459"))
     assert result.exit_code == 0, result.output

@@ -244,17 +244,10 @@ def test_retry_failed_supersedes_failed_records(tmp_path):
     assert sub["t1"] == [{"attempt_1": [[2]], "attempt_2": [[1]]}]
 
 
-def test_cli_retry_failed_redoes_error_records(tmp_path, monkeypatch, reference_submission):
+def test_cli_retry_failed_redoes_error_records(tmp_path, monkeypatch, reference_submission, propose_fails_on):
     from synth.solver import ProgramSynthesizer
 
-    original = ProgramSynthesizer.propose
-
-    def propose(self, task):
-        if task.id == "0d3d703e":
-            raise RuntimeError("sampler blew up on this task")
-        return original(self, task)
-
-    monkeypatch.setattr(ProgramSynthesizer, "propose", propose)
+    original = propose_fails_on("0d3d703e")
     out = tmp_path / "run"
     assert CliRunner().invoke(main, solve_args(out)).exit_code == 0
     monkeypatch.setattr(ProgramSynthesizer, "propose", original)
