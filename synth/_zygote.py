@@ -135,7 +135,10 @@ class _Program:
             os.close(read_fd)
             raise OSError("could not fork a process for the program")
         self.pid, self.fd = pid, read_fd
-        self.pidfd = os.pidfd_open(pid) if hasattr(os, "pidfd_open") else None
+        try:
+            self.pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):  # another OS, or a kernel before 5.3: exit is polled for
+            self.pidfd = None
         self.status = self.usage = None
 
     def kill(self) -> None:
