@@ -238,6 +238,22 @@ def _not_readable_by_others() -> str | None:
     return None
 
 
+def _remove_stale_roots() -> None:
+    """Remove the temp directories of sandboxes whose process died without closing them (a killed
+    solver): ours (same uid) whose pid, in the directory's name, is no longer alive. (Two PID namespaces
+    sharing one temp directory would see each other's solvers as dead: give them separate TMPDIRs.)"""
+    if not os.path.isdir("/proc/self"):
+        return
+    for path in Path(tempfile.gettempdir()).glob("arc-sandbox-*-*"):
+        pid = path.name.split("-")[2]
+        try:
+            ours = path.lstat().st_uid == os.getuid()
+        except OSError:
+            continue
+        if ours and pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            shutil.rmtree(path, ignore_errors=True)  # never follows links; only empty mount points and logs
+
+
 def _map_ids(pid: int, scratch: Path) -> dict:
     """Map uid/gid 0 of a worker's new user namespace to ``nobody`` (possible only as root)."""
     if os.geteuid() != 0:
@@ -267,7 +283,8 @@ class Sandbox:
         self.workers = workers
         self.tmpfs_mb = tmpfs_mb
         self.without = tuple(without)
-        self._root = Path(tempfile.mkdtemp(prefix="arc-sandbox-"))
+        _remove_stale_roots()
+        self._root = Path(tempfile.mkdtemp(prefix=f"arc-sandbox-{os.getpid()}-"))
         self._root.chmod(0o711)  # a worker mapped to nobody must reach its scratch mount point
         self._unprivileged = True  # cleared if a worker cannot start as nobody (e.g. an unreadable venv)
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()

@@ -252,3 +252,22 @@ def test_each_program_gets_a_fresh_process_and_an_empty_scratch():
     with Sandbox() as box:
         grids = [r.results[0].grid for r in box.run_many([(src, [GRID], 0)] * 3)]
     assert grids == [((0, 1),)] * 3
+
+
+def test_a_killed_solvers_temp_directory_is_removed_by_the_next_sandbox(tmp_path):
+    import subprocess
+    import tempfile
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = os.path.join(tempfile.gettempdir(), f"arc-sandbox-{dead.pid}-abcd1234")
+    os.makedirs(os.path.join(stale, "w1"))
+    open(os.path.join(stale, "w1.log"), "w").close()
+    alive = os.path.join(tempfile.gettempdir(), f"arc-sandbox-{os.getpid()}-keepme12")
+    os.makedirs(alive)
+    try:
+        with Sandbox() as box:
+            assert box.run(FLIP, [GRID]).results[0].grid == ((3, 4), (1, 2))
+        assert not os.path.exists(stale) and os.path.isdir(alive)
+    finally:
+        os.rmdir(alive)
