@@ -81,6 +81,21 @@ def resume_run(path: str | Path) -> tuple[RunDir, RunConfig, dict[str, Task]]:
         raise
 
 
+
+def _start_once(part: Any, start: Callable[[], None], error_key: str, time_key: str) -> dict[str, Any]:
+    """Start a solver's heavy part (a model, a sampler) and time it. A failure is kept on ``part.error``,
+    reported by every task without retrying; a full or failing disk stops the run instead."""
+    t0 = time.perf_counter()
+    try:
+        start()
+    except Exception as e:  # noqa: BLE001 - recorded once, reported by every task
+        failure = storage_failure(e)
+        if failure is not None:
+            raise failure from None
+        part.error = f"{type(e).__name__}: {e}"
+        return {error_key: part.error}
+    return {time_key: round(time.perf_counter() - t0, 3)}
+
 class _HFTTT:
     """TTT with the hf backend: the base model is loaded once in ``prepare``; each task trains and
     predicts at its turn. A model that fails to load fails every task with that one error."""
@@ -96,16 +111,10 @@ class _HFTTT:
             return {}
         from ttt.model import load_base
 
-        t0 = time.perf_counter()
-        try:
+        def load() -> None:
             self.model, self.tok = load_base(self.config.model, self.infer.device, self.infer.dtype, self.cfg.load_in_4bit)
-        except Exception as e:  # noqa: BLE001 - recorded once, reported by every task
-            failure = storage_failure(e)
-            if failure is not None:
-                raise failure from None
-            self.error = f"{type(e).__name__}: {e}"
-            return {"ttt_model_error": self.error}
-        return {"ttt_model_load_s": round(time.perf_counter() - t0, 3)}
+
+        return _start_once(self, load, "ttt_model_error", "ttt_model_load_s")
 
     def __call__(self, task: Task) -> "TaskResult":
         from ttt.solve import solve_ttt
@@ -202,16 +211,10 @@ class _Synth:
             return {}
         from synth.solver import ProgramSynthesizer
 
-        t0 = time.perf_counter()
-        try:
+        def start() -> None:
             self.synth = ProgramSynthesizer(self.cfg, run_dir=self.run_path)
-        except Exception as e:  # noqa: BLE001 - recorded once, reported by every task
-            failure = storage_failure(e)
-            if failure is not None:
-                raise failure from None
-            self.error = f"{type(e).__name__}: {e}"
-            return {"synth_sampler_error": self.error}
-        return {"synth_sampler_start_s": round(time.perf_counter() - t0, 3)}
+
+        return _start_once(self, start, "synth_sampler_error", "synth_sampler_start_s")
 
     def __call__(self, task: Task) -> "SynthResult":
         self.prepare()

@@ -66,17 +66,8 @@ def map_ids_to_self(uid: int, gid: int) -> None:
         f.write(f"{gid} {gid} 1")
 
 
-def map_ids_of(pid: int, outside_uid: int, outside_gid: int) -> None:
-    """From the parent namespace (needs CAP_SETUID/CAP_SETGID there, i.e. root): map uid/gid 0 inside
-    process ``pid``'s new user namespace to an unprivileged ``outside_uid``/``outside_gid``."""
-    with open(f"/proc/{pid}/uid_map", "w") as f:
-        f.write(f"0 {outside_uid} 1")
-    with open(f"/proc/{pid}/gid_map", "w") as f:
-        f.write(f"0 {outside_gid} 1")
-
-
 def become_mapped_root() -> None:
-    """After :func:`map_ids_of`: take uid/gid 0 of the namespace (the unprivileged ids outside) and no
+    """After the parent mapped our ids (``synth.sandbox._map_ids``): take uid/gid 0 of the namespace (the unprivileged ids outside) and no
     supplementary groups, keeping our capabilities inside the namespace only."""
     _check(_libc.setgroups(0, None), "setgroups")
     _check(_libc.setresgid(0, 0, 0), "setresgid")
