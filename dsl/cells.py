@@ -1,0 +1,113 @@
+"""Partitions: a grid divided into cells by full-length separator lines, or cut into two halves,
+and the cells picked, stacked, combined or shrunk to pixels."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dsl.color import most_common_color
+
+
+def split_cells(grid: np.ndarray) -> list[list[np.ndarray]] | None:
+    """Cells between full-length separator lines of one colour, as a list of rows of cells.
+
+    The separator colour is one that is not the grid's most common colour; None when there is none."""
+    h, w = grid.shape
+    bg = most_common_color(grid)
+    for color in range(10):
+        if color == bg:
+            continue
+        sep_rows = [r for r in range(h) if (grid[r] == color).all()]
+        sep_cols = [c for c in range(w) if (grid[:, c] == color).all()]
+        if not sep_rows and not sep_cols:
+            continue
+        row_spans = spans(h, sep_rows)
+        col_spans = spans(w, sep_cols)
+        if len(row_spans) * len(col_spans) < 2:
+            continue
+        return [[grid[a:b, c:d] for c, d in col_spans] for a, b in row_spans]
+    return None
+
+
+def spans(n: int, separators: list[int]) -> list[tuple[int, int]]:
+    """Maximal runs of indices in range(n) that are not separators, as (start, stop) pairs."""
+    out, start = [], 0
+    for s in list(separators) + [n]:
+        if s > start:
+            out.append((start, s))
+        start = s + 1
+    return out
+
+
+def two_halves(grid: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The grid cut in two along rows (axis 0) or columns (axis 1), dropping a middle separator line."""
+    g = grid if axis == 0 else grid.T
+    n = g.shape[0]
+    if n % 2 == 0:
+        a, b = g[:n // 2], g[n // 2:]
+    elif n > 1 and len(np.unique(g[n // 2])) == 1:
+        a, b = g[:n // 2], g[n // 2 + 1:]
+    else:
+        return None
+    return (a, b) if axis == 0 else (a.T, b.T)
+
+
+def combine_halves(grid: np.ndarray, axis: int, logic: str, color: int) -> np.ndarray | None:
+    """Overlay the two halves cell by cell (non-zero = set): ``color`` where ``logic`` holds, else 0."""
+    halves = two_halves(grid, axis)
+    if halves is None:
+        return None
+    a, b = halves[0] != 0, halves[1] != 0
+    rule = {"and": a & b, "or": a | b, "xor": a ^ b, "nor": ~(a | b), "a_not_b": a & ~b, "b_not_a": b & ~a}[logic]
+    return np.where(rule, color, 0)
+
+
+def select_cell(grid: np.ndarray, select: str) -> np.ndarray | None:
+    """The one partition cell that stands out (most/fewest set cells or colours, or the odd one out)."""
+    rows = split_cells(grid)
+    if rows is None:
+        return None
+    cells = [cell for row in rows for cell in row]
+    bg = most_common_color(grid)
+    if select == "odd_one":
+        keys = [(cell.shape, cell.tobytes()) for cell in cells]
+        odd = [cell for cell, k in zip(cells, keys) if keys.count(k) == 1]
+        return odd[0] if len(odd) == 1 and len(cells) > 2 else None
+    kind, prop = select.split("_", 1)
+    if prop == "cells":
+        scores = [int((cell != bg).sum()) for cell in cells]
+    else:
+        scores = [len(np.unique(cell[cell != bg])) for cell in cells]
+    best = max(scores) if kind == "max" else min(scores)
+    chosen = [cell for cell, s in zip(cells, scores) if s == best]
+    return chosen[0] if len(chosen) == 1 else None
+
+
+def overlay_cells(grid: np.ndarray, reverse: bool = False) -> np.ndarray | None:
+    """All partition cells stacked into one: later cells' non-background cells paint over earlier ones."""
+    rows = split_cells(grid)
+    if rows is None:
+        return None
+    cells = [cell for row in rows for cell in row]
+    if len({cell.shape for cell in cells}) != 1:
+        return None
+    bg = most_common_color(grid)
+    out = np.full(cells[0].shape, bg)
+    for cell in (cells[::-1] if reverse else cells):
+        out = np.where(cell != bg, cell, out)
+    return out
+
+
+def cells_to_pixels(grid: np.ndarray) -> np.ndarray | None:
+    """Each partition cell becomes one pixel: its most common non-background colour (or background)."""
+    rows = split_cells(grid)
+    if rows is None:
+        return None
+    bg = most_common_color(grid)
+    out = np.full((len(rows), len(rows[0])), bg)
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row):
+            values = cell[cell != bg]
+            if len(values):
+                out[i, j] = np.argmax(np.bincount(values, minlength=10))
+    return out

@@ -1,0 +1,113 @@
+"""Repairing grids: cells hidden under a mask colour restored from the grid's mirror symmetry
+or its 2-D period, and what lies under such a patch."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def mirror_offset(known: np.ndarray, axis: int) -> int | None:
+    """The reflection (row r <-> s - r, or column) that best fits the known cells, or None.
+
+    ``known`` is the grid with -1 for unknown cells. The reflection must agree on every pair of
+    known cells it maps onto each other and overlap at least half of the grid."""
+    g = known if axis == 0 else known.T
+    n = g.shape[0]
+    best, best_overlap = None, 0
+    for s in range(1, 2 * n - 2):
+        rows = [r for r in range(n) if 0 <= s - r < n]
+        a, b = g[rows], g[[s - r for r in rows]]
+        both = (a >= 0) & (b >= 0)
+        if (a[both] != b[both]).any():
+            continue
+        overlap = int(both.sum())
+        if overlap > best_overlap:
+            best, best_overlap = s, overlap
+    if best is None or best_overlap * 2 < (known >= 0).sum():
+        return None
+    return best
+
+
+def complete_symmetry(grid: np.ndarray, mask_color: int) -> np.ndarray | None:
+    """Cells of ``mask_color`` are unknown; fill them from their mirror images (left-right,
+    up-down, and the transposes), whose axes are found from the other cells. None when the
+    grid has no such cell or some stay unknown.
+
+    Example: grid = complete_symmetry(grid, mask_color=Color.BLACK)
+    """
+    known = np.where(grid == mask_color, -1, grid)
+    if not (known < 0).any():
+        return None
+    s_rows, s_cols = mirror_offset(known, 0), mirror_offset(known, 1)
+    square = grid.shape[0] == grid.shape[1] and not (known.T[known.T >= 0] != known[known.T >= 0]).any()
+    h, w = grid.shape
+    changed = True
+    while changed and (known < 0).any():
+        changed = False
+        for r, c in zip(*np.nonzero(known < 0)):
+            partners = []
+            if s_rows is not None:
+                partners.append((s_rows - r, c))
+            if s_cols is not None:
+                partners.append((r, s_cols - c))
+            if s_rows is not None and s_cols is not None:
+                partners.append((s_rows - r, s_cols - c))
+            if square:
+                partners.append((c, r))
+            for y, x in partners:
+                if 0 <= y < h and 0 <= x < w and known[y, x] >= 0:
+                    known[r, c] = known[y, x]
+                    changed = True
+                    break
+    if (known < 0).any():
+        return None
+    return known
+
+
+def under_patch(full: np.ndarray | None, grid: np.ndarray, mask_color: int) -> np.ndarray | None:
+    """The part of ``full`` (a restored ``grid``, or None) in the bounding box of ``mask_color``."""
+    if full is None:
+        return None
+    rows, cols = np.nonzero(grid == mask_color)
+    return full[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+
+
+def symmetry_patch(grid: np.ndarray, mask_color: int) -> np.ndarray | None:
+    """What lies under the ``mask_color`` patch once the grid's symmetry is restored."""
+    return under_patch(complete_symmetry(grid, mask_color), grid, mask_color)
+
+
+def complete_periodic(grid: np.ndarray, mask_color: int) -> np.ndarray | None:
+    """Cells of ``mask_color`` are unknown; fill them from the smallest 2-D period (rows py,
+    columns px) on which all known cells agree; None when the grid has no such cell or no
+    period short enough to trust.
+
+    Example: grid = complete_periodic(grid, mask_color=Color.BLACK)
+    """
+    unknown = grid == mask_color
+    if not unknown.any():
+        return None
+    h, w = grid.shape
+    for area, py, px in sorted((py * px, py, px) for py in range(1, h + 1) for px in range(1, w + 1)):
+        if area * 2 > h * w:
+            break  # a period this long repeats too little to trust
+        tile = np.full((py, px), -1)
+        ok = True
+        for r in range(py):
+            for c in range(px):
+                values = grid[r::py, c::px][~unknown[r::py, c::px]]
+                if len(values) == 0 or (values != values[0]).any():
+                    ok = False
+                    break
+                tile[r, c] = values[0]
+            if not ok:
+                break
+        if ok:
+            full = np.tile(tile, (h // py + 1, w // px + 1))[:h, :w]
+            return np.where(unknown, full, grid)
+    return None
+
+
+def periodic_patch(grid: np.ndarray, mask_color: int) -> np.ndarray | None:
+    """What lies under the ``mask_color`` patch once the grid's periodic pattern is restored."""
+    return under_patch(complete_periodic(grid, mask_color), grid, mask_color)
