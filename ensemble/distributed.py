@@ -210,7 +210,8 @@ class _Job:
 @dataclass
 class RayStats:
     """What the pool measured: per task, seconds inside the worker and seconds from dispatch to
-    the driver holding the result (their difference is Ray's overhead: dispatch and transfer)."""
+    the driver holding the result (their difference is Ray's overhead: dispatch and transfer).
+    Only tasks sent to a worker whose start-up (``prepare``) had finished are counted."""
 
     inside_s: list[float] = field(default_factory=list)
     round_trip_s: list[float] = field(default_factory=list)
@@ -324,6 +325,7 @@ class RayPool:
         state = ["idle"] * n  # idle, busy, restarting, dead
         pending: dict[Any, tuple[str, int, _Job | None, float]] = {}
         prepared: list[dict] = []
+        ready_at_dispatch: set[Any] = set()  # solve calls sent to a worker already prepared (for the stats)
         n_prepare = n
         started = time.strftime("%Y-%m-%d %H:%M:%S")
         t_start = time.perf_counter()
@@ -345,7 +347,10 @@ class RayPool:
                 if state[i] == "idle" and (job := pick(i)) is not None:
                     queue.remove(job)
                     state[i] = "busy"
-                    pending[self.actors[i].solve_task.remote(job.task)] = ("solve", i, job, time.perf_counter())
+                    ref = self.actors[i].solve_task.remote(job.task)
+                    pending[ref] = ("solve", i, job, time.perf_counter())
+                    if any(w.get("index") == i for w in prepared):
+                        ready_at_dispatch.add(ref)
 
         def worker_lost(i: int, reason: str) -> None:
             if state[i] in ("restarting", "dead"):
@@ -403,15 +408,16 @@ class RayPool:
             if kind == "ready":
                 state[i] = "idle"
             elif kind == "prepare":
-                prepared.append(value)
+                prepared.append({"index": i, **value})
                 if len(prepared) == n_prepare:
                     self._record_shared(run_dir, started, len(todo), t_start, prepared)
             else:
                 record, files, inside = value
                 files.write(run_dir.path)
                 finish(record)
-                self.stats.inside_s.append(inside)
-                self.stats.round_trip_s.append(time.perf_counter() - sent)
+                if ref in ready_at_dispatch:
+                    self.stats.inside_s.append(inside)
+                    self.stats.round_trip_s.append(time.perf_counter() - sent)
                 self.stats.bytes_back += files.n_bytes
                 if state[i] == "busy":
                     state[i] = "idle"

@@ -172,20 +172,29 @@ def test_a_task_raising_in_a_worker_is_one_error_record(cluster, tmp_path):
 
 
 def ray_processes(temp_root: str) -> list[int]:
-    """Pids of processes whose command line names ``temp_root`` (a cluster's session lives there)."""
+    """Pids of the processes of clusters started with RAY_TMPDIR=``temp_root``: its servers name it
+    on their command line, its workers (``ray::...``) carry it in their environment."""
     pids = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
             try:
-                if temp_root.encode() in (entry / "cmdline").read_bytes():
+                if temp_root.encode() in (entry / "cmdline").read_bytes() + (entry / "environ").read_bytes():
                     pids.append(int(entry.name))
             except OSError:
-                pass
+                pass  # gone meanwhile, or not ours to read
+    return pids
+
+
+def left_behind(temp_root: str, grace_s: float = 30.0) -> list[int]:
+    """The cluster's processes still alive after ``grace_s`` (workers notice a dead raylet in a moment)."""
+    deadline = time.time() + grace_s
+    while (pids := ray_processes(temp_root)) and time.time() < deadline:
+        time.sleep(0.2)
     return pids
 
 
 def test_driver_sigkilled_then_resume_over_ray_gives_the_same_submission(tmp_path, synth_reference):
-    temp_root = tempfile.mkdtemp(prefix="rt")  # short: Ray's socket paths must fit in 107 bytes
+    temp_root = tempfile.mkdtemp(prefix="arcray")  # short: Ray's socket paths must fit in 107 bytes
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "RAY_TMPDIR": temp_root}
     cli = [sys.executable, "-c", "import cli; cli.main()"]
     run = tmp_path / "killed"
@@ -199,6 +208,7 @@ def test_driver_sigkilled_then_resume_over_ray_gives_the_same_submission(tmp_pat
             time.sleep(0.01)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
+        assert left_behind(temp_root) == [], "the killed driver's cluster goes with it"
         done_before = list(records(run))
         assert 2 <= len(done_before) < 8, "the kill should land part-way through the run"
         assert not (run / "submission.json").exists()
@@ -211,6 +221,7 @@ def test_driver_sigkilled_then_resume_over_ray_gives_the_same_submission(tmp_pat
         assert len(ids) == len(set(ids)) == 8, "no task is done twice"
         assert ids[: len(done_before)] == done_before
         assert (run / "submission.json").read_bytes() == (synth_reference / "submission.json").read_bytes()
+        assert left_behind(temp_root) == [], "a finished run shuts its cluster down"
     finally:
         left = ray_processes(temp_root)
         for pid in left:  # the killed driver's cluster, if any of it outlived the kill
