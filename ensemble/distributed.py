@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -244,6 +245,7 @@ class RayPool:
         self.actors: list[Any] = []
         self.stats = RayStats()
         self._owned = False  # whether this pool connected Ray (and so disconnects it)
+        self._running = False  # inside run_tasks: workers may be mid-task
 
     # -- cluster and actors ------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -260,6 +262,8 @@ class RayPool:
         return ray
 
     def _start(self, ray: Any, n_tasks: int) -> None:
+        if self.actors:
+            return  # a second run_tasks on the same pool keeps its workers
         resources = ray.cluster_resources()
         gpus = self.gpus_per_worker
         if gpus is None:
@@ -278,18 +282,17 @@ class RayPool:
 
     def close(self) -> None:
         """Stop the workers (their models, engines and sandboxes go with them) and, when this pool
-        started Ray, disconnect (a local cluster shuts down)."""
-        import sys
-
+        started Ray, disconnect (a local cluster shuts down). Workers that are idle close their
+        solvers first; a run cut short (Ctrl-C, a failing disk) kills them at once, mid-task."""
         ray = sys.modules.get("ray")
         if ray is None or not ray.is_initialized():
             return
         actors, self.actors = self.actors, []
-        if actors:
+        if actors and not self._running:
             closing = [a.close.remote() for a in actors]
             ray.wait(closing, num_returns=len(closing), timeout=30)
-            for a in actors:
-                ray.kill(a, no_restart=True)
+        for a in actors:
+            ray.kill(a, no_restart=True)
         if self._owned:
             ray.shutdown()
             self._owned = False
@@ -306,6 +309,13 @@ class RayPool:
         if not todo:
             return done
         ray = self._connect()
+        self._running = True  # stays set if the run is cut short: close() then kills the workers mid-task
+        done = self._run(ray, todo, done, run_dir, progress, n_total, n_done)
+        self._running = False
+        return done
+
+    def _run(self, ray: Any, todo: list[Task], done: dict[str, TaskRecord], run_dir: RunDir,
+             progress: Callable[[TaskRecord, int, int], None] | None, n_total: int, n_done: int) -> dict[str, TaskRecord]:
         from ray.exceptions import NodeDiedError, OutOfMemoryError, RayActorError, WorkerCrashedError
 
         lost = (RayActorError, OutOfMemoryError, NodeDiedError, WorkerCrashedError)

@@ -103,7 +103,8 @@ def test_ensemble_over_two_workers_equals_the_in_process_run(cluster, tmp_path, 
     shared = json.loads((over_ray / "shared.jsonl").read_text())
     assert shared["ray_workers"] == 2 and len({w["pid"] for w in shared["workers"]}) == 2
     assert "ttt_model_load_s" in shared
-    assert not list(Path(tempfile.gettempdir()).glob("arc-solve-worker-*")), "workers remove their scratch"
+    for w in shared["workers"]:
+        assert not list(Path(tempfile.gettempdir()).glob(f"arc-solve-worker-{w['pid']}-*")), "workers remove their scratch"
 
 
 def exit_on(task_id: str, marker: Path, every_time: bool = False):
