@@ -231,3 +231,65 @@ def test_driver_sigkilled_then_resume_over_ray_gives_the_same_submission(tmp_pat
             except ProcessLookupError:
                 pass
         shutil.rmtree(temp_root, ignore_errors=True)
+
+
+def stand_in_engine(starts: Path):
+    """A worker_init hook: the vllm backend is a stand-in engine (answers one small grid per prompt)
+    that leaves one file in ``starts`` per engine start, named by the worker's pid."""
+
+    def install():
+        from ttt.backends import BACKENDS, Generation
+
+        class Engine:
+            def __init__(self, base, tok, cfg, max_lora_rank=128):
+                (starts / f"{os.getpid()}-{time.time_ns()}").write_text("")
+                self.tokenizer = tok
+
+            def count_tokens(self, text, add_special_tokens=True):
+                return len(self.tokenizer(text, add_special_tokens=add_special_tokens)["input_ids"])
+
+            def generate(self, prompts, adapters=None, *, max_new_tokens, stop=(), add_special_tokens=True):
+                return [Generation("1\n#", True) for _ in prompts]
+
+            def close(self):
+                pass
+
+        BACKENDS["vllm"] = Engine
+
+    return install
+
+
+def test_batched_ttt_makes_each_workers_share_in_one_engine_start(cluster, tmp_path, tiny_model_dir, monkeypatch):
+    """--backend vllm over Ray: each worker trains its share of the tasks and starts its engine
+    once for all of them; the answers are those of the same run in one process."""
+    starts = tmp_path / "starts"
+    starts.mkdir()
+    args = ["--mode", "ttt", "--backend", "vllm", "--dataset", "arc1-train", "--tasks", FOUR, "--model",
+            str(tiny_model_dir), "--ttt-steps", "1", *SMALL]
+    stand_in_engine(starts)()  # in this process too (monkeypatch puts the registry back)
+    from ttt.backends import BACKENDS
+
+    monkeypatch.setitem(BACKENDS, "vllm", BACKENDS["vllm"])
+    local = tmp_path / "local"
+    assert CliRunner().invoke(main, [*args, "--out", str(local)]).exit_code == 0
+    assert len(list(starts.iterdir())) == 1
+    for f in starts.iterdir():
+        f.unlink()
+
+    ctx = main.make_context("arc-solve", [*args, "--out", str(tmp_path / "ray")])
+    tasks_ = select_tasks("arc1-train", FOUR, None)
+    run = new_run(run_config(ctx.params, tuple(tasks_)), tmp_path / "ray")
+    pool = RayPool(run.config(), workers=2, threads=1, worker_init=stand_in_engine(starts))
+    try:
+        done = pool.run_tasks(tasks_, run)
+        run.finish(tasks_)
+    finally:
+        pool.close()
+        run.unlock()
+    assert all(r.status == "ok" for r in done.values()) and set(done) == set(tasks_)
+    pids = sorted(f.name.split("-")[0] for f in starts.iterdir())
+    assert len(pids) == 2 and len(set(pids)) == 2, "one engine start in each worker, for its whole share"
+    assert (tmp_path / "ray" / "submission.json").read_bytes() == (local / "submission.json").read_bytes()
+    shared = json.loads((tmp_path / "ray" / "shared.jsonl").read_text())
+    # shares balanced by cells: 67a3c6ac (211 cells) alone, 0d3d703e, 3c9b0459 (81 each) and 6150a2bd (45) together
+    assert sorted(w["ttt_n_tasks"] for w in shared["workers"]) == [1, 3]
