@@ -83,6 +83,7 @@ from dsl.symmetry import (
     detect_translational_symmetry,
     orbit,
 )
+from dsl.neighbourhood import apply_local_rule, cell_features
 
 # The helpers in the order the prompt's API section lists them (grouped by concept): BARC's first.
 BARC_HELPERS = [
@@ -124,6 +125,8 @@ BARC_HELPERS = [
     "random_scatter_points",
     "randomly_spaced_indices",
     "generate_position_has_interval",
+    "cell_features",
+    "apply_local_rule",
 ]
 
 # The search's operations, after BARC's helpers (grouped by concept).

@@ -16,6 +16,7 @@ import numpy as np
 from arc.grid import MAX_SIDE, Grid, from_array, to_array
 from arc.task import Task
 from synth.search.emit import emit_program
+from synth.search.local_rules import learn_local_rules
 from synth.search.steps import Step, fitted_steps, static_steps, task_info
 
 
@@ -69,7 +70,7 @@ def _closeness(grids: list[np.ndarray], targets: list[np.ndarray]) -> float:
     return score / len(targets)
 
 
-def search_programs(
+def _enumerate_programs(
     task: Task,
     *,
     time_budget_s: float = 20.0,
@@ -127,6 +128,28 @@ def search_programs(
         children.sort(key=lambda c: (-c[0], c[1]))
         frontier = [c[2] for c in children]
     return hits
+
+
+# Local-rule learner (issue 17): on same-shape tasks it runs first, with at most this share of
+# the budget; its programs follow the enumeration's, so a composition stays the first answer.
+LOCAL_RULE_SHARE = 0.3
+
+
+def search_programs(
+    task: Task,
+    *,
+    time_budget_s: float = 20.0,
+    max_programs: int = 50,
+    max_depth: int = 3,
+) -> list[SearchHit]:
+    """Train-consistent programs for ``task``: enumerated compositions, simplest first, then
+    local rules (at most ``max_programs`` in all); the search is deterministic."""
+    start = time.monotonic()
+    rules = learn_local_rules(task, time_budget_s=LOCAL_RULE_SHARE * time_budget_s)
+    local = [SearchHit(r.source, r.description, (), r.test_outputs) for r in rules]
+    remaining = max(0.0, time_budget_s - (time.monotonic() - start))
+    hits = _enumerate_programs(task, time_budget_s=remaining, max_programs=max_programs, max_depth=max_depth)
+    return (hits + local)[:max_programs]
 
 
 def group_hits(hits: list[SearchHit]) -> tuple[str, list[tuple[Grid, ...]]]:

@@ -1,0 +1,283 @@
+"""Local rules for same-shape tasks: each output cell's colour as a function of a few features
+of the input cell (``dsl.neighbourhood``), learned from every demonstration cell at once.
+
+A rule is a feature set and a table from feature tuples to actions: keep the colour, paint a
+colour, or copy a colour-valued feature (a neighbour, a ray, a mirror partner...). It is
+consistent when no tuple seen on the demonstrations needs two actions. The learner looks for the
+smallest consistent feature sets (fewest features, then smallest table): one, two, then three at
+a time, in the order of ``FEATURES`` (cheap and general first), never a superset of a consistent
+set (it could only be larger), within a time budget.
+
+Precision before recall, because the ensemble trusts a ``unique`` program:
+- a test cell whose tuple no demonstration showed makes the rule refuse. No identity default:
+  an unseen tuple is exactly where a memorised table knows nothing, and guessing "unchanged"
+  there would turn a refusal into a confident answer;
+- a table that memorises is refused: the entries that change a colour must each be backed, on
+  average, by ``MIN_CHANGED_PER_ENTRY`` changed demonstration cells (feature sets finer than that
+  on the changed cells are never tried);
+- a test cell may change colour only as at least ``MIN_SUPPORT`` demonstration cells with its
+  tuple and its colour did, so the rule is not stretched to colours it never changed and a
+  single demonstration pixel cannot decide a test answer;
+- every minimal rule that passes is kept; when they disagree on the test inputs the task gets
+  one program per answer and the search reports ``several``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from arc.grid import Grid, from_array, to_array
+from arc.task import Task
+from dsl.neighbourhood import COLOUR_FEATURES, FEATURES, OUTSIDE, apply_local_rule, cell_features
+
+MAX_FEATURES = 3
+MIN_CHANGED_PER_ENTRY = 2.0  # changed demonstration cells per colour-changing table entry, on average
+MIN_DEMOS = 2  # demonstrations in which each entry that changes a test cell changed some cell
+MIN_SUPPORT = 2  # changed demonstration cells with the tuple and colour of each test cell that changes
+
+
+@dataclass(frozen=True)
+class LocalRule:
+    """A learned table from feature tuples to colours, with its program and test answers."""
+
+    features: tuple[str, ...]
+    table: tuple[tuple[tuple[int, ...], int | str], ...]  # sorted (tuple, colour or feature to copy); no keeps
+    background: int
+    source: str
+    description: str
+    test_outputs: tuple[Grid, ...]
+    n_agreeing: int  # minimal rules that give these test outputs
+
+
+@dataclass
+class _Cells:
+    """Feature values of every demonstration and test cell, flattened and concatenated."""
+
+    raw: dict[str, np.ndarray]  # feature -> values on train cells then test cells
+    codes: dict[str, np.ndarray]  # feature -> dense code 0..k-1 on the same cells
+    sizes: dict[str, int]  # feature -> k
+    colours: np.ndarray  # (len(COLOUR_FEATURES), cells): the colour-valued features, never deduplicated
+    fits: np.ndarray  # per train cell, bit j set when COLOUR_FEATURES[j] equals the output colour
+    n_train: int
+    outputs: np.ndarray  # output colour of each train cell
+    demo: np.ndarray  # which demonstration each train cell belongs to
+
+    @property
+    def inputs(self) -> np.ndarray:
+        return self.colours[0, : self.n_train]
+
+
+def _background(grids: list[np.ndarray]) -> int:
+    counts = np.bincount(np.concatenate([g.ravel() for g in grids]), minlength=10)
+    return int(np.argmax(counts))
+
+
+def _collect(train_in: list[np.ndarray], train_out: list[np.ndarray], test_in: list[np.ndarray],
+             background: int) -> _Cells:
+    names = tuple(FEATURES)
+    per_grid = [cell_features(g, names, background).reshape(-1, len(names)) for g in train_in + test_in]
+    values = np.concatenate(per_grid)
+    raw, codes, sizes, seen = {}, {}, {}, set()
+    for i, name in enumerate(names):
+        column = np.ascontiguousarray(values[:, i])
+        uniq, code = np.unique(column, return_inverse=True)
+        if len(uniq) < 2:
+            continue  # a constant cannot tell cells apart
+        # Two features that split the cells identically are one feature: keep the first.
+        _, first = np.unique(code, return_index=True)
+        canon = np.argsort(np.argsort(first))[code]
+        key = canon.tobytes()
+        if key in seen:
+            continue
+        seen.add(key)
+        raw[name], codes[name], sizes[name] = column, code.astype(np.int64), len(uniq)
+    n_train = sum(g.size for g in train_in)
+    outputs = np.concatenate([g.ravel() for g in train_out]).astype(np.int64)
+    colours = np.stack([values[:, names.index(n)] for n in COLOUR_FEATURES])
+    fits = np.zeros(n_train, dtype=np.int64)
+    for j in range(len(COLOUR_FEATURES)):
+        fits |= np.where(colours[j, :n_train] == outputs, 1 << j, 0)
+    demo = np.concatenate([np.full(g.size, i) for i, g in enumerate(train_in)])
+    return _Cells(raw, codes, sizes, colours, fits, n_train, outputs, demo)
+
+
+def _joint(cells: _Cells, subset: tuple[str, ...]) -> np.ndarray:
+    code = np.zeros(len(cells.codes[subset[0]]), dtype=np.int64)
+    for name in subset:
+        code = code * cells.sizes[name] + cells.codes[name]
+    return code
+
+
+def _groups(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The stable sort order of ``code`` and where each run of equal codes starts in it."""
+    order = np.argsort(code, kind="stable")
+    c = code[order]
+    return order, np.flatnonzero(np.concatenate(([True], c[1:] != c[:-1])))
+
+
+def _consistent(cells: _Cells, train: np.ndarray) -> bool:
+    """Every tuple seen on the demonstrations has one action (a colour, or a colour-valued
+    feature to copy) that gives the output colour on all its cells."""
+    space = int(train.max()) + 1
+    if space * 10 <= 8 * len(train):
+        # Without sorting: the tuples that meet two output colours; only their cells need a
+        # colour-valued feature that explains all of them.
+        seen = np.zeros(space * 10, dtype=bool)
+        seen[train * 10 + cells.outputs] = True
+        conflict = seen.reshape(space, 10).sum(axis=1) > 1
+        if not conflict.any():
+            return True
+        mixed = conflict[train]
+        fits = cells.fits[mixed]
+        if not fits.all():
+            return False
+        order, starts = _groups(train[mixed])
+        return bool(np.all(np.bitwise_and.reduceat(fits[order], starts) != 0))
+    order, starts = _groups(train)
+    o = cells.outputs[order]
+    same = np.minimum.reduceat(o, starts) == np.maximum.reduceat(o, starts)
+    if same.all():
+        return True
+    return bool(np.all(same | (np.bitwise_and.reduceat(cells.fits[order], starts) != 0)))
+
+
+def _table(cells: _Cells, subset: tuple[str, ...], code: np.ndarray):
+    """(number of entries, {tuple: action} without the entries that keep the colour), or None
+    when the rule memorises or cannot answer a test cell."""
+    train, test = code[: cells.n_train], code[cells.n_train :]
+    order, starts = _groups(train)
+    keys = train[order][starts]
+    if not np.isin(test, keys).all():
+        return None  # a test cell shows a tuple no demonstration did
+    o = cells.outputs[order]
+    literal = np.minimum.reduceat(o, starts) == np.maximum.reduceat(o, starts)
+    refs = np.bitwise_and.reduceat(cells.fits[order], starts)
+    # Per entry: keep the colour (bit 0) if that fits, else a literal colour, else copy the first
+    # colour-valued feature that fits. -1 stands for "keep", -2 - j for COLOUR_FEATURES[j].
+    first_ref = np.array([(int(r) & -int(r)).bit_length() - 1 for r in refs])
+    action = np.where(refs & 1, -1, np.where(literal, o[starts], -2 - first_ref))
+    changed = (cells.inputs != cells.outputs)[order].astype(np.int64)
+    changed_per_entry = np.add.reduceat(changed, starts)
+    if changed_per_entry.sum() < MIN_CHANGED_PER_ENTRY * np.count_nonzero(changed_per_entry):
+        return None  # as many colour-changing entries as changed cells: memorised
+    entry = np.searchsorted(keys, test)
+    act = action[entry]
+    test_colours = cells.colours[:, cells.n_train :]
+    cols = np.arange(len(test))
+    predicted = np.where(act == -1, test_colours[0],
+                         np.where(act >= 0, act, test_colours[np.maximum(-2 - act, 0), cols]))
+    if np.any(predicted >= OUTSIDE):
+        return None  # a copied feature has no colour on a test cell
+    # A test cell may change colour only by an entry whose changes the demonstrations replicate:
+    # at least MIN_SUPPORT changed cells, in at least MIN_DEMOS demonstrations, and from the test
+    # cell's own colour unless the entry changed cells of several colours (so a rule seen
+    # changing only background cells does not repaint an object's cell).
+    move = predicted != test_colours[0]
+    moves = entry[move]
+    if moves.size:
+        if np.any(changed_per_entry[moves] < MIN_SUPPORT):
+            return None
+        run = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(o))))[changed > 0]
+        demos = np.bincount(np.unique(run * 64 + cells.demo[order][changed > 0]) // 64, minlength=len(starts))
+        if np.any(demos[moves] < MIN_DEMOS):
+            return None
+        from_colour = np.unique(run * 10 + cells.inputs[order][changed > 0])
+        colours_per_entry = np.bincount(from_colour // 10, minlength=len(starts))
+        seen = np.isin(moves * 10 + test_colours[0][move], from_colour)
+        if np.any(~seen & (colours_per_entry[moves] < 2)):
+            return None
+    firsts = order[starts]
+    table = {}
+    for i, a in enumerate(action):
+        if a == -1:
+            continue
+        key = tuple(int(cells.raw[n][firsts[i]]) for n in subset)
+        table[key] = int(a) if a >= 0 else COLOUR_FEATURES[-2 - int(a)]
+    return len(keys), table
+
+
+def _emit(features: tuple[str, ...], table: dict[tuple[int, ...], int | str], background: int) -> str:
+    entries = "".join(f"        {k!r}: {v!r},\n" for k, v in sorted(table.items()))
+    return (
+        "from common import *\nimport numpy as np\n\n\n"
+        "def transform(input_grid):\n"
+        f"    # Local rule: each cell's new colour from its {', '.join(features)}, learned from the demonstrations;\n"
+        "    # a value naming a feature copies that feature's colour, a tuple not listed keeps its colour.\n"
+        f"    features = {features!r}\n"
+        "    table = {\n" + entries + "    }\n"
+        f"    return apply_local_rule(np.array(input_grid, dtype=int), features, table, background={background})\n"
+    )
+
+
+def _subsets(names: list[str], k: int, blocked: set[frozenset]):
+    """k-feature subsets in order, leaving out those with a blocked part (a consistent subset,
+    which could only grow, or one already too fine on the changed cells)."""
+    for subset in itertools.combinations(names, k):
+        if not any(frozenset(part) in blocked
+                   for j in range(1, k) for part in itertools.combinations(subset, j)):
+            yield subset
+
+
+def learn_local_rules(task: Task, *, time_budget_s: float = 3.0, max_features: int = MAX_FEATURES,
+                      max_rules: int = 5) -> list[LocalRule]:
+    """Minimal local rules explaining every demonstration of a same-shape ``task``, one per
+    distinct test answer, most agreed-on first; [] when no rule passes (deterministic)."""
+    deadline = time.monotonic() + time_budget_s
+    if not task.train or not task.test or any(
+            len(ex.input) != len(ex.output) or len(ex.input[0]) != len(ex.output[0]) for ex in task.train):
+        return []
+    train_in = [to_array(e.input) for e in task.train]
+    train_out = [to_array(e.output) for e in task.train]
+    test_in = [to_array(e.input) for e in task.test]
+    if all(np.array_equal(a, b) for a, b in zip(train_in, train_out)):
+        return []  # nothing changes: not a local rule's business
+    background = _background(train_in)
+    cells = _collect(train_in, train_out, test_in, background)
+    changed = np.flatnonzero(cells.inputs != cells.outputs)
+    max_changing = len(changed) / MIN_CHANGED_PER_ENTRY if MIN_CHANGED_PER_ENTRY > 0 else np.inf
+
+    def too_fine(code: np.ndarray) -> bool:
+        # The changed cells alone would need more table entries than the memorisation guard
+        # allows; any finer split (a superset) needs at least as many.
+        return len(np.unique(code[changed])) > max_changing
+
+    names = [n for n in cells.codes if not too_fine(cells.codes[n])]
+    blocked: set[frozenset] = set()
+    found: list[tuple[int, tuple[str, ...], dict]] = []
+    for k in range(1, max_features + 1):
+        for subset in _subsets(names, k, blocked):
+            if time.monotonic() > deadline:
+                return _rules(found, background, test_in, max_rules)
+            code = _joint(cells, subset)
+            if too_fine(code):
+                blocked.add(frozenset(subset))
+                continue
+            if not _consistent(cells, code[: cells.n_train]):
+                continue
+            blocked.add(frozenset(subset))
+            learned = _table(cells, subset, code)
+            if learned is not None:
+                found.append((learned[0], subset, learned[1]))
+        if found:
+            break
+    return _rules(found, background, test_in, max_rules)
+
+
+def _rules(found: list, background: int, test_in: list[np.ndarray], max_rules: int) -> list[LocalRule]:
+    groups: dict[tuple[Grid, ...], list] = {}
+    for size, subset, table in sorted(found, key=lambda f: f[0]):  # stable: feature order breaks ties
+        outputs = tuple(from_array(apply_local_rule(g, subset, table, background)) for g in test_in)
+        groups.setdefault(outputs, []).append((size, subset, table))
+    ranked = sorted(groups.items(), key=lambda kv: -len(kv[1]))
+    rules = []
+    for outputs, members in ranked[:max_rules]:
+        size, subset, table = members[0]
+        description = (f"local rule: {', '.join(subset)} ({size} entries, {len(table)} not keeping the colour"
+                       + (f"; {len(members)} minimal rules agree" if len(members) > 1 else "") + ")")
+        rules.append(LocalRule(subset, tuple(sorted(table.items())), background,
+                               _emit(subset, table, background), description, outputs, len(members)))
+    return rules
