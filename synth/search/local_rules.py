@@ -15,9 +15,13 @@ Precision before recall, because the ensemble trusts a ``unique`` program:
 - a table that memorises is refused: the entries that change a colour must each be backed, on
   average, by ``MIN_CHANGED_PER_ENTRY`` changed demonstration cells (feature sets finer than that
   on the changed cells are never tried);
-- a test cell may change colour only as at least ``MIN_SUPPORT`` demonstration cells with its
-  tuple and its colour did, so the rule is not stretched to colours it never changed and a
-  single demonstration pixel cannot decide a test answer;
+- a test cell may change colour only by an entry whose change the demonstrations replicate: at
+  least ``MIN_SUPPORT`` changed cells in at least ``MIN_DEMOS`` demonstrations, and from the test
+  cell's own colour unless the entry changed cells of several colours. A single demonstration
+  cannot decide a test answer, and a rule seen repainting only background cells does not
+  repaint an object's cell;
+- when every demonstration changes something, a rule that leaves a test input unchanged has not
+  understood it and is refused;
 - every minimal rule that passes is kept; when they disagree on the test inputs the task gets
   one program per answer and the search reports ``several``.
 """
@@ -37,7 +41,7 @@ from dsl.neighbourhood import COLOUR_FEATURES, FEATURES, OUTSIDE, apply_local_ru
 MAX_FEATURES = 3
 MIN_CHANGED_PER_ENTRY = 2.0  # changed demonstration cells per colour-changing table entry, on average
 MIN_DEMOS = 2  # demonstrations in which each entry that changes a test cell changed some cell
-MIN_SUPPORT = 2  # changed demonstration cells with the tuple and colour of each test cell that changes
+MIN_SUPPORT = 2  # changed demonstration cells behind each entry that changes a test cell
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,8 @@ class _Cells:
     n_train: int
     outputs: np.ndarray  # output colour of each train cell
     demo: np.ndarray  # which demonstration each train cell belongs to
+    test_starts: np.ndarray  # where each test grid's cells start (after the train cells)
+    every_demo_changes: bool  # no demonstration output equals its input
 
     @property
     def inputs(self) -> np.ndarray:
@@ -102,7 +108,9 @@ def _collect(train_in: list[np.ndarray], train_out: list[np.ndarray], test_in: l
     for j in range(len(COLOUR_FEATURES)):
         fits |= np.where(colours[j, :n_train] == outputs, 1 << j, 0)
     demo = np.concatenate([np.full(g.size, i) for i, g in enumerate(train_in)])
-    return _Cells(raw, codes, sizes, colours, fits, n_train, outputs, demo)
+    test_starts = np.cumsum([0] + [g.size for g in test_in[:-1]])
+    every_demo_changes = all(not np.array_equal(a, b) for a, b in zip(train_in, train_out))
+    return _Cells(raw, codes, sizes, colours, fits, n_train, outputs, demo, test_starts, every_demo_changes)
 
 
 def _joint(cells: _Cells, subset: tuple[str, ...]) -> np.ndarray:
@@ -177,6 +185,8 @@ def _table(cells: _Cells, subset: tuple[str, ...], code: np.ndarray):
     # cell's own colour unless the entry changed cells of several colours (so a rule seen
     # changing only background cells does not repaint an object's cell).
     move = predicted != test_colours[0]
+    if cells.every_demo_changes and not np.all(np.add.reduceat(move, cells.test_starts)):
+        return None  # every demonstration changes, yet the rule leaves a test input as it is
     moves = entry[move]
     if moves.size:
         if np.any(changed_per_entry[moves] < MIN_SUPPORT):
