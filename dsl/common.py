@@ -55,6 +55,7 @@ from dsl.grids import (
     trim_border,
     upscale,
 )
+from dsl.neighbourhood import apply_local_rule, cell_features
 from dsl.objects import (
     bounding_box,
     bounding_box_mask,
@@ -83,7 +84,6 @@ from dsl.symmetry import (
     detect_translational_symmetry,
     orbit,
 )
-from dsl.neighbourhood import apply_local_rule, cell_features
 
 # The helpers in the order the prompt's API section lists them (grouped by concept): BARC's first.
 BARC_HELPERS = [
@@ -125,8 +125,6 @@ BARC_HELPERS = [
     "random_scatter_points",
     "randomly_spaced_indices",
     "generate_position_has_interval",
-    "cell_features",
-    "apply_local_rule",
 ]
 
 # The search's operations, after BARC's helpers (grouped by concept).
@@ -172,6 +170,8 @@ OPERATIONS = [
     "select_cell",
     "overlay_cells",
     "cells_to_pixels",
+    "cell_features",
+    "apply_local_rule",
 ]
 
 HELPERS = BARC_HELPERS + OPERATIONS

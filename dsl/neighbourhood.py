@@ -104,13 +104,7 @@ class _Cells:
 
 def _component_ids(grid: np.ndarray, connectivity: int) -> np.ndarray:
     """Labels of same-colour components (every colour, background included), 1..n."""
-    out = np.zeros(grid.shape, dtype=np.int64)
-    n = 0
-    for c in np.unique(grid):
-        labels, k = label(grid == c, connectivity)
-        out[labels > 0] = labels[labels > 0] + n
-        n += k
-    return out
+    return label(np.ones(grid.shape, dtype=bool), connectivity, values=grid)[0]
 
 
 def _code(digits: list[np.ndarray], base: int = OUTSIDE + 1) -> np.ndarray:
