@@ -266,10 +266,11 @@ def test_batched_ttt_makes_each_workers_share_in_one_engine_start(cluster, tmp_p
     starts.mkdir()
     args = ["--mode", "ttt", "--backend", "vllm", "--dataset", "arc1-train", "--tasks", FOUR, "--model",
             str(tiny_model_dir), "--ttt-steps", "1", *SMALL]
-    stand_in_engine(starts)()  # in this process too (monkeypatch puts the registry back)
     from ttt.backends import BACKENDS
 
+    # Save the real entry first, so monkeypatch puts it back after the stand-in replaces it.
     monkeypatch.setitem(BACKENDS, "vllm", BACKENDS["vllm"])
+    stand_in_engine(starts)()  # in this process too
     local = tmp_path / "local"
     assert CliRunner().invoke(main, [*args, "--out", str(local)]).exit_code == 0
     assert len(list(starts.iterdir())) == 1
