@@ -99,3 +99,42 @@ HELPERS = [
 ]
 
 __all__ = ["np", "random", *HELPERS]
+
+# Cutting into parts and per-object transforms (dsl/partition.py, dsl/object_ops.py).
+from dsl.object_ops import (  # noqa: E402
+    copy_to_markers,
+    fill_holes_by_size,
+    filter_objects,
+    move_until_contact,
+    object_masks,
+    object_property,
+)
+from dsl.partition import (  # noqa: E402
+    color_parts,
+    combine_parts,
+    compress_grid,
+    object_parts,
+    overlay_parts,
+    pick_part,
+    split_by_lines,
+    split_equal,
+)
+
+_OBJECT_HELPERS = [
+    "split_by_lines",
+    "split_equal",
+    "object_parts",
+    "color_parts",
+    "pick_part",
+    "overlay_parts",
+    "combine_parts",
+    "compress_grid",
+    "object_masks",
+    "object_property",
+    "filter_objects",
+    "move_until_contact",
+    "copy_to_markers",
+    "fill_holes_by_size",
+]
+HELPERS += _OBJECT_HELPERS
+__all__ += _OBJECT_HELPERS

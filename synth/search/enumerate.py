@@ -16,6 +16,7 @@ import numpy as np
 from arc.grid import MAX_SIDE, Grid, from_array, to_array
 from arc.task import Task
 from synth.search.emit import emit_program
+from synth.search.objects import object_programs
 from synth.search.steps import Step, fitted_steps, static_steps, task_info
 
 
@@ -87,6 +88,10 @@ def search_programs(
     seen = {_key(train_in + test_in)}
     frontier = [_State((), train_in, test_in)]
     hits: list[SearchHit] = []
+    # Whole-program families (objects.py: parts, objects, assembly) first, on a share of the
+    # budget; when they fit, the enumeration below stops after depth 1.
+    for program, outputs in object_programs(task, time_budget_s=min(3.0, time_budget_s / 4), max_programs=max_programs):
+        hits.append(SearchHit(program.source, program.description, (), outputs))
     for depth in range(1, max_depth + 1):
         last = depth == max_depth
         children: list[tuple[float, int, _State]] = []

@@ -1,0 +1,201 @@
+"""Per-object transforms chosen by a property: keep or delete objects, move them until they touch
+an anchor, copy a template onto marker cells.
+
+Objects are boolean masks over the grid (connected non-background cells). ``background=None``
+means "the grid's most common colour".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dsl._masks import dilate, label, reachable_from_border
+
+
+def _background(grid: np.ndarray, background: int | None) -> int:
+    if background is not None:
+        return int(background)
+    return int(np.argmax(np.bincount(np.asarray(grid).ravel(), minlength=10)))
+
+
+def object_masks(grid: np.ndarray, background: int | None = 0, connectivity: int = 4,
+                 by_color: bool = True) -> list[np.ndarray]:
+    """Every object as a boolean mask, in reading order of its first cell; ``by_color``: an object
+    holds one colour only, otherwise touching non-background colours join."""
+    grid = np.asarray(grid)
+    bg = _background(grid, background)
+    masks = []
+    if by_color:
+        for color in np.unique(grid[grid != bg]):
+            lab, n = label(grid == color, connectivity)
+            masks += [lab == i for i in range(1, n + 1)]
+    else:
+        lab, n = label(grid != bg, connectivity)
+        masks = [lab == i for i in range(1, n + 1)]
+    return sorted(masks, key=lambda m: int(np.flatnonzero(m.ravel())[0]))
+
+
+OBJECT_PROPS = ("color", "size", "shape", "height", "width", "touches_border", "has_hole", "n_colors",
+                "is_largest", "is_smallest", "shape_is_unique", "color_is_unique")
+
+
+def object_property(grid: np.ndarray, mask: np.ndarray, masks: list[np.ndarray], prop: str) -> int | bool | tuple:
+    """A hashable property of the object ``mask`` among all objects ``masks`` of ``grid``
+    (one of ``OBJECT_PROPS``; color: the object's most common colour)."""
+    rows, cols = np.nonzero(mask)
+    t, b, l, r = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    if prop == "color":
+        return int(np.argmax(np.bincount(grid[mask], minlength=10)))
+    if prop == "size":
+        return int(mask.sum())
+    if prop == "shape":
+        return (b - t, r - l, mask[t:b, l:r].tobytes())
+    if prop == "height":
+        return int(b - t)
+    if prop == "width":
+        return int(r - l)
+    if prop == "touches_border":
+        return bool(t == 0 or l == 0 or b == grid.shape[0] or r == grid.shape[1])
+    if prop == "has_hole":
+        return bool((~reachable_from_border(~mask[t:b, l:r]) & ~mask[t:b, l:r]).any()) if b - t > 2 and r - l > 2 else False
+    if prop == "n_colors":
+        return len(np.unique(grid[mask]))
+    if prop in ("is_largest", "is_smallest"):
+        sizes = [int(m.sum()) for m in masks]
+        best = max(sizes) if prop == "is_largest" else min(sizes)
+        return int(mask.sum()) == best and sizes.count(best) == 1
+    if prop == "shape_is_unique":
+        key = object_property(grid, mask, masks, "shape")
+        return [object_property(grid, m, masks, "shape") for m in masks].count(key) == 1
+    if prop == "color_is_unique":
+        key = object_property(grid, mask, masks, "color")
+        return [object_property(grid, m, masks, "color") for m in masks].count(key) == 1
+    raise ValueError(f"unknown object property {prop!r}")
+
+
+def filter_objects(grid: np.ndarray, prop: str, keep: tuple, drop: tuple, background: int | None = 0,
+                   connectivity: int = 4, by_color: bool = True) -> np.ndarray | None:
+    """Objects whose ``prop`` value is in ``drop`` become background, those in ``keep`` stay; None
+    when an object shows a value in neither (the rule never saw it)."""
+    grid = np.asarray(grid)
+    bg = _background(grid, background)
+    masks = object_masks(grid, bg, connectivity, by_color)
+    out = grid.copy()
+    for m in masks:
+        value = object_property(grid, m, masks, prop)
+        if value in drop:
+            out[m] = bg
+        elif value not in keep:
+            return None
+    return out
+
+
+_STEPS = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
+
+
+def _toward(mask: np.ndarray, anchor: np.ndarray) -> str | None:
+    rows, cols = np.nonzero(mask)
+    arows, acols = np.nonzero(anchor)
+    if cols.max() >= acols.min() and acols.max() >= cols.min():  # columns overlap: move vertically
+        return "down" if arows.min() > rows.max() else "up" if arows.max() < rows.min() else None
+    if rows.max() >= arows.min() and arows.max() >= rows.min():
+        return "right" if acols.min() > cols.max() else "left" if acols.max() < cols.min() else None
+    return None
+
+
+def move_until_contact(grid: np.ndarray, mover_color: int, anchor_color: int, direction: str = "toward",
+                       background: int | None = 0) -> np.ndarray | None:
+    """Every object of ``mover_color`` (8-connected) slides in ``direction`` (up/down/left/right,
+    or toward: straight at the ``anchor_color`` cells) until it touches an anchor cell side by side.
+    None when an object would leave the grid, run into another cell or has no way to the anchor."""
+    grid = np.asarray(grid)
+    bg = _background(grid, background)
+    anchor = grid == anchor_color
+    if not anchor.any() or mover_color == anchor_color:
+        return None
+    out = grid.copy()
+    movers = [m for m in object_masks(grid, bg, 8, True) if grid[m][0] == mover_color]
+    if not movers:
+        return None
+    for m in movers:
+        d = _toward(m, anchor) if direction == "toward" else direction
+        if d not in _STEPS:
+            return None
+        dy, dx = _STEPS[d]
+        rows, cols = np.nonzero(m)
+        colors = grid[m]
+        out[m] = bg
+        for _ in range(max(grid.shape) + 1):
+            touching = dilate(_cells(grid.shape, rows, cols), 4) & anchor
+            if touching.any():
+                break
+            rows, cols = rows + dy, cols + dx
+            if rows.min() < 0 or cols.min() < 0 or rows.max() >= grid.shape[0] or cols.max() >= grid.shape[1]:
+                return None
+            if (out[rows, cols] != bg).any():
+                return None
+        else:
+            return None
+        out[rows, cols] = colors
+    return out
+
+
+def _cells(shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    mask = np.zeros(shape, dtype=bool)
+    mask[rows, cols] = True
+    return mask
+
+
+def copy_to_markers(grid: np.ndarray, marker_color: int, anchor: str = "center",
+                    background: int | None = 0) -> np.ndarray | None:
+    """The largest object (touching colours joined, 8-connected) that is not a lone
+    ``marker_color`` cell is the template; a copy of it is drawn over every lone marker cell.
+    anchor: center (the template's centre on the marker; odd sides needed) or match (the
+    template's own ``marker_color`` cell on the marker). None when there is no template or marker."""
+    grid = np.asarray(grid)
+    bg = _background(grid, background)
+    masks = object_masks(grid, bg, 8, False)
+    markers = [m for m in masks if m.sum() == 1 and grid[m][0] == marker_color]
+    others = [m for m in masks if not (m.sum() == 1 and grid[m][0] == marker_color)]
+    if not markers or not others:
+        return None
+    sizes = [int(m.sum()) for m in others]
+    if sizes.count(max(sizes)) != 1:
+        return None
+    template = others[sizes.index(max(sizes))]
+    rows, cols = np.nonzero(template)
+    t, l = rows.min(), cols.min()
+    h, w = rows.max() + 1 - t, cols.max() + 1 - l
+    if anchor == "center":
+        if h % 2 == 0 or w % 2 == 0:
+            return None
+        oy, ox = h // 2, w // 2
+    else:
+        spots = np.argwhere((grid == marker_color) & template)
+        if len(spots) != 1:
+            return None
+        oy, ox = spots[0][0] - t, spots[0][1] - l
+    out = grid.copy()
+    for m in markers:
+        (my, mx), = np.argwhere(m)
+        ty, tx = rows - t + my - oy, cols - l + mx - ox
+        inside = (ty >= 0) & (tx >= 0) & (ty < grid.shape[0]) & (tx < grid.shape[1])
+        out[ty[inside], tx[inside]] = grid[rows[inside], cols[inside]]
+    return out
+
+
+def fill_holes_by_size(grid: np.ndarray, sizes: tuple, colors: tuple, background: int | None = 0) -> np.ndarray | None:
+    """Background regions that do not reach the border (4-connected) take the colour that
+    ``colors`` pairs with their size in ``sizes``; None for a hole of an unlisted size."""
+    grid = np.asarray(grid)
+    bg = _background(grid, background)
+    holes = (grid == bg) & ~reachable_from_border(grid == bg)
+    lab, n = label(holes, 4)
+    out = grid.copy()
+    table = dict(zip(sizes, colors))
+    for i in range(1, n + 1):
+        size = int((lab == i).sum())
+        if size not in table:
+            return None
+        out[lab == i] = table[size]
+    return out

@@ -1,0 +1,278 @@
+"""Object- and part-level program families, each fitted to the demonstrations as a whole.
+
+Where the enumerator composes small steps one at a time, a family here is a fixed program shape
+whose parameters are read off the demonstrations: cut the grid into parts and pick, overlay or
+combine them; keep or delete objects by a property; slide objects until they touch an anchor;
+copy a template onto marker cells; fill holes by their size. Every program is a few lines calling
+``dsl`` helpers with literal arguments. A fitted program becomes a hit only after its emitted
+source, run in-process exactly as the sandbox runs it, reproduces every demonstration.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import numpy as np
+
+from arc.grid import MAX_SIDE, from_array, to_array
+from arc.task import Task
+from dsl.object_ops import OBJECT_PROPS, copy_to_markers, fill_holes_by_size, filter_objects, move_until_contact, object_masks, object_property
+from dsl.partition import LOGICS, PICKS, color_parts, combine_parts, compress_grid, object_parts, overlay_parts, pick_part, split_by_lines, split_equal
+from synth.search.steps import TaskInfo, task_info
+
+HEADER = "from common import *\nimport numpy as np\n"
+
+
+@dataclass(frozen=True)
+class Program:
+    """A straight-line program: each line assigns ``grid`` (or ``parts``) from dsl calls."""
+
+    family: str
+    lines: tuple[str, ...]
+    helpers: tuple[str, ...] = ()  # source of functions the lines call that ``common`` lacks
+
+    @property
+    def description(self) -> str:
+        return f"{self.family}: " + "; ".join(line.strip() for line in self.lines)
+
+    @property
+    def source(self) -> str:
+        body = ["def transform(input_grid):", "    grid = np.array(input_grid, dtype=int)"]
+        for line in self.lines:
+            body.append(f"    {line}")
+            target = line.split("=", 1)[0].strip()
+            body.append(f"    if {target} is None:")
+            body.append("        return None")
+        body.append("    return grid")
+        return "\n\n".join([HEADER, *self.helpers, "\n".join(body) + "\n"])
+
+
+def compile_program(source: str) -> Callable:
+    """The ``transform`` of an emitted program, with ``common`` bound to ``dsl.common`` as the
+    sandbox binds it."""
+    import dsl.common as common
+
+    namespace = {name: getattr(common, name) for name in common.__all__}
+    code = source.replace("from common import *\n", "", 1)
+    exec(compile(code, "<object program>", "exec"), namespace)
+    return namespace["transform"]
+
+
+def _same(outs: list, targets: list[np.ndarray]) -> bool:
+    return all(o is not None and np.shape(o) == t.shape and np.array_equal(o, t) for o, t in zip(outs, targets))
+
+
+def _call(fn: Callable, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except (ValueError, IndexError, KeyError, TypeError, ZeroDivisionError):
+        return None
+
+
+# ---- cutting into parts, then picking / overlaying / combining ----
+
+
+def _cutters(inputs: list[np.ndarray], targets: list[np.ndarray], bg) -> Iterator[tuple[str, Callable]]:
+    yield "split_by_lines(grid)", split_by_lines
+    grids = {(i.shape, o.shape) for i, o in zip(inputs, targets)}
+    ratios = {(a[0] // b[0] if a[0] % b[0] == 0 else (a[0] + 1) // (b[0] + 1), a[1] // b[1] if a[1] % b[1] == 0 else (a[1] + 1) // (b[1] + 1))
+              for a, b in grids}
+    if len(ratios) == 1:
+        r, c = ratios.pop()
+        if r * c >= 2:
+            yield f"split_equal(grid, {r}, {c})", lambda g, r=r, c=c: split_equal(g, r, c)
+    for conn in (4, 8):
+        for by_color in (True, False):
+            for isolate in (False, True):
+                yield (f"object_parts(grid, background={bg!r}, connectivity={conn}, by_color={by_color}, isolate={isolate})",
+                       lambda g, k=conn, b=by_color, i=isolate: object_parts(g, bg, k, b, i))
+    yield f"color_parts(grid, background={bg!r})", lambda g: color_parts(g, bg)
+
+
+def part_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo) -> Iterator[Program]:
+    """Cut every input into parts, then pick one (optionally compressed), overlay them or combine
+    them cell by cell, so that every demonstration output comes out."""
+    bg = info.background
+    if info.same_shape:
+        return
+    if _same([compress_grid(g) for g in inputs], targets):
+        yield Program("compress", ("grid = compress_grid(grid)",))
+    for cut, fn in _cutters(inputs, targets, bg):
+        parts = [_call(fn, g) for g in inputs]
+        if any(not p or len(p) > 60 for p in parts):
+            continue
+        for by in PICKS:
+            picked = [pick_part(p, by, bg) for p in parts]
+            if _same(picked, targets):
+                yield Program("pick", (f"parts = {cut}", f"grid = pick_part(parts, by={by!r}, background={bg!r})"))
+            elif all(x is not None for x in picked) and _same([compress_grid(x) for x in picked], targets):
+                yield Program("pick", (f"parts = {cut}", f"grid = pick_part(parts, by={by!r}, background={bg!r})",
+                                       "grid = compress_grid(grid)"))
+        if not cut.startswith("split"):
+            continue
+        for reverse in (False, True):
+            if _same([overlay_parts(p, bg, reverse) for p in parts], targets):
+                yield Program("overlay", (f"parts = {cut}", f"grid = overlay_parts(parts, background={bg!r}, reverse={reverse})"))
+        for color in info.out_colors:
+            if color == bg:
+                continue
+            for logic in LOGICS:
+                if _same([combine_parts(p, logic, color, bg) for p in parts], targets):
+                    yield Program("combine", (f"parts = {cut}",
+                                              f"grid = combine_parts(parts, logic={logic!r}, color={color}, background={bg!r})"))
+
+
+# ---- per-object transforms on same-shape tasks ----
+
+
+def filter_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo) -> Iterator[Program]:
+    """Keep or delete whole objects by one property, the rule read off which objects vanish."""
+    if not info.same_shape:
+        return
+    for conn in (4, 8):
+        for by_color in (True, False):
+            all_masks = [object_masks(g, info.background, conn, by_color) for g in inputs]
+            if any(len(m) > 60 or not m for m in all_masks):
+                continue
+            for prop in OBJECT_PROPS:
+                keep: dict = {}
+                drop: dict = {}
+                ok = True
+                for g, t, masks in zip(inputs, targets, all_masks):
+                    bg = info.background if info.background is not None else int(np.argmax(np.bincount(g.ravel())))
+                    for m in masks:
+                        value = _call(object_property, g, m, masks, prop)
+                        if (t[m] == g[m]).all():
+                            keep[value] = keep.get(value, 0) + 1
+                        elif (t[m] == bg).all():
+                            drop[value] = drop.get(value, 0) + 1
+                        else:
+                            ok = False
+                            break
+                    if not ok:
+                        break
+                # Each dropped value seen at least twice: a rule, not a list of the demonstrations' objects.
+                if not ok or not keep or not drop or set(keep) & set(drop) or min(drop.values()) < 2:
+                    continue
+                k, d = tuple(sorted(keep, key=repr)), tuple(sorted(drop, key=repr))
+                if _same([filter_objects(g, prop, k, d, info.background, conn, by_color) for g in inputs], targets):
+                    yield Program("filter", (f"grid = filter_objects(grid, prop={prop!r}, keep={k!r}, drop={d!r}, "
+                                             f"background={info.background!r}, connectivity={conn}, by_color={by_color})",))
+
+
+def move_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo) -> Iterator[Program]:
+    """Objects of one colour slide until they touch the cells of another."""
+    if not info.same_shape:
+        return
+    colors = [c for c in info.in_colors if c != info.background]
+    for mover in colors:
+        for anchor in colors:
+            if mover == anchor:
+                continue
+            for direction in ("toward", "up", "down", "left", "right"):
+                first = _call(move_until_contact, inputs[0], mover, anchor, direction, info.background)
+                if first is None or not np.array_equal(first, targets[0]):
+                    continue
+                if _same([_call(move_until_contact, g, mover, anchor, direction, info.background) for g in inputs], targets):
+                    yield Program("move", (f"grid = move_until_contact(grid, mover_color={mover}, anchor_color={anchor}, "
+                                           f"direction={direction!r}, background={info.background!r})",))
+
+
+def copy_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo) -> Iterator[Program]:
+    """A template object copied onto every lone marker cell."""
+    if not info.same_shape:
+        return
+    for marker in info.in_colors:
+        if marker == info.background:
+            continue
+        for anchor in ("center", "match"):
+            if _same([_call(copy_to_markers, g, marker, anchor, info.background) for g in inputs], targets):
+                yield Program("copy", (f"grid = copy_to_markers(grid, marker_color={marker}, anchor={anchor!r}, "
+                                       f"background={info.background!r})",))
+
+
+def hole_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo) -> Iterator[Program]:
+    """Enclosed background regions filled with a colour chosen by their size."""
+    if not info.same_shape:
+        return
+    from dsl._masks import label, reachable_from_border
+
+    table: dict[int, int] = {}
+    support: dict[int, int] = {}
+    for g, t in zip(inputs, targets):
+        bg = info.background if info.background is not None else int(np.argmax(np.bincount(g.ravel())))
+        holes = (g == bg) & ~reachable_from_border(g == bg)
+        lab, n = label(holes, 4)
+        for i in range(1, n + 1):
+            colors = np.unique(t[lab == i])
+            size = int((lab == i).sum())
+            if len(colors) != 1 or table.setdefault(size, int(colors[0])) != int(colors[0]):
+                return
+            support[size] = support.get(size, 0) + 1
+    if not table:
+        return
+    if len(table) > 1 and min(support.values()) < 2 and len(set(table.values())) > 1:
+        return  # a colour per size seen once each is a lookup table of the demonstrations
+    sizes = tuple(sorted(table))
+    colors = tuple(table[s] for s in sizes)
+    if _same([_call(fill_holes_by_size, g, sizes, colors, info.background) for g in inputs], targets):
+        yield Program("holes", (f"grid = fill_holes_by_size(grid, sizes={sizes!r}, colors={colors!r}, "
+                                f"background={info.background!r})",))
+
+
+FAMILIES: dict[str, Callable] = {
+    "parts": part_programs,
+    "filter": filter_programs,
+    "move": move_programs,
+    "copy": copy_programs,
+    "holes": hole_programs,
+}
+
+
+def _register_assembly() -> None:
+    from synth.search.assembly import assembly_programs  # assembly builds on Program, defined here
+
+    FAMILIES["assembly"] = assembly_programs
+
+
+_register_assembly()
+
+
+def object_programs(task: Task, *, time_budget_s: float = 5.0, families: tuple[str, ...] | None = None,
+                    max_programs: int = 20) -> list[tuple[Program, tuple]]:
+    """Programs of the object families that reproduce every demonstration, each with its test
+    outputs as the emitted source computes them; in family order, simplest lines first."""
+    deadline = time.monotonic() + time_budget_s
+    inputs = [to_array(e.input) for e in task.train]
+    targets = [to_array(e.output) for e in task.train]
+    tests = [to_array(e.input) for e in task.test]
+    info = task_info(list(zip(inputs, targets)))
+    found: list[tuple[Program, tuple]] = []
+    for name, family in FAMILIES.items():
+        if families is not None and name not in families:
+            continue
+        for program in family(inputs, targets, info):
+            outs = _run_source(program.source, inputs + tests)
+            if outs is not None and _same(outs[:len(inputs)], targets):
+                found.append((program, tuple(from_array(o) for o in outs[len(inputs):])))
+            if len(found) >= max_programs or time.monotonic() > deadline:
+                return found
+        if time.monotonic() > deadline:
+            break
+    return found
+
+
+def _run_source(source: str, grids: list[np.ndarray]) -> list[np.ndarray] | None:
+    transform = compile_program(source)
+    outs = []
+    for g in grids:
+        out = _call(transform, g.copy())
+        if out is None:
+            return None
+        out = np.asarray(out)
+        if out.ndim != 2 or not (1 <= out.shape[0] <= MAX_SIDE and 1 <= out.shape[1] <= MAX_SIDE):
+            return None
+        outs.append(out.astype(np.int64))
+    return outs
