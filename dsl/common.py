@@ -138,3 +138,10 @@ _OBJECT_HELPERS = [
 ]
 HELPERS += _OBJECT_HELPERS
 __all__ += _OBJECT_HELPERS
+
+# Colour answers and colour maps (dsl/partition.py, dsl/palette.py).
+from dsl.palette import remap_colors  # noqa: E402
+from dsl.partition import pick_color  # noqa: E402
+
+HELPERS += ["pick_color", "remap_colors"]
+__all__ += ["pick_color", "remap_colors"]

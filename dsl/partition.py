@@ -127,14 +127,15 @@ def _only(parts: list[np.ndarray], chosen: list[bool]) -> np.ndarray | None:
     return picked[0] if len(picked) == 1 else None
 
 
-def pick_part(parts: list[np.ndarray], by: str, background: int | None = 0) -> np.ndarray | None:
+def pick_part(parts: list[np.ndarray], by: str, background: int | None = 0, color: int | None = None) -> np.ndarray | None:
     """The one part that stands out ``by`` a property (one of ``PICKS``); None on a tie.
 
     max/min_cells: non-background cells; max/min_area: height*width; max/min_colors: distinct
     non-background colours; odd_one: the only part whose contents no other part repeats (of 3+);
     most_common: the contents most parts share; unique_colors / unique_shape: the only part with
     its set of colours / its non-background shape; symmetric / asymmetric: the only part that is
-    (is not) left-right or up-down symmetric; first / last: in the parts' order."""
+    (is not) left-right, up-down or diagonally symmetric; first / last: in the parts' order.
+    ``color``: max/min_cells count the cells of that colour only."""
     if not parts:
         return None
     if by == "first":
@@ -156,11 +157,12 @@ def pick_part(parts: list[np.ndarray], by: str, background: int | None = 0) -> n
             return parts[counts.index(top)] if len(winners) == 1 and top > 1 else None
         return _only(parts, [c == 1 for c in counts]) if len(parts) > 2 else None
     if by in ("symmetric", "asymmetric"):
-        sym = [bool((p == p[::-1]).all() or (p == p[:, ::-1]).all()) for p in parts]
+        sym = [bool((p == p[::-1]).all() or (p == p[:, ::-1]).all() or (p.shape[0] == p.shape[1] and (p == p.T).all()))
+               for p in parts]
         return _only(parts, sym if by == "symmetric" else [not s for s in sym])
     kind, prop = by.split("_", 1)
     if prop == "cells":
-        scores = [int((p != b).sum()) for p, b in zip(parts, bgs)]
+        scores = [int((p == color).sum()) if color is not None else int((p != b).sum()) for p, b in zip(parts, bgs)]
     elif prop == "area":
         scores = [p.size for p in parts]
     elif prop == "colors":
@@ -171,16 +173,52 @@ def pick_part(parts: list[np.ndarray], by: str, background: int | None = 0) -> n
     return _only(parts, [s == best for s in scores])
 
 
-def overlay_parts(parts: list[np.ndarray], background: int | None = 0, reverse: bool = False) -> np.ndarray | None:
+def overlay_parts(parts: list[np.ndarray], background: int | None = 0, reverse: bool = False,
+                  order: tuple[int, ...] | None = None) -> np.ndarray | None:
     """Parts of one shape stacked into one: each later part's non-background cells paint over the
-    earlier ones (``reverse``: the first part ends on top). None when shapes differ."""
+    earlier ones (``reverse``: the first part ends on top; ``order``: the parts' indices from the
+    bottom up). None when shapes differ."""
     if not parts or len({p.shape for p in parts}) != 1:
         return None
+    if order is not None:
+        if sorted(order) != list(range(len(parts))):
+            return None
+        parts = [parts[i] for i in order]
     bg = _background(np.concatenate([p.ravel() for p in parts]), background)
     out = np.full(parts[0].shape, bg, dtype=int)
     for p in (parts[::-1] if reverse else parts):
         out = np.where(p != bg, p, out)
     return out
+
+
+COLOR_PICKS = ("most_common", "least_common", "largest_object", "smallest_object")
+
+
+def pick_color(grid: np.ndarray, by: str, background: int | None = 0) -> int | None:
+    """One non-background colour of the grid chosen ``by`` (one of ``COLOR_PICKS``): the most or
+    least common colour, or the colour of the largest or smallest object (4-connected, one
+    colour); None on a tie or an empty grid."""
+    grid = np.asarray(grid)
+    bg = _background(grid, background)
+    if by in ("most_common", "least_common"):
+        counts = np.bincount(grid[grid != bg], minlength=10)
+        present = [c for c in range(10) if counts[c]]
+        if not present:
+            return None
+        best = (max if by == "most_common" else min)(counts[c] for c in present)
+        chosen = [c for c in present if counts[c] == best]
+    else:
+        sizes: list[tuple[int, int]] = []
+        for color in np.unique(grid[grid != bg]):
+            lab, n = label(grid == color, 4)
+            sizes += [(int((lab == i).sum()), int(color)) for i in range(1, n + 1)]
+        if not sizes:
+            return None
+        best = (max if by == "largest_object" else min)(s for s, _ in sizes)
+        chosen = sorted({c for s, c in sizes if s == best})
+        if [s for s, _ in sizes].count(best) != 1:
+            return None
+    return chosen[0] if len(chosen) == 1 else None
 
 
 LOGICS = ("and", "or", "xor", "nor", "one", "none_first")

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import time
+
 import numpy as np
 
 from synth.search.objects import Program
@@ -30,7 +32,8 @@ def _apply(s: Step, g: np.ndarray) -> np.ndarray | None:
     return None if out is None or np.ndim(out) != 2 else np.asarray(out, dtype=np.int64)
 
 
-def _candidates(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo) -> list[tuple[Step | None, np.ndarray]]:
+def _candidates(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
+                deadline: float) -> list[tuple[Step | None, np.ndarray]]:
     """(step, the demonstrations' results flattened into one array), identity first, each result
     once, only steps that give every demonstration its output's shape."""
     seen: set[bytes] = set()
@@ -41,6 +44,8 @@ def _candidates(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskI
         seen.add(flat.tobytes())
         out.append((None, flat))
     for s in static_steps(info) + fitted_steps(inputs, targets, info):
+        if time.monotonic() > deadline:
+            break
         results = [_apply(s, g) for g in inputs]
         if any(r is None or r.shape != sh for r, sh in zip(results, shapes)):
             continue
@@ -81,12 +86,13 @@ def _layers(cands: list[tuple[Step | None, np.ndarray]], target: np.ndarray, bg:
         left &= cands[best][1] == bg
 
 
-def assembly_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo) -> Iterator[Program]:
+def assembly_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
+                      deadline: float = float("inf")) -> Iterator[Program]:
     """At most one layered program: the greedy choice of layers over one-step candidates."""
     bg = info.background
     if bg is None:
         return
-    cands = _candidates(inputs, targets, info)
+    cands = _candidates(inputs, targets, info, deadline)
     target = np.concatenate([t.ravel() for t in targets])
     chosen = _layers(cands, target, bg)
     if chosen is None or len(chosen) < 2:

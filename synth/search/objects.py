@@ -10,6 +10,7 @@ source, run in-process exactly as the sandbox runs it, reproduces every demonstr
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterator
@@ -19,8 +20,8 @@ import numpy as np
 from arc.grid import MAX_SIDE, from_array, to_array
 from arc.task import Task
 from dsl.object_ops import OBJECT_PROPS, copy_to_markers, fill_holes_by_size, filter_objects, move_until_contact, object_masks, object_property
-from dsl.partition import LOGICS, PICKS, color_parts, combine_parts, compress_grid, object_parts, overlay_parts, pick_part, split_by_lines, split_equal
-from synth.search.steps import TaskInfo, task_info
+from dsl.partition import COLOR_PICKS, LOGICS, PICKS, color_parts, combine_parts, compress_grid, object_parts, overlay_parts, pick_part, pick_color, split_by_lines, split_equal
+from synth.search.steps import TaskInfo, fit_color_map, task_info
 
 HEADER = "from common import *\nimport numpy as np\n"
 
@@ -91,48 +92,140 @@ def _cutters(inputs: list[np.ndarray], targets: list[np.ndarray], bg) -> Iterato
     yield f"color_parts(grid, background={bg!r})", lambda g: color_parts(g, bg)
 
 
-def part_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo) -> Iterator[Program]:
-    """Cut every input into parts, then pick one (optionally compressed), overlay them or combine
-    them cell by cell, so that every demonstration output comes out."""
+def _posts(grids: list[np.ndarray], targets: list[np.ndarray]) -> Iterator[tuple[str, ...]]:
+    """Lines of one finishing step (a rigid transform, a colour map, an upscale, compression)
+    that turn ``grids`` into ``targets``."""
+    for line, fn in RIGID:
+        if _same([fn(g) for g in grids], targets):
+            yield (line,)
+    if all(g.shape == t.shape for g, t in zip(grids, targets)):
+        mapping = fit_color_map(grids, targets)
+        # A substitution is a rule only where each change shows in two demonstrations or more.
+        changed = {(a, b) for a, b in mapping or () if a != b}
+        seen = [{(int(a), int(b)) for a, b in zip(g.ravel(), t.ravel()) if a != b} for g, t in zip(grids, targets)]
+        if mapping and all(sum(pair in s for s in seen) >= 2 for pair in changed):
+            yield (f"grid = remap_colors(grid, {mapping!r})",)
+    ks = {(t.shape[0] // g.shape[0], t.shape[1] // g.shape[1]) if t.shape[0] % g.shape[0] == 0 and t.shape[1] % g.shape[1] == 0
+          else None for g, t in zip(grids, targets)}
+    if len(ks) == 1 and None not in ks and ks != {(1, 1)}:
+        ky, kx = ks.pop()
+        if _same([np.kron(g, np.ones((ky, kx), dtype=int)) for g in grids], targets):
+            yield (f"grid = np.kron(grid, np.ones(({ky}, {kx}), dtype=int))",)
+    if _same([compress_grid(g) for g in grids], targets):
+        yield ("grid = compress_grid(grid)",)
+
+
+RIGID = (
+    ("grid = np.rot90(grid, 1)", lambda g: np.rot90(g, 1)),
+    ("grid = np.rot90(grid, 2)", lambda g: np.rot90(g, 2)),
+    ("grid = np.rot90(grid, 3)", lambda g: np.rot90(g, 3)),
+    ("grid = np.fliplr(grid)", np.fliplr),
+    ("grid = np.flipud(grid)", np.flipud),
+    ("grid = grid.T", lambda g: g.T),
+    ("grid = np.rot90(grid, 2).T", lambda g: np.rot90(g, 2).T),
+)
+
+
+def part_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
+                  deadline: float = float("inf")) -> Iterator[Program]:
+    """Cut every input into parts, then pick one, overlay them or combine them cell by cell (and
+    at most one finishing step), so that every demonstration output comes out."""
     bg = info.background
     if info.same_shape:
         return
     if _same([compress_grid(g) for g in inputs], targets):
         yield Program("compress", ("grid = compress_grid(grid)",))
+    yield from _answer_programs(inputs, targets, info)
+    near: dict[bytes, tuple[tuple[str, ...], list[np.ndarray]]] = {}  # results one step away
+
+    def offer(family: str, lines: tuple[str, ...], grids: list) -> Iterator[Program]:
+        if _same(grids, targets):
+            yield Program(family, lines)
+        elif all(g is not None for g in grids):
+            near.setdefault(b"".join(_key(g) for g in grids), (lines, grids))
+
     for cut, fn in _cutters(inputs, targets, bg):
+        if time.monotonic() > deadline:
+            return
         parts = [_call(fn, g) for g in inputs]
         if any(not p or len(p) > 60 for p in parts):
             continue
         for by in PICKS:
-            picked = [pick_part(p, by, bg) for p in parts]
-            if _same(picked, targets):
-                yield Program("pick", (f"parts = {cut}", f"grid = pick_part(parts, by={by!r}, background={bg!r})"))
-            elif all(x is not None for x in picked) and _same([compress_grid(x) for x in picked], targets):
-                yield Program("pick", (f"parts = {cut}", f"grid = pick_part(parts, by={by!r}, background={bg!r})",
-                                       "grid = compress_grid(grid)"))
+            line = f"grid = pick_part(parts, by={by!r}, background={bg!r})"
+            yield from offer("pick", (f"parts = {cut}", line), [pick_part(p, by, bg) for p in parts])
+        for color in info.in_colors:
+            if color != bg:
+                for by in ("max_cells", "min_cells"):
+                    line = f"grid = pick_part(parts, by={by!r}, background={bg!r}, color={color})"
+                    yield from offer("pick", (f"parts = {cut}", line), [pick_part(p, by, bg, color) for p in parts])
         if not cut.startswith("split"):
             continue
         for reverse in (False, True):
-            if _same([overlay_parts(p, bg, reverse) for p in parts], targets):
-                yield Program("overlay", (f"parts = {cut}", f"grid = overlay_parts(parts, background={bg!r}, reverse={reverse})"))
+            line = f"grid = overlay_parts(parts, background={bg!r}, reverse={reverse})"
+            yield from offer("overlay", (f"parts = {cut}", line), [overlay_parts(p, bg, reverse) for p in parts])
+        sizes = {len(p) for p in parts}
+        if len(sizes) == 1 and 3 <= sizes.pop() <= 4:
+            for order in itertools.permutations(range(len(parts[0]))):
+                if list(order) in (sorted(order), sorted(order, reverse=True)):
+                    continue  # the plain and reversed orders are tried above
+                line = f"grid = overlay_parts(parts, background={bg!r}, order={order!r})"
+                yield from offer("overlay", (f"parts = {cut}", line), [overlay_parts(p, bg, False, order) for p in parts])
         for color in info.out_colors:
             if color == bg:
                 continue
             for logic in LOGICS:
-                if _same([combine_parts(p, logic, color, bg) for p in parts], targets):
-                    yield Program("combine", (f"parts = {cut}",
-                                              f"grid = combine_parts(parts, logic={logic!r}, color={color}, background={bg!r})"))
+                line = f"grid = combine_parts(parts, logic={logic!r}, color={color}, background={bg!r})"
+                yield from offer("combine", (f"parts = {cut}", line), [combine_parts(p, logic, color, bg) for p in parts])
+    for lines, grids in near.values():
+        for post in _posts(grids, targets):
+            yield Program("pick+post" if "pick_part" in lines[-1] else "parts+post", lines + post)
+    for corner, rows, cols in _windows(inputs, targets):
+        yield Program("window", (f"grid = grid[{rows}, {cols}]",))
+
+
+def _key(g: np.ndarray) -> bytes:
+    return bytes(g.shape) + g.astype(np.int8).tobytes()
+
+
+def _windows(inputs: list[np.ndarray], targets: list[np.ndarray]) -> Iterator[tuple[str, str, str]]:
+    """A fixed-size corner of the input that is the output."""
+    shapes = {t.shape for t in targets}
+    if len(shapes) != 1:
+        return
+    h, w = shapes.pop()
+    for corner, rows, cols in (("top-left", f":{h}", f":{w}"), ("top-right", f":{h}", f"-{w}:"),
+                               ("bottom-left", f"-{h}:", f":{w}"), ("bottom-right", f"-{h}:", f"-{w}:")):
+        r = slice(None, h) if rows.startswith(":") else slice(-h, None)
+        c = slice(None, w) if cols.startswith(":") else slice(-w, None)
+        if all(g.shape[0] >= h and g.shape[1] >= w for g in inputs) and _same([g[r, c] for g in inputs], targets):
+            yield corner, rows, cols
+
+
+def _answer_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo) -> Iterator[Program]:
+    """Outputs of one fixed shape filled with one colour read off the input."""
+    shapes = {t.shape for t in targets}
+    if len(shapes) != 1 or any(len(np.unique(t)) != 1 for t in targets):
+        return
+    h, w = shapes.pop()
+    for by in COLOR_PICKS:
+        colors = [pick_color(g, by, info.background) for g in inputs]
+        if all(c == int(t.flat[0]) for c, t in zip(colors, targets)):
+            yield Program("answer", (f"color = pick_color(grid, by={by!r}, background={info.background!r})",
+                                     f"grid = np.full(({h}, {w}), color)"))
 
 
 # ---- per-object transforms on same-shape tasks ----
 
 
-def filter_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo) -> Iterator[Program]:
+def filter_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
+                    deadline: float = float("inf")) -> Iterator[Program]:
     """Keep or delete whole objects by one property, the rule read off which objects vanish."""
     if not info.same_shape:
         return
     for conn in (4, 8):
         for by_color in (True, False):
+            if time.monotonic() > deadline:
+                return
             all_masks = [object_masks(g, info.background, conn, by_color) for g in inputs]
             if any(len(m) > 60 or not m for m in all_masks):
                 continue
@@ -142,8 +235,7 @@ def filter_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: T
                 ok = True
                 for g, t, masks in zip(inputs, targets, all_masks):
                     bg = info.background if info.background is not None else int(np.argmax(np.bincount(g.ravel())))
-                    for m in masks:
-                        value = _call(object_property, g, m, masks, prop)
+                    for m, value in zip(masks, _values(g, masks, prop)):
                         if (t[m] == g[m]).all():
                             keep[value] = keep.get(value, 0) + 1
                         elif (t[m] == bg).all():
@@ -162,14 +254,31 @@ def filter_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: T
                                              f"background={info.background!r}, connectivity={conn}, by_color={by_color})",))
 
 
-def move_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo) -> Iterator[Program]:
+def _values(grid: np.ndarray, masks: list[np.ndarray], prop: str) -> list:
+    """object_property of every object, the uniqueness properties counted once for all."""
+    if prop in ("shape_is_unique", "color_is_unique"):
+        keys = _values(grid, masks, prop.split("_")[0])
+        return [keys.count(k) == 1 for k in keys]
+    return [_call(object_property, grid, m, masks, prop) for m in masks]
+
+
+def move_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
+                  deadline: float = float("inf")) -> Iterator[Program]:
     """Objects of one colour slide until they touch the cells of another."""
     if not info.same_shape:
         return
     colors = [c for c in info.in_colors if c != info.background]
+
+    def kept(c: int) -> bool:  # a mover keeps its cell count; an anchor stays where it is
+        return all((g == c).sum() == (t == c).sum() for g, t in zip(inputs, targets))
+
     for mover in colors:
+        if time.monotonic() > deadline:
+            return
+        if not kept(mover) or all(np.array_equal(g == mover, t == mover) for g, t in zip(inputs, targets)):
+            continue
         for anchor in colors:
-            if mover == anchor:
+            if mover == anchor or not all(np.array_equal(g == anchor, t == anchor) for g, t in zip(inputs, targets)):
                 continue
             for direction in ("toward", "up", "down", "left", "right"):
                 first = _call(move_until_contact, inputs[0], mover, anchor, direction, info.background)
@@ -180,7 +289,8 @@ def move_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
                                            f"direction={direction!r}, background={info.background!r})",))
 
 
-def copy_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo) -> Iterator[Program]:
+def copy_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
+                  deadline: float = float("inf")) -> Iterator[Program]:
     """A template object copied onto every lone marker cell."""
     if not info.same_shape:
         return
@@ -193,7 +303,8 @@ def copy_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
                                        f"background={info.background!r})",))
 
 
-def hole_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo) -> Iterator[Program]:
+def hole_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
+                  deadline: float = float("inf")) -> Iterator[Program]:
     """Enclosed background regions filled with a colour chosen by their size."""
     if not info.same_shape:
         return
@@ -253,7 +364,7 @@ def object_programs(task: Task, *, time_budget_s: float = 5.0, families: tuple[s
     for name, family in FAMILIES.items():
         if families is not None and name not in families:
             continue
-        for program in family(inputs, targets, info):
+        for program in family(inputs, targets, info, deadline):
             outs = _run_source(program.source, inputs + tests)
             if outs is not None and _same(outs[:len(inputs)], targets):
                 found.append((program, tuple(from_array(o) for o in outs[len(inputs):])))
