@@ -113,6 +113,20 @@ def _posts(grids: list[np.ndarray], targets: list[np.ndarray]) -> Iterator[tuple
             yield (f"grid = np.kron(grid, np.ones(({ky}, {kx}), dtype=int))",)
     if _same([compress_grid(g) for g in grids], targets):
         yield ("grid = compress_grid(grid)",)
+    for rows, r in HALVES:
+        for cols, c in HALVES:
+            if rows or cols:
+                line = f"grid = grid[{rows.format(0) or ':'}, {cols.format(1) or ':'}]"
+                if _same([g[r(g.shape[0]), c(g.shape[1])] for g in grids], targets):
+                    yield (line,)
+
+
+# A side kept whole, its first half or its second half (the middle line dropped when odd).
+HALVES = (
+    ("", lambda n: slice(None)),
+    (":grid.shape[{}] // 2", lambda n: slice(None, n // 2)),
+    ("(grid.shape[{}] + 1) // 2:", lambda n: slice((n + 1) // 2, None)),
+)
 
 
 RIGID = (
@@ -201,17 +215,45 @@ def _windows(inputs: list[np.ndarray], targets: list[np.ndarray]) -> Iterator[tu
             yield corner, rows, cols
 
 
+TESTS = (
+    ("(grid == grid[:, ::-1]).all()", lambda g: bool((g == g[:, ::-1]).all())),
+    ("(grid == grid[::-1]).all()", lambda g: bool((g == g[::-1]).all())),
+    ("(grid == grid[::-1]).all() or (grid == grid[:, ::-1]).all()",
+     lambda g: bool((g == g[::-1]).all() or (g == g[:, ::-1]).all())),
+)
+
+
 def _answer_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo) -> Iterator[Program]:
-    """Outputs of one fixed shape filled with one colour read off the input."""
-    shapes = {t.shape for t in targets}
-    if len(shapes) != 1 or any(len(np.unique(t)) != 1 for t in targets):
+    """Outputs filled with one colour: of a fixed shape with the colour read off the input or
+    chosen by a yes/no test of the input, or a line as long as the input's count of cells."""
+    if any(len(np.unique(t)) != 1 for t in targets):
         return
-    h, w = shapes.pop()
-    for by in COLOR_PICKS:
-        colors = [pick_color(g, by, info.background) for g in inputs]
-        if all(c == int(t.flat[0]) for c, t in zip(colors, targets)):
-            yield Program("answer", (f"color = pick_color(grid, by={by!r}, background={info.background!r})",
-                                     f"grid = np.full(({h}, {w}), color)"))
+    colors_out = [int(t.flat[0]) for t in targets]
+    shapes = {t.shape for t in targets}
+    bg = info.background
+    if len(shapes) == 1:
+        h, w = shapes.pop()
+        for by in COLOR_PICKS:
+            colors = [pick_color(g, by, bg) for g in inputs]
+            if colors == colors_out:
+                yield Program("answer", (f"color = pick_color(grid, by={by!r}, background={bg!r})",
+                                         f"grid = np.full(({h}, {w}), color)"))
+        if len(set(colors_out)) == 2:
+            for text, test in TESTS:
+                answers = [test(g) for g in inputs]
+                yes = {c for c, a in zip(colors_out, answers) if a}
+                no = {c for c, a in zip(colors_out, answers) if not a}
+                if len(yes) == 1 and len(no) == 1 and yes != no and min(answers.count(True), answers.count(False)) >= 2:
+                    yield Program("answer", (f"grid = np.full(({h}, {w}), {yes.pop()} if {text} else {no.pop()})",))
+    if bg is not None:
+        for count, axis in (("int((grid != %d).sum())" % bg, 1), ("int((grid != %d).sum())" % bg, 0)):
+            want = [(1, int((g != bg).sum())) if axis == 1 else (int((g != bg).sum()), 1) for g in inputs]
+            if [t.shape for t in targets] == want:
+                colors = [pick_color(g, "most_common", bg) for g in inputs]
+                if colors == colors_out:
+                    size = f"(1, {count})" if axis == 1 else f"({count}, 1)"
+                    yield Program("answer", (f"color = pick_color(grid, by='most_common', background={bg!r})",
+                                             f"grid = np.full({size}, color)"))
 
 
 # ---- per-object transforms on same-shape tasks ----
