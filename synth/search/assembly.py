@@ -92,22 +92,29 @@ def assembly_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info:
     bg = info.background
     if bg is None:
         return
-    cands = _candidates(inputs, targets, info, deadline)
+    whole = _candidates(inputs, targets, info, deadline)
     target = np.concatenate([t.ravel() for t in targets])
-    chosen = _layers(cands, target, bg)
+    # Each candidate also as the cells of one colour only, the rest made transparent.
+    colors = [c for c in info.out_colors if c != bg]
+    cands = [(s, None, flat) for s, flat in whole]
+    if len(colors) > 1:
+        cands += [(s, c, np.where(flat == c, c, bg)) for s, flat in whole for c in colors if (flat == c).any()]
+    chosen = _layers([(s, flat) for s, _, flat in cands], target, bg)
     if chosen is None or len(chosen) < 2:
         return  # one layer is a plain one-step program: the enumeration's job
     from synth.search.emit import _needed, _source  # until the operations live in dsl/
 
-    steps = [cands[i][0] for i in chosen]
     lines, names = [], []
-    for k, s in enumerate(steps):
+    for k, i in enumerate(chosen):
+        s, color, _ = cands[i]
         if s is None:
             lines.append(f"layer{k} = grid")
         else:
             lines.append(f"layer{k} = {s.op}(grid" + "".join(f", {a}={v!r}" for a, v in s.params) + ")")
             names.append(s.op)
-    order = ", ".join(f"layer{k}" for k in reversed(range(len(steps))))
+        if color is not None:
+            lines.append(f"layer{k} = np.where(layer{k} == {color}, {color}, {bg})")
+    order = ", ".join(f"layer{k}" for k in reversed(range(len(chosen))))
     lines.append(f"grid = overlay_parts([{order}], background={bg!r})")
     helpers = tuple(_source(n) for n in _needed(names))
     yield Program("assembly", tuple(lines), helpers)

@@ -19,6 +19,7 @@ import numpy as np
 
 from arc.grid import MAX_SIDE, from_array, to_array
 from arc.task import Task
+from dsl.objects import crop
 from dsl.object_ops import OBJECT_PROPS, copy_to_markers, fill_holes_by_size, filter_objects, move_until_contact, object_masks, object_property
 from dsl.partition import COLOR_PICKS, LOGICS, PICKS, color_parts, combine_parts, compress_grid, object_parts, overlay_parts, pick_part, pick_color, split_by_lines, split_equal
 from synth.search.steps import TaskInfo, fit_color_map, task_info
@@ -92,9 +93,13 @@ def _cutters(inputs: list[np.ndarray], targets: list[np.ndarray], bg) -> Iterato
     yield f"color_parts(grid, background={bg!r})", lambda g: color_parts(g, bg)
 
 
-def _posts(grids: list[np.ndarray], targets: list[np.ndarray]) -> Iterator[tuple[str, ...]]:
-    """Lines of one finishing step (a rigid transform, a colour map, an upscale, compression)
-    that turn ``grids`` into ``targets``."""
+def _posts(grids: list[np.ndarray], targets: list[np.ndarray], bg: int | None) -> Iterator[tuple[str, ...]]:
+    """Lines of one finishing step (a rigid transform, a colour map, an upscale, compression, a
+    half or quarter, one colour for every non-background cell) that turn ``grids`` into ``targets``."""
+    if bg is not None and all(g.shape == t.shape for g, t in zip(grids, targets)):
+        if _same([np.where(g != bg, pick_color(g, "most_common", bg) or 0, bg) for g in grids], targets):
+            yield (f"color = pick_color(grid, by='most_common', background={bg})",
+                   f"grid = np.where(grid != {bg}, color, {bg})")
     for line, fn in RIGID:
         if _same([fn(g) for g in grids], targets):
             yield (line,)
@@ -190,9 +195,14 @@ def part_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
             for logic in LOGICS:
                 line = f"grid = combine_parts(parts, logic={logic!r}, color={color}, background={bg!r})"
                 yield from offer("combine", (f"parts = {cut}", line), [combine_parts(p, logic, color, bg) for p in parts])
+    near.setdefault(b"input", ((), inputs))
+    if bg is not None:
+        near.setdefault(b"crop", ((f"grid = crop(grid, background={bg})",), [crop(g, bg) for g in inputs]))
     for lines, grids in near.values():
-        for post in _posts(grids, targets):
-            yield Program("pick+post" if "pick_part" in lines[-1] else "parts+post", lines + post)
+        for post in _posts(grids, targets, bg):
+            family = ("post" if not lines else "pick+post" if "pick_part" in lines[-1]
+                      else "crop+post" if lines[0].startswith("grid = crop(") else "parts+post")
+            yield Program(family, lines + post)
     for corner, rows, cols in _windows(inputs, targets):
         yield Program("window", (f"grid = grid[{rows}, {cols}]",))
 
