@@ -145,3 +145,9 @@ from dsl.partition import pick_color  # noqa: E402
 
 HELPERS += ["pick_color", "remap_colors"]
 __all__ += ["pick_color", "remap_colors"]
+
+# Whole-object rewrites (dsl/object_ops.py).
+from dsl.object_ops import fill_bounding_boxes, object_shape, rewrite_objects  # noqa: E402
+
+HELPERS += ["fill_bounding_boxes", "object_shape", "rewrite_objects"]
+__all__ += ["fill_bounding_boxes", "object_shape", "rewrite_objects"]

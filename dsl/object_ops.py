@@ -199,3 +199,48 @@ def fill_holes_by_size(grid: np.ndarray, sizes: tuple, colors: tuple, background
             return None
         out[lab == i] = table[size]
     return out
+
+
+def fill_bounding_boxes(grid: np.ndarray, color: int, background: int | None = 0, connectivity: int = 8,
+                        by_color: bool = True) -> np.ndarray:
+    """The background cells inside every object's bounding box take ``color``."""
+    grid = np.asarray(grid)
+    bg = _background(grid, background)
+    out = grid.copy()
+    for m in object_masks(grid, bg, connectivity, by_color):
+        rows, cols = np.nonzero(m)
+        box = out[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+        box[grid[rows.min():rows.max() + 1, cols.min():cols.max() + 1] == bg] = color
+    return out
+
+
+def object_shape(mask: np.ndarray) -> tuple[tuple[int, ...], ...]:
+    """The object's cells within its bounding box, as rows of 0/1."""
+    rows, cols = np.nonzero(mask)
+    box = mask[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    return tuple(tuple(int(v) for v in row) for row in box)
+
+
+def rewrite_objects(grid: np.ndarray, shapes: tuple, patches: tuple, keep_unseen: bool = True,
+                    background: int | None = 0, connectivity: int = 8) -> np.ndarray | None:
+    """Every one-colour object whose ``object_shape`` is ``shapes[i]`` has its bounding box replaced
+    by ``patches[i]`` (rows of colours, drawn from the box's top-left corner; -1 keeps a cell).
+    Other objects stay as they are when ``keep_unseen``, else the result is None."""
+    grid = np.asarray(grid)
+    bg = _background(grid, background)
+    out = grid.copy()
+    table = dict(zip(shapes, patches))
+    for m in object_masks(grid, bg, connectivity, True):
+        shape = object_shape(m)
+        if shape not in table:
+            if not keep_unseen:
+                return None
+            continue
+        patch = np.array(table[shape])
+        rows, cols = np.nonzero(m)
+        t, l = rows.min(), cols.min()
+        if t + patch.shape[0] > grid.shape[0] or l + patch.shape[1] > grid.shape[1]:
+            return None
+        box = out[t:t + patch.shape[0], l:l + patch.shape[1]]
+        box[patch >= 0] = patch[patch >= 0]
+    return out

@@ -2,7 +2,16 @@
 
 import numpy as np
 
-from dsl.object_ops import copy_to_markers, fill_holes_by_size, filter_objects, move_until_contact, object_masks
+from dsl.object_ops import (
+    copy_to_markers,
+    fill_bounding_boxes,
+    fill_holes_by_size,
+    filter_objects,
+    move_until_contact,
+    object_masks,
+    object_shape,
+    rewrite_objects,
+)
 from dsl.partition import combine_parts, compress_grid, object_parts, overlay_parts, pick_part, split_by_lines, split_equal
 
 
@@ -84,3 +93,16 @@ def test_fill_holes_by_size():
 def test_object_masks_in_reading_order():
     g = np.array([[0, 2], [1, 0]])
     assert [tuple(np.argwhere(m)[0]) for m in object_masks(g)] == [(0, 1), (1, 0)]
+
+
+def test_fill_bounding_boxes():
+    g = np.array([[1, 0, 0], [1, 1, 0], [0, 0, 0]])
+    assert fill_bounding_boxes(g, 2).tolist() == [[1, 2, 0], [1, 1, 0], [0, 0, 0]]
+
+
+def test_rewrite_objects_by_shape():
+    g = np.array([[3, 0, 0], [0, 0, 4], [0, 0, 4]])
+    dot = object_shape(g == 3)
+    assert dot == ((1,),)
+    assert rewrite_objects(g, (dot,), (((5, 5),),)).tolist() == [[5, 5, 0], [0, 0, 4], [0, 0, 4]]
+    assert rewrite_objects(g, (dot,), (((5, 5),),), keep_unseen=False) is None  # the bar is unseen

@@ -20,6 +20,11 @@ CASES = [
     ("05f2a901", "move", "move_until_contact"),  # slide until touching the anchor
     ("88a10436", "copy", "copy_to_markers"),  # template centred on a marker cell
     ("c0f76784", "holes", "fill_holes_by_size"),  # hole colour by hole size
+    ("6d75e8bb", "boxes", "fill_bounding_boxes"),  # each object's bounding box filled
+    ("6c434453", "rewrite", "rewrite_objects"),  # one shape replaced by another wherever it occurs
+    ("2013d3e2", "pick+post", "grid.shape[0] // 2"),  # the object, then its top-left quarter
+    ("5117e062", "pick+post", "pick_color"),  # the two-coloured object, in its main colour
+    ("44f52bb0", "answer", "np.full"),  # one colour if symmetric, another if not
     ("496994bd", "assembly", "rot180"),  # the input over its rotation
     ("f25ffba3", "assembly", "flip_ud"),  # two layers from different operations
     ("913fb3ed", "assembly", "surround_cells"),  # one ring colour per source colour

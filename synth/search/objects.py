@@ -20,7 +20,7 @@ import numpy as np
 from arc.grid import MAX_SIDE, from_array, to_array
 from arc.task import Task
 from dsl.objects import crop
-from dsl.object_ops import OBJECT_PROPS, copy_to_markers, fill_holes_by_size, filter_objects, move_until_contact, object_masks, object_property
+from dsl.object_ops import OBJECT_PROPS, copy_to_markers, fill_bounding_boxes, object_shape, rewrite_objects, fill_holes_by_size, filter_objects, move_until_contact, object_masks, object_property
 from dsl.partition import COLOR_PICKS, LOGICS, PICKS, color_parts, combine_parts, compress_grid, object_parts, overlay_parts, pick_part, pick_color, split_by_lines, split_equal
 from synth.search.steps import TaskInfo, fit_color_map, task_info
 
@@ -385,12 +385,73 @@ def hole_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
                                 f"background={info.background!r})",))
 
 
+def box_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
+                 deadline: float = float("inf")) -> Iterator[Program]:
+    """The background inside every object's bounding box filled with one colour."""
+    if not info.same_shape or info.background is None:
+        return
+    for color in info.grown_colors:
+        for conn in (8, 4):
+            for by_color in (True, False):
+                if _same([fill_bounding_boxes(g, color, info.background, conn, by_color) for g in inputs], targets):
+                    yield Program("boxes", (f"grid = fill_bounding_boxes(grid, color={color}, background={info.background}, "
+                                            f"connectivity={conn}, by_color={by_color})",))
+
+
+def rewrite_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
+                     deadline: float = float("inf")) -> Iterator[Program]:
+    """Objects of a given shape replaced by a patch the demonstrations show for that shape; the
+    cells no object's box covers must stay as they were."""
+    if not info.same_shape or info.background is None:
+        return
+    bg = info.background
+    for conn in (8, 4):
+        table: dict = {}
+        support: dict = {}
+        unchanged = 0
+        ok = True
+        for demo, (g, t) in enumerate(zip(inputs, targets)):
+            masks = object_masks(g, bg, conn, True)
+            if len(masks) > 60:
+                ok = False
+                break
+            covered = np.zeros(g.shape, dtype=bool)
+            for m in masks:
+                rows, cols = np.nonzero(m)
+                box = (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))
+                covered[box] = True
+                patch = tuple(tuple(int(v) for v in row) for row in t[box])
+                if patch == tuple(tuple(int(v) for v in row) for row in g[box]):
+                    unchanged += 1
+                    continue
+                shape = object_shape(m)
+                if table.setdefault(shape, patch) != patch:
+                    ok = False
+                    break
+                support.setdefault(shape, set()).add(demo)
+            if not ok or not np.array_equal(g[~covered], t[~covered]):
+                ok = False
+                break
+        # A rewrite seen in one demonstration only is a copy of it, not a rule.
+        if not ok or not table or min(len(d) for d in support.values()) < 2:
+            continue
+        shapes = tuple(table)
+        patches = tuple(table[s] for s in shapes)
+        keep = unchanged > 0
+        if _same([_call(rewrite_objects, g, shapes, patches, keep, bg, conn) for g in inputs], targets):
+            yield Program("rewrite", (f"grid = rewrite_objects(grid, shapes={shapes!r}, patches={patches!r}, "
+                                      f"keep_unseen={keep}, background={bg}, connectivity={conn})",))
+            return
+
+
 FAMILIES: dict[str, Callable] = {
     "parts": part_programs,
     "filter": filter_programs,
     "move": move_programs,
     "copy": copy_programs,
     "holes": hole_programs,
+    "boxes": box_programs,
+    "rewrite": rewrite_programs,
 }
 
 
