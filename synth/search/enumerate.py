@@ -79,6 +79,17 @@ def search_programs(
 ) -> list[SearchHit]:
     """Train-consistent programs for ``task``, simplest first (at most ``max_programs``); the
     search is deterministic."""
+    start = time.monotonic()
+    # Whole-program families (objects.py: parts, objects, assembly) on a share of the budget;
+    # their hits follow the enumeration's, which is as simple or simpler.
+    families = [SearchHit(p.source, p.description, (), outputs)
+                for p, outputs in object_programs(task, time_budget_s=min(3.0, time_budget_s / 4))]
+    left = max(0.0, time_budget_s - (time.monotonic() - start))
+    hits = _enumerate(task, time_budget_s=left, max_programs=max_programs, max_depth=max_depth)
+    return (hits + families)[:max_programs]
+
+
+def _enumerate(task: Task, *, time_budget_s: float, max_programs: int, max_depth: int) -> list[SearchHit]:
     deadline = time.monotonic() + time_budget_s
     train_in = [to_array(e.input) for e in task.train]
     targets = [to_array(e.output) for e in task.train]
@@ -88,10 +99,6 @@ def search_programs(
     seen = {_key(train_in + test_in)}
     frontier = [_State((), train_in, test_in)]
     hits: list[SearchHit] = []
-    # Whole-program families (objects.py: parts, objects, assembly) first, on a share of the
-    # budget; when they fit, the enumeration below stops after depth 1.
-    for program, outputs in object_programs(task, time_budget_s=min(3.0, time_budget_s / 4), max_programs=max_programs):
-        hits.append(SearchHit(program.source, program.description, (), outputs))
     for depth in range(1, max_depth + 1):
         last = depth == max_depth
         children: list[tuple[float, int, _State]] = []

@@ -465,9 +465,10 @@ _register_assembly()
 
 
 def object_programs(task: Task, *, time_budget_s: float = 5.0, families: tuple[str, ...] | None = None,
-                    max_programs: int = 20) -> list[tuple[Program, tuple]]:
+                    max_programs: int = 20, per_family: int = 3) -> list[tuple[Program, tuple]]:
     """Programs of the object families that reproduce every demonstration, each with its test
-    outputs as the emitted source computes them; in family order, simplest lines first."""
+    outputs as the emitted source computes them; in family order, simplest lines first, at most
+    ``per_family`` of one family (so that one family's many near-copies do not outvote the rest)."""
     deadline = time.monotonic() + time_budget_s
     inputs = [to_array(e.input) for e in task.train]
     targets = [to_array(e.output) for e in task.train]
@@ -478,6 +479,8 @@ def object_programs(task: Task, *, time_budget_s: float = 5.0, families: tuple[s
         if families is not None and name not in families:
             continue
         for program in family(inputs, targets, info, deadline):
+            if sum(p.family == program.family for p, _ in found) >= per_family:
+                continue
             outs = _run_source(program.source, inputs + tests)
             if outs is not None and _same(outs[:len(inputs)], targets):
                 found.append((program, tuple(from_array(o) for o in outs[len(inputs):])))
