@@ -118,6 +118,14 @@ def _posts(grids: list[np.ndarray], targets: list[np.ndarray], bg: int | None) -
             yield (f"grid = np.kron(grid, np.ones(({ky}, {kx}), dtype=int))",)
     if _same([compress_grid(g) for g in grids], targets):
         yield ("grid = compress_grid(grid)",)
+    if all(len(np.unique(g)) == 2 for g in grids):
+        swapped = [np.where(g == g.min(), g.max(), g.min()) for g in grids]
+        if _same(swapped, targets):
+            yield ("grid = np.where(grid == grid.min(), grid.max(), grid.min())",)
+    if bg is not None:
+        ks = [len(np.unique(g[g != bg])) for g in grids]
+        if min(ks) >= 1 and _same([np.kron(g, np.ones((k, k), dtype=int)) for g, k in zip(grids, ks)], targets):
+            yield (f"k = len(np.unique(grid[grid != {bg}]))", "grid = np.kron(grid, np.ones((k, k), dtype=int))")
     for rows, r in HALVES:
         for cols, c in HALVES:
             if rows or cols:
