@@ -66,6 +66,15 @@ def _same(outs: list, targets: list[np.ndarray]) -> bool:
     return all(o is not None and np.shape(o) == t.shape and np.array_equal(o, t) for o, t in zip(outs, targets))
 
 
+def _fits(fn: Callable, inputs: list[np.ndarray], targets: list[np.ndarray]) -> bool:
+    """``fn`` turns every input into its target; stops at the first demonstration it fails."""
+    for g, t in zip(inputs, targets):
+        out = _call(fn, g)
+        if out is None or out.shape != t.shape or not np.array_equal(out, t):
+            return False
+    return True
+
+
 def _call(fn: Callable, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
@@ -358,7 +367,7 @@ def copy_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
         if marker == info.background:
             continue
         for anchor in ("center", "match"):
-            if _same([_call(copy_to_markers, g, marker, anchor, info.background) for g in inputs], targets):
+            if _fits(lambda g: copy_to_markers(g, marker, anchor, info.background), inputs, targets):
                 yield Program("copy", (f"grid = copy_to_markers(grid, marker_color={marker}, anchor={anchor!r}, "
                                        f"background={info.background!r})",))
 
@@ -398,12 +407,19 @@ def box_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Task
     """The background inside every object's bounding box filled with one colour."""
     if not info.same_shape or info.background is None:
         return
-    for color in info.grown_colors:
-        for conn in (8, 4):
-            for by_color in (True, False):
-                if _same([fill_bounding_boxes(g, color, info.background, conn, by_color) for g in inputs], targets):
-                    yield Program("boxes", (f"grid = fill_bounding_boxes(grid, color={color}, background={info.background}, "
-                                            f"connectivity={conn}, by_color={by_color})",))
+    bg = info.background
+    changed = [(g != t) for g, t in zip(inputs, targets)]
+    if not any(c.any() for c in changed) or not all((g[c] == bg).all() for g, c in zip(inputs, changed)):
+        return  # only background cells change
+    colors = {int(v) for t, c in zip(targets, changed) for v in np.unique(t[c])}
+    if len(colors) != 1:
+        return
+    color = colors.pop()
+    for conn in (8, 4):
+        for by_color in (True, False):
+            if _fits(lambda g: fill_bounding_boxes(g, color, bg, conn, by_color), inputs, targets):
+                yield Program("boxes", (f"grid = fill_bounding_boxes(grid, color={color}, background={bg}, "
+                                        f"connectivity={conn}, by_color={by_color})",))
 
 
 def rewrite_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
