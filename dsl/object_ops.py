@@ -57,7 +57,10 @@ def object_property(grid: np.ndarray, mask: np.ndarray, masks: list[np.ndarray],
     if prop == "touches_border":
         return bool(t == 0 or l == 0 or b == grid.shape[0] or r == grid.shape[1])
     if prop == "has_hole":
-        return bool((~reachable_from_border(~mask[t:b, l:r]) & ~mask[t:b, l:r]).any()) if b - t > 2 and r - l > 2 else False
+        if b - t < 3 or r - l < 3:
+            return False
+        outside = ~mask[t:b, l:r]
+        return bool((outside & ~reachable_from_border(outside)).any())
     if prop == "n_colors":
         return len(np.unique(grid[mask]))
     if prop in ("is_largest", "is_smallest"):

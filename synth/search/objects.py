@@ -19,9 +19,34 @@ import numpy as np
 
 from arc.grid import MAX_SIDE, from_array, to_array
 from arc.task import Task
+from dsl._masks import label, reachable_from_border
+from dsl.object_ops import (
+    OBJECT_PROPS,
+    copy_to_markers,
+    fill_bounding_boxes,
+    fill_holes_by_size,
+    filter_objects,
+    move_until_contact,
+    object_masks,
+    object_property,
+    object_shape,
+    rewrite_objects,
+)
 from dsl.objects import crop
-from dsl.object_ops import OBJECT_PROPS, copy_to_markers, fill_bounding_boxes, object_shape, rewrite_objects, fill_holes_by_size, filter_objects, move_until_contact, object_masks, object_property
-from dsl.partition import COLOR_PICKS, LOGICS, PICKS, color_parts, combine_parts, compress_grid, object_parts, overlay_parts, pick_part, pick_color, split_by_lines, split_equal
+from dsl.partition import (
+    COLOR_PICKS,
+    LOGICS,
+    PICKS,
+    color_parts,
+    combine_parts,
+    compress_grid,
+    object_parts,
+    overlay_parts,
+    pick_color,
+    pick_part,
+    split_by_lines,
+    split_equal,
+)
 from synth.search.steps import TaskInfo, fit_color_map, task_info
 
 HEADER = "from common import *\nimport numpy as np\n"
@@ -85,11 +110,16 @@ def _call(fn: Callable, *args, **kwargs):
 # ---- cutting into parts, then picking / overlaying / combining ----
 
 
-def _cutters(inputs: list[np.ndarray], targets: list[np.ndarray], bg) -> Iterator[tuple[str, Callable]]:
+def _blocks(side: int, part: int) -> int:
+    """How many parts of side ``part`` make ``side``, one-line separators allowed (as split_equal
+    cuts)."""
+    return side // part if side % part == 0 else (side + 1) // (part + 1)
+
+
+def _cutters(inputs: list[np.ndarray], targets: list[np.ndarray], bg: int | None) -> Iterator[tuple[str, Callable]]:
+    """(source of a call that cuts ``grid`` into parts, the same call in-process)."""
     yield "split_by_lines(grid)", split_by_lines
-    grids = {(i.shape, o.shape) for i, o in zip(inputs, targets)}
-    ratios = {(a[0] // b[0] if a[0] % b[0] == 0 else (a[0] + 1) // (b[0] + 1), a[1] // b[1] if a[1] % b[1] == 0 else (a[1] + 1) // (b[1] + 1))
-              for a, b in grids}
+    ratios = {(_blocks(i.shape[0], o.shape[0]), _blocks(i.shape[1], o.shape[1])) for i, o in zip(inputs, targets)}
     if len(ratios) == 1:
         r, c = ratios.pop()
         if r * c >= 2:
@@ -97,8 +127,8 @@ def _cutters(inputs: list[np.ndarray], targets: list[np.ndarray], bg) -> Iterato
     for conn in (4, 8):
         for by_color in (True, False):
             for isolate in (False, True):
-                yield (f"object_parts(grid, background={bg!r}, connectivity={conn}, by_color={by_color}, isolate={isolate})",
-                       lambda g, k=conn, b=by_color, i=isolate: object_parts(g, bg, k, b, i))
+                call = f"object_parts(grid, background={bg!r}, connectivity={conn}, by_color={by_color}, isolate={isolate})"
+                yield call, lambda g, k=conn, b=by_color, i=isolate: object_parts(g, bg, k, b, i)
     yield f"color_parts(grid, background={bg!r})", lambda g: color_parts(g, bg)
 
 
@@ -119,10 +149,11 @@ def _posts(grids: list[np.ndarray], targets: list[np.ndarray], bg: int | None) -
         seen = [{(int(a), int(b)) for a, b in zip(g.ravel(), t.ravel()) if a != b} for g, t in zip(grids, targets)]
         if mapping and all(sum(pair in s for s in seen) >= 2 for pair in changed):
             yield (f"grid = remap_colors(grid, {mapping!r})",)
-    ks = {(t.shape[0] // g.shape[0], t.shape[1] // g.shape[1]) if t.shape[0] % g.shape[0] == 0 and t.shape[1] % g.shape[1] == 0
-          else None for g, t in zip(grids, targets)}
-    if len(ks) == 1 and None not in ks and ks != {(1, 1)}:
-        ky, kx = ks.pop()
+    factors = {(t.shape[0] // g.shape[0], t.shape[1] // g.shape[1])
+               if t.shape[0] % g.shape[0] == 0 and t.shape[1] % g.shape[1] == 0 else None
+               for g, t in zip(grids, targets)}
+    if len(factors) == 1 and None not in factors and factors != {(1, 1)}:
+        ky, kx = factors.pop()
         if _same([np.kron(g, np.ones((ky, kx), dtype=int)) for g in grids], targets):
             yield (f"grid = np.kron(grid, np.ones(({ky}, {kx}), dtype=int))",)
     if _same([compress_grid(g) for g in grids], targets):
@@ -132,8 +163,9 @@ def _posts(grids: list[np.ndarray], targets: list[np.ndarray], bg: int | None) -
         if _same(swapped, targets):
             yield ("grid = np.where(grid == grid.min(), grid.max(), grid.min())",)
     if bg is not None:
-        ks = [len(np.unique(g[g != bg])) for g in grids]
-        if min(ks) >= 1 and _same([np.kron(g, np.ones((k, k), dtype=int)) for g, k in zip(grids, ks)], targets):
+        n_colors = [len(np.unique(g[g != bg])) for g in grids]
+        scaled = [np.kron(g, np.ones((k, k), dtype=int)) for g, k in zip(grids, n_colors)]
+        if min(n_colors) >= 1 and _same(scaled, targets):
             yield (f"k = len(np.unique(grid[grid != {bg}]))", "grid = np.kron(grid, np.ones((k, k), dtype=int))")
     for rows, r in HALVES:
         for cols, c in HALVES:
@@ -205,13 +237,15 @@ def part_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
                 if list(order) in (sorted(order), sorted(order, reverse=True)):
                     continue  # the plain and reversed orders are tried above
                 line = f"grid = overlay_parts(parts, background={bg!r}, order={order!r})"
-                yield from offer("overlay", (f"parts = {cut}", line), [overlay_parts(p, bg, False, order) for p in parts])
+                grids = [overlay_parts(p, bg, False, order) for p in parts]
+                yield from offer("overlay", (f"parts = {cut}", line), grids)
         for color in info.out_colors:
             if color == bg:
                 continue
             for logic in LOGICS:
                 line = f"grid = combine_parts(parts, logic={logic!r}, color={color}, background={bg!r})"
-                yield from offer("combine", (f"parts = {cut}", line), [combine_parts(p, logic, color, bg) for p in parts])
+                grids = [combine_parts(p, logic, color, bg) for p in parts]
+                yield from offer("combine", (f"parts = {cut}", line), grids)
     near.setdefault(b"input", ((), inputs))
     if bg is not None:
         near.setdefault(b"crop", ((f"grid = crop(grid, background={bg})",), [crop(g, bg) for g in inputs]))
@@ -220,7 +254,7 @@ def part_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
             family = ("post" if not lines else "pick+post" if "pick_part" in lines[-1]
                       else "crop+post" if lines[0].startswith("grid = crop(") else "parts+post")
             yield Program(family, lines + post)
-    for corner, rows, cols in _windows(inputs, targets):
+    for rows, cols in _windows(inputs, targets):
         yield Program("window", (f"grid = grid[{rows}, {cols}]",))
 
 
@@ -228,18 +262,18 @@ def _key(g: np.ndarray) -> bytes:
     return bytes(g.shape) + g.astype(np.int8).tobytes()
 
 
-def _windows(inputs: list[np.ndarray], targets: list[np.ndarray]) -> Iterator[tuple[str, str, str]]:
-    """A fixed-size corner of the input that is the output."""
+def _windows(inputs: list[np.ndarray], targets: list[np.ndarray]) -> Iterator[tuple[str, str]]:
+    """(rows, columns) slices, as source, of a fixed-size corner of the input that is the output."""
     shapes = {t.shape for t in targets}
     if len(shapes) != 1:
         return
     h, w = shapes.pop()
-    for corner, rows, cols in (("top-left", f":{h}", f":{w}"), ("top-right", f":{h}", f"-{w}:"),
-                               ("bottom-left", f"-{h}:", f":{w}"), ("bottom-right", f"-{h}:", f"-{w}:")):
-        r = slice(None, h) if rows.startswith(":") else slice(-h, None)
-        c = slice(None, w) if cols.startswith(":") else slice(-w, None)
-        if all(g.shape[0] >= h and g.shape[1] >= w for g in inputs) and _same([g[r, c] for g in inputs], targets):
-            yield corner, rows, cols
+    if any(g.shape[0] < h or g.shape[1] < w for g in inputs):
+        return
+    for rows, r in ((f":{h}", slice(None, h)), (f"-{h}:", slice(-h, None))):
+        for cols, c in ((f":{w}", slice(None, w)), (f"-{w}:", slice(-w, None))):
+            if _same([g[r, c] for g in inputs], targets):
+                yield rows, cols
 
 
 TESTS = (
@@ -320,7 +354,8 @@ def filter_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: T
                 k, d = tuple(sorted(keep, key=repr)), tuple(sorted(drop, key=repr))
                 if _same([filter_objects(g, prop, k, d, info.background, conn, by_color) for g in inputs], targets):
                     yield Program("filter", (f"grid = filter_objects(grid, prop={prop!r}, keep={k!r}, drop={d!r}, "
-                                             f"background={info.background!r}, connectivity={conn}, by_color={by_color})",))
+                                             f"background={info.background!r}, connectivity={conn}, "
+                                             f"by_color={by_color})",))
 
 
 def _values(grid: np.ndarray, masks: list[np.ndarray], prop: str) -> list:
@@ -353,7 +388,8 @@ def move_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
                 first = _call(move_until_contact, inputs[0], mover, anchor, direction, info.background)
                 if first is None or not np.array_equal(first, targets[0]):
                     continue
-                if _same([_call(move_until_contact, g, mover, anchor, direction, info.background) for g in inputs], targets):
+                moved = [_call(move_until_contact, g, mover, anchor, direction, info.background) for g in inputs]
+                if _same(moved, targets):
                     yield Program("move", (f"grid = move_until_contact(grid, mover_color={mover}, anchor_color={anchor}, "
                                            f"direction={direction!r}, background={info.background!r})",))
 
@@ -377,8 +413,6 @@ def hole_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
     """Enclosed background regions filled with a colour chosen by their size."""
     if not info.same_shape:
         return
-    from dsl._masks import label, reachable_from_border
-
     table: dict[int, int] = {}
     support: dict[int, int] = {}
     for g, t in zip(inputs, targets):
