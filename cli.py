@@ -7,11 +7,12 @@ import json
 import os
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import click
 
-from arc.errors import RunLockedError, StorageError, TaskFormatError
+from arc.errors import ClusterError, RunLockedError, StorageError, TaskFormatError
 
 DATASET_HELP = "bundled name (arc1-train, arc1-eval, arc2-train, arc2-eval) or a path to task JSON"
 
@@ -26,7 +27,7 @@ class ArcGroup(click.Group):
             # The reader went away (`arc-solve tasks list | head`): stop quietly, as `cat` would.
             _silence_stdout()
             raise click.exceptions.Exit(141) from None
-        except (TaskFormatError, ValueError, OSError, StorageError, RunLockedError) as e:
+        except (TaskFormatError, ValueError, OSError, StorageError, RunLockedError, ClusterError) as e:
             # ValueError covers bad predictions/submissions found while scoring; a traceback
             # helps nobody who passed the wrong file.
             raise click.ClickException(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
@@ -84,6 +85,15 @@ def field_option(flag: str, *paths: str, label: str = "TTT", **kwargs):
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="new run directory (default: runs/<mode>-<time>)")
 @click.option("--resume", type=click.Path(file_okay=False, exists=True), default=None, help="finish a stopped run (its saved config is used)")
 @click.option("--retry-failed", is_flag=True, help="with --resume: also redo tasks recorded as errors or timeouts")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="solve on Ray actors: alone, a cluster started on this machine; 'auto' or ray://HOST:PORT joins one")
+@click.option("--ray-workers", type=click.IntRange(min=1), default=None,
+              help="with --ray: how many workers (default: one per GPU, or per CPU where there is no GPU)")
+@click.option("--ray-gpus-per-worker", type=click.FloatRange(min=0), default=None,
+              help="with --ray: GPUs each worker holds (default 1 where the cluster has GPUs, else 0)")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="torch CPU threads, in this process or in each Ray worker (default: torch's own; a worker's CPUs). "
+                   "On CPU the TTT numbers depend on it: compare runs byte for byte with the same value")
 @click.option("--policy", type=click.Choice(list(POLICIES)), default="paper", show_default=True, help=RunConfig.help()["policy"])
 @click.option("--seed", type=int, default=0, show_default=True, help=RunConfig.help()["seed"])
 @click.option("--task-timeout", type=click.FloatRange(min=0, min_open=True), default=None, help=RunConfig.help()["task_timeout_s"])
@@ -133,6 +143,8 @@ def main(ctx: click.Context, **opts) -> None:
         return
     if opts["retry_failed"] and opts["resume"] is None:
         raise click.UsageError("--retry-failed needs --resume RUN_DIR")
+    if opts["ray_address"] is None and (opts["ray_workers"] is not None or opts["ray_gpus_per_worker"] is not None):
+        raise click.UsageError("--ray-workers and --ray-gpus-per-worker need --ray")
     _solve(opts)
 
 
@@ -204,16 +216,28 @@ def _solve(opts: dict) -> None:
     solve = None
     try:
         done = run.records()
-        solve = build_task_solver(config, run.path, tasks_)
+        if opts["ray_address"] is not None:
+            from ensemble.distributed import RayPool
+
+            solve = RayPool(config, opts["ray_address"], opts["ray_workers"], opts["ray_gpus_per_worker"],
+                            threads=opts["threads"], log=lambda line: click.echo(line, err=True))
+            run_fn = solve.run_tasks
+        else:
+            if opts["threads"] is not None and config.ttt is not None:
+                from ensemble.build import set_torch_threads
+
+                set_torch_threads(opts["threads"])
+            solve = build_task_solver(config, run.path, tasks_)
+            run_fn = partial(run_tasks, solve=solve)
         retry = sum(r.status != "ok" for r in done.values()) if opts["retry_failed"] else 0
         click.echo(f"run directory: {run.path}  ({config.mode}, {len(tasks_)} tasks, {len(done) - retry} already done"
                    + (f", {retry} failed to retry" if retry else "") + ")", err=True)
         with _Progress(len(tasks_), tasks_) as progress:
-            records = run_tasks(tasks_, solve, run, progress.update, retry_failed=opts["retry_failed"])
+            records = run_fn(tasks_, run_dir=run, progress=progress.update, retry_failed=opts["retry_failed"])
         scores = run.finish(tasks_)
     finally:
         if solve is not None:
-            solve.close()  # engines and models go before the process does
+            solve.close()  # engines, models and Ray workers go before the process does
         run.unlock()
     failed = sum(1 for r in records.values() if r.status != "ok")
     click.echo(f"wrote {run.path / 'submission.json'}" + (f"  ({failed} tasks failed, see arc-solve report)" if failed else ""), err=True)

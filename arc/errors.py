@@ -22,3 +22,7 @@ class StorageError(Exception):
 
 class RunLockedError(Exception):
     """Another process holds a run directory's writer lock. The message names its pid."""
+
+
+class ClusterError(Exception):
+    """Ray is missing, cannot be reached, or lost every worker of a run. The message says which."""

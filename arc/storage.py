@@ -169,3 +169,51 @@ def write_json_atomic(path: str | os.PathLike, obj: Any, indent: int | None = 1)
             tmp.unlink(missing_ok=True)
         except OSError:
             pass  # the directory itself is gone or read-only; nothing was left in it by us
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Replace ``path`` with ``data`` in one step, fsync'ed (a reader sees the old file or the new one).
+
+    The folder must exist. Raises StorageError naming ``path``; no temporary file is left behind."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        raise _cannot_write(path, e) from None
+    finally:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def replace_folder(path: str | os.PathLike, files: Iterable[tuple[str, bytes]]) -> None:
+    """Make the folder ``path`` hold exactly ``files`` (name, bytes), written beside it and renamed
+    into place, so a crash never leaves a folder that looks finished (a PEFT adapter folder, say).
+
+    Names are plain file names (no folders). Raises StorageError naming the folder."""
+    import shutil
+
+    path = Path(path)
+    tmp = path.with_name(path.name + ".partial")
+    try:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        for name, data in files:
+            if not name or "/" in name or name in (".", ".."):
+                raise ValueError(f"{path}: not a plain file name: {name!r}")
+            with open(tmp / name, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise _cannot_write(path, e) from None

@@ -4,6 +4,9 @@ These make extra TTT / fine-tuning *training data* (the paper's list: upscaling,
 mirror-concatenation). They are never used at inference time and never undone: a prediction
 is only ever mapped back through an ``arc.views.View``. A result wider or taller than 30 is
 returned as None so the caller drops it.
+
+The numpy kernels (``upscale_array``, ``tile_array``, ``mirror_concat_array``) are the one home of
+these operations: ``dsl``'s ``upscale``, ``tile`` and ``mirror_concat`` call them too.
 """
 
 from __future__ import annotations
@@ -21,30 +24,42 @@ def _fits(a: np.ndarray) -> Grid | None:
     return from_array(a)
 
 
+def upscale_array(grid: np.ndarray, ky: int, kx: int) -> np.ndarray:
+    """Each cell becomes a ``ky`` x ``kx`` block (numpy in, numpy out, any size)."""
+    return np.repeat(np.repeat(grid, ky, axis=0), kx, axis=1)
+
+
+def tile_array(grid: np.ndarray, ny: int, nx: int) -> np.ndarray:
+    """The grid repeated ``ny`` times down and ``nx`` times across (numpy in, numpy out)."""
+    return np.tile(grid, (ny, nx))
+
+
+def mirror_concat_array(grid: np.ndarray, side: str) -> np.ndarray:
+    """The grid joined with its mirror image on ``side`` ("right", "left", "down", "up")."""
+    if side == "right":
+        return np.concatenate([grid, grid[:, ::-1]], axis=1)
+    if side == "left":
+        return np.concatenate([grid[:, ::-1], grid], axis=1)
+    if side == "down":
+        return np.concatenate([grid, grid[::-1, :]], axis=0)
+    if side == "up":
+        return np.concatenate([grid[::-1, :], grid], axis=0)
+    raise ValueError(f"unknown side {side!r}")
+
+
 def upscale(grid: Grid, fy: int, fx: int) -> Grid | None:
     """Each cell becomes an ``fy`` x ``fx`` block."""
-    return _fits(np.kron(to_array(grid), np.ones((fy, fx), dtype=np.int64)))
+    return _fits(upscale_array(to_array(grid), fy, fx))
 
 
 def tile(grid: Grid, ny: int, nx: int) -> Grid | None:
     """The grid repeated ``ny`` times down and ``nx`` times across."""
-    return _fits(np.tile(to_array(grid), (ny, nx)))
+    return _fits(tile_array(to_array(grid), ny, nx))
 
 
 def mirror_concat(grid: Grid, side: str) -> Grid | None:
     """The grid joined with its mirror image on ``side`` ("right", "left", "down", "up")."""
-    a = to_array(grid)
-    if side == "right":
-        out = np.concatenate([a, a[:, ::-1]], axis=1)
-    elif side == "left":
-        out = np.concatenate([a[:, ::-1], a], axis=1)
-    elif side == "down":
-        out = np.concatenate([a, a[::-1, :]], axis=0)
-    elif side == "up":
-        out = np.concatenate([a[::-1, :], a], axis=0)
-    else:
-        raise ValueError(f"unknown side {side!r}")
-    return _fits(out)
+    return _fits(mirror_concat_array(to_array(grid), side))
 
 
 TRAINING_TRANSFORMS: dict[str, Callable[[Grid], Grid | None]] = {

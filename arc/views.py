@@ -20,15 +20,51 @@ from arc.grid import Grid, as_grid, from_array, to_array
 from arc.task import Example, Task
 
 # Rotations are clockwise. flip_lr mirrors columns (left <-> right), flip_ud mirrors rows.
+# These eight are the one home of the rigid transforms; dsl exposes them to programs.
+def rot90(grid: np.ndarray) -> np.ndarray:
+    """The grid turned a quarter turn clockwise."""
+    return np.rot90(grid, k=-1)
+
+
+def rot180(grid: np.ndarray) -> np.ndarray:
+    """The grid turned half a turn."""
+    return np.rot90(grid, k=2)
+
+
+def rot270(grid: np.ndarray) -> np.ndarray:
+    """The grid turned a quarter turn anticlockwise."""
+    return np.rot90(grid, k=1)
+
+
+def flip_lr(grid: np.ndarray) -> np.ndarray:
+    """The grid mirrored left to right (columns reversed)."""
+    return grid[:, ::-1]
+
+
+def flip_ud(grid: np.ndarray) -> np.ndarray:
+    """The grid mirrored top to bottom (rows reversed)."""
+    return grid[::-1, :]
+
+
+def transpose(grid: np.ndarray) -> np.ndarray:
+    """The grid mirrored about its main diagonal (rows become columns)."""
+    return grid.T
+
+
+def anti_transpose(grid: np.ndarray) -> np.ndarray:
+    """The grid mirrored about its anti-diagonal."""
+    return np.rot90(grid, k=2).T
+
+
 _SYMMETRY_FUNCS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "identity": lambda a: a,
-    "rot90": lambda a: np.rot90(a, k=-1),
-    "rot180": lambda a: np.rot90(a, k=2),
-    "rot270": lambda a: np.rot90(a, k=1),
-    "flip_lr": lambda a: a[:, ::-1],
-    "flip_ud": lambda a: a[::-1, :],
-    "transpose": lambda a: a.T,
-    "anti_transpose": lambda a: np.rot90(a, k=2).T,
+    "rot90": rot90,
+    "rot180": rot180,
+    "rot270": rot270,
+    "flip_lr": flip_lr,
+    "flip_ud": flip_ud,
+    "transpose": transpose,
+    "anti_transpose": anti_transpose,
 }
 SYMMETRY_NAMES: tuple[str, ...] = tuple(_SYMMETRY_FUNCS)
 

@@ -1,4 +1,5 @@
-"""Grid helpers (BARC-compatible) that synthesized programs call.
+"""Grid operations that programs call: BARC-compatible helpers and the operations the program
+search composes, one function per concept.
 
 Programs import them with ``from common import *``; the sandbox maps ``common`` to
 ``dsl.common``. ``api_reference()`` renders their signatures and docstrings for prompts.

@@ -39,11 +39,23 @@ def _default(name: str, value) -> str:
     return repr(value)
 
 
+# Between BARC's helpers and the search's operations, so the BARC part reads as it always did.
+OPERATIONS_HEADING = (
+    "# Grid operations (numpy grid in, a new grid or None when they do not apply out; "
+    "background=None means the grid's most common colour)"
+)
+
+
+def _block(name: str) -> str:
+    obj = getattr(common, name)
+    doc = textwrap.indent(inspect.cleandoc(obj.__doc__ or ""), "    ")
+    return f"{_signature(obj)}\n{doc}"
+
+
 def api_reference() -> str:
-    """``signature`` + indented docstring for every public helper, in common.HELPERS order."""
-    blocks = []
-    for name in common.HELPERS:
-        obj = getattr(common, name)
-        doc = textwrap.indent(inspect.cleandoc(obj.__doc__ or ""), "    ")
-        blocks.append(f"{_signature(obj)}\n{doc}")
+    """``signature`` + indented docstring for every public helper: common.BARC_HELPERS in order,
+    then a heading and common.OPERATIONS in order."""
+    blocks = [_block(name) for name in common.BARC_HELPERS]
+    blocks.append(OPERATIONS_HEADING)
+    blocks += [_block(name) for name in common.OPERATIONS]
     return "\n\n".join(blocks) + "\n"

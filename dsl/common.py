@@ -1,15 +1,19 @@
 """Grid helpers that synthesized programs call (``from common import *``).
 
-Names, arguments and behaviour follow the helper library BARC's induction models were trained
-to call. The sandbox maps the module name ``common`` to this module. Arrays are indexed
-``grid[x, y]``: x is axis 0, y is axis 1.
+Two groups. BARC_HELPERS: names, arguments and behaviour follow the helper library BARC's
+induction models were trained to call. OPERATIONS: the grid operations the program search
+composes (numpy grid in, new grid or None out), so that an emitted program is a few readable
+calls and an LLM can call them too. The sandbox maps the module name ``common`` to this module.
+Arrays are indexed ``grid[x, y]``: x is axis 0, y is axis 1.
 """
 
 import random
 
 import numpy as np
 
-from dsl.color import Color
+from dsl.cells import cells_to_pixels, combine_halves, overlay_cells, select_cell, split_cells, two_halves
+from dsl.color import Color, most_common_color
+from dsl.completion import complete_periodic, complete_symmetry, periodic_patch, symmetry_patch
 from dsl.drawing import (
     blit,
     blit_object,
@@ -22,6 +26,7 @@ from dsl.drawing import (
     scale_sprite,
     translate,
 )
+from dsl.fill import connect_pairs, extend_lines, fill_enclosed, hollow_objects, surround_cells
 from dsl.generate import (
     generate_position_has_interval,
     random_free_location_for_object,
@@ -31,6 +36,25 @@ from dsl.generate import (
     randomly_scatter_points,
     randomly_spaced_indices,
 )
+from dsl.gravity import gravity, gravity_objects
+from dsl.grids import (
+    anti_transpose,
+    crop_to_content,
+    downscale,
+    fill_with_most_common,
+    flip_lr,
+    flip_ud,
+    mirror_concat,
+    recolor,
+    rot90,
+    rot180,
+    rot270,
+    self_tile,
+    tile,
+    transpose,
+    trim_border,
+    upscale,
+)
 from dsl.objects import (
     bounding_box,
     bounding_box_mask,
@@ -38,13 +62,17 @@ from dsl.objects import (
     crop,
     detect_objects,
     find_connected_components,
+    find_objects,
     is_contiguous,
     object_boundary,
     object_colors,
     object_interior,
     object_neighbors,
     object_position,
+    object_property,
+    select_object,
 )
+from dsl.selection import crop_object, keep_object, recolor_objects, remove_small_objects
 from dsl.symmetry import (
     MirrorSymmetry,
     RotationalSymmetry,
@@ -56,8 +84,8 @@ from dsl.symmetry import (
     orbit,
 )
 
-# The helpers in the order the prompt's API section lists them (grouped by concept).
-HELPERS = [
+# The helpers in the order the prompt's API section lists them (grouped by concept): BARC's first.
+BARC_HELPERS = [
     "Color",
     "find_connected_components",
     "detect_objects",
@@ -97,6 +125,53 @@ HELPERS = [
     "randomly_spaced_indices",
     "generate_position_has_interval",
 ]
+
+# The search's operations, after BARC's helpers (grouped by concept).
+OPERATIONS = [
+    "rot90",
+    "rot180",
+    "rot270",
+    "flip_lr",
+    "flip_ud",
+    "transpose",
+    "anti_transpose",
+    "upscale",
+    "downscale",
+    "tile",
+    "mirror_concat",
+    "self_tile",
+    "crop_to_content",
+    "trim_border",
+    "most_common_color",
+    "recolor",
+    "fill_with_most_common",
+    "find_objects",
+    "select_object",
+    "object_property",
+    "crop_object",
+    "keep_object",
+    "remove_small_objects",
+    "recolor_objects",
+    "gravity",
+    "gravity_objects",
+    "fill_enclosed",
+    "surround_cells",
+    "hollow_objects",
+    "extend_lines",
+    "connect_pairs",
+    "complete_symmetry",
+    "symmetry_patch",
+    "complete_periodic",
+    "periodic_patch",
+    "split_cells",
+    "two_halves",
+    "combine_halves",
+    "select_cell",
+    "overlay_cells",
+    "cells_to_pixels",
+]
+
+HELPERS = BARC_HELPERS + OPERATIONS
 
 __all__ = ["np", "random", *HELPERS]
 

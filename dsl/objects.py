@@ -3,6 +3,9 @@
 Objects are numpy arrays the size of the whole grid, background everywhere except the
 object's pixels; sprites are the cropped versions. Coordinates (x, y) index axis 0 and
 axis 1 of the array: ``grid[x, y]``.
+
+``find_objects`` and the functions after it work with boolean masks instead (the form the
+program search composes), and take ``background=None`` to mean the grid's most common colour.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from dsl._masks import dilate, label, neighbour_offsets, reachable_from_border
-from dsl.color import Color
+from dsl.color import Color, resolve_background
 
 # detect_objects searches non-overlapping subsets exactly only up to this many steps,
 # then falls back to its greedy first choice, so a crowded grid cannot hang a program.
@@ -275,3 +278,109 @@ def _non_overlapping(objects: list[np.ndarray], background: int) -> list[np.ndar
             if not any(overlap[j, i] for j in chosen):
                 chosen.append(i)
     return [objects[i] for i in alone] + [objects[i] for i in chosen]
+
+
+# find_objects remembers its answers, keyed on the grid's contents: one search asks for the
+# components of the same grid many times. Bounded: emptied when it holds this many grids.
+_OBJECTS_MEMO: dict[tuple, list[np.ndarray]] = {}
+_OBJECTS_MEMO_SIZE = 20_000
+
+
+def find_objects(grid: np.ndarray, background: int | None = Color.BLACK, connectivity: int = 4,
+                 by_color: bool = True) -> list[np.ndarray]:
+    """Connected components of non-background cells as boolean masks, in reading order of each
+    component's first cell. by_color=True: a component holds one colour only; False: any
+    non-background colours join. background=None: the grid's most common colour.
+
+    Example: masks = find_objects(grid, background=Color.BLACK, connectivity=8, by_color=False)
+    """
+    grid = np.asarray(grid)
+    key = (grid.shape, grid.dtype.str, grid.tobytes(), background, connectivity, by_color)
+    masks = _OBJECTS_MEMO.get(key)
+    if masks is None:
+        if len(_OBJECTS_MEMO) > _OBJECTS_MEMO_SIZE:
+            _OBJECTS_MEMO.clear()
+        bg = resolve_background(grid, background)
+        labels, n = label(grid != bg, connectivity, values=grid if by_color else None)
+        masks = _OBJECTS_MEMO[key] = [labels == i for i in range(1, n + 1)]
+    return [m.copy() for m in masks]  # copies: a caller may change its masks
+
+
+def mask_shape(mask: np.ndarray) -> tuple[int, int, bytes]:
+    """The object's cells within its bounding box as a hashable value: (rows, columns, bytes)."""
+    x, y, w, h = bounding_box(mask)
+    return (w, h, mask[x:x + w, y:y + h].tobytes())
+
+
+def object_score(grid: np.ndarray, mask: np.ndarray, prop: str) -> int:
+    """A number for ranking objects by ``prop``: "size" (cells), "box" (bounding-box area),
+    "colors" (distinct colours), or "top", "bottom", "left", "right" (larger is further that
+    way); 0 for anything else."""
+    x, y, w, h = bounding_box(mask)
+    if prop == "size":
+        return int(mask.sum())
+    if prop == "box":
+        return w * h
+    if prop == "colors":
+        return len(np.unique(grid[mask]))
+    if prop == "top":
+        return -x
+    if prop == "bottom":
+        return x + w
+    if prop == "left":
+        return -y
+    if prop == "right":
+        return y + h
+    return 0
+
+
+def select_object(grid: np.ndarray, objects: list[np.ndarray], select: str) -> np.ndarray | None:
+    """The one mask among ``objects`` that stands out: "max_<prop>" or "min_<prop>" for a
+    property of object_score, "unique_color" (the only object with its colours) or
+    "unique_shape" (the only one with its shape, among at least three). None when no single
+    object stands out (a tie is no answer).
+
+    Example: mask = select_object(grid, find_objects(grid), "max_size")
+    """
+    if not objects:
+        return None
+    if select in ("unique_color", "unique_shape"):
+        if select == "unique_color":
+            keys = [tuple(np.unique(grid[m]).tolist()) for m in objects]
+        else:
+            keys = [mask_shape(m) for m in objects]
+        unique = [m for m, k in zip(objects, keys) if keys.count(k) == 1]
+        return unique[0] if len(unique) == 1 and len(objects) > 2 else None
+    kind, prop = select.split("_", 1)
+    scores = [object_score(grid, m, prop) for m in objects]
+    best = max(scores) if kind == "max" else min(scores)
+    chosen = [m for m, s in zip(objects, scores) if s == best]
+    return chosen[0] if len(chosen) == 1 else None
+
+
+def object_property(grid: np.ndarray, mask: np.ndarray, objects: list[np.ndarray], prop: str) -> int | bool | str | None:
+    """A hashable value of one object among ``objects``: "size", "size_rank" (0 = largest),
+    "is_largest", "is_smallest", "height" (rows), "width" (columns), "touches_border",
+    "has_hole" (encloses background) or "shape"; None for anything else."""
+    if prop == "size":
+        return int(mask.sum())
+    if prop == "size_rank":
+        sizes = sorted({int(m.sum()) for m in objects}, reverse=True)
+        return sizes.index(int(mask.sum()))
+    if prop == "is_largest":
+        return int(mask.sum()) == max(int(m.sum()) for m in objects)
+    if prop == "is_smallest":
+        return int(mask.sum()) == min(int(m.sum()) for m in objects)
+    if prop in ("height", "width"):
+        _, _, rows, cols = bounding_box(mask)
+        return rows if prop == "height" else cols
+    if prop == "touches_border":
+        return bool(mask[0, :].any() or mask[-1, :].any() or mask[:, 0].any() or mask[:, -1].any())
+    if prop == "has_hole":
+        x, y, w, h = bounding_box(mask)
+        inner = ~mask[x:x + w, y:y + h]
+        return bool(inner.any() and (inner & ~reachable_from_border(inner, 4)).any())
+    if prop == "shape":
+        rows, cols, cells = mask_shape(mask)
+        return f"{rows}x{cols}:" + cells.hex()
+    return None

@@ -42,6 +42,16 @@ def detect_format(model_dir: str | Path) -> str:
         return "plain"
 
 
+def set_torch_threads(n: int) -> None:
+    """torch's CPU threads for this process (where torch is installed). On CPU, float sums depend on
+    the thread count: two runs give the same bytes only with the same number."""
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(n)
+
+
 def select_tasks(dataset: str, task_ids: str | list[str] | None, limit: int | None) -> dict[str, Task]:
     tasks = load_dataset(dataset)
     if task_ids:

@@ -258,24 +258,31 @@ def run_tasks(
         run_dir.append_shared({"started": time.strftime("%Y-%m-%d %H:%M:%S"), "n_tasks": len(todo),
                                "prepare_s": round(time.perf_counter() - start, 3), **shared})
     for task in todo:
-        start = time.perf_counter()
-        try:
-            record = solve(task)
-        except MemoryError as e:
-            record = failed_record(task, "memory", f"MemoryError: {e}", time.perf_counter() - start)
-        except StorageError:
-            raise
-        except Exception as e:  # a failing task must not end a long run; a failing disk must
-            failure = storage_failure(e)
-            if failure is not None:
-                raise failure from None
-            record = failed_record(task, "error", f"{type(e).__name__}: {e}", time.perf_counter() - start)
+        record = solve_one(solve, task)
         run_dir.append(record)
         done[task.id] = record
         n_done += 1
         if progress is not None:
             progress(record, n_done, n_total)
     return done
+
+
+def solve_one(solve: SolveFn, task: Task) -> TaskRecord:
+    """``solve(task)``, with an exception escaping it turned into the task's "error" (or "memory")
+    record, except a StorageError or a full or failing disk, which is raised: the machine failed,
+    not the task. Shared by the in-process loop and the Ray workers."""
+    start = time.perf_counter()
+    try:
+        return solve(task)
+    except MemoryError as e:
+        return failed_record(task, "memory", f"MemoryError: {e}", time.perf_counter() - start)
+    except StorageError:
+        raise
+    except Exception as e:  # a failing task must not end a long run; a failing disk must
+        failure = storage_failure(e)
+        if failure is not None:
+            raise failure from None
+        return failed_record(task, "error", f"{type(e).__name__}: {e}", time.perf_counter() - start)
 
 
 def failed_record(task: Task, kind: str, message: str, seconds: float) -> TaskRecord:

@@ -32,11 +32,11 @@ def _init(dataset: str) -> None:
     _TASKS.update(arc.load_dataset(dataset))
 
 
-def _run_one(args: tuple[str, float]) -> dict:
-    task_id, budget = args
+def _run_one(args: tuple[str, float, int]) -> dict:
+    task_id, budget, max_depth = args
     task = _TASKS[task_id]
     start = time.perf_counter()
-    hits = search_programs(task, time_budget_s=budget)
+    hits = search_programs(task, time_budget_s=budget, max_depth=max_depth)
     seconds = time.perf_counter() - start
     status, ranked = group_hits(hits)
     attempts = [[[list(row) for row in group[i]] for group in ranked[:2]] for i in range(len(task.test))]
@@ -80,11 +80,13 @@ def summarize(records: list[dict], tasks: dict[str, arc.Task]) -> dict:
 @click.option("--dataset", default="arc1-eval", show_default=True, help="dataset name or path")
 @click.option("--budget", default=20.0, show_default=True, help="search seconds per task")
 @click.option("--workers", default=2, show_default=True, help="worker processes")
+@click.option("--max-depth", default=3, show_default=True, help="most steps in a program")
 @click.option("--limit", default=0, help="only the first N tasks (sorted by id); 0 = all")
 @click.option("--offset", default=0, help="skip the first N tasks (sorted by id)")
 @click.option("--jsonl", type=click.Path(path_type=Path), default=None, help="per-task results (resumable)")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="summary JSON")
-def main(dataset: str, budget: float, workers: int, limit: int, offset: int, jsonl: Path | None, out: Path | None) -> None:
+def main(dataset: str, budget: float, workers: int, max_depth: int, limit: int, offset: int, jsonl: Path | None,
+         out: Path | None) -> None:
     tasks = arc.load_dataset(dataset)
     ids = sorted(tasks)[offset:]
     ids = ids[:limit] if limit else ids
@@ -96,14 +98,14 @@ def main(dataset: str, budget: float, workers: int, limit: int, offset: int, jso
     todo = [t for t in ids if t not in done]
     click.echo(f"{len(ids)} tasks, {len(ids) - len(todo)} already done, budget {budget}s, {workers} workers")
     with mp.get_context("fork").Pool(workers, _init, (dataset,)) as pool:
-        for i, rec in enumerate(pool.imap_unordered(_run_one, [(t, budget) for t in todo]), 1):
+        for i, rec in enumerate(pool.imap_unordered(_run_one, [(t, budget, max_depth) for t in todo]), 1):
             append_jsonl(jsonl, [rec])
             done[rec["task_id"]] = rec
             if i % 20 == 0 or i == len(todo):
                 click.echo(f"  {i}/{len(todo)}", err=True)
     records = [done[t] for t in ids]
     summary = summarize(records, tasks)
-    summary.update({"dataset": dataset, "budget_s": budget, "workers": workers,
+    summary.update({"dataset": dataset, "budget_s": budget, "workers": workers, "max_depth": max_depth,
                     "command": "python experiments/bench_search.py " + " ".join(sys.argv[1:])})
     out.write_text(json.dumps(summary, indent=1) + "\n")
     click.echo(

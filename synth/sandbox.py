@@ -30,8 +30,8 @@ What this does NOT protect against:
 - side channels (timing, cache, host information such as ``os.uname``, CPU count);
 - CPU and memory-bandwidth contention with the rest of the machine; the memory limit is on address space,
   not on resident memory, and the tmpfs scratch directory counts against machine memory (64 MiB default);
-- reading files beneath the allowed read paths (the standard library, /usr/lib, /lib, the numpy and dsl
-  packages), e.g. a world-readable file someone put under /usr/lib;
+- reading files beneath the allowed read paths (the standard library, /usr/lib, /lib, the numpy, arc and
+  dsl packages), e.g. a world-readable file someone put under /usr/lib;
 - a program lying about its own result (it can print or return anything; only its grids are used);
 - signals a program sends itself with their default action are ignored (it is pid 1 of its namespace);
   the CPU limit is therefore a hard limit (SIGKILL), and the wall-clock limit is enforced by the worker;

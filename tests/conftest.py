@@ -57,6 +57,18 @@ def llama3_tokenizer(llama3_tokenizer_dir):
     return PreTrainedTokenizerFast.from_pretrained(llama3_tokenizer_dir, local_files_only=True)
 
 
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    """A tiny randomly initialised Llama with the compact tokenizer, saved as a checkpoint folder."""
+    from ttt.model import save_base, tiny_llama
+    from ttt.tokenizer import build_compact_tokenizer
+
+    tok = build_compact_tokenizer()
+    path = tmp_path_factory.mktemp("model") / "tiny"
+    save_base(tiny_llama(tok, hidden=32, layers=1, heads=2, seed=0), tok, path)
+    return path
+
+
 @pytest.fixture
 def write_json(tmp_path):
     """Write an object (or raw text) to a JSON file in tmp_path and return its path."""

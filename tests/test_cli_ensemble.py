@@ -9,17 +9,6 @@ from click.testing import CliRunner
 from cli import main
 
 
-@pytest.fixture(scope="module")
-def tiny_model_dir(tmp_path_factory):
-    from ttt.model import save_base, tiny_llama
-    from ttt.tokenizer import build_compact_tokenizer
-
-    tok = build_compact_tokenizer()
-    path = tmp_path_factory.mktemp("model") / "tiny"
-    save_base(tiny_llama(tok, hidden=32, layers=1, heads=2, seed=0), tok, path)
-    return path
-
-
 SMALL = ["--ttt-max-tasks", "4", "--ttt-epochs", "1", "--lora-rank", "4", "--views", "identity,transpose",
          "--n-orders", "1", "--max-new-tokens", "48", "--search-budget", "3", "--device", "cpu"]
 

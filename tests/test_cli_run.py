@@ -106,3 +106,12 @@ def test_sigkill_then_resume_gives_the_same_submission(tmp_path):
     assert len(ids) == len(set(ids)) == 8, "no task is done twice"
     assert ids[: len(done_before)] == done_before
     assert json.loads((run / "submission.json").read_text()) == json.loads((ref / "submission.json").read_text())
+
+
+def test_ray_flags_need_ray_and_a_missing_ray_is_one_line(tmp_path, monkeypatch):
+    bad = CliRunner().invoke(main, solve_args(tmp_path / "a", "007bbfb7") + ["--ray-workers", "2"])
+    assert bad.exit_code == 2 and "need --ray" in bad.output
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if the [ray] extra were not installed
+    result = CliRunner().invoke(main, solve_args(tmp_path / "b", "007bbfb7") + ["--ray"])
+    assert result.exit_code == 1 and "pip install 'arc-solve[ray]'" in result.output
+    assert not (tmp_path / "b" / "results.jsonl").exists()

@@ -7,6 +7,7 @@ import inspect
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import dsl
@@ -55,3 +56,26 @@ def test_importing_dsl_stays_light():
     code = "import sys, dsl, dsl.common; print(any(m in sys.modules for m in ('torch', 'transformers', 'scipy')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_api_reference_lists_barc_helpers_first_then_the_search_operations():
+    from dsl.api import OPERATIONS_HEADING
+
+    text = dsl.api_reference()
+    barc, operations = text.split(OPERATIONS_HEADING)
+    assert common.HELPERS == common.BARC_HELPERS + common.OPERATIONS
+    assert barc.rstrip().endswith("if_padding also keeps the first and last position free.")
+    for name in common.OPERATIONS:
+        assert f"\n{name}(" not in barc and f"\n{name}(" in "\n" + operations.lstrip(), name
+    assert "crop_object(grid, select, background=Color.BLACK, connectivity=4, by_color=True)" in operations
+
+
+def test_rigid_transforms_have_one_home():
+    import arc.transforms
+    import arc.views
+
+    for name in ("rot90", "rot180", "rot270", "flip_lr", "flip_ud", "transpose", "anti_transpose"):
+        assert getattr(common, name) is getattr(arc.views, name)
+    g = np.arange(6).reshape(2, 3)
+    assert common.upscale(g, 2, 1).tolist() == arc.transforms.upscale_array(g, 2, 1).tolist()
+    assert common.mirror_concat(g, "up").tolist() == np.vstack([g[::-1], g]).tolist()

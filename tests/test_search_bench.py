@@ -26,6 +26,7 @@ def test_bench_scores_and_resumes(tmp_path, arc1_train, monkeypatch):
     summary = json.loads(out.read_text())
     assert summary["n_tasks"] == 3 and summary["tasks_correct"] == 2
     assert summary["solved"] == ["0d3d703e", "3c9b0459"] and summary["unique_wrong"] == 0
+    assert summary["max_depth"] == 3  # the default, recorded beside the budget
     assert len(jsonl.read_text().splitlines()) == 3
     again = CliRunner().invoke(bench.main, args)
     assert "3 already done" in again.output

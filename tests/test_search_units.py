@@ -56,14 +56,38 @@ def test_gravity_objects_keeps_shapes_rigid():
     assert OPS["gravity"](g, "down", 0).tolist() == [[0, 0, 0], [0, 0, 0], [0, 1, 0], [1, 1, 2]]
 
 
-def test_emit_carries_only_what_it_calls():
-    src = emit_program([Step("flip_lr")])
-    assert "def flip_lr" in src and "def find_objects" not in src
+def test_emit_writes_calls_of_dsl_operations_not_their_source():
     src = emit_program([Step("crop_object", (("select", "max_size"), ("background", 0),
-                                              ("connectivity", 8), ("by_color", False)))])
-    for needed in ("def crop_object", "def find_objects", "def select_object", "def resolve_background"):
-        assert needed in src
-    assert src.index("def find_objects") < src.index("def crop_object")
+                                              ("connectivity", 8), ("by_color", False))), Step("flip_lr")])
+    assert src.startswith("from common import *\nimport numpy as np\n")
+    assert [line for line in src.splitlines() if line.startswith("def ")] == ["def transform(input_grid):"]
+    lines = [line.strip() for line in src.splitlines()]
+    assert "grid = crop_object(grid, select='max_size', background=0, connectivity=8, by_color=False)" in lines
+    assert "grid = flip_lr(grid)" in lines
+    # crop_object may refuse (no single object stands out); flip_lr never does.
+    assert lines.count("if grid is None:") == 1
+    with pytest.raises(KeyError):
+        emit_program([Step("no_such_operation")])
+
+
+def test_every_operation_is_a_dsl_function_programs_can_call():
+    from dsl import common
+
+    for name, fn in OPS.items():
+        assert getattr(common, name) is fn and name in common.__all__, name
+        assert fn.__module__.split(".")[0] in ("dsl", "arc"), name
+
+
+def test_find_objects_memo_hands_out_copies():
+    from dsl.objects import find_objects
+
+    g = np.array([[1, 1, 0], [0, 0, 2]])
+    first = find_objects(g, 0, 4, True)
+    first[0][:] = False  # a caller changing its masks does not change the next answer
+    again = find_objects(g, 0, 4, True)
+    assert [m.tolist() for m in again] == [[[True, True, False], [False, False, False]],
+                                            [[False, False, False], [False, False, True]]]
+    assert len(find_objects(g, None, 4, True)) == 2  # background None: the most common colour, 0
 
 
 def test_search_finds_simplest_composition_and_is_deterministic():

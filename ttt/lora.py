@@ -60,9 +60,21 @@ def save_atomic(peft_model: Any, out_dir: Path) -> None:
     tmp = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     peft_model.save_pretrained(str(tmp), save_embedding_layers=False)
+    _sort_target_modules(tmp / "adapter_config.json")
     if out_dir.exists():
         shutil.rmtree(out_dir)
     os.replace(tmp, out_dir)
+
+
+def _sort_target_modules(path: Path) -> None:
+    """peft keeps ``target_modules`` as a set and writes it in Python's per-process hash order:
+    sort it, so one task's adapter folder is the same bytes in every process."""
+    import json
+
+    config = json.loads(path.read_text())
+    if isinstance(config.get("target_modules"), list):
+        config["target_modules"] = sorted(config["target_modules"])
+        path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
 @contextmanager

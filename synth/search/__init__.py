@@ -1,11 +1,14 @@
-"""Program search: a proposer that enumerates compositions of grid operations, no LLM needed.
+"""Program search: a proposer that enumerates compositions of dsl operations, no LLM needed.
 
-``search_programs(task)`` returns train-consistent programs as self-contained Python source in
-the same form an LLM writes, ready for the sandbox and the verifier.
+``search_programs(task)`` returns train-consistent programs as Python source in the same form
+an LLM writes (``from common import *`` and a few calls of dsl operations), ready for the
+sandbox and the verifier. The operations themselves live in ``dsl``; this package holds only
+the search: candidate steps and parameter fitting (``steps``), enumeration and pruning
+(``enumerate``), emission (``emit``).
 """
 
 from synth.search.emit import emit_program
 from synth.search.enumerate import SearchHit, group_hits, search_programs
-from synth.search.steps import OPS, Step
+from synth.search.steps import OPS, Step, step
 
-__all__ = ["OPS", "SearchHit", "Step", "emit_program", "group_hits", "search_programs"]
+__all__ = ["OPS", "SearchHit", "Step", "emit_program", "group_hits", "search_programs", "step"]

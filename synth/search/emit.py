@@ -1,16 +1,14 @@
-"""Source emission: a composition of steps as a self-contained ``transform`` program.
+"""Source emission: a composition of steps as a readable ``transform`` program.
 
-The program has the same form as an LLM's (``from common import *``, ``import numpy as np``,
-``def transform(input_grid)``) and carries the source of every operation it calls, copied from
-the ``ops_*`` modules, so it runs without arc-solve installed and behaves exactly as the search
-evaluated it.
+The program has the same form as an LLM's: ``from common import *``, ``import numpy as np`` and
+``def transform(input_grid)`` whose body is one call of a dsl operation per step, with the
+step's parameters written out as literals. It calls the very functions the search evaluated, so
+it behaves exactly as the search saw it; it needs ``common`` (the sandbox provides it).
 """
 
 from __future__ import annotations
 
-import ast
 import inspect
-import textwrap
 from functools import lru_cache
 from typing import Sequence
 
@@ -20,46 +18,25 @@ HEADER = "from common import *\nimport numpy as np\n"
 
 
 @lru_cache(maxsize=None)
-def _source(name: str) -> str:
-    return textwrap.dedent(inspect.getsource(OPS[name]))
+def _may_refuse(op: str) -> bool:
+    """Whether the operation is documented to return None (then the program checks for it)."""
+    return "None" in str(inspect.signature(OPS[op]).return_annotation)
 
 
-@lru_cache(maxsize=None)
-def _calls(name: str) -> tuple[str, ...]:
-    """Other operations that ``name`` refers to, in order of first use."""
-    seen: list[str] = []
-    for node in ast.walk(ast.parse(_source(name))):
-        if isinstance(node, ast.Name) and node.id in OPS and node.id != name and node.id not in seen:
-            seen.append(node.id)
-    return tuple(seen)
-
-
-def _needed(names: Sequence[str]) -> list[str]:
-    """``names`` and everything they call, each after the functions it calls."""
-    order: list[str] = []
-
-    def visit(n: str) -> None:
-        if n in order:
-            return
-        order.append(n)  # placed before visiting children so that cycles terminate
-        for dep in _calls(n):
-            visit(dep)
-
-    for n in names:
-        visit(n)
-    return order[::-1]
+def _call(s: Step) -> str:
+    args = "".join(f", {k}={v!r}" for k, v in s.params)
+    return f"{s.op}(grid{args})"
 
 
 def emit_program(steps: Sequence[Step]) -> str:
     """Python source of a program applying ``steps`` in order to the input grid."""
-    parts = [HEADER]
-    parts += [_source(name) for name in _needed([s.op for s in steps])]
+    for s in steps:
+        if s.op not in OPS:
+            raise KeyError(f"{s.op!r} is not a dsl operation")
     body = ["def transform(input_grid):", "    grid = np.array(input_grid, dtype=int)"]
     for s in steps:
-        args = "".join(f", {k}={v!r}" for k, v in s.params)
-        body.append(f"    grid = {s.op}(grid{args})")
-        body.append("    if grid is None:")
-        body.append("        return None")
+        body.append(f"    grid = {_call(s)}")
+        if _may_refuse(s.op):
+            body += ["    if grid is None:", "        return None"]
     body.append("    return grid")
-    parts.append("\n".join(body) + "\n")
-    return "\n\n".join(parts)
+    return HEADER + "\n\n" + "\n".join(body) + "\n"

@@ -12,46 +12,18 @@ from typing import Any
 
 import numpy as np
 
-from synth.search import ops_cells, ops_fill, ops_grid, ops_objects
+from dsl import common
+from dsl.color import most_common_color
+from dsl.objects import find_objects, object_property
 
-MODULES = (ops_grid, ops_objects, ops_fill, ops_cells)
-
-
-def _public_functions() -> dict[str, Any]:
-    funcs = {}
-    for module in MODULES:
-        for name, value in vars(module).items():
-            if callable(value) and getattr(value, "__module__", None) == module.__name__:
-                funcs[name] = value
-    return funcs
-
-
-OPS: dict[str, Any] = _public_functions()
-
-
-def _cache_objects(find: Any) -> Any:
-    """find_objects memoised on the grid's contents: many steps of one search ask for the same
-    components. OPS keeps the plain function, whose source is what programs carry."""
-    cache: dict = {}
-
-    def cached(grid, background, connectivity, by_color):
-        key = (grid.shape, grid.tobytes(), background, connectivity, by_color)
-        if key not in cache:
-            if len(cache) > 20000:
-                cache.clear()
-            cache[key] = find(grid, background, connectivity, by_color)
-        return [m.copy() for m in cache[key]]
-
-    return cached
-
-
-# The module global is what the other operations look up at call time.
-ops_objects.find_objects = _cache_objects(OPS["find_objects"])
+# Every operation a step may name: the dsl functions programs get from ``from common import *``.
+OPS: dict[str, Any] = {name: getattr(common, name) for name in common.OPERATIONS}
 
 
 @dataclass(frozen=True)
 class Step:
-    """One operation call: ``OPS[op](grid, **params)``; params hold literals only."""
+    """One operation call: ``OPS[op](grid, **params)``, ``op`` naming a dsl function; params
+    hold literals only (they are written into the emitted program as they are)."""
 
     op: str
     params: tuple[tuple[str, Any], ...] = ()
@@ -86,7 +58,7 @@ class TaskInfo:
 
 
 def task_info(train: list[tuple[np.ndarray, np.ndarray]]) -> TaskInfo:
-    modes = {ops_grid.most_common_color(i) for i, _ in train}
+    modes = {most_common_color(i) for i, _ in train}
     if len(modes) == 1:
         background = modes.pop()
     else:  # black is ARC's usual background even where a big shape outnumbers it
@@ -201,7 +173,7 @@ def fit_object_recolors(grids: list[np.ndarray], targets: list[np.ndarray], info
     """recolor_objects steps (one per property that explains every change) fitted to the demonstrations."""
     found = []
     for conn in (4, 8):
-        objects = [ops_objects.find_objects(g, info.background, conn, True) for g in grids]
+        objects = [find_objects(g, info.background, conn, True) for g in grids]
         if any(len(objs) > 60 for objs in objects):
             continue
         for prop in RECOLOR_PROPS:
@@ -211,7 +183,7 @@ def fit_object_recolors(grids: list[np.ndarray], targets: list[np.ndarray], info
             for g, t, objs in zip(grids, targets, objects):
                 for mask in objs:
                     colors = np.unique(t[mask])
-                    key = (int(g[mask][0]), ops_objects.object_property(g, mask, objs, prop))
+                    key = (int(g[mask][0]), object_property(g, mask, objs, prop))
                     if len(colors) != 1 or table.setdefault(key, int(colors[0])) != int(colors[0]):
                         ok = False
                         break

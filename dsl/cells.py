@@ -1,11 +1,14 @@
-"""Partition operations: grids divided by separator lines, or into two halves."""
+"""Partitions: a grid divided into cells by full-length separator lines, or cut into two halves,
+and the cells picked, stacked, combined or shrunk to pixels."""
+
+from __future__ import annotations
 
 import numpy as np
 
-from synth.search.ops_grid import most_common_color
+from dsl.color import most_common_color
 
 
-def split_cells(grid):
+def split_cells(grid: np.ndarray) -> list[list[np.ndarray]] | None:
     """Cells between full-length separator lines of one colour, as a list of rows of cells.
 
     The separator colour is one that is not the grid's most common colour; None when there is none."""
@@ -26,7 +29,7 @@ def split_cells(grid):
     return None
 
 
-def spans(n, separators):
+def spans(n: int, separators: list[int]) -> list[tuple[int, int]]:
     """Maximal runs of indices in range(n) that are not separators, as (start, stop) pairs."""
     out, start = [], 0
     for s in list(separators) + [n]:
@@ -36,7 +39,7 @@ def spans(n, separators):
     return out
 
 
-def two_halves(grid, axis):
+def two_halves(grid: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray] | None:
     """The grid cut in two along rows (axis 0) or columns (axis 1), dropping a middle separator line."""
     g = grid if axis == 0 else grid.T
     n = g.shape[0]
@@ -49,7 +52,7 @@ def two_halves(grid, axis):
     return (a, b) if axis == 0 else (a.T, b.T)
 
 
-def combine_halves(grid, axis, logic, color):
+def combine_halves(grid: np.ndarray, axis: int, logic: str, color: int) -> np.ndarray | None:
     """Overlay the two halves cell by cell (non-zero = set): ``color`` where ``logic`` holds, else 0."""
     halves = two_halves(grid, axis)
     if halves is None:
@@ -59,7 +62,7 @@ def combine_halves(grid, axis, logic, color):
     return np.where(rule, color, 0)
 
 
-def select_cell(grid, select):
+def select_cell(grid: np.ndarray, select: str) -> np.ndarray | None:
     """The one partition cell that stands out (most/fewest set cells or colours, or the odd one out)."""
     rows = split_cells(grid)
     if rows is None:
@@ -80,7 +83,7 @@ def select_cell(grid, select):
     return chosen[0] if len(chosen) == 1 else None
 
 
-def overlay_cells(grid, reverse):
+def overlay_cells(grid: np.ndarray, reverse: bool = False) -> np.ndarray | None:
     """All partition cells stacked into one: later cells' non-background cells paint over earlier ones."""
     rows = split_cells(grid)
     if rows is None:
@@ -95,7 +98,7 @@ def overlay_cells(grid, reverse):
     return out
 
 
-def cells_to_pixels(grid):
+def cells_to_pixels(grid: np.ndarray) -> np.ndarray | None:
     """Each partition cell becomes one pixel: its most common non-background colour (or background)."""
     rows = split_cells(grid)
     if rows is None:

@@ -1,55 +1,12 @@
-"""Operations that add cells: flood fill of enclosed regions, line drawing, symmetry completion."""
+"""Repairing grids: cells hidden under a mask colour restored from the grid's mirror symmetry
+or its 2-D period, and what lies under such a patch."""
+
+from __future__ import annotations
 
 import numpy as np
 
-from synth.search.ops_grid import resolve_background
-from synth.search.ops_objects import enclosed_cells
 
-def fill_enclosed(grid, color, background):
-    """Background cells that cannot reach the border (through background) become ``color``."""
-    bg = resolve_background(grid, background)
-    out = grid.copy()
-    out[enclosed_cells(grid == bg)] = color
-    return out
-
-
-def extend_lines(grid, color, direction, background):
-    """From every cell of ``color`` (None: every non-background cell), paint a ray of the cell's
-    colour over background up to the first obstacle."""
-    bg = resolve_background(grid, background)
-    steps = {
-        "up": [(-1, 0)], "down": [(1, 0)], "left": [(0, -1)], "right": [(0, 1)],
-        "h": [(0, -1), (0, 1)], "v": [(-1, 0), (1, 0)], "hv": [(-1, 0), (1, 0), (0, -1), (0, 1)],
-        "diag": [(-1, -1), (-1, 1), (1, -1), (1, 1)],
-    }[direction]
-    h, w = grid.shape
-    out = grid.copy()
-    sources = grid != bg if color is None else grid == color
-    for r, c in zip(*np.nonzero(sources)):
-        for dy, dx in steps:
-            y, x = r + dy, c + dx
-            while 0 <= y < h and 0 <= x < w and grid[y, x] == bg:
-                out[y, x] = grid[r, c]
-                y, x = y + dy, x + dx
-    return out
-
-
-def connect_pairs(grid, direction, background):
-    """Background cells between two cells of the same colour in a row (h) or column (v) take that colour."""
-    bg = resolve_background(grid, background)
-    out = grid.copy()
-    views = {"h": [out], "v": [out.T], "hv": [out, out.T]}[direction]
-    for view in views:  # a transposed view writes through to ``out``
-        source = view.copy()
-        for r in range(source.shape[0]):
-            cols = np.nonzero(source[r] != bg)[0]
-            for a, b in zip(cols[:-1], cols[1:]):
-                if source[r, a] == source[r, b] and b > a + 1:
-                    view[r, a + 1:b] = source[r, a]
-    return out
-
-
-def mirror_offset(known, axis):
+def mirror_offset(known: np.ndarray, axis: int) -> int | None:
     """The reflection (row r <-> s - r, or column) that best fits the known cells, or None.
 
     ``known`` is the grid with -1 for unknown cells. The reflection must agree on every pair of
@@ -71,9 +28,13 @@ def mirror_offset(known, axis):
     return best
 
 
-def complete_symmetry(grid, mask_color):
+def complete_symmetry(grid: np.ndarray, mask_color: int) -> np.ndarray | None:
     """Cells of ``mask_color`` are unknown; fill them from their mirror images (left-right,
-    up-down, and the transposes), whose axes are found from the other cells."""
+    up-down, and the transposes), whose axes are found from the other cells. None when the
+    grid has no such cell or some stay unknown.
+
+    Example: grid = complete_symmetry(grid, mask_color=Color.BLACK)
+    """
     known = np.where(grid == mask_color, -1, grid)
     if not (known < 0).any():
         return None
@@ -103,7 +64,7 @@ def complete_symmetry(grid, mask_color):
     return known
 
 
-def under_patch(full, grid, mask_color):
+def under_patch(full: np.ndarray | None, grid: np.ndarray, mask_color: int) -> np.ndarray | None:
     """The part of ``full`` (a restored ``grid``, or None) in the bounding box of ``mask_color``."""
     if full is None:
         return None
@@ -111,14 +72,18 @@ def under_patch(full, grid, mask_color):
     return full[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
 
 
-def symmetry_patch(grid, mask_color):
+def symmetry_patch(grid: np.ndarray, mask_color: int) -> np.ndarray | None:
     """What lies under the ``mask_color`` patch once the grid's symmetry is restored."""
     return under_patch(complete_symmetry(grid, mask_color), grid, mask_color)
 
 
-def complete_periodic(grid, mask_color):
+def complete_periodic(grid: np.ndarray, mask_color: int) -> np.ndarray | None:
     """Cells of ``mask_color`` are unknown; fill them from the smallest 2-D period (rows py,
-    columns px) on which all known cells agree."""
+    columns px) on which all known cells agree; None when the grid has no such cell or no
+    period short enough to trust.
+
+    Example: grid = complete_periodic(grid, mask_color=Color.BLACK)
+    """
     unknown = grid == mask_color
     if not unknown.any():
         return None
@@ -143,6 +108,6 @@ def complete_periodic(grid, mask_color):
     return None
 
 
-def periodic_patch(grid, mask_color):
+def periodic_patch(grid: np.ndarray, mask_color: int) -> np.ndarray | None:
     """What lies under the ``mask_color`` patch once the grid's periodic pattern is restored."""
     return under_patch(complete_periodic(grid, mask_color), grid, mask_color)

@@ -1,0 +1,90 @@
+"""Painting cells by where they are: enclosed regions filled, rings drawn around cells, rays
+extended to the first obstacle, gaps between equal cells joined, objects hollowed.
+
+A ``background`` of None means the grid's most common colour.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dsl._masks import dilate, reachable_from_border
+from dsl.color import Color, resolve_background
+
+
+def fill_enclosed(grid: np.ndarray, color: int, background: int | None = Color.BLACK) -> np.ndarray:
+    """Background cells that cannot reach the border through 4-connected background become ``color``.
+
+    Example: grid = fill_enclosed(grid, color=Color.YELLOW, background=Color.BLACK)
+    """
+    bg = resolve_background(grid, background)
+    free = grid == bg
+    out = grid.copy()
+    out[free & ~reachable_from_border(free, 4)] = color
+    return out
+
+
+def surround_cells(grid: np.ndarray, source: int, color: int, connectivity: int = 8,
+                   background: int | None = Color.BLACK) -> np.ndarray:
+    """Background cells next to a ``source`` cell (4 or 8 neighbours) become ``color``."""
+    bg = resolve_background(grid, background)
+    near = dilate(grid == source, connectivity, include_self=False)
+    out = grid.copy()
+    out[near & (grid == bg)] = color
+    return out
+
+
+def hollow_objects(grid: np.ndarray, background: int | None = Color.BLACK) -> np.ndarray | None:
+    """Cells whose four neighbours all have their colour become background (objects keep only
+    their outline); None when no cell is inside."""
+    bg = resolve_background(grid, background)
+    p = np.pad(grid, 1, constant_values=-1)
+    inner = (grid != bg) & (p[:-2, 1:-1] == grid) & (p[2:, 1:-1] == grid) & (p[1:-1, :-2] == grid) & (p[1:-1, 2:] == grid)
+    if not inner.any():
+        return None
+    return np.where(inner, bg, grid)
+
+
+_RAYS = {
+    "up": [(-1, 0)], "down": [(1, 0)], "left": [(0, -1)], "right": [(0, 1)],
+    "h": [(0, -1), (0, 1)], "v": [(-1, 0), (1, 0)], "hv": [(-1, 0), (1, 0), (0, -1), (0, 1)],
+    "diag": [(-1, -1), (-1, 1), (1, -1), (1, 1)],
+}
+
+
+def extend_lines(grid: np.ndarray, color: int | None, direction: str,
+                 background: int | None = Color.BLACK) -> np.ndarray:
+    """From every cell of ``color`` (None: every non-background cell), paint a ray of the cell's
+    colour over background up to the first obstacle. direction: "up", "down", "left", "right",
+    "h" (both sideways), "v" (up and down), "hv" (all four) or "diag" (the four diagonals).
+
+    Example: grid = extend_lines(grid, color=None, direction="right", background=Color.BLACK)
+    """
+    bg = resolve_background(grid, background)
+    steps = _RAYS[direction]
+    h, w = grid.shape
+    out = grid.copy()
+    sources = grid != bg if color is None else grid == color
+    for r, c in zip(*np.nonzero(sources)):
+        for dy, dx in steps:
+            y, x = r + dy, c + dx
+            while 0 <= y < h and 0 <= x < w and grid[y, x] == bg:
+                out[y, x] = grid[r, c]
+                y, x = y + dy, x + dx
+    return out
+
+
+def connect_pairs(grid: np.ndarray, direction: str, background: int | None = Color.BLACK) -> np.ndarray:
+    """Background cells between two cells of the same colour in a row ("h"), a column ("v") or
+    either ("hv") take that colour."""
+    bg = resolve_background(grid, background)
+    out = grid.copy()
+    views = {"h": [out], "v": [out.T], "hv": [out, out.T]}[direction]
+    for view in views:  # a transposed view writes through to ``out``
+        source = view.copy()
+        for r in range(source.shape[0]):
+            cols = np.nonzero(source[r] != bg)[0]
+            for a, b in zip(cols[:-1], cols[1:]):
+                if source[r, a] == source[r, b] and b > a + 1:
+                    view[r, a + 1:b] = source[r, a]
+    return out

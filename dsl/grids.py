@@ -1,0 +1,113 @@
+"""Whole-grid operations: the eight rigid transforms, scaling, tiling, mirroring, cropping,
+colour substitution.
+
+Every operation takes a numpy int grid (never modified) and returns a new grid, or None when it
+does not apply. A ``background`` of None means "the grid's most common colour". The rigid
+transforms and the upscale / tile / mirror kernels live in ``arc`` (views and training
+transforms use them too); this module exposes them to programs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from arc.transforms import mirror_concat_array, tile_array, upscale_array
+from arc.views import anti_transpose, flip_lr, flip_ud, rot90, rot180, rot270, transpose
+from dsl.color import Color, most_common_color, resolve_background
+from dsl.objects import crop
+
+__all__ = [
+    "rot90", "rot180", "rot270", "flip_lr", "flip_ud", "transpose", "anti_transpose",
+    "upscale", "downscale", "tile", "mirror_concat", "self_tile", "crop_to_content", "trim_border",
+    "recolor", "fill_with_most_common",
+]
+
+
+def upscale(grid: np.ndarray, ky: int, kx: int) -> np.ndarray:
+    """Each cell becomes a ky x kx block.
+
+    Example: grid = upscale(grid, ky=2, kx=3)
+    """
+    return upscale_array(grid, ky, kx)
+
+
+def downscale(grid: np.ndarray, ky: int, kx: int) -> np.ndarray | None:
+    """Each ky x kx block becomes one cell of the block's most common colour (ties: the smallest).
+    None unless the blocks divide the grid, or when both factors are 1."""
+    h, w = grid.shape
+    if h % ky or w % kx or (ky == 1 and kx == 1):
+        return None
+    blocks = grid.reshape(h // ky, ky, w // kx, kx).transpose(0, 2, 1, 3).reshape(h // ky, w // kx, ky * kx)
+    out = np.zeros((h // ky, w // kx), dtype=grid.dtype)
+    for i in range(h // ky):
+        for j in range(w // kx):
+            out[i, j] = np.argmax(np.bincount(blocks[i, j], minlength=10))
+    return out
+
+
+def tile(grid: np.ndarray, ny: int, nx: int) -> np.ndarray:
+    """The grid repeated ny times down and nx times across.
+
+    Example: grid = tile(grid, ny=3, nx=3)
+    """
+    return tile_array(grid, ny, nx)
+
+
+def mirror_concat(grid: np.ndarray, side: str) -> np.ndarray:
+    """The grid joined with its mirror image on one side: "right", "left", "down" or "up".
+
+    Example: grid = mirror_concat(grid, side="right")
+    """
+    return mirror_concat_array(grid, side)
+
+
+def self_tile(grid: np.ndarray, background: int | None = Color.BLACK, invert: bool = False) -> np.ndarray:
+    """A (h*h, w*w) grid whose block (i, j) is a copy of the grid where cell (i, j) is not
+    background (with invert, where it is background); the other blocks are background."""
+    bg = resolve_background(grid, background)
+    h, w = grid.shape
+    out = np.full((h * h, w * w), bg, dtype=grid.dtype)
+    for i in range(h):
+        for j in range(w):
+            if (grid[i, j] != bg) != invert:
+                out[i * h:(i + 1) * h, j * w:(j + 1) * w] = grid
+    return out
+
+
+def crop_to_content(grid: np.ndarray, background: int | None = Color.BLACK) -> np.ndarray | None:
+    """The bounding box of all non-background cells; None when there is none.
+
+    Example: grid = crop_to_content(grid, background=None)
+    """
+    bg = resolve_background(grid, background)
+    if not (grid != bg).any():
+        return None
+    return crop(grid, background=bg)
+
+
+def trim_border(grid: np.ndarray) -> np.ndarray | None:
+    """The grid without its outermost ring of cells (the frame around a cropped region); None
+    for a grid narrower than 3 cells."""
+    if grid.shape[0] < 3 or grid.shape[1] < 3:
+        return None
+    return grid[1:-1, 1:-1]
+
+
+def recolor(grid: np.ndarray, mapping: tuple[tuple[int, int], ...]) -> np.ndarray | None:
+    """Cell-wise colour substitution; ``mapping`` is a tuple of (from, to) pairs naming every
+    colour it knows, unchanged ones included. None for a grid with a colour the mapping does not
+    know.
+
+    Example: grid = recolor(grid, mapping=((0, 0), (1, 2), (2, 1)))
+    """
+    if not set(np.unique(grid).tolist()) <= {src for src, _ in mapping}:
+        return None
+    out = grid.copy()
+    for src, dst in mapping:
+        out[grid == src] = dst
+    return out
+
+
+def fill_with_most_common(grid: np.ndarray) -> np.ndarray:
+    """The whole grid in its most common colour."""
+    return np.full_like(grid, most_common_color(grid))
