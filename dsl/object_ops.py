@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from dsl._masks import dilate, label, reachable_from_border
+from dsl.objects import find_objects, object_property
 
 
 def _background(grid: np.ndarray, background: int | None) -> int:
@@ -18,62 +19,22 @@ def _background(grid: np.ndarray, background: int | None) -> int:
     return int(np.argmax(np.bincount(np.asarray(grid).ravel(), minlength=10)))
 
 
-def object_masks(grid: np.ndarray, background: int | None = 0, connectivity: int = 4,
-                 by_color: bool = True) -> list[np.ndarray]:
-    """Every object as a boolean mask, in reading order of its first cell; ``by_color``: an object
-    holds one colour only, otherwise touching non-background colours join."""
-    grid = np.asarray(grid)
-    bg = _background(grid, background)
-    masks = []
-    if by_color:
-        for color in np.unique(grid[grid != bg]):
-            lab, n = label(grid == color, connectivity)
-            masks += [lab == i for i in range(1, n + 1)]
-    else:
-        lab, n = label(grid != bg, connectivity)
-        masks = [lab == i for i in range(1, n + 1)]
-    return sorted(masks, key=lambda m: int(np.flatnonzero(m.ravel())[0]))
-
-
 OBJECT_PROPS = ("color", "size", "shape", "height", "width", "touches_border", "has_hole", "n_colors",
                 "is_largest", "is_smallest", "shape_is_unique", "color_is_unique")
 
 
-def object_property(grid: np.ndarray, mask: np.ndarray, masks: list[np.ndarray], prop: str) -> int | bool | tuple:
-    """A hashable property of the object ``mask`` among all objects ``masks`` of ``grid``
-    (one of ``OBJECT_PROPS``; color: the object's most common colour)."""
-    rows, cols = np.nonzero(mask)
-    t, b, l, r = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+def object_feature(grid: np.ndarray, mask: np.ndarray, masks: list[np.ndarray], prop: str) -> int | bool | str | None:
+    """``object_property`` widened with "color" (the object's most common colour), "n_colors",
+    "shape_is_unique" and "color_is_unique" (no other object among ``masks`` shares it)."""
     if prop == "color":
         return int(np.argmax(np.bincount(grid[mask], minlength=10)))
-    if prop == "size":
-        return int(mask.sum())
-    if prop == "shape":
-        return (b - t, r - l, mask[t:b, l:r].tobytes())
-    if prop == "height":
-        return int(b - t)
-    if prop == "width":
-        return int(r - l)
-    if prop == "touches_border":
-        return bool(t == 0 or l == 0 or b == grid.shape[0] or r == grid.shape[1])
-    if prop == "has_hole":
-        if b - t < 3 or r - l < 3:
-            return False
-        outside = ~mask[t:b, l:r]
-        return bool((outside & ~reachable_from_border(outside)).any())
     if prop == "n_colors":
         return len(np.unique(grid[mask]))
-    if prop in ("is_largest", "is_smallest"):
-        sizes = [int(m.sum()) for m in masks]
-        best = max(sizes) if prop == "is_largest" else min(sizes)
-        return int(mask.sum()) == best and sizes.count(best) == 1
-    if prop == "shape_is_unique":
-        key = object_property(grid, mask, masks, "shape")
-        return [object_property(grid, m, masks, "shape") for m in masks].count(key) == 1
-    if prop == "color_is_unique":
-        key = object_property(grid, mask, masks, "color")
-        return [object_property(grid, m, masks, "color") for m in masks].count(key) == 1
-    raise ValueError(f"unknown object property {prop!r}")
+    if prop in ("shape_is_unique", "color_is_unique"):
+        base = prop.split("_")[0]
+        keys = [object_feature(grid, m, masks, base) for m in masks]
+        return keys.count(object_feature(grid, mask, masks, base)) == 1
+    return object_property(grid, mask, masks, prop)
 
 
 def filter_objects(grid: np.ndarray, prop: str, keep: tuple, drop: tuple, background: int | None = 0,
@@ -82,10 +43,10 @@ def filter_objects(grid: np.ndarray, prop: str, keep: tuple, drop: tuple, backgr
     when an object shows a value in neither (the rule never saw it)."""
     grid = np.asarray(grid)
     bg = _background(grid, background)
-    masks = object_masks(grid, bg, connectivity, by_color)
+    masks = find_objects(grid, bg, connectivity, by_color)
     out = grid.copy()
     for m in masks:
-        value = object_property(grid, m, masks, prop)
+        value = object_feature(grid, m, masks, prop)
         if value in drop:
             out[m] = bg
         elif value not in keep:
@@ -117,7 +78,7 @@ def move_until_contact(grid: np.ndarray, mover_color: int, anchor_color: int, di
     if not anchor.any() or mover_color == anchor_color:
         return None
     out = grid.copy()
-    movers = [m for m in object_masks(grid, bg, 8, True) if grid[m][0] == mover_color]
+    movers = [m for m in find_objects(grid, bg, 8, True) if grid[m][0] == mover_color]
     if not movers:
         return None
     for m in movers:
@@ -157,7 +118,7 @@ def copy_to_markers(grid: np.ndarray, marker_color: int, anchor: str = "center",
     template's own ``marker_color`` cell on the marker). None when there is no template or marker."""
     grid = np.asarray(grid)
     bg = _background(grid, background)
-    masks = object_masks(grid, bg, 8, False)
+    masks = find_objects(grid, bg, 8, False)
     markers = [m for m in masks if m.sum() == 1 and grid[m][0] == marker_color]
     others = [m for m in masks if not (m.sum() == 1 and grid[m][0] == marker_color)]
     if not markers or not others:
@@ -210,7 +171,7 @@ def fill_bounding_boxes(grid: np.ndarray, color: int, background: int | None = 0
     grid = np.asarray(grid)
     bg = _background(grid, background)
     out = grid.copy()
-    for m in object_masks(grid, bg, connectivity, by_color):
+    for m in find_objects(grid, bg, connectivity, by_color):
         rows, cols = np.nonzero(m)
         box = out[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
         box[grid[rows.min():rows.max() + 1, cols.min():cols.max() + 1] == bg] = color
@@ -233,7 +194,7 @@ def rewrite_objects(grid: np.ndarray, shapes: tuple, patches: tuple, keep_unseen
     bg = _background(grid, background)
     out = grid.copy()
     table = dict(zip(shapes, patches))
-    for m in object_masks(grid, bg, connectivity, True):
+    for m in find_objects(grid, bg, connectivity, True):
         shape = object_shape(m)
         if shape not in table:
             if not keep_unseen:

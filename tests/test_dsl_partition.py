@@ -8,7 +8,7 @@ from dsl.object_ops import (
     fill_holes_by_size,
     filter_objects,
     move_until_contact,
-    object_masks,
+    object_feature,
     object_shape,
     rewrite_objects,
 )
@@ -90,19 +90,9 @@ def test_fill_holes_by_size():
     assert fill_holes_by_size(g, (2,), (4,)) is None
 
 
-def test_object_masks_in_reading_order():
-    g = np.array([[0, 2], [1, 0]])
-    assert [tuple(np.argwhere(m)[0]) for m in object_masks(g)] == [(0, 1), (1, 0)]
-
-
-def test_fill_bounding_boxes():
-    g = np.array([[1, 0, 0], [1, 1, 0], [0, 0, 0]])
-    assert fill_bounding_boxes(g, 2).tolist() == [[1, 2, 0], [1, 1, 0], [0, 0, 0]]
-
-
-def test_rewrite_objects_by_shape():
-    g = np.array([[3, 0, 0], [0, 0, 4], [0, 0, 4]])
-    dot = object_shape(g == 3)
-    assert dot == ((1,),)
-    assert rewrite_objects(g, (dot,), (((5, 5),),)).tolist() == [[5, 5, 0], [0, 0, 4], [0, 0, 4]]
-    assert rewrite_objects(g, (dot,), (((5, 5),),), keep_unseen=False) is None  # the bar is unseen
+def test_object_feature_widens_object_property():
+    g = np.array([[1, 0, 2], [0, 0, 0], [2, 0, 0]])
+    masks = [g == 1, (g == 2) & (np.arange(3)[None, :] == 2), (g == 2) & (np.arange(3)[:, None] == 2)]
+    assert object_feature(g, masks[0], masks, "color") == 1
+    assert [object_feature(g, m, masks, "color_is_unique") for m in masks] == [True, False, False]
+    assert object_feature(g, masks[0], masks, "size") == 1  # delegated to object_property

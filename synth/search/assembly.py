@@ -102,19 +102,15 @@ def assembly_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info:
     chosen = _layers([(s, flat) for s, _, flat in cands], target, bg)
     if chosen is None or len(chosen) < 2:
         return  # one layer is a plain one-step program: the enumeration's job
-    from synth.search.emit import _needed, _source  # until the operations live in dsl/
-
-    lines, names = [], []
+    lines = []
     for k, i in enumerate(chosen):
         s, color, _ = cands[i]
         if s is None:
             lines.append(f"layer{k} = grid")
         else:
             lines.append(f"layer{k} = {s.op}(grid" + "".join(f", {a}={v!r}" for a, v in s.params) + ")")
-            names.append(s.op)
         if color is not None:
             lines.append(f"layer{k} = np.where(layer{k} == {color}, {color}, {bg})")
     order = ", ".join(f"layer{k}" for k in reversed(range(len(chosen))))
     lines.append(f"grid = overlay_parts([{order}], background={bg!r})")
-    helpers = tuple(_source(n) for n in _needed(names))
-    yield Program("assembly", tuple(lines), helpers)
+    yield Program("assembly", tuple(lines))

@@ -27,12 +27,11 @@ from dsl.object_ops import (
     fill_holes_by_size,
     filter_objects,
     move_until_contact,
-    object_masks,
-    object_property,
+    object_feature,
     object_shape,
     rewrite_objects,
 )
-from dsl.objects import crop
+from dsl.objects import crop, find_objects
 from dsl.partition import (
     COLOR_PICKS,
     LOGICS,
@@ -58,7 +57,6 @@ class Program:
 
     family: str
     lines: tuple[str, ...]
-    helpers: tuple[str, ...] = ()  # source of functions the lines call that ``common`` lacks
 
     @property
     def description(self) -> str:
@@ -73,7 +71,7 @@ class Program:
             body.append(f"    if {target} is None:")
             body.append("        return None")
         body.append("    return grid")
-        return "\n\n".join([HEADER, *self.helpers, "\n".join(body) + "\n"])
+        return HEADER + "\n\n" + "\n".join(body) + "\n"
 
 
 def compile_program(source: str) -> Callable:
@@ -329,7 +327,7 @@ def filter_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: T
         for by_color in (True, False):
             if time.monotonic() > deadline:
                 return
-            all_masks = [object_masks(g, info.background, conn, by_color) for g in inputs]
+            all_masks = [find_objects(g, info.background, conn, by_color) for g in inputs]
             if any(len(m) > 60 or not m for m in all_masks):
                 continue
             for prop in OBJECT_PROPS:
@@ -359,11 +357,11 @@ def filter_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: T
 
 
 def _values(grid: np.ndarray, masks: list[np.ndarray], prop: str) -> list:
-    """object_property of every object, the uniqueness properties counted once for all."""
+    """object_feature of every object, the uniqueness properties counted once for all."""
     if prop in ("shape_is_unique", "color_is_unique"):
         keys = _values(grid, masks, prop.split("_")[0])
         return [keys.count(k) == 1 for k in keys]
-    return [_call(object_property, grid, m, masks, prop) for m in masks]
+    return [_call(object_feature, grid, m, masks, prop) for m in masks]
 
 
 def move_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
@@ -469,7 +467,7 @@ def rewrite_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: 
         unchanged = 0
         ok = True
         for demo, (g, t) in enumerate(zip(inputs, targets)):
-            masks = object_masks(g, bg, conn, True)
+            masks = find_objects(g, bg, conn, True)
             if len(masks) > 60:
                 ok = False
                 break
