@@ -98,8 +98,11 @@ def _search_summary(path: Path, tasks: dict) -> dict:
               help="bench_search.py JSONL of the search without the families")
 @click.option("--combined", type=click.Path(path_type=Path), default=None,
               help="bench_search.py JSONL of the search with the families")
+@click.option("--reference", type=click.Path(path_type=Path), default=None,
+              help="another solver's per-task JSON ({'per_task': {id: {'pass2': bool}}}) to compare with")
 @click.option("--out", type=click.Path(path_type=Path), default=None)
-def main(dataset: str, budget: float, workers: int, baseline: Path | None, combined: Path | None, out: Path | None) -> None:
+def main(dataset: str, budget: float, workers: int, baseline: Path | None, combined: Path | None,
+         reference: Path | None, out: Path | None) -> None:
     tasks = arc.load_dataset(dataset)
     ids = sorted(tasks)
     with mp.get_context("fork").Pool(workers, _init, (dataset,)) as pool:
@@ -130,6 +133,11 @@ def main(dataset: str, budget: float, workers: int, baseline: Path | None, combi
         if baseline is not None:
             result["search_with_families"]["gained"] = sorted(set(both["solved"]) - base_solved)
             result["search_with_families"]["lost"] = sorted(base_solved - set(both["solved"]))
+    if reference is not None and combined is not None:
+        theirs = {t for t, v in json.loads(reference.read_text())["per_task"].items() if v["pass2"] and t in tasks}
+        ours = set(both["solved"])
+        result["reference"] = {"file": reference.name, "pass2_tasks": len(theirs), "both": len(theirs & ours),
+                               "only_reference": len(theirs - ours), "only_search_with_families": len(ours - theirs)}
     out = out or RESULTS / f"objects_{dataset.replace('-', '_')}.json"
     out.write_text(json.dumps(result, indent=1) + "\n")
     fams = result["all_families"]
