@@ -177,3 +177,52 @@ OPERATIONS = [
 HELPERS = BARC_HELPERS + OPERATIONS
 
 __all__ = ["np", "random", *HELPERS]
+
+# Cutting into parts, picking and combining them, per-object transforms (dsl/partition.py,
+# dsl/object_ops.py, dsl/palette.py): the object-level search families call these.
+from dsl.object_ops import (  # noqa: E402
+    copy_to_markers,
+    fill_bounding_boxes,
+    fill_holes_by_size,
+    filter_objects,
+    move_until_contact,
+    object_feature,
+    object_shape,
+    rewrite_objects,
+)
+from dsl.palette import remap_colors  # noqa: E402
+from dsl.partition import (  # noqa: E402
+    color_parts,
+    combine_parts,
+    compress_grid,
+    object_parts,
+    overlay_parts,
+    pick_color,
+    pick_part,
+    split_by_lines,
+    split_equal,
+)
+
+PART_OPERATIONS = [
+    "split_by_lines",
+    "split_equal",
+    "object_parts",
+    "color_parts",
+    "pick_part",
+    "pick_color",
+    "overlay_parts",
+    "combine_parts",
+    "compress_grid",
+    "remap_colors",
+    "object_feature",
+    "object_shape",
+    "filter_objects",
+    "move_until_contact",
+    "copy_to_markers",
+    "fill_holes_by_size",
+    "fill_bounding_boxes",
+    "rewrite_objects",
+]
+OPERATIONS += PART_OPERATIONS
+HELPERS += PART_OPERATIONS
+__all__ += PART_OPERATIONS

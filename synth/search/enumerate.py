@@ -17,6 +17,7 @@ from arc.grid import MAX_SIDE, Grid, from_array, to_array
 from arc.task import Task
 from synth.search.emit import emit_program
 from synth.search.local_rules import learn_local_rules
+from synth.search.objects import object_programs
 from synth.search.steps import Step, fitted_steps, static_steps, task_info
 
 
@@ -70,15 +71,7 @@ def _closeness(grids: list[np.ndarray], targets: list[np.ndarray]) -> float:
     return score / len(targets)
 
 
-def _enumerate_programs(
-    task: Task,
-    *,
-    time_budget_s: float = 20.0,
-    max_programs: int = 50,
-    max_depth: int = 3,
-) -> list[SearchHit]:
-    """Train-consistent programs for ``task``, simplest first (at most ``max_programs``); the
-    search is deterministic."""
+def _enumerate(task: Task, *, time_budget_s: float, max_programs: int, max_depth: int) -> list[SearchHit]:
     deadline = time.monotonic() + time_budget_s
     train_in = [to_array(e.input) for e in task.train]
     targets = [to_array(e.output) for e in task.train]
@@ -130,9 +123,11 @@ def _enumerate_programs(
     return hits
 
 
-# Local-rule learner (issue 17): on same-shape tasks it runs first, with at most this share of
-# the budget; its programs follow the enumeration's, so a composition stays the first answer.
-LOCAL_RULE_SHARE = 0.3
+# The whole-program families run first, each on a share of the budget; the enumeration gets the
+# rest. Their programs follow the enumeration's, so a composition stays the first answer.
+LOCAL_RULE_SHARE = 0.3  # local_rules.py: per-cell rules, same-shape tasks only
+OBJECT_SHARE = 0.25  # objects.py: parts, objects, assembly (at most OBJECT_MAX_S)
+OBJECT_MAX_S = 3.0
 
 
 def search_programs(
@@ -142,14 +137,17 @@ def search_programs(
     max_programs: int = 50,
     max_depth: int = 3,
 ) -> list[SearchHit]:
-    """Train-consistent programs for ``task``: enumerated compositions, simplest first, then
-    local rules (at most ``max_programs`` in all); the search is deterministic."""
+    """Train-consistent programs for ``task``: enumerated compositions, simplest first, then the
+    object/part families' programs, then local rules (at most ``max_programs`` in all); the search
+    is deterministic."""
     start = time.monotonic()
     rules = learn_local_rules(task, time_budget_s=LOCAL_RULE_SHARE * time_budget_s)
     local = [SearchHit(r.source, r.description, (), r.test_outputs) for r in rules]
-    remaining = max(0.0, time_budget_s - (time.monotonic() - start))
-    hits = _enumerate_programs(task, time_budget_s=remaining, max_programs=max_programs, max_depth=max_depth)
-    return (hits + local)[:max_programs]
+    families = [SearchHit(p.source, p.description, (), outputs)
+                for p, outputs in object_programs(task, time_budget_s=min(OBJECT_MAX_S, OBJECT_SHARE * time_budget_s))]
+    left = max(0.0, time_budget_s - (time.monotonic() - start))
+    hits = _enumerate(task, time_budget_s=left, max_programs=max_programs, max_depth=max_depth)
+    return (hits + families + local)[:max_programs]
 
 
 def group_hits(hits: list[SearchHit]) -> tuple[str, list[tuple[Grid, ...]]]:

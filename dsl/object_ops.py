@@ -1,0 +1,210 @@
+"""Per-object transforms chosen by a property: keep or delete objects, move them until they touch
+an anchor, copy a template onto marker cells.
+
+Objects are boolean masks over the grid (connected non-background cells). ``background=None``
+means "the grid's most common colour".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dsl._masks import dilate, label, reachable_from_border
+from dsl.objects import find_objects, object_property
+
+
+def _background(grid: np.ndarray, background: int | None) -> int:
+    if background is not None:
+        return int(background)
+    return int(np.argmax(np.bincount(np.asarray(grid).ravel(), minlength=10)))
+
+
+OBJECT_PROPS = ("color", "size", "shape", "height", "width", "touches_border", "has_hole", "n_colors",
+                "is_largest", "is_smallest", "shape_is_unique", "color_is_unique")
+
+
+def object_feature(grid: np.ndarray, mask: np.ndarray, masks: list[np.ndarray], prop: str) -> int | bool | str | None:
+    """``object_property`` widened with "color" (the object's most common colour), "n_colors",
+    "shape_is_unique" and "color_is_unique" (no other object among ``masks`` shares it)."""
+    if prop == "color":
+        return int(np.argmax(np.bincount(grid[mask], minlength=10)))
+    if prop == "n_colors":
+        return len(np.unique(grid[mask]))
+    if prop in ("shape_is_unique", "color_is_unique"):
+        base = prop.split("_")[0]
+        keys = [object_feature(grid, m, masks, base) for m in masks]
+        return keys.count(object_feature(grid, mask, masks, base)) == 1
+    return object_property(grid, mask, masks, prop)
+
+
+def filter_objects(grid: np.ndarray, prop: str, keep: tuple, drop: tuple, background: int | None = 0,
+                   connectivity: int = 4, by_color: bool = True) -> np.ndarray | None:
+    """Objects whose ``prop`` value is in ``drop`` become background, those in ``keep`` stay; None
+    when an object shows a value in neither (the rule never saw it)."""
+    grid = np.asarray(grid)
+    bg = _background(grid, background)
+    masks = find_objects(grid, bg, connectivity, by_color)
+    out = grid.copy()
+    for m in masks:
+        value = object_feature(grid, m, masks, prop)
+        if value in drop:
+            out[m] = bg
+        elif value not in keep:
+            return None
+    return out
+
+
+_STEPS = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
+
+
+def _toward(mask: np.ndarray, anchor: np.ndarray) -> str | None:
+    rows, cols = np.nonzero(mask)
+    arows, acols = np.nonzero(anchor)
+    if cols.max() >= acols.min() and acols.max() >= cols.min():  # columns overlap: move vertically
+        return "down" if arows.min() > rows.max() else "up" if arows.max() < rows.min() else None
+    if rows.max() >= arows.min() and arows.max() >= rows.min():
+        return "right" if acols.min() > cols.max() else "left" if acols.max() < cols.min() else None
+    return None
+
+
+def move_until_contact(grid: np.ndarray, mover_color: int, anchor_color: int, direction: str = "toward",
+                       background: int | None = 0) -> np.ndarray | None:
+    """Every object of ``mover_color`` (8-connected) slides in ``direction`` (up/down/left/right,
+    or toward: straight at the ``anchor_color`` cells) until it touches an anchor cell side by side.
+    None when an object would leave the grid, run into another cell or has no way to the anchor."""
+    grid = np.asarray(grid)
+    bg = _background(grid, background)
+    anchor = grid == anchor_color
+    if not anchor.any() or mover_color == anchor_color:
+        return None
+    out = grid.copy()
+    movers = [m for m in find_objects(grid, bg, 8, True) if grid[m][0] == mover_color]
+    if not movers:
+        return None
+    for m in movers:
+        d = _toward(m, anchor) if direction == "toward" else direction
+        if d not in _STEPS:
+            return None
+        dy, dx = _STEPS[d]
+        rows, cols = np.nonzero(m)
+        colors = grid[m]
+        out[m] = bg
+        for _ in range(max(grid.shape) + 1):
+            touching = dilate(_cells(grid.shape, rows, cols), 4) & anchor
+            if touching.any():
+                break
+            rows, cols = rows + dy, cols + dx
+            if rows.min() < 0 or cols.min() < 0 or rows.max() >= grid.shape[0] or cols.max() >= grid.shape[1]:
+                return None
+            if (out[rows, cols] != bg).any():
+                return None
+        else:
+            return None
+        out[rows, cols] = colors
+    return out
+
+
+def _cells(shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    mask = np.zeros(shape, dtype=bool)
+    mask[rows, cols] = True
+    return mask
+
+
+def copy_to_markers(grid: np.ndarray, marker_color: int, anchor: str = "center",
+                    background: int | None = 0) -> np.ndarray | None:
+    """The largest object (touching colours joined, 8-connected) that is not a lone
+    ``marker_color`` cell is the template; a copy of it is drawn over every lone marker cell.
+    anchor: center (the template's centre on the marker; odd sides needed) or match (the
+    template's own ``marker_color`` cell on the marker). None when there is no template or marker."""
+    grid = np.asarray(grid)
+    bg = _background(grid, background)
+    masks = find_objects(grid, bg, 8, False)
+    markers = [m for m in masks if m.sum() == 1 and grid[m][0] == marker_color]
+    others = [m for m in masks if not (m.sum() == 1 and grid[m][0] == marker_color)]
+    if not markers or not others:
+        return None
+    sizes = [int(m.sum()) for m in others]
+    if sizes.count(max(sizes)) != 1:
+        return None
+    template = others[sizes.index(max(sizes))]
+    rows, cols = np.nonzero(template)
+    t, l = rows.min(), cols.min()
+    h, w = rows.max() + 1 - t, cols.max() + 1 - l
+    if anchor == "center":
+        if h % 2 == 0 or w % 2 == 0:
+            return None
+        oy, ox = h // 2, w // 2
+    else:
+        spots = np.argwhere((grid == marker_color) & template)
+        if len(spots) != 1:
+            return None
+        oy, ox = spots[0][0] - t, spots[0][1] - l
+    out = grid.copy()
+    for m in markers:
+        (my, mx), = np.argwhere(m)
+        ty, tx = rows - t + my - oy, cols - l + mx - ox
+        inside = (ty >= 0) & (tx >= 0) & (ty < grid.shape[0]) & (tx < grid.shape[1])
+        out[ty[inside], tx[inside]] = grid[rows[inside], cols[inside]]
+    return out
+
+
+def fill_holes_by_size(grid: np.ndarray, sizes: tuple, colors: tuple, background: int | None = 0) -> np.ndarray | None:
+    """Background regions that do not reach the border (4-connected) take the colour that
+    ``colors`` pairs with their size in ``sizes``; None for a hole of an unlisted size."""
+    grid = np.asarray(grid)
+    bg = _background(grid, background)
+    holes = (grid == bg) & ~reachable_from_border(grid == bg)
+    lab, n = label(holes, 4)
+    out = grid.copy()
+    table = dict(zip(sizes, colors))
+    for i in range(1, n + 1):
+        size = int((lab == i).sum())
+        if size not in table:
+            return None
+        out[lab == i] = table[size]
+    return out
+
+
+def fill_bounding_boxes(grid: np.ndarray, color: int, background: int | None = 0, connectivity: int = 8,
+                        by_color: bool = True) -> np.ndarray:
+    """The background cells inside every object's bounding box take ``color``."""
+    grid = np.asarray(grid)
+    bg = _background(grid, background)
+    out = grid.copy()
+    for m in find_objects(grid, bg, connectivity, by_color):
+        rows, cols = np.nonzero(m)
+        box = out[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+        box[grid[rows.min():rows.max() + 1, cols.min():cols.max() + 1] == bg] = color
+    return out
+
+
+def object_shape(mask: np.ndarray) -> tuple[tuple[int, ...], ...]:
+    """The object's cells within its bounding box, as rows of 0/1."""
+    rows, cols = np.nonzero(mask)
+    box = mask[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    return tuple(tuple(int(v) for v in row) for row in box)
+
+
+def rewrite_objects(grid: np.ndarray, shapes: tuple, patches: tuple, keep_unseen: bool = True,
+                    background: int | None = 0, connectivity: int = 8) -> np.ndarray | None:
+    """Every one-colour object whose ``object_shape`` is ``shapes[i]`` has its bounding box replaced
+    by ``patches[i]`` (rows of colours, drawn from the box's top-left corner; -1 keeps a cell).
+    Other objects stay as they are when ``keep_unseen``, else the result is None."""
+    grid = np.asarray(grid)
+    bg = _background(grid, background)
+    out = grid.copy()
+    table = dict(zip(shapes, patches))
+    for m in find_objects(grid, bg, connectivity, True):
+        shape = object_shape(m)
+        if shape not in table:
+            if not keep_unseen:
+                return None
+            continue
+        patch = np.array(table[shape])
+        rows, cols = np.nonzero(m)
+        t, l = rows.min(), cols.min()
+        if t + patch.shape[0] > grid.shape[0] or l + patch.shape[1] > grid.shape[1]:
+            return None
+        box = out[t:t + patch.shape[0], l:l + patch.shape[1]]
+        box[patch >= 0] = patch[patch >= 0]
+    return out

@@ -1,0 +1,248 @@
+"""Cutting a grid into parts (cells between separator lines, equal blocks, objects, colours),
+picking one part by a property, and putting parts back together (overlay, cell-wise logic).
+
+A part is a 2-D array cut out of the grid. ``background=None`` means "the grid's most common
+colour" wherever a background is asked for.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dsl._masks import label
+
+
+def _background(grid: np.ndarray, background: int | None) -> int:
+    if background is not None:
+        return int(background)
+    return int(np.argmax(np.bincount(np.asarray(grid).ravel(), minlength=10)))
+
+
+def _spans(n: int, separators: list[int]) -> list[tuple[int, int]]:
+    out, start = [], 0
+    for s in list(separators) + [n]:
+        if s > start:
+            out.append((start, s))
+        start = s + 1
+    return out
+
+
+def split_by_lines(grid: np.ndarray) -> list[np.ndarray]:
+    """The cells between full-length separator lines of one colour, in reading order.
+
+    The separator colour is the one whose full rows and columns cut the grid into the most cells
+    (ties: the lower colour); a colour filling the whole grid is no separator. [] when no full
+    line cuts the grid into two or more cells."""
+    grid = np.asarray(grid)
+    h, w = grid.shape
+    best: list[np.ndarray] = []
+    for color in range(10):
+        full = grid == color
+        if full.all():
+            continue
+        rows = [r for r in range(h) if full[r].all()]
+        cols = [c for c in range(w) if full[:, c].all()]
+        if not rows and not cols:
+            continue
+        cells = [grid[a:b, c:d] for a, b in _spans(h, rows) for c, d in _spans(w, cols)]
+        if len(cells) >= 2 and len(cells) > len(best):
+            best = cells
+    return best
+
+
+def split_equal(grid: np.ndarray, n_rows: int, n_cols: int) -> list[np.ndarray]:
+    """The grid cut into ``n_rows`` x ``n_cols`` equal blocks, in reading order; a single line
+    left between blocks (h = n*k + n - 1) is taken as a separator and dropped. [] when the sides
+    do not divide."""
+    grid = np.asarray(grid)
+    h, w = grid.shape
+
+    def cuts(n: int, side: int) -> list[tuple[int, int]] | None:
+        if side % n == 0:
+            k = side // n
+            return [(i * k, (i + 1) * k) for i in range(n)]
+        if (side + 1) % n == 0 and side + 1 > n:
+            k = (side + 1) // n - 1
+            return [(i * (k + 1), i * (k + 1) + k) for i in range(n)]
+        return None
+
+    rs, cs = cuts(n_rows, h), cuts(n_cols, w)
+    if rs is None or cs is None or n_rows * n_cols < 2:
+        return []
+    return [grid[a:b, c:d] for a, b in rs for c, d in cs]
+
+
+def object_parts(grid: np.ndarray, background: int | None = 0, connectivity: int = 4,
+                 by_color: bool = True, isolate: bool = False) -> list[np.ndarray]:
+    """The bounding-box crop of every object (connected non-background cells; ``by_color``: of one
+    colour), in reading order of each object's first cell. ``isolate``: cells of the crop that are
+    not the object's become background."""
+    grid = np.asarray(grid)
+    bg = _background(grid, background)
+    fg = grid != bg
+    if by_color:
+        labels = np.zeros(grid.shape, dtype=np.int64)
+        n = 0
+        for color in np.unique(grid[fg]):
+            lab, k = label(grid == color, connectivity)
+            labels[lab > 0] = lab[lab > 0] + n
+            n += k
+    else:
+        labels, n = label(fg, connectivity)
+    first = {}
+    for idx, value in enumerate(labels.ravel()):
+        if value and value not in first:
+            first[value] = idx
+    parts = []
+    for value in sorted(first, key=first.get):
+        rows, cols = np.nonzero(labels == value)
+        t, b, l, r = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+        part = grid[t:b, l:r].copy()
+        if isolate:
+            part[labels[t:b, l:r] != value] = bg
+        parts.append(part)
+    return parts
+
+
+def color_parts(grid: np.ndarray, background: int | None = 0) -> list[np.ndarray]:
+    """For every non-background colour (ascending), the crop of the grid to that colour's
+    bounding box."""
+    grid = np.asarray(grid)
+    bg = _background(grid, background)
+    parts = []
+    for color in range(10):
+        if color == bg or not (grid == color).any():
+            continue
+        rows, cols = np.nonzero(grid == color)
+        parts.append(grid[rows.min():rows.max() + 1, cols.min():cols.max() + 1].copy())
+    return parts
+
+
+PICKS = ("max_cells", "min_cells", "max_area", "min_area", "max_colors", "min_colors", "odd_one",
+         "most_common", "unique_colors", "unique_shape", "symmetric", "asymmetric", "first", "last")
+
+
+def _only(parts: list[np.ndarray], chosen: list[bool]) -> np.ndarray | None:
+    picked = [p for p, c in zip(parts, chosen) if c]
+    return picked[0] if len(picked) == 1 else None
+
+
+def pick_part(parts: list[np.ndarray], by: str, background: int | None = 0, color: int | None = None) -> np.ndarray | None:
+    """The one part that stands out ``by`` a property (one of ``PICKS``); None on a tie.
+
+    max/min_cells: non-background cells; max/min_area: height*width; max/min_colors: distinct
+    non-background colours; odd_one: the only part whose contents no other part repeats (of 3+);
+    most_common: the contents most parts share; unique_colors / unique_shape: the only part with
+    its set of colours / its non-background shape; symmetric / asymmetric: the only part that is
+    (is not) left-right, up-down or diagonally symmetric; first / last: in the parts' order.
+    ``color``: max/min_cells count the cells of that colour only."""
+    if not parts:
+        return None
+    if by == "first":
+        return parts[0]
+    if by == "last":
+        return parts[-1]
+    bgs = [_background(p, background) for p in parts]
+    if by in ("odd_one", "most_common", "unique_colors", "unique_shape"):
+        if by == "unique_colors":
+            keys = [tuple(np.unique(p[p != b]).tolist()) for p, b in zip(parts, bgs)]
+        elif by == "unique_shape":
+            keys = [(p.shape, (p != b).tobytes()) for p, b in zip(parts, bgs)]
+        else:
+            keys = [(p.shape, p.tobytes()) for p in parts]
+        counts = [keys.count(k) for k in keys]
+        if by == "most_common":
+            top = max(counts)
+            winners = {k for k, c in zip(keys, counts) if c == top}
+            return parts[counts.index(top)] if len(winners) == 1 and top > 1 else None
+        return _only(parts, [c == 1 for c in counts]) if len(parts) > 2 else None
+    if by in ("symmetric", "asymmetric"):
+        sym = [bool((p == p[::-1]).all() or (p == p[:, ::-1]).all() or (p.shape[0] == p.shape[1] and (p == p.T).all()))
+               for p in parts]
+        return _only(parts, sym if by == "symmetric" else [not s for s in sym])
+    kind, prop = by.split("_", 1)
+    if prop == "cells":
+        scores = [int((p == color).sum()) if color is not None else int((p != b).sum()) for p, b in zip(parts, bgs)]
+    elif prop == "area":
+        scores = [p.size for p in parts]
+    elif prop == "colors":
+        scores = [len(np.unique(p[p != b])) for p, b in zip(parts, bgs)]
+    else:
+        raise ValueError(f"unknown pick {by!r}")
+    best = max(scores) if kind == "max" else min(scores)
+    return _only(parts, [s == best for s in scores])
+
+
+def overlay_parts(parts: list[np.ndarray], background: int | None = 0, reverse: bool = False,
+                  order: tuple[int, ...] | None = None) -> np.ndarray | None:
+    """Parts of one shape stacked into one: each later part's non-background cells paint over the
+    earlier ones (``reverse``: the first part ends on top; ``order``: the parts' indices from the
+    bottom up). None when shapes differ."""
+    if not parts or len({p.shape for p in parts}) != 1:
+        return None
+    if order is not None:
+        if sorted(order) != list(range(len(parts))):
+            return None
+        parts = [parts[i] for i in order]
+    bg = _background(np.concatenate([p.ravel() for p in parts]), background)
+    out = np.full(parts[0].shape, bg, dtype=int)
+    for p in (parts[::-1] if reverse else parts):
+        out = np.where(p != bg, p, out)
+    return out
+
+
+COLOR_PICKS = ("most_common", "least_common", "largest_object", "smallest_object")
+
+
+def pick_color(grid: np.ndarray, by: str, background: int | None = 0) -> int | None:
+    """One non-background colour of the grid chosen ``by`` (one of ``COLOR_PICKS``): the most or
+    least common colour, or the colour of the largest or smallest object (4-connected, one
+    colour); None on a tie or an empty grid."""
+    grid = np.asarray(grid)
+    bg = _background(grid, background)
+    if by in ("most_common", "least_common"):
+        counts = np.bincount(grid[grid != bg], minlength=10)
+        present = [c for c in range(10) if counts[c]]
+        if not present:
+            return None
+        best = (max if by == "most_common" else min)(counts[c] for c in present)
+        chosen = [c for c in present if counts[c] == best]
+    else:
+        sizes: list[tuple[int, int]] = []
+        for color in np.unique(grid[grid != bg]):
+            lab, n = label(grid == color, 4)
+            sizes += [(int((lab == i).sum()), int(color)) for i in range(1, n + 1)]
+        if not sizes:
+            return None
+        best = (max if by == "largest_object" else min)(s for s, _ in sizes)
+        chosen = sorted({c for s, c in sizes if s == best})
+        if [s for s, _ in sizes].count(best) != 1:
+            return None
+    return chosen[0] if len(chosen) == 1 else None
+
+
+LOGICS = ("and", "or", "xor", "nor", "one", "none_first")
+
+
+def combine_parts(parts: list[np.ndarray], logic: str, color: int, background: int | None = 0) -> np.ndarray | None:
+    """Parts of one shape combined cell by cell on "set" (non-background): ``color`` where
+    ``logic`` holds, background elsewhere. and/or/xor(odd count)/nor over all parts; one: exactly
+    one part set; none_first: the first part unset and some other set."""
+    if len(parts) < 2 or len({p.shape for p in parts}) != 1:
+        return None
+    bg = _background(np.concatenate([p.ravel() for p in parts]), background)
+    sets = np.stack([p != bg for p in parts])
+    count = sets.sum(axis=0)
+    rule = {"and": count == len(parts), "or": count > 0, "xor": count % 2 == 1, "nor": count == 0,
+            "one": count == 1, "none_first": ~sets[0] & (count > 0)}[logic]
+    return np.where(rule, color, bg)
+
+
+def compress_grid(grid: np.ndarray) -> np.ndarray:
+    """The grid with every run of identical adjacent rows, then of identical adjacent columns,
+    kept once."""
+    grid = np.asarray(grid)
+    keep_rows = [0] + [r for r in range(1, grid.shape[0]) if not (grid[r] == grid[r - 1]).all()]
+    grid = grid[keep_rows]
+    keep_cols = [0] + [c for c in range(1, grid.shape[1]) if not (grid[:, c] == grid[:, c - 1]).all()]
+    return grid[:, keep_cols]

@@ -1,0 +1,116 @@
+"""Greedy assembly: an output built as layers of partial candidates.
+
+Each candidate is a grid some one-step program makes from the input. Where a candidate is not
+background it "paints"; it explains the demonstration cells it paints correctly. Layers are
+chosen from the top down: the top layer must be right everywhere it paints, each next layer
+must be right wherever it paints cells not yet explained (what lies under a higher layer is
+hidden), and the bottom layer is either a whole candidate right on every cell left or nothing
+(every cell left is background). The layer explaining the most cells goes next; more than
+``MAX_LAYERS`` layers is memorising, not a rule, and is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import time
+
+import numpy as np
+
+from synth.search.objects import Program
+from synth.search.steps import Step, TaskInfo, fitted_steps, static_steps
+
+MAX_LAYERS = 3
+MAX_CANDIDATES = 400
+
+
+def _apply(s: Step, g: np.ndarray) -> np.ndarray | None:
+    try:
+        out = s.apply(g)
+    except (ValueError, IndexError, KeyError, TypeError, ZeroDivisionError):
+        return None
+    return None if out is None or np.ndim(out) != 2 else np.asarray(out, dtype=np.int64)
+
+
+def _candidates(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
+                deadline: float) -> list[tuple[Step | None, np.ndarray]]:
+    """(step, the demonstrations' results flattened into one array), identity first, each result
+    once, only steps that give every demonstration its output's shape."""
+    seen: set[bytes] = set()
+    out: list[tuple[Step | None, np.ndarray]] = []
+    shapes = [t.shape for t in targets]
+    if [g.shape for g in inputs] == shapes:
+        flat = np.concatenate([g.ravel() for g in inputs])
+        seen.add(flat.tobytes())
+        out.append((None, flat))
+    for s in static_steps(info) + fitted_steps(inputs, targets, info):
+        if time.monotonic() > deadline:
+            break
+        results = [_apply(s, g) for g in inputs]
+        if any(r is None or r.shape != sh for r, sh in zip(results, shapes)):
+            continue
+        flat = np.concatenate([r.ravel() for r in results])
+        if flat.tobytes() in seen:
+            continue
+        seen.add(flat.tobytes())
+        out.append((s, flat))
+        if len(out) >= MAX_CANDIDATES:
+            break
+    return out
+
+
+def _layers(cands: list[tuple[Step | None, np.ndarray]], target: np.ndarray, bg: int) -> list[int] | None:
+    """Indices of the chosen layers, top first, the last one possibly a whole-grid bottom; None
+    when the greedy choice cannot explain every cell within MAX_LAYERS."""
+    left = np.ones(target.shape, dtype=bool)
+    chosen: list[int] = []
+    while True:
+        if (target[left] == bg).all():
+            return chosen
+        for i, (_, flat) in enumerate(cands):
+            if i not in chosen and (flat[left] == target[left]).all():
+                return chosen + [i]  # a whole candidate right on every cell left is the bottom
+        if len(chosen) == MAX_LAYERS - 1:
+            return None
+        best, gain = -1, 0
+        for i, (_, flat) in enumerate(cands):
+            paint = (flat != bg) & left
+            if i in chosen or (flat[paint] != target[paint]).any():
+                continue
+            n = int(paint.sum())
+            if n > gain:
+                best, gain = i, n
+        if best < 0:
+            return None
+        chosen.append(best)
+        left &= cands[best][1] == bg
+
+
+def assembly_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
+                      deadline: float = float("inf")) -> Iterator[Program]:
+    """At most one layered program: the greedy choice of layers over one-step candidates."""
+    bg = info.background
+    if bg is None:
+        return
+    whole = _candidates(inputs, targets, info, deadline)
+    target = np.concatenate([t.ravel() for t in targets])
+    # Each candidate also as the cells of one colour only, the rest made transparent.
+    colors = [c for c in info.out_colors if c != bg]
+    cands = [(s, None, flat) for s, flat in whole]
+    if len(colors) > 1:
+        cands += [(s, c, np.where(flat == c, c, bg)) for s, flat in whole for c in colors if (flat == c).any()]
+    chosen = _layers([(s, flat) for s, _, flat in cands], target, bg)
+    if chosen is None or len(chosen) < 2:
+        return  # one layer is a plain one-step program: the enumeration's job
+    lines = []
+    for k, i in enumerate(chosen):
+        s, color, _ = cands[i]
+        if s is None:
+            lines.append(f"layer{k} = grid")
+        else:
+            lines.append(f"layer{k} = {s.op}(grid" + "".join(f", {a}={v!r}" for a, v in s.params) + ")")
+        if color is not None:
+            lines.append(f"layer{k} = np.where(layer{k} == {color}, {color}, {bg})")
+    order = ", ".join(f"layer{k}" for k in reversed(range(len(chosen))))
+    lines.append(f"grid = overlay_parts([{order}], background={bg!r})")
+    yield Program("assembly", tuple(lines))
