@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
+import resource
 import sys
 import time
 from pathlib import Path
@@ -39,6 +40,9 @@ def _run_one(args: tuple[str, float, int]) -> dict:
     hits = search_programs(task, time_budget_s=budget, max_depth=max_depth)
     seconds = time.perf_counter() - start
     status, ranked = group_hits(hits)
+    truth = tuple(e.output for e in task.test)
+    families = sorted({h.family for h in hits})
+    right = sorted({h.family for h in hits if h.test_outputs == truth})
     attempts = [[[list(row) for row in group[i]] for group in ranked[:2]] for i in range(len(task.test))]
     return {
         "task_id": task_id,
@@ -48,6 +52,9 @@ def _run_one(args: tuple[str, float, int]) -> dict:
         "programs": [h.description for h in hits[:5]],
         "attempts": attempts,  # per test input, up to 2 grids
         "seconds": round(seconds, 3),
+        "families": families,  # families with a train-consistent program
+        "families_right": right,  # families with a program whose test answers are right
+        "rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),  # this worker's peak so far
     }
 
 
@@ -70,10 +77,28 @@ def summarize(records: list[dict], tasks: dict[str, arc.Task]) -> dict:
         "unique_wrong_share_of_tasks": len(unique_wrong) / n if n else 0.0,
         "unique_wrong_share_of_unique": len(unique_wrong) / len(unique) if unique else 0.0,
         "seconds_median": float(np.median(seconds)),
+        "seconds_mean": float(seconds.mean()),
         "seconds_p95": float(np.percentile(seconds, 95)),
+        "peak_rss_mib_worker": max((r.get("rss_mib", 0.0) for r in records), default=0.0),
+        "per_family_right": _per_family(records),
         "solved": sorted(t for t, right in scored["per_task"].items() if all(right)),
         "unique_wrong_ids": sorted(r["task_id"] for r in unique_wrong),
     }
+
+
+def _per_family(records: list[dict]) -> dict[str, dict[str, int]]:
+    """Per family: tasks where it found a program, where one of its programs is right on every test
+    input (what it solves alone), and where it is the only family that is right."""
+    out: dict[str, dict[str, int]] = {}
+    for r in records:
+        for f in r.get("families", []):
+            out.setdefault(f, {"tasks_with_programs": 0, "right_alone": 0, "only_one_right": 0})["tasks_with_programs"] += 1
+        right = r.get("families_right", [])
+        for f in right:
+            out[f]["right_alone"] += 1
+            if len(right) == 1:
+                out[f]["only_one_right"] += 1
+    return dict(sorted(out.items()))
 
 
 @click.command()

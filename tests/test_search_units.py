@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import arc
 from arc.grid import as_grid
 from arc.task import Example, Task
 from arc.views import SYMMETRY_NAMES, apply_symmetry
@@ -126,3 +127,12 @@ def test_group_hits_statuses():
     assert group_hits([hit(a), hit(a)])[0] == "unique"
     status, ranked = group_hits([hit(b), hit(a), hit(a)])
     assert status == "several" and ranked == [(a,), (b,)]
+
+
+def test_hits_name_the_family_that_found_them():
+    """Each hit says which part of the search found it, so the benchmark can count per family."""
+    tasks = arc.load_dataset("arc1-train")
+    composed = search_programs(tasks["3c9b0459"], time_budget_s=10)
+    assert composed and composed[0].family == "compose"
+    local = [h for h in search_programs(tasks["b1948b0a"], time_budget_s=10) if h.family == "local-rule"]
+    assert local and not local[0].steps

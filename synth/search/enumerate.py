@@ -29,6 +29,7 @@ class SearchHit:
     description: str
     steps: tuple[Step, ...]
     test_outputs: tuple[Grid, ...]
+    family: str = "compose"  # "compose" (enumerated steps), "local-rule", or "objects:<family>"
 
 
 @dataclass
@@ -142,8 +143,8 @@ def search_programs(
     is deterministic."""
     start = time.monotonic()
     rules = learn_local_rules(task, time_budget_s=LOCAL_RULE_SHARE * time_budget_s)
-    local = [SearchHit(r.source, r.description, (), r.test_outputs) for r in rules]
-    families = [SearchHit(p.source, p.description, (), outputs)
+    local = [SearchHit(r.source, r.description, (), r.test_outputs, "local-rule") for r in rules]
+    families = [SearchHit(p.source, p.description, (), outputs, f"objects:{p.family}")
                 for p, outputs in object_programs(task, time_budget_s=min(OBJECT_MAX_S, OBJECT_SHARE * time_budget_s))]
     left = max(0.0, time_budget_s - (time.monotonic() - start))
     hits = _enumerate(task, time_budget_s=left, max_programs=max_programs, max_depth=max_depth)
