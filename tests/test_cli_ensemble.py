@@ -20,7 +20,7 @@ def tiny_model_dir(tmp_path_factory):
     return path
 
 
-SMALL = ["--ttt-max-tasks", "4", "--ttt-epochs", "1", "--lora-rank", "4", "--views", "identity,transpose",
+SMALL = ["--preset", "paper", "--ttt-max-tasks", "4", "--ttt-epochs", "1", "--lora-rank", "4", "--views", "identity,transpose",
          "--n-orders", "1", "--max-new-tokens", "48", "--search-budget", "3", "--device", "cpu"]
 
 
