@@ -28,10 +28,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "experiments"))
 RESULTS = ROOT / "experiments" / "results" / "ttt_sweep.json"
 
+SYMS4 = ("identity", "transpose", "flip_lr", "flip_ud")
 SYMS8 = ("identity", "rot90", "rot180", "rot270", "flip_lr", "flip_ud", "transpose", "anti_transpose")
 # name -> overrides on top of the 'small' preset ("none": no TTT at all)
 CONFIGS: dict[str, dict] = {
     "none": {"ttt": {"adapter_mode": "none"}},
+    "none-views8x2": {"ttt": {"adapter_mode": "none"}, "infer": {"symmetries": SYMS8, "n_orders": 2}},
     "quick-lora16": {"ttt": {"adapter": "lora", "lora_rank": 16, "learning_rate": 1e-3, "steps": 12,
                              "data": {"max_tasks": 24}}},
     "lora32-3e-3-72": {"ttt": {"adapter": "lora", "lora_rank": 32, "learning_rate": 3e-3}},
@@ -44,6 +46,8 @@ CONFIGS: dict[str, dict] = {
     "full-3e-4-72-pt96": {"ttt": {"data": {"max_tasks": 96}}},
     "full-3e-4-72-views8": {"infer": {"symmetries": SYMS8}},
     "full-3e-4-72-views8x2": {"infer": {"symmetries": SYMS8, "n_orders": 2}},
+    "full-3e-4-72-views8x4": {"infer": {"symmetries": SYMS8, "n_orders": 4}},
+    "full-1e-4-72-views8x2": {"ttt": {"learning_rate": 1e-4}, "infer": {"symmetries": SYMS8, "n_orders": 2}},
     "full-1e-3-72-views8x2": {"ttt": {"learning_rate": 1e-3}, "infer": {"symmetries": SYMS8, "n_orders": 2}},
     "full-1e-3-72-views8": {"ttt": {"learning_rate": 1e-3}, "infer": {"symmetries": SYMS8}},
     "full-3e-4-144-views8": {"ttt": {"steps": 144}, "infer": {"symmetries": SYMS8}},
@@ -94,8 +98,10 @@ def main() -> None:
     out.setdefault("configs", {})
     for name in a.configs.split(","):
         overrides = CONFIGS[name]
-        # the sweep's tasks are the smallest; it runs without the preset's token cap, which binds on larger ones
-        uncapped = {**overrides, "ttt": {"token_budget": None, **overrides.get("ttt", {})}}
+        # the sweep's tasks are the smallest; it runs without the preset's token cap, which binds on larger
+        # ones, and with 4 views of one order unless a configuration says otherwise
+        uncapped = {**overrides, "ttt": {"token_budget": None, **overrides.get("ttt", {})},
+                    "infer": {"symmetries": SYMS4, "n_orders": 1, **overrides.get("infer", {})}}
         ttt_cfg, infer_cfg = configs("small", model_dir, uncapped)
         reuse = reusable_adapters(name, ROOT / a.runs, ttt_cfg) if ttt_cfg.adapter_mode != "none" else None
         mine = ROOT / a.runs / name / "solver" / "adapters"
