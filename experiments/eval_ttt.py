@@ -134,20 +134,16 @@ def task_set(name: str, model_dir: Path) -> list:
 
 
 def read_rows(path: Path) -> dict[str, dict]:
-    rows = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a torn last line: that task runs again
-            rows[row["task_id"]] = row
-    return rows
+    """The rows already in ``path`` by task id (a torn last line is ignored: that task runs again)."""
+    from arc.storage import read_jsonl
+
+    return {row["task_id"]: row for _, row in read_jsonl(path)}
 
 
 def run_part(model: Any, tok: Any, tasks: list, ttt_cfg: Any, infer_cfg: Any, run_dir: Path, log: Any = None) -> list[dict]:
     """Solve ``tasks`` one at a time into ``run_dir``, appending one scored row per task to its
     tasks.jsonl; tasks already there are skipped. Returns every row, in task order."""
+    from arc.storage import append_jsonl
     from ttt.solve import solve_ttt
 
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -160,10 +156,7 @@ def run_part(model: Any, tok: Any, tasks: list, ttt_cfg: Any, infer_cfg: Any, ru
         result = solve_ttt([task], model, ttt_cfg, infer_cfg, run_dir / "solver", tokenizer=tok)[task.id]
         row = {**task_metrics(result, task), "seconds": time.perf_counter() - t0,
                "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
-        with path.open("a") as f:
-            f.write(json.dumps(row) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        append_jsonl(path, [row])  # fsync'ed: a killed evaluation loses no finished task
         rows[task.id] = row
         if log is not None:
             done = sum(t.id in rows for t in tasks)
