@@ -109,6 +109,9 @@ def main() -> None:
             import shutil
 
             shutil.copytree(reuse, mine)  # the same training: only inference runs (seconds_per_task counts no training)
+        else:
+            reuse = (out["configs"].get(name) or {}).get("training_reused_from")  # as recorded when it ran
+            reuse = None if reuse is None else ROOT / a.runs / reuse / "solver" / "adapters"
         rows = run_part(model, tok, tasks, ttt_cfg, infer_cfg, ROOT / a.runs / name, log=sys.stdout)
         s = summarize(rows)
         losses = [r["loss_first_last"] for r in rows if r["loss_first_last"]]

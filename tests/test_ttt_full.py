@@ -195,3 +195,28 @@ def test_parameter_count_from_config_matches_the_model(tok, tmp_path):
     model = tiny_llama(tok, hidden=32, layers=2)
     save_base(model, tok, tmp_path / "m")
     assert config_parameter_count(tmp_path / "m") == count_parameters(model)
+
+
+def test_cli_ttt_run_with_full_adapters_resumes_without_training_again(tok, tmp_path):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    model = save_base(tiny_llama(tok, hidden=32, layers=1, heads=2), tok, tmp_path / "m")
+    out = tmp_path / "run"
+    args = ["--mode", "ttt", "--dataset", "arc1-train", "--tasks", "0d3d703e", "--model", str(model), "--out", str(out),
+            "--adapter", "full", "--ttt-steps", "2", "--ttt-max-tasks", "4", "--views", "identity", "--max-new-tokens", "16",
+            "--device", "cpu"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["preset"] == "small" and saved["ttt"]["adapter"] == "full" and saved["ttt"]["steps"] == 2
+    weights = out / "ttt" / "adapters" / "0d3d703e" / "model.safetensors"
+    stamp = weights.stat().st_mtime_ns
+    (out / "results.jsonl").write_text("")  # the answer lost, the tuned model kept
+    (out / "ttt" / "ttt_results.jsonl").write_text("")
+    again = CliRunner().invoke(main, ["--resume", str(out)])
+    assert again.exit_code == 0, again.output
+    assert weights.stat().st_mtime_ns == stamp  # not trained again
+    record = json.loads((out / "results.jsonl").read_text().splitlines()[-1])
+    assert record["status"] == "ok" and record["task_id"] == "0d3d703e"
