@@ -46,10 +46,10 @@ def _silence_stdout() -> None:
 
 from arc.config import DEVICES, DTYPES  # noqa: E402 - the registries below are light (no torch)
 from ensemble.combine import POLICIES  # noqa: E402
-from ensemble.config import MODES, PRESETS, RunConfig  # noqa: E402
+from ensemble.config import AUTO, MODES, PRESETS, RunConfig, auto_preset  # noqa: E402
 from synth.config import SAMPLER_NAMES, SynthConfig  # noqa: E402
 from ttt.backends import BACKENDS  # noqa: E402
-from ttt.config import ADAPTER_MODES, InferConfig, TTTConfig  # noqa: E402
+from ttt.config import ADAPTER_MODES, ADAPTERS, InferConfig, TTTConfig  # noqa: E402
 from ttt.format import FORMATS  # noqa: E402
 
 SECTIONS = {"ttt": TTTConfig, "infer": InferConfig, "synth": SynthConfig}
@@ -97,16 +97,17 @@ def field_option(flag: str, *paths: str, label: str = "TTT", **kwargs):
 @click.option("--policy", type=click.Choice(list(POLICIES)), default="paper", show_default=True, help=RunConfig.help()["policy"])
 @click.option("--seed", type=int, default=0, show_default=True, help=RunConfig.help()["seed"])
 @click.option("--task-timeout", type=click.FloatRange(min=0, min_open=True), default=None, help=RunConfig.help()["task_timeout_s"])
-@click.option("--preset", type=click.Choice(list(PRESETS)), default="paper", show_default=True,
+@click.option("--preset", type=click.Choice([AUTO, *PRESETS]), default=AUTO, show_default=True,
               help=RunConfig.help()["preset"] + " (explicit flags still win)")
 @click.option("--model", default=None, help="TTT: local Hugging Face causal LM directory (default: the bundled model)")
 @click.option("--format", "ttt_format", type=click.Choice(["auto", *FORMATS]), default="auto", show_default=True,
               help="TTT grid text format ('auto': compact for the bundled model, plain otherwise)")
 @click.option("--backend", type=click.Choice(list(BACKENDS)), default="hf", show_default=True, help="TTT inference backend")
 @click.option("--adapter-mode", type=click.Choice(ADAPTER_MODES), default="per_task", show_default=True, help="TTT: " + TTTConfig.help()["adapter_mode"])
+@field_option("--adapter", "ttt.adapter", type=click.Choice(ADAPTERS))
 @field_option("--ttt-max-tasks", "ttt.data.max_tasks", type=click.IntRange(min=1))
 @field_option("--ttt-epochs", "ttt.epochs", type=click.IntRange(min=1))
-@field_option("--ttt-steps", "ttt.max_steps", type=click.IntRange(min=1))
+@field_option("--ttt-steps", "ttt.steps", type=click.IntRange(min=1))
 @field_option("--ttt-max-tokens", "ttt.max_tokens", type=click.IntRange(min=64))
 @field_option("--lora-rank", "ttt.lora_rank", type=click.IntRange(min=1))
 @field_option("--lr", "ttt.learning_rate", type=float)
@@ -168,15 +169,28 @@ def run_config(opts: dict, task_ids: tuple[str, ...]) -> RunConfig:
     if mode in ("ensemble", "synth"):
         sections["synth"] = SynthConfig(sampler=opts["sampler"], model=opts["synth_model"], base_url=opts["base_url"],
                                         api_key_env=opts["api_key_env"], seed=seed)
+    preset = opts["preset"]
+    if preset == AUTO:
+        preset = auto_preset(_parameter_count(model) if model else None, opts["backend"])
     config = RunConfig(mode=mode, dataset=str(opts["dataset"]), task_ids=task_ids, policy=opts["policy"], seed=seed,
-                       task_timeout_s=opts["task_timeout"], preset=opts["preset"], model=model,
+                       task_timeout_s=opts["task_timeout"], preset=preset, model=model,
                        created=time.strftime("%Y-%m-%d %H:%M:%S"), **sections)
-    return config.override(_merge(PRESETS[opts["preset"]], _flag_overrides(opts)))
+    return config.override(_merge(PRESETS[preset], _flag_overrides(opts)))
+
+
+def _parameter_count(model_dir: str) -> int:
+    """The model's parameter count from its config alone (no weights are loaded)."""
+    from ttt.model import config_parameter_count
+
+    return config_parameter_count(model_dir)
 
 
 def _flag_overrides(opts: dict) -> dict:
-    """The given flags as nested field overrides ({"ttt": {"epochs": 1}, ...})."""
+    """The given flags as nested field overrides ({"ttt": {"epochs": 1}, ...}). ``--ttt-epochs``
+    without ``--ttt-steps`` also clears a preset's step budget, so the epochs asked for are run."""
     out: dict = {}
+    if opts.get("ttt_epochs") is not None and opts.get("ttt_steps") is None:
+        out["ttt"] = {"steps": None}
     for flag, paths in FLAG_FIELDS.items():
         value = opts.get(flag)
         if value is None:

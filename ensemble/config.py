@@ -20,7 +20,12 @@ Mode = Literal["ensemble", "ttt", "synth"]
 MODES: tuple[str, ...] = ("ensemble", "ttt", "synth")
 
 # Field overrides a preset applies where no flag was given. "paper" keeps every paper default;
-# "quick" makes a CPU run of the bundled model take seconds per task instead of an hour.
+# "quick" makes a CPU run of the bundled model take seconds per task instead of an hour; "small"
+# is the TTT recipe measured for the bundled 4.8M-parameter model (experiments/ttt_sweep.py): full
+# fine-tuning for a fixed number of steps, about a minute a task on a 2-core CPU. The CLI's
+# "auto" (its default) resolves to one of these by the model's size: see ``auto_preset``.
+AUTO = "auto"
+LARGE_MODEL_PARAMS = 1_000_000_000
 PRESETS: dict[str, dict[str, Any]] = {
     "paper": {},
     "quick": {
@@ -28,7 +33,25 @@ PRESETS: dict[str, dict[str, Any]] = {
         "infer": {"n_orders": 1, "max_tokens": 3072, "symmetries": ("identity", "transpose", "flip_lr", "flip_ud")},
         "synth": {"search_budget_s": 10.0},
     },
+    "small": {
+        "ttt": {"adapter": "full", "learning_rate": 3e-4, "steps": 72, "token_budget": 60_000, "batch_size": 2,
+                "max_tokens": 2048, "data": {"max_tasks": 48}},
+        # all 8 symmetries, one demonstration order: 8 views turned a held-out task right that 4 did not;
+        # a second order added nothing there and doubles the cost of inference
+        "infer": {"n_orders": 1, "max_tokens": 3072, "symmetries": ("identity", "transpose", "flip_lr", "flip_ud", "rot90",
+                                                                   "rot180", "rot270", "anti_transpose")},
+        "synth": {"search_budget_s": 10.0},
+    },
 }
+
+
+def auto_preset(n_params: int | None, backend: str = "hf") -> str:
+    """The preset ``--preset auto`` picks: the paper's for models of ``LARGE_MODEL_PARAMS`` (1B) and
+    more, and the paper's when there is no TTT model; below 1B the measured small-model recipe,
+    or 'quick' with the vllm backend, which serves LoRA adapters only."""
+    if n_params is None or n_params >= LARGE_MODEL_PARAMS:
+        return "paper"
+    return "small" if backend == "hf" else "quick"
 
 
 @dataclass(frozen=True)
@@ -41,7 +64,10 @@ class RunConfig(ConfigMixin):
     policy: str = option("paper", "ensemble arbitration rule")
     seed: int = option(0, "global seed")
     task_timeout_s: float | None = option(None, "seconds per task before it is recorded as a timeout")
-    preset: str = option("paper", "'paper': the paper's TTT and search settings; 'quick': small ones for a CPU")
+    preset: str = option("paper", "'paper': the paper's TTT and search settings; 'quick': small ones for a CPU; "
+                                  "'small': the measured recipe for small models (full fine-tuning); 'auto' "
+                                  "(the CLI's default) resolves to 'paper' for models of 1B parameters and more, "
+                                  "'small' below")
     model: str | None = option(None, "TTT: local Hugging Face causal LM directory")
     ttt: TTTConfig | None = option(None, "TTT: per-task LoRA training (modes ensemble and ttt)")
     infer: InferConfig | None = option(None, "TTT: augmented inference (modes ensemble and ttt)")

@@ -13,6 +13,9 @@ Two parts, each written to experiments/results/default_model.json:
     .venv/bin/python experiments/eval_default_model.py --part format # only the held-out check
 
 Runs are resumable: re-running continues the run directories under runs/eval-default/.
+
+The measurement of TTT with the recipe ``--preset auto`` picks for this model (dev80 and the
+held-out tasks, with the right-answer-among-candidates check) is experiments/eval_ttt.py.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from cli import main
 
 
-SMALL = ["--ttt-max-tasks", "4", "--ttt-epochs", "1", "--lora-rank", "4", "--views", "identity,transpose",
+SMALL = ["--preset", "paper", "--ttt-max-tasks", "4", "--ttt-epochs", "1", "--lora-rank", "4", "--views", "identity,transpose",
          "--n-orders", "1", "--max-new-tokens", "48", "--search-budget", "3", "--device", "cpu"]
 
 

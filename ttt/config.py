@@ -14,15 +14,18 @@ from ttt.views import INFERENCE_SYMMETRIES
 
 LOSSES = ("demo", "output")
 ADAPTER_MODES = ("per_task", "shared", "none")
+ADAPTERS = ("lora", "full")
 BACKEND_NAMES = ("hf", "vllm")
 VOTES = ("hierarchical", "flat")
 
 
 @dataclass(frozen=True)
 class TTTConfig(ConfigMixin):
-    """Per-task LoRA test-time training."""
+    """Per-task test-time training: a LoRA adapter (the paper) or, for small models, all weights."""
 
     format: str = option(help="grid text format ('plain', 'compact', 'marc', 'barc'); must be the base model's", default="compact")
+    adapter: str = option(help="'lora' (paper; a PEFT adapter per task) or 'full' (every weight tuned per task from the "
+                          "same base, saved as a model folder; for small models)", default="lora")
     lora_rank: int = option(help="LoRA rank r (paper: 128)", default=128)
     lora_alpha: int = option(help="LoRA scaling alpha (paper: 16)", default=16)
     lora_dropout: float = option(help="dropout on the LoRA path (paper: 0)", default=0.0)
@@ -38,8 +41,16 @@ class TTTConfig(ConfigMixin):
     weight_decay: float = option(help="AdamW weight decay (paper: 0.01)", default=0.01)
     warmup_ratio: float = option(help="share of steps with linear warm-up before the cosine decay (paper: 0.1)", default=0.1)
     max_grad_norm: float = option(help="gradient clipping norm (0 disables)", default=1.0)
+    steps: int | None = option(help="TTT budget in optimizer steps: the pseudo-tasks are cycled, reshuffled each pass, "
+                               "until this many steps (overrides epochs); None: 'epochs' passes", default=None)
     max_steps: int | None = option(help="stop after this many optimizer steps (None: all epochs); for quick runs", default=None)
+    token_budget: int | None = option(help="stop after the steps that hold this many training tokens in all (at least "
+                                      "one step): a deterministic cap on a task's training time, which grows with its "
+                                      "grids; None: no cap", default=None)
     max_tokens: int = option(help="pseudo-tasks longer than this many tokens are dropped", default=8192)
+    trim_pseudo_tasks: bool = option(help="when every pseudo-task of a task is over max_tokens, drop their largest "
+                                     "demonstrations until they fit (as inference trims) rather than train nothing",
+                                     default=True)
     loss: str = option(help="'demo': outputs of demonstrations 2..K and the query; 'output': query output only", default="demo")
     adapter_mode: str = option(help="'per_task' (paper), 'shared' (one adapter for all tasks) or 'none' (no TTT)", default="per_task")
     load_in_4bit: bool = option(help="QLoRA ablation: 4-bit base model (needs CUDA and bitsandbytes)", default=False)
@@ -64,6 +75,10 @@ class TTTConfig(ConfigMixin):
             (self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}"),
             (0.0 <= self.warmup_ratio < 1.0, f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}"),
             (self.max_grad_norm >= 0, f"max_grad_norm must be >= 0, got {self.max_grad_norm}"),
+            (self.adapter in ADAPTERS, f"adapter must be one of {ADAPTERS}, got {self.adapter!r}"),
+            (self.steps is None or self.steps >= 1, f"steps must be None or >= 1, got {self.steps}"),
+            (not (self.adapter == "full" and self.load_in_4bit), "adapter 'full' tunes every weight; it cannot be 4-bit"),
+            (self.token_budget is None or self.token_budget >= 1, f"token_budget must be None or >= 1, got {self.token_budget}"),
             (self.max_steps is None or self.max_steps >= 1, f"max_steps must be None or >= 1, got {self.max_steps}"),
             (self.max_tokens >= 16, f"max_tokens must be >= 16, got {self.max_tokens}"),
             (self.loss in LOSSES, f"loss must be one of {LOSSES}, got {self.loss!r}"),

@@ -192,3 +192,23 @@ def filter_by_length(pseudo_tasks: Sequence[PseudoTask], formatter, tokenizer, m
         if n <= max_tokens:
             kept.append(pt)
     return kept
+
+
+def trim_to_fit(pseudo_tasks: Sequence[PseudoTask], formatter, tokenizer, max_tokens: int) -> list[PseudoTask]:
+    """Pseudo-tasks cut down to ``max_tokens``: each drops its largest demonstrations (most cells, the
+    later one on ties) one at a time until its training text fits, as inference trims its prompts;
+    one whose query alone is over the budget is dropped. Duplicates made by trimming are removed."""
+    def fits(pt: PseudoTask) -> bool:
+        text = formatter.render_train(pt.examples, pt.query).text
+        return len(tokenizer(text, add_special_tokens=formatter.add_special_tokens)["input_ids"]) <= max_tokens
+
+    out = []
+    for pt in pseudo_tasks:
+        examples = list(pt.examples)
+        while examples and not fits(PseudoTask(tuple(examples), pt.query, pt.recipe)):
+            sizes = [sum(map(len, e.input)) + sum(map(len, e.output)) for e in examples]
+            del examples[max(range(len(examples)), key=lambda i: (sizes[i], i))]
+        trimmed = PseudoTask(tuple(examples), pt.query, f"{pt.recipe}+keep{len(examples)}")
+        if fits(trimmed):
+            out.append(trimmed)
+    return _dedup(out)

@@ -82,10 +82,19 @@ def attached_adapter(base_model: Any, adapter: Any = None, trainable: bool = Fal
     """The base model with a PEFT adapter attached, removed again on exit so the base stays clean.
 
     ``adapter`` is a saved adapter folder, a function ``base -> PeftModel``, or None (the bare base).
+    A folder of full tuned weights (``ttt.full``, ``--adapter full``) is loaded onto the base instead
+    and the base weights are put back on exit.
     """
     if adapter is None:
         yield base_model
         return
+    if not callable(adapter) and not adapter_complete(adapter):
+        from ttt.full import attached_weights, weights_complete
+
+        if weights_complete(adapter):
+            with attached_weights(base_model, adapter) as model:
+                yield model
+            return
     from peft import PeftModel
 
     flags = {n: p.requires_grad for n, p in base_model.named_parameters()}

@@ -121,3 +121,15 @@ def save_base(model: Any, tokenizer: Any, path: str | Path) -> Path:
 def count_parameters(model: Any, trainable_only: bool = False) -> int:
     """Number of (trainable) parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def config_parameter_count(path: str | Path) -> int:
+    """Parameters of the causal LM in the local directory ``path``, from its config.json alone: the
+    model is built on the meta device, so no weights are read or allocated."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = AutoConfig.from_pretrained(Path(path), local_files_only=True)
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(config)
+    return sum(p.numel() for p in model.parameters())

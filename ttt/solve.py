@@ -33,7 +33,12 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class TaskResult:
-    """What the TTT solver produced for one task: attempts (<= 2) per test input, counts, timings."""
+    """What the TTT solver produced for one task: attempts (<= 2) per test input, counts, timings.
+
+    ``candidates``: per test input, every distinct grid the views produced with how many views
+    produced it, most frequent first; a scorer can tell from it whether the right answer was made
+    at all (generation) but not voted into the attempts (voting). ``pseudo_tasks_trimmed``: every
+    pseudo-task was over the token budget, so they were cut to fewer demonstrations."""
 
     task_id: str
     attempts: tuple[tuple[Grid, ...], ...] = ()
@@ -41,6 +46,8 @@ class TaskResult:
     n_parse_failures: int = 0
     n_too_long: int = 0
     n_pseudo_tasks: int = 0
+    pseudo_tasks_trimmed: bool = False
+    candidates: tuple[tuple[tuple[Grid, int], ...], ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     train: TrainStats | None = None
     error: str | None = None
@@ -62,6 +69,8 @@ class TaskResult:
             "n_parse_failures": self.n_parse_failures,
             "n_too_long": self.n_too_long,
             "n_pseudo_tasks": self.n_pseudo_tasks,
+            "pseudo_tasks_trimmed": self.pseudo_tasks_trimmed,
+            "candidates": [[{"grid": [list(r) for r in g], "n": n} for g, n in per_test] for per_test in self.candidates],
             "timings": self.timings,
             "train": None if self.train is None else self.train.to_json(),
             "error": self.error,
@@ -79,6 +88,9 @@ class TaskResult:
             n_parse_failures=d.get("n_parse_failures", 0),
             n_too_long=d.get("n_too_long", 0),
             n_pseudo_tasks=d.get("n_pseudo_tasks", 0),
+            pseudo_tasks_trimmed=bool(d.get("pseudo_tasks_trimmed", False)),
+            candidates=tuple(tuple((as_grid(c["grid"]), int(c["n"])) for c in per_test)
+                             for per_test in d.get("candidates", [])),
             timings=dict(d.get("timings", {})),
             train=train,
             error=d.get("error"),
@@ -132,12 +144,18 @@ class _Solver:
         self.adapters = run_dir / "adapters"
         self.initial = self.adapters / "_initial"
 
-    def pseudo_tasks(self, task: Task) -> list[Any]:
+    def pseudo_tasks(self, task: Task) -> tuple[list[Any], bool]:
+        """The task's training pseudo-tasks within the token budget, and whether they had to be
+        trimmed to fewer demonstrations to fit (``cfg.trim_pseudo_tasks``, when none fit whole)."""
         from arc.seeds import task_rng
-        from ttt.data import filter_by_length, ttt_pseudo_tasks
+        from ttt.data import filter_by_length, trim_to_fit, ttt_pseudo_tasks
 
         pts = ttt_pseudo_tasks(task, self.cfg.data, task_rng(self.cfg.seed, task.id))
-        return filter_by_length(pts, self.formatter, self.tokenizer, self.cfg.max_tokens)
+        kept = filter_by_length(pts, self.formatter, self.tokenizer, self.cfg.max_tokens)
+        if kept or not pts or not self.cfg.trim_pseudo_tasks:
+            return kept, False
+        trimmed = trim_to_fit(pts, self.formatter, self.tokenizer, self.cfg.max_tokens)
+        return trimmed[: self.cfg.data.max_tasks], bool(trimmed)
 
     def train(self, name: str, pts: Sequence[Any]) -> TrainStats | None:
         from arc.seeds import task_rng
@@ -191,6 +209,8 @@ def solve_ttt(
     if infer_cfg.backend == "vllm":
         if not isinstance(model_path_or_model, (str, Path)):
             raise TypeError("the vllm backend needs a model directory, not a model object")
+        if cfg.adapter == "full" and cfg.adapter_mode != "none":
+            raise ValueError("the vllm backend serves LoRA adapters; use backend 'hf' with adapter 'full'")
         if cfg.lora_lm_head:
             raise ValueError("vLLM does not apply LoRA to the output head; use lora_lm_head=False or backend 'hf'")
     run_dir = Path(run_dir)
@@ -204,7 +224,7 @@ def solve_ttt(
 
     shared: TrainStats | None = None
     if cfg.adapter_mode == "shared" and todo:
-        union = [pt for t in todo for pt in solver.pseudo_tasks(t)]
+        union = [pt for t in todo for pt in solver.pseudo_tasks(t)[0]]
         shared = solver.train("_shared", union)
 
     # Stage 1 and 2 per task with hf (one model in memory); with vllm, all training first, then
@@ -218,7 +238,7 @@ def solve_ttt(
             with task_limit(task) if task_limit is not None else nullcontext():
                 t0 = time.perf_counter()
                 if cfg.adapter_mode == "per_task":
-                    pts = solver.pseudo_tasks(task)
+                    pts, info["pseudo_tasks_trimmed"] = solver.pseudo_tasks(task)
                     info["n_pseudo_tasks"] = len(pts)
                     info["timings"]["data_s"] = time.perf_counter() - t0
                     t0 = time.perf_counter()
@@ -317,9 +337,22 @@ def _finish(run_dir: Path, done: dict, task: Task, info: dict, pred: Any, error:
         n_parse_failures=pred.n_parse_failures if pred is not None else 0,
         n_too_long=pred.n_too_long if pred is not None else 0,
         n_pseudo_tasks=info["n_pseudo_tasks"],
+        pseudo_tasks_trimmed=bool(info.get("pseudo_tasks_trimmed", False)),
+        candidates=_distinct(pred.candidates) if pred is not None else (),
         timings={k: round(v, 4) for k, v in info["timings"].items()},
         train=info["train"],
         error=error,
     )
     _append(run_dir, result)
     done[task.id] = result
+
+
+def _distinct(candidates: Sequence[Sequence[Any]]) -> tuple[tuple[tuple[Grid, int], ...], ...]:
+    """Per test input, the distinct parsed grids of its candidates with their counts, most first."""
+    from collections import Counter
+
+    out = []
+    for per_test in candidates:
+        counts = Counter(c.grid for c in per_test if c.grid is not None)
+        out.append(tuple(sorted(counts.items(), key=lambda kv: (-kv[1], len(kv[0]), len(kv[0][0]), kv[0]))))
+    return tuple(out)
