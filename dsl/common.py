@@ -73,6 +73,28 @@ from dsl.objects import (
     object_property,
     select_object,
 )
+from dsl.object_ops import (
+    copy_to_markers,
+    fill_bounding_boxes,
+    fill_holes_by_size,
+    filter_objects,
+    move_until_contact,
+    object_feature,
+    object_shape,
+    rewrite_objects,
+)
+from dsl.palette import remap_colors
+from dsl.partition import (
+    color_parts,
+    combine_parts,
+    compress_grid,
+    object_parts,
+    overlay_parts,
+    pick_color,
+    pick_part,
+    split_by_lines,
+    split_equal,
+)
 from dsl.selection import crop_object, keep_object, recolor_objects, remove_small_objects
 from dsl.symmetry import (
     MirrorSymmetry,
@@ -174,35 +196,8 @@ OPERATIONS = [
     "apply_local_rule",
 ]
 
-HELPERS = BARC_HELPERS + OPERATIONS
-
-__all__ = ["np", "random", *HELPERS]
-
 # Cutting into parts, picking and combining them, per-object transforms (dsl/partition.py,
 # dsl/object_ops.py, dsl/palette.py): the object-level search families call these.
-from dsl.object_ops import (  # noqa: E402
-    copy_to_markers,
-    fill_bounding_boxes,
-    fill_holes_by_size,
-    filter_objects,
-    move_until_contact,
-    object_feature,
-    object_shape,
-    rewrite_objects,
-)
-from dsl.palette import remap_colors  # noqa: E402
-from dsl.partition import (  # noqa: E402
-    color_parts,
-    combine_parts,
-    compress_grid,
-    object_parts,
-    overlay_parts,
-    pick_color,
-    pick_part,
-    split_by_lines,
-    split_equal,
-)
-
 PART_OPERATIONS = [
     "split_by_lines",
     "split_equal",
@@ -224,5 +219,7 @@ PART_OPERATIONS = [
     "rewrite_objects",
 ]
 OPERATIONS += PART_OPERATIONS
-HELPERS += PART_OPERATIONS
-__all__ += PART_OPERATIONS
+
+HELPERS = BARC_HELPERS + OPERATIONS
+
+__all__ = ["np", "random", *HELPERS]
