@@ -153,22 +153,7 @@ def write_json_atomic(path: str | os.PathLike, obj: Any, indent: int | None = 1)
     """Replace ``path`` with ``obj`` as JSON in one step (a reader sees the old file or the new one).
 
     Raises StorageError naming ``path``; the temporary file is removed whatever happens."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    text = json.dumps(obj, indent=indent)
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as e:
-        raise _cannot_write(path, e) from None
-    finally:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass  # the directory itself is gone or read-only; nothing was left in it by us
+    write_bytes_atomic(path, json.dumps(obj, indent=indent).encode("utf-8"))
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:

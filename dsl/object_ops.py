@@ -10,13 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from dsl._masks import dilate, label, reachable_from_border
+from dsl.color import resolve_background
 from dsl.objects import find_objects, object_property
-
-
-def _background(grid: np.ndarray, background: int | None) -> int:
-    if background is not None:
-        return int(background)
-    return int(np.argmax(np.bincount(np.asarray(grid).ravel(), minlength=10)))
 
 
 OBJECT_PROPS = ("color", "size", "shape", "height", "width", "touches_border", "has_hole", "n_colors",
@@ -42,7 +37,7 @@ def filter_objects(grid: np.ndarray, prop: str, keep: tuple, drop: tuple, backgr
     """Objects whose ``prop`` value is in ``drop`` become background, those in ``keep`` stay; None
     when an object shows a value in neither (the rule never saw it)."""
     grid = np.asarray(grid)
-    bg = _background(grid, background)
+    bg = resolve_background(grid, background)
     masks = find_objects(grid, bg, connectivity, by_color)
     out = grid.copy()
     for m in masks:
@@ -73,7 +68,7 @@ def move_until_contact(grid: np.ndarray, mover_color: int, anchor_color: int, di
     or toward: straight at the ``anchor_color`` cells) until it touches an anchor cell side by side.
     None when an object would leave the grid, run into another cell or has no way to the anchor."""
     grid = np.asarray(grid)
-    bg = _background(grid, background)
+    bg = resolve_background(grid, background)
     anchor = grid == anchor_color
     if not anchor.any() or mover_color == anchor_color:
         return None
@@ -117,7 +112,7 @@ def copy_to_markers(grid: np.ndarray, marker_color: int, anchor: str = "center",
     anchor: center (the template's centre on the marker; odd sides needed) or match (the
     template's own ``marker_color`` cell on the marker). None when there is no template or marker."""
     grid = np.asarray(grid)
-    bg = _background(grid, background)
+    bg = resolve_background(grid, background)
     masks = find_objects(grid, bg, 8, False)
     markers = [m for m in masks if m.sum() == 1 and grid[m][0] == marker_color]
     others = [m for m in masks if not (m.sum() == 1 and grid[m][0] == marker_color)]
@@ -152,7 +147,7 @@ def fill_holes_by_size(grid: np.ndarray, sizes: tuple, colors: tuple, background
     """Background regions that do not reach the border (4-connected) take the colour that
     ``colors`` pairs with their size in ``sizes``; None for a hole of an unlisted size."""
     grid = np.asarray(grid)
-    bg = _background(grid, background)
+    bg = resolve_background(grid, background)
     holes = (grid == bg) & ~reachable_from_border(grid == bg)
     lab, n = label(holes, 4)
     out = grid.copy()
@@ -169,7 +164,7 @@ def fill_bounding_boxes(grid: np.ndarray, color: int, background: int | None = 0
                         by_color: bool = True) -> np.ndarray:
     """The background cells inside every object's bounding box take ``color``."""
     grid = np.asarray(grid)
-    bg = _background(grid, background)
+    bg = resolve_background(grid, background)
     out = grid.copy()
     for m in find_objects(grid, bg, connectivity, by_color):
         rows, cols = np.nonzero(m)
@@ -191,7 +186,7 @@ def rewrite_objects(grid: np.ndarray, shapes: tuple, patches: tuple, keep_unseen
     by ``patches[i]`` (rows of colours, drawn from the box's top-left corner; -1 keeps a cell).
     Other objects stay as they are when ``keep_unseen``, else the result is None."""
     grid = np.asarray(grid)
-    bg = _background(grid, background)
+    bg = resolve_background(grid, background)
     out = grid.copy()
     table = dict(zip(shapes, patches))
     for m in find_objects(grid, bg, connectivity, True):

@@ -10,21 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from dsl._masks import label
-
-
-def _background(grid: np.ndarray, background: int | None) -> int:
-    if background is not None:
-        return int(background)
-    return int(np.argmax(np.bincount(np.asarray(grid).ravel(), minlength=10)))
-
-
-def _spans(n: int, separators: list[int]) -> list[tuple[int, int]]:
-    out, start = [], 0
-    for s in list(separators) + [n]:
-        if s > start:
-            out.append((start, s))
-        start = s + 1
-    return out
+from dsl.cells import spans
+from dsl.color import resolve_background
 
 
 def split_by_lines(grid: np.ndarray) -> list[np.ndarray]:
@@ -44,7 +31,7 @@ def split_by_lines(grid: np.ndarray) -> list[np.ndarray]:
         cols = [c for c in range(w) if full[:, c].all()]
         if not rows and not cols:
             continue
-        cells = [grid[a:b, c:d] for a, b in _spans(h, rows) for c, d in _spans(w, cols)]
+        cells = [grid[a:b, c:d] for a, b in spans(h, rows) for c, d in spans(w, cols)]
         if len(cells) >= 2 and len(cells) > len(best):
             best = cells
     return best
@@ -78,7 +65,7 @@ def object_parts(grid: np.ndarray, background: int | None = 0, connectivity: int
     colour), in reading order of each object's first cell. ``isolate``: cells of the crop that are
     not the object's become background."""
     grid = np.asarray(grid)
-    bg = _background(grid, background)
+    bg = resolve_background(grid, background)
     fg = grid != bg
     if by_color:
         labels = np.zeros(grid.shape, dtype=np.int64)
@@ -108,7 +95,7 @@ def color_parts(grid: np.ndarray, background: int | None = 0) -> list[np.ndarray
     """For every non-background colour (ascending), the crop of the grid to that colour's
     bounding box."""
     grid = np.asarray(grid)
-    bg = _background(grid, background)
+    bg = resolve_background(grid, background)
     parts = []
     for color in range(10):
         if color == bg or not (grid == color).any():
@@ -142,7 +129,7 @@ def pick_part(parts: list[np.ndarray], by: str, background: int | None = 0, colo
         return parts[0]
     if by == "last":
         return parts[-1]
-    bgs = [_background(p, background) for p in parts]
+    bgs = [resolve_background(p, background) for p in parts]
     if by in ("odd_one", "most_common", "unique_colors", "unique_shape"):
         if by == "unique_colors":
             keys = [tuple(np.unique(p[p != b]).tolist()) for p, b in zip(parts, bgs)]
@@ -184,7 +171,7 @@ def overlay_parts(parts: list[np.ndarray], background: int | None = 0, reverse: 
         if sorted(order) != list(range(len(parts))):
             return None
         parts = [parts[i] for i in order]
-    bg = _background(np.concatenate([p.ravel() for p in parts]), background)
+    bg = resolve_background(np.concatenate([p.ravel() for p in parts]), background)
     out = np.full(parts[0].shape, bg, dtype=int)
     for p in (parts[::-1] if reverse else parts):
         out = np.where(p != bg, p, out)
@@ -199,7 +186,7 @@ def pick_color(grid: np.ndarray, by: str, background: int | None = 0) -> int | N
     least common colour, or the colour of the largest or smallest object (4-connected, one
     colour); None on a tie or an empty grid."""
     grid = np.asarray(grid)
-    bg = _background(grid, background)
+    bg = resolve_background(grid, background)
     if by in ("most_common", "least_common"):
         counts = np.bincount(grid[grid != bg], minlength=10)
         present = [c for c in range(10) if counts[c]]
@@ -230,7 +217,7 @@ def combine_parts(parts: list[np.ndarray], logic: str, color: int, background: i
     one part set; none_first: the first part unset and some other set."""
     if len(parts) < 2 or len({p.shape for p in parts}) != 1:
         return None
-    bg = _background(np.concatenate([p.ravel() for p in parts]), background)
+    bg = resolve_background(np.concatenate([p.ravel() for p in parts]), background)
     sets = np.stack([p != bg for p in parts])
     count = sets.sum(axis=0)
     rule = {"and": count == len(parts), "or": count > 0, "xor": count % 2 == 1, "nor": count == 0,
