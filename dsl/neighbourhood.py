@@ -164,9 +164,51 @@ def _size(mask: np.ndarray) -> int:
     return int(mask.sum())
 
 
+def _bands(g: np.ndarray, background: int, axis: int) -> np.ndarray:
+    """Per cell, the index of its band between separator lines along ``axis`` (0: bands of rows,
+    1: bands of columns); a separator is a full row (column) of one non-background colour, and
+    its cells get OUTSIDE. A grid with no separator is one band, 0."""
+    lines = g if axis == 0 else g.T
+    sep = (lines == lines[:, :1]).all(axis=1) & (lines[:, 0] != background) if lines.shape[1] > 1 else \
+        np.zeros(lines.shape[0], dtype=bool)
+    index = np.cumsum(sep) - sep  # separators seen before each line
+    starts = sep[1:] & ~sep[:-1]  # a run of adjacent separators counts once
+    index = np.concatenate([[0], np.cumsum(starts)]) + (0 if not sep[0] else -1) if len(sep) else index
+    index = np.where(sep, OUTSIDE, np.maximum(index, 0))
+    return np.broadcast_to(index[:, None] if axis == 0 else index[None, :], g.shape).astype(np.int64)
+
+
+def _nearest_other(c: "_Cells") -> np.ndarray:
+    """Per cell, the colour of the nearest cell along the four side rays that has neither the
+    background colour nor the cell's own; OUTSIDE when there is none or two different colours
+    are equally near."""
+    g = c.grid
+    n, m = g.shape
+    best = np.full(g.shape, OUTSIDE, dtype=np.int64)
+    found = np.zeros(g.shape, dtype=bool)
+    for d in range(1, max(n, m)):
+        seen = np.full(g.shape, -1, dtype=np.int64)  # the colour met at distance d, -1 none, -2 a tie
+        for dx, dy in ((-d, 0), (d, 0), (0, -d), (0, d)):
+            if abs(dx) >= n or abs(dy) >= m:
+                continue
+            shifted = np.full(g.shape, OUTSIDE, dtype=np.int64)
+            xs, xd = (slice(max(dx, 0), n + min(dx, 0)), slice(max(-dx, 0), n + min(-dx, 0)))
+            ys, yd = (slice(max(dy, 0), m + min(dy, 0)), slice(max(-dy, 0), m + min(-dy, 0)))
+            shifted[xd, yd] = g[xs, ys]
+            hit = ~found & (shifted != OUTSIDE) & (shifted != c.background) & (shifted != g)
+            seen = np.where(hit & (seen == -1), shifted, np.where(hit & (seen >= 0) & (seen != shifted), -2, seen))
+        new = seen != -1
+        best[new] = np.where(seen[new] >= 0, seen[new], OUTSIDE)
+        found |= new
+        if found.all():
+            break
+    return best
+
+
 # Features whose value is a colour: a rule may copy one into the cell.
 COLOUR_FEATURES = ("colour", *_SIDES, *_CORNERS, *(f"ray_{d}" for d in _SIDES + _CORNERS),
-                   "mirror_lr", "mirror_ud", "mirror_rot180", "mirror_transpose", "object_majority")
+                   "mirror_lr", "mirror_ud", "mirror_rot180", "mirror_transpose", "object_majority",
+                   "nearest_other")
 
 # name -> (description, function of the cell context). Ordered roughly from cheap and general
 # to costly and specific: the learner tries feature sets in this order.
@@ -217,6 +259,16 @@ FEATURES: dict[str, tuple[str, Callable[[_Cells], np.ndarray]]] = {
                      lambda c: _match(c.ray("left"), c.ray("right"))),
     "ray_ud_match": ("1 if the first colours seen looking up and down are one colour (not none)",
                      lambda c: _match(c.ray("up"), c.ray("down"))),
+    "band_row": ("index of the cell's band of rows between full separator rows (10 on a separator)",
+                 lambda c: _bands(c.grid, c.background, 0)),
+    "band_col": ("index of the cell's band of columns between full separator columns (10 on a separator)",
+                 lambda c: _bands(c.grid, c.background, 1)),
+    "nearest_other": ("colour of the nearest cell along the four side rays with neither the background "
+                      "colour nor the cell's own (10 if none or tied)", _nearest_other),
+    "middle_row": ("1 on the grid's middle row (none when the height is even)",
+                   lambda c: (2 * c.rows == c.grid.shape[0] - 1).astype(np.int64)),
+    "middle_col": ("1 on the grid's middle column (none when the width is even)",
+                   lambda c: (2 * c.cols == c.grid.shape[1] - 1).astype(np.int64)),
     "row": ("row index", lambda c: c.rows),
     "col": ("column index", lambda c: c.cols),
     "size4": ("size of the cell's same-colour 4-connected region",
@@ -251,9 +303,10 @@ def cell_features(grid: np.ndarray, features: tuple[str, ...], background: int =
 
     Features (names from FEATURES): the cell's colour; its neighbours (up, down, left, right,
     up_left, ..., n4/n8 codes, counts and colour bitmasks); the colours of its row and column;
-    rays (the first non-background colour seen looking in a direction); symmetry partners
-    (mirror_lr, mirror_ud, mirror_rot180, mirror_transpose); position (row, col, mod 2 / 3,
-    on_border); its region (same-colour component: size, rank, shape, touches the edge) and
+    rays (the first non-background colour seen looking in a direction, and the nearest colour
+    other than the background and its own); symmetry partners (mirror_lr, mirror_ud,
+    mirror_rot180, mirror_transpose); position (row, col, mod 2 / 3, on_border, the middle row
+    or column, the band between full separator lines); its region (same-colour component: size, rank, shape, touches the edge) and
     object (8-connected non-background component: size, rank, bounding box, colours, shape).
     10 stands for "outside the grid" or "none".
 

@@ -24,6 +24,7 @@ CASES = [
     ("253bf280", "join cells on a row or a column"),
     ("42a50994", "remove isolated pixels"),
     ("4258a5f9", "ring every pixel"),
+    ("272f95fa", "colour each region by its band of rows and columns between separator lines"),
 ]
 
 
@@ -139,3 +140,20 @@ def test_apply_local_rule_copies_features_and_keeps_unlisted_cells():
     assert apply_local_rule(grid, ("colour",), {(5,): 7}).tolist() == [[0, 0, 0], [7, 0, 7], [6, 0, 0]]
     with pytest.raises(ValueError):
         cell_features(grid, ("no_such_feature",))
+
+
+def test_band_and_nearest_features():
+    grid = np.array([[0, 8, 0, 0, 8, 3],
+                     [8, 8, 8, 8, 8, 8],
+                     [0, 8, 0, 2, 8, 0],
+                     [8, 8, 8, 8, 8, 8],
+                     [8, 8, 8, 8, 8, 8],
+                     [0, 8, 0, 0, 8, 0]])
+    f = cell_features(grid, ("band_row", "band_col", "nearest_other"))
+    assert f[:, 0, 0].tolist() == [0, 10, 1, 10, 10, 2]  # two adjacent separator rows count once
+    assert f[0, :, 1].tolist() == [0, 10, 1, 1, 10, 2]
+    assert f[2, 2, 2] == 10  # 2 on its right and 8 above and below at distance 1: a tie
+    assert f[2, 3, 2] == 8  # its own colour 2 is never its nearest other colour
+    assert f[0, 5, 2] == 8 and f[0, 2, 2] == 8
+    flat = cell_features(np.array([[0, 1], [1, 0]]), ("band_row", "band_col"))
+    assert (flat == 0).all()  # no separator: one band
