@@ -50,6 +50,8 @@ from dsl.grids import (
     rot180,
     rot270,
     self_tile,
+    tile_views,
+    continue_pattern,
     tile,
     transpose,
     trim_border,
@@ -94,6 +96,7 @@ from dsl.partition import (
     pick_part,
     split_by_lines,
     split_equal,
+    split_corners,
 )
 from dsl.selection import crop_object, keep_object, recolor_objects, remove_small_objects
 from dsl.symmetry import (
@@ -161,6 +164,8 @@ OPERATIONS = [
     "upscale",
     "downscale",
     "tile",
+    "tile_views",
+    "continue_pattern",
     "mirror_concat",
     "self_tile",
     "crop_to_content",
@@ -201,6 +206,7 @@ OPERATIONS = [
 PART_OPERATIONS = [
     "split_by_lines",
     "split_equal",
+    "split_corners",
     "object_parts",
     "color_parts",
     "pick_part",

@@ -78,9 +78,10 @@ def symmetry_patch(grid: np.ndarray, mask_color: int) -> np.ndarray | None:
 
 
 def complete_periodic(grid: np.ndarray, mask_color: int) -> np.ndarray | None:
-    """Cells of ``mask_color`` are unknown; fill them from the smallest 2-D period (rows py,
-    columns px) on which all known cells agree; None when the grid has no such cell or no
-    period short enough to trust.
+    """Cells of ``mask_color`` are unknown; fill them from the smallest 2-D period on which all
+    known cells agree: rows py and columns px, or diagonal stripes (the colour repeats every py
+    rows and moves one row per column, either way); None when the grid has no such cell or no period
+    short enough to trust.
 
     Example: grid = complete_periodic(grid, mask_color=Color.BLACK)
     """
@@ -88,23 +89,27 @@ def complete_periodic(grid: np.ndarray, mask_color: int) -> np.ndarray | None:
     if not unknown.any():
         return None
     h, w = grid.shape
-    for area, py, px in sorted((py * px, py, px) for py in range(1, h + 1) for px in range(1, w + 1)):
+    rows, cols = np.indices(grid.shape)
+    periods = [(py * px, 0, py, px) for py in range(1, h + 1) for px in range(1, w + 1)]
+    periods += [(py, shift, py, 1) for py in range(2, h + 1) for shift in sorted({1, py - 1})]  # slopes +-1
+    for area, shift, py, px in sorted(periods):
         if area * 2 > h * w:
             break  # a period this long repeats too little to trust
-        tile = np.full((py, px), -1)
-        ok = True
-        for r in range(py):
-            for c in range(px):
+        ids = ((rows - (cols // px) * shift) % py) * px + cols % px if shift else None
+        tile = np.full(area, -1)
+        for k in range(area):  # class by class, so that a wrong period fails at its first disagreement
+            if shift:
+                values = grid[(ids == k) & ~unknown]
+            else:
+                r, c = divmod(k, px)
                 values = grid[r::py, c::px][~unknown[r::py, c::px]]
-                if len(values) == 0 or (values != values[0]).any():
-                    ok = False
-                    break
-                tile[r, c] = values[0]
-            if not ok:
+            if len(values) == 0 or (values != values[0]).any():
                 break
-        if ok:
-            full = np.tile(tile, (h // py + 1, w // px + 1))[:h, :w]
-            return np.where(unknown, full, grid)
+            tile[k] = values[0]
+        else:
+            if ids is None:
+                ids = (rows % py) * px + cols % px
+            return np.where(unknown, tile[ids], grid).astype(grid.dtype)
     return None
 
 

@@ -74,17 +74,20 @@ def extend_lines(grid: np.ndarray, color: int | None, direction: str,
     return out
 
 
-def connect_pairs(grid: np.ndarray, direction: str, background: int | None = Color.BLACK) -> np.ndarray:
+def connect_pairs(grid: np.ndarray, direction: str, background: int | None = Color.BLACK,
+                  color: int | None = None) -> np.ndarray:
     """Background cells between two cells of the same colour in a row ("h"), a column ("v") or
-    either ("hv") take that colour."""
+    either ("hv") take that colour, or ``color`` when it is given.
+
+    Example: grid = connect_pairs(grid, direction="h", background=Color.BLACK, color=Color.RED)
+    """
     bg = resolve_background(grid, background)
     out = grid.copy()
-    views = {"h": [out], "v": [out.T], "hv": [out, out.T]}[direction]
-    for view in views:  # a transposed view writes through to ``out``
-        source = view.copy()
+    views = {"h": [(out, grid)], "v": [(out.T, grid.T)], "hv": [(out, grid), (out.T, grid.T)]}[direction]
+    for view, source in views:  # a transposed view writes through to ``out``; pairs come from the input
         for r in range(source.shape[0]):
             cols = np.nonzero(source[r] != bg)[0]
             for a, b in zip(cols[:-1], cols[1:]):
                 if source[r, a] == source[r, b] and b > a + 1:
-                    view[r, a + 1:b] = source[r, a]
+                    view[r, a + 1:b] = source[r, a] if color is None else color
     return out

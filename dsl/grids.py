@@ -18,7 +18,7 @@ from dsl.objects import crop
 
 __all__ = [
     "rot90", "rot180", "rot270", "flip_lr", "flip_ud", "transpose", "anti_transpose",
-    "upscale", "downscale", "tile", "mirror_concat", "self_tile", "crop_to_content", "trim_border",
+    "upscale", "downscale", "tile", "tile_views", "continue_pattern", "mirror_concat", "self_tile", "crop_to_content", "trim_border",
     "recolor", "fill_with_most_common",
 ]
 
@@ -53,6 +53,46 @@ def tile(grid: np.ndarray, ny: int, nx: int) -> np.ndarray:
     return tile_array(grid, ny, nx)
 
 
+_VIEWS = {"identity": lambda a: a, "rot90": rot90, "rot180": rot180, "rot270": rot270, "flip_lr": flip_lr,
+          "flip_ud": flip_ud, "transpose": transpose, "anti_transpose": anti_transpose}
+
+
+def tile_views(grid: np.ndarray, views: tuple[tuple[str, ...], ...]) -> np.ndarray | None:
+    """Blocks laid out as ``views`` (rows of symmetry names: "identity", "rot90", "flip_lr", ...):
+    block (i, j) is the grid under ``views[i][j]``. None when the blocks differ in shape (a
+    quarter turn of a grid that is not square).
+
+    Example: grid = tile_views(grid, views=(("identity", "flip_lr"), ("flip_ud", "rot180")))
+    """
+    rows = [[_VIEWS[name](grid) for name in row] for row in views]
+    shapes = {b.shape for row in rows for b in row}
+    if len(shapes) != 1:
+        return None
+    return np.block(rows)
+
+
+def _period(grid: np.ndarray, axis: int) -> int:
+    """The smallest p with every line along ``axis`` equal to the line p further on."""
+    lines = grid if axis == 0 else grid.T
+    n = lines.shape[0]
+    return next(p for p in range(1, n + 1) if p == n or np.array_equal(lines[p:], lines[:-p]))
+
+
+def continue_pattern(grid: np.ndarray, ky: int, kx: int) -> np.ndarray | None:
+    """A (ky * h, kx * w) grid that carries on the grid's repeating pattern (its smallest period
+    down and across) past its edges; None when neither factor grows the grid.
+
+    Example: grid = continue_pattern(grid, ky=1, kx=2)
+    """
+    if ky < 1 or kx < 1 or (ky == 1 and kx == 1):
+        return None
+    h, w = grid.shape
+    py, px = _period(grid, 0), _period(grid, 1)
+    rows = np.arange(ky * h) % py
+    cols = np.arange(kx * w) % px
+    return grid[np.ix_(rows, cols)]
+
+
 def mirror_concat(grid: np.ndarray, side: str) -> np.ndarray:
     """The grid joined with its mirror image on one side: "right", "left", "down" or "up".
 
@@ -61,15 +101,32 @@ def mirror_concat(grid: np.ndarray, side: str) -> np.ndarray:
     return mirror_concat_array(grid, side)
 
 
-def self_tile(grid: np.ndarray, background: int | None = Color.BLACK, invert: bool = False) -> np.ndarray:
+def self_tile(grid: np.ndarray, background: int | None = Color.BLACK, invert: bool = False,
+              key: int | str | None = None) -> np.ndarray | None:
     """A (h*h, w*w) grid whose block (i, j) is a copy of the grid where cell (i, j) is not
-    background (with invert, where it is background); the other blocks are background."""
+    background (with invert, where it is background); the other blocks are background. With
+    ``key`` (a colour, or "most_common" / "least_common" for the grid's own), the copies go where
+    the cell has that colour instead (None on a tie for the most or least common colour).
+
+    Example: grid = self_tile(grid, background=Color.BLACK, key="most_common")
+    """
     bg = resolve_background(grid, background)
     h, w = grid.shape
+    if key is None:
+        chosen = (grid != bg) != invert
+    else:
+        if isinstance(key, str):
+            counts = np.bincount(grid.ravel(), minlength=10)
+            present = counts[counts > 0]
+            best = present.max() if key == "most_common" else present.min()
+            if (counts == best).sum() != 1:  # a tie names no colour
+                return None
+            key = int(np.argmax(counts == best))
+        chosen = grid == key
     out = np.full((h * h, w * w), bg, dtype=grid.dtype)
     for i in range(h):
         for j in range(w):
-            if (grid[i, j] != bg) != invert:
+            if chosen[i, j]:
                 out[i * h:(i + 1) * h, j * w:(j + 1) * w] = grid
     return out
 

@@ -59,6 +59,16 @@ def split_equal(grid: np.ndarray, n_rows: int, n_cols: int) -> list[np.ndarray]:
     return [grid[a:b, c:d] for a, b in rs for c, d in cs]
 
 
+def split_corners(grid: np.ndarray, height: int, width: int) -> list[np.ndarray]:
+    """The four ``height`` x ``width`` windows at the grid's corners (top-left, top-right,
+    bottom-left, bottom-right; they may overlap); [] when the grid is not larger than a window."""
+    grid = np.asarray(grid)
+    h, w = grid.shape
+    if height > h or width > w or (height, width) == (h, w) or height < 1 or width < 1:
+        return []
+    return [grid[:height, :width], grid[:height, w - width:], grid[h - height:, :width], grid[h - height:, w - width:]]
+
+
 def object_parts(grid: np.ndarray, background: int | None = 0, connectivity: int = 4,
                  by_color: bool = True, isolate: bool = False) -> list[np.ndarray]:
     """The bounding-box crop of every object (connected non-background cells; ``by_color``: of one
@@ -178,13 +188,14 @@ def overlay_parts(parts: list[np.ndarray], background: int | None = 0, reverse: 
     return out
 
 
-COLOR_PICKS = ("most_common", "least_common", "largest_object", "smallest_object")
+COLOR_PICKS = ("most_common", "least_common", "largest_object", "smallest_object", "largest_box", "smallest_box")
 
 
 def pick_color(grid: np.ndarray, by: str, background: int | None = 0) -> int | None:
     """One non-background colour of the grid chosen ``by`` (one of ``COLOR_PICKS``): the most or
     least common colour, or the colour of the largest or smallest object (4-connected, one
-    colour); None on a tie or an empty grid."""
+    colour) by cells or by bounding-box area ("largest_box", "smallest_box"); None on a tie or
+    an empty grid."""
     grid = np.asarray(grid)
     bg = resolve_background(grid, background)
     if by in ("most_common", "least_common"):
@@ -198,10 +209,17 @@ def pick_color(grid: np.ndarray, by: str, background: int | None = 0) -> int | N
         sizes: list[tuple[int, int]] = []
         for color in np.unique(grid[grid != bg]):
             lab, n = label(grid == color, 4)
-            sizes += [(int((lab == i).sum()), int(color)) for i in range(1, n + 1)]
+            for i in range(1, n + 1):
+                mask = lab == i
+                if by.endswith("_box"):
+                    xs, ys = np.nonzero(mask)
+                    size = int((xs.max() - xs.min() + 1) * (ys.max() - ys.min() + 1))
+                else:
+                    size = int(mask.sum())
+                sizes.append((size, int(color)))
         if not sizes:
             return None
-        best = (max if by == "largest_object" else min)(s for s, _ in sizes)
+        best = (max if by.startswith("largest") else min)(s for s, _ in sizes)
         chosen = sorted({c for s, c in sizes if s == best})
         if [s for s, _ in sizes].count(best) != 1:
             return None

@@ -17,7 +17,12 @@ CASES = [
     ("0d3d703e", "recolor"),  # colour map from the demonstrations
     ("5614dbcf", "downscale"),  # scaling and tiling
     ("007bbfb7", "self_tile"),
-    ("3af2c5a8", "mirror_concat"),
+    ("c3e719e8", "self_tile"),  # copies where the grid's most common colour is
+    ("cce03e0d", "self_tile"),  # copies where one given colour is
+    ("6d0aefbc", "mirror_concat"),
+    ("3af2c5a8", "tile_views"),  # four mirror images: one layout of views
+    ("8d5021e8", "tile_views"),  # blocks that are flips and turns of the input
+    ("963e52fc", "continue_pattern"),  # a row pattern carried on to twice the width
     ("28bf18c6", "tile"),
     ("c59eb873", "upscale"),
     ("f25fbde4", "upscale"),  # crop, then scale up
@@ -26,10 +31,13 @@ CASES = [
     ("ff805c23", "symmetry_patch"),
     ("0dfd9992", "complete_periodic"),  # repair a periodic pattern
     ("484b58aa", "complete_periodic"),
+    ("05269061", "complete_periodic"),  # diagonal stripes from a few known cells
     ("f9012d9b", "periodic_patch"),
     ("1e0a9b12", "gravity"),  # gravity
     ("3906de3d", "gravity"),
     ("22168020", "connect_pairs"),  # line drawing
+    ("dbc1a6ce", "connect_pairs"),  # pairs joined in a new colour, rows and columns from the input
+    ("a699fb00", "connect_pairs"),
     ("d037b0a7", "extend_lines"),
     ("623ea044", "extend_lines"),
     ("00d62c1b", "fill_enclosed"),  # flood fill of enclosed regions

@@ -15,6 +15,7 @@ CASES = [
     ("39a8645d", "pick", "object_parts"),  # the shape that occurs most often
     ("72ca375d", "pick", "object_parts"),  # the symmetric object
     ("cf98881b", "overlay", "split_equal"),  # three blocks stacked
+    ("bc1d5164", "overlay", "split_corners"),  # the four corner windows stacked (they overlap)
     ("3428a4f5", "combine", "split_equal"),  # two blocks xor-ed
     ("746b3537", "compress", "compress_grid"),  # repeated rows/columns kept once
     ("05f2a901", "move", "move_until_contact"),  # slide until touching the anchor
@@ -25,6 +26,7 @@ CASES = [
     ("2013d3e2", "pick+post", "grid.shape[0] // 2"),  # the object, then its top-left quarter
     ("5117e062", "pick+post", "pick_color"),  # the two-coloured object, in its main colour
     ("44f52bb0", "answer", "np.full"),  # one colour if symmetric, another if not
+    ("445eab21", "answer", "largest_box"),  # the colour of the object with the largest box (cells tie)
     ("496994bd", "assembly", "rot180"),  # the input over its rotation
     ("f25ffba3", "assembly", "flip_ud"),  # two layers from different operations
     ("913fb3ed", "assembly", "surround_cells"),  # one ring colour per source colour

@@ -136,3 +136,23 @@ def test_hits_name_the_family_that_found_them():
     assert composed and composed[0].family == "compose"
     local = [h for h in search_programs(tasks["b1948b0a"], time_budget_s=10) if h.family == "local-rule"]
     assert local and not local[0].steps
+
+
+def test_self_tile_key_and_connect_pairs_colour():
+    g = np.array([[5, 0], [5, 5]])
+    out = OPS["self_tile"](g, background=0, key="least_common")  # 0 is the least common colour
+    assert out.tolist() == [[0, 0, 5, 0], [0, 0, 5, 5], [0, 0, 0, 0], [0, 0, 0, 0]]
+    assert OPS["self_tile"](np.array([[1, 2], [2, 1]]), background=0, key="most_common") is None  # a tie
+    line = np.array([[1, 0, 0, 1], [0, 0, 0, 0], [1, 0, 0, 0]])
+    assert OPS["connect_pairs"](line, direction="hv", background=0, color=2).tolist() == \
+        [[1, 2, 2, 1], [2, 0, 0, 0], [1, 0, 0, 0]]
+
+
+def test_tile_views_and_continue_pattern():
+    g = np.array([[1, 2], [3, 4]])
+    out = OPS["tile_views"](g, (("identity", "flip_lr"),))
+    assert out.tolist() == [[1, 2, 2, 1], [3, 4, 4, 3]]
+    assert OPS["tile_views"](np.array([[1, 2, 3]]), (("identity", "rot90"),)) is None  # shapes differ
+    row = np.array([[0, 0, 0], [2, 3, 2], [0, 0, 0]])  # rows have no period but 3; columns repeat every 2
+    assert OPS["continue_pattern"](row, ky=1, kx=2).tolist() == [[0] * 6, [2, 3, 2, 3, 2, 3], [0] * 6]
+    assert OPS["continue_pattern"](row, ky=1, kx=1) is None

@@ -44,6 +44,7 @@ from dsl.partition import (
     pick_color,
     pick_part,
     split_by_lines,
+    split_corners,
     split_equal,
 )
 from synth.search.steps import TaskInfo, fit_color_map, task_info
@@ -122,6 +123,10 @@ def _cutters(inputs: list[np.ndarray], targets: list[np.ndarray], bg: int | None
         r, c = ratios.pop()
         if r * c >= 2:
             yield f"split_equal(grid, {r}, {c})", lambda g, r=r, c=c: split_equal(g, r, c)
+    shapes = {o.shape for o in targets}
+    if len(shapes) == 1:
+        h, w = shapes.pop()
+        yield f"split_corners(grid, {h}, {w})", lambda g, h=h, w=w: split_corners(g, h, w)
     for conn in (4, 8):
         for by_color in (True, False):
             for isolate in (False, True):

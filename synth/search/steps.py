@@ -107,6 +107,9 @@ def static_steps(info: TaskInfo) -> list[Step]:
         out += [step("mirror_concat", side=s) for s in ("right", "left", "down", "up")]
         if info.squared:
             out += [step("self_tile", background=bg, invert=inv) for inv in (False, True)]
+            fill = 0 if bg is None else bg
+            out += [step("self_tile", background=fill, key=k)
+                    for k in ("most_common", "least_common", *[c for c in info.in_colors if c != fill])]
     if info.same_shape:
         out += [step("complete_symmetry", mask_color=c) for c in info.mask_colors]
         out += [step("complete_periodic", mask_color=c) for c in info.mask_colors]
@@ -123,6 +126,8 @@ def static_steps(info: TaskInfo) -> list[Step]:
             out += [step("extend_lines", color=c, direction=d, background=bg)
                     for d in ("hv", "h", "v", "up", "down", "left", "right", "diag")]
         out += [step("connect_pairs", direction=d, background=bg) for d in ("hv", "h", "v")]
+        out += [step("connect_pairs", direction=d, background=bg, color=c)
+                for c in info.grown_colors if c != bg for d in ("hv", "h", "v")]
         for conn, by_color in OBJECT_KINDS[:2]:
             out += [step("keep_object", select=s, background=bg, connectivity=conn, by_color=by_color) for s in SELECTIONS]
         out += [step("remove_small_objects", max_size=k, background=bg, connectivity=8) for k in (1, 2)]
@@ -137,6 +142,10 @@ def fitted_steps(grids: list[np.ndarray], targets: list[np.ndarray], info: TaskI
         ratio = ratios.pop()
         if ratio is not None and ratio[0] == "up" and ratio[1:] != (1, 1):
             out += [step("upscale", ky=ratio[1], kx=ratio[2]), step("tile", ny=ratio[1], nx=ratio[2])]
+            out.append(step("continue_pattern", ky=ratio[1], kx=ratio[2]))
+            views = fit_tile_views(grids, targets, ratio[1], ratio[2])
+            if views is not None:
+                out.append(step("tile_views", views=views))
         elif ratio is not None and ratio[0] == "down":
             out.append(step("downscale", ky=ratio[1], kx=ratio[2]))
     if all(g.shape == t.shape for g, t in zip(grids, targets)):
@@ -145,6 +154,33 @@ def fitted_steps(grids: list[np.ndarray], targets: list[np.ndarray], info: TaskI
             out.append(step("recolor", mapping=mapping))
         out += fit_object_recolors(grids, targets, info)
     return out
+
+
+def fit_tile_views(grids: list[np.ndarray], targets: list[np.ndarray], ny: int, nx: int) -> tuple | None:
+    """The layout of symmetric copies (identity first where several fit) whose ny x nx blocks are
+    every target; None when a block is no symmetry of its grid, or when plain tiling does."""
+    if ny * nx > 16:
+        return None
+    layout = []
+    for i in range(ny):
+        row = []
+        for j in range(nx):
+            name = next((n for n in VIEW_NAMES if all(_block_is(g, t, i, j, n) for g, t in zip(grids, targets))), None)
+            if name is None:
+                return None
+            row.append(name)
+        layout.append(tuple(row))
+    layout = tuple(layout)
+    return None if all(n == "identity" for row in layout for n in row) else layout
+
+
+VIEW_NAMES = ("identity", "flip_lr", "flip_ud", "rot180", "transpose", "anti_transpose", "rot90", "rot270")
+
+
+def _block_is(grid: np.ndarray, target: np.ndarray, i: int, j: int, name: str) -> bool:
+    h, w = grid.shape  # the blocks have the grid's shape: the target is (ny * h, nx * w)
+    view = OPS["tile_views"](grid, ((name,),))
+    return view is not None and view.shape == (h, w) and np.array_equal(view, target[i * h:(i + 1) * h, j * w:(j + 1) * w])
 
 
 def _ratio(a: tuple[int, int], b: tuple[int, int]) -> tuple | None:
