@@ -62,6 +62,24 @@ def combine_halves(grid: np.ndarray, axis: int, logic: str, color: int) -> np.nd
     return np.where(rule, color, 0)
 
 
+def fold_halves(grid: np.ndarray, axis: int, mirror: bool = True, reverse: bool = False,
+                background: int = 0) -> np.ndarray | None:
+    """The grid folded in two along rows (axis 0) or columns (axis 1): the second half (mirrored
+    when ``mirror``, as a sheet folded over) laid on the first, whose ``background`` cells show
+    it (with ``reverse``, the first half laid on the second). None when the grid has no halves.
+
+    Example: grid = fold_halves(grid, axis=1, mirror=True, background=Color.BLACK)
+    """
+    halves = two_halves(grid, axis)
+    if halves is None:
+        return None
+    a, b = halves
+    if mirror:
+        b = b[::-1] if axis == 0 else b[:, ::-1]
+    top, under = (b, a) if reverse else (a, b)
+    return np.where(top != background, top, under)
+
+
 def select_cell(grid: np.ndarray, select: str) -> np.ndarray | None:
     """The one partition cell that stands out (most/fewest set cells or colours, or the odd one out)."""
     rows = split_cells(grid)

@@ -11,7 +11,7 @@ import random
 
 import numpy as np
 
-from dsl.cells import cells_to_pixels, combine_halves, overlay_cells, select_cell, split_cells, two_halves
+from dsl.cells import cells_to_pixels, combine_halves, fold_halves, overlay_cells, select_cell, split_cells, two_halves
 from dsl.color import Color, most_common_color
 from dsl.completion import complete_periodic, complete_symmetry, periodic_patch, symmetry_patch
 from dsl.drawing import (
@@ -26,7 +26,7 @@ from dsl.drawing import (
     scale_sprite,
     translate,
 )
-from dsl.fill import connect_pairs, extend_lines, fill_enclosed, hollow_objects, surround_cells
+from dsl.fill import connect_pairs, cross_lines, extend_lines, fill_enclosed, hollow_objects, surround_cells
 from dsl.generate import (
     generate_position_has_interval,
     random_free_location_for_object,
@@ -52,6 +52,8 @@ from dsl.grids import (
     self_tile,
     tile_views,
     continue_pattern,
+    repeating_tile,
+    pad_grid,
     tile,
     transpose,
     trim_border,
@@ -85,7 +87,7 @@ from dsl.object_ops import (
     object_shape,
     rewrite_objects,
 )
-from dsl.palette import remap_colors
+from dsl.palette import color_sequence, remap_colors
 from dsl.partition import (
     color_parts,
     combine_parts,
@@ -166,6 +168,8 @@ OPERATIONS = [
     "tile",
     "tile_views",
     "continue_pattern",
+    "repeating_tile",
+    "pad_grid",
     "mirror_concat",
     "self_tile",
     "crop_to_content",
@@ -187,6 +191,7 @@ OPERATIONS = [
     "hollow_objects",
     "extend_lines",
     "connect_pairs",
+    "cross_lines",
     "complete_symmetry",
     "symmetry_patch",
     "complete_periodic",
@@ -194,6 +199,7 @@ OPERATIONS = [
     "split_cells",
     "two_halves",
     "combine_halves",
+    "fold_halves",
     "select_cell",
     "overlay_cells",
     "cells_to_pixels",
@@ -215,6 +221,7 @@ PART_OPERATIONS = [
     "combine_parts",
     "compress_grid",
     "remap_colors",
+    "color_sequence",
     "object_feature",
     "object_shape",
     "filter_objects",

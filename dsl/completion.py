@@ -39,7 +39,8 @@ def complete_symmetry(grid: np.ndarray, mask_color: int) -> np.ndarray | None:
     if not (known < 0).any():
         return None
     s_rows, s_cols = mirror_offset(known, 0), mirror_offset(known, 1)
-    square = grid.shape[0] == grid.shape[1] and not (known.T[known.T >= 0] != known[known.T >= 0]).any()
+    both = (known >= 0) & (known.T >= 0) if grid.shape[0] == grid.shape[1] else None
+    square = both is not None and both.any() and not (known.T[both] != known[both]).any()
     h, w = grid.shape
     changed = True
     while changed and (known < 0).any():

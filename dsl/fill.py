@@ -1,5 +1,6 @@
 """Painting cells by where they are: enclosed regions filled, rings drawn around cells, rays
-extended to the first obstacle, gaps between equal cells joined, objects hollowed.
+extended to the first obstacle, gaps between equal cells joined, objects hollowed, lines drawn
+through objects.
 
 A ``background`` of None means the grid's most common colour.
 """
@@ -8,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from dsl._masks import dilate, reachable_from_border
+from dsl._masks import dilate, reachable_from_border, shift
 from dsl.color import Color, resolve_background
+from dsl.objects import bounding_box, find_objects
 
 
 def fill_enclosed(grid: np.ndarray, color: int, background: int | None = Color.BLACK) -> np.ndarray:
@@ -24,11 +26,21 @@ def fill_enclosed(grid: np.ndarray, color: int, background: int | None = Color.B
     return out
 
 
-def surround_cells(grid: np.ndarray, source: int, color: int, connectivity: int = 8,
+def surround_cells(grid: np.ndarray, source: int, color: int, connectivity: int | str = 8,
                    background: int | None = Color.BLACK) -> np.ndarray:
-    """Background cells next to a ``source`` cell (4 or 8 neighbours) become ``color``."""
+    """Background cells next to a ``source`` cell become ``color``: its 4 or 8 neighbours, or
+    with connectivity "diag" its 4 diagonal neighbours only.
+
+    Example: grid = surround_cells(grid, source=Color.RED, color=Color.YELLOW, connectivity="diag")
+    """
     bg = resolve_background(grid, background)
-    near = dilate(grid == source, connectivity, include_self=False)
+    if connectivity == "diag":
+        src = grid == source
+        near = np.zeros_like(src)
+        for dx, dy in ((-1, -1), (-1, 1), (1, -1), (1, 1)):
+            near |= shift(src, dx, dy)
+    else:
+        near = dilate(grid == source, connectivity, include_self=False)
     out = grid.copy()
     out[near & (grid == bg)] = color
     return out
@@ -49,6 +61,7 @@ _RAYS = {
     "up": [(-1, 0)], "down": [(1, 0)], "left": [(0, -1)], "right": [(0, 1)],
     "h": [(0, -1), (0, 1)], "v": [(-1, 0), (1, 0)], "hv": [(-1, 0), (1, 0), (0, -1), (0, 1)],
     "diag": [(-1, -1), (-1, 1), (1, -1), (1, 1)],
+    "up_left": [(-1, -1)], "up_right": [(-1, 1)], "down_left": [(1, -1)], "down_right": [(1, 1)],
 }
 
 
@@ -56,7 +69,8 @@ def extend_lines(grid: np.ndarray, color: int | None, direction: str,
                  background: int | None = Color.BLACK) -> np.ndarray:
     """From every cell of ``color`` (None: every non-background cell), paint a ray of the cell's
     colour over background up to the first obstacle. direction: "up", "down", "left", "right",
-    "h" (both sideways), "v" (up and down), "hv" (all four) or "diag" (the four diagonals).
+    "h" (both sideways), "v" (up and down), "hv" (all four), "diag" (the four diagonals) or one
+    diagonal ("up_left", "up_right", "down_left", "down_right").
 
     Example: grid = extend_lines(grid, color=None, direction="right", background=Color.BLACK)
     """
@@ -91,3 +105,26 @@ def connect_pairs(grid: np.ndarray, direction: str, background: int | None = Col
                 if source[r, a] == source[r, b] and b > a + 1:
                     view[r, a + 1:b] = source[r, a] if color is None else color
     return out
+
+
+def cross_lines(grid: np.ndarray, color: int, direction: str = "hv", background: int | None = Color.BLACK,
+                connectivity: int = 8) -> np.ndarray:
+    """Through the middle of every object (non-background cells joined by ``connectivity``, any
+    colours) a full line of ``color`` across the grid: its middle row ("h"), its middle column
+    ("v") or both ("hv"), painted over background cells only. An object of even height has no
+    middle row (likewise for width) and draws none.
+
+    Example: grid = cross_lines(grid, color=Color.PINK, direction="hv", background=Color.BLACK)
+    """
+    bg = resolve_background(grid, background)
+    line = np.zeros(grid.shape, dtype=bool)
+    for mask in find_objects(grid, bg, connectivity, by_color=False):
+        x, y, h, w = bounding_box(mask)  # h, w: the extents along axes 0 (rows) and 1
+        if "h" in direction and h % 2 == 1:
+            line[x + h // 2, :] = True
+        if "v" in direction and w % 2 == 1:
+            line[:, y + w // 2] = True
+    out = grid.copy()
+    out[line & (grid == bg)] = color
+    return out
+

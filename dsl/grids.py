@@ -18,7 +18,7 @@ from dsl.objects import crop
 
 __all__ = [
     "rot90", "rot180", "rot270", "flip_lr", "flip_ud", "transpose", "anti_transpose",
-    "upscale", "downscale", "tile", "tile_views", "continue_pattern", "mirror_concat", "self_tile", "crop_to_content", "trim_border",
+    "upscale", "downscale", "tile", "tile_views", "continue_pattern", "repeating_tile", "pad_grid", "mirror_concat", "self_tile", "crop_to_content", "trim_border",
     "recolor", "fill_with_most_common",
 ]
 
@@ -78,19 +78,46 @@ def _period(grid: np.ndarray, axis: int) -> int:
     return next(p for p in range(1, n + 1) if p == n or np.array_equal(lines[p:], lines[:-p]))
 
 
-def continue_pattern(grid: np.ndarray, ky: int, kx: int) -> np.ndarray | None:
-    """A (ky * h, kx * w) grid that carries on the grid's repeating pattern (its smallest period
-    down and across) past its edges; None when neither factor grows the grid.
+def continue_pattern(grid: np.ndarray, ky: float, kx: float) -> np.ndarray | None:
+    """A (ky * h, kx * w) grid (factors may be fractions such as 1.5) that carries on the grid's
+    repeating pattern (its smallest period down and across) past its edges; None when the
+    factors do not give whole sides or neither grows the grid.
 
-    Example: grid = continue_pattern(grid, ky=1, kx=2)
+    Example: grid = continue_pattern(grid, ky=1.5, kx=1)
     """
-    if ky < 1 or kx < 1 or (ky == 1 and kx == 1):
-        return None
     h, w = grid.shape
+    rows_out, cols_out = round(ky * h), round(kx * w)
+    if ky < 1 or kx < 1 or (ky == 1 and kx == 1) or abs(rows_out - ky * h) > 1e-6 or abs(cols_out - kx * w) > 1e-6:
+        return None
     py, px = _period(grid, 0), _period(grid, 1)
-    rows = np.arange(ky * h) % py
-    cols = np.arange(kx * w) % px
-    return grid[np.ix_(rows, cols)]
+    return grid[np.ix_(np.arange(rows_out) % py, np.arange(cols_out) % px)]
+
+
+def repeating_tile(grid: np.ndarray) -> np.ndarray | None:
+    """The smallest block whose repetition (down and across, the last copy possibly cut) makes
+    the grid; None when the grid does not repeat.
+
+    Example: grid = repeating_tile(grid)
+    """
+    py, px = _period(grid, 0), _period(grid, 1)
+    if (py, px) == grid.shape:
+        return None
+    return grid[:py, :px].copy()
+
+
+def pad_grid(grid: np.ndarray, top: int = 0, bottom: int = 0, left: int = 0, right: int = 0,
+             color: int = Color.BLACK) -> np.ndarray | None:
+    """The grid on a larger canvas of ``color``, with that many rows and columns added on each
+    side; None when a margin is negative or the canvas would pass 30 cells a side.
+
+    Example: grid = pad_grid(grid, bottom=3, right=3, color=Color.BLACK)
+    """
+    h, w = grid.shape
+    if min(top, bottom, left, right) < 0 or h + top + bottom > 30 or w + left + right > 30:
+        return None
+    out = np.full((h + top + bottom, w + left + right), color, dtype=grid.dtype)
+    out[top:top + h, left:left + w] = grid
+    return out
 
 
 def mirror_concat(grid: np.ndarray, side: str) -> np.ndarray:

@@ -1,8 +1,10 @@
-"""Colour substitution learned from demonstrations."""
+"""Colour substitution learned from demonstrations, and a grid's colours listed in order."""
 
 from __future__ import annotations
 
 import numpy as np
+
+from dsl.color import resolve_background
 
 
 def remap_colors(grid: np.ndarray, mapping: tuple[tuple[int, int], ...]) -> np.ndarray | None:
@@ -14,3 +16,42 @@ def remap_colors(grid: np.ndarray, mapping: tuple[tuple[int, int], ...]) -> np.n
         table[a] = b
     out = table[grid]
     return None if (out < 0).any() else out
+
+
+def color_sequence(grid: np.ndarray, by: str, background: int | None = 0, skip: int = 0,
+                   column: bool = True) -> np.ndarray | None:
+    """The grid's colours as a one-cell-wide line: by "bands", the colours of its stripes in
+    order (top to bottom as a column when the stripes lie across, left to right as a row when
+    they stand up, whichever way lines are more nearly of one colour; ``column`` is then ignored); by "count", the non-background colours from the
+    most to the least common (a column, or a row when ``column`` is False). ``skip`` drops that
+    many colours from the front. None on a tie in the counts or when no colour is left.
+
+    Example: grid = color_sequence(grid, by="count", background=Color.BLACK, skip=1)
+    """
+    grid = np.asarray(grid)
+    if by == "bands":
+        def runs(lines: np.ndarray) -> tuple[float, list[int]]:
+            counts = [np.bincount(line, minlength=10) for line in lines]
+            majority = [int(np.argmax(c)) for c in counts]
+            purity = float(np.mean([c.max() / c.sum() for c in counts]))
+            return purity, [c for i, c in enumerate(majority) if i == 0 or c != majority[i - 1]]
+        (pure_rows, down), (pure_cols, across) = runs(grid), runs(grid.T)
+        if pure_rows == pure_cols:
+            return None  # neither way is the stripes' way
+        colors, column = (down, True) if pure_rows > pure_cols else (across, False)
+        if len(set(colors)) != len(colors):
+            return None  # a colour comes back: not stripes
+    elif by == "count":
+        bg = resolve_background(grid, background)
+        counts = np.bincount(grid[grid != bg], minlength=10)
+        present = [c for c in range(10) if counts[c]]
+        if len({int(counts[c]) for c in present}) != len(present):
+            return None  # a tie leaves the order open
+        colors = sorted(present, key=lambda c: -counts[c])
+    else:
+        raise ValueError(f"unknown order {by!r}; use 'bands' or 'count'")
+    colors = colors[skip:]
+    if not colors:
+        return None
+    line = np.array(colors, dtype=grid.dtype)
+    return line[:, None] if column else line[None, :]

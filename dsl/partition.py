@@ -12,6 +12,7 @@ import numpy as np
 from dsl._masks import label
 from dsl.cells import spans
 from dsl.color import resolve_background
+from dsl.objects import object_property
 
 
 def split_by_lines(grid: np.ndarray) -> list[np.ndarray]:
@@ -188,14 +189,15 @@ def overlay_parts(parts: list[np.ndarray], background: int | None = 0, reverse: 
     return out
 
 
-COLOR_PICKS = ("most_common", "least_common", "largest_object", "smallest_object", "largest_box", "smallest_box")
+COLOR_PICKS = ("most_common", "least_common", "largest_object", "smallest_object", "largest_box", "smallest_box",
+               "with_hole")
 
 
 def pick_color(grid: np.ndarray, by: str, background: int | None = 0) -> int | None:
     """One non-background colour of the grid chosen ``by`` (one of ``COLOR_PICKS``): the most or
     least common colour, or the colour of the largest or smallest object (4-connected, one
-    colour) by cells or by bounding-box area ("largest_box", "smallest_box"); None on a tie or
-    an empty grid."""
+    colour) by cells or by bounding-box area ("largest_box", "smallest_box"), or the colour of
+    the one object that encloses background ("with_hole"); None on a tie or an empty grid."""
     grid = np.asarray(grid)
     bg = resolve_background(grid, background)
     if by in ("most_common", "least_common"):
@@ -205,6 +207,16 @@ def pick_color(grid: np.ndarray, by: str, background: int | None = 0) -> int | N
             return None
         best = (max if by == "most_common" else min)(counts[c] for c in present)
         chosen = [c for c in present if counts[c] == best]
+    elif by == "with_hole":
+        holed = set()
+        n_holed = 0
+        for color in np.unique(grid[grid != bg]):
+            lab, n = label(grid == color, 4)
+            for i in range(1, n + 1):
+                if object_property(grid, lab == i, [], "has_hole"):
+                    holed.add(int(color))
+                    n_holed += 1
+        chosen = sorted(holed) if n_holed == 1 else []
     else:
         sizes: list[tuple[int, int]] = []
         for color in np.unique(grid[grid != bg]):

@@ -23,6 +23,10 @@ CASES = [
     ("3af2c5a8", "tile_views"),  # four mirror images: one layout of views
     ("8d5021e8", "tile_views"),  # blocks that are flips and turns of the input
     ("963e52fc", "continue_pattern"),  # a row pattern carried on to twice the width
+    ("017c7c7b", "continue_pattern"),  # carried on to one and a half times the height, then recoloured
+    ("7b7f7511", "repeating_tile"),  # one copy of a grid made of two (across or down)
+    ("4be741c5", "color_sequence"),  # the colours of the stripes, in order, as a line
+    ("f8b3ba0a", "color_sequence"),  # colours from the most to the least common, the grid's own left out
     ("28bf18c6", "tile"),
     ("c59eb873", "upscale"),
     ("f25fbde4", "upscale"),  # crop, then scale up
@@ -40,15 +44,19 @@ CASES = [
     ("a699fb00", "connect_pairs"),
     ("d037b0a7", "extend_lines"),
     ("623ea044", "extend_lines"),
+    ("41e4d17e", "cross_lines"),  # a row and a column through the middle of every object
+    ("d13f3404", "pad_grid"),  # a larger canvas, then the same-shape steps: one diagonal ray per cell
     ("00d62c1b", "fill_enclosed"),  # flood fill of enclosed regions
     ("42a50994", "remove_small_objects"),  # denoising
     ("5582e5ca", "fill_with_most_common"),  # majority colour
     ("0520fde7", "combine_halves"),  # partitions: boolean overlay of halves
+    ("e3497940", "fold_halves"),  # the right half folded over the left
     ("1190e5a7", "cells_to_pixels"),  # partitions: one pixel per cell
     ("2dc579da", "select_cell"),  # partitions: the cell that stands out
     ("a68b268e", "overlay_cells"),  # partitions: cells stacked with priority
     ("08ed6ac7", "recolor_objects"),  # recolour objects by a property (size rank)
     ("4258a5f9", "surround_cells"),  # draw a ring around cells
+    ("0ca9ddb6", "surround_cells"),  # diagonal corners around one colour, sides around another
     ("4347f46a", "hollow_objects"),
 ]
 

@@ -27,6 +27,7 @@ CASES = [
     ("5117e062", "pick+post", "pick_color"),  # the two-coloured object, in its main colour
     ("44f52bb0", "answer", "np.full"),  # one colour if symmetric, another if not
     ("445eab21", "answer", "largest_box"),  # the colour of the object with the largest box (cells tie)
+    ("b9b7f026", "answer", "with_hole"),  # the colour of the one object with a hole
     ("496994bd", "assembly", "rot180"),  # the input over its rotation
     ("f25ffba3", "assembly", "flip_ud"),  # two layers from different operations
     ("913fb3ed", "assembly", "surround_cells"),  # one ring colour per source colour
@@ -75,3 +76,17 @@ def test_family_hits_follow_the_enumeration(arc1_train):
     kinds = ["steps" if h.steps else "family" for h in hits]
     assert "steps" in kinds and "family" in kinds
     assert kinds == sorted(kinds, key=lambda k: k != "steps")
+
+
+def test_assembly_refuses_a_layer_that_paints_one_demonstration_only():
+    from synth.search.assembly import _layers
+
+    # Two demonstrations of 3 cells each (background 0).
+    target = np.array([1, 1, 3, 1, 2, 3])
+    demo = np.array([0, 0, 0, 1, 1, 1])
+    ones = np.array([1, 1, 0, 1, 0, 0])  # right where it paints, in both demonstrations
+    patch = np.array([0, 0, 0, 0, 2, 0])  # right, but paints in the second demonstration only
+    threes = np.full(6, 3)  # a bottom layer right on what is left once cell 4 is covered
+    cands = [(None, ones), (None, patch), (None, threes)]
+    assert _layers(cands, target, 0) == [0, 1, 2]  # without the demonstrations: the patch is used
+    assert _layers(cands, target, 0, demo) is None

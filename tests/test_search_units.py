@@ -27,6 +27,7 @@ def test_fit_color_map_consistent_and_inconsistent():
     assert fit_color_map([a], [b]) == ((0, 0), (1, 3), (2, 2))  # unchanged colours are named too
     assert OPS["recolor"](np.array([[1, 7]]), fit_color_map([a], [b])) is None  # 7 was never seen
     assert fit_color_map([a], [np.array([[3, 2], [0, 4]])]) is None  # 1 -> 3 and 1 -> 4
+    assert fit_color_map([np.array([[1, 2]])], [np.array([[3, 2]])]) is None  # 1 -> 3 on one cell only
 
 
 def test_fitted_scale_factors():
@@ -156,3 +157,42 @@ def test_tile_views_and_continue_pattern():
     row = np.array([[0, 0, 0], [2, 3, 2], [0, 0, 0]])  # rows have no period but 3; columns repeat every 2
     assert OPS["continue_pattern"](row, ky=1, kx=2).tolist() == [[0] * 6, [2, 3, 2, 3, 2, 3], [0] * 6]
     assert OPS["continue_pattern"](row, ky=1, kx=1) is None
+    column = np.array([[1], [2], [1], [2]])
+    assert OPS["continue_pattern"](column, ky=1.5, kx=1).ravel().tolist() == [1, 2, 1, 2, 1, 2]
+    assert OPS["continue_pattern"](row, ky=1.5, kx=1) is None  # 4.5 rows
+    assert OPS["repeating_tile"](np.array([[1, 2, 1, 2], [3, 4, 3, 4]])).tolist() == [[1, 2], [3, 4]]
+    assert OPS["repeating_tile"](np.array([[1, 2], [3, 4]])) is None
+
+
+def test_color_sequence():
+    stripes = np.array([[1, 1, 2, 3], [1, 2, 2, 3], [1, 1, 2, 3]])  # stripes standing up, one ragged edge
+    assert OPS["color_sequence"](stripes, by="bands").tolist() == [[1, 2, 3]]
+    assert OPS["color_sequence"](stripes.T, by="bands").tolist() == [[1], [2], [3]]
+    counts = np.array([[0, 5, 5, 5], [0, 7, 7, 0], [4, 0, 0, 0]])
+    assert OPS["color_sequence"](counts, by="count", background=0).tolist() == [[5], [7], [4]]
+    assert OPS["color_sequence"](counts, by="count", background=0, skip=1, column=False).tolist() == [[7, 4]]
+    assert OPS["color_sequence"](np.array([[1, 2]]), by="count", background=0) is None  # a tie
+
+
+def test_fold_halves():
+    g = np.array([[1, 0, 5, 0, 2], [0, 0, 5, 3, 0]])
+    assert OPS["fold_halves"](g, axis=1).tolist() == [[1, 0], [0, 3]]  # [2 0] mirrored to [0 2] under [1 0]
+    assert OPS["fold_halves"](g, axis=1, mirror=False).tolist() == [[1, 2], [3, 0]]
+    assert OPS["fold_halves"](np.array([[1, 2, 3], [1, 4, 3]]), axis=1) is None  # the middle is no separator
+
+
+def test_pad_grid():
+    g = np.array([[1, 2]])
+    assert OPS["pad_grid"](g, bottom=1, right=1, color=0).tolist() == [[1, 2, 0], [0, 0, 0]]
+    assert OPS["pad_grid"](g, top=1, left=1, color=5).tolist() == [[5, 5, 5], [5, 1, 2]]
+    assert OPS["pad_grid"](g, bottom=30) is None
+
+
+def test_cross_lines_and_diagonal_surround():
+    g = np.array([[0, 0, 0, 0], [0, 5, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]])
+    assert OPS["cross_lines"](g, color=6, direction="hv").tolist() == \
+        [[0, 6, 0, 0], [6, 5, 6, 6], [0, 6, 0, 0], [0, 6, 0, 0]]
+    wide = np.array([[0, 0, 0], [5, 5, 0], [0, 0, 0]])  # two columns wide: no middle column
+    assert OPS["cross_lines"](wide, color=6, direction="hv").tolist() == [[0, 0, 0], [5, 5, 6], [0, 0, 0]]
+    assert OPS["surround_cells"](g, source=5, color=4, connectivity="diag").tolist() == \
+        [[4, 0, 4, 0], [0, 5, 0, 0], [4, 0, 4, 0], [0, 0, 0, 0]]

@@ -59,10 +59,14 @@ def _candidates(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskI
     return out
 
 
-def _layers(cands: list[tuple[Step | None, np.ndarray]], target: np.ndarray, bg: int) -> list[int] | None:
+def _layers(cands: list[tuple[Step | None, np.ndarray]], target: np.ndarray, bg: int,
+            demo: np.ndarray | None = None) -> list[int] | None:
     """Indices of the chosen layers, top first, the last one possibly a whole-grid bottom; None
-    when the greedy choice cannot explain every cell within MAX_LAYERS."""
+    when the greedy choice cannot explain every cell within MAX_LAYERS. ``demo`` numbers each
+    cell's demonstration: a layer that paints in one demonstration only is a patch learnt by
+    heart, not a rule, and is never chosen where there are several."""
     left = np.ones(target.shape, dtype=bool)
+    need = 1 if demo is None else min(2, len(np.unique(demo)))
     chosen: list[int] = []
     while True:
         if (target[left] == bg).all():
@@ -78,7 +82,7 @@ def _layers(cands: list[tuple[Step | None, np.ndarray]], target: np.ndarray, bg:
             if i in chosen or (flat[paint] != target[paint]).any():
                 continue
             n = int(paint.sum())
-            if n > gain:
+            if n > gain and (need == 1 or len(np.unique(demo[paint])) >= need):
                 best, gain = i, n
         if best < 0:
             return None
@@ -99,7 +103,8 @@ def assembly_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info:
     cands = [(s, None, flat) for s, flat in whole]
     if len(colors) > 1:
         cands += [(s, c, np.where(flat == c, c, bg)) for s, flat in whole for c in colors if (flat == c).any()]
-    chosen = _layers([(s, flat) for s, _, flat in cands], target, bg)
+    demo = np.concatenate([np.full(t.size, k) for k, t in enumerate(targets)])
+    chosen = _layers([(s, flat) for s, _, flat in cands], target, bg, demo)
     if chosen is None or len(chosen) < 2:
         return  # one layer is a plain one-step program: the enumeration's job
     lines = []

@@ -9,7 +9,7 @@ simpler hits beat many spurious ones.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -79,6 +79,10 @@ def _enumerate(task: Task, *, time_budget_s: float, max_programs: int, max_depth
     test_in = [to_array(e.input) for e in task.test]
     info = task_info(list(zip(train_in, targets)))
     static = static_steps(info)
+    # Once a state has the outputs' shapes (after a crop, a pad, a tiling), the steps of a
+    # same-shape task apply to it too.
+    reshaped = [] if info.same_shape else [
+        s for s in static_steps(replace(info, same_shape=True, smaller=False, larger=False)) if s not in static]
     seen = {_key(train_in + test_in)}
     frontier = [_State((), train_in, test_in)]
     hits: list[SearchHit] = []
@@ -86,7 +90,8 @@ def _enumerate(task: Task, *, time_budget_s: float, max_programs: int, max_depth
         last = depth == max_depth
         children: list[tuple[float, int, _State]] = []
         for state in frontier:
-            for s in static + fitted_steps(state.train, targets, info):
+            shaped = reshaped if state.steps and all(g.shape == t.shape for g, t in zip(state.train, targets)) else []
+            for s in static + shaped + fitted_steps(state.train, targets, info):
                 if time.monotonic() > deadline or len(hits) >= max_programs:
                     return hits
                 first = _apply(s, state.train[0])

@@ -124,7 +124,7 @@ def _cutters(inputs: list[np.ndarray], targets: list[np.ndarray], bg: int | None
         if r * c >= 2:
             yield f"split_equal(grid, {r}, {c})", lambda g, r=r, c=c: split_equal(g, r, c)
     shapes = {o.shape for o in targets}
-    if len(shapes) == 1:
+    if len(shapes) == 1 and min(next(iter(shapes))) >= 2:  # single-cell corners are a lookup, not a cut
         h, w = shapes.pop()
         yield f"split_corners(grid, {h}, {w})", lambda g, h=h, w=w: split_corners(g, h, w)
     for conn in (4, 8):

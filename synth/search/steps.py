@@ -8,6 +8,7 @@ cell by cell. Families whose shape change cannot occur in the task are left out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -93,6 +94,9 @@ def static_steps(info: TaskInfo) -> list[Step]:
     if info.smaller:
         out.append(step("crop_to_content", background=bg))
         out.append(step("trim_border"))
+        out.append(step("repeating_tile"))
+        out += [step("color_sequence", by="bands")]
+        out += [step("color_sequence", by="count", background=bg, skip=k, column=c) for k in (0, 1) for c in (True, False)]
         out += [step("periodic_patch", mask_color=c) for c in info.mask_colors]
         for conn, by_color in OBJECT_KINDS:
             out += [step("crop_object", select=s, background=bg, connectivity=conn, by_color=by_color) for s in SELECTIONS]
@@ -100,6 +104,9 @@ def static_steps(info: TaskInfo) -> list[Step]:
         out += [step("select_cell", select=s) for s in ("max_cells", "min_cells", "max_colors", "min_colors", "odd_one")]
         out += [step("overlay_cells", reverse=r) for r in (False, True)]
         out.append(step("cells_to_pixels"))
+        fill = 0 if bg is None else bg
+        out += [step("fold_halves", axis=axis, mirror=m, reverse=r, background=fill)
+                for axis in (0, 1) for m in (True, False) for r in (False, True)]
         for axis in (0, 1):
             for logic in ("and", "or", "xor", "nor", "a_not_b", "b_not_a"):
                 out += [step("combine_halves", axis=axis, logic=logic, color=c) for c in info.out_colors if c != 0]
@@ -121,11 +128,14 @@ def static_steps(info: TaskInfo) -> list[Step]:
         for c in info.grown_colors:
             if c != bg:
                 out += [step("surround_cells", source=s, color=c, connectivity=k, background=bg)
-                        for s in info.in_colors if s not in (bg, c) for k in (8, 4)]
+                        for s in info.in_colors if s not in (bg, c) for k in (8, 4, "diag")]
         for c in [None] + [c for c in info.grown_colors if c != bg]:
             out += [step("extend_lines", color=c, direction=d, background=bg)
-                    for d in ("hv", "h", "v", "up", "down", "left", "right", "diag")]
+                    for d in ("hv", "h", "v", "up", "down", "left", "right", "diag",
+                              "up_left", "up_right", "down_left", "down_right")]
         out += [step("connect_pairs", direction=d, background=bg) for d in ("hv", "h", "v")]
+        out += [step("cross_lines", color=c, direction=d, background=bg)
+                for c in info.grown_colors if c != bg for d in ("hv", "h", "v")]
         out += [step("connect_pairs", direction=d, background=bg, color=c)
                 for c in info.grown_colors if c != bg for d in ("hv", "h", "v")]
         for conn, by_color in OBJECT_KINDS[:2]:
@@ -148,6 +158,19 @@ def fitted_steps(grids: list[np.ndarray], targets: list[np.ndarray], info: TaskI
                 out.append(step("tile_views", views=views))
         elif ratio is not None and ratio[0] == "down":
             out.append(step("downscale", ky=ratio[1], kx=ratio[2]))
+    margins = {(t.shape[0] - g.shape[0], t.shape[1] - g.shape[1]) for g, t in zip(grids, targets)}
+    if len(margins) == 1:
+        dh, dw = margins.pop()
+        if dh >= 0 and dw >= 0 and dh + dw > 0:
+            fill = 0 if info.background is None else info.background
+            out += [step("pad_grid", bottom=dh, right=dw, color=fill), step("pad_grid", top=dh, left=dw, color=fill)]
+            if dh % 2 == 0 and dw % 2 == 0:
+                out.append(step("pad_grid", top=dh // 2, bottom=dh // 2, left=dw // 2, right=dw // 2, color=fill))
+    growth = {_growth(g.shape, t.shape) for g, t in zip(grids, targets)}
+    if len(growth) == 1 and None not in growth:
+        ky, kx = growth.pop()
+        if not (float(ky).is_integer() and float(kx).is_integer()):  # whole factors are tried above
+            out.append(step("continue_pattern", ky=ky, kx=kx))
     if all(g.shape == t.shape for g, t in zip(grids, targets)):
         mapping = fit_color_map(grids, targets)
         if mapping:
@@ -183,6 +206,18 @@ def _block_is(grid: np.ndarray, target: np.ndarray, i: int, j: int, name: str) -
     return view is not None and view.shape == (h, w) and np.array_equal(view, target[i * h:(i + 1) * h, j * w:(j + 1) * w])
 
 
+def _growth(a: tuple[int, int], b: tuple[int, int]) -> tuple[float, float] | None:
+    """(ky, kx) with b = (ky * a[0], kx * a[1]), each factor at least 1 and a whole number of
+    halves, thirds or quarters; None otherwise."""
+    factors = []
+    for small, big in zip(a, b):
+        f = Fraction(big, small)
+        if f < 1 or f.denominator not in (1, 2, 3, 4):
+            return None
+        factors.append(int(f) if f.denominator == 1 else float(f))
+    return (factors[0], factors[1]) if factors != [1, 1] else None
+
+
 def _ratio(a: tuple[int, int], b: tuple[int, int]) -> tuple | None:
     if b[0] % a[0] == 0 and b[1] % a[1] == 0:
         return ("up", b[0] // a[0], b[1] // a[1])
@@ -193,11 +228,15 @@ def _ratio(a: tuple[int, int], b: tuple[int, int]) -> tuple | None:
 
 def fit_color_map(grids: list[np.ndarray], targets: list[np.ndarray]) -> tuple[tuple[int, int], ...] | None:
     """The cell-wise colour substitution that turns every grid into its target (every colour seen,
-    unchanged ones included, so that an unseen colour makes the program refuse)."""
-    pairs = np.unique(np.concatenate([(g * 10 + t).ravel() for g, t in zip(grids, targets)]))
+    unchanged ones included, so that an unseen colour makes the program refuse); None when a
+    change rests on a single cell."""
+    pairs, support = np.unique(np.concatenate([(g * 10 + t).ravel() for g, t in zip(grids, targets)]),
+                               return_counts=True)
     src, dst = pairs // 10, pairs % 10
     if len(np.unique(src)) != len(src):
         return None
+    if ((src != dst) & (support < 2)).any():
+        return None  # a change seen on a single cell is the answer learnt by heart, not a colour map
     mapping = tuple((int(a), int(b)) for a, b in zip(src, dst))
     return mapping if any(a != b for a, b in mapping) else None
 
