@@ -28,6 +28,7 @@ CASES = [
     ("4be741c5", "color_sequence"),  # the colours of the stripes, in order, as a line
     ("f8b3ba0a", "color_sequence"),  # colours from the most to the least common, the grid's own left out
     ("28bf18c6", "tile"),
+    ("f5b8619d", "tile"),  # tiled, then a local rule on the tiled grid (columns holding a cell)
     ("c59eb873", "upscale"),
     ("f25fbde4", "upscale"),  # crop, then scale up
     ("3631a71a", "complete_symmetry"),  # symmetry completion

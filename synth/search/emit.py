@@ -23,7 +23,8 @@ def _may_refuse(op: str) -> bool:
     return "None" in str(inspect.signature(OPS[op]).return_annotation)
 
 
-def _call(s: Step) -> str:
+def step_call(s: Step) -> str:
+    """The dsl call of one step on ``grid``, parameters written out: ``tile(grid, ny=2, nx=2)``."""
     args = "".join(f", {k}={v!r}" for k, v in s.params)
     return f"{s.op}(grid{args})"
 
@@ -35,7 +36,7 @@ def emit_program(steps: Sequence[Step]) -> str:
             raise KeyError(f"{s.op!r} is not a dsl operation")
     body = ["def transform(input_grid):", "    grid = np.array(input_grid, dtype=int)"]
     for s in steps:
-        body.append(f"    grid = {_call(s)}")
+        body.append(f"    grid = {step_call(s)}")
         if _may_refuse(s.op):
             body += ["    if grid is None:", "        return None"]
     body.append("    return grid")

@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from arc.grid import MAX_SIDE, Grid, from_array, to_array
-from arc.task import Task
-from synth.search.emit import emit_program
-from synth.search.local_rules import learn_local_rules
+from arc.task import Example, Task
+from synth.search.emit import emit_program, step_call
+from synth.search.local_rules import emit_after, learn_local_rules
 from synth.search.objects import object_programs
 from synth.search.steps import Step, fitted_steps, static_steps, task_info
 
@@ -149,11 +149,58 @@ def search_programs(
     start = time.monotonic()
     rules = learn_local_rules(task, time_budget_s=LOCAL_RULE_SHARE * time_budget_s)
     local = [SearchHit(r.source, r.description, (), r.test_outputs, "local-rule") for r in rules]
+    if not rules and not all(_same_shape(e) for e in task.train):
+        local = _rules_after_a_step(task, time_budget_s=LOCAL_RULE_SHARE * time_budget_s)
     families = [SearchHit(p.source, p.description, (), outputs, f"objects:{p.family}")
                 for p, outputs in object_programs(task, time_budget_s=min(OBJECT_MAX_S, OBJECT_SHARE * time_budget_s))]
     left = max(0.0, time_budget_s - (time.monotonic() - start))
     hits = _enumerate(task, time_budget_s=left, max_programs=max_programs, max_depth=max_depth)
     return (hits + families + local)[:max_programs]
+
+
+def _same_shape(e) -> bool:
+    return len(e.input) == len(e.output) and len(e.input[0]) == len(e.output[0])
+
+
+MAX_PRE_STEPS = 6
+
+
+def _rules_after_a_step(task: Task, *, time_budget_s: float) -> list[SearchHit]:
+    """Local rules learnt on what one step (a crop, a tiling, a pad, ...) makes of the inputs, for
+    tasks whose outputs differ in shape from their inputs: the first ``MAX_PRE_STEPS`` steps,
+    in the enumeration's order, that give every demonstration its output's shape and are not
+    themselves the answer, each with an equal share of the budget."""
+    deadline = time.monotonic() + time_budget_s
+    train_in = [to_array(e.input) for e in task.train]
+    targets = [to_array(e.output) for e in task.train]
+    test_in = [to_array(e.input) for e in task.test]
+    info = task_info(list(zip(train_in, targets)))
+    seen: set[tuple] = set()
+    pre: list[tuple[Step, list[np.ndarray], list[np.ndarray]]] = []
+    for s in static_steps(info) + fitted_steps(train_in, targets, info):
+        if len(pre) >= MAX_PRE_STEPS or time.monotonic() > deadline:
+            break
+        train = _apply_all(s, train_in)
+        if train is None or any(g.shape != t.shape for g, t in zip(train, targets)):
+            continue
+        if all(np.array_equal(g, t) for g, t in zip(train, targets)):
+            continue  # the step alone answers: the enumeration's job
+        test = _apply_all(s, test_in)
+        if test is None or _key(train + test) in seen:
+            continue
+        seen.add(_key(train + test))
+        pre.append((s, train, test))
+    hits: list[SearchHit] = []
+    for k, (s, train, test) in enumerate(pre):
+        share = (deadline - time.monotonic()) / (len(pre) - k)
+        if share <= 0:
+            break
+        shaped = Task(task.id, tuple(Example(from_array(g), from_array(t)) for g, t in zip(train, targets)),
+                      tuple(Example(from_array(g)) for g in test))
+        for rule in learn_local_rules(shaped, time_budget_s=share):
+            source = emit_after(step_call(s), rule)
+            hits.append(SearchHit(source, f"{s.label} | {rule.description}", (s,), rule.test_outputs, "local-rule"))
+    return hits
 
 
 def group_hits(hits: list[SearchHit]) -> tuple[str, list[tuple[Grid, ...]]]:

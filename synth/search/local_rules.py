@@ -210,6 +210,24 @@ def _table(cells: _Cells, subset: tuple[str, ...], code: np.ndarray):
     return len(keys), table
 
 
+def emit_after(call: str, rule: LocalRule) -> str:
+    """The program that runs the dsl call ``call`` (an expression of ``grid``, such as
+    ``tile(grid, ny=2, nx=2)``) and then ``rule`` on what it gives."""
+    entries = "".join(f"        {k!r}: {v!r},\n" for k, v in rule.table)
+    return (
+        "from common import *\nimport numpy as np\n\n\n"
+        "def transform(input_grid):\n"
+        "    grid = np.array(input_grid, dtype=int)\n"
+        f"    grid = {call}\n"
+        "    if grid is None:\n"
+        "        return None\n"
+        f"    # Then a local rule: each cell's new colour from its {', '.join(rule.features)}.\n"
+        f"    features = {rule.features!r}\n"
+        "    table = {\n" + entries + "    }\n"
+        f"    return apply_local_rule(np.array(grid, dtype=int), features, table, background={rule.background})\n"
+    )
+
+
 def _emit(features: tuple[str, ...], table: dict[tuple[int, ...], int | str], background: int) -> str:
     entries = "".join(f"        {k!r}: {v!r},\n" for k, v in sorted(table.items()))
     return (
