@@ -169,12 +169,13 @@ def _bands(g: np.ndarray, background: int, axis: int) -> np.ndarray:
     1: bands of columns); a separator is a full row (column) of one non-background colour, and
     its cells get OUTSIDE. A grid with no separator is one band, 0."""
     lines = g if axis == 0 else g.T
-    sep = (lines == lines[:, :1]).all(axis=1) & (lines[:, 0] != background) if lines.shape[1] > 1 else \
-        np.zeros(lines.shape[0], dtype=bool)
-    index = np.cumsum(sep) - sep  # separators seen before each line
-    starts = sep[1:] & ~sep[:-1]  # a run of adjacent separators counts once
-    index = np.concatenate([[0], np.cumsum(starts)]) + (0 if not sep[0] else -1) if len(sep) else index
-    index = np.where(sep, OUTSIDE, np.maximum(index, 0))
+    if lines.shape[1] > 1:
+        sep = (lines == lines[:, :1]).all(axis=1) & (lines[:, 0] != background)
+    else:
+        sep = np.zeros(lines.shape[0], dtype=bool)
+    # A band's index counts the runs of separators above it; a run at the very edge (a frame) counts none.
+    starts = np.concatenate([[False], sep[1:] & ~sep[:-1]])
+    index = np.where(sep, OUTSIDE, np.cumsum(starts))
     return np.broadcast_to(index[:, None] if axis == 0 else index[None, :], g.shape).astype(np.int64)
 
 

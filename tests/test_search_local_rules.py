@@ -155,5 +155,7 @@ def test_band_and_nearest_features():
     assert f[2, 2, 2] == 10  # 2 on its right and 8 above and below at distance 1: a tie
     assert f[2, 3, 2] == 8  # its own colour 2 is never its nearest other colour
     assert f[0, 5, 2] == 8 and f[0, 2, 2] == 8
+    framed = cell_features(np.array([[4, 4], [0, 1], [4, 4], [1, 0]]), ("band_row",))
+    assert framed[:, 0, 0].tolist() == [10, 0, 10, 1]  # a separator on the edge starts no band
     flat = cell_features(np.array([[0, 1], [1, 0]]), ("band_row", "band_col"))
     assert (flat == 0).all()  # no separator: one band
