@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 import arc  # noqa: E402
 from arc.storage import append_jsonl, read_jsonl  # noqa: E402
-from synth.search.enumerate import _enumerate_programs, group_hits  # noqa: E402
+from synth.search.enumerate import _enumerate, group_hits  # noqa: E402
 from synth.search.local_rules import learn_local_rules  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -58,7 +58,7 @@ def _run_one(args: tuple[str, float, float]) -> dict:
         "seconds": round(seconds, 3),
     }
     if rules and compare_budget > 0:
-        hits = _enumerate_programs(task, time_budget_s=compare_budget)
+        hits = _enumerate(task, time_budget_s=compare_budget, max_programs=50, max_depth=3)
         search_status, ranked = group_hits(hits)
         rec["search_status"] = search_status
         rec["search_correct"] = expected in ranked[:2]
