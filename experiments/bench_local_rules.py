@@ -13,7 +13,6 @@ the learner adds. Writes a per-task JSONL (resumable) and a summary JSON.
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import sys
 import time
 from pathlib import Path
@@ -24,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 import arc  # noqa: E402
-from arc.storage import append_jsonl, read_jsonl  # noqa: E402
+from _resumable import run_resumable  # noqa: E402
 from synth.search.enumerate import _enumerate, group_hits  # noqa: E402
 from synth.search.local_rules import learn_local_rules  # noqa: E402
 
@@ -120,16 +119,8 @@ def main(dataset: str, budget: float, compare_budget: float, workers: int, icecu
     stem = f"local_rules_{dataset.replace('-', '_')}" if "/" not in dataset else "local_rules_custom"
     jsonl = jsonl or RESULTS / f"{stem}.jsonl"
     out = out or RESULTS / f"{stem}.json"
-    jsonl.parent.mkdir(parents=True, exist_ok=True)
-    done = {rec["task_id"]: rec for _, rec in read_jsonl(jsonl)}
-    todo = [t for t in ids if t not in done]
-    click.echo(f"{len(ids)} tasks, {len(ids) - len(todo)} already done, budget {budget}s, {workers} workers")
-    with mp.get_context("fork").Pool(workers, _init, (dataset,)) as pool:
-        for i, rec in enumerate(pool.imap_unordered(_run_one, [(t, budget, compare_budget) for t in todo]), 1):
-            append_jsonl(jsonl, [rec])
-            done[rec["task_id"]] = rec
-            if i % 20 == 0 or i == len(todo):
-                click.echo(f"  {i}/{len(todo)}", err=True)
+    done = run_resumable(ids, jsonl, _run_one, (budget, compare_budget), workers, _init, (dataset,),
+                         f"budget {budget}s")
     ice = {}
     if icecuber:
         ice = {t: bool(v["pass2"]) for t, v in json.loads(icecuber.read_text())["per_task"].items()}

@@ -10,7 +10,6 @@ how often a ``unique`` answer was wrong) is printed and written as JSON.
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import resource
 import sys
 import time
@@ -22,7 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 import arc  # noqa: E402
-from arc.storage import append_jsonl, read_jsonl  # noqa: E402
+from _resumable import run_resumable  # noqa: E402
 from synth.search import group_hits, search_programs  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -118,16 +117,7 @@ def main(dataset: str, budget: float, workers: int, max_depth: int, limit: int, 
     stem = f"search_{dataset.replace('-', '_')}" if "/" not in dataset else "search_custom"
     jsonl = jsonl or RESULTS / f"{stem}.jsonl"
     out = out or RESULTS / f"{stem}.json"
-    jsonl.parent.mkdir(parents=True, exist_ok=True)
-    done = {rec["task_id"]: rec for _, rec in read_jsonl(jsonl)}
-    todo = [t for t in ids if t not in done]
-    click.echo(f"{len(ids)} tasks, {len(ids) - len(todo)} already done, budget {budget}s, {workers} workers")
-    with mp.get_context("fork").Pool(workers, _init, (dataset,)) as pool:
-        for i, rec in enumerate(pool.imap_unordered(_run_one, [(t, budget, max_depth) for t in todo]), 1):
-            append_jsonl(jsonl, [rec])
-            done[rec["task_id"]] = rec
-            if i % 20 == 0 or i == len(todo):
-                click.echo(f"  {i}/{len(todo)}", err=True)
+    done = run_resumable(ids, jsonl, _run_one, (budget, max_depth), workers, _init, (dataset,), f"budget {budget}s")
     records = [done[t] for t in ids]
     summary = summarize(records, tasks)
     summary.update({"dataset": dataset, "budget_s": budget, "workers": workers, "max_depth": max_depth,
