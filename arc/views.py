@@ -99,7 +99,12 @@ def inverse_symmetry(name: str) -> str:
 
 def apply_symmetry(name: str, grid: Grid) -> Grid:
     """Apply one of SYMMETRY_NAMES to a grid."""
-    return from_array(_SYMMETRY_FUNCS[name](to_array(grid)))
+    return from_array(symmetry_array(name, to_array(grid)))
+
+
+def symmetry_array(name: str, grid: np.ndarray) -> np.ndarray:
+    """Apply one of SYMMETRY_NAMES to a numpy grid."""
+    return _SYMMETRY_FUNCS[name](grid)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from arc.transforms import mirror_concat_array, tile_array, upscale_array
-from arc.views import anti_transpose, flip_lr, flip_ud, rot90, rot180, rot270, transpose
+from arc.views import anti_transpose, flip_lr, flip_ud, rot90, rot180, rot270, symmetry_array, transpose
 from dsl.color import Color, most_common_color, resolve_background
 from dsl.objects import crop
 
@@ -53,10 +53,6 @@ def tile(grid: np.ndarray, ny: int, nx: int) -> np.ndarray:
     return tile_array(grid, ny, nx)
 
 
-_VIEWS = {"identity": lambda a: a, "rot90": rot90, "rot180": rot180, "rot270": rot270, "flip_lr": flip_lr,
-          "flip_ud": flip_ud, "transpose": transpose, "anti_transpose": anti_transpose}
-
-
 def tile_views(grid: np.ndarray, views: tuple[tuple[str, ...], ...]) -> np.ndarray | None:
     """Blocks laid out as ``views`` (rows of symmetry names: "identity", "rot90", "flip_lr", ...):
     block (i, j) is the grid under ``views[i][j]``. None when the blocks differ in shape (a
@@ -64,7 +60,7 @@ def tile_views(grid: np.ndarray, views: tuple[tuple[str, ...], ...]) -> np.ndarr
 
     Example: grid = tile_views(grid, views=(("identity", "flip_lr"), ("flip_ud", "rot180")))
     """
-    rows = [[_VIEWS[name](grid) for name in row] for row in views]
+    rows = [[symmetry_array(name, grid) for name in row] for row in views]
     shapes = {b.shape for row in rows for b in row}
     if len(shapes) != 1:
         return None

@@ -185,17 +185,14 @@ def _nearest_other(c: "_Cells") -> np.ndarray:
     are equally near."""
     g = c.grid
     n, m = g.shape
+    reach = max(n, m)
+    padded = np.pad(g, reach, constant_values=OUTSIDE)
     best = np.full(g.shape, OUTSIDE, dtype=np.int64)
     found = np.zeros(g.shape, dtype=bool)
-    for d in range(1, max(n, m)):
+    for d in range(1, reach):
         seen = np.full(g.shape, -1, dtype=np.int64)  # the colour met at distance d, -1 none, -2 a tie
         for dx, dy in ((-d, 0), (d, 0), (0, -d), (0, d)):
-            if abs(dx) >= n or abs(dy) >= m:
-                continue
-            shifted = np.full(g.shape, OUTSIDE, dtype=np.int64)
-            xs, xd = (slice(max(dx, 0), n + min(dx, 0)), slice(max(-dx, 0), n + min(-dx, 0)))
-            ys, yd = (slice(max(dy, 0), m + min(dy, 0)), slice(max(-dy, 0), m + min(-dy, 0)))
-            shifted[xd, yd] = g[xs, ys]
+            shifted = padded[reach + dx : reach + dx + n, reach + dy : reach + dy + m]  # g[x + dx, y + dy]
             hit = ~found & (shifted != OUTSIDE) & (shifted != c.background) & (shifted != g)
             seen = np.where(hit & (seen == -1), shifted, np.where(hit & (seen >= 0) & (seen != shifted), -2, seen))
         new = seen != -1

@@ -12,7 +12,7 @@ import numpy as np
 from dsl._masks import label
 from dsl.cells import spans
 from dsl.color import resolve_background
-from dsl.objects import object_property
+from dsl.objects import bounding_box, object_property
 
 
 def split_by_lines(grid: np.ndarray) -> list[np.ndarray]:
@@ -224,8 +224,8 @@ def pick_color(grid: np.ndarray, by: str, background: int | None = 0) -> int | N
             for i in range(1, n + 1):
                 mask = lab == i
                 if by.endswith("_box"):
-                    xs, ys = np.nonzero(mask)
-                    size = int((xs.max() - xs.min() + 1) * (ys.max() - ys.min() + 1))
+                    _, _, rows, cols = bounding_box(mask)
+                    size = rows * cols
                 else:
                     size = int(mask.sum())
                 sizes.append((size, int(color)))

@@ -149,17 +149,13 @@ def search_programs(
     start = time.monotonic()
     rules = learn_local_rules(task, time_budget_s=LOCAL_RULE_SHARE * time_budget_s)
     local = [SearchHit(r.source, r.description, (), r.test_outputs, "local-rule") for r in rules]
-    if not rules and not all(_same_shape(e) for e in task.train):
+    if not rules:
         local = _rules_after_a_step(task, time_budget_s=LOCAL_RULE_SHARE * time_budget_s)
     families = [SearchHit(p.source, p.description, (), outputs, f"objects:{p.family}")
                 for p, outputs in object_programs(task, time_budget_s=min(OBJECT_MAX_S, OBJECT_SHARE * time_budget_s))]
     left = max(0.0, time_budget_s - (time.monotonic() - start))
     hits = _enumerate(task, time_budget_s=left, max_programs=max_programs, max_depth=max_depth)
     return (hits + families + local)[:max_programs]
-
-
-def _same_shape(e) -> bool:
-    return len(e.input) == len(e.output) and len(e.input[0]) == len(e.output[0])
 
 
 MAX_PRE_STEPS = 6
@@ -175,6 +171,8 @@ def _rules_after_a_step(task: Task, *, time_budget_s: float) -> list[SearchHit]:
     targets = [to_array(e.output) for e in task.train]
     test_in = [to_array(e.input) for e in task.test]
     info = task_info(list(zip(train_in, targets)))
+    if info.same_shape:
+        return []  # the local rules on the inputs themselves are the learner's own job
     seen: set[tuple] = set()
     pre: list[tuple[Step, list[np.ndarray], list[np.ndarray]]] = []
     for s in static_steps(info) + fitted_steps(train_in, targets, info):

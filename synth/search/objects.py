@@ -20,6 +20,7 @@ import numpy as np
 from arc.grid import MAX_SIDE, from_array, to_array
 from arc.task import Task
 from dsl._masks import label, reachable_from_border
+from dsl.color import resolve_background
 from dsl.object_ops import (
     OBJECT_PROPS,
     copy_to_markers,
@@ -340,7 +341,7 @@ def filter_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: T
                 drop: dict = {}
                 ok = True
                 for g, t, masks in zip(inputs, targets, all_masks):
-                    bg = info.background if info.background is not None else int(np.argmax(np.bincount(g.ravel())))
+                    bg = resolve_background(g, info.background)
                     for m, value in zip(masks, _values(g, masks, prop)):
                         if (t[m] == g[m]).all():
                             keep[value] = keep.get(value, 0) + 1
@@ -419,7 +420,7 @@ def hole_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
     table: dict[int, int] = {}
     support: dict[int, int] = {}
     for g, t in zip(inputs, targets):
-        bg = info.background if info.background is not None else int(np.argmax(np.bincount(g.ravel())))
+        bg = resolve_background(g, info.background)
         holes = (g == bg) & ~reachable_from_border(g == bg)
         lab, n = label(holes, 4)
         for i in range(1, n + 1):

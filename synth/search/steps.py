@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from arc.views import symmetry_array
 from dsl import common
 from dsl.color import most_common_color
 from dsl.objects import find_objects, object_property
@@ -57,6 +58,12 @@ class TaskInfo:
     larger: bool  # some output is larger than its input in a dimension
     squared: bool  # every output is (h*h, w*w)
 
+    @property
+    def fill(self) -> int:
+        """A literal colour for new cells (padding, empty blocks): the background, or black where
+        the background is each grid's own."""
+        return 0 if self.background is None else self.background
+
 
 def task_info(train: list[tuple[np.ndarray, np.ndarray]]) -> TaskInfo:
     modes = {most_common_color(i) for i, _ in train}
@@ -89,6 +96,7 @@ OBJECT_KINDS = ((8, False), (4, True), (8, True), (4, False))
 def static_steps(info: TaskInfo) -> list[Step]:
     """Steps whose parameters do not depend on the intermediate grids, simplest families first."""
     bg = info.background
+    fill = info.fill
     out = [step(name) for name in ("rot90", "rot180", "rot270", "flip_lr", "flip_ud", "transpose", "anti_transpose")]
     fg_colors = [c for c in info.out_colors if c != bg]
     if info.smaller:
@@ -104,7 +112,6 @@ def static_steps(info: TaskInfo) -> list[Step]:
         out += [step("select_cell", select=s) for s in ("max_cells", "min_cells", "max_colors", "min_colors", "odd_one")]
         out += [step("overlay_cells", reverse=r) for r in (False, True)]
         out.append(step("cells_to_pixels"))
-        fill = 0 if bg is None else bg
         out += [step("fold_halves", axis=axis, mirror=m, reverse=r, background=fill)
                 for axis in (0, 1) for m in (True, False) for r in (False, True)]
         for axis in (0, 1):
@@ -114,7 +121,6 @@ def static_steps(info: TaskInfo) -> list[Step]:
         out += [step("mirror_concat", side=s) for s in ("right", "left", "down", "up")]
         if info.squared:
             out += [step("self_tile", background=bg, invert=inv) for inv in (False, True)]
-            fill = 0 if bg is None else bg
             out += [step("self_tile", background=fill, key=k)
                     for k in ("most_common", "least_common", *[c for c in info.in_colors if c != fill])]
     if info.same_shape:
@@ -162,7 +168,7 @@ def fitted_steps(grids: list[np.ndarray], targets: list[np.ndarray], info: TaskI
     if len(margins) == 1:
         dh, dw = margins.pop()
         if dh >= 0 and dw >= 0 and dh + dw > 0:
-            fill = 0 if info.background is None else info.background
+            fill = info.fill
             out += [step("pad_grid", bottom=dh, right=dw, color=fill), step("pad_grid", top=dh, left=dw, color=fill)]
             if dh % 2 == 0 and dw % 2 == 0:
                 out.append(step("pad_grid", top=dh // 2, bottom=dh // 2, left=dw // 2, right=dw // 2, color=fill))
@@ -202,8 +208,7 @@ VIEW_NAMES = ("identity", "flip_lr", "flip_ud", "rot180", "transpose", "anti_tra
 
 def _block_is(grid: np.ndarray, target: np.ndarray, i: int, j: int, name: str) -> bool:
     h, w = grid.shape  # the blocks have the grid's shape: the target is (ny * h, nx * w)
-    view = OPS["tile_views"](grid, ((name,),))
-    return view is not None and view.shape == (h, w) and np.array_equal(view, target[i * h:(i + 1) * h, j * w:(j + 1) * w])
+    return np.array_equal(symmetry_array(name, grid), target[i * h:(i + 1) * h, j * w:(j + 1) * w])
 
 
 def _growth(a: tuple[int, int], b: tuple[int, int]) -> tuple[float, float] | None:
