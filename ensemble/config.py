@@ -31,7 +31,6 @@ PRESETS: dict[str, dict[str, Any]] = {
     "quick": {
         "ttt": {"data": {"max_tasks": 24}, "max_tokens": 2048, "epochs": 1, "lora_rank": 16, "learning_rate": 1e-3},
         "infer": {"n_orders": 1, "max_tokens": 3072, "symmetries": ("identity", "transpose", "flip_lr", "flip_ud")},
-        "synth": {"search_budget_s": 10.0},
     },
     "small": {
         "ttt": {"adapter": "full", "learning_rate": 3e-4, "steps": 72, "token_budget": 60_000, "batch_size": 2,
@@ -40,7 +39,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         # a second order added nothing there and doubles the cost of inference
         "infer": {"n_orders": 1, "max_tokens": 3072, "symmetries": ("identity", "transpose", "flip_lr", "flip_ud", "rot90",
                                                                    "rot180", "rot270", "anti_transpose")},
-        "synth": {"search_budget_s": 10.0},
     },
 }
 

@@ -4,7 +4,7 @@ Each task's result is appended to a JSONL file as it finishes, so a stopped run 
 left off. The summary (pass@2 task and per-test accuracy via ``arc.score``, seconds per task,
 how often a ``unique`` answer was wrong) is printed and written as JSON.
 
-    python experiments/bench_search.py --dataset arc1-eval --budget 20 --workers 2
+    python experiments/bench_search.py --dataset arc1-eval --workers 2
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 import arc  # noqa: E402
 from _resumable import run_resumable  # noqa: E402
+from synth.config import SynthConfig  # noqa: E402
 from synth.search import group_hits, search_programs  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -102,7 +103,8 @@ def _per_family(records: list[dict]) -> dict[str, dict[str, int]]:
 
 @click.command()
 @click.option("--dataset", default="arc1-eval", show_default=True, help="dataset name or path")
-@click.option("--budget", default=20.0, show_default=True, help="search seconds per task")
+@click.option("--budget", default=SynthConfig().search_budget_s, show_default=True,
+              help="search seconds per task (default: the solver's own, SynthConfig.search_budget_s)")
 @click.option("--workers", default=2, show_default=True, help="worker processes")
 @click.option("--max-depth", default=3, show_default=True, help="most steps in a program")
 @click.option("--limit", default=0, help="only the first N tasks (sorted by id); 0 = all")

@@ -35,7 +35,7 @@ class SynthConfig(ConfigMixin):
     max_num_batched_tokens: int | None = option(None, "vllm: tokens per engine step; None: max_model_len, so no prompt "
                                                   "is prefilled in chunks")
     include_api_section: bool = option(False, "put the DSL's docstrings in the prompt (for general LLMs)")
-    search_budget_s: float = option(20.0, "search: seconds of program search per task")
+    search_budget_s: float = option(10.0, "search: seconds of program search per task")
     search_max_programs: int = option(50, "search: most train-consistent programs reported per task")
 
     def __post_init__(self) -> None:

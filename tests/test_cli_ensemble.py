@@ -68,7 +68,7 @@ def test_quick_preset_fills_only_what_was_not_given(tiny_model_dir):
     assert quick.ttt.max_tokens == 2048 and paper.ttt.max_tokens == 8192
     assert quick.ttt.lora_rank == 8  # the explicit flag wins over the preset
     assert quick.infer.symmetries == ("identity", "transpose", "flip_lr", "flip_ud")
-    assert quick.synth.search_budget_s == 10.0 and quick.preset == "quick"
+    assert quick.preset == "quick"
     assert quick.infer.max_tokens == 3072 and paper.infer.max_tokens == 8192
     assert paper.infer.trim_demonstrations is True
     own = config("--preset", "quick", "--infer-max-tokens", "4096", "--no-trim-demonstrations")
