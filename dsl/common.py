@@ -13,7 +13,14 @@ import numpy as np
 
 from dsl.cells import cells_to_pixels, combine_halves, fold_halves, overlay_cells, select_cell, split_cells, two_halves
 from dsl.color import Color, most_common_color
-from dsl.completion import complete_periodic, complete_symmetry, periodic_patch, symmetry_patch
+from dsl.completion import (
+    complete_periodic,
+    complete_symmetry,
+    continue_segments,
+    periodic_patch,
+    repeat_band,
+    symmetry_patch,
+)
 from dsl.drawing import (
     blit,
     blit_object,
@@ -50,6 +57,7 @@ from dsl.grids import (
     rot180,
     rot270,
     self_tile,
+    shrink_blocks,
     tile_views,
     continue_pattern,
     repeating_tile,
@@ -94,6 +102,7 @@ from dsl.partition import (
     compress_grid,
     object_parts,
     overlay_parts,
+    keep_color,
     pick_color,
     pick_part,
     split_by_lines,
@@ -165,6 +174,7 @@ OPERATIONS = [
     "anti_transpose",
     "upscale",
     "downscale",
+    "shrink_blocks",
     "tile",
     "tile_views",
     "continue_pattern",
@@ -182,6 +192,7 @@ OPERATIONS = [
     "object_property",
     "crop_object",
     "keep_object",
+    "keep_color",
     "remove_small_objects",
     "recolor_objects",
     "gravity",
@@ -195,6 +206,8 @@ OPERATIONS = [
     "complete_symmetry",
     "symmetry_patch",
     "complete_periodic",
+    "repeat_band",
+    "continue_segments",
     "periodic_patch",
     "split_cells",
     "two_halves",

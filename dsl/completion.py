@@ -1,9 +1,12 @@
 """Repairing grids: cells hidden under a mask colour restored from the grid's mirror symmetry
-or its 2-D period, and what lies under such a patch."""
+or its 2-D period, and what lies under such a patch; a band or a run of cells carried on
+periodically over the grid."""
 
 from __future__ import annotations
 
 import numpy as np
+
+from dsl.color import resolve_background
 
 
 def mirror_offset(known: np.ndarray, axis: int) -> int | None:
@@ -117,3 +120,50 @@ def complete_periodic(grid: np.ndarray, mask_color: int) -> np.ndarray | None:
 def periodic_patch(grid: np.ndarray, mask_color: int) -> np.ndarray | None:
     """What lies under the ``mask_color`` patch once the grid's periodic pattern is restored."""
     return under_patch(complete_periodic(grid, mask_color), grid, mask_color)
+
+
+def repeat_band(grid: np.ndarray, axis: int, background: int | None = 0) -> np.ndarray | None:
+    """The band of rows (axis 0) or columns (axis 1) from the first to the last one holding a
+    non-background cell, repeated with its own height (width) as period over the whole grid,
+    in step with where it lies; None when the band is empty or already fills the grid.
+
+    Example: grid = repeat_band(grid, axis=0, background=Color.BLACK)
+    """
+    bg = resolve_background(grid, background)
+    g = grid if axis == 0 else grid.T
+    full = np.flatnonzero((g != bg).any(axis=1))
+    if len(full) == 0:
+        return None
+    first, last = int(full[0]), int(full[-1])
+    if first == 0 and last == g.shape[0] - 1:
+        return None
+    out = g[first + (np.arange(g.shape[0]) - first) % (last - first + 1)]
+    return out if axis == 0 else out.T.copy()
+
+
+def continue_segments(grid: np.ndarray, direction: str = "hv", background: int | None = 0) -> np.ndarray | None:
+    """Every run of two or more non-background cells along a row ("h"), a column ("v") or both
+    ("hv") is repeated along its line over the whole line, in step with where it lies; cells a
+    copy would put over another non-background cell keep their own colour. None when the grid
+    has no such run.
+
+    Example: grid = continue_segments(grid, direction="hv", background=Color.BLACK)
+    """
+    bg = resolve_background(grid, background)
+    out = grid.copy()
+    found = False
+    for axis in ((0, 1) if direction == "hv" else (0,) if direction == "h" else (1,)):
+        g = grid if axis == 0 else grid.T
+        o = out if axis == 0 else out.T  # a view: writes land in ``out``
+        for r, line in enumerate(g):
+            fg = np.concatenate([[False], line != bg, [False]])
+            starts = np.flatnonzero(fg[1:] & ~fg[:-1])
+            ends = np.flatnonzero(~fg[1:] & fg[:-1])
+            for s, e in zip(starts, ends):
+                if e - s < 2:
+                    continue
+                found = True
+                copy = line[s + (np.arange(len(line)) - s) % (e - s)]
+                free = o[r] == bg
+                o[r, free] = copy[free]
+    return out if found else None

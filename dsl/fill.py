@@ -26,21 +26,22 @@ def fill_enclosed(grid: np.ndarray, color: int, background: int | None = Color.B
     return out
 
 
-def surround_cells(grid: np.ndarray, source: int, color: int, connectivity: int | str = 8,
+def surround_cells(grid: np.ndarray, source: int | None, color: int, connectivity: int | str = 8,
                    background: int | None = Color.BLACK) -> np.ndarray:
-    """Background cells next to a ``source`` cell become ``color``: its 4 or 8 neighbours, or
-    with connectivity "diag" its 4 diagonal neighbours only.
+    """Background cells next to a ``source`` cell (with source None, any cell that is not
+    background) become ``color``: its 4 or 8 neighbours, or with connectivity "diag" its 4
+    diagonal neighbours only.
 
     Example: grid = surround_cells(grid, source=Color.RED, color=Color.YELLOW, connectivity="diag")
     """
     bg = resolve_background(grid, background)
+    src = grid != bg if source is None else grid == source
     if connectivity == "diag":
-        src = grid == source
         near = np.zeros_like(src)
         for dx, dy in ((-1, -1), (-1, 1), (1, -1), (1, 1)):
             near |= shift(src, dx, dy)
     else:
-        near = dilate(grid == source, connectivity, include_self=False)
+        near = dilate(src, connectivity, include_self=False)
     out = grid.copy()
     out[near & (grid == bg)] = color
     return out

@@ -45,6 +45,22 @@ def downscale(grid: np.ndarray, ky: int, kx: int) -> np.ndarray | None:
     return out
 
 
+def shrink_blocks(grid: np.ndarray) -> np.ndarray | None:
+    """The grid drawn at its own scale: when it is made of uniform k x k blocks (k > 1, the
+    largest such k), one cell per block; None when no block size above 1 fits.
+
+    Example: grid = shrink_blocks(grid)
+    """
+    h, w = grid.shape
+    for k in range(min(h, w), 1, -1):
+        if h % k or w % k:
+            continue
+        small = grid[::k, ::k]
+        if (upscale_array(small, k, k) == grid).all():
+            return small.copy()
+    return None
+
+
 def tile(grid: np.ndarray, ny: int, nx: int) -> np.ndarray:
     """The grid repeated ny times down and nx times across.
 

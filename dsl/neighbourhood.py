@@ -179,6 +179,38 @@ def _bands(g: np.ndarray, background: int, axis: int) -> np.ndarray:
     return np.broadcast_to(index[:, None] if axis == 0 else index[None, :], g.shape).astype(np.int64)
 
 
+def _run_half(g: np.ndarray, axis: int) -> np.ndarray:
+    """Per cell, where it lies in its run of one colour along ``axis`` (0: a vertical run, 1: a
+    horizontal one): 0 in the first half, 1 the exact middle, 2 in the second half."""
+    lines = g.T if axis == 0 else g  # each row of ``lines`` is one line along the axis
+    out = np.zeros(lines.shape, dtype=np.int64)
+    for r, line in enumerate(lines):
+        start = 0
+        for end in range(1, len(line) + 1):
+            if end == len(line) or line[end] != line[start]:
+                twice = 2 * np.arange(end - start) - (end - start - 1)  # 2 * (offset - middle)
+                out[r, start:end] = np.where(twice < 0, 0, np.where(twice == 0, 1, 2))
+                start = end
+    return out.T if axis == 0 else out
+
+
+def _colour_rank(g: np.ndarray) -> np.ndarray:
+    """Per cell, the rank of its colour by cell count in the grid (0 = the most common);
+    OUTSIDE when another colour has the same count."""
+    counts = np.bincount(g.ravel(), minlength=10)
+    present = counts[counts > 0]
+    rank = np.array([(present > n).sum() if (present == n).sum() == 1 else OUTSIDE for n in counts])
+    return rank[g].astype(np.int64)
+
+
+def _least_colour(g: np.ndarray) -> np.ndarray:
+    """Every cell: the grid's least common colour (OUTSIDE when two colours tie for it)."""
+    counts = np.bincount(g.ravel(), minlength=10)
+    least = counts[counts > 0].min()
+    colour = int(np.argmax(counts == least)) if (counts == least).sum() == 1 else OUTSIDE
+    return np.full(g.shape, colour, dtype=np.int64)
+
+
 def _nearest_other(c: "_Cells") -> np.ndarray:
     """Per cell, the colour of the nearest cell along the four side rays that has neither the
     background colour nor the cell's own; OUTSIDE when there is none or two different colours
@@ -206,7 +238,7 @@ def _nearest_other(c: "_Cells") -> np.ndarray:
 # Features whose value is a colour: a rule may copy one into the cell.
 COLOUR_FEATURES = ("colour", *_SIDES, *_CORNERS, *(f"ray_{d}" for d in _SIDES + _CORNERS),
                    "mirror_lr", "mirror_ud", "mirror_rot180", "mirror_transpose", "object_majority",
-                   "nearest_other")
+                   "nearest_other", "least_colour")
 
 # name -> (description, function of the cell context). Ordered roughly from cheap and general
 # to costly and specific: the learner tries feature sets in this order.
@@ -267,6 +299,13 @@ FEATURES: dict[str, tuple[str, Callable[[_Cells], np.ndarray]]] = {
                    lambda c: (2 * c.rows == c.grid.shape[0] - 1).astype(np.int64)),
     "middle_col": ("1 on the grid's middle column (none when the width is even)",
                    lambda c: (2 * c.cols == c.grid.shape[1] - 1).astype(np.int64)),
+    "vrun_half": ("where the cell lies in its vertical run of one colour: 0 upper half, 1 middle, 2 lower half",
+                  lambda c: _run_half(c.grid, 0)),
+    "hrun_half": ("where the cell lies in its horizontal run of one colour: 0 left half, 1 middle, 2 right half",
+                  lambda c: _run_half(c.grid, 1)),
+    "colour_rank": ("rank of the cell's colour by cell count in the grid (0 = most common; 10 on a tie)",
+                    lambda c: _colour_rank(c.grid)),
+    "least_colour": ("the grid's least common colour (10 on a tie)", lambda c: _least_colour(c.grid)),
     "row": ("row index", lambda c: c.rows),
     "col": ("column index", lambda c: c.cols),
     "size4": ("size of the cell's same-colour 4-connected region",

@@ -238,6 +238,19 @@ def pick_color(grid: np.ndarray, by: str, background: int | None = 0) -> int | N
     return chosen[0] if len(chosen) == 1 else None
 
 
+def keep_color(grid: np.ndarray, by: str, background: int | None = 0) -> np.ndarray | None:
+    """The grid with only the cells of the colour ``pick_color`` chooses ``by``; every other
+    cell becomes background. None when no single colour is chosen.
+
+    Example: grid = keep_color(grid, by="least_common", background=Color.BLACK)
+    """
+    grid = np.asarray(grid)
+    color = pick_color(grid, by, background)
+    if color is None:
+        return None
+    return np.where(grid == color, grid, resolve_background(grid, background))
+
+
 LOGICS = ("and", "or", "xor", "nor", "one", "none_first")
 
 

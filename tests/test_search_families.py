@@ -59,6 +59,11 @@ CASES = [
     ("4258a5f9", "surround_cells"),  # draw a ring around cells
     ("0ca9ddb6", "surround_cells"),  # diagonal corners around one colour, sides around another
     ("4347f46a", "hollow_objects"),
+    ("80af3007", "shrink_blocks"),  # a crop drawn at its own scale, then tiled by itself
+    ("8f2ea7aa", "self_tile"),  # a same-shape task: the crop tiled by itself grows back to the grid
+    ("31aa019c", "keep_color"),  # only the colour seen once, then a ring around what is left
+    ("8eb1be9a", "repeat_band"),  # the band of rows repeated over the grid
+    ("e21d9049", "continue_segments"),  # runs of cells carried on along their row and column
 ]
 
 

@@ -25,6 +25,8 @@ CASES = [
     ("42a50994", "remove isolated pixels"),
     ("4258a5f9", "ring every pixel"),
     ("272f95fa", "colour each region by its band of rows and columns between separator lines"),
+    ("ce9e57f2", "the lower half of every bar in a new colour"),
+    ("aabf363d", "the shape takes the lone pixel's colour (the grid's least common), the pixel goes"),
 ]
 
 

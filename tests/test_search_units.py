@@ -7,6 +7,7 @@ import arc
 from arc.grid import as_grid
 from arc.task import Example, Task
 from arc.views import SYMMETRY_NAMES, apply_symmetry
+from dsl.neighbourhood import cell_features
 from synth.search import OPS, Step, emit_program, group_hits, search_programs
 from synth.search.steps import fit_color_map, fitted_steps, task_info
 
@@ -196,3 +197,39 @@ def test_cross_lines_and_diagonal_surround():
     assert OPS["cross_lines"](wide, color=6, direction="hv").tolist() == [[0, 0, 0], [5, 5, 6], [0, 0, 0]]
     assert OPS["surround_cells"](g, source=5, color=4, connectivity="diag").tolist() == \
         [[4, 0, 4, 0], [0, 5, 0, 0], [4, 0, 4, 0], [0, 0, 0, 0]]
+
+
+def test_shrink_blocks_keep_color_and_surround_any():
+    g = np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 2, 2], [0, 0, 2, 2]])
+    assert OPS["shrink_blocks"](g).tolist() == [[1, 0], [0, 2]]
+    assert OPS["shrink_blocks"](np.array([[1, 2], [3, 4]])) is None
+    h = np.array([[3, 0, 3], [0, 5, 0], [3, 0, 0]])
+    assert OPS["keep_color"](h, by="least_common", background=0).tolist() == [[0, 0, 0], [0, 5, 0], [0, 0, 0]]
+    assert OPS["keep_color"](np.array([[3, 5]]), by="least_common", background=0) is None  # a tie
+    assert OPS["surround_cells"](np.array([[0, 0, 0], [0, 0, 0], [0, 0, 7]]), source=None, color=2,
+                                 connectivity=4).tolist() == [[0, 0, 0], [0, 0, 2], [0, 2, 7]]
+
+
+def test_repeat_band_and_continue_segments():
+    g = np.array([[0, 0], [1, 2], [3, 4], [0, 0], [0, 0]])
+    assert OPS["repeat_band"](g, axis=0, background=0).tolist() == [[3, 4], [1, 2], [3, 4], [1, 2], [3, 4]]
+    assert OPS["repeat_band"](np.zeros((2, 2), dtype=int), axis=0) is None
+    row = np.array([[0, 0, 0, 5, 6, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 7]])
+    assert OPS["continue_segments"](row, direction="h", background=0).tolist() == \
+        [[6, 5, 6, 5, 6, 5, 6, 5], [0, 0, 0, 0, 0, 0, 0, 7]]  # a single cell is no run
+    assert OPS["continue_segments"](row, direction="v", background=0) is None
+
+
+def test_run_half_feature():
+    g = np.array([[1, 0], [1, 0], [1, 3], [1, 3], [1, 0]])
+    assert cell_features(g, ("vrun_half",))[..., 0].tolist() == [[0, 0], [0, 2], [1, 0], [2, 2], [2, 1]]
+    assert cell_features(g.T, ("hrun_half",))[..., 0].tolist() == [[0, 0, 1, 2, 2], [0, 2, 0, 2, 1]]
+
+
+def test_colour_rank_and_least_colour_features():
+    g = np.array([[0, 0, 0], [0, 3, 3], [6, 0, 0]])
+    assert cell_features(g, ("colour_rank",))[..., 0].tolist() == [[0, 0, 0], [0, 1, 1], [2, 0, 0]]
+    assert (cell_features(g, ("least_colour",)) == 6).all()
+    tie = np.array([[0, 0, 0], [0, 3, 6]])
+    assert cell_features(tie, ("colour_rank",))[1, 1:, 0].tolist() == [10, 10]
+    assert (cell_features(tie, ("least_colour",)) == 10).all()

@@ -98,6 +98,9 @@ def static_steps(info: TaskInfo) -> list[Step]:
     bg = info.background
     fill = info.fill
     out = [step(name) for name in ("rot90", "rot180", "rot270", "flip_lr", "flip_ud", "transpose", "anti_transpose")]
+    out.append(step("shrink_blocks"))
+    if info.same_shape:  # a crop the fitted steps can grow back: tile it, scale it, tile it by itself
+        out.append(step("crop_to_content", background=bg))
     fg_colors = [c for c in info.out_colors if c != bg]
     if info.smaller:
         out.append(step("crop_to_content", background=bg))
@@ -126,6 +129,8 @@ def static_steps(info: TaskInfo) -> list[Step]:
     if info.same_shape:
         out += [step("complete_symmetry", mask_color=c) for c in info.mask_colors]
         out += [step("complete_periodic", mask_color=c) for c in info.mask_colors]
+        out += [step("repeat_band", axis=a, background=bg) for a in (0, 1)]
+        out += [step("continue_segments", direction=d, background=bg) for d in ("hv", "h", "v")]
         out += [step("fill_enclosed", color=c, background=bg) for c in fg_colors]
         out.append(step("fill_with_most_common"))
         out += [step("gravity", direction=d, background=bg) for d in ("down", "up", "left", "right")]
@@ -134,7 +139,7 @@ def static_steps(info: TaskInfo) -> list[Step]:
         for c in info.grown_colors:
             if c != bg:
                 out += [step("surround_cells", source=s, color=c, connectivity=k, background=bg)
-                        for s in info.in_colors if s not in (bg, c) for k in (8, 4, "diag")]
+                        for s in (*[s for s in info.in_colors if s not in (bg, c)], None) for k in (8, 4, "diag")]
         for c in [None] + [c for c in info.grown_colors if c != bg]:
             out += [step("extend_lines", color=c, direction=d, background=bg)
                     for d in ("hv", "h", "v", "up", "down", "left", "right", "diag",
@@ -147,6 +152,7 @@ def static_steps(info: TaskInfo) -> list[Step]:
         for conn, by_color in OBJECT_KINDS[:2]:
             out += [step("keep_object", select=s, background=bg, connectivity=conn, by_color=by_color) for s in SELECTIONS]
         out += [step("remove_small_objects", max_size=k, background=bg, connectivity=8) for k in (1, 2)]
+        out += [step("keep_color", by=b, background=bg) for b in ("least_common", "most_common", "largest_object")]
     return out
 
 
@@ -164,6 +170,10 @@ def fitted_steps(grids: list[np.ndarray], targets: list[np.ndarray], info: TaskI
                 out.append(step("tile_views", views=views))
         elif ratio is not None and ratio[0] == "down":
             out.append(step("downscale", ky=ratio[1], kx=ratio[2]))
+    if all(g.shape[0] == g.shape[1] and t.shape == (g.shape[0] ** 2, g.shape[1] ** 2) and g.shape[0] > 1
+           for g, t in zip(grids, targets)) and not info.squared:  # the task's own inputs get these as static steps
+        bg = info.background
+        out += [step("self_tile", background=bg, invert=inv) for inv in (False, True)]
     margins = {(t.shape[0] - g.shape[0], t.shape[1] - g.shape[1]) for g, t in zip(grids, targets)}
     if len(margins) == 1:
         dh, dw = margins.pop()
