@@ -29,6 +29,28 @@ def split_cells(grid: np.ndarray) -> list[list[np.ndarray]] | None:
     return None
 
 
+def cells_from_first(grid: np.ndarray, views: tuple[str, ...]) -> np.ndarray | None:
+    """Every cell between separator lines redrawn as a symmetry of the first cell (reading
+    order): cell k + 1 becomes ``views[k]`` (a name of arc.views.SYMMETRY_NAMES) of cell 0. None
+    unless the grid has exactly len(views) + 1 cells, or when a view does not fit its cell.
+
+    Example: grid = cells_from_first(grid, views=("rot90", "rot180"))
+    """
+    from arc.views import symmetry_array
+
+    out = grid.copy()
+    cells = split_cells(out)  # views into ``out``: writing a cell writes the grid
+    flat = [c for row in cells for c in row] if cells else []
+    if len(flat) != len(views) + 1:
+        return None
+    for cell, name in zip(flat[1:], views):
+        view = symmetry_array(name, flat[0])
+        if view.shape != cell.shape:
+            return None
+        cell[...] = view
+    return out
+
+
 def spans(n: int, separators: list[int]) -> list[tuple[int, int]]:
     """Maximal runs of indices in range(n) that are not separators, as (start, stop) pairs."""
     out, start = [], 0

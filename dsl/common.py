@@ -11,7 +11,7 @@ import random
 
 import numpy as np
 
-from dsl.cells import cells_to_pixels, combine_halves, fold_halves, overlay_cells, select_cell, split_cells, two_halves
+from dsl.cells import cells_from_first, cells_to_pixels, combine_halves, fold_halves, overlay_cells, select_cell, split_cells, two_halves
 from dsl.color import Color, most_common_color
 from dsl.completion import (
     complete_periodic,
@@ -61,6 +61,7 @@ from dsl.grids import (
     tile_views,
     continue_pattern,
     repeating_tile,
+    mirror_tile,
     pad_grid,
     tile,
     transpose,
@@ -179,6 +180,7 @@ OPERATIONS = [
     "tile_views",
     "continue_pattern",
     "repeating_tile",
+    "mirror_tile",
     "pad_grid",
     "mirror_concat",
     "self_tile",
@@ -216,6 +218,7 @@ OPERATIONS = [
     "select_cell",
     "overlay_cells",
     "cells_to_pixels",
+    "cells_from_first",
     "cell_features",
     "apply_local_rule",
 ]

@@ -105,6 +105,27 @@ def continue_pattern(grid: np.ndarray, ky: float, kx: float) -> np.ndarray | Non
     return grid[np.ix_(np.arange(rows_out) % py, np.arange(cols_out) % px)]
 
 
+def mirror_tile(grid: np.ndarray, ny: int, nx: int) -> np.ndarray | None:
+    """The grid reflected back and forth, sharing its edge rows and columns: ny copies down
+    (ny * (h - 1) + 1 rows: 0, 1, .., h-1, h-2, .., 0, 1, ..) and nx across. None when the grid
+    has a single row (column) to reflect, or both counts are 1.
+
+    Example: grid = mirror_tile(grid, ny=4, nx=1)
+    """
+    h, w = grid.shape
+    if (ny == 1 and nx == 1) or (ny > 1 and h < 2) or (nx > 1 and w < 2):
+        return None
+
+    def bounce(n: int, copies: int) -> np.ndarray:
+        if copies == 1:
+            return np.arange(n)
+        period = 2 * (n - 1)
+        k = np.arange(copies * (n - 1) + 1) % period
+        return np.where(k < n, k, period - k)
+
+    return grid[np.ix_(bounce(h, ny), bounce(w, nx))]
+
+
 def repeating_tile(grid: np.ndarray) -> np.ndarray | None:
     """The smallest block whose repetition (down and across, the last copy possibly cut) makes
     the grid; None when the grid does not repeat.

@@ -64,6 +64,9 @@ CASES = [
     ("31aa019c", "keep_color"),  # only the colour seen once, then a ring around what is left
     ("8eb1be9a", "repeat_band"),  # the band of rows repeated over the grid
     ("e21d9049", "continue_segments"),  # runs of cells carried on along their row and column
+    ("eb281b96", "mirror_tile"),  # reflected back and forth down the grid
+    ("8e5a5113", "cells_from_first"),  # the other cells are turned copies of the first
+    ("1bfc4729", "extend_lines"),  # same shape: lines drawn, then a local rule on what they made
 ]
 
 

@@ -233,3 +233,15 @@ def test_colour_rank_and_least_colour_features():
     tie = np.array([[0, 0, 0], [0, 3, 6]])
     assert cell_features(tie, ("colour_rank",))[1, 1:, 0].tolist() == [10, 10]
     assert (cell_features(tie, ("least_colour",)) == 10).all()
+
+
+def test_mirror_tile_and_cells_from_first():
+    g = np.array([[1, 2], [3, 4], [5, 6]])
+    assert OPS["mirror_tile"](g, ny=3, nx=1).tolist() == [[1, 2], [3, 4], [5, 6], [3, 4], [1, 2], [3, 4], [5, 6]]
+    assert OPS["mirror_tile"](g, ny=1, nx=1) is None
+    panels = np.array([[1, 2, 5, 0, 0], [3, 4, 5, 0, 0]])
+    assert OPS["cells_from_first"](panels, views=("rot180",)).tolist() == [[1, 2, 5, 4, 3], [3, 4, 5, 2, 1]]
+    assert OPS["cells_from_first"](panels, views=("rot180", "rot90")) is None  # two cells, not three
+    out = np.array([[1, 2, 5, 4, 3], [3, 4, 5, 2, 1]])
+    assert ("cells_from_first", (("views", ("rot180",)),)) in \
+        [(s.op, s.params) for s in fitted_steps([panels], [out], task_info([(panels, out)]))]

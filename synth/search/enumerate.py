@@ -132,6 +132,7 @@ def _enumerate(task: Task, *, time_budget_s: float, max_programs: int, max_depth
 # The whole-program families run first, each on a share of the budget; the enumeration gets the
 # rest. Their programs follow the enumeration's, so a composition stays the first answer.
 LOCAL_RULE_SHARE = 0.3  # local_rules.py: per-cell rules, same-shape tasks only
+AFTER_STEP_SHARE = 0.2  # same-shape tasks: local rules after one step, when none fits the inputs
 OBJECT_SHARE = 0.25  # objects.py: parts, objects, assembly (at most OBJECT_MAX_S)
 OBJECT_MAX_S = 3.0
 
@@ -149,8 +150,10 @@ def search_programs(
     start = time.monotonic()
     rules = learn_local_rules(task, time_budget_s=LOCAL_RULE_SHARE * time_budget_s)
     local = [SearchHit(r.source, r.description, (), r.test_outputs, "local-rule") for r in rules]
-    if not rules:
-        local = _rules_after_a_step(task, time_budget_s=LOCAL_RULE_SHARE * time_budget_s)
+    if not rules:  # on a same-shape task the learner has had its share on the inputs already
+        same = all(len(e.input) == len(e.output) and len(e.input[0]) == len(e.output[0]) for e in task.train)
+        share = AFTER_STEP_SHARE if same else LOCAL_RULE_SHARE
+        local = _rules_after_a_step(task, time_budget_s=share * time_budget_s)
     families = [SearchHit(p.source, p.description, (), outputs, f"objects:{p.family}")
                 for p, outputs in object_programs(task, time_budget_s=min(OBJECT_MAX_S, OBJECT_SHARE * time_budget_s))]
     left = max(0.0, time_budget_s - (time.monotonic() - start))
@@ -162,32 +165,39 @@ MAX_PRE_STEPS = 6
 
 
 def _rules_after_a_step(task: Task, *, time_budget_s: float) -> list[SearchHit]:
-    """Local rules learnt on what one step (a crop, a tiling, a pad, ...) makes of the inputs, for
-    tasks whose outputs differ in shape from their inputs: the first ``MAX_PRE_STEPS`` steps,
-    in the enumeration's order, that give every demonstration its output's shape and are not
-    themselves the answer, each with an equal share of the budget."""
+    """Local rules learnt on what one step makes of the inputs, each of at most ``MAX_PRE_STEPS``
+    steps with an equal share of the budget. Where the outputs differ in shape from the inputs:
+    the first steps, in the enumeration's order, that give every demonstration its output's
+    shape (a crop, a tiling, a pad, ...). Where they do not: the steps that leave more cells
+    right than the inputs do (a gravity, a fill, a completed symmetry), the most right first.
+    Never a step that is itself the answer (the enumeration's job)."""
     deadline = time.monotonic() + time_budget_s
     train_in = [to_array(e.input) for e in task.train]
     targets = [to_array(e.output) for e in task.train]
     test_in = [to_array(e.input) for e in task.test]
     info = task_info(list(zip(train_in, targets)))
-    if info.same_shape:
-        return []  # the local rules on the inputs themselves are the learner's own job
     seen: set[tuple] = set()
     pre: list[tuple[Step, list[np.ndarray], list[np.ndarray]]] = []
+    closer: list[tuple[float, int]] = []  # same-shape tasks: (cells right, order) per entry of pre
+    base = _closeness(train_in, targets)
     for s in static_steps(info) + fitted_steps(train_in, targets, info):
-        if len(pre) >= MAX_PRE_STEPS or time.monotonic() > deadline:
+        if (not info.same_shape and len(pre) >= MAX_PRE_STEPS) or time.monotonic() > deadline:
             break
         train = _apply_all(s, train_in)
         if train is None or any(g.shape != t.shape for g, t in zip(train, targets)):
             continue
         if all(np.array_equal(g, t) for g, t in zip(train, targets)):
             continue  # the step alone answers: the enumeration's job
+        if info.same_shape and _closeness(train, targets) <= base:
+            continue
         test = _apply_all(s, test_in)
         if test is None or _key(train + test) in seen:
             continue
         seen.add(_key(train + test))
+        closer.append((-_closeness(train, targets), len(pre)))
         pre.append((s, train, test))
+    if info.same_shape:
+        pre = [pre[k] for _, k in sorted(closer)[:MAX_PRE_STEPS]]
     hits: list[SearchHit] = []
     for k, (s, train, test) in enumerate(pre):
         share = (deadline - time.monotonic()) / (len(pre) - k)

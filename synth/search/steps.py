@@ -15,6 +15,7 @@ import numpy as np
 
 from arc.views import symmetry_array
 from dsl import common
+from dsl.cells import split_cells
 from dsl.color import most_common_color
 from dsl.objects import find_objects, object_property
 
@@ -174,6 +175,10 @@ def fitted_steps(grids: list[np.ndarray], targets: list[np.ndarray], info: TaskI
            for g, t in zip(grids, targets)) and not info.squared:  # the task's own inputs get these as static steps
         bg = info.background
         out += [step("self_tile", background=bg, invert=inv) for inv in (False, True)]
+    bounces = {_bounces(g.shape, t.shape) for g, t in zip(grids, targets)}
+    if len(bounces) == 1 and None not in bounces:
+        ny, nx = bounces.pop()
+        out.append(step("mirror_tile", ny=ny, nx=nx))
     margins = {(t.shape[0] - g.shape[0], t.shape[1] - g.shape[1]) for g, t in zip(grids, targets)}
     if len(margins) == 1:
         dh, dw = margins.pop()
@@ -192,7 +197,31 @@ def fitted_steps(grids: list[np.ndarray], targets: list[np.ndarray], info: TaskI
         if mapping:
             out.append(step("recolor", mapping=mapping))
         out += fit_object_recolors(grids, targets, info)
+        views = fit_cell_views(grids, targets)
+        if views is not None:
+            out.append(step("cells_from_first", views=views))
     return out
+
+
+def fit_cell_views(grids: list[np.ndarray], targets: list[np.ndarray]) -> tuple[str, ...] | None:
+    """The symmetries of its first cell that every other cell of the targets shows (the first
+    that fits, identity first), when the first cell stays as it is; None otherwise."""
+    common: list[set[str]] | None = None  # per cell after the first: the views every demonstration allows
+    for g, t in zip(grids, targets):
+        a, b = split_cells(g), split_cells(t)
+        if a is None or b is None:
+            return None
+        a, b = [c for row in a for c in row], [c for row in b for c in row]
+        if len(a) != len(b) or len(a) < 2 or not np.array_equal(a[0], b[0]):
+            return None
+        views = [symmetry_array(n, a[0]) for n in VIEW_NAMES]
+        fits = [{n for n, v in zip(VIEW_NAMES, views) if v.shape == c.shape and np.array_equal(v, c)} for c in b[1:]]
+        if common is not None and len(common) != len(fits):
+            return None
+        common = fits if common is None else [x & y for x, y in zip(common, fits)]
+    if not common or not all(common):
+        return None
+    return tuple(next(n for n in VIEW_NAMES if n in f) for f in common)
 
 
 def fit_tile_views(grids: list[np.ndarray], targets: list[np.ndarray], ny: int, nx: int) -> tuple | None:
@@ -231,6 +260,19 @@ def _growth(a: tuple[int, int], b: tuple[int, int]) -> tuple[float, float] | Non
             return None
         factors.append(int(f) if f.denominator == 1 else float(f))
     return (factors[0], factors[1]) if factors != [1, 1] else None
+
+
+def _bounces(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int] | None:
+    """The copies (ny, nx) that mirror_tile needs to make shape b of shape a, if any but (1, 1)."""
+    counts = []
+    for n, m in zip(a, b):
+        if m == n:
+            counts.append(1)
+        elif n > 1 and m > n and (m - 1) % (n - 1) == 0:
+            counts.append((m - 1) // (n - 1))
+        else:
+            return None
+    return None if counts == [1, 1] else (counts[0], counts[1])
 
 
 def _ratio(a: tuple[int, int], b: tuple[int, int]) -> tuple | None:
