@@ -33,7 +33,16 @@ from dsl.drawing import (
     scale_sprite,
     translate,
 )
-from dsl.fill import connect_pairs, cross_lines, extend_lines, fill_enclosed, hollow_objects, surround_cells
+from dsl.fill import (
+    connect_pairs,
+    cross_lines,
+    extend_ends,
+    extend_lines,
+    fill_between_corners,
+    fill_enclosed,
+    hollow_objects,
+    surround_cells,
+)
 from dsl.generate import (
     generate_position_has_interval,
     random_free_location_for_object,
@@ -200,9 +209,11 @@ OPERATIONS = [
     "gravity",
     "gravity_objects",
     "fill_enclosed",
+    "fill_between_corners",
     "surround_cells",
     "hollow_objects",
     "extend_lines",
+    "extend_ends",
     "connect_pairs",
     "cross_lines",
     "complete_symmetry",

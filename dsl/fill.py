@@ -129,3 +129,53 @@ def cross_lines(grid: np.ndarray, color: int, direction: str = "hv", background:
     out[line & (grid == bg)] = color
     return out
 
+
+
+def fill_between_corners(grid: np.ndarray, color: int, background: int | None = Color.BLACK) -> np.ndarray | None:
+    """Four cells of one colour at the corners of an upright rectangle mark a box: the background
+    cells strictly inside it become ``color``. None when no such four cells enclose a cell.
+
+    Example: grid = fill_between_corners(grid, color=Color.RED)
+    """
+    bg = resolve_background(grid, background)
+    out = grid.copy()
+    found = False
+    for c in np.unique(grid):
+        if c == bg:
+            continue
+        cells = set(zip(*np.nonzero(grid == c)))
+        if len(cells) > 64:
+            continue  # a colour this common marks no corners
+        for r1, c1 in cells:
+            for r2, c2 in cells:
+                if r2 > r1 + 1 and c2 > c1 + 1 and (r1, c2) in cells and (r2, c1) in cells:
+                    inside = out[r1 + 1:r2, c1 + 1:c2]
+                    inside[grid[r1 + 1:r2, c1 + 1:c2] == bg] = color
+                    found = True
+    return out if found else None
+
+
+def extend_ends(grid: np.ndarray, background: int | None = Color.BLACK) -> np.ndarray | None:
+    """Every line end carries on: a cell with exactly one non-background neighbour (of the 8) is
+    continued away from that neighbour, in its own colour, over background cells until the
+    grid's edge or another cell. None when no cell is such an end or nothing is drawn.
+
+    Example: grid = extend_ends(grid, background=Color.BLACK)
+    """
+    bg = resolve_background(grid, background)
+    h, w = grid.shape
+    fg = grid != bg
+    out = grid.copy()
+    drawn = False
+    for r, c in zip(*np.nonzero(fg)):
+        near = [(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if (dr or dc)
+                and 0 <= r + dr < h and 0 <= c + dc < w and fg[r + dr, c + dc]]
+        if len(near) != 1:
+            continue
+        dr, dc = -near[0][0], -near[0][1]
+        y, x = r + dr, c + dc
+        while 0 <= y < h and 0 <= x < w and not fg[y, x]:
+            out[y, x] = grid[r, c]
+            drawn = True
+            y, x = y + dr, x + dc
+    return out if drawn else None

@@ -67,6 +67,8 @@ CASES = [
     ("eb281b96", "mirror_tile"),  # reflected back and forth down the grid
     ("8e5a5113", "cells_from_first"),  # the other cells are turned copies of the first
     ("1bfc4729", "extend_lines"),  # same shape: lines drawn, then a local rule on what they made
+    ("af902bf9", "fill_between_corners"),  # four corner cells mark a box to fill
+    ("7ddcd7ec", "extend_ends"),  # the ends of diagonal lines carry on to the edge
 ]
 
 

@@ -245,3 +245,15 @@ def test_mirror_tile_and_cells_from_first():
     out = np.array([[1, 2, 5, 4, 3], [3, 4, 5, 2, 1]])
     assert ("cells_from_first", (("views", ("rot180",)),)) in \
         [(s.op, s.params) for s in fitted_steps([panels], [out], task_info([(panels, out)]))]
+
+
+def test_fill_between_corners_and_extend_ends():
+    g = np.zeros((5, 6), dtype=int)
+    g[0, 0] = g[0, 3] = g[3, 0] = g[3, 3] = 4
+    filled = OPS["fill_between_corners"](g, color=2, background=0)
+    assert (filled[1:3, 1:3] == 2).all() and (filled == 2).sum() == 4
+    assert OPS["fill_between_corners"](np.eye(4, dtype=int), color=2) is None
+    line = np.zeros((5, 5), dtype=int)
+    line[1, 1] = line[2, 2] = 3  # a diagonal of two cells: both are ends
+    assert OPS["extend_ends"](line, background=0).tolist() == np.where(np.eye(5, dtype=bool), 3, 0).tolist()
+    assert OPS["extend_ends"](np.full((2, 2), 5), background=0) is None  # no end: every cell has three neighbours

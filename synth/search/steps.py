@@ -133,6 +133,7 @@ def static_steps(info: TaskInfo) -> list[Step]:
         out += [step("repeat_band", axis=a, background=bg) for a in (0, 1)]
         out += [step("continue_segments", direction=d, background=bg) for d in ("hv", "h", "v")]
         out += [step("fill_enclosed", color=c, background=bg) for c in fg_colors]
+        out += [step("fill_between_corners", color=c, background=bg) for c in info.grown_colors if c != bg]
         out.append(step("fill_with_most_common"))
         out += [step("gravity", direction=d, background=bg) for d in ("down", "up", "left", "right")]
         out += [step("gravity_objects", direction=d, background=bg) for d in ("down", "up", "left", "right")]
@@ -145,6 +146,7 @@ def static_steps(info: TaskInfo) -> list[Step]:
             out += [step("extend_lines", color=c, direction=d, background=bg)
                     for d in ("hv", "h", "v", "up", "down", "left", "right", "diag",
                               "up_left", "up_right", "down_left", "down_right")]
+        out.append(step("extend_ends", background=bg))
         out += [step("connect_pairs", direction=d, background=bg) for d in ("hv", "h", "v")]
         out += [step("cross_lines", color=c, direction=d, background=bg)
                 for c in info.grown_colors if c != bg for d in ("hv", "h", "v")]
