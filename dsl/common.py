@@ -12,6 +12,7 @@ import random
 import numpy as np
 
 from dsl.cells import cells_from_first, cells_to_pixels, combine_halves, fold_halves, overlay_cells, select_cell, split_cells, two_halves
+from dsl.classify import grid_key, lookup_output
 from dsl.color import Color, most_common_color
 from dsl.completion import (
     complete_periodic,
@@ -105,7 +106,7 @@ from dsl.object_ops import (
     object_shape,
     rewrite_objects,
 )
-from dsl.palette import color_sequence, remap_colors
+from dsl.palette import color_histogram, color_sequence, paint_foreground, remap_colors
 from dsl.partition import (
     color_parts,
     combine_parts,
@@ -229,13 +230,14 @@ OPERATIONS = [
     "select_cell",
     "overlay_cells",
     "cells_to_pixels",
+    "color_histogram",
     "cells_from_first",
     "cell_features",
     "apply_local_rule",
 ]
 
-# Cutting into parts, picking and combining them, per-object transforms (dsl/partition.py,
-# dsl/object_ops.py, dsl/palette.py): the object-level search families call these.
+# Cutting into parts, picking and combining them, per-object transforms, answers looked up by a key (dsl/partition.py,
+# dsl/object_ops.py, dsl/palette.py, dsl/classify.py): the object-level search families call these.
 PART_OPERATIONS = [
     "split_by_lines",
     "split_equal",
@@ -248,6 +250,9 @@ PART_OPERATIONS = [
     "combine_parts",
     "compress_grid",
     "remap_colors",
+    "grid_key",
+    "lookup_output",
+    "paint_foreground",
     "color_sequence",
     "object_feature",
     "object_shape",

@@ -18,6 +18,37 @@ def remap_colors(grid: np.ndarray, mapping: tuple[tuple[int, int], ...]) -> np.n
     return None if (out < 0).any() else out
 
 
+def paint_foreground(grid: np.ndarray, color: int, background: int | None = 0) -> np.ndarray:
+    """Every cell that is not background becomes ``color``; often the colour that
+    ``pick_color`` chooses on the input (the colour of the markers, of the largest object...).
+
+    Example: grid = paint_foreground(grid, color=pick_color(input_grid, by="least_common"))
+    """
+    grid = np.asarray(grid)
+    bg = resolve_background(grid, background)
+    return np.where(grid == bg, grid, color)
+
+
+def color_histogram(grid: np.ndarray, background: int | None = None, fill: int = 0) -> np.ndarray | None:
+    """A bar per colour: column j holds the j-th most common colour (ties: the smaller colour
+    first) in as many top cells as the grid has of it, the rest ``fill``. With a background,
+    its colour gets no bar. None when there is no colour to count or ``fill`` is one of them.
+
+    Example: grid = color_histogram(grid, background=None, fill=Color.BLACK)
+    """
+    grid = np.asarray(grid)
+    counts = np.bincount(grid.ravel(), minlength=10)
+    if background is not None:
+        counts[background] = 0
+    colors = sorted((c for c in range(10) if counts[c]), key=lambda c: (-counts[c], c))
+    if not colors or fill in colors:
+        return None
+    out = np.full((int(counts[colors[0]]), len(colors)), fill, dtype=grid.dtype)
+    for j, c in enumerate(colors):
+        out[:counts[c], j] = c
+    return out
+
+
 def color_sequence(grid: np.ndarray, by: str, background: int | None = 0, skip: int = 0,
                    column: bool = True) -> np.ndarray | None:
     """The grid's colours as a one-cell-wide line: by "bands", the colours of its stripes in

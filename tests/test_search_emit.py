@@ -44,9 +44,10 @@ def test_emitted_source_matches_in_process(arc1_train, common_module, task_id):
 def test_emitted_source_through_sandbox(arc1_train):
     sandbox = pytest.importorskip("synth.sandbox")
     # One task per dsl module the operations live in: completion, selection, cells, grids, gravity,
-    # fill, objects cropped by a property, a local rule after a tiling and one after a same-shape step.
+    # fill, objects cropped by a property, a local rule after a tiling and one after a same-shape step,
+    # a crop painted in a colour picked on the input.
     for task_id in ("3631a71a", "08ed6ac7", "0520fde7", "28bf18c6", "1e0a9b12", "00d62c1b", "23b5c85d", "f5b8619d",
-                    "1bfc4729"):
+                    "1bfc4729", "3de23699"):
         task = arc1_train[task_id]
         hit = search_programs(task, time_budget_s=20.0, max_programs=1)[0]
         inputs = [ex.input for ex in task.train] + [ex.input for ex in task.test]

@@ -69,6 +69,8 @@ CASES = [
     ("1bfc4729", "extend_lines"),  # same shape: lines drawn, then a local rule on what they made
     ("af902bf9", "fill_between_corners"),  # four corner cells mark a box to fill
     ("7ddcd7ec", "extend_ends"),  # the ends of diagonal lines carry on to the edge
+    ("3de23699", "trim_border"),  # the box inside four corner cells, painted in the corners' colour
+    ("9af7a82c", "color_histogram"),  # a bar per colour, as long as its count
 ]
 
 

@@ -31,6 +31,8 @@ CASES = [
     ("496994bd", "assembly", "rot180"),  # the input over its rotation
     ("f25ffba3", "assembly", "flip_ud"),  # two layers from different operations
     ("913fb3ed", "assembly", "surround_cells"),  # one ring colour per source colour
+    ("d4469b4b", "lookup", "most_common"),  # one of three fixed grids, chosen by the input's colour
+    ("27a28665", "lookup", "'shape'"),  # the colour that names the input's pattern
 ]
 
 
@@ -90,3 +92,17 @@ def test_assembly_refuses_a_layer_that_paints_one_demonstration_only():
     cands = [(None, ones), (None, patch), (None, threes)]
     assert _layers(cands, target, 0) == [0, 1, 2]  # without the demonstrations: the patch is used
     assert _layers(cands, target, 0, demo) is None
+
+
+def test_lookup_needs_a_repeated_key():
+    from synth.search.objects import lookup_programs
+    from synth.search.steps import task_info
+
+    inputs = [np.array([[c, 0], [0, 0]]) for c in (1, 2, 1, 2)]
+    targets = [np.array([[5]]) if c == 1 else np.array([[6]]) for c in (1, 2, 1, 2)]
+    info = task_info(list(zip(inputs, targets)))
+    assert [p.lines[0].split("by=")[1].split(",")[0] for p in lookup_programs(inputs, targets, info)] == \
+        ["'most_common'", "'least_common'"]
+    # three demonstrations, three outputs: a table as large as the data is a copy, not a rule
+    assert list(lookup_programs(inputs[:2] + [np.array([[3, 0], [0, 0]])],
+                                targets[:2] + [np.array([[7]])], info)) == []

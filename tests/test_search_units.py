@@ -257,3 +257,22 @@ def test_fill_between_corners_and_extend_ends():
     line[1, 1] = line[2, 2] = 3  # a diagonal of two cells: both are ends
     assert OPS["extend_ends"](line, background=0).tolist() == np.where(np.eye(5, dtype=bool), 3, 0).tolist()
     assert OPS["extend_ends"](np.full((2, 2), 5), background=0) is None  # no end: every cell has three neighbours
+
+
+def test_paint_choice_needs_a_colour_that_varies():
+    from synth.search.enumerate import _paint_choice
+
+    grids = [np.array([[0, 1], [1, 0]]), np.array([[1, 1], [0, 0]])]
+    inputs = [np.array([[3, 3, 7], [0, 0, 0]]), np.array([[4, 4, 2], [0, 0, 0]])]
+    targets = [np.where(grids[0] > 0, 7, 0), np.where(grids[1] > 0, 2, 0)]
+    assert _paint_choice(grids, targets, inputs, 0) == "least_common"
+    same = [np.where(g > 0, 7, 0) for g in grids]  # one colour for both: a recolouring, not a choice
+    assert _paint_choice(grids, same, inputs, 0) is None
+    assert _paint_choice(grids, [targets[0], np.where(grids[1] > 0, 5, 0)], inputs, 0) is None  # no choice picks 5
+
+
+def test_color_histogram():
+    g = np.array([[8, 8, 2], [3, 8, 3]])
+    assert OPS["color_histogram"](g, background=None, fill=0).tolist() == [[8, 3, 2], [8, 3, 0], [8, 0, 0]]
+    assert OPS["color_histogram"](g, background=8, fill=0).tolist() == [[3, 2], [3, 0]]
+    assert OPS["color_histogram"](np.array([[0, 1]]), background=None, fill=0) is None  # the fill is counted

@@ -29,8 +29,10 @@ def step_call(s: Step) -> str:
     return f"{s.op}(grid{args})"
 
 
-def emit_program(steps: Sequence[Step]) -> str:
-    """Python source of a program applying ``steps`` in order to the input grid."""
+def emit_program(steps: Sequence[Step], paint_by: tuple[str, int] | None = None) -> str:
+    """Python source of a program applying ``steps`` in order to the input grid; with
+    ``paint_by`` (a ``pick_color`` choice and the background), the result's foreground is then
+    painted in the colour that choice picks on the input."""
     for s in steps:
         if s.op not in OPS:
             raise KeyError(f"{s.op!r} is not a dsl operation")
@@ -39,5 +41,9 @@ def emit_program(steps: Sequence[Step]) -> str:
         body.append(f"    grid = {step_call(s)}")
         if _may_refuse(s.op):
             body += ["    if grid is None:", "        return None"]
+    if paint_by is not None:
+        by, bg = paint_by
+        body += [f"    color = pick_color(input_grid, by={by!r}, background={bg!r})", "    if color is None:",
+                 "        return None", f"    grid = paint_foreground(grid, color=color, background={bg!r})"]
     body.append("    return grid")
     return HEADER + "\n\n" + "\n".join(body) + "\n"

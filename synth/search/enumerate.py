@@ -15,6 +15,9 @@ import numpy as np
 
 from arc.grid import MAX_SIDE, Grid, from_array, to_array
 from arc.task import Example, Task
+from dsl.color import resolve_background
+from dsl.palette import paint_foreground
+from dsl.partition import COLOR_PICKS, pick_color
 from synth.search.emit import emit_program, step_call
 from synth.search.local_rules import emit_after, learn_local_rules
 from synth.search.objects import object_programs
@@ -108,6 +111,16 @@ def _enumerate(task: Task, *, time_budget_s: float, max_programs: int, max_depth
                 if test is None:
                     continue
                 steps = state.steps + (s,)
+                by = None if solved else _paint_choice(train, targets, train_in, info.background)
+                painted = _painted(test, test_in, by, info.background) if by else None
+                if painted is not None:
+                    hits.append(SearchHit(
+                        source=emit_program(steps, paint_by=(by, info.background)),
+                        description=" | ".join(x.label for x in steps) + f" | paint_foreground(pick_color(input, {by!r}))",
+                        steps=steps,
+                        test_outputs=tuple(from_array(g) for g in painted),
+                    ))
+                    continue
                 if solved:
                     hits.append(SearchHit(
                         source=emit_program(steps),
@@ -127,6 +140,36 @@ def _enumerate(task: Task, *, time_budget_s: float, max_programs: int, max_depth
         children.sort(key=lambda c: (-c[0], c[1]))
         frontier = [c[2] for c in children]
     return hits
+
+
+def _paint_choice(grids: list[np.ndarray], targets: list[np.ndarray], inputs: list[np.ndarray],
+                  background: int | None) -> str | None:
+    """The ``pick_color`` choice on the inputs whose colour, painted over the foreground of
+    ``grids``, gives the targets; only where the targets' colour differs between demonstrations
+    (a constant colour is a fitted recolouring's job, and names no choice)."""
+    wanted = []
+    for g, t in zip(grids, targets):
+        if g.shape != t.shape:
+            return None
+        bg = resolve_background(g, background)
+        fg = g != bg
+        if resolve_background(t, background) != bg or not fg.any() or not np.array_equal(fg, t != bg):
+            return None
+        colors = np.unique(t[fg])
+        if len(colors) != 1:
+            return None
+        wanted.append(int(colors[0]))
+    if len(set(wanted)) < 2:
+        return None
+    return next((by for by in COLOR_PICKS
+                 if all(pick_color(x, by, background) == c for x, c in zip(inputs, wanted))), None)
+
+
+def _painted(grids: list[np.ndarray], inputs: list[np.ndarray], by: str, background: int | None) -> list | None:
+    colors = [pick_color(x, by, background) for x in inputs]
+    if None in colors:
+        return None
+    return [paint_foreground(g, color=c, background=background) for g, c in zip(grids, colors)]
 
 
 # The whole-program families run first, each on a share of the budget; the enumeration gets the

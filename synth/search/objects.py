@@ -20,6 +20,7 @@ import numpy as np
 from arc.grid import MAX_SIDE, from_array, to_array
 from arc.task import Task
 from dsl._masks import label, reachable_from_border
+from dsl.classify import GRID_KEYS, grid_key
 from dsl.color import resolve_background
 from dsl.object_ops import (
     OBJECT_PROPS,
@@ -321,6 +322,28 @@ def _answer_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: 
                                              f"grid = np.full({size}, color)"))
 
 
+def lookup_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
+                    deadline: float = float("inf")) -> Iterator[Program]:
+    """Outputs that are one of a few fixed grids, chosen by one key of the input (its main
+    colour, its count of objects, the shape of its cells...): a table from key to output. Only
+    where the table is a rule, not a copy of the demonstrations: at least two outputs, every key
+    giving one output, and two demonstrations more than the table has entries."""
+    outs = [tuple(tuple(int(v) for v in row) for row in t) for t in targets]
+    if len(set(outs)) < 2:
+        return
+    for by in GRID_KEYS:
+        keys = [grid_key(g, by, info.background) for g in inputs]
+        if None in keys:
+            continue
+        table: dict = {}
+        if any(table.setdefault(k, o) != o for k, o in zip(keys, outs)):
+            continue
+        if len(table) + 2 > len(inputs):
+            continue
+        entries = tuple(sorted(table.items(), key=repr))
+        yield Program("lookup", (f"grid = lookup_output(grid, by={by!r}, table={entries!r}, background={info.background!r})",))
+
+
 # ---- per-object transforms on same-shape tasks ----
 
 
@@ -514,6 +537,7 @@ FAMILIES: dict[str, Callable] = {
     "holes": hole_programs,
     "boxes": box_programs,
     "rewrite": rewrite_programs,
+    "lookup": lookup_programs,
 }
 
 

@@ -121,6 +121,8 @@ def static_steps(info: TaskInfo) -> list[Step]:
         for axis in (0, 1):
             for logic in ("and", "or", "xor", "nor", "a_not_b", "b_not_a"):
                 out += [step("combine_halves", axis=axis, logic=logic, color=c) for c in info.out_colors if c != 0]
+    if not info.same_shape:  # bars of colour counts, the colour the background or counted too
+        out += [step("color_histogram", background=b, fill=0) for b in dict.fromkeys((None, bg))]
     if info.larger:
         out += [step("mirror_concat", side=s) for s in ("right", "left", "down", "up")]
         if info.squared:
