@@ -8,14 +8,16 @@ import numpy as np
 from dsl.color import most_common_color
 
 
-def split_cells(grid: np.ndarray) -> list[list[np.ndarray]] | None:
+def split_cells(grid: np.ndarray, gaps: bool = False) -> list[list[np.ndarray]] | None:
     """Cells between full-length separator lines of one colour, as a list of rows of cells.
 
-    The separator colour is one that is not the grid's most common colour; None when there is none."""
+    The separator colour is one that is not the grid's most common colour; with ``gaps``, it is
+    the most common colour itself (blocks apart by empty rows and columns). None when there is
+    none."""
     h, w = grid.shape
     bg = most_common_color(grid)
     for color in range(10):
-        if color == bg:
+        if (color == bg) != gaps:
             continue
         sep_rows = [r for r in range(h) if (grid[r] == color).all()]
         sep_cols = [c for c in range(w) if (grid[:, c] == color).all()]
@@ -48,6 +50,27 @@ def cells_from_first(grid: np.ndarray, views: tuple[str, ...]) -> np.ndarray | N
         if view.shape != cell.shape:
             return None
         cell[...] = view
+    return out
+
+
+def copy_cell(grid: np.ndarray) -> np.ndarray | None:
+    """The one cell between separator lines that holds anything but background, copied into
+    every cell; None unless exactly one cell is not empty and all cells have its shape.
+
+    Example: grid = copy_cell(grid)
+    """
+    out = grid.copy()
+    cells = split_cells(out)  # views into ``out``
+    if cells is None:
+        return None
+    flat = [c for row in cells for c in row]
+    bg = most_common_color(grid)
+    full = [c for c in flat if (c != bg).any()]
+    if len(full) != 1 or any(c.shape != full[0].shape for c in flat):
+        return None
+    source = full[0].copy()
+    for cell in flat:
+        cell[...] = source
     return out
 
 
@@ -138,9 +161,10 @@ def overlay_cells(grid: np.ndarray, reverse: bool = False) -> np.ndarray | None:
     return out
 
 
-def cells_to_pixels(grid: np.ndarray) -> np.ndarray | None:
-    """Each partition cell becomes one pixel: its most common non-background colour (or background)."""
-    rows = split_cells(grid)
+def cells_to_pixels(grid: np.ndarray, gaps: bool = False) -> np.ndarray | None:
+    """Each partition cell becomes one pixel: its most common non-background colour (or
+    background). With ``gaps``, the cells are the blocks between empty rows and columns."""
+    rows = split_cells(grid, gaps)
     if rows is None:
         return None
     bg = most_common_color(grid)

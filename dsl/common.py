@@ -11,7 +11,17 @@ import random
 
 import numpy as np
 
-from dsl.cells import cells_from_first, cells_to_pixels, combine_halves, fold_halves, overlay_cells, select_cell, split_cells, two_halves
+from dsl.cells import (
+    cells_from_first,
+    cells_to_pixels,
+    combine_halves,
+    copy_cell,
+    fold_halves,
+    overlay_cells,
+    select_cell,
+    split_cells,
+    two_halves,
+)
 from dsl.classify import grid_key, lookup_output
 from dsl.color import Color, most_common_color
 from dsl.completion import (
@@ -232,6 +242,7 @@ OPERATIONS = [
     "cells_to_pixels",
     "color_histogram",
     "cells_from_first",
+    "copy_cell",
     "cell_features",
     "apply_local_rule",
 ]

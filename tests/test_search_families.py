@@ -71,6 +71,8 @@ CASES = [
     ("7ddcd7ec", "extend_ends"),  # the ends of diagonal lines carry on to the edge
     ("3de23699", "trim_border"),  # the box inside four corner cells, painted in the corners' colour
     ("9af7a82c", "color_histogram"),  # a bar per colour, as long as its count
+    ("780d0b14", "cells_to_pixels"),  # blocks apart by empty rows and columns, one pixel each
+    ("c444b776", "copy_cell"),  # the one full cell copied into every cell
 ]
 
 

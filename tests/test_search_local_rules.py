@@ -27,6 +27,7 @@ CASES = [
     ("272f95fa", "colour each region by its band of rows and columns between separator lines"),
     ("ce9e57f2", "the lower half of every bar in a new colour"),
     ("aabf363d", "the shape takes the lone pixel's colour (the grid's least common), the pixel goes"),
+    ("d364b489", "a fixed stamp around every cell, cut off at the grid's edge"),
 ]
 
 

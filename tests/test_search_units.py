@@ -276,3 +276,19 @@ def test_color_histogram():
     assert OPS["color_histogram"](g, background=None, fill=0).tolist() == [[8, 3, 2], [8, 3, 0], [8, 0, 0]]
     assert OPS["color_histogram"](g, background=8, fill=0).tolist() == [[3, 2], [3, 0]]
     assert OPS["color_histogram"](np.array([[0, 1]]), background=None, fill=0) is None  # the fill is counted
+
+
+def test_cells_apart_by_gaps():
+    g = np.array([[1, 1, 0, 2], [1, 0, 0, 2], [0, 0, 0, 0], [3, 3, 0, 0], [3, 3, 0, 5], [0, 0, 0, 0]])
+    assert OPS["cells_to_pixels"](g) is None  # no separator of a colour other than the most common
+    assert OPS["cells_to_pixels"](g, gaps=True).tolist() == [[1, 2], [3, 5]]
+
+
+def test_copy_cell_and_neighbours_read_in_the_grid():
+    g = np.array([[0, 0, 5, 0, 0], [0, 0, 5, 0, 0], [0, 0, 5, 3, 1]])
+    assert OPS["copy_cell"](g).tolist() == [[0, 0, 5, 0, 0], [0, 0, 5, 0, 0], [3, 1, 5, 3, 1]]
+    assert OPS["copy_cell"](np.array([[1, 0, 5, 0, 2], [0, 0, 5, 0, 0]])) is None  # two full cells
+    corner = np.array([[1, 0], [0, 0]])
+    n4, n4_in = cell_features(corner, ("n4", "n4_in"))[0, 0]
+    assert n4 != n4_in  # up and left are off the grid: outside for n4, background for n4_in
+    assert n4_in == cell_features(np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]]), ("n4",))[1, 1, 0]

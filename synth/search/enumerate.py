@@ -32,7 +32,9 @@ class SearchHit:
     description: str
     steps: tuple[Step, ...]
     test_outputs: tuple[Grid, ...]
-    family: str = "compose"  # "compose" (enumerated steps), "local-rule", or "objects:<family>"
+    # "compose" (enumerated steps), "compose+paint" (then the foreground painted in a colour chosen on
+    # the input), "local-rule", "local-rule-after-step", or "objects:<family>"
+    family: str = "compose"
 
 
 @dataclass
@@ -116,9 +118,10 @@ def _enumerate(task: Task, *, time_budget_s: float, max_programs: int, max_depth
                 if painted is not None:
                     hits.append(SearchHit(
                         source=emit_program(steps, paint_by=(by, info.background)),
-                        description=" | ".join(x.label for x in steps) + f" | paint_foreground(pick_color(input, {by!r}))",
+                        description=" | ".join(x.label for x in steps) + f" | paint_foreground(by={by!r})",
                         steps=steps,
                         test_outputs=tuple(from_array(g) for g in painted),
+                        family="compose+paint",
                     ))
                     continue
                 if solved:
@@ -250,7 +253,8 @@ def _rules_after_a_step(task: Task, *, time_budget_s: float) -> list[SearchHit]:
                       tuple(Example(from_array(g)) for g in test))
         for rule in learn_local_rules(shaped, time_budget_s=share):
             source = emit_after(step_call(s), rule)
-            hits.append(SearchHit(source, f"{s.label} | {rule.description}", (s,), rule.test_outputs, "local-rule"))
+            hits.append(SearchHit(source, f"{s.label} | {rule.description}", (s,), rule.test_outputs,
+                                  "local-rule-after-step"))
     return hits
 
 

@@ -115,7 +115,7 @@ def static_steps(info: TaskInfo) -> list[Step]:
         out += [step("symmetry_patch", mask_color=c) for c in info.mask_colors]
         out += [step("select_cell", select=s) for s in ("max_cells", "min_cells", "max_colors", "min_colors", "odd_one")]
         out += [step("overlay_cells", reverse=r) for r in (False, True)]
-        out.append(step("cells_to_pixels"))
+        out += [step("cells_to_pixels"), step("cells_to_pixels", gaps=True)]
         out += [step("fold_halves", axis=axis, mirror=m, reverse=r, background=fill)
                 for axis in (0, 1) for m in (True, False) for r in (False, True)]
         for axis in (0, 1):
@@ -133,6 +133,7 @@ def static_steps(info: TaskInfo) -> list[Step]:
         out += [step("complete_symmetry", mask_color=c) for c in info.mask_colors]
         out += [step("complete_periodic", mask_color=c) for c in info.mask_colors]
         out += [step("repeat_band", axis=a, background=bg) for a in (0, 1)]
+        out.append(step("copy_cell"))
         out += [step("continue_segments", direction=d, background=bg) for d in ("hv", "h", "v")]
         out += [step("fill_enclosed", color=c, background=bg) for c in fg_colors]
         out += [step("fill_between_corners", color=c, background=bg) for c in info.grown_colors if c != bg]
