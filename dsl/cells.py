@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from arc.views import symmetry_array
 from dsl.color import most_common_color
 
 
@@ -31,6 +32,12 @@ def split_cells(grid: np.ndarray, gaps: bool = False) -> list[list[np.ndarray]] 
     return None
 
 
+def cell_list(grid: np.ndarray) -> list[np.ndarray] | None:
+    """The cells of ``split_cells`` in reading order (views into ``grid``); None when there are none."""
+    rows = split_cells(grid)
+    return None if rows is None else [cell for row in rows for cell in row]
+
+
 def cells_from_first(grid: np.ndarray, views: tuple[str, ...]) -> np.ndarray | None:
     """Every cell between separator lines redrawn as a symmetry of the first cell (reading
     order): cell k + 1 becomes ``views[k]`` (a name of arc.views.SYMMETRY_NAMES) of cell 0. None
@@ -38,11 +45,8 @@ def cells_from_first(grid: np.ndarray, views: tuple[str, ...]) -> np.ndarray | N
 
     Example: grid = cells_from_first(grid, views=("rot90", "rot180"))
     """
-    from arc.views import symmetry_array
-
     out = grid.copy()
-    cells = split_cells(out)  # views into ``out``: writing a cell writes the grid
-    flat = [c for row in cells for c in row] if cells else []
+    flat = cell_list(out) or []  # views into ``out``: writing a cell writes the grid
     if len(flat) != len(views) + 1:
         return None
     for cell, name in zip(flat[1:], views):
@@ -60,10 +64,9 @@ def copy_cell(grid: np.ndarray) -> np.ndarray | None:
     Example: grid = copy_cell(grid)
     """
     out = grid.copy()
-    cells = split_cells(out)  # views into ``out``
-    if cells is None:
+    flat = cell_list(out)  # views into ``out``
+    if flat is None:
         return None
-    flat = [c for row in cells for c in row]
     bg = most_common_color(grid)
     full = [c for c in flat if (c != bg).any()]
     if len(full) != 1 or any(c.shape != full[0].shape for c in flat):
@@ -127,10 +130,9 @@ def fold_halves(grid: np.ndarray, axis: int, mirror: bool = True, reverse: bool 
 
 def select_cell(grid: np.ndarray, select: str) -> np.ndarray | None:
     """The one partition cell that stands out (most/fewest set cells or colours, or the odd one out)."""
-    rows = split_cells(grid)
-    if rows is None:
+    cells = cell_list(grid)
+    if cells is None:
         return None
-    cells = [cell for row in rows for cell in row]
     bg = most_common_color(grid)
     if select == "odd_one":
         keys = [(cell.shape, cell.tobytes()) for cell in cells]
@@ -148,10 +150,9 @@ def select_cell(grid: np.ndarray, select: str) -> np.ndarray | None:
 
 def overlay_cells(grid: np.ndarray, reverse: bool = False) -> np.ndarray | None:
     """All partition cells stacked into one: later cells' non-background cells paint over earlier ones."""
-    rows = split_cells(grid)
-    if rows is None:
+    cells = cell_list(grid)
+    if cells is None:
         return None
-    cells = [cell for row in rows for cell in row]
     if len({cell.shape for cell in cells}) != 1:
         return None
     bg = most_common_color(grid)

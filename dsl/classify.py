@@ -8,6 +8,7 @@ import numpy as np
 
 from dsl._masks import label
 from dsl.color import resolve_background
+from dsl.objects import bounding_box
 from dsl.partition import pick_color
 
 GRID_KEYS = ("most_common", "least_common", "n_colors", "n_objects", "n_cells", "shape")
@@ -35,9 +36,8 @@ def grid_key(grid: np.ndarray, by: str, background: int | None = 0) -> int | tup
     if by == "shape":
         if not fg.any():
             return None
-        rows, cols = np.nonzero(fg)
-        box = fg[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
-        return tuple(tuple(int(v) for v in row) for row in box)
+        x, y, rows, cols = bounding_box(fg)
+        return tuple(tuple(int(v) for v in row) for row in fg[x:x + rows, y:y + cols])
     raise ValueError(f"unknown grid key {by!r}")
 
 

@@ -130,7 +130,6 @@ def cross_lines(grid: np.ndarray, color: int, direction: str = "hv", background:
     return out
 
 
-
 def fill_between_corners(grid: np.ndarray, color: int, background: int | None = Color.BLACK) -> np.ndarray | None:
     """Four cells of one colour at the corners of an upright rectangle mark a box: the background
     cells strictly inside it become ``color``. None when no such four cells enclose a cell.

@@ -41,8 +41,10 @@ class _Cells:
         n, m = self.grid.shape
         return self.padded[1 + dx : 1 + dx + n, 1 + dy : 1 + dy + m]
 
-    def neighbours(self, directions: tuple[str, ...]) -> list[np.ndarray]:
-        return [self.neighbour(d) for d in directions]
+    def neighbours(self, directions: tuple[str, ...], outside: int = OUTSIDE) -> list[np.ndarray]:
+        """The neighbours' colours, one array per direction; ``outside`` off the grid."""
+        near = [self.neighbour(d) for d in directions]
+        return near if outside == OUTSIDE else [np.where(v == OUTSIDE, outside, v) for v in near]
 
     def ray(self, direction: str) -> np.ndarray:
         """The first non-background colour met walking from each cell (excluded) in ``direction``."""
@@ -271,9 +273,9 @@ FEATURES: dict[str, tuple[str, Callable[[_Cells], np.ndarray]]] = {
     "n8": ("the 8 neighbours' colours (sides, then corners) as base-11 digits",
            lambda c: _code(c.neighbours(_SIDES + _CORNERS))),
     "n4_in": ("as n4, with a neighbour off the grid read as background",
-              lambda c: _code([np.where(v == OUTSIDE, c.background, v) for v in c.neighbours(_SIDES)])),
+              lambda c: _code(c.neighbours(_SIDES, outside=c.background))),
     "n8_in": ("as n8, with a neighbour off the grid read as background",
-              lambda c: _code([np.where(v == OUTSIDE, c.background, v) for v in c.neighbours(_SIDES + _CORNERS)])),
+              lambda c: _code(c.neighbours(_SIDES + _CORNERS, outside=c.background))),
     "row_colours": ("bitmask of the colours in the cell's row", lambda c: _line_sets(c.grid, 1)),
     "col_colours": ("bitmask of the colours in the cell's column", lambda c: _line_sets(c.grid, 0)),
     "row_has": ("1 if the cell's row holds a non-background colour",

@@ -196,10 +196,8 @@ def search_programs(
     start = time.monotonic()
     rules = learn_local_rules(task, time_budget_s=LOCAL_RULE_SHARE * time_budget_s)
     local = [SearchHit(r.source, r.description, (), r.test_outputs, "local-rule") for r in rules]
-    if not rules:  # on a same-shape task the learner has had its share on the inputs already
-        same = all(len(e.input) == len(e.output) and len(e.input[0]) == len(e.output[0]) for e in task.train)
-        share = AFTER_STEP_SHARE if same else LOCAL_RULE_SHARE
-        local = _rules_after_a_step(task, time_budget_s=share * time_budget_s)
+    if not rules:
+        local = _rules_after_a_step(task, search_budget_s=time_budget_s)
     families = [SearchHit(p.source, p.description, (), outputs, f"objects:{p.family}")
                 for p, outputs in object_programs(task, time_budget_s=min(OBJECT_MAX_S, OBJECT_SHARE * time_budget_s))]
     left = max(0.0, time_budget_s - (time.monotonic() - start))
@@ -210,18 +208,21 @@ def search_programs(
 MAX_PRE_STEPS = 6
 
 
-def _rules_after_a_step(task: Task, *, time_budget_s: float) -> list[SearchHit]:
+def _rules_after_a_step(task: Task, *, search_budget_s: float) -> list[SearchHit]:
     """Local rules learnt on what one step makes of the inputs, each of at most ``MAX_PRE_STEPS``
     steps with an equal share of the budget. Where the outputs differ in shape from the inputs:
     the first steps, in the enumeration's order, that give every demonstration its output's
     shape (a crop, a tiling, a pad, ...). Where they do not: the steps that leave more cells
     right than the inputs do (a gravity, a fill, a completed symmetry), the most right first.
-    Never a step that is itself the answer (the enumeration's job)."""
-    deadline = time.monotonic() + time_budget_s
+    Never a step that is itself the answer (the enumeration's job). Its share of the search's
+    budget is ``LOCAL_RULE_SHARE``, or ``AFTER_STEP_SHARE`` on a same-shape task, where the learner
+    has had its share on the inputs already."""
+    start = time.monotonic()
     train_in = [to_array(e.input) for e in task.train]
     targets = [to_array(e.output) for e in task.train]
     test_in = [to_array(e.input) for e in task.test]
     info = task_info(list(zip(train_in, targets)))
+    deadline = start + (AFTER_STEP_SHARE if info.same_shape else LOCAL_RULE_SHARE) * search_budget_s
     seen: set[tuple] = set()
     pre: list[tuple[Step, list[np.ndarray], list[np.ndarray]]] = []
     closer: list[tuple[float, int]] = []  # same-shape tasks: (cells right, order) per entry of pre

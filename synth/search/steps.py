@@ -15,7 +15,7 @@ import numpy as np
 
 from arc.views import symmetry_array
 from dsl import common
-from dsl.cells import split_cells
+from dsl.cells import cell_list
 from dsl.color import most_common_color
 from dsl.objects import find_objects, object_property
 
@@ -100,11 +100,11 @@ def static_steps(info: TaskInfo) -> list[Step]:
     fill = info.fill
     out = [step(name) for name in ("rot90", "rot180", "rot270", "flip_lr", "flip_ud", "transpose", "anti_transpose")]
     out.append(step("shrink_blocks"))
-    if info.same_shape:  # a crop the fitted steps can grow back: tile it, scale it, tile it by itself
+    # On a same-shape task, a crop the fitted steps can grow back (tile it, scale it, tile it by itself).
+    if info.smaller or info.same_shape:
         out.append(step("crop_to_content", background=bg))
     fg_colors = [c for c in info.out_colors if c != bg]
     if info.smaller:
-        out.append(step("crop_to_content", background=bg))
         out.append(step("trim_border"))
         out.append(step("repeating_tile"))
         out += [step("color_sequence", by="bands")]
@@ -178,8 +178,7 @@ def fitted_steps(grids: list[np.ndarray], targets: list[np.ndarray], info: TaskI
             out.append(step("downscale", ky=ratio[1], kx=ratio[2]))
     if all(g.shape[0] == g.shape[1] and t.shape == (g.shape[0] ** 2, g.shape[1] ** 2) and g.shape[0] > 1
            for g, t in zip(grids, targets)) and not info.squared:  # the task's own inputs get these as static steps
-        bg = info.background
-        out += [step("self_tile", background=bg, invert=inv) for inv in (False, True)]
+        out += [step("self_tile", background=info.background, invert=inv) for inv in (False, True)]
     bounces = {_bounces(g.shape, t.shape) for g, t in zip(grids, targets)}
     if len(bounces) == 1 and None not in bounces:
         ny, nx = bounces.pop()
@@ -213,11 +212,8 @@ def fit_cell_views(grids: list[np.ndarray], targets: list[np.ndarray]) -> tuple[
     that fits, identity first), when the first cell stays as it is; None otherwise."""
     common: list[set[str]] | None = None  # per cell after the first: the views every demonstration allows
     for g, t in zip(grids, targets):
-        a, b = split_cells(g), split_cells(t)
-        if a is None or b is None:
-            return None
-        a, b = [c for row in a for c in row], [c for row in b for c in row]
-        if len(a) != len(b) or len(a) < 2 or not np.array_equal(a[0], b[0]):
+        a, b = cell_list(g), cell_list(t)
+        if a is None or b is None or len(a) != len(b) or len(a) < 2 or not np.array_equal(a[0], b[0]):
             return None
         views = [symmetry_array(n, a[0]) for n in VIEW_NAMES]
         fits = [{n for n, v in zip(VIEW_NAMES, views) if v.shape == c.shape and np.array_equal(v, c)} for c in b[1:]]
