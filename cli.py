@@ -430,6 +430,7 @@ def programs_cmd(task_id: str, run_dir: str, passing: bool, color: bool | None) 
         verdict = "PASSES every demonstration" if p.train_consistent else "fails: " + " ".join(p.train_status)
         if p.train_consistent:
             verdict += ", deterministic" if p.deterministic else ", NOT deterministic"
+            verdict += ", tentative (never unique alone)" if p.tentative else ""
         console.print(f"[bold]program {p.index}[/bold]  {verdict}" + (f"  ({p.message.splitlines()[0][:120]})" if p.message and not p.train_consistent else ""))
         console.print(Syntax(p.source, "python", line_numbers=False, theme="ansi_dark"))
         console.print(f"test outputs: {', '.join('none' if g is None else '{}x{}'.format(len(g), len(g[0])) for g in p.test_outputs)}\n")

@@ -115,6 +115,7 @@ from dsl.object_ops import (
     object_feature,
     object_shape,
     rewrite_objects,
+    step_toward,
 )
 from dsl.palette import color_histogram, color_sequence, paint_foreground, remap_colors
 from dsl.partition import (
@@ -269,6 +270,7 @@ PART_OPERATIONS = [
     "object_shape",
     "filter_objects",
     "move_until_contact",
+    "step_toward",
     "copy_to_markers",
     "fill_holes_by_size",
     "fill_bounding_boxes",

@@ -213,6 +213,18 @@ def _least_colour(g: np.ndarray) -> np.ndarray:
     return np.full(g.shape, colour, dtype=np.int64)
 
 
+def _in_boxes(g: np.ndarray, background: int) -> np.ndarray:
+    """Per cell, the bitmask of the non-background colours whose bounding box (over every cell
+    of that colour) holds the cell."""
+    out = np.zeros(g.shape, dtype=np.int64)
+    for colour in np.unique(g):
+        if colour == background:
+            continue
+        rows, cols = np.nonzero(g == colour)
+        out[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1] |= 1 << int(colour)
+    return out
+
+
 def _nearest_other(c: "_Cells") -> np.ndarray:
     """Per cell, the colour of the nearest cell along the four side rays that has neither the
     background colour nor the cell's own; OUTSIDE when there is none or two different colours
@@ -312,6 +324,8 @@ FEATURES: dict[str, tuple[str, Callable[[_Cells], np.ndarray]]] = {
     "colour_rank": ("rank of the cell's colour by cell count in the grid (0 = most common; 10 on a tie)",
                     lambda c: _colour_rank(c.grid)),
     "least_colour": ("the grid's least common colour (10 on a tie)", lambda c: _least_colour(c.grid)),
+    "in_boxes": ("bitmask of the non-background colours whose bounding box holds the cell",
+                 lambda c: _in_boxes(c.grid, c.background)),
     "row": ("row index", lambda c: c.rows),
     "col": ("column index", lambda c: c.cols),
     "size4": ("size of the cell's same-colour 4-connected region",
@@ -349,7 +363,7 @@ def cell_features(grid: np.ndarray, features: tuple[str, ...], background: int =
     rays (the first non-background colour seen looking in a direction, and the nearest colour
     other than the background and its own); symmetry partners (mirror_lr, mirror_ud,
     mirror_rot180, mirror_transpose); position (row, col, mod 2 / 3, on_border, the middle row
-    or column, the band between full separator lines); its region (same-colour component: size, rank, shape, touches the edge) and
+    or column, the band between full separator lines, the colours whose bounding box holds it); its region (same-colour component: size, rank, shape, touches the edge) and
     object (8-connected non-background component: size, rank, bounding box, colours, shape).
     10 stands for "outside the grid" or "none".
 

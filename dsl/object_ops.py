@@ -99,6 +99,35 @@ def move_until_contact(grid: np.ndarray, mover_color: int, anchor_color: int, di
     return out
 
 
+def step_toward(grid: np.ndarray, mover_color: int, anchor_color: int, steps: int = 1,
+                background: int | None = 0) -> np.ndarray | None:
+    """Every cell of ``mover_color`` moves ``steps`` cells straight or diagonally toward the
+    centre of the ``anchor_color`` cells (one step along each axis where the centres differ),
+    stopping before it would land on a cell that is not background. None when either colour is
+    missing.
+
+    Example: grid = step_toward(grid, mover_color=Color.GREEN, anchor_color=Color.YELLOW, steps=1)
+    """
+    grid = np.asarray(grid)
+    bg = resolve_background(grid, background)
+    mover, anchor = grid == mover_color, grid == anchor_color
+    if not mover.any() or not anchor.any() or mover_color == anchor_color:
+        return None
+    rows, cols = np.nonzero(mover)
+    arows, acols = np.nonzero(anchor)
+    dy = int(np.sign(arows.mean() - rows.mean()))
+    dx = int(np.sign(acols.mean() - cols.mean()))
+    out = grid.copy()
+    out[mover] = bg
+    for _ in range(steps):
+        r, c = rows + dy, cols + dx
+        if r.min() < 0 or c.min() < 0 or r.max() >= grid.shape[0] or c.max() >= grid.shape[1] or (out[r, c] != bg).any():
+            break
+        rows, cols = r, c
+    out[rows, cols] = mover_color
+    return out
+
+
 def _cells(shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     mask = np.zeros(shape, dtype=bool)
     mask[rows, cols] = True

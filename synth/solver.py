@@ -17,6 +17,17 @@ from synth.verify import SynthOutcome, Verification, verify_programs
 
 
 @dataclass(frozen=True)
+class Proposal:
+    """What a proposer offers for one task: program sources, counts about how they were
+    obtained, and the sources it marks tentative (never ``unique`` on their own, see
+    ``synth.verify``)."""
+
+    sources: list[str]
+    info: dict[str, Any]
+    tentative: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class SynthResult:
     """What the synthesizer made of one task."""
 
@@ -44,14 +55,18 @@ class ProgramSynthesizer:
             sampler = make_sampler(config)
         self.sampler = sampler
 
-    def propose(self, task: Task) -> tuple[list[str], dict]:
-        """Candidate program sources for ``task`` and counts about how they were obtained."""
+    def propose(self, task: Task) -> Proposal:
+        """Candidate program sources for ``task``, which of them are tentative, and counts about
+        how they were obtained."""
         cfg = self.config
         if cfg.sampler == "search" and self.sampler is None:
             from synth.search import search_programs
 
             hits = search_programs(task, time_budget_s=cfg.search_budget_s, max_programs=cfg.search_max_programs)
-            return [h.source for h in hits], {"n_proposed": len(hits)}
+            # A source some hit found without the mark is not tentative.
+            tentative = {h.source for h in hits if h.tentative} - {h.source for h in hits if not h.tentative}
+            return Proposal([h.source for h in hits], {"n_proposed": len(hits), "n_tentative": len(tentative)},
+                            frozenset(tentative))
         from synth.extract import extract_programs, unique_programs
         from synth.prompt import build_prompt
 
@@ -62,14 +77,15 @@ class ProgramSynthesizer:
         for e in extracted:
             statuses[e.status] = statuses.get(e.status, 0) + 1
         sources = unique_programs(extracted)
-        return sources, {"n_samples": len(completions), "extraction": statuses, "n_proposed": len(sources)}
+        return Proposal(sources, {"n_samples": len(completions), "extraction": statuses, "n_proposed": len(sources)})
 
     def solve(self, task: Task) -> SynthResult:
         t0 = time.perf_counter()
-        sources, info = self.propose(task)
+        proposal = self.propose(task)
+        info = proposal.info
         t1 = time.perf_counter()
-        verification = verify_programs(task, sources, sandbox=self.sandbox, timeout_s=self.config.timeout_s,
-                                       memory_mb=self.config.memory_mb)
+        verification = verify_programs(task, proposal.sources, sandbox=self.sandbox, timeout_s=self.config.timeout_s,
+                                       memory_mb=self.config.memory_mb, tentative=proposal.tentative)
         t2 = time.perf_counter()
         if self.run_dir is not None:
             from synth.store import append_programs, clear_programs

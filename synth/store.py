@@ -43,6 +43,7 @@ def to_record(p: ProgramResult) -> dict:
         "train_status": list(p.train_status), "train_outputs": _grids(p.train_outputs),
         "test_status": list(p.test_status), "test_outputs": _grids(p.test_outputs),
         "train_consistent": p.train_consistent, "deterministic": p.deterministic, "message": p.message,
+        "tentative": p.tentative,
     }
 
 
@@ -56,7 +57,7 @@ def from_record(rec: dict) -> ProgramResult:
         train_status=tuple(rec["train_status"]), train_outputs=grids(rec["train_outputs"]),
         test_status=tuple(rec["test_status"]), test_outputs=grids(rec["test_outputs"]),
         train_consistent=bool(rec["train_consistent"]), deterministic=rec["deterministic"],
-        message=str(rec.get("message", "")),
+        message=str(rec.get("message", "")), tentative=bool(rec.get("tentative", False)),
     )
 
 

@@ -8,9 +8,13 @@ Per test input i the outcome projects those groups onto component i: programs wh
 equal vote together, so two groups that differ only on another test input agree here. Attempts are the
 distinct valid i-th outputs ranked by the number of train-consistent programs giving them (ties: the
 smallest program index first), at most 2. Status: ``unique`` when the deterministic train-consistent
-programs give exactly one distinct valid grid for input i; ``several`` when they give more than one, or
-when only non-deterministic programs are train-consistent; ``none`` when no train-consistent program
-produced a valid grid for input i. For a task with one test input this is exactly "one group".
+programs give exactly one distinct valid grid for input i and at least one of them is not *tentative*;
+``several`` when they give more than one, when only non-deterministic programs are train-consistent, or
+when only tentative ones give the grid; ``none`` when no train-consistent program produced a valid grid
+for input i. For a task with one test input this is exactly "one group". A proposer marks a program
+tentative when it fits every demonstration but did not hold one out (the search's local rules, assemblies
+and lookups learnt without a demonstration that do not answer it): it answers and votes, but its answer
+alone is never ``unique``.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import typing
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Collection, Literal, Sequence
 
 from arc.grid import Grid, as_grid
 from arc.task import Task
@@ -38,6 +42,7 @@ class ProgramResult:
     train_consistent: bool
     deterministic: bool | None  # None when not checked (only train-consistent programs are re-run)
     message: str = ""  # the first non-empty failure message, if any
+    tentative: bool = False  # marked so by its proposer: never ``unique`` on its own (module docstring)
 
 
 SynthStatus = Literal["unique", "several", "none"]
@@ -86,8 +91,9 @@ def _matches(result: ExecResult, expected: Grid | None) -> bool:
 
 def verify_programs(task: Task, sources: Sequence[str], *, sandbox: Sandbox | None = None,
                     seeds: tuple[int, int] = (0, 1), timeout_s: float = 2.0,
-                    memory_mb: int = 512) -> Verification:
-    """Run every distinct source on all inputs of ``task`` and summarise (see the module docstring)."""
+                    memory_mb: int = 512, tentative: Collection[str] = ()) -> Verification:
+    """Run every distinct source on all inputs of ``task`` and summarise (see the module docstring);
+    the sources in ``tentative`` are marked so."""
     if seeds[0] == seeds[1]:
         raise ValueError("the determinism check needs two different seeds")
     sandbox = sandbox or default_sandbox()
@@ -108,7 +114,7 @@ def verify_programs(task: Task, sources: Sequence[str], *, sandbox: Sandbox | No
             train_status=tuple(r.status for r in res[:n_train]), train_outputs=tuple(r.grid for r in res[:n_train]),
             test_status=tuple(r.status for r in res[n_train:]), test_outputs=tuple(r.grid for r in res[n_train:]),
             train_consistent=k in deterministic, deterministic=deterministic.get(k),
-            message=next((r.message for r in res if r.message), ""),
+            message=next((r.message for r in res if r.message), ""), tentative=source in tentative,
         ))
     return summarise(task.id, programs, n_test=len(task.test), n_duplicates=len(sources) - len(distinct))
 
@@ -129,9 +135,10 @@ def summarise(task_id: str, programs: Sequence[ProgramResult], n_test: int, n_du
                 votes[p.test_outputs[i]].append(p.index)
         best = sorted(votes.items(), key=lambda kv: (-len(kv[1]), min(kv[1])))[:2]
         det_answers = {p.test_outputs[i] for p in passing if p.deterministic and p.test_outputs[i] is not None}
+        sure = any(p.deterministic and not p.tentative and p.test_outputs[i] is not None for p in passing)
         if not votes:
             status = "none"
-        elif len(det_answers) == 1:
+        elif len(det_answers) == 1 and sure:
             status = "unique"
         else:
             status = "several"

@@ -28,6 +28,7 @@ CASES = [
     ("ce9e57f2", "the lower half of every bar in a new colour"),
     ("aabf363d", "the shape takes the lone pixel's colour (the grid's least common), the pixel goes"),
     ("d364b489", "a fixed stamp around every cell, cut off at the grid's edge"),
+    ("32597951", "cells inside the bounding box of one colour recoloured"),
 ]
 
 
@@ -75,26 +76,30 @@ def test_search_reports_local_rules_after_compositions(arc1_train):
 
 def test_unseen_feature_values_refuse(arc1_train):
     # b1948b0a maps 6 to 2 and keeps 7; a test input in colours the demonstrations never showed
-    # leaves the table nothing to say.
+    # leaves the colour table nothing to say. A rule on features whose values the test does show
+    # may still answer, but only as a last resort whose change no two demonstrations replicate.
     task = arc1_train["b1948b0a"]
     assert learn_local_rules(task, time_budget_s=30.0)
     seen = {v for ex in task.train for row in ex.input for v in row}
     unseen = [c for c in range(10) if c not in seen]
     assert unseen
     grid = tuple(tuple(unseen[(i + j) % len(unseen)] for j in range(3)) for i in range(3))
-    assert learn_local_rules(replace(task, test=(Example(grid),)), time_budget_s=30.0) == []
+    rules = learn_local_rules(replace(task, test=(Example(grid),)), time_budget_s=30.0)
+    assert all(not r.replicated and r.tentative and "colour" not in r.features for r in rules)
 
 
 # Tasks where a consistent minimal rule answers the test wrongly unless the guards stop it:
 # changes seen in one demonstration only (178fcbfb, a61f2674, c3f564a4), a rule seen changing
 # background cells only, stretched to an object's cell (dbc1a6ce), a rule that changes nothing
-# on the test input although every demonstration changes (63613498, ba97ae07).
+# on the test input although every demonstration changes (63613498, ba97ae07). A rule may still
+# answer there, but only as a tentative one, never the one sure answer.
 @pytest.mark.parametrize("task_id", ["178fcbfb", "a61f2674", "c3f564a4", "dbc1a6ce", "63613498", "ba97ae07"])
 def test_no_confident_wrong_answer(arc1_train, task_id):
     task = arc1_train[task_id]
     rules = learn_local_rules(task, time_budget_s=30.0)
     expected = tuple(ex.output for ex in task.test)
-    assert not (len(rules) == 1 and rules[0].test_outputs != expected), rules[0].description
+    sure = [r for r in rules if not r.tentative]
+    assert not (len(sure) == 1 and sure[0].test_outputs != expected), sure[0].description
 
 
 def _memorising_task() -> Task:

@@ -292,3 +292,31 @@ def test_copy_cell_and_neighbours_read_in_the_grid():
     n4, n4_in = cell_features(corner, ("n4", "n4_in"))[0, 0]
     assert n4 != n4_in  # up and left are off the grid: outside for n4, background for n4_in
     assert n4_in == cell_features(np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]]), ("n4",))[1, 1, 0]
+
+
+def test_step_toward_moves_straight_or_diagonally():
+    g = np.zeros((7, 7), dtype=int)
+    g[1, 1], g[4, 4] = 3, 4
+    out = OPS["step_toward"](g, mover_color=3, anchor_color=4, steps=1, background=0)
+    assert out[2, 2] == 3 and out[1, 1] == 0 and out[4, 4] == 4
+    g = np.zeros((5, 5), dtype=int)
+    g[0, 2], g[3, 2] = 3, 4  # two steps would land on the anchor: it stops beside it
+    out = OPS["step_toward"](g, mover_color=3, anchor_color=4, steps=5, background=0)
+    assert out[2, 2] == 3 and out[3, 2] == 4 and (out == 3).sum() == 1
+    assert OPS["step_toward"](g, mover_color=5, anchor_color=4, steps=1, background=0) is None
+
+
+def test_in_boxes_feature():
+    g = np.array([[2, 0, 0, 0], [0, 1, 0, 1], [0, 0, 2, 0]])
+    boxes = cell_features(g, ("in_boxes",))[..., 0]
+    both, red = (1 << 1) | (1 << 2), 1 << 2
+    assert boxes.tolist() == [[red, red, red, 0], [red, both, both, 1 << 1], [red, red, red, 0]]
+
+
+def test_tile_views_fitted_on_the_foreground():
+    from synth.search.steps import fit_tile_views
+
+    g = np.array([[1, 0], [1, 1]])
+    t = OPS["tile_views"](g * 4, views=(("identity", "flip_lr"),))  # the mirror images, in another colour
+    assert fit_tile_views([g], [t], 1, 2) is None
+    assert fit_tile_views([g], [t], 1, 2, background=0) == (("identity", "flip_lr"),)

@@ -6,7 +6,9 @@ chosen from the top down: the top layer must be right everywhere it paints, each
 must be right wherever it paints cells not yet explained (what lies under a higher layer is
 hidden), and the bottom layer is either a whole candidate right on every cell left or nothing
 (every cell left is background). The layer explaining the most cells goes next; more than
-``MAX_LAYERS`` layers is memorising, not a rule, and is refused.
+``MAX_LAYERS`` layers is memorising, not a rule, and is refused. An assembly must also hold
+out: chosen greedily on all demonstrations but one, its layers must build the one left out, for
+each demonstration; one that does not is ``tentative`` (an answer, never ``unique``).
 """
 
 from __future__ import annotations
@@ -90,6 +92,26 @@ def _layers(cands: list[tuple[Step | None, np.ndarray]], target: np.ndarray, bg:
         left &= cands[best][1] == bg
 
 
+def _build(cands: list[tuple[Step | None, np.ndarray]], chosen: list[int], cells: np.ndarray, bg: int) -> np.ndarray:
+    """The chosen layers overlaid, the top one (first) last, on the given cells."""
+    out = np.full(len(cells), bg, dtype=np.int64)
+    for i in reversed(chosen):
+        flat = cands[i][1][cells]
+        out = np.where(flat != bg, flat, out)
+    return out
+
+
+def _holds_out(cands: list[tuple[Step | None, np.ndarray]], target: np.ndarray, bg: int, demo: np.ndarray) -> bool:
+    """Whether, for each demonstration, the layers chosen without it build it."""
+    n = int(demo.max()) + 1
+    for k in range(n):
+        rest, mine = np.flatnonzero(demo != k), np.flatnonzero(demo == k)
+        chosen = _layers([(s, flat[rest]) for s, flat in cands], target[rest], bg, demo[rest])
+        if chosen is None or not np.array_equal(_build(cands, chosen, mine, bg), target[mine]):
+            return False
+    return n > 1
+
+
 def assembly_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
                       deadline: float = float("inf")) -> Iterator[Program]:
     """At most one layered program: the greedy choice of layers over one-step candidates."""
@@ -118,4 +140,5 @@ def assembly_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info:
             lines.append(f"layer{k} = np.where(layer{k} == {color}, {color}, {bg})")
     order = ", ".join(f"layer{k}" for k in reversed(range(len(chosen))))
     lines.append(f"grid = overlay_parts([{order}], background={bg!r})")
-    yield Program("assembly", tuple(lines))
+    plain = [(s, flat) for s, _, flat in cands]
+    yield Program("assembly", tuple(lines), tentative=not _holds_out(plain, target, bg, demo))

@@ -35,6 +35,13 @@ class SearchHit:
     # "compose" (enumerated steps), "compose+paint" (then the foreground painted in a colour chosen on
     # the input), "local-rule", "local-rule-after-step", or "objects:<family>"
     family: str = "compose"
+    # Fits every demonstration but not when one is held out (a local rule, an assembly, a
+    # lookup learnt with that demonstration out of view does not answer it): an answer, never
+    # ``unique`` on its own.
+    tentative: bool = False
+    # A last resort (a local rule whose changes no two demonstrations replicate): reported only
+    # where the search finds no other program. Always tentative.
+    fallback: bool = False
 
 
 @dataclass
@@ -191,18 +198,20 @@ def search_programs(
     max_depth: int = 3,
 ) -> list[SearchHit]:
     """Train-consistent programs for ``task``: enumerated compositions, simplest first, then the
-    object/part families' programs, then local rules (at most ``max_programs`` in all); the search
-    is deterministic."""
+    object/part families' programs, then local rules (at most ``max_programs`` in all), the
+    fallback hits only where there is no other; the search is deterministic."""
     start = time.monotonic()
     rules = learn_local_rules(task, time_budget_s=LOCAL_RULE_SHARE * time_budget_s)
-    local = [SearchHit(r.source, r.description, (), r.test_outputs, "local-rule") for r in rules]
-    if not rules:
-        local = _rules_after_a_step(task, search_budget_s=time_budget_s)
-    families = [SearchHit(p.source, p.description, (), outputs, f"objects:{p.family}")
+    local = [SearchHit(r.source, r.description, (), r.test_outputs, "local-rule", r.tentative, not r.replicated)
+             for r in rules]
+    if not any(r.replicated for r in rules):
+        local += _rules_after_a_step(task, search_budget_s=time_budget_s)
+    families = [SearchHit(p.source, p.description, (), outputs, f"objects:{p.family}", p.tentative)
                 for p, outputs in object_programs(task, time_budget_s=min(OBJECT_MAX_S, OBJECT_SHARE * time_budget_s))]
     left = max(0.0, time_budget_s - (time.monotonic() - start))
     hits = _enumerate(task, time_budget_s=left, max_programs=max_programs, max_depth=max_depth)
-    return (hits + families + local)[:max_programs]
+    found = hits + families + local
+    return ([h for h in found if not h.fallback] or found)[:max_programs]
 
 
 MAX_PRE_STEPS = 6
@@ -255,15 +264,18 @@ def _rules_after_a_step(task: Task, *, search_budget_s: float) -> list[SearchHit
         for rule in learn_local_rules(shaped, time_budget_s=share):
             source = emit_after(step_call(s), rule)
             hits.append(SearchHit(source, f"{s.label} | {rule.description}", (s,), rule.test_outputs,
-                                  "local-rule-after-step"))
+                                  "local-rule-after-step", rule.tentative, not rule.replicated))
     return hits
 
 
 def group_hits(hits: list[SearchHit]) -> tuple[str, list[tuple[Grid, ...]]]:
-    """("unique" | "several" | "none", test-output tuples ranked by group size, then simplest first)."""
+    """("unique" | "several" | "none", test-output tuples ranked by group size, then simplest
+    first). ``unique`` needs one group with a hit in it that is not tentative."""
     groups: dict[tuple[Grid, ...], int] = {}
     for h in hits:
         groups[h.test_outputs] = groups.get(h.test_outputs, 0) + 1
     ranked = sorted(groups, key=lambda k: -groups[k])  # stable: ties keep first-found order
-    status = "none" if not ranked else "unique" if len(ranked) == 1 else "several"
-    return status, ranked
+    if not ranked:
+        return "none", ranked
+    sure = len(ranked) == 1 and not all(h.tentative for h in hits)
+    return ("unique" if sure else "several"), ranked

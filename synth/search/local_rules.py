@@ -15,15 +15,21 @@ Precision before recall, because the ensemble trusts a ``unique`` program:
 - a table that memorises is refused: the entries that change a colour must each be backed, on
   average, by ``MIN_CHANGED_PER_ENTRY`` changed demonstration cells (feature sets finer than that
   on the changed cells are never tried);
-- a test cell may change colour only by an entry whose change the demonstrations replicate: at
-  least ``MIN_SUPPORT`` changed cells in at least ``MIN_DEMOS`` demonstrations, and from the test
-  cell's own colour unless the entry changed cells of several colours. A single demonstration
-  cannot decide a test answer, and a rule seen repainting only background cells does not
-  repaint an object's cell;
+- a test cell may change colour surely only by an entry whose change the demonstrations
+  replicate: at least ``MIN_SUPPORT`` changed cells in at least ``MIN_DEMOS`` demonstrations,
+  and from the test cell's own colour unless the entry changed cells of several colours. A
+  single demonstration cannot decide a test answer, and a rule seen repainting only background
+  cells does not repaint an object's cell. Where no rule at all is replicated so, the
+  smallest unreplicated rules still answer, as ``tentative`` (below), and the search reports
+  them only where it finds no other program;
 - when every demonstration changes something, a rule that leaves a test input unchanged has not
   understood it and is refused;
 - every minimal rule that passes is kept; when they disagree on the test inputs the task gets
-  one program per answer and the search reports ``several``.
+  one program per answer and the search reports ``several``;
+- a rule must also hold out: its features, learnt on all demonstrations but one, must answer the
+  one left out, for each of them (every tuple there seen on another demonstration, and the action
+  learnt there giving its output). A rule that fits only with every demonstration in view is
+  kept as an answer but marked ``tentative``, and the search never reports it ``unique``.
 """
 
 from __future__ import annotations
@@ -55,6 +61,8 @@ class LocalRule:
     description: str
     test_outputs: tuple[Grid, ...]
     n_agreeing: int  # minimal rules that give these test outputs
+    tentative: bool = False  # no agreeing rule holds out (see the module docstring)
+    replicated: bool = True  # False: one of the smallest rules where none is replicated (module docstring)
 
 
 @dataclass
@@ -154,20 +162,15 @@ def _consistent(cells: _Cells, train: np.ndarray) -> bool:
 
 
 def _table(cells: _Cells, subset: tuple[str, ...], code: np.ndarray):
-    """(number of entries, {tuple: action} without the entries that keep the colour), or None
-    when the rule memorises or cannot answer a test cell."""
+    """(number of entries, {tuple: action} without the entries that keep the colour, whether
+    the demonstrations replicate every change it makes on the test inputs), or None when the
+    rule memorises or cannot answer a test cell."""
     train, test = code[: cells.n_train], code[cells.n_train :]
-    order, starts = _groups(train)
+    order, starts, action = _actions(cells, train, np.arange(cells.n_train))
     keys = train[order][starts]
     if not np.isin(test, keys).all():
         return None  # a test cell shows a tuple no demonstration did
     o = cells.outputs[order]
-    literal = np.minimum.reduceat(o, starts) == np.maximum.reduceat(o, starts)
-    refs = np.bitwise_and.reduceat(cells.fits[order], starts)
-    # Per entry: keep the colour (bit 0) if that fits, else a literal colour, else copy the first
-    # colour-valued feature that fits. -1 stands for "keep", -2 - j for COLOUR_FEATURES[j].
-    first_ref = np.array([(int(r) & -int(r)).bit_length() - 1 for r in refs])
-    action = np.where(refs & 1, -1, np.where(literal, o[starts], -2 - first_ref))
     changed = (cells.inputs != cells.outputs)[order].astype(np.int64)
     changed_per_entry = np.add.reduceat(changed, starts)
     if changed_per_entry.sum() < MIN_CHANGED_PER_ENTRY * np.count_nonzero(changed_per_entry):
@@ -175,9 +178,7 @@ def _table(cells: _Cells, subset: tuple[str, ...], code: np.ndarray):
     entry = np.searchsorted(keys, test)
     act = action[entry]
     test_colours = cells.colours[:, cells.n_train :]
-    cols = np.arange(len(test))
-    predicted = np.where(act == -1, test_colours[0],
-                         np.where(act >= 0, act, test_colours[np.maximum(-2 - act, 0), cols]))
+    predicted = _act(test_colours, act)
     if np.any(predicted >= OUTSIDE):
         return None  # a copied feature has no colour on a test cell
     # A test cell may change colour only by an entry whose changes the demonstrations replicate:
@@ -188,18 +189,15 @@ def _table(cells: _Cells, subset: tuple[str, ...], code: np.ndarray):
     if cells.every_demo_changes and not np.all(np.add.reduceat(move, cells.test_starts)):
         return None  # every demonstration changes, yet the rule leaves a test input as it is
     moves = entry[move]
+    replicated = True
     if moves.size:
-        if np.any(changed_per_entry[moves] < MIN_SUPPORT):
-            return None
         run = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(o))))[changed > 0]
         demos = np.bincount(np.unique(run * 64 + cells.demo[order][changed > 0]) // 64, minlength=len(starts))
-        if np.any(demos[moves] < MIN_DEMOS):
-            return None
         from_colour = np.unique(run * 10 + cells.inputs[order][changed > 0])
         colours_per_entry = np.bincount(from_colour // 10, minlength=len(starts))
         seen = np.isin(moves * 10 + test_colours[0][move], from_colour)
-        if np.any(~seen & (colours_per_entry[moves] < 2)):
-            return None
+        replicated = not (np.any(changed_per_entry[moves] < MIN_SUPPORT) or np.any(demos[moves] < MIN_DEMOS)
+                          or np.any(~seen & (colours_per_entry[moves] < 2)))
     firsts = order[starts]
     table = {}
     for i, a in enumerate(action):
@@ -207,7 +205,49 @@ def _table(cells: _Cells, subset: tuple[str, ...], code: np.ndarray):
             continue
         key = tuple(int(cells.raw[n][firsts[i]]) for n in subset)
         table[key] = int(a) if a >= 0 else COLOUR_FEATURES[-2 - int(a)]
-    return len(keys), table
+    return len(keys), table, replicated
+
+
+def _actions(cells: _Cells, train: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rule's table learnt on the train cells ``rows`` (``train`` holds every train cell's
+    tuple): the stable order of ``rows`` by tuple, where each tuple's run starts, and each
+    tuple's action. The action keeps the colour (-1) if that fits every cell of the tuple, else
+    paints the one output colour, else copies the first colour-valued feature that fits
+    (-2 - j for ``COLOUR_FEATURES[j]``); the caller has checked that one of them fits."""
+    order, starts = _groups(train[rows])
+    o = cells.outputs[rows][order]
+    refs = np.bitwise_and.reduceat(cells.fits[rows][order], starts)
+    literal = np.minimum.reduceat(o, starts) == np.maximum.reduceat(o, starts)
+    first_ref = np.array([(int(r) & -int(r)).bit_length() - 1 for r in refs])
+    return order, starts, np.where(refs & 1, -1, np.where(literal, o[starts], -2 - first_ref))
+
+
+def _act(colours: np.ndarray, act: np.ndarray) -> np.ndarray:
+    """Each cell's new colour under its action (see ``_actions``); ``colours`` holds the cells'
+    colour-valued features, the cell's own colour first."""
+    copied = colours[np.maximum(-2 - act, 0), np.arange(len(act))]
+    return np.where(act == -1, colours[0], np.where(act >= 0, act, copied))
+
+
+def _holds_out(cells: _Cells, code: np.ndarray) -> bool:
+    """Whether the rule on ``code``, learnt on all demonstrations but one, answers the one left
+    out, for each demonstration: each of its tuples seen on another one, and the action learnt
+    there giving its output colour (False with a single demonstration: nothing to hold out)."""
+    train = code[: cells.n_train]
+    n_demos = int(cells.demo.max()) + 1
+    if n_demos < 2:
+        return False
+    for k in range(n_demos):
+        mine = np.flatnonzero(cells.demo == k)
+        others = np.flatnonzero(cells.demo != k)
+        order, starts, action = _actions(cells, train, others)
+        keys = train[others][order][starts]
+        entry = np.searchsorted(keys, train[mine])
+        if np.any(entry >= len(keys)) or np.any(keys[np.minimum(entry, len(keys) - 1)] != train[mine]):
+            return False
+        if not np.array_equal(_act(cells.colours[:, mine], action[entry]), cells.outputs[mine]):
+            return False
+    return True
 
 
 def emit_after(call: str, rule: LocalRule) -> str:
@@ -275,11 +315,13 @@ def learn_local_rules(task: Task, *, time_budget_s: float = 3.0, max_features: i
 
     names = [n for n in cells.codes if not too_fine(cells.codes[n])]
     blocked: set[frozenset] = set()
-    found: list[tuple[int, tuple[str, ...], dict]] = []
+    found: list[tuple[int, tuple[str, ...], dict, bool]] = []
+    weak: list[tuple[int, tuple[str, ...], dict, bool]] = []  # the smallest rules whose changes no
+    # two demonstrations replicate: tentative answers, only where no rule is replicated
     for k in range(1, max_features + 1):
         for subset in _subsets(names, k, blocked):
             if time.monotonic() > deadline:
-                return _rules(found, background, test_in, max_rules)
+                return _rules(found, background, test_in, max_rules) or _rules(weak, background, test_in, max_rules, False)
             code = _joint(cells, subset)
             if too_fine(code):
                 blocked.add(frozenset(subset))
@@ -288,24 +330,33 @@ def learn_local_rules(task: Task, *, time_budget_s: float = 3.0, max_features: i
                 continue
             blocked.add(frozenset(subset))
             learned = _table(cells, subset, code)
-            if learned is not None:
-                found.append((learned[0], subset, learned[1]))
+            if learned is None:
+                continue
+            size, table, replicated = learned
+            if replicated:
+                found.append((size, subset, table, _holds_out(cells, code)))
+            elif not weak or len(weak[0][1]) == k:
+                weak.append((size, subset, table, False))
         if found:
             break
-    return _rules(found, background, test_in, max_rules)
+    return _rules(found, background, test_in, max_rules) or _rules(weak, background, test_in, max_rules, False)
 
 
-def _rules(found: list, background: int, test_in: list[np.ndarray], max_rules: int) -> list[LocalRule]:
+def _rules(found: list, background: int, test_in: list[np.ndarray], max_rules: int,
+           replicated: bool = True) -> list[LocalRule]:
     groups: dict[tuple[Grid, ...], list] = {}
-    for size, subset, table in sorted(found, key=lambda f: f[0]):  # stable: feature order breaks ties
+    for size, subset, table, holds in sorted(found, key=lambda f: f[0]):  # stable: feature order breaks ties
         outputs = tuple(from_array(apply_local_rule(g, subset, table, background)) for g in test_in)
-        groups.setdefault(outputs, []).append((size, subset, table))
+        groups.setdefault(outputs, []).append((size, subset, table, holds))
     ranked = sorted(groups.items(), key=lambda kv: -len(kv[1]))
     rules = []
     for outputs, members in ranked[:max_rules]:
-        size, subset, table = members[0]
+        size, subset, table, _ = members[0]
+        tentative = not any(m[3] for m in members)
         description = (f"local rule: {', '.join(subset)} ({size} entries, {len(table)} not keeping the colour"
-                       + (f"; {len(members)} minimal rules agree" if len(members) > 1 else "") + ")")
+                       + (f"; {len(members)} minimal rules agree" if len(members) > 1 else "")
+                       + ("; tentative: no rule holds out a demonstration" if tentative else "") + ")")
         rules.append(LocalRule(subset, tuple(sorted(table.items())), background,
-                               _emit(subset, table, background), description, outputs, len(members)))
+                               _emit(subset, table, background), description, outputs, len(members), tentative,
+                               replicated))
     return rules

@@ -32,6 +32,7 @@ from dsl.object_ops import (
     object_feature,
     object_shape,
     rewrite_objects,
+    step_toward,
 )
 from dsl.objects import crop, find_objects
 from dsl.partition import (
@@ -60,10 +61,12 @@ class Program:
 
     family: str
     lines: tuple[str, ...]
+    tentative: bool = False  # fits every demonstration, but not learnt with one held out (SearchHit)
 
     @property
     def description(self) -> str:
-        return f"{self.family}: " + "; ".join(line.strip() for line in self.lines)
+        return (f"{self.family}: " + "; ".join(line.strip() for line in self.lines)
+                + ("  [tentative: does not hold out a demonstration]" if self.tentative else ""))
 
     @property
     def source(self) -> str:
@@ -327,7 +330,9 @@ def lookup_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: T
     """Outputs that are one of a few fixed grids, chosen by one key of the input (its main
     colour, its count of objects, the shape of its cells...): a table from key to output. Only
     where the table is a rule, not a copy of the demonstrations: at least two outputs, every key
-    giving one output, and two demonstrations more than the table has entries."""
+    giving one output, and two demonstrations more than the table has entries. A table with an
+    entry that only one demonstration shows is ``tentative``: without that demonstration, the
+    table would not know its key."""
     outs = [tuple(tuple(int(v) for v in row) for row in t) for t in targets]
     if len(set(outs)) < 2:
         return
@@ -341,7 +346,9 @@ def lookup_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: T
         if len(table) + 2 > len(inputs):
             continue
         entries = tuple(sorted(table.items(), key=repr))
-        yield Program("lookup", (f"grid = lookup_output(grid, by={by!r}, table={entries!r}, background={info.background!r})",))
+        once = any(keys.count(k) < 2 for k in table)
+        yield Program("lookup", (f"grid = lookup_output(grid, by={by!r}, table={entries!r}, background={info.background!r})",),
+                      tentative=once)
 
 
 # ---- per-object transforms on same-shape tasks ----
@@ -419,6 +426,10 @@ def move_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
                 if _same(moved, targets):
                     yield Program("move", (f"grid = move_until_contact(grid, mover_color={mover}, anchor_color={anchor}, "
                                            f"direction={direction!r}, background={info.background!r})",))
+            stepped = [_call(step_toward, g, mover, anchor, 1, info.background) for g in inputs]
+            if _same(stepped, targets):
+                yield Program("move", (f"grid = step_toward(grid, mover_color={mover}, anchor_color={anchor}, steps=1, "
+                                       f"background={info.background!r})",))
 
 
 def copy_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,

@@ -171,7 +171,7 @@ def fitted_steps(grids: list[np.ndarray], targets: list[np.ndarray], info: TaskI
         if ratio is not None and ratio[0] == "up" and ratio[1:] != (1, 1):
             out += [step("upscale", ky=ratio[1], kx=ratio[2]), step("tile", ny=ratio[1], nx=ratio[2])]
             out.append(step("continue_pattern", ky=ratio[1], kx=ratio[2]))
-            views = fit_tile_views(grids, targets, ratio[1], ratio[2])
+            views = fit_tile_views(grids, targets, ratio[1], ratio[2], info.background)
             if views is not None:
                 out.append(step("tile_views", views=views))
         elif ratio is not None and ratio[0] == "down":
@@ -225,11 +225,22 @@ def fit_cell_views(grids: list[np.ndarray], targets: list[np.ndarray]) -> tuple[
     return tuple(next(n for n in VIEW_NAMES if n in f) for f in common)
 
 
-def fit_tile_views(grids: list[np.ndarray], targets: list[np.ndarray], ny: int, nx: int) -> tuple | None:
+def fit_tile_views(grids: list[np.ndarray], targets: list[np.ndarray], ny: int, nx: int,
+                   background: int | None = None) -> tuple | None:
     """The layout of symmetric copies (identity first where several fit) whose ny x nx blocks are
-    every target; None when a block is no symmetry of its grid, or when plain tiling does."""
+    every target; None when a block is no symmetry of its grid, or when plain tiling does. Where
+    no layout fits the colours and the background is known, the layout that fits the foreground
+    (cells not background) of grids and targets, for a later step to colour."""
     if ny * nx > 16:
         return None
+    layout = _tile_layout(grids, targets, ny, nx)
+    if layout is None and background is not None:
+        layout = _tile_layout([g != background for g in grids], [t != background for t in targets], ny, nx)
+    return layout
+
+
+def _tile_layout(grids: list[np.ndarray], targets: list[np.ndarray], ny: int, nx: int) -> tuple | None:
+    """Per block, the first view that every grid shows there in its target; None if some block has none."""
     layout = []
     for i in range(ny):
         row = []
