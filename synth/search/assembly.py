@@ -104,12 +104,14 @@ def _build(cands: list[tuple[Step | None, np.ndarray]], chosen: list[int], cells
 def _holds_out(cands: list[tuple[Step | None, np.ndarray]], target: np.ndarray, bg: int, demo: np.ndarray) -> bool:
     """Whether, for each demonstration, the layers chosen without it build it."""
     n = int(demo.max()) + 1
+    if n < 2:
+        return False  # nothing to hold out
     for k in range(n):
         rest, mine = np.flatnonzero(demo != k), np.flatnonzero(demo == k)
         chosen = _layers([(s, flat[rest]) for s, flat in cands], target[rest], bg, demo[rest])
         if chosen is None or not np.array_equal(_build(cands, chosen, mine, bg), target[mine]):
             return False
-    return n > 1
+    return True
 
 
 def assembly_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
@@ -126,7 +128,8 @@ def assembly_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info:
     if len(colors) > 1:
         cands += [(s, c, np.where(flat == c, c, bg)) for s, flat in whole for c in colors if (flat == c).any()]
     demo = np.concatenate([np.full(t.size, k) for k, t in enumerate(targets)])
-    chosen = _layers([(s, flat) for s, _, flat in cands], target, bg, demo)
+    plain = [(s, flat) for s, _, flat in cands]
+    chosen = _layers(plain, target, bg, demo)
     if chosen is None or len(chosen) < 2:
         return  # one layer is a plain one-step program: the enumeration's job
     lines = []
@@ -140,5 +143,4 @@ def assembly_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info:
             lines.append(f"layer{k} = np.where(layer{k} == {color}, {color}, {bg})")
     order = ", ".join(f"layer{k}" for k in reversed(range(len(chosen))))
     lines.append(f"grid = overlay_parts([{order}], background={bg!r})")
-    plain = [(s, flat) for s, _, flat in cands]
     yield Program("assembly", tuple(lines), tentative=not _holds_out(plain, target, bg, demo))

@@ -242,9 +242,9 @@ def _holds_out(cells: _Cells, code: np.ndarray) -> bool:
         others = np.flatnonzero(cells.demo != k)
         order, starts, action = _actions(cells, train, others)
         keys = train[others][order][starts]
+        if not np.isin(train[mine], keys).all():
+            return False  # a tuple only this demonstration shows
         entry = np.searchsorted(keys, train[mine])
-        if np.any(entry >= len(keys)) or np.any(keys[np.minimum(entry, len(keys) - 1)] != train[mine]):
-            return False
         if not np.array_equal(_act(cells.colours[:, mine], action[entry]), cells.outputs[mine]):
             return False
     return True
@@ -321,7 +321,7 @@ def learn_local_rules(task: Task, *, time_budget_s: float = 3.0, max_features: i
     for k in range(1, max_features + 1):
         for subset in _subsets(names, k, blocked):
             if time.monotonic() > deadline:
-                return _rules(found, background, test_in, max_rules) or _rules(weak, background, test_in, max_rules, False)
+                break
             code = _joint(cells, subset)
             if too_fine(code):
                 blocked.add(frozenset(subset))
@@ -337,7 +337,7 @@ def learn_local_rules(task: Task, *, time_budget_s: float = 3.0, max_features: i
                 found.append((size, subset, table, _holds_out(cells, code)))
             elif not weak or len(weak[0][1]) == k:
                 weak.append((size, subset, table, False))
-        if found:
+        if found or time.monotonic() > deadline:
             break
     return _rules(found, background, test_in, max_rules) or _rules(weak, background, test_in, max_rules, False)
 
