@@ -107,6 +107,7 @@ from dsl.objects import (
     select_object,
 )
 from dsl.object_ops import (
+    complete_templates,
     copy_to_markers,
     fill_bounding_boxes,
     fill_holes_by_size,
@@ -272,6 +273,7 @@ PART_OPERATIONS = [
     "move_until_contact",
     "step_toward",
     "copy_to_markers",
+    "complete_templates",
     "fill_holes_by_size",
     "fill_bounding_boxes",
     "rewrite_objects",

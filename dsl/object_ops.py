@@ -1,5 +1,5 @@
 """Per-object transforms chosen by a property: keep or delete objects, move them until they touch
-an anchor, copy a template onto marker cells.
+an anchor, copy a template onto marker cells or complete its fragments.
 
 Objects are boolean masks over the grid (connected non-background cells). ``background=None``
 means "the grid's most common colour".
@@ -7,8 +7,11 @@ means "the grid's most common colour".
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
+from arc.views import SYMMETRY_NAMES, symmetry_array
 from dsl._masks import dilate, label, reachable_from_border
 from dsl.color import resolve_background
 from dsl.objects import find_objects, object_property
@@ -231,4 +234,105 @@ def rewrite_objects(grid: np.ndarray, shapes: tuple, patches: tuple, keep_unseen
             return None
         box = out[t:t + patch.shape[0], l:l + patch.shape[1]]
         box[patch >= 0] = patch[patch >= 0]
+    return out
+
+
+def _templates(grid: np.ndarray, bg: int, connectivity: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The objects (touching colours joined) with the most colours, two or more, and the others."""
+    masks = find_objects(grid, bg, connectivity, False)
+    counts = [len(np.unique(grid[m])) for m in masks]
+    most = max(counts, default=0)
+    if most < 2:
+        return [], masks
+    return ([m for m, n in zip(masks, counts) if n == most], [m for m, n in zip(masks, counts) if n < most])
+
+
+def _placements(grid: np.ndarray, bg: int, patch: np.ndarray, fragment: np.ndarray,
+                owner: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """Where ``patch`` (colours, bg outside the copy) can lie so that its cells hold every cell of
+    ``fragment`` with its colour: no copy cell lands on another colour, a colour the copy finds
+    under it is there on all the copy's cells of that colour, and every object it touches lies
+    wholly inside it. Each as (non-background cells covered, rows, columns)."""
+    h, w = grid.shape
+    cells = np.argwhere(patch != bg)
+    colours = patch[cells[:, 0], cells[:, 1]]
+    (ay, ax) = np.argwhere(fragment)[0]
+    found = []
+    for cy, cx in cells[colours == grid[ay, ax]]:
+        rows, cols = cells[:, 0] + ay - cy, cells[:, 1] + ax - cx
+        if rows.min() < 0 or cols.min() < 0 or rows.max() >= h or cols.max() >= w:
+            continue
+        under = grid[rows, cols]
+        shown = np.isin(colours, under[under != bg])
+        if np.any((under != bg) & (under != colours)) or np.any(shown & (under != colours)):
+            continue
+        covered = np.zeros(grid.shape, dtype=bool)
+        covered[rows, cols] = True
+        touched = np.unique(owner[rows, cols][under != bg])
+        if not fragment[covered].sum() == fragment.sum() or any(
+                (owner == o)[~covered].any() for o in touched if o >= 0):
+            continue
+        found.append((int((under != bg).sum()), rows, cols))
+    return found
+
+
+def complete_templates(grid: np.ndarray, match: str = "colors", views: str = "identity",
+                       keep_template: bool = True, background: int | None = 0,
+                       connectivity: int = 8, max_scale: int = 1) -> np.ndarray | None:
+    """Complete every fragment of a template into a whole copy.
+
+    The templates are the objects (touching colours joined) with the most colours, two
+    or more; every other object is a fragment. match="colors": a copy of a template (under one of
+    ``views``: "identity" or "rigid", the 8 symmetries) is drawn where its cells hold the fragment's
+    cells with their colours, overlap no other colour, find each colour they share with the grid
+    whole, and cut no object; the copy covering the most
+    coloured cells wins; copies may be scaled up to ``max_scale`` times. match="shape": a one-colour fragment whose cells form exactly a template's
+    shape takes the template's colours. keep_template=False erases the templates first. None when a
+    fragment has no copy, or two copies that are equally good disagree.
+
+    Example: grid = complete_templates(grid, match="shape", views="identity", keep_template=True)
+    """
+    grid = np.asarray(grid)
+    bg = resolve_background(grid, background)
+    templates, fragments = _templates(grid, bg, connectivity)
+    if not templates or not fragments:
+        return None
+    names = ("identity",) if views == "identity" else SYMMETRY_NAMES
+    patches = []
+    for t in templates:
+        rows, cols = np.nonzero(t)
+        box = np.where(t, grid, bg)[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+        for name, k in itertools.product(names, range(1, max_scale + 1)):
+            patch = np.kron(symmetry_array(name, box), np.ones((k, k), dtype=box.dtype))
+            if not any(patch.shape == p.shape and np.array_equal(patch, p) for p in patches):
+                patches.append(patch)
+    owner = np.full(grid.shape, -1)
+    for i, m in enumerate(fragments):
+        owner[m] = i
+    out = grid.copy()
+    if not keep_template:
+        for t in templates:
+            out[t] = bg
+    for fragment in fragments:
+        if match == "shape":
+            colours = np.unique(grid[fragment])
+            rows, cols = np.nonzero(fragment)
+            box = fragment[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+            fits = [p for p in patches if len(colours) == 1 and np.array_equal(p != bg, box)]
+            paints = {p.tobytes() for p in fits}
+            if len(paints) != 1:
+                return None
+            region = out[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+            region[box] = fits[0][box]
+            continue
+        found = [(score, rows, cols, p) for p in patches for score, rows, cols in _placements(grid, bg, p, fragment, owner)]
+        if not found:
+            return None
+        best = max(score for score, *_ in found)
+        paints = {(rows.tobytes(), cols.tobytes(), p[p != bg].tobytes()) for score, rows, cols, p in found
+                  if score == best}
+        if len(paints) != 1:
+            return None
+        _, rows, cols, p = next(f for f in found if f[0] == best)
+        out[rows, cols] = p[p != bg]
     return out

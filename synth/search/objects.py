@@ -3,7 +3,7 @@
 Where the enumerator composes small steps one at a time, a family here is a fixed program shape
 whose parameters are read off the demonstrations: cut the grid into parts and pick, overlay or
 combine them; keep or delete objects by a property; slide objects until they touch an anchor;
-copy a template onto marker cells; fill holes by their size. Every program is a few lines calling
+copy a template onto marker cells or complete its fragments; fill holes by their size. Every program is a few lines calling
 ``dsl`` helpers with literal arguments. A fitted program becomes a hit only after its emitted
 source, run in-process exactly as the sandbox runs it, reproduces every demonstration.
 """
@@ -24,6 +24,7 @@ from dsl.classify import GRID_KEYS, grid_key
 from dsl.color import resolve_background
 from dsl.object_ops import (
     OBJECT_PROPS,
+    complete_templates,
     copy_to_markers,
     fill_bounding_boxes,
     fill_holes_by_size,
@@ -446,6 +447,25 @@ def copy_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
                                        f"background={info.background!r})",))
 
 
+def template_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
+                      deadline: float = float("inf")) -> Iterator[Program]:
+    """Fragments of the many-coloured template objects completed into whole copies."""
+    if not info.same_shape or not any(len(np.unique(g)) > 2 for g in inputs):
+        return
+    options = [("shape", views, keep, conn, 1) for views in ("identity", "rigid") for keep in (True, False)
+               for conn in (8, 4)]
+    options += [("colors", views, keep, conn, scale) for scale in (1, 3) for views in ("identity", "rigid")
+                for keep in (True, False) for conn in (8, 4)]
+    for match, views, keep, conn, scale in options:
+        if time.monotonic() > deadline:
+            return
+        if _fits(lambda g: complete_templates(g, match, views, keep, info.background, conn, scale), inputs, targets):
+            yield Program("template", (f"grid = complete_templates(grid, match={match!r}, views={views!r}, "
+                                       f"keep_template={keep}, background={info.background!r}, "
+                                       f"connectivity={conn}, max_scale={scale})",))
+            return
+
+
 def hole_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
                   deadline: float = float("inf")) -> Iterator[Program]:
     """Enclosed background regions filled with a colour chosen by their size."""
@@ -545,6 +565,7 @@ FAMILIES: dict[str, Callable] = {
     "filter": filter_programs,
     "move": move_programs,
     "copy": copy_programs,
+    "template": template_programs,
     "holes": hole_programs,
     "boxes": box_programs,
     "rewrite": rewrite_programs,
