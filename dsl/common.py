@@ -116,6 +116,7 @@ from dsl.object_ops import (
     object_feature,
     object_shape,
     rewrite_objects,
+    shoot_pixels,
     step_toward,
 )
 from dsl.palette import color_histogram, color_sequence, paint_foreground, remap_colors
@@ -272,6 +273,7 @@ PART_OPERATIONS = [
     "filter_objects",
     "move_until_contact",
     "step_toward",
+    "shoot_pixels",
     "copy_to_markers",
     "complete_templates",
     "fill_holes_by_size",

@@ -336,3 +336,68 @@ def complete_templates(grid: np.ndarray, match: str = "colors", views: str = "id
         _, rows, cols, p = next(f for f in found if f[0] == best)
         out[rows, cols] = p[p != bg]
     return out
+
+
+_RAYS = {"hv": ((-1, 0), (1, 0), (0, -1), (0, 1)),
+         "all": ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))}
+
+
+def shoot_pixels(grid: np.ndarray, anchor: int | str, mode: str = "ray", unaligned: str = "keep",
+                 directions: str = "hv", background: int | None = 0) -> np.ndarray | None:
+    """Lone pixels reach out to an anchor they face. A lone pixel is a one-cell object (any
+    colour but the anchor's). An anchor cell is a cell of colour ``anchor``; with
+    anchor="largest", of the one largest object; with anchor="same", of an object of two cells
+    or more in the pixel's own colour. From each pixel, along each of ``directions`` ("hv": the
+    four sides; "all": the diagonals too), the first non-background cell is looked at (with
+    "same", the first cell of such an object, past any other); where it is an anchor cell, mode
+    "ray" paints the cells between in the pixel's colour and mode "move" moves the pixel next
+    to it. A pixel that
+    faces no anchor stays (unaligned="keep") or is erased ("delete"). None when no pixel faces
+    an anchor, or one faces two anchors.
+
+    Example: grid = shoot_pixels(grid, anchor=Color.GREEN, mode="ray", unaligned="keep", directions="hv")
+    """
+    grid = np.asarray(grid)
+    bg = resolve_background(grid, background)
+    h, w = grid.shape
+    objects = find_objects(grid, bg, 8, True)
+    if anchor in ("same", "largest"):
+        sizes = [int(m.sum()) for m in objects]
+        big = np.zeros(grid.shape, dtype=bool)
+        for m, n in zip(objects, sizes):
+            if n > 1 if anchor == "same" else n == max(sizes, default=0):
+                big |= m
+        if anchor == "largest" and sizes.count(max(sizes, default=0)) != 1:
+            return None
+        pixels = [tuple(np.argwhere(m)[0]) for m in objects if m.sum() == 1]
+    else:
+        big = grid == anchor
+        pixels = [tuple(np.argwhere(m)[0]) for m in objects if m.sum() == 1 and grid[m][0] != anchor]
+    out = grid.copy()
+    hit_any = False
+    for y, x in pixels:
+        colour = grid[y, x]
+        hits = []
+        for dy, dx in _RAYS[directions]:
+            r, c = y + dy, x + dx
+            while 0 <= r < h and 0 <= c < w and (
+                    grid[r, c] == bg or anchor == "same" and not (big[r, c] and grid[r, c] == colour)):
+                r, c = r + dy, c + dx
+            if 0 <= r < h and 0 <= c < w and big[r, c] and (anchor != "same" or grid[r, c] == colour):
+                hits.append((dy, dx, r, c))
+        if len(hits) > 1:
+            return None
+        if not hits:
+            if unaligned == "delete":
+                out[y, x] = bg
+            continue
+        hit_any = True
+        dy, dx, r, c = hits[0]
+        if mode == "move":
+            out[y, x] = bg
+            out[r - dy, c - dx] = colour
+        else:
+            while (r, c) != (y, x):
+                r, c = r - dy, c - dx
+                out[r, c] = colour
+    return out if hit_any else None

@@ -2,7 +2,7 @@
 
 Where the enumerator composes small steps one at a time, a family here is a fixed program shape
 whose parameters are read off the demonstrations: cut the grid into parts and pick, overlay or
-combine them; keep or delete objects by a property; slide objects until they touch an anchor;
+combine them; keep or delete objects by a property; slide objects until they touch an anchor, or lone pixels to one;
 copy a template onto marker cells or complete its fragments; fill holes by their size. Every program is a few lines calling
 ``dsl`` helpers with literal arguments. A fitted program becomes a hit only after its emitted
 source, run in-process exactly as the sandbox runs it, reproduces every demonstration.
@@ -33,6 +33,7 @@ from dsl.object_ops import (
     object_feature,
     object_shape,
     rewrite_objects,
+    shoot_pixels,
     step_toward,
 )
 from dsl.objects import crop, find_objects
@@ -447,6 +448,23 @@ def copy_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
                                        f"background={info.background!r})",))
 
 
+def shoot_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
+                   deadline: float = float("inf")) -> Iterator[Program]:
+    """Lone pixels that face an anchor draw a ray to it or move next to it."""
+    if not info.same_shape:
+        return
+    still = [c for c in info.in_colors if c != info.background
+             and all(np.array_equal(g == c, t == c) for g, t in zip(inputs, targets))]
+    for anchor in ("same", "largest", *still):
+        for mode, unaligned, directions in itertools.product(("ray", "move"), ("keep", "delete"), ("hv", "all")):
+            if time.monotonic() > deadline:
+                return
+            if _fits(lambda g: shoot_pixels(g, anchor, mode, unaligned, directions, info.background), inputs, targets):
+                yield Program("shoot", (f"grid = shoot_pixels(grid, anchor={anchor!r}, mode={mode!r}, "
+                                        f"unaligned={unaligned!r}, directions={directions!r}, "
+                                        f"background={info.background!r})",))
+
+
 def template_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
                       deadline: float = float("inf")) -> Iterator[Program]:
     """Fragments of the many-coloured template objects completed into whole copies."""
@@ -566,6 +584,7 @@ FAMILIES: dict[str, Callable] = {
     "move": move_programs,
     "copy": copy_programs,
     "template": template_programs,
+    "shoot": shoot_programs,
     "holes": hole_programs,
     "boxes": box_programs,
     "rewrite": rewrite_programs,
