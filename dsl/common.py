@@ -31,6 +31,7 @@ from dsl.completion import (
     periodic_patch,
     repeat_band,
     symmetry_patch,
+    symmetrize,
 )
 from dsl.drawing import (
     blit,
@@ -231,6 +232,7 @@ OPERATIONS = [
     "connect_pairs",
     "cross_lines",
     "complete_symmetry",
+    "symmetrize",
     "symmetry_patch",
     "complete_periodic",
     "repeat_band",

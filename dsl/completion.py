@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from dsl.color import resolve_background
+from dsl.objects import find_objects
 
 
 def mirror_offset(known: np.ndarray, axis: int) -> int | None:
@@ -167,3 +168,109 @@ def continue_segments(grid: np.ndarray, direction: str = "hv", background: int |
                 free = o[r] == bg
                 o[r, free] = copy[free]
     return out if found else None
+
+
+# Each symmetry group as maps of offsets from the centre (doubled, so that a centre may lie
+# between cells): (dy, dx) -> its images.
+_GROUPS = {
+    "lr": ((1, 0, 0, -1),),
+    "ud": ((-1, 0, 0, 1),),
+    "d2": ((1, 0, 0, -1), (-1, 0, 0, 1), (-1, 0, 0, -1)),
+    "rot90": ((0, 1, -1, 0), (-1, 0, 0, -1), (0, -1, 1, 0)),
+    "d4": ((0, 1, -1, 0), (-1, 0, 0, -1), (0, -1, 1, 0), (1, 0, 0, -1), (-1, 0, 0, 1), (0, 1, 1, 0),
+           (0, -1, -1, 0)),
+}
+
+
+def _centres(base: np.ndarray, bg: int, group: str, centre: str) -> list[tuple[int, int]]:
+    """Candidate centres, doubled: every one within the drawing's bounding box whose images of
+    the box stay in the grid (a mirror's centre only across its axis), or with
+    centre="object" the centres of the objects (8-connected, one colour, two cells or more)
+    that are themselves symmetric under ``group``."""
+    ys, xs = np.nonzero(base != bg)
+    if centre != "object":
+        h, w = base.shape
+        y0, y1, x0, x1 = 2 * int(ys.min()), 2 * int(ys.max()), 2 * int(xs.min()), 2 * int(xs.max())
+        corners = [(y, x) for y in (y0, y1) for x in (x0, x1)]
+        found = []
+        for cy in (range(y0, y1 + 1) if group != "lr" else (y0,)):
+            for cx in (range(x0, x1 + 1) if group != "ud" else (x0,)):
+                # A map of the plane sends a box's corners to its image's extremes: all inside?
+                if all(0 <= a * (y - cy) + b * (x - cx) + cy <= 2 * h - 2
+                       and 0 <= c * (y - cy) + d * (x - cx) + cx <= 2 * w - 2
+                       for a, b, c, d in _GROUPS[group] for y, x in corners):
+                    found.append((cy, cx))
+        return found
+    found = []
+    for m in find_objects(base, bg, 8, True):
+        rows, cols = np.nonzero(m)
+        if len(rows) < 2:
+            continue
+        box = m[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+        views = {"lr": (box[:, ::-1],), "ud": (box[::-1],), "d2": (box[:, ::-1], box[::-1]),
+                 "rot90": (np.rot90(box),), "d4": (np.rot90(box), box.T)}[group]
+        if all(v.shape == box.shape and np.array_equal(v, box) for v in views):
+            found.append((int(rows.min() + rows.max()), int(cols.min() + cols.max())))
+    return found
+
+
+def symmetrize(grid: np.ndarray, group: str, color: int | None = None, remove: int | str | None = None,
+               centre: str = "best", background: int | None = 0) -> np.ndarray | None:
+    """The drawing made whole under a symmetry ``group`` ("lr", "ud", "d2": both mirrors,
+    "rot90": quarter turns, "d4": all eight) about the one centre that its cells support best
+    (centre="object": among the centres of the objects that are symmetric themselves): every
+    non-background cell's images are drawn in its colour (or in ``color``, where given, on
+    cells that were background). Cells of ``remove`` (a colour, or "fewest": the colour with
+    the fewest cells) are erased first, an occluder. None when no centre maps a cell onto
+    another of its colour without an image leaving the grid or landing on another colour, or
+    when two centres are equally good and disagree.
+
+    Example: grid = symmetrize(grid, group="d4", color=None, remove=None, centre="best", background=Color.BLACK)
+    """
+    grid = np.asarray(grid)
+    bg = resolve_background(grid, background)
+    base = grid.copy()
+    if remove == "fewest":
+        counts = np.bincount(grid[grid != bg], minlength=10)
+        present = [c for c in range(10) if counts[c]]
+        if len(present) < 2:
+            return None
+        remove = min(present, key=lambda c: (counts[c], c))
+    if remove is not None:
+        base[base == remove] = bg
+    ys, xs = np.nonzero(base != bg)
+    if len(ys) < 2:
+        return None
+    h, w = grid.shape
+    colours = base[ys, xs]
+    best, results = 0, set()
+    for cy, cx in _centres(base, bg, group, centre):
+        if True:
+            dy, dx = 2 * ys - cy, 2 * xs - cx
+            images = []
+            for a, b, c, d in _GROUPS[group]:
+                ry, rx = a * dy + b * dx + cy, c * dy + d * dx + cx
+                if (ry % 2).any() or (rx % 2).any():
+                    break
+                ry, rx = ry // 2, rx // 2
+                if ry.min() < 0 or rx.min() < 0 or ry.max() >= h or rx.max() >= w:
+                    break
+                under = base[ry, rx]
+                if ((under != bg) & (under != colours)).any():
+                    break
+                images.append((ry, rx))
+            else:
+                support = sum(int((base[ry, rx] != bg).sum()) for ry, rx in images)
+                if support < best or support == 0:
+                    continue
+                out = base.copy()
+                for ry, rx in images:
+                    new = out[ry, rx] == bg
+                    out[ry[new], rx[new]] = colours[new] if color is None else color
+                if support > best:
+                    best, results = support, set()
+                results.add(out.tobytes())
+                keep = out
+    if len(results) != 1:
+        return None
+    return keep

@@ -22,6 +22,7 @@ from arc.task import Task
 from dsl._masks import label, reachable_from_border
 from dsl.classify import GRID_KEYS, grid_key
 from dsl.color import resolve_background
+from dsl.completion import symmetrize
 from dsl.object_ops import (
     OBJECT_PROPS,
     complete_templates,
@@ -465,6 +466,23 @@ def shoot_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Ta
                                         f"background={info.background!r})",))
 
 
+def symmetry_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
+                      deadline: float = float("inf")) -> Iterator[Program]:
+    """The drawing completed under a symmetry group about a centre found on each input."""
+    if not info.same_shape or any((t != g)[g != resolve_background(g, info.background)].any()
+                                  and not (set(np.unique(g)) - set(np.unique(t))) for g, t in zip(inputs, targets)):
+        return
+    new = [None, *(c for c in info.out_colors if c not in info.in_colors)]
+    gone = [None, "fewest", *(c for c in info.in_colors if c not in info.out_colors)]
+    for group, color, remove, centre in itertools.product(("d4", "rot90", "d2", "lr", "ud"), new, gone,
+                                                          ("best", "object")):
+        if time.monotonic() > deadline:
+            return
+        if _fits(lambda g: symmetrize(g, group, color, remove, centre, info.background), inputs, targets):
+            yield Program("symmetry", (f"grid = symmetrize(grid, group={group!r}, color={color!r}, remove={remove!r}, "
+                                       f"centre={centre!r}, background={info.background!r})",))
+
+
 def template_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
                       deadline: float = float("inf")) -> Iterator[Program]:
     """Fragments of the many-coloured template objects completed into whole copies."""
@@ -584,6 +602,7 @@ FAMILIES: dict[str, Callable] = {
     "move": move_programs,
     "copy": copy_programs,
     "template": template_programs,
+    "symmetry": symmetry_programs,
     "shoot": shoot_programs,
     "holes": hole_programs,
     "boxes": box_programs,
