@@ -247,32 +247,31 @@ def _templates(grid: np.ndarray, bg: int, connectivity: int) -> tuple[list[np.nd
     return ([m for m, n in zip(masks, counts) if n == most], [m for m, n in zip(masks, counts) if n < most])
 
 
-def _placements(grid: np.ndarray, bg: int, patch: np.ndarray, fragment: np.ndarray,
-                owner: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarray]]:
+def _placements(grid: np.ndarray, bg: int, patch: np.ndarray, fragment: int, owner: np.ndarray,
+                 sizes: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarray]]:
     """Where ``patch`` (colours, bg outside the copy) can lie so that its cells hold every cell of
-    ``fragment`` with its colour: no copy cell lands on another colour, a colour the copy finds
-    under it is there on all the copy's cells of that colour, and every object it touches lies
-    wholly inside it. Each as (non-background cells covered, rows, columns)."""
+    fragment number ``fragment`` (``owner`` numbers each cell's fragment, -1 for none; ``sizes``
+    counts their cells) with its colour: no copy cell lands on another colour, a colour the copy
+    finds under it is there on all the copy's cells of that colour, and every fragment it
+    touches lies wholly inside it. Each as (non-background cells covered, rows, columns)."""
     h, w = grid.shape
     cells = np.argwhere(patch != bg)
     colours = patch[cells[:, 0], cells[:, 1]]
-    (ay, ax) = np.argwhere(fragment)[0]
+    (ay, ax) = np.argwhere(owner == fragment)[0]
     found = []
-    for cy, cx in cells[colours == grid[ay, ax]]:
-        rows, cols = cells[:, 0] + ay - cy, cells[:, 1] + ax - cx
-        if rows.min() < 0 or cols.min() < 0 or rows.max() >= h or cols.max() >= w:
-            continue
+    anchors = cells[colours == grid[ay, ax]]
+    oy, ox = ay - anchors[:, 0], ax - anchors[:, 1]  # where the patch's corner goes: inside the grid
+    inside = (oy >= 0) & (ox >= 0) & (oy + patch.shape[0] <= h) & (ox + patch.shape[1] <= w)
+    for dy, dx in zip(oy[inside], ox[inside]):
+        rows, cols = cells[:, 0] + dy, cells[:, 1] + dx
         under = grid[rows, cols]
-        shown = np.isin(colours, under[under != bg])
-        if np.any((under != bg) & (under != colours)) or np.any(shown & (under != colours)):
+        seen = under != bg
+        if np.any(seen & (under != colours)) or np.any(np.isin(colours, under[seen]) & ~seen):
             continue
-        covered = np.zeros(grid.shape, dtype=bool)
-        covered[rows, cols] = True
-        touched = np.unique(owner[rows, cols][under != bg])
-        if not fragment[covered].sum() == fragment.sum() or any(
-                (owner == o)[~covered].any() for o in touched if o >= 0):
-            continue
-        found.append((int((under != bg).sum()), rows, cols))
+        touched, counts = np.unique(owner[rows, cols][seen], return_counts=True)
+        if touched[0] < 0 or fragment not in touched or np.any(sizes[touched] != counts):
+            continue  # a template's cell, or a fragment cut
+        found.append((int(seen.sum()), rows, cols))
     return found
 
 
@@ -309,11 +308,12 @@ def complete_templates(grid: np.ndarray, match: str = "colors", views: str = "id
     owner = np.full(grid.shape, -1)
     for i, m in enumerate(fragments):
         owner[m] = i
+    sizes = np.array([int(m.sum()) for m in fragments])
     out = grid.copy()
     if not keep_template:
         for t in templates:
             out[t] = bg
-    for fragment in fragments:
+    for number, fragment in enumerate(fragments):
         if match == "shape":
             colours = np.unique(grid[fragment])
             rows, cols = np.nonzero(fragment)
@@ -325,7 +325,8 @@ def complete_templates(grid: np.ndarray, match: str = "colors", views: str = "id
             region = out[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
             region[box] = fits[0][box]
             continue
-        found = [(score, rows, cols, p) for p in patches for score, rows, cols in _placements(grid, bg, p, fragment, owner)]
+        found = [(score, rows, cols, p) for p in patches
+                 for score, rows, cols in _placements(grid, bg, p, number, owner, sizes)]
         if not found:
             return None
         best = max(score for score, *_ in found)
