@@ -94,6 +94,7 @@ from dsl.objects import (
     bounding_box,
     bounding_box_mask,
     check_between_objects,
+    count_objects,
     crop,
     detect_objects,
     find_connected_components,
@@ -120,7 +121,7 @@ from dsl.object_ops import (
     shoot_pixels,
     step_toward,
 )
-from dsl.palette import color_histogram, color_sequence, paint_foreground, remap_colors
+from dsl.palette import color_histogram, color_sequence, count_colors, fill_first, paint_foreground, remap_colors
 from dsl.partition import (
     color_parts,
     combine_parts,
@@ -270,6 +271,9 @@ PART_OPERATIONS = [
     "lookup_output",
     "paint_foreground",
     "color_sequence",
+    "count_colors",
+    "count_objects",
+    "fill_first",
     "object_feature",
     "object_shape",
     "filter_objects",

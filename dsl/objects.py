@@ -384,3 +384,14 @@ def object_property(grid: np.ndarray, mask: np.ndarray, objects: list[np.ndarray
         rows, cols, cells = mask_shape(mask)
         return f"{rows}x{cols}:" + cells.hex()
     return None
+
+
+def count_objects(grid: np.ndarray, color: int | None = None, connectivity: int = 4, min_size: int = 1,
+                  background: int | None = Color.BLACK) -> int:
+    """How many one-colour objects (of ``color``, or of any colour) with at least ``min_size`` cells.
+
+    Example: n = count_objects(grid, color=Color.BLUE, connectivity=4, min_size=2, background=Color.BLACK)
+    """
+    grid = np.asarray(grid)
+    return sum(1 for m in find_objects(grid, background, connectivity, True)
+               if m.sum() >= min_size and (color is None or grid[m][0] == color))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dsl.color import resolve_background
+from dsl.color import Color, resolve_background
 
 
 def remap_colors(grid: np.ndarray, mapping: tuple[tuple[int, int], ...]) -> np.ndarray | None:
@@ -86,3 +86,34 @@ def color_sequence(grid: np.ndarray, by: str, background: int | None = 0, skip: 
         return None
     line = np.array(colors, dtype=grid.dtype)
     return line[:, None] if column else line[None, :]
+
+
+def count_colors(grid: np.ndarray, background: int | None = Color.BLACK) -> int:
+    """How many colours the grid holds, its background (None: its most common colour) not counted.
+
+    Example: n = count_colors(grid, background=Color.BLACK)
+    """
+    grid = np.asarray(grid)
+    bg = resolve_background(grid, background)
+    return int(sum(1 for c in np.unique(grid) if c != bg))
+
+
+def fill_first(shape: tuple[int, int], n: int, color: int, background: int = Color.BLACK,
+               order: str = "rows") -> np.ndarray | None:
+    """A grid of ``shape`` in ``background`` whose first ``n`` cells take ``color``, counted
+    along the rows ("rows"), down the columns ("cols"), or along the rows turning back at each
+    end ("snake"). None when n does not fit.
+
+    Example: grid = fill_first((3, 3), n, color=Color.BLUE, background=Color.BLACK, order="rows")
+    """
+    h, w = shape
+    if not 0 <= n <= h * w:
+        return None
+    out = np.full(h * w, background)
+    out[:n] = color
+    if order == "cols":
+        return out.reshape(w, h).T
+    out = out.reshape(h, w)
+    if order == "snake":
+        out[1::2] = out[1::2, ::-1]
+    return out

@@ -37,7 +37,8 @@ from dsl.object_ops import (
     shoot_pixels,
     step_toward,
 )
-from dsl.objects import crop, find_objects
+from dsl.objects import count_objects, crop, find_objects
+from dsl.palette import count_colors, fill_first
 from dsl.partition import (
     COLOR_PICKS,
     LOGICS,
@@ -328,6 +329,53 @@ def _answer_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: 
                                              f"grid = np.full({size}, color)"))
 
 
+def _counts(inputs: list[np.ndarray], info: TaskInfo) -> Iterator[tuple[str, list[int]]]:
+    """Numbers read off every input, each with the source line that computes it as ``n``."""
+    bg = info.background
+    colors = [c for c in info.in_colors if c != bg]
+    yield f"n = count_colors(grid, background={bg!r})", [count_colors(g, bg) for g in inputs]
+    for color in colors:
+        yield f"n = int((grid == {color}).sum())", [int((g == color).sum()) for g in inputs]
+    for color, conn, size in itertools.product([None, *colors], (4, 8), (1, 2)):
+        yield (f"n = count_objects(grid, color={color!r}, connectivity={conn}, min_size={size}, background={bg!r})",
+               [count_objects(g, color, conn, size, bg) for g in inputs])
+
+
+def count_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
+                   deadline: float = float("inf")) -> Iterator[Program]:
+    """Outputs drawn from a number read off the input: that many cells of a grid of fixed shape
+    filled in order, a diagonal of that side, or a block of one colour that long."""
+    if info.same_shape:
+        return
+    wanted: list[tuple[str, list[int]]] = []  # (drawing line, the n each demonstration needs)
+    shapes = {t.shape for t in targets}
+    colors = sorted(set().union(*(np.unique(t).tolist() for t in targets)))
+    if len(shapes) == 1 and len(colors) == 2:
+        for color, back in (colors, colors[::-1]):
+            n = [int((t == color).sum()) for t in targets]
+            for order in ("rows", "cols", "snake"):
+                if all(np.array_equal(fill_first(t.shape, k, color, back, order), t) for k, t in zip(n, targets)):
+                    wanted.append((f"grid = fill_first({targets[0].shape!r}, n, "
+                                   f"color={color}, background={back}, order={order!r})", n))
+                    break
+    if len(colors) == 2 and all(t.shape[0] == t.shape[1] for t in targets):
+        for color, back in (colors, colors[::-1]):
+            if all(np.array_equal(np.where(np.eye(len(t), dtype=bool), color, back), t) for t in targets):
+                wanted.append((f"grid = np.where(np.eye(n, dtype=bool), {color}, {back})", [len(t) for t in targets]))
+    if len(colors) == 1 and len(shapes) > 1:
+        heights, widths = {t.shape[0] for t in targets}, {t.shape[1] for t in targets}
+        if len(widths) == 1:
+            wanted.append((f"grid = np.full((n, {widths.pop()}), {colors[0]})", [t.shape[0] for t in targets]))
+        elif len(heights) == 1:
+            wanted.append((f"grid = np.full(({heights.pop()}, n), {colors[0]})", [t.shape[1] for t in targets]))
+    if not wanted or time.monotonic() > deadline:
+        return
+    for line, values in _counts(inputs, info):
+        for draw, n in wanted:
+            if values == n and len(set(n)) > 1:
+                yield Program("count", (line, draw))
+
+
 def lookup_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
                     deadline: float = float("inf")) -> Iterator[Program]:
     """Outputs that are one of a few fixed grids, chosen by one key of the input (its main
@@ -608,6 +656,7 @@ FAMILIES: dict[str, Callable] = {
     "boxes": box_programs,
     "rewrite": rewrite_programs,
     "lookup": lookup_programs,
+    "count": count_programs,
 }
 
 
