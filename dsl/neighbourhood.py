@@ -158,6 +158,18 @@ def _on_border(mask: np.ndarray) -> int:
     return int(mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any())
 
 
+def _extreme(grid: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    sizes = np.bincount(labels.ravel())
+    colour = np.zeros(len(sizes), dtype=np.int64)
+    colour[labels.ravel()] = grid.ravel()
+    table = np.zeros(len(sizes), dtype=np.int64)
+    for c in np.unique(grid):
+        ids = np.nonzero(colour == c)[0]
+        ids = ids[ids > 0]
+        table[ids] = (sizes[ids] == sizes[ids].max()) + 2 * (sizes[ids] == sizes[ids].min())
+    return table[labels]
+
+
 def _match(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return ((a == b) & (a != OUTSIDE)).astype(np.int64)
 
@@ -336,6 +348,8 @@ FEATURES: dict[str, tuple[str, Callable[[_Cells], np.ndarray]]] = {
                       lambda c: c.per_object(c.same_colour_4, _on_border)),
     "region_rank": ("size rank of the cell's same-colour 8-connected region among all regions (0 = largest)",
                     lambda c: c.size_rank(c.same_colour_8)),
+    "region_extreme": ("1 if the cell's same-colour 4-connected region is the largest of its colour, 2 if the "
+                       "smallest, 3 if both, 0 if neither (ties count)", lambda c: _extreme(c.grid, c.same_colour_4)),
     "region_shape": ("id of the shape of the cell's same-colour 8-connected region",
                      lambda c: c.per_object(c.same_colour_8, _shape_id)),
     "object_size": ("size of the cell's object (8-connected, any non-background colours; 0 on background)",

@@ -192,6 +192,33 @@ def fill_holes_by_size(grid: np.ndarray, sizes: tuple, colors: tuple, background
     return out
 
 
+def hole_kind(mask: np.ndarray) -> str:
+    """"square" or "rect" when the cells fill their bounding box (a square one or not), else "other"."""
+    rows, cols = np.nonzero(mask)
+    h, w = rows.max() + 1 - rows.min(), cols.max() + 1 - cols.min()
+    return "other" if h * w != len(rows) else "square" if h == w else "rect"
+
+
+def fill_holes_by_kind(grid: np.ndarray, kinds: tuple, colors: tuple, background: int | None = 0) -> np.ndarray | None:
+    """Background regions that do not reach the border (4-connected) take the colour that
+    ``colors`` pairs with their ``hole_kind`` in ``kinds``; None for a hole of an unlisted kind.
+
+    Example: grid = fill_holes_by_kind(grid, kinds=("square", "rect"), colors=(Color.RED, Color.BLACK), background=0)
+    """
+    grid = np.asarray(grid)
+    bg = resolve_background(grid, background)
+    holes = (grid == bg) & ~reachable_from_border(grid == bg)
+    lab, n = label(holes, 4)
+    out = grid.copy()
+    table = dict(zip(kinds, colors))
+    for i in range(1, n + 1):
+        kind = hole_kind(lab == i)
+        if kind not in table:
+            return None
+        out[lab == i] = table[kind]
+    return out
+
+
 def fill_bounding_boxes(grid: np.ndarray, color: int, background: int | None = 0, connectivity: int = 8,
                         by_color: bool = True) -> np.ndarray:
     """The background cells inside every object's bounding box take ``color``."""

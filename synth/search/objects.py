@@ -28,8 +28,10 @@ from dsl.object_ops import (
     complete_templates,
     copy_to_markers,
     fill_bounding_boxes,
+    fill_holes_by_kind,
     fill_holes_by_size,
     filter_objects,
+    hole_kind,
     move_until_contact,
     object_feature,
     object_shape,
@@ -552,30 +554,38 @@ def template_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info:
 
 def hole_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
                   deadline: float = float("inf")) -> Iterator[Program]:
-    """Enclosed background regions filled with a colour chosen by their size."""
+    """Enclosed background regions filled with a colour chosen by their size, or by whether they
+    are squares, other rectangles or neither."""
     if not info.same_shape:
         return
-    table: dict[int, int] = {}
-    support: dict[int, int] = {}
-    for g, t in zip(inputs, targets):
-        bg = resolve_background(g, info.background)
-        holes = (g == bg) & ~reachable_from_border(g == bg)
-        lab, n = label(holes, 4)
-        for i in range(1, n + 1):
-            colors = np.unique(t[lab == i])
-            size = int((lab == i).sum())
-            if len(colors) != 1 or table.setdefault(size, int(colors[0])) != int(colors[0]):
-                return
-            support[size] = support.get(size, 0) + 1
-    if not table:
-        return
-    if len(table) > 1 and min(support.values()) < 2 and len(set(table.values())) > 1:
-        return  # a colour per size seen once each is a lookup table of the demonstrations
-    sizes = tuple(sorted(table))
-    colors = tuple(table[s] for s in sizes)
-    if _same([_call(fill_holes_by_size, g, sizes, colors, info.background) for g in inputs], targets):
-        yield Program("holes", (f"grid = fill_holes_by_size(grid, sizes={sizes!r}, colors={colors!r}, "
-                                f"background={info.background!r})",))
+    for prop, key, fill in (("size", lambda m: int(m.sum()), fill_holes_by_size),
+                            ("kind", hole_kind, fill_holes_by_kind)):
+        table: dict = {}
+        support: dict = {}
+        ok = True
+        for g, t in zip(inputs, targets):
+            bg = resolve_background(g, info.background)
+            holes = (g == bg) & ~reachable_from_border(g == bg)
+            lab, n = label(holes, 4)
+            for i in range(1, n + 1):
+                colors = np.unique(t[lab == i])
+                value = key(lab == i)
+                if len(colors) != 1 or table.setdefault(value, int(colors[0])) != int(colors[0]):
+                    ok = False
+                    break
+                support[value] = support.get(value, 0) + 1
+            if not ok:
+                break
+        if not ok or not table or all(c == resolve_background(g, info.background) for c in table.values()
+                                      for g in inputs[:1]):
+            continue
+        if len(table) > 1 and min(support.values()) < 2 and len(set(table.values())) > 1:
+            continue  # a colour per value seen once each is a lookup table of the demonstrations
+        values = tuple(sorted(table))
+        colors = tuple(table[v] for v in values)
+        if _same([_call(fill, g, values, colors, info.background) for g in inputs], targets):
+            yield Program("holes", (f"grid = {fill.__name__}(grid, {prop}s={values!r}, colors={colors!r}, "
+                                    f"background={info.background!r})",))
 
 
 def box_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
