@@ -91,13 +91,25 @@ def extend_lines(grid: np.ndarray, color: int | None, direction: str,
 
 def connect_pairs(grid: np.ndarray, direction: str, background: int | None = Color.BLACK,
                   color: int | None = None) -> np.ndarray:
-    """Background cells between two cells of the same colour in a row ("h"), a column ("v") or
-    either ("hv") take that colour, or ``color`` when it is given.
+    """Background cells between two cells of the same colour in a row ("h"), a column ("v"),
+    either ("hv"), or a diagonal either way ("diag") take that colour, or ``color`` when it is
+    given.
 
     Example: grid = connect_pairs(grid, direction="h", background=Color.BLACK, color=Color.RED)
     """
     bg = resolve_background(grid, background)
     out = grid.copy()
+    if direction == "diag":
+        h, w = grid.shape
+        lines = [[(r, r - k) for r in range(h) if 0 <= r - k < w] for k in range(-w + 1, h)]
+        lines += [[(r, k - r) for r in range(h) if 0 <= k - r < w] for k in range(h + w - 1)]
+        for line in lines:
+            cells = [(r, c) for r, c in line if grid[r, c] != bg]
+            for (ra, ca), (rb, cb) in zip(cells[:-1], cells[1:]):
+                if grid[ra, ca] == grid[rb, cb] and abs(rb - ra) > 1:
+                    for r, c in line[line.index((ra, ca)) + 1:line.index((rb, cb))]:
+                        out[r, c] = grid[ra, ca] if color is None else color
+        return out
     views = {"h": [(out, grid)], "v": [(out.T, grid.T)], "hv": [(out, grid), (out.T, grid.T)]}[direction]
     for view, source in views:  # a transposed view writes through to ``out``; pairs come from the input
         for r in range(source.shape[0]):

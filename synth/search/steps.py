@@ -150,7 +150,7 @@ def static_steps(info: TaskInfo) -> list[Step]:
                     for d in ("hv", "h", "v", "up", "down", "left", "right", "diag",
                               "up_left", "up_right", "down_left", "down_right")]
         out.append(step("extend_ends", background=bg))
-        out += [step("connect_pairs", direction=d, background=bg) for d in ("hv", "h", "v")]
+        out += [step("connect_pairs", direction=d, background=bg) for d in ("hv", "h", "v", "diag")]
         out += [step("cross_lines", color=c, direction=d, background=bg)
                 for c in info.grown_colors if c != bg for d in ("hv", "h", "v")]
         out += [step("connect_pairs", direction=d, background=bg, color=c)
