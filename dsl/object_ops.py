@@ -378,8 +378,8 @@ def shoot_pixels(grid: np.ndarray, anchor: int | str, mode: str = "ray", unalign
     or more in the pixel's own colour. From each pixel, along each of ``directions`` ("hv": the
     four sides; "all": the diagonals too), the first non-background cell is looked at (with
     "same", the first cell of such an object, past any other); where it is an anchor cell, mode
-    "ray" paints the cells between in the pixel's colour and mode "move" moves the pixel next
-    to it. A pixel that
+    "ray" paints the cells between in the pixel's colour, mode "move" moves the pixel next to
+    it, and mode "join" moves it there in the anchor cell's colour. A pixel that
     faces no anchor stays (unaligned="keep") or is erased ("delete"). None when no pixel faces
     an anchor, or one faces two anchors.
 
@@ -401,31 +401,44 @@ def shoot_pixels(grid: np.ndarray, anchor: int | str, mode: str = "ray", unalign
     else:
         big = grid == anchor
         pixels = [tuple(np.argwhere(m)[0]) for m in objects if m.sum() == 1 and grid[m][0] != anchor]
+    lone = np.zeros(grid.shape, dtype=bool)
+    for y, x in pixels:
+        lone[y, x] = True
+    moves = []  # (distance, pixel, step, anchor cell)
     out = grid.copy()
-    hit_any = False
     for y, x in pixels:
         colour = grid[y, x]
         hits = []
         for dy, dx in _RAYS[directions]:
             r, c = y + dy, x + dx
+            # A moving pixel looks past the other lone pixels (they move too); "same" past anything.
             while 0 <= r < h and 0 <= c < w and (
-                    grid[r, c] == bg or anchor == "same" and not (big[r, c] and grid[r, c] == colour)):
+                    grid[r, c] == bg or mode != "ray" and lone[r, c]
+                    or anchor == "same" and not (big[r, c] and grid[r, c] == colour)):
                 r, c = r + dy, c + dx
             if 0 <= r < h and 0 <= c < w and big[r, c] and (anchor != "same" or grid[r, c] == colour):
-                hits.append((dy, dx, r, c))
+                hits.append((max(abs(r - y), abs(c - x)), (y, x), (dy, dx), (r, c)))
         if len(hits) > 1:
             return None
-        if not hits:
-            if unaligned == "delete":
-                out[y, x] = bg
-            continue
-        hit_any = True
-        dy, dx, r, c = hits[0]
-        if mode == "move":
+        if hits:
+            moves.append(hits[0])
+        elif unaligned == "delete":
             out[y, x] = bg
-            out[r - dy, c - dx] = colour
-        else:
+    if not moves:
+        return None
+    if mode != "ray":
+        for _, (y, x), _, _ in moves:
+            out[y, x] = bg
+    for _, (y, x), (dy, dx), (r, c) in sorted(moves):  # the nearest first: the others stack behind
+        colour = grid[y, x]
+        if mode == "ray":
             while (r, c) != (y, x):
                 r, c = r - dy, c - dx
                 out[r, c] = colour
-    return out if hit_any else None
+            continue
+        paint = colour if mode == "move" else grid[r, c]
+        r, c = r - dy, c - dx
+        while out[r, c] != bg and (r, c) != (y, x):
+            r, c = r - dy, c - dx
+        out[r, c] = paint
+    return out

@@ -507,7 +507,8 @@ def shoot_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Ta
     still = [c for c in info.in_colors if c != info.background
              and all(np.array_equal(g == c, t == c) for g, t in zip(inputs, targets))]
     for anchor in ("same", "largest", *still):
-        for mode, unaligned, directions in itertools.product(("ray", "move"), ("keep", "delete"), ("hv", "all")):
+        for mode, unaligned, directions in itertools.product(("ray", "move", "join"), ("keep", "delete"),
+                                                                    ("hv", "all")):
             if time.monotonic() > deadline:
                 return
             if _fits(lambda g: shoot_pixels(g, anchor, mode, unaligned, directions, info.background), inputs, targets):
