@@ -123,12 +123,14 @@ def periodic_patch(grid: np.ndarray, mask_color: int) -> np.ndarray | None:
     return under_patch(complete_periodic(grid, mask_color), grid, mask_color)
 
 
-def repeat_band(grid: np.ndarray, axis: int, background: int | None = 0) -> np.ndarray | None:
+def repeat_band(grid: np.ndarray, axis: int, background: int | None = 0, shortest: bool = False) -> np.ndarray | None:
     """The band of rows (axis 0) or columns (axis 1) from the first to the last one holding a
     non-background cell, repeated with its own height (width) as period over the whole grid,
-    in step with where it lies; None when the band is empty or already fills the grid.
+    in step with where it lies; None when the band is empty or already fills the grid. With
+    ``shortest``, the period is the band's own smallest one instead, shown with at least half
+    of it repeated (the band may end part way through a period).
 
-    Example: grid = repeat_band(grid, axis=0, background=Color.BLACK)
+    Example: grid = repeat_band(grid, axis=0, background=Color.BLACK, shortest=False)
     """
     bg = resolve_background(grid, background)
     g = grid if axis == 0 else grid.T
@@ -138,7 +140,14 @@ def repeat_band(grid: np.ndarray, axis: int, background: int | None = 0) -> np.n
     first, last = int(full[0]), int(full[-1])
     if first == 0 and last == g.shape[0] - 1:
         return None
-    out = g[first + (np.arange(g.shape[0]) - first) % (last - first + 1)]
+    period = last - first + 1
+    if shortest:
+        band = g[first:last + 1]
+        period = next((p for p in range(1, period) if period - p >= max(2, p // 2)
+                       and np.array_equal(band[p:], band[:-p])), None)
+        if period is None:
+            return None
+    out = g[first + (np.arange(g.shape[0]) - first) % period]
     return out if axis == 0 else out.T.copy()
 
 
