@@ -269,7 +269,8 @@ def symmetrize(grid: np.ndarray, group: str, color: int | None = None, remove: i
                     break
                 images.append((ry, rx))
             else:
-                support = sum(int((base[ry, rx] != bg).sum()) for ry, rx in images)
+                # a cell its own image (on the axis, at the centre) is no evidence
+                support = sum(int(((base[ry, rx] != bg) & ((ry != ys) | (rx != xs))).sum()) for ry, rx in images)
                 if support < best or support == 0:
                     continue
                 out = base.copy()

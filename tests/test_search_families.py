@@ -38,6 +38,8 @@ CASES = [
     ("484b58aa", "complete_periodic"),
     ("05269061", "complete_periodic"),  # diagonal stripes from a few known cells
     ("f9012d9b", "periodic_patch"),
+    ("d8c310e9", "repeat_band"),  # a band carried on with its smallest period (shortest=True)
+    ("1f876c06", "connect_pairs"),  # pairs of one colour joined along diagonals (direction="diag")
     ("1e0a9b12", "gravity"),  # gravity
     ("3906de3d", "gravity"),
     ("22168020", "connect_pairs"),  # line drawing

@@ -29,6 +29,7 @@ CASES = [
     ("aabf363d", "the shape takes the lone pixel's colour (the grid's least common), the pixel goes"),
     ("d364b489", "a fixed stamp around every cell, cut off at the grid's edge"),
     ("32597951", "cells inside the bounding box of one colour recoloured"),
+    ("6455b5f5", "the largest empty region in one colour, the smallest in another"),
 ]
 
 

@@ -20,6 +20,18 @@ CASES = [
     ("746b3537", "compress", "compress_grid"),  # repeated rows/columns kept once
     ("05f2a901", "move", "move_until_contact"),  # slide until touching the anchor
     ("88a10436", "copy", "copy_to_markers"),  # template centred on a marker cell
+    ("e76a88a6", "template", "match='shape'"),  # grey shapes take the many-coloured template's colours
+    ("0e206a2e", "template", "views='rigid'"),  # a template moved, turned, onto three marker pixels
+    ("6aa20dc0", "template", "max_scale=3"),  # a template completed at three times its size
+    ("2c608aff", "shoot", "anchor='largest'"),  # pixels facing the block draw a ray to it
+    ("1a07d186", "shoot", "anchor='same'"),  # pixels move to the line of their colour, the others go
+    ("4093f84a", "shoot", "mode='join'"),  # pixels stack onto the band in its colour
+    ("e40b9e2f", "symmetry", "group='rot90'"),  # a drawing completed under quarter turns
+    ("4938f0c2", "symmetry", "centre='object'"),  # mirrored both ways about the small square
+    ("3345333e", "symmetry", "remove='fewest'"),  # the occluder erased, the mirror image restored
+    ("1fad071e", "count", "fill_first"),  # as many cells as there are blue squares
+    ("d0f5fe59", "count", "np.eye"),  # a diagonal as long as the count of objects
+    ("44d8ac46", "holes", "fill_holes_by_kind"),  # square holes filled
     ("c0f76784", "holes", "fill_holes_by_size"),  # hole colour by hole size
     ("6d75e8bb", "boxes", "fill_bounding_boxes"),  # each object's bounding box filled
     ("6c434453", "rewrite", "rewrite_objects"),  # one shape replaced by another wherever it occurs

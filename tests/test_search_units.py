@@ -320,3 +320,89 @@ def test_tile_views_fitted_on_the_foreground():
     t = OPS["tile_views"](g * 4, views=(("identity", "flip_lr"),))  # the mirror images, in another colour
     assert fit_tile_views([g], [t], 1, 2) is None
     assert fit_tile_views([g], [t], 1, 2, background=0) == (("identity", "flip_lr"),)
+
+
+def test_complete_templates_by_colours_and_by_shape():
+    g = np.zeros((7, 8), dtype=int)
+    g[0:2, 0:2] = [[1, 2], [3, 4]]  # the template: four colours
+    g[4, 5] = 2  # a fragment: the template's 2, so a copy goes up-left of it
+    out = OPS["complete_templates"](g, match="colors", views="identity", keep_template=True, background=0)
+    assert out[4:6, 4:6].tolist() == [[1, 2], [3, 4]] and out[0:2, 0:2].tolist() == [[1, 2], [3, 4]]
+    gone = OPS["complete_templates"](g, match="colors", views="identity", keep_template=False, background=0)
+    assert gone[0:2, 0:2].tolist() == [[0, 0], [0, 0]] and gone[4:6, 4:6].tolist() == [[1, 2], [3, 4]]
+    g[6, 0] = 7  # a fragment no copy explains: the rule says nothing about it
+    assert OPS["complete_templates"](g, match="colors", views="identity", background=0) is None
+    s = np.zeros((6, 6), dtype=int)
+    s[0:2, 0:2] = [[1, 2], [3, 4]]
+    s[3:5, 3:5] = 5  # a one-colour block of the template's shape takes its colours
+    out = OPS["complete_templates"](s, match="shape", views="identity", background=0)
+    assert out[3:5, 3:5].tolist() == [[1, 2], [3, 4]]
+    # under the eight views the square block fits four different colourings: no answer
+    assert OPS["complete_templates"](s, match="shape", views="rigid", background=0) is None
+
+
+def test_shoot_pixels_rays_moves_and_stacks():
+    g = np.zeros((6, 6), dtype=int)
+    g[5, :] = 5  # the anchor line
+    g[1, 1] = 3
+    g[0, 4], g[2, 4] = 2, 2  # two pixels in one column stack onto the line
+    ray = OPS["shoot_pixels"](g, anchor=5, mode="ray", unaligned="keep", directions="hv", background=0)
+    assert ray[1:5, 1].tolist() == [3, 3, 3, 3]
+    moved = OPS["shoot_pixels"](g, anchor=5, mode="move", unaligned="keep", directions="hv", background=0)
+    assert moved[4, 1] == 3 and moved[1, 1] == 0 and moved[3:5, 4].tolist() == [2, 2] and (moved == 2).sum() == 2
+    joined = OPS["shoot_pixels"](g, anchor=5, mode="join", unaligned="keep", directions="hv", background=0)
+    assert joined[4, 1] == 5 and joined[3:5, 4].tolist() == [5, 5]
+    lone = np.zeros((4, 4), dtype=int)
+    lone[1, 1] = 3
+    assert OPS["shoot_pixels"](lone, anchor=5, mode="ray", background=0) is None  # nothing to reach
+
+
+def test_symmetrize_finds_the_centre():
+    g = np.zeros((7, 7), dtype=int)
+    g[1, 1], g[1, 3], g[1, 5], g[3, 1] = 1, 2, 1, 2  # a top row and one side: the centre is (3, 3)
+    out = OPS["symmetrize"](g, group="d4", background=0)
+    assert out is not None and (out == out[::-1]).all() and (out == out.T).all()
+    assert out[5, 5] == 1 and out[5, 3] == out[3, 5] == 2 and (out != 0).sum() == 8
+    lr = np.zeros((3, 6), dtype=int)
+    lr[1, 1:3] = [1, 2]
+    lr[1, 3] = 2  # 1 2 2 _ : the mirror that matches 2 onto 2 puts the 1 at column 4
+    assert OPS["symmetrize"](lr, group="lr", background=0)[1].tolist() == [0, 1, 2, 2, 1, 0]
+    occluded = np.array([[0, 1, 2, 2, 1, 0], [0, 1, 2, 6, 6, 0]])  # 6, the fewest cells, hides a part
+    out = OPS["symmetrize"](occluded, group="lr", remove="fewest", background=0)
+    assert out.tolist() == [[0, 1, 2, 2, 1, 0], [0, 1, 2, 2, 1, 0]]
+
+
+def test_counting_helpers():
+    g = np.array([[1, 1, 0, 2], [0, 0, 0, 2], [1, 0, 3, 0]])
+    assert OPS["count_objects"](g, color=1, connectivity=4, background=0) == 2
+    assert OPS["count_objects"](g, color=None, connectivity=4, min_size=2, background=0) == 2
+    assert OPS["count_colors"](g, background=0) == 3
+    assert OPS["fill_first"]((2, 3), 4, 1, 0, "rows").tolist() == [[1, 1, 1], [1, 0, 0]]
+    assert OPS["fill_first"]((2, 3), 4, 1, 0, "cols").tolist() == [[1, 1, 0], [1, 1, 0]]
+    assert OPS["fill_first"]((2, 3), 4, 1, 0, "snake").tolist() == [[1, 1, 1], [0, 0, 1]]
+    assert OPS["fill_first"]((2, 3), 7, 1, 0, "rows") is None
+
+
+def test_region_extreme_and_hole_kinds():
+    g = np.array([[1, 0, 1, 1, 1], [0, 0, 1, 0, 1], [1, 1, 1, 1, 1]])
+    ext = cell_features(g, ("region_extreme",))[..., 0]
+    assert ext[1, 1] == 1 and ext[1, 3] == 2  # the largest background region, the smallest
+    assert ext[0, 0] == 2 and ext[2, 2] == 1  # the lone 1 is the smallest region of 1s, the ring the largest
+    boxes = np.ones((5, 7), dtype=int)
+    boxes[1:3, 1:3] = 0  # a square hole
+    boxes[1:2, 4:6] = 0  # a flat one
+    out = OPS["fill_holes_by_kind"](boxes, kinds=("rect", "square"), colors=(0, 2), background=0)
+    assert out[1:3, 1:3].tolist() == [[2, 2], [2, 2]] and out[1, 4:6].tolist() == [0, 0]
+    assert OPS["fill_holes_by_kind"](boxes, kinds=("square",), colors=(2,), background=0) is None
+
+
+def test_connect_pairs_diagonal_and_shortest_band():
+    g = np.zeros((5, 5), dtype=int)
+    g[0, 0], g[3, 3], g[1, 4], g[4, 1], g[0, 2], g[4, 2] = 4, 4, 6, 6, 7, 7
+    out = OPS["connect_pairs"](g, direction="diag", background=0)
+    assert out[1, 1] == out[2, 2] == 4 and out[2, 3] == out[3, 2] == 6
+    assert out[1:4, 2].tolist() == [0, 4, 6]  # a column pair is not a diagonal one
+    band = np.zeros((2, 9), dtype=int)
+    band[0, :5] = [1, 2, 3, 1, 2]  # period 3, shown one and two thirds times
+    assert OPS["repeat_band"](band, axis=1, background=0, shortest=True)[0].tolist() == [1, 2, 3] * 3
+    assert OPS["repeat_band"](band, axis=1, background=0)[0].tolist() == [1, 2, 3, 1, 2, 1, 2, 3, 1]
