@@ -269,8 +269,7 @@ def symmetrize(grid: np.ndarray, group: str, color: int | None = None, remove: i
                     break
                 images.append((ry, rx))
             else:
-                # a cell its own image (on the axis, at the centre) is no evidence
-                support = sum(int(((base[ry, rx] != bg) & ((ry != ys) | (rx != xs))).sum()) for ry, rx in images)
+                support = sum(int((base[ry, rx] != bg).sum()) for ry, rx in images)
                 if support < best or support == 0:
                     continue
                 out = base.copy()
