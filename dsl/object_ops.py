@@ -275,30 +275,37 @@ def _templates(grid: np.ndarray, bg: int, connectivity: int) -> tuple[list[np.nd
 
 
 def _placements(grid: np.ndarray, bg: int, patch: np.ndarray, fragment: int, owner: np.ndarray,
-                 sizes: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarray]]:
+                 sizes: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
     """Where ``patch`` (colours, bg outside the copy) can lie so that its cells hold every cell of
     fragment number ``fragment`` (``owner`` numbers each cell's fragment, -1 for none; ``sizes``
     counts their cells) with its colour: no copy cell lands on another colour, a colour the copy
     finds under it is there on all the copy's cells of that colour, and every fragment it
-    touches lies wholly inside it. Each as (non-background cells covered, rows, columns)."""
+    touches lies wholly inside it; its cells off the grid are dropped. Each as (non-background
+    cells covered, rows, columns, colours)."""
     h, w = grid.shape
     cells = np.argwhere(patch != bg)
     colours = patch[cells[:, 0], cells[:, 1]]
     (ay, ax) = np.argwhere(owner == fragment)[0]
     found = []
     anchors = cells[colours == grid[ay, ax]]
-    oy, ox = ay - anchors[:, 0], ax - anchors[:, 1]  # where the patch's corner goes: inside the grid
-    inside = (oy >= 0) & (ox >= 0) & (oy + patch.shape[0] <= h) & (ox + patch.shape[1] <= w)
-    for dy, dx in zip(oy[inside], ox[inside]):
+    oy, ox = ay - anchors[:, 0], ax - anchors[:, 1]
+    # All placements at once: drop those where a copy cell in the grid lands on another colour.
+    all_rows, all_cols = cells[None, :, 0] + oy[:, None], cells[None, :, 1] + ox[:, None]
+    inside = (all_rows >= 0) & (all_cols >= 0) & (all_rows < h) & (all_cols < w)
+    under = np.where(inside, grid[all_rows.clip(0, h - 1), all_cols.clip(0, w - 1)], bg)
+    clash = ((under != bg) & (under != colours[None, :])).any(axis=1)
+    for dy, dx in zip(oy[~clash], ox[~clash]):
         rows, cols = cells[:, 0] + dy, cells[:, 1] + dx
+        inside = (rows >= 0) & (cols >= 0) & (rows < h) & (cols < w)  # a copy may run off the grid
+        rows, cols, paint = rows[inside], cols[inside], colours[inside]
         under = grid[rows, cols]
         seen = under != bg
-        if np.any(seen & (under != colours)) or np.any(np.isin(colours, under[seen]) & ~seen):
+        if np.any(seen & (under != paint)) or np.any(np.isin(paint, under[seen]) & ~seen):
             continue
         touched, counts = np.unique(owner[rows, cols][seen], return_counts=True)
         if touched[0] < 0 or fragment not in touched or np.any(sizes[touched] != counts):
             continue  # a template's cell, or a fragment cut
-        found.append((int(seen.sum()), rows, cols))
+        found.append((int(seen.sum()), rows, cols, paint))
     return found
 
 
@@ -329,6 +336,8 @@ def complete_templates(grid: np.ndarray, match: str = "colors", views: str = "id
         rows, cols = np.nonzero(t)
         box = np.where(t, grid, bg)[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
         for name, k in itertools.product(names, range(1, max_scale + 1)):
+            if k * max(box.shape) > max(grid.shape) or k * min(box.shape) > min(grid.shape):
+                continue  # a copy larger than the grid
             patch = np.kron(symmetry_array(name, box), np.ones((k, k), dtype=box.dtype))
             if not any(patch.shape == p.shape and np.array_equal(patch, p) for p in patches):
                 patches.append(patch)
@@ -352,17 +361,16 @@ def complete_templates(grid: np.ndarray, match: str = "colors", views: str = "id
             region = out[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
             region[box] = fits[0][box]
             continue
-        found = [(score, rows, cols, p) for p in patches
-                 for score, rows, cols in _placements(grid, bg, p, number, owner, sizes)]
+        found = [f for p in patches for f in _placements(grid, bg, p, number, owner, sizes)]
         if not found:
             return None
         best = max(score for score, *_ in found)
-        paints = {(rows.tobytes(), cols.tobytes(), p[p != bg].tobytes()) for score, rows, cols, p in found
+        paints = {(rows.tobytes(), cols.tobytes(), paint.tobytes()) for score, rows, cols, paint in found
                   if score == best}
         if len(paints) != 1:
             return None
-        _, rows, cols, p = next(f for f in found if f[0] == best)
-        out[rows, cols] = p[p != bg]
+        _, rows, cols, paint = next(f for f in found if f[0] == best)
+        out[rows, cols] = paint
     return out
 
 
