@@ -9,12 +9,15 @@ from arc.views import symmetry_array
 from dsl.color import most_common_color
 
 
-def split_cells(grid: np.ndarray, gaps: bool = False) -> list[list[np.ndarray]] | None:
+def split_cells(grid: np.ndarray, gaps: bool | None = False) -> list[list[np.ndarray]] | None:
     """Cells between full-length separator lines of one colour, as a list of rows of cells.
 
     The separator colour is one that is not the grid's most common colour; with ``gaps``, it is
-    the most common colour itself (blocks apart by empty rows and columns). None when there is
-    none."""
+    the most common colour itself (blocks apart by empty rows and columns); with gaps=None,
+    either, the first tried first. None when there is none."""
+    if gaps is None:
+        cells = split_cells(grid, False)
+        return cells if cells is not None else split_cells(grid, True)
     h, w = grid.shape
     bg = most_common_color(grid)
     for color in range(10):
@@ -162,7 +165,7 @@ def overlay_cells(grid: np.ndarray, reverse: bool = False) -> np.ndarray | None:
     return out
 
 
-def cells_to_pixels(grid: np.ndarray, gaps: bool = False) -> np.ndarray | None:
+def cells_to_pixels(grid: np.ndarray, gaps: bool | None = False) -> np.ndarray | None:
     """Each partition cell becomes one pixel: its most common non-background colour (or
     background). With ``gaps``, the cells are the blocks between empty rows and columns."""
     rows = split_cells(grid, gaps)
@@ -175,4 +178,22 @@ def cells_to_pixels(grid: np.ndarray, gaps: bool = False) -> np.ndarray | None:
             values = cell[cell != bg]
             if len(values):
                 out[i, j] = np.argmax(np.bincount(values, minlength=10))
+    return out
+
+
+def pixels_to_cells(small: np.ndarray, grid: np.ndarray, gaps: bool | None = False) -> np.ndarray | None:
+    """The inverse of cells_to_pixels: ``grid`` with each of its partition cells filled with the
+    colour of the matching pixel of ``small``, its separators kept. None when ``grid`` has no
+    partition or ``small`` is not one pixel per cell.
+
+    Example: grid = pixels_to_cells(small, grid, gaps=False)
+    """
+    out = np.array(grid, copy=True)
+    rows = split_cells(out, gaps)  # views into ``out``
+    small = np.asarray(small)
+    if rows is None or small.shape != (len(rows), len(rows[0])):
+        return None
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row):
+            cell[...] = small[i, j]
     return out

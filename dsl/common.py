@@ -18,6 +18,7 @@ from dsl.cells import (
     copy_cell,
     fold_halves,
     overlay_cells,
+    pixels_to_cells,
     select_cell,
     split_cells,
     two_halves,
@@ -30,8 +31,8 @@ from dsl.completion import (
     continue_segments,
     periodic_patch,
     repeat_band,
-    symmetry_patch,
     symmetrize,
+    symmetry_patch,
 )
 from dsl.drawing import (
     blit,
@@ -248,6 +249,7 @@ OPERATIONS = [
     "select_cell",
     "overlay_cells",
     "cells_to_pixels",
+    "pixels_to_cells",
     "color_histogram",
     "cells_from_first",
     "copy_cell",

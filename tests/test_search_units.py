@@ -406,3 +406,20 @@ def test_connect_pairs_diagonal_and_shortest_band():
     band[0, :5] = [1, 2, 3, 1, 2]  # period 3, shown one and two thirds times
     assert OPS["repeat_band"](band, axis=1, background=0, shortest=True)[0].tolist() == [1, 2, 3] * 3
     assert OPS["repeat_band"](band, axis=1, background=0)[0].tolist() == [1, 2, 3, 1, 2, 1, 2, 3, 1]
+
+
+def test_pixels_to_cells_inverts_cells_to_pixels():
+    g = np.zeros((5, 5), dtype=int)
+    g[2, :] = g[:, 2] = 8  # separator lines, and the most common colour is the cells' own
+    g[0:2, 0:2] = 3
+    assert OPS["cells_to_pixels"](g) is not None  # 8 separates 0 cells
+    small = OPS["cells_to_pixels"](g)
+    assert small.tolist() == [[3, 0], [0, 0]]
+    small[1, 1] = 4
+    out = OPS["pixels_to_cells"](small, g)
+    assert out[3:5, 3:5].tolist() == [[4, 4], [4, 4]] and (out[2] == 8).all() and out[0, 0] == 3
+    assert OPS["pixels_to_cells"](np.zeros((3, 3), dtype=int), g) is None  # not one pixel per cell
+    lines = np.full((5, 5), 8)
+    lines[0:2, 0:2] = lines[3:5, 3:5] = 0  # here the separator is the most common colour
+    assert OPS["cells_to_pixels"](lines, gaps=False) is None
+    assert OPS["cells_to_pixels"](lines, gaps=None).tolist() == [[0, 8], [8, 0]]

@@ -15,6 +15,7 @@ import numpy as np
 
 from arc.grid import MAX_SIDE, Grid, from_array, to_array
 from arc.task import Example, Task
+from dsl.cells import cells_to_pixels, pixels_to_cells
 from dsl.color import resolve_background
 from dsl.palette import paint_foreground
 from dsl.partition import COLOR_PICKS, pick_color
@@ -196,11 +197,14 @@ def search_programs(
     time_budget_s: float = 20.0,
     max_programs: int = 50,
     max_depth: int = 3,
+    lift: bool = True,
 ) -> list[SearchHit]:
     """Train-consistent programs for ``task``: enumerated compositions, simplest first, then the
-    object/part families' programs, then local rules (at most ``max_programs`` in all), the
-    fallback hits only where there is no other; the search is deterministic."""
+    object/part families' programs, then local rules, then (``lift``) programs on one pixel per
+    cell of a partitioned grid (at most ``max_programs`` in all), the fallback hits only where
+    there is no other; the search is deterministic."""
     start = time.monotonic()
+    lifted = _cell_space_hits(task, time_budget_s=CELL_SHARE * time_budget_s, max_depth=max_depth) if lift else []
     rules = learn_local_rules(task, time_budget_s=LOCAL_RULE_SHARE * time_budget_s)
     local = [SearchHit(r.source, r.description, (), r.test_outputs, "local-rule", r.tentative, not r.replicated)
              for r in rules]
@@ -210,8 +214,61 @@ def search_programs(
                 for p, outputs in object_programs(task, time_budget_s=min(OBJECT_MAX_S, OBJECT_SHARE * time_budget_s))]
     left = max(0.0, time_budget_s - (time.monotonic() - start))
     hits = _enumerate(task, time_budget_s=left, max_programs=max_programs, max_depth=max_depth)
-    found = hits + families + local
+    found = hits + families + local + lifted
     return ([h for h in found if not h.fallback] or found)[:max_programs]
+
+
+CELL_SHARE = 0.2  # same-shape tasks on a grid of one-colour cells: the search again, a pixel per cell
+
+_CELL_WRAPPER = """
+
+def transform(input_grid):
+    # The grid is a partition of one-colour cells: the program above runs on one pixel per cell.
+    grid = np.array(input_grid, dtype=int)
+    small = cells_to_pixels(grid, gaps={gaps})
+    if small is None:
+        return None
+    small = cell_transform(small)
+    if small is None:
+        return None
+    return pixels_to_cells(np.array(small, dtype=int), grid, gaps={gaps})
+"""
+
+
+def _cell_space_hits(task: Task, *, time_budget_s: float, max_depth: int) -> list[SearchHit]:
+    """On a same-shape task whose inputs and outputs are partitions (``split_cells``) of
+    one-colour cells, alike in each demonstration: the search run on one pixel per cell, each
+    program it finds wrapped to read the cells and write them back. Not lifted again."""
+    train_in = [to_array(e.input) for e in task.train]
+    targets = [to_array(e.output) for e in task.train]
+    test_in = [to_array(e.input) for e in task.test]
+    if any(g.shape != t.shape for g, t in zip(train_in, targets)):
+        return []
+    for gaps in (False, True, None):
+        small_in = [cells_to_pixels(g, gaps) for g in train_in + test_in]
+        small_out = [cells_to_pixels(t, gaps) for t in targets]
+        if any(s is None for s in small_in + small_out) or any(
+                not np.array_equal(pixels_to_cells(s, g, gaps), g) for s, g in zip(small_in, train_in + test_in)) or any(
+                not np.array_equal(_as(pixels_to_cells(s, g, gaps)), t) for s, g, t in zip(small_out, train_in, targets)):
+            continue
+        if all(np.array_equal(a, b) for a, b in zip(small_in, small_out)):
+            return []
+        small = Task(task.id, tuple(Example(from_array(g), from_array(t)) for g, t in zip(small_in, small_out)),
+                     tuple(Example(from_array(g)) for g in small_in[len(targets):]))
+        hits = []
+        for h in search_programs(small, time_budget_s=time_budget_s, max_depth=max_depth, lift=False):
+            outs = [pixels_to_cells(to_array(o), g, gaps) for o, g in zip(h.test_outputs, test_in)]
+            if any(o is None for o in outs):
+                continue
+            source = h.source.replace("def transform(", "def cell_transform(", 1) + _CELL_WRAPPER.format(gaps=gaps)
+            hits.append(replace(h, source=source, description=f"in cell space: {h.description}",
+                                test_outputs=tuple(from_array(o) for o in outs), family=f"cells:{h.family}"))
+        return hits
+    return []
+
+
+def _as(grid: np.ndarray | None) -> np.ndarray:
+    return np.zeros((0, 0), dtype=int) if grid is None else grid
 
 
 MAX_PRE_STEPS = 6
