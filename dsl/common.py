@@ -120,6 +120,7 @@ from dsl.object_ops import (
     move_until_contact,
     object_feature,
     object_shape,
+    recolor_like_key,
     rewrite_objects,
     shoot_pixels,
     step_toward,
@@ -291,6 +292,7 @@ PART_OPERATIONS = [
     "hole_kind",
     "fill_bounding_boxes",
     "rewrite_objects",
+    "recolor_like_key",
 ]
 OPERATIONS += PART_OPERATIONS
 

@@ -450,3 +450,39 @@ def shoot_pixels(grid: np.ndarray, anchor: int | str, mode: str = "ray", unalign
             r, c = r - dy, c - dx
         out[r, c] = paint
     return out
+
+
+def recolor_like_key(grid: np.ndarray, paint: str = "key", background: int | None = 0) -> np.ndarray | None:
+    """Objects shaped like a key take its colour. A key is a one-colour object (8-connected)
+    lying within the bounding box of a larger object of another colour, its frame. Every other
+    object whose ``object_shape`` is a key's becomes the key's colour (paint="key") or its
+    frame's ("frame"). None when there is no key, nothing changes, or two keys of one shape
+    disagree.
+
+    Example: grid = recolor_like_key(grid, paint="frame", background=Color.BLACK)
+    """
+    grid = np.asarray(grid)
+    bg = resolve_background(grid, background)
+    objects = find_objects(grid, bg, 8, True)
+    boxes = []
+    for m in objects:
+        rows, cols = np.nonzero(m)
+        boxes.append((rows.min(), rows.max(), cols.min(), cols.max(), int(m.sum()), int(grid[m][0])))
+    keys: dict = {}  # shape -> colour to paint
+    used = set()
+    for i, (t, b, l, r, n, c) in enumerate(boxes):
+        for j, (t2, b2, l2, r2, n2, c2) in enumerate(boxes):
+            if i != j and c != c2 and n2 > n and t2 <= t and b <= b2 and l2 <= l and r <= r2:
+                colour = c if paint == "key" else c2
+                if keys.setdefault(object_shape(objects[i]), colour) != colour:
+                    return None
+                used |= {i, j}
+                break
+    out = grid.copy()
+    changed = False
+    for i, m in enumerate(objects):
+        colour = keys.get(object_shape(m)) if i not in used else None
+        if colour is not None and colour != grid[m][0]:
+            out[m] = colour
+            changed = True
+    return out if changed else None

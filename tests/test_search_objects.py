@@ -33,6 +33,7 @@ CASES = [
     ("1fad071e", "count", "fill_first"),  # as many cells as there are blue squares
     ("d0f5fe59", "count", "np.eye"),  # a diagonal as long as the count of objects
     ("44d8ac46", "holes", "fill_holes_by_kind"),  # square holes filled
+    ("63613498", "key", "paint='frame'"),  # the object shaped like the one in the corner takes the corner's colour
     ("c0f76784", "holes", "fill_holes_by_size"),  # hole colour by hole size
     ("6d75e8bb", "boxes", "fill_bounding_boxes"),  # each object's bounding box filled
     ("6c434453", "rewrite", "rewrite_objects"),  # one shape replaced by another wherever it occurs

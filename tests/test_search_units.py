@@ -423,3 +423,16 @@ def test_pixels_to_cells_inverts_cells_to_pixels():
     lines[0:2, 0:2] = lines[3:5, 3:5] = 0  # here the separator is the most common colour
     assert OPS["cells_to_pixels"](lines, gaps=False) is None
     assert OPS["cells_to_pixels"](lines, gaps=None).tolist() == [[0, 8], [8, 0]]
+
+
+def test_recolor_like_key():
+    g = np.zeros((7, 7), dtype=int)
+    g[0:4, 3] = g[3, 0:4] = 5  # a corner frame
+    g[1, 1] = g[1, 0] = 2  # the key inside its box: a flat pair of cells
+    g[5, 4:6] = 7  # the same shape elsewhere
+    g[5:7, 1] = 7  # another shape: kept
+    out = OPS["recolor_like_key"](g, paint="frame", background=0)
+    assert out[5, 4:6].tolist() == [5, 5] and out[5:7, 1].tolist() == [7, 7] and out[1, 0] == 2
+    assert OPS["recolor_like_key"](g, paint="key", background=0)[5, 4:6].tolist() == [2, 2]
+    g[5, 4:6] = 0
+    assert OPS["recolor_like_key"](g, paint="key", background=0) is None  # nothing to recolour

@@ -35,6 +35,7 @@ from dsl.object_ops import (
     move_until_contact,
     object_feature,
     object_shape,
+    recolor_like_key,
     rewrite_objects,
     shoot_pixels,
     step_toward,
@@ -534,6 +535,16 @@ def symmetry_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info:
                                        f"centre={centre!r}, background={info.background!r})",))
 
 
+def key_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
+                 deadline: float = float("inf")) -> Iterator[Program]:
+    """Objects shaped like a key (an object inside a frame's box) take its or its frame's colour."""
+    if not info.same_shape:
+        return
+    for paint in ("key", "frame"):
+        if _fits(lambda g: recolor_like_key(g, paint, info.background), inputs, targets):
+            yield Program("key", (f"grid = recolor_like_key(grid, paint={paint!r}, background={info.background!r})",))
+
+
 def template_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
                       deadline: float = float("inf")) -> Iterator[Program]:
     """Fragments of the many-coloured template objects completed into whole copies."""
@@ -662,6 +673,7 @@ FAMILIES: dict[str, Callable] = {
     "copy": copy_programs,
     "template": template_programs,
     "symmetry": symmetry_programs,
+    "key": key_programs,
     "shoot": shoot_programs,
     "holes": hole_programs,
     "boxes": box_programs,
