@@ -47,6 +47,7 @@ from dsl.drawing import (
     translate,
 )
 from dsl.fill import (
+    connect_corner,
     connect_pairs,
     cross_lines,
     extend_ends,
@@ -235,6 +236,7 @@ OPERATIONS = [
     "extend_lines",
     "extend_ends",
     "connect_pairs",
+    "connect_corner",
     "cross_lines",
     "complete_symmetry",
     "symmetrize",

@@ -190,3 +190,27 @@ def extend_ends(grid: np.ndarray, background: int | None = Color.BLACK) -> np.nd
             drawn = True
             y, x = y + dr, x + dc
     return out if drawn else None
+
+
+def connect_corner(grid: np.ndarray, start: int, end: int, color: int, first: str = "h",
+                   background: int | None = Color.BLACK) -> np.ndarray | None:
+    """A path with one bend from the one ``start`` cell to the one ``end`` cell: along the
+    start's row to the end's column, then along that column (first="h"), or column first
+    ("v"); its background cells take ``color``. None unless each colour has exactly one cell.
+
+    Example: grid = connect_corner(grid, start=Color.RED, end=Color.GREEN, color=Color.TEAL, first="h")
+    """
+    bg = resolve_background(grid, background)
+    a, b = np.argwhere(grid == start), np.argwhere(grid == end)
+    if len(a) != 1 or len(b) != 1:
+        return None
+    (ay, ax), (by, bx) = a[0], b[0]
+    corner = (ay, bx) if first == "h" else (by, ax)
+    out = grid.copy()
+    for (y0, x0), (y1, x1) in (((ay, ax), corner), (corner, (by, bx))):
+        rows = np.arange(min(y0, y1), max(y0, y1) + 1)
+        cols = np.arange(min(x0, x1), max(x0, x1) + 1)
+        segment = out[np.ix_(rows, cols)]
+        segment[segment == bg] = color
+        out[np.ix_(rows, cols)] = segment
+    return out

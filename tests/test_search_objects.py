@@ -33,6 +33,7 @@ CASES = [
     ("1fad071e", "count", "fill_first"),  # as many cells as there are blue squares
     ("d0f5fe59", "count", "np.eye"),  # a diagonal as long as the count of objects
     ("44d8ac46", "holes", "fill_holes_by_kind"),  # square holes filled
+    ("a2fd1cf0", "path", "connect_corner"),  # a path with one bend from the red cell to the green one
     ("63613498", "key", "paint='frame'"),  # the object shaped like the one in the corner takes the corner's colour
     ("c0f76784", "holes", "fill_holes_by_size"),  # hole colour by hole size
     ("6d75e8bb", "boxes", "fill_bounding_boxes"),  # each object's bounding box filled

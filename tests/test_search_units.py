@@ -436,3 +436,14 @@ def test_recolor_like_key():
     assert OPS["recolor_like_key"](g, paint="key", background=0)[5, 4:6].tolist() == [2, 2]
     g[5, 4:6] = 0
     assert OPS["recolor_like_key"](g, paint="key", background=0) is None  # nothing to recolour
+
+
+def test_connect_corner():
+    g = np.zeros((4, 5), dtype=int)
+    g[0, 4], g[3, 0] = 3, 2
+    out = OPS["connect_corner"](g, start=2, end=3, color=8, first="h", background=0)
+    assert out[3].tolist() == [2, 8, 8, 8, 8] and out[:3, 4].tolist() == [3, 8, 8] and (out == 8).sum() == 6
+    up = OPS["connect_corner"](g, start=2, end=3, color=8, first="v", background=0)
+    assert up[:3, 0].tolist() == [8, 8, 8] and up[0].tolist() == [8, 8, 8, 8, 3]
+    g[1, 1] = 2  # two start cells: which one?
+    assert OPS["connect_corner"](g, start=2, end=3, color=8, background=0) is None

@@ -23,6 +23,7 @@ from dsl._masks import label, reachable_from_border
 from dsl.classify import GRID_KEYS, grid_key
 from dsl.color import resolve_background
 from dsl.completion import symmetrize
+from dsl.fill import connect_corner
 from dsl.object_ops import (
     OBJECT_PROPS,
     complete_templates,
@@ -535,6 +536,20 @@ def symmetry_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info:
                                        f"centre={centre!r}, background={info.background!r})",))
 
 
+def path_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
+                  deadline: float = float("inf")) -> Iterator[Program]:
+    """A path with one bend drawn between the one cell of one colour and the one of another."""
+    if not info.same_shape:
+        return
+    ones = [c for c in info.in_colors if c != info.background and all((g == c).sum() == 1 for g in inputs)]
+    new = [c for c in info.out_colors if c not in info.in_colors]
+    for start, end in itertools.permutations(ones, 2):
+        for color, first in itertools.product(new, ("h", "v")):
+            if _fits(lambda g: connect_corner(g, start, end, color, first, info.background), inputs, targets):
+                yield Program("path", (f"grid = connect_corner(grid, start={start}, end={end}, color={color}, "
+                                       f"first={first!r}, background={info.background!r})",))
+
+
 def key_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
                  deadline: float = float("inf")) -> Iterator[Program]:
     """Objects shaped like a key (an object inside a frame's box) take its or its frame's colour."""
@@ -674,6 +689,7 @@ FAMILIES: dict[str, Callable] = {
     "template": template_programs,
     "symmetry": symmetry_programs,
     "key": key_programs,
+    "path": path_programs,
     "shoot": shoot_programs,
     "holes": hole_programs,
     "boxes": box_programs,
