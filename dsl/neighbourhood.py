@@ -158,6 +158,12 @@ def _on_border(mask: np.ndarray) -> int:
     return int(mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any())
 
 
+def _offset_mod2(labels: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:
+    first = np.full(labels.max() + 1, 1 << 30, dtype=np.int64)
+    np.minimum.at(first, labels.ravel(), index.ravel())
+    return (index - first[labels]) % 2
+
+
 def _extreme(grid: np.ndarray, labels: np.ndarray) -> np.ndarray:
     sizes = np.bincount(labels.ravel())
     colour = np.zeros(len(sizes), dtype=np.int64)
@@ -350,6 +356,10 @@ FEATURES: dict[str, tuple[str, Callable[[_Cells], np.ndarray]]] = {
                     lambda c: c.size_rank(c.same_colour_8)),
     "region_extreme": ("1 if the cell's same-colour 4-connected region is the largest of its colour, 2 if the "
                        "smallest, 3 if both, 0 if neither (ties count)", lambda c: _extreme(c.grid, c.same_colour_4)),
+    "region_row_mod2": ("the cell's row counted from the top of its same-colour 8-connected region, mod 2",
+                        lambda c: _offset_mod2(c.same_colour_8, c.rows, 0)),
+    "region_col_mod2": ("the cell's column counted from the left of its same-colour 8-connected region, mod 2",
+                        lambda c: _offset_mod2(c.same_colour_8, c.cols, 1)),
     "region_shape": ("id of the shape of the cell's same-colour 8-connected region",
                      lambda c: c.per_object(c.same_colour_8, _shape_id)),
     "object_size": ("size of the cell's object (8-connected, any non-background colours; 0 on background)",
