@@ -30,6 +30,7 @@ CASES = [
     ("d364b489", "a fixed stamp around every cell, cut off at the grid's edge"),
     ("32597951", "cells inside the bounding box of one colour recoloured"),
     ("6455b5f5", "the largest empty region in one colour, the smallest in another"),
+    ("3bdb4ada", "every other cell of each bar's middle row emptied, counted from the bar's own end"),
 ]
 
 

@@ -447,3 +447,10 @@ def test_connect_corner():
     assert up[:3, 0].tolist() == [8, 8, 8] and up[0].tolist() == [8, 8, 8, 8, 3]
     g[1, 1] = 2  # two start cells: which one?
     assert OPS["connect_corner"](g, start=2, end=3, color=8, background=0) is None
+
+
+def test_region_offsets_mod2():
+    g = np.array([[0, 0, 0, 0, 0], [0, 3, 3, 3, 3], [0, 3, 3, 3, 3]])
+    feats = cell_features(g, ("region_row_mod2", "region_col_mod2"))
+    assert feats[1, 1:, 1].tolist() == [0, 1, 0, 1]  # counted from the bar's left end, not the grid's
+    assert feats[1:, 2, 0].tolist() == [0, 1]
