@@ -111,6 +111,7 @@ from dsl.objects import (
     select_object,
 )
 from dsl.object_ops import (
+    align_objects,
     complete_templates,
     copy_to_markers,
     fill_bounding_boxes,
@@ -285,6 +286,7 @@ PART_OPERATIONS = [
     "object_shape",
     "filter_objects",
     "move_until_contact",
+    "align_objects",
     "step_toward",
     "shoot_pixels",
     "copy_to_markers",

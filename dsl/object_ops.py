@@ -486,3 +486,37 @@ def recolor_like_key(grid: np.ndarray, paint: str = "key", background: int | Non
             out[m] = colour
             changed = True
     return out if changed else None
+
+
+def align_objects(grid: np.ndarray, anchor_color: int, edge: str = "top", background: int | None = 0) -> np.ndarray | None:
+    """Every object (8-connected, touching colours joined) slides straight, up or down (edge
+    "top" / "bottom") or sideways ("left" / "right"), until that edge lines up with the same
+    edge of the one object holding ``anchor_color``. None when there is not exactly one such
+    object or the objects would overlap.
+
+    Example: grid = align_objects(grid, anchor_color=Color.BLUE, edge="top", background=Color.BLACK)
+    """
+    grid = np.asarray(grid)
+    bg = resolve_background(grid, background)
+    objects = find_objects(grid, bg, 8, False)
+    anchors = [m for m in objects if (grid[m] == anchor_color).any()]
+    if len(anchors) != 1:
+        return None
+    axis = 0 if edge in ("top", "bottom") else 1
+
+    def edge_of(m: np.ndarray) -> int:
+        idx = np.nonzero(m.any(axis=1 - axis))[0]
+        return int(idx[0] if edge in ("top", "left") else idx[-1])
+
+    target = edge_of(anchors[0])
+    out = np.full(grid.shape, bg)
+    for m in objects:
+        rows, cols = np.nonzero(m)
+        shift = target - edge_of(m)
+        rows, cols = (rows + shift, cols) if axis == 0 else (rows, cols + shift)
+        if rows.min() < 0 or cols.min() < 0 or rows.max() >= grid.shape[0] or cols.max() >= grid.shape[1]:
+            return None
+        if (out[rows, cols] != bg).any():
+            return None
+        out[rows, cols] = grid[m]
+    return out

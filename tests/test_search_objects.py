@@ -19,6 +19,7 @@ CASES = [
     ("3428a4f5", "combine", "split_equal"),  # two blocks xor-ed
     ("746b3537", "compress", "compress_grid"),  # repeated rows/columns kept once
     ("05f2a901", "move", "move_until_contact"),  # slide until touching the anchor
+    ("1caeab9d", "move", "align_objects"),  # every object slides up or down into line with the blue one
     ("88a10436", "copy", "copy_to_markers"),  # template centred on a marker cell
     ("e76a88a6", "template", "match='shape'"),  # grey shapes take the many-coloured template's colours
     ("0e206a2e", "template", "views='rigid'"),  # a template moved, turned, onto three marker pixels

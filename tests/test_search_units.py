@@ -454,3 +454,13 @@ def test_region_offsets_mod2():
     feats = cell_features(g, ("region_row_mod2", "region_col_mod2"))
     assert feats[1, 1:, 1].tolist() == [0, 1, 0, 1]  # counted from the bar's left end, not the grid's
     assert feats[1:, 2, 0].tolist() == [0, 1]
+
+
+def test_align_objects():
+    g = np.zeros((6, 6), dtype=int)
+    g[1, 0:2] = 1  # the anchor
+    g[4:6, 3] = 2
+    out = OPS["align_objects"](g, anchor_color=1, edge="top", background=0)
+    assert out[1:3, 3].tolist() == [2, 2] and out[1, 0:2].tolist() == [1, 1] and (out != 0).sum() == 4
+    assert OPS["align_objects"](g, anchor_color=1, edge="bottom", background=0)[0:2, 3].tolist() == [2, 2]
+    assert OPS["align_objects"](g, anchor_color=7, edge="top", background=0) is None  # no anchor

@@ -26,6 +26,7 @@ from dsl.completion import symmetrize
 from dsl.fill import connect_corner
 from dsl.object_ops import (
     OBJECT_PROPS,
+    align_objects,
     complete_templates,
     copy_to_markers,
     fill_bounding_boxes,
@@ -457,7 +458,8 @@ def _values(grid: np.ndarray, masks: list[np.ndarray], prop: str) -> list:
 
 def move_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
                   deadline: float = float("inf")) -> Iterator[Program]:
-    """Objects of one colour slide until they touch the cells of another."""
+    """Objects of one colour slide until they touch the cells of another; all objects slide
+    into line with an anchor's edge."""
     if not info.same_shape:
         return
     colors = [c for c in info.in_colors if c != info.background]
@@ -484,6 +486,13 @@ def move_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
             stepped = [_call(step_toward, g, mover, anchor, 1, info.background) for g in inputs]
             if _same(stepped, targets):
                 yield Program("move", (f"grid = step_toward(grid, mover_color={mover}, anchor_color={anchor}, steps=1, "
+                                       f"background={info.background!r})",))
+    for anchor in colors:
+        if not all(np.array_equal(g == anchor, t == anchor) for g, t in zip(inputs, targets)):
+            continue
+        for edge in ("top", "bottom", "left", "right"):
+            if _fits(lambda g: align_objects(g, anchor, edge, info.background), inputs, targets):
+                yield Program("move", (f"grid = align_objects(grid, anchor_color={anchor}, edge={edge!r}, "
                                        f"background={info.background!r})",))
 
 
