@@ -178,18 +178,7 @@ def copy_to_markers(grid: np.ndarray, marker_color: int, anchor: str = "center",
 def fill_holes_by_size(grid: np.ndarray, sizes: tuple, colors: tuple, background: int | None = 0) -> np.ndarray | None:
     """Background regions that do not reach the border (4-connected) take the colour that
     ``colors`` pairs with their size in ``sizes``; None for a hole of an unlisted size."""
-    grid = np.asarray(grid)
-    bg = resolve_background(grid, background)
-    holes = (grid == bg) & ~reachable_from_border(grid == bg)
-    lab, n = label(holes, 4)
-    out = grid.copy()
-    table = dict(zip(sizes, colors))
-    for i in range(1, n + 1):
-        size = int((lab == i).sum())
-        if size not in table:
-            return None
-        out[lab == i] = table[size]
-    return out
+    return fill_holes_by(grid, "size", sizes, colors, background)
 
 
 def hole_kind(mask: np.ndarray) -> str:
@@ -199,23 +188,28 @@ def hole_kind(mask: np.ndarray) -> str:
     return "other" if h * w != len(rows) else "square" if h == w else "rect"
 
 
-def fill_holes_by_kind(grid: np.ndarray, kinds: tuple, colors: tuple, background: int | None = 0) -> np.ndarray | None:
-    """Background regions that do not reach the border (4-connected) take the colour that
-    ``colors`` pairs with their ``hole_kind`` in ``kinds``; None for a hole of an unlisted kind.
+HOLE_PROPS = {"size": lambda m: int(m.sum()), "parity": lambda m: int(m.sum()) % 2, "kind": hole_kind}
 
-    Example: grid = fill_holes_by_kind(grid, kinds=("square", "rect"), colors=(Color.RED, Color.BLACK), background=0)
+
+def fill_holes_by(grid: np.ndarray, prop: str, values: tuple, colors: tuple,
+                  background: int | None = 0) -> np.ndarray | None:
+    """Background regions that do not reach the border (4-connected) take the colour that
+    ``colors`` pairs with their ``prop`` in ``values``: "size" (cells), "parity" (cells mod 2) or
+    "kind" (``hole_kind``). None for a hole whose value is not listed.
+
+    Example: grid = fill_holes_by(grid, prop="kind", values=("rect", "square"), colors=(Color.BLACK, Color.RED), background=0)
     """
     grid = np.asarray(grid)
     bg = resolve_background(grid, background)
     holes = (grid == bg) & ~reachable_from_border(grid == bg)
     lab, n = label(holes, 4)
     out = grid.copy()
-    table = dict(zip(kinds, colors))
+    table = dict(zip(values, colors))
     for i in range(1, n + 1):
-        kind = hole_kind(lab == i)
-        if kind not in table:
+        value = HOLE_PROPS[prop](lab == i)
+        if value not in table:
             return None
-        out[lab == i] = table[kind]
+        out[lab == i] = table[value]
     return out
 
 

@@ -33,7 +33,8 @@ CASES = [
     ("3345333e", "symmetry", "remove='fewest'"),  # the occluder erased, the mirror image restored
     ("1fad071e", "count", "fill_first"),  # as many cells as there are blue squares
     ("d0f5fe59", "count", "np.eye"),  # a diagonal as long as the count of objects
-    ("44d8ac46", "holes", "fill_holes_by_kind"),  # square holes filled
+    ("44d8ac46", "holes", "prop='kind'"),  # square holes filled
+    ("868de0fa", "holes", "prop='parity'"),  # holes of an odd and of an even count of cells
     ("a2fd1cf0", "path", "connect_corner"),  # a path with one bend from the red cell to the green one
     ("63613498", "key", "paint='frame'"),  # the object shaped like the one in the corner takes the corner's colour
     ("c0f76784", "holes", "fill_holes_by_size"),  # hole colour by hole size

@@ -391,9 +391,11 @@ def test_region_extreme_and_hole_kinds():
     boxes = np.ones((5, 7), dtype=int)
     boxes[1:3, 1:3] = 0  # a square hole
     boxes[1:2, 4:6] = 0  # a flat one
-    out = OPS["fill_holes_by_kind"](boxes, kinds=("rect", "square"), colors=(0, 2), background=0)
+    out = OPS["fill_holes_by"](boxes, prop="kind", values=("rect", "square"), colors=(0, 2), background=0)
     assert out[1:3, 1:3].tolist() == [[2, 2], [2, 2]] and out[1, 4:6].tolist() == [0, 0]
-    assert OPS["fill_holes_by_kind"](boxes, kinds=("square",), colors=(2,), background=0) is None
+    assert OPS["fill_holes_by"](boxes, prop="kind", values=("square",), colors=(2,), background=0) is None
+    odd = OPS["fill_holes_by"](boxes, prop="parity", values=(0,), colors=(7,), background=0)
+    assert (odd == 7).sum() == 6  # both holes have an even count of cells
 
 
 def test_connect_pairs_diagonal_and_shortest_band():

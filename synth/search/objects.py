@@ -30,10 +30,10 @@ from dsl.object_ops import (
     complete_templates,
     copy_to_markers,
     fill_bounding_boxes,
-    fill_holes_by_kind,
+    HOLE_PROPS,
+    fill_holes_by,
     fill_holes_by_size,
     filter_objects,
-    hole_kind,
     move_until_contact,
     object_feature,
     object_shape,
@@ -590,12 +590,12 @@ def template_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info:
 
 def hole_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
                   deadline: float = float("inf")) -> Iterator[Program]:
-    """Enclosed background regions filled with a colour chosen by their size, or by whether they
-    are squares, other rectangles or neither."""
+    """Enclosed background regions filled with a colour chosen by their size, its parity, or
+    whether they are squares, other rectangles or neither."""
     if not info.same_shape:
         return
-    for prop, key, fill in (("size", lambda m: int(m.sum()), fill_holes_by_size),
-                            ("kind", hole_kind, fill_holes_by_kind)):
+    for prop in ("size", "parity", "kind"):
+        key = HOLE_PROPS[prop]
         table: dict = {}
         support: dict = {}
         ok = True
@@ -619,9 +619,13 @@ def hole_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
             continue  # a colour per value seen once each is a lookup table of the demonstrations
         values = tuple(sorted(table))
         colors = tuple(table[v] for v in values)
-        if _same([_call(fill, g, values, colors, info.background) for g in inputs], targets):
-            yield Program("holes", (f"grid = {fill.__name__}(grid, {prop}s={values!r}, colors={colors!r}, "
-                                    f"background={info.background!r})",))
+        if prop == "size":
+            fits, line = fill_holes_by_size, f"grid = fill_holes_by_size(grid, sizes={values!r}, colors={colors!r}, "
+        else:
+            fits = lambda g, v, c, b, prop=prop: fill_holes_by(g, prop, v, c, b)  # noqa: E731
+            line = f"grid = fill_holes_by(grid, prop={prop!r}, values={values!r}, colors={colors!r}, "
+        if _same([_call(fits, g, values, colors, info.background) for g in inputs], targets):
+            yield Program("holes", (line + f"background={info.background!r})",))
 
 
 def box_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
