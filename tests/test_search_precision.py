@@ -34,7 +34,7 @@ def test_a_rule_whose_tuple_only_one_demonstration_shows_is_tentative():
 
 @pytest.mark.parametrize("task_id,tentative", [
     ("00d62c1b", False),  # enclosed cells filled: every demonstration holds out
-    ("025d127b", True),  # each shape's slant learnt from the shapes of one demonstration
+    ("025d127b", False),  # each shape's slant from its rows counted from the shape's top: this holds out
     ("f76d97a5", True),  # each demonstration in colours of its own
 ])
 def test_local_rules_on_real_tasks(arc1_train, task_id, tentative):
@@ -107,7 +107,6 @@ def test_solver_marks_the_search_s_tentative_programs(arc1_train, tmp_path):
     # fits but, a last resort, is left out rather than made to disagree with it
     ("05269061", "unique"),
     # only such rules fit: they answer, tentatively (the right grid among the two attempts)
-    ("a61f2674", "several"),
     ("ae3edfdc", "several"),
 ])
 def test_unreplicated_rules_are_a_last_resort(arc1_train, task_id, status):
