@@ -21,7 +21,7 @@ from dsl.palette import paint_foreground
 from dsl.partition import COLOR_PICKS, pick_color
 from synth.search.emit import emit_program, step_call
 from synth.search.local_rules import emit_after, learn_local_rules
-from synth.search.objects import Program, object_programs
+from synth.search.objects import object_programs
 from synth.search.steps import Step, fitted_steps, static_steps, task_info
 
 
@@ -275,9 +275,8 @@ MAX_PRE_STEPS = 6
 
 
 def _rules_after_a_step(task: Task, *, search_budget_s: float) -> list[SearchHit]:
-    """Object-family programs (``AFTER_STEP_FAMILIES``, on half of each share) and local rules
-    learnt on what one step makes of the inputs, each of at most ``MAX_PRE_STEPS`` steps with an
-    equal share of the budget. Where the outputs differ in shape from the inputs:
+    """Local rules learnt on what one step makes of the inputs, each of at most ``MAX_PRE_STEPS``
+    steps with an equal share of the budget. Where the outputs differ in shape from the inputs:
     the first steps, in the enumeration's order, that give every demonstration its output's
     shape (a crop, a tiling, a pad, ...). Where they do not: the steps that leave more cells
     right than the inputs do (a gravity, a fill, a completed symmetry), the most right first.
@@ -319,20 +318,11 @@ def _rules_after_a_step(task: Task, *, search_budget_s: float) -> list[SearchHit
             break
         shaped = Task(task.id, tuple(Example(from_array(g), from_array(t)) for g, t in zip(train, targets)),
                       tuple(Example(from_array(g)) for g in test))
-        for program, outputs in object_programs(shaped, time_budget_s=share / 2, families=AFTER_STEP_FAMILIES):
-            after = Program(program.family, (f"grid = {step_call(s)}", *program.lines), program.tentative)
-            hits.append(SearchHit(after.source, f"{s.label} | {program.description}", (s,), outputs,
-                                  f"objects-after-step:{program.family}", program.tentative))
-        for rule in learn_local_rules(shaped, time_budget_s=max(0.0, deadline - time.monotonic()) / (len(pre) - k)):
+        for rule in learn_local_rules(shaped, time_budget_s=share):
             source = emit_after(step_call(s), rule)
             hits.append(SearchHit(source, f"{s.label} | {rule.description}", (s,), rule.test_outputs,
                                   "local-rule-after-step", rule.tentative, not rule.replicated))
     return hits
-
-
-# The object families that can finish what one step began (those for grids of the output's shape).
-AFTER_STEP_FAMILIES = ("filter", "move", "copy", "template", "symmetry", "key", "path", "shoot", "holes", "boxes",
-                       "rewrite")
 
 
 def group_hits(hits: list[SearchHit]) -> tuple[str, list[tuple[Grid, ...]]]:
