@@ -252,34 +252,30 @@ def symmetrize(grid: np.ndarray, group: str, color: int | None = None, remove: i
         return None
     h, w = grid.shape
     colours = base[ys, xs]
-    best, results = 0, set()
+    best, results = 0, {}  # the best support so far, and the grids it gives
     for cy, cx in _centres(base, bg, group, centre):
-        if True:
-            dy, dx = 2 * ys - cy, 2 * xs - cx
-            images = []
-            for a, b, c, d in _GROUPS[group]:
-                ry, rx = a * dy + b * dx + cy, c * dy + d * dx + cx
-                if (ry % 2).any() or (rx % 2).any():
-                    break
-                ry, rx = ry // 2, rx // 2
-                if ry.min() < 0 or rx.min() < 0 or ry.max() >= h or rx.max() >= w:
-                    break
-                under = base[ry, rx]
-                if ((under != bg) & (under != colours)).any():
-                    break
-                images.append((ry, rx))
-            else:
-                support = sum(int((base[ry, rx] != bg).sum()) for ry, rx in images)
-                if support < best or support == 0:
-                    continue
-                out = base.copy()
-                for ry, rx in images:
-                    new = out[ry, rx] == bg
-                    out[ry[new], rx[new]] = colours[new] if color is None else color
-                if support > best:
-                    best, results = support, set()
-                results.add(out.tobytes())
-                keep = out
-    if len(results) != 1:
-        return None
-    return keep
+        dy, dx = 2 * ys - cy, 2 * xs - cx
+        images = []
+        for a, b, c, d in _GROUPS[group]:
+            ry, rx = a * dy + b * dx + cy, c * dy + d * dx + cx
+            if (ry % 2).any() or (rx % 2).any():
+                break
+            ry, rx = ry // 2, rx // 2
+            if ry.min() < 0 or rx.min() < 0 or ry.max() >= h or rx.max() >= w:
+                break
+            under = base[ry, rx]
+            if ((under != bg) & (under != colours)).any():
+                break
+            images.append((ry, rx))
+        else:
+            support = sum(int((base[ry, rx] != bg).sum()) for ry, rx in images)
+            if support < best or support == 0:
+                continue
+            out = base.copy()
+            for ry, rx in images:
+                new = out[ry, rx] == bg
+                out[ry[new], rx[new]] = colours[new] if color is None else color
+            if support > best:
+                best, results = support, {}
+            results[out.tobytes()] = out
+    return next(iter(results.values())) if len(results) == 1 else None

@@ -197,7 +197,7 @@ def fill_holes_by(grid: np.ndarray, prop: str, values: tuple, colors: tuple,
     ``colors`` pairs with their ``prop`` in ``values``: "size" (cells), "parity" (cells mod 2) or
     "kind" (``hole_kind``). None for a hole whose value is not listed.
 
-    Example: grid = fill_holes_by(grid, prop="kind", values=("rect", "square"), colors=(Color.BLACK, Color.RED), background=0)
+    Example: grid = fill_holes_by(grid, prop="kind", values=("rect", "square"), colors=(0, 2), background=0)
     """
     grid = np.asarray(grid)
     bg = resolve_background(grid, background)
@@ -308,14 +308,15 @@ def complete_templates(grid: np.ndarray, match: str = "colors", views: str = "id
                        connectivity: int = 8, max_scale: int = 1) -> np.ndarray | None:
     """Complete every fragment of a template into a whole copy.
 
-    The templates are the objects (touching colours joined) with the most colours, two
-    or more; every other object is a fragment. match="colors": a copy of a template (under one of
-    ``views``: "identity" or "rigid", the 8 symmetries) is drawn where its cells hold the fragment's
-    cells with their colours, overlap no other colour, find each colour they share with the grid
-    whole, and cut no object; the copy covering the most
-    coloured cells wins; copies may be scaled up to ``max_scale`` times. match="shape": a one-colour fragment whose cells form exactly a template's
-    shape takes the template's colours. keep_template=False erases the templates first. None when a
-    fragment has no copy, or two copies that are equally good disagree.
+    The templates are the objects (touching colours joined by ``connectivity``) with the most
+    colours, two or more; every other object is a fragment. match="colors": a copy of a
+    template (under one of ``views``: "identity" or "rigid", the 8 symmetries; scaled up to
+    ``max_scale`` times) is drawn where its cells hold the fragment's cells with their colours,
+    overlap no other colour, find each colour they share with the grid whole, and cut no
+    object; the copy covering the most coloured cells wins, and may run off the grid's edge.
+    match="shape": a one-colour fragment whose cells form exactly a template's shape takes the
+    template's colours. keep_template=False erases the templates first. None when a fragment
+    has no copy, or two copies that are equally good disagree.
 
     Example: grid = complete_templates(grid, match="shape", views="identity", keep_template=True)
     """
@@ -381,9 +382,9 @@ def shoot_pixels(grid: np.ndarray, anchor: int | str, mode: str = "ray", unalign
     four sides; "all": the diagonals too), the first non-background cell is looked at (with
     "same", the first cell of such an object, past any other); where it is an anchor cell, mode
     "ray" paints the cells between in the pixel's colour, mode "move" moves the pixel next to
-    it, and mode "join" moves it there in the anchor cell's colour. A pixel that
-    faces no anchor stays (unaligned="keep") or is erased ("delete"). None when no pixel faces
-    an anchor, or one faces two anchors.
+    it, and mode "join" moves it there in the anchor cell's colour; moving pixels in one line
+    stack up, the nearest first. A pixel that faces no anchor stays (unaligned="keep") or is
+    erased ("delete"). None when no pixel faces an anchor, or one faces two anchors.
 
     Example: grid = shoot_pixels(grid, anchor=Color.GREEN, mode="ray", unaligned="keep", directions="hv")
     """

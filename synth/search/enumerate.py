@@ -189,6 +189,7 @@ LOCAL_RULE_SHARE = 0.3  # local_rules.py: per-cell rules, same-shape tasks only
 AFTER_STEP_SHARE = 0.2  # same-shape tasks: local rules after one step, when none fits the inputs
 OBJECT_SHARE = 0.25  # objects.py: parts, objects, assembly (at most OBJECT_MAX_S)
 OBJECT_MAX_S = 3.0
+CELL_SHARE = 0.2  # same-shape tasks on a grid of one-colour cells: the search again, a pixel per cell
 
 
 def search_programs(
@@ -218,8 +219,6 @@ def search_programs(
     return ([h for h in found if not h.fallback] or found)[:max_programs]
 
 
-CELL_SHARE = 0.2  # same-shape tasks on a grid of one-colour cells: the search again, a pixel per cell
-
 _CELL_WRAPPER = """
 
 def transform(input_grid):
@@ -245,11 +244,13 @@ def _cell_space_hits(task: Task, *, time_budget_s: float, max_depth: int) -> lis
     if any(g.shape != t.shape for g, t in zip(train_in, targets)):
         return []
     for gaps in (False, True, None):
-        small_in = [cells_to_pixels(g, gaps) for g in train_in + test_in]
+        grids = train_in + test_in
+        small_in = [cells_to_pixels(g, gaps) for g in grids]
         small_out = [cells_to_pixels(t, gaps) for t in targets]
-        if any(s is None for s in small_in + small_out) or any(
-                not np.array_equal(pixels_to_cells(s, g, gaps), g) for s, g in zip(small_in, train_in + test_in)) or any(
-                not np.array_equal(_as(pixels_to_cells(s, g, gaps)), t) for s, g, t in zip(small_out, train_in, targets)):
+        # Nothing lost: every input is its own pixels written back, every output its input's cells recoloured.
+        if any(s is None for s in small_in + small_out) or not all(
+                np.array_equal(pixels_to_cells(s, g, gaps), want)
+                for s, g, want in zip(small_in + small_out, grids + train_in, grids + targets)):
             continue
         if all(np.array_equal(a, b) for a, b in zip(small_in, small_out)):
             return []
@@ -265,10 +266,6 @@ def _cell_space_hits(task: Task, *, time_budget_s: float, max_depth: int) -> lis
                                 test_outputs=tuple(from_array(o) for o in outs), family=f"cells:{h.family}"))
         return hits
     return []
-
-
-def _as(grid: np.ndarray | None) -> np.ndarray:
-    return np.zeros((0, 0), dtype=int) if grid is None else grid
 
 
 MAX_PRE_STEPS = 6

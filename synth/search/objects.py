@@ -2,9 +2,10 @@
 
 Where the enumerator composes small steps one at a time, a family here is a fixed program shape
 whose parameters are read off the demonstrations: cut the grid into parts and pick, overlay or
-combine them; keep or delete objects by a property; slide objects until they touch an anchor, or lone pixels to one;
-copy a template onto marker cells or complete its fragments; fill holes by their size. Every program is a few lines calling
-``dsl`` helpers with literal arguments. A fitted program becomes a hit only after its emitted
+combine them; keep or delete objects by a property; slide objects until they touch an anchor, or
+lone pixels to one; copy a template onto marker cells or complete its fragments; complete a
+drawing's symmetry; fill holes by their size or kind; draw an output from a count. Every program
+is a few lines calling ``dsl`` helpers with literal arguments. A fitted program becomes a hit only after its emitted
 source, run in-process exactly as the sandbox runs it, reproduces every demonstration.
 """
 
@@ -25,14 +26,13 @@ from dsl.color import resolve_background
 from dsl.completion import symmetrize
 from dsl.fill import connect_corner
 from dsl.object_ops import (
+    HOLE_PROPS,
     OBJECT_PROPS,
     align_objects,
     complete_templates,
     copy_to_markers,
     fill_bounding_boxes,
-    HOLE_PROPS,
     fill_holes_by,
-    fill_holes_by_size,
     filter_objects,
     move_until_contact,
     object_feature,
@@ -518,8 +518,7 @@ def shoot_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Ta
     still = [c for c in info.in_colors if c != info.background
              and all(np.array_equal(g == c, t == c) for g, t in zip(inputs, targets))]
     for anchor in ("same", "largest", *still):
-        for mode, unaligned, directions in itertools.product(("ray", "move", "join"), ("keep", "delete"),
-                                                                    ("hv", "all")):
+        for mode, unaligned, directions in itertools.product(("ray", "move", "join"), ("keep", "delete"), ("hv", "all")):
             if time.monotonic() > deadline:
                 return
             if _fits(lambda g: shoot_pixels(g, anchor, mode, unaligned, directions, info.background), inputs, targets):
@@ -612,20 +611,16 @@ def hole_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
                 support[value] = support.get(value, 0) + 1
             if not ok:
                 break
-        if not ok or not table or all(c == resolve_background(g, info.background) for c in table.values()
-                                      for g in inputs[:1]):
-            continue
+        if not ok or all(c == resolve_background(inputs[0], info.background) for c in table.values()):
+            continue  # no hole, or every hole stays empty
         if len(table) > 1 and min(support.values()) < 2 and len(set(table.values())) > 1:
             continue  # a colour per value seen once each is a lookup table of the demonstrations
         values = tuple(sorted(table))
         colors = tuple(table[v] for v in values)
-        if prop == "size":
-            fits, line = fill_holes_by_size, f"grid = fill_holes_by_size(grid, sizes={values!r}, colors={colors!r}, "
-        else:
-            fits = lambda g, v, c, b, prop=prop: fill_holes_by(g, prop, v, c, b)  # noqa: E731
-            line = f"grid = fill_holes_by(grid, prop={prop!r}, values={values!r}, colors={colors!r}, "
-        if _same([_call(fits, g, values, colors, info.background) for g in inputs], targets):
-            yield Program("holes", (line + f"background={info.background!r})",))
+        call = (f"fill_holes_by_size(grid, sizes={values!r}, " if prop == "size"  # the same call, as it always read
+                else f"fill_holes_by(grid, prop={prop!r}, values={values!r}, ")
+        if _same([_call(fill_holes_by, g, prop, values, colors, info.background) for g in inputs], targets):
+            yield Program("holes", (f"grid = {call}colors={colors!r}, background={info.background!r})",))
 
 
 def box_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
