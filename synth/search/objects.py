@@ -59,7 +59,7 @@ from dsl.partition import (
     split_corners,
     split_equal,
 )
-from synth.search.steps import TaskInfo, fit_color_map, task_info
+from synth.search.steps import TaskInfo, fit_color_map, region_table, task_info
 
 HEADER = "from common import *\nimport numpy as np\n"
 
@@ -587,6 +587,13 @@ def template_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info:
             return
 
 
+def _holes(grid: np.ndarray, background: int | None) -> Iterator[np.ndarray]:
+    """The background regions (4-connected) that do not reach the border, as masks."""
+    bg = resolve_background(grid, background)
+    lab, n = label((grid == bg) & ~reachable_from_border(grid == bg), 4)
+    return (lab == i for i in range(1, n + 1))
+
+
 def hole_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
                   deadline: float = float("inf")) -> Iterator[Program]:
     """Enclosed background regions filled with a colour chosen by their size, its parity, or
@@ -594,24 +601,12 @@ def hole_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
     if not info.same_shape:
         return
     for prop in ("size", "parity", "kind"):
-        key = HOLE_PROPS[prop]
-        table: dict = {}
-        support: dict = {}
-        ok = True
-        for g, t in zip(inputs, targets):
-            bg = resolve_background(g, info.background)
-            holes = (g == bg) & ~reachable_from_border(g == bg)
-            lab, n = label(holes, 4)
-            for i in range(1, n + 1):
-                colors = np.unique(t[lab == i])
-                value = key(lab == i)
-                if len(colors) != 1 or table.setdefault(value, int(colors[0])) != int(colors[0]):
-                    ok = False
-                    break
-                support[value] = support.get(value, 0) + 1
-            if not ok:
-                break
-        if not ok or all(c == resolve_background(inputs[0], info.background) for c in table.values()):
+        learnt = region_table((HOLE_PROPS[prop](hole), hole, t) for g, t in zip(inputs, targets)
+                              for hole in _holes(g, info.background))
+        if learnt is None:
+            continue
+        table, support = learnt
+        if all(c == resolve_background(inputs[0], info.background) for c in table.values()):
             continue  # no hole, or every hole stays empty
         if len(table) > 1 and min(support.values()) < 2 and len(set(table.values())) > 1:
             continue  # a colour per value seen once each is a lookup table of the demonstrations

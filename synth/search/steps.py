@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -314,6 +314,19 @@ def fit_color_map(grids: list[np.ndarray], targets: list[np.ndarray]) -> tuple[t
 RECOLOR_PROPS = ("size", "size_rank", "is_largest", "is_smallest", "touches_border", "has_hole", "height", "width", "shape")
 
 
+def region_table(regions: Iterable[tuple[Any, np.ndarray, np.ndarray]]) -> tuple[dict, dict] | None:
+    """From (key, mask, output) triples: the one output colour of each key, and how many regions
+    showed it; None when a region's output holds two colours or two regions of a key disagree."""
+    table: dict = {}
+    support: dict = {}
+    for key, mask, target in regions:
+        colors = np.unique(target[mask])
+        if len(colors) != 1 or table.setdefault(key, int(colors[0])) != int(colors[0]):
+            return None
+        support[key] = support.get(key, 0) + 1
+    return table, support
+
+
 def fit_object_recolors(grids: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo) -> list[Step]:
     """recolor_objects steps (one per property that explains every change) fitted to the demonstrations."""
     found = []
@@ -322,24 +335,16 @@ def fit_object_recolors(grids: list[np.ndarray], targets: list[np.ndarray], info
         if any(len(objs) > 60 for objs in objects):
             continue
         for prop in RECOLOR_PROPS:
-            table: dict = {}
-            support: dict = {}
-            ok = True
-            for g, t, objs in zip(grids, targets, objects):
-                for mask in objs:
-                    colors = np.unique(t[mask])
-                    key = (int(g[mask][0]), object_property(g, mask, objs, prop))
-                    if len(colors) != 1 or table.setdefault(key, int(colors[0])) != int(colors[0]):
-                        ok = False
-                        break
-                    support[key] = support.get(key, 0) + 1
-                if not ok:
-                    break
+            learnt = region_table(((int(g[mask][0]), object_property(g, mask, objs, prop)), mask, t)
+                                  for g, t, objs in zip(grids, targets, objects) for mask in objs)
+            if learnt is None:
+                continue
+            table, support = learnt
             # Unchanged objects stay in the table: they mark which values the rule has seen.
             mapping = tuple(sorted(table.items()))
             changed = [k for k, v in mapping if k[0] != v]
             # A change seen on one object only is a lookup table of the demonstrations, not a rule.
-            if not ok or not changed or any(support[k] < 2 for k in changed):
+            if not changed or any(support[k] < 2 for k in changed):
                 continue
             s = step("recolor_objects", prop=prop, mapping=mapping, background=info.background, connectivity=conn)
             if all(np.array_equal(s.apply(g), t) for g, t in zip(grids, targets)):
