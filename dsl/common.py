@@ -127,7 +127,15 @@ from dsl.object_ops import (
     shoot_pixels,
     step_toward,
 )
-from dsl.palette import color_histogram, color_sequence, count_colors, fill_first, paint_foreground, remap_colors
+from dsl.palette import (
+    color_histogram,
+    color_roles,
+    color_sequence,
+    count_colors,
+    fill_first,
+    paint_foreground,
+    remap_colors,
+)
 from dsl.partition import (
     color_parts,
     combine_parts,
@@ -279,6 +287,7 @@ PART_OPERATIONS = [
     "lookup_output",
     "paint_foreground",
     "color_sequence",
+    "color_roles",
     "count_colors",
     "count_objects",
     "fill_first",

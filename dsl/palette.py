@@ -18,6 +18,25 @@ def remap_colors(grid: np.ndarray, mapping: tuple[tuple[int, int], ...]) -> np.n
     return None if (out < 0).any() else out
 
 
+def color_roles(grid: np.ndarray, fixed: tuple[int, ...] = (Color.BLACK,)) -> tuple[tuple[int, int], ...]:
+    """A renaming of all ten colours, as ``remap_colors`` takes it, by the role each colour of
+    ``grid`` plays: the colours outside ``fixed`` that the grid holds take the colours outside
+    ``fixed`` in order of their cell counts (most first; on a tie, the colour met first in
+    reading order first), the colours it lacks take the rest in order, and ``fixed`` colours
+    keep their names.
+
+    Example: roles = color_roles(input_grid, fixed=(Color.BLACK,)); grid = remap_colors(input_grid, roles)
+    """
+    flat = np.asarray(grid).ravel()
+    counts = np.bincount(flat, minlength=10)
+    held = [c for c in range(10) if counts[c] and c not in fixed]
+    first = {c: int(np.argmax(flat == c)) for c in held}
+    order = sorted(held, key=lambda c: (-counts[c], first[c])) + [c for c in range(10)
+                                                                   if not counts[c] and c not in fixed]
+    free = [c for c in range(10) if c not in fixed]
+    return tuple(sorted([(c, c) for c in fixed] + list(zip(order, free))))
+
+
 def paint_foreground(grid: np.ndarray, color: int, background: int | None = 0) -> np.ndarray:
     """Every cell that is not background becomes ``color``; often the colour that
     ``pick_color`` chooses on the input (the colour of the markers, of the largest object...).

@@ -466,3 +466,29 @@ def test_align_objects():
     assert out[1:3, 3].tolist() == [2, 2] and out[1, 0:2].tolist() == [1, 1] and (out != 0).sum() == 4
     assert OPS["align_objects"](g, anchor_color=1, edge="bottom", background=0)[0:2, 3].tolist() == [2, 2]
     assert OPS["align_objects"](g, anchor_color=7, edge="top", background=0) is None  # no anchor
+
+
+def test_color_roles_rename_by_cell_count():
+    from dsl.palette import color_roles, remap_colors
+    g = np.array([[0, 7, 7], [0, 7, 3], [0, 0, 0]])
+    roles = dict(color_roles(g, fixed=(0,)))
+    assert sorted(roles) == list(range(10)) and sorted(roles.values()) == list(range(10))  # all ten, one to one
+    assert roles[0] == 0 and roles[7] == 1 and roles[3] == 2  # most cells first, into the free colours
+    assert remap_colors(g, tuple(roles.items())).tolist() == [[0, 1, 1], [0, 1, 2], [0, 0, 0]]
+    tie = np.array([[0, 4, 2], [0, 0, 0]])  # a tie is broken by the first cell in reading order
+    assert dict(color_roles(tie, fixed=(0,)))[4] == 1 and dict(color_roles(tie, fixed=(0,)))[2] == 2
+    assert dict(color_roles(g, fixed=(0, 7)))[3] == 1  # fixed colours keep their names
+
+
+def test_colours_renamed_by_role_only_where_they_change():
+    from synth.search.enumerate import _role_space_hits, _task_roles
+    same = _task([([[0, 1], [1, 1]], [[1, 0], [1, 1]]), ([[1, 0], [1, 1]], [[0, 1], [1, 1]])], [([[1, 1], [0, 1]], [[1, 1], [1, 0]])])
+    assert _task_roles(same) is None  # one renaming for every grid: nothing to gain
+    varied = _task([([[0, 2], [2, 2]], [[2, 0], [2, 2]]), ([[0, 5], [5, 5]], [[5, 0], [5, 5]])],
+                   [([[0, 6], [0, 6]], [[6, 0], [6, 0]])])
+    fixed, renamings = _task_roles(varied)
+    assert fixed == (0,) and len({r for r in renamings}) == 3
+    hits = _role_space_hits(varied, (fixed, renamings), time_budget_s=5.0, max_depth=2)
+    assert hits and all(h.family.startswith("roles:") for h in hits)
+    right = [h for h in hits if h.test_outputs == (as_grid([[6, 0], [6, 0]]),)]  # found on 1s, named back to 6
+    assert right and "color_roles(grid, fixed=(0,))" in right[0].source

@@ -17,7 +17,7 @@ from arc.grid import MAX_SIDE, Grid, from_array, to_array
 from arc.task import Example, Task
 from dsl.cells import cells_to_pixels, pixels_to_cells
 from dsl.color import resolve_background
-from dsl.palette import paint_foreground
+from dsl.palette import color_roles, paint_foreground, remap_colors
 from dsl.partition import COLOR_PICKS, pick_color
 from synth.search.emit import emit_program, step_call
 from synth.search.local_rules import emit_after, learn_local_rules
@@ -190,6 +190,8 @@ AFTER_STEP_SHARE = 0.2  # same-shape tasks: local rules after one step, when non
 OBJECT_SHARE = 0.25  # objects.py: parts, objects, assembly (at most OBJECT_MAX_S)
 OBJECT_MAX_S = 3.0
 CELL_SHARE = 0.2  # same-shape tasks on a grid of one-colour cells: the search again, a pixel per cell
+ROLE_SHARE = 0.25  # tasks whose colours change between demonstrations: the search again on colours
+# renamed by role, when it finds nothing otherwise
 
 
 def search_programs(
@@ -202,8 +204,9 @@ def search_programs(
 ) -> list[SearchHit]:
     """Train-consistent programs for ``task``: enumerated compositions, simplest first, then the
     object/part families' programs, then local rules, then (``lift``) programs on one pixel per
-    cell of a partitioned grid (at most ``max_programs`` in all), the fallback hits only where
-    there is no other; the search is deterministic."""
+    cell of a partitioned grid and, where none of these fits, programs on colours renamed by
+    role (at most ``max_programs`` in all), the fallback hits only where there is no other; the
+    search is deterministic."""
     start = time.monotonic()
     lifted = _cell_space_hits(task, time_budget_s=CELL_SHARE * time_budget_s, max_depth=max_depth) if lift else []
     rules = learn_local_rules(task, time_budget_s=LOCAL_RULE_SHARE * time_budget_s)
@@ -213,9 +216,15 @@ def search_programs(
         local += _rules_after_a_step(task, search_budget_s=time_budget_s)
     families = [SearchHit(p.source, p.description, (), outputs, f"objects:{p.family}", p.tentative)
                 for p, outputs in object_programs(task, time_budget_s=min(OBJECT_MAX_S, OBJECT_SHARE * time_budget_s))]
-    left = max(0.0, time_budget_s - (time.monotonic() - start))
+    found = families + local + lifted
+    # Time for the search on colours renamed by role is kept back only while nothing fits.
+    roles = _task_roles(task) if lift and all(h.fallback for h in found) else None
+    left = max(0.0, time_budget_s - (ROLE_SHARE * time_budget_s if roles else 0.0) - (time.monotonic() - start))
     hits = _enumerate(task, time_budget_s=left, max_programs=max_programs, max_depth=max_depth)
-    found = hits + families + local + lifted
+    found = hits + found
+    if roles and all(h.fallback for h in found):
+        left = max(0.0, time_budget_s - (time.monotonic() - start))
+        found += _role_space_hits(task, roles, time_budget_s=left, max_depth=max_depth)
     return ([h for h in found if not h.fallback] or found)[:max_programs]
 
 
@@ -266,6 +275,55 @@ def _cell_space_hits(task: Task, *, time_budget_s: float, max_depth: int) -> lis
                                 test_outputs=tuple(from_array(o) for o in outs), family=f"cells:{h.family}"))
         return hits
     return []
+
+
+_ROLE_WRAPPER = """
+
+def transform(input_grid):
+    # Colours play roles: the program above runs on the grid's colours renamed by their cell counts
+    # (those outside {fixed}), and its output's colours are named back.
+    grid = np.array(input_grid, dtype=int)
+    roles = color_roles(grid, fixed={fixed})
+    out = role_transform(remap_colors(grid, roles))
+    if out is None:
+        return None
+    return remap_colors(np.array(out, dtype=int), tuple((b, a) for a, b in roles))
+"""
+
+
+def _task_roles(task: Task) -> tuple[tuple[int, ...], list[tuple]] | None:
+    """The colours every input holds (and those every output holds that no input does) keep
+    their names; the others are renamed per grid by ``color_roles``. (fixed, renaming of each
+    train then test input) when not all renamings are alike, else None."""
+    inputs = [to_array(e.input) for e in task.train + task.test]
+    outputs = [to_array(e.output) for e in task.train]
+    sets = [set(np.unique(g).tolist()) for g in inputs]
+    out_sets = [set(np.unique(g).tolist()) for g in outputs]
+    fixed = set.intersection(*sets) | (set.intersection(*out_sets) - set.union(*sets))
+    fixed = tuple(sorted(fixed))
+    renamings = [color_roles(g, fixed) for g in inputs]
+    if len(set(renamings)) == 1:
+        return None
+    return fixed, renamings
+
+
+def _role_space_hits(task: Task, roles: tuple[tuple[int, ...], list[tuple]], *, time_budget_s: float,
+                     max_depth: int) -> list[SearchHit]:
+    """The search run on the task with each grid's colours renamed by its input's roles
+    (``_task_roles``), each program it finds wrapped to rename them and back. Not lifted again."""
+    fixed, renamings = roles
+    n = len(task.train)
+    renamed = [remap_colors(to_array(e.input), r) for e, r in zip(task.train + task.test, renamings)]
+    outs = [remap_colors(to_array(e.output), r) for e, r in zip(task.train, renamings)]
+    role_task = Task(task.id, tuple(Example(from_array(g), from_array(o)) for g, o in zip(renamed, outs)),
+                     tuple(Example(from_array(g)) for g in renamed[n:]))
+    hits = []
+    for h in search_programs(role_task, time_budget_s=time_budget_s, max_depth=max_depth, lift=False):
+        back = [remap_colors(to_array(o), tuple((b, a) for a, b in r)) for o, r in zip(h.test_outputs, renamings[n:])]
+        source = h.source.replace("def transform(", "def role_transform(", 1) + _ROLE_WRAPPER.format(fixed=fixed)
+        hits.append(replace(h, source=source, description=f"with colours renamed by role: {h.description}",
+                            test_outputs=tuple(from_array(o) for o in back), family=f"roles:{h.family}"))
+    return hits
 
 
 MAX_PRE_STEPS = 6
