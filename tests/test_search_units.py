@@ -492,3 +492,13 @@ def test_colours_renamed_by_role_only_where_they_change():
     assert hits and all(h.family.startswith("roles:") for h in hits)
     right = [h for h in hits if h.test_outputs == (as_grid([[6, 0], [6, 0]]),)]  # found on 1s, named back to 6
     assert right and "color_roles(grid, fixed=(0,))" in right[0].source
+
+
+def test_part_programs_survive_an_input_all_background():
+    # The crop of an input that is all background is empty: the part families once divided by its height.
+    from synth.search.objects import part_programs
+    inputs = [np.array([[0, 0], [0, 0]]), np.array([[0, 3], [0, 0]])]
+    targets = [np.array([[1]]), np.array([[3]])]
+    info = task_info(list(zip(inputs, targets)))
+    assert info.background == 0
+    list(part_programs(inputs, targets, info))

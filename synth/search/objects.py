@@ -267,6 +267,8 @@ def part_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
     if bg is not None:
         near.setdefault(b"crop", ((f"grid = crop(grid, background={bg})",), [crop(g, bg) for g in inputs]))
     for lines, grids in near.values():
+        if any(g.size == 0 for g in grids):
+            continue  # a crop of a grid that is all background
         for post in _posts(grids, targets, bg):
             family = ("post" if not lines else "pick+post" if "pick_part" in lines[-1]
                       else "crop+post" if lines[0].startswith("grid = crop(") else "parts+post")
