@@ -37,7 +37,13 @@ def _run_one(args: tuple[str, float, int]) -> dict:
     task_id, budget, max_depth = args
     task = _TASKS[task_id]
     start = time.perf_counter()
-    hits = search_programs(task, time_budget_s=budget, max_depth=max_depth)
+    try:
+        hits = search_programs(task, time_budget_s=budget, max_depth=max_depth)
+    except Exception as exc:  # a task that breaks the search is recorded, and the run goes on
+        return {"task_id": task_id, "status": "error", "error": f"{type(exc).__name__}: {exc}", "n_hits": 0,
+                "n_groups": 0, "programs": [], "attempts": [[] for _ in task.test],
+                "seconds": round(time.perf_counter() - start, 3), "families": [], "families_right": [],
+                "rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
     seconds = time.perf_counter() - start
     status, ranked = group_hits(hits)
     truth = tuple(e.output for e in task.test)
@@ -71,7 +77,8 @@ def summarize(records: list[dict], tasks: dict[str, arc.Task]) -> dict:
         "task_accuracy": scored["task_accuracy"],
         "test_accuracy": scored["test_accuracy"],
         "tasks_correct": scored["tasks_correct"],
-        "tasks_with_hits": sum(r["status"] != "none" for r in records),
+        "tasks_with_hits": sum(r["status"] not in ("none", "error") for r in records),
+        "errors": sorted(r["task_id"] for r in records if r["status"] == "error"),
         "unique": len(unique),
         "unique_wrong": len(unique_wrong),
         "unique_wrong_share_of_tasks": len(unique_wrong) / n if n else 0.0,
@@ -131,6 +138,9 @@ def main(dataset: str, budget: float, workers: int, max_depth: int, limit: int, 
         f"{summary['unique_wrong']} ({summary['unique_wrong_share_of_tasks']:.1%} of tasks); "
         f"seconds/task median {summary['seconds_median']:.1f}, p95 {summary['seconds_p95']:.1f}"
     )
+    for record in records:
+        if record["status"] == "error":
+            click.echo(f"{record['task_id']}: the search failed: {record['error']}", err=True)
 
 
 if __name__ == "__main__":

@@ -31,3 +31,28 @@ def test_bench_scores_and_resumes(tmp_path, arc1_train, monkeypatch):
     again = CliRunner().invoke(bench.main, args)
     assert "3 already done" in again.output
     assert len(jsonl.read_text().splitlines()) == 3
+
+
+def test_bench_records_a_task_that_breaks_the_search_and_goes_on(tmp_path, arc1_train, monkeypatch):
+    tasks_dir = tmp_path / "tasks"
+    tasks_dir.mkdir()
+    for tid in ("3c9b0459", "0d3d703e"):
+        (tasks_dir / f"{tid}.json").write_text(json.dumps(arc1_train[tid].to_json()))
+    monkeypatch.syspath_prepend(str(BENCH.parent))
+    bench = importlib.import_module("bench_search")
+    real = bench.search_programs
+
+    def breaks_on_one(task, **kwargs):
+        if task.id == "0d3d703e":
+            raise ZeroDivisionError("integer modulo by zero")
+        return real(task, **kwargs)
+
+    monkeypatch.setattr(bench, "search_programs", breaks_on_one)  # the forked workers inherit it
+    jsonl, out = tmp_path / "r.jsonl", tmp_path / "r.json"
+    args = ["--dataset", str(tasks_dir), "--budget", "2", "--workers", "2", "--jsonl", str(jsonl), "--out", str(out)]
+    result = CliRunner().invoke(bench.main, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(out.read_text())
+    assert summary["n_tasks"] == 2 and summary["solved"] == ["3c9b0459"]
+    assert summary["errors"] == ["0d3d703e"]
+    assert "0d3d703e: the search failed: ZeroDivisionError: integer modulo by zero" in result.output
