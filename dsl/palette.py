@@ -1,4 +1,5 @@
-"""Colour substitution learned from demonstrations, and a grid's colours listed in order."""
+"""Colour substitution learned from demonstrations, a grid's colours listed in order or renamed by
+the roles they play."""
 
 from __future__ import annotations
 
@@ -31,8 +32,8 @@ def color_roles(grid: np.ndarray, fixed: tuple[int, ...] = (Color.BLACK,)) -> tu
     counts = np.bincount(flat, minlength=10)
     held = [c for c in range(10) if counts[c] and c not in fixed]
     first = {c: int(np.argmax(flat == c)) for c in held}
-    order = sorted(held, key=lambda c: (-counts[c], first[c])) + [c for c in range(10)
-                                                                   if not counts[c] and c not in fixed]
+    lacking = [c for c in range(10) if not counts[c] and c not in fixed]
+    order = sorted(held, key=lambda c: (-counts[c], first[c])) + lacking
     free = [c for c in range(10) if c not in fixed]
     return tuple(sorted([(c, c) for c in fixed] + list(zip(order, free))))
 
