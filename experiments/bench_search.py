@@ -37,15 +37,14 @@ def _run_one(args: tuple[str, float, int]) -> dict:
     task_id, budget, max_depth = args
     task = _TASKS[task_id]
     start = time.perf_counter()
+    error = None
     try:
         hits = search_programs(task, time_budget_s=budget, max_depth=max_depth)
     except Exception as exc:  # a task that breaks the search is recorded, and the run goes on
-        return {"task_id": task_id, "status": "error", "error": f"{type(exc).__name__}: {exc}", "n_hits": 0,
-                "n_groups": 0, "programs": [], "attempts": [[] for _ in task.test],
-                "seconds": round(time.perf_counter() - start, 3), "families": [], "families_right": [],
-                "rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+        hits, error = [], f"{type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - start
     status, ranked = group_hits(hits)
+    status = "error" if error else status
     truth = tuple(e.output for e in task.test)
     families = sorted({h.family for h in hits})
     right = sorted({h.family for h in hits if h.test_outputs == truth})
@@ -61,6 +60,7 @@ def _run_one(args: tuple[str, float, int]) -> dict:
         "families": families,  # families with a train-consistent program
         "families_right": right,  # families with a program whose test answers are right
         "rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),  # this worker's peak so far
+        **({"error": error} if error else {}),
     }
 
 
