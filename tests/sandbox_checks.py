@@ -9,7 +9,7 @@ import tempfile
 
 import pytest
 
-from synth import sandbox as sb
+import sandbox as sb
 
 _LIMITS = (resource.RLIMIT_CPU, resource.RLIMIT_AS, resource.RLIMIT_FSIZE, resource.RLIMIT_NOFILE,
            resource.RLIMIT_NPROC, resource.RLIMIT_CORE)
@@ -94,7 +94,6 @@ def nothing_left_behind(private_tempdir):
         assert depth == 2 and table[pid][0] in workers, f"process {pid} left behind (parent {table[pid][0]})"
     assert {r: resource.getrlimit(r) for r in _LIMITS} == limits, "a program changed this process's limits"
     assert os.getpriority(os.PRIO_PROCESS, 0) == nice, "a program changed this process's priority"
-    default = sb._default
-    own = {default._root.name} if default is not None and not default._closed else set()
+    own = {box._root.name for box in sb._defaults.values() if not box._closed}
     left = temp_entries() - temp_before - own
     assert left == set(), f"left in the system temp directory: {sorted(left)}"
