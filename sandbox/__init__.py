@@ -198,9 +198,9 @@ class _Worker:
     def request(self, timeout_s: float, data: bytes, memory_mb: int) -> tuple[dict, bytes] | None:
         """Send one request (the wall-clock limit, then the JSON); (meta, report), or None when the worker
         died or stopped answering."""
-        if self.cgroup is not None:  # the worker's own use, the program's allowance, its scratch, slack
-            try:
-                self.cgroup.limit(self.baseline + ((memory_mb + self.tmpfs_mb + 64) << 20))
+        if self.cgroup is not None:  # the worker's own use, then the program's allowance (scratch files
+            try:                        # included) and some slack
+                self.cgroup.limit(self.baseline + ((memory_mb + 32) << 20))
             except OSError as exc:
                 log.debug("could not set the memory cgroup's limit: %s", exc)
         if not self._send(struct.pack(">d", timeout_s) + data):
@@ -209,8 +209,6 @@ class _Worker:
         if frames is None:
             return None
         return json.loads(frames[0]), frames[1]
-
-    tmpfs_mb = 0
 
     def _frames(self, n: int, timeout_s: float) -> list[bytes] | None:
         import time
@@ -487,7 +485,6 @@ class Sandbox:
                 self._serial += 1
                 serial = self._serial
             worker = _Worker(root, serial, self._options, False, self._cgroup_base)
-        worker.tmpfs_mb = self.tmpfs_mb
         with self._lock:
             self._all.append(worker)
             if self._capabilities is None:
@@ -599,9 +596,9 @@ class Sandbox:
                 trouble = answer[0].get("scratch_error") or answer[0].get("spawn_error") if answer else None
                 if trouble:  # a value, not a crash: the worker (and its scratch) is replaced
                     log.warning("sandbox worker replaced: %s", printable(str(trouble)))
-                self._release(worker, healthy=answer is not None and not trouble)
-            if answer is not None and not answer[0].get("spawn_error"):
-                break
+                self._release(worker, healthy=answer is not None and not trouble and answer[0].get("exit") != 86)
+            if answer is not None and not answer[0].get("spawn_error") and (answer[0].get("exit") != 86 or attempt == 2):
+                break  # (86: the process could not confine itself, e.g. its scratch had gone: run it again)
             self._heal()
         else:
             fail = ExecResult("error", None, "sandbox worker died or stopped answering twice; it was replaced")

@@ -3,8 +3,9 @@
 A worker (its zygote and the one program it runs at a time) lives in a cgroup of its own below the
 solver's: with cgroup v2 when the memory controller is enabled for the solver's children (a delegated
 subtree), else with the cgroup v1 memory hierarchy. Before each program the limit is set to what the
-worker uses between programs plus the program's allowance and its scratch tmpfs, so memory that the
-address-space limit never sees (tmpfs pages, pipe buffers, page cache a program fills) is bounded too.
+worker used when it started plus the program's allowance (``memory_mb``) and 32 MiB, so memory that the
+address-space limit never sees (its scratch files, pipe buffers, kernel memory it makes the kernel hold)
+counts against the same allowance.
 Each program's process asks to be the first one the OOM killer takes, so the worker survives.
 Where no cgroup can be made (not root, no delegation), :func:`find_base` says why and the sandbox keeps
 the address-space limit alone.
