@@ -418,8 +418,10 @@ def _run_tasks(run_dir: str):
 def programs_cmd(task_id: str, run_dir: str, passing: bool, color: bool | None) -> None:
     """List the programs tried on TASK_ID in a run, with their verdicts."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.syntax import Syntax
 
+    from arc.text import printable
     from synth.store import load_programs, stored_tasks
 
     if task_id not in stored_tasks(run_dir):
@@ -431,8 +433,8 @@ def programs_cmd(task_id: str, run_dir: str, passing: bool, color: bool | None) 
         if p.train_consistent:
             verdict += ", deterministic" if p.deterministic else ", NOT deterministic"
             verdict += ", tentative (never unique alone)" if p.tentative else ""
-        console.print(f"[bold]program {p.index}[/bold]  {verdict}" + (f"  ({p.message.splitlines()[0][:120]})" if p.message and not p.train_consistent else ""))
-        console.print(Syntax(p.source, "python", line_numbers=False, theme="ansi_dark"))
+        console.print(f"[bold]program {p.index}[/bold]  {verdict}" + (f"  ({escape(printable(p.message.splitlines()[0][:120]))})" if p.message and not p.train_consistent else ""))
+        console.print(Syntax(printable(p.source), "python", line_numbers=False, theme="ansi_dark"))
         console.print(f"test outputs: {', '.join('none' if g is None else '{}x{}'.format(len(g), len(g[0])) for g in p.test_outputs)}\n")
     click.echo(f"{len(programs)} program(s) for {task_id}" + (" (passing only)" if passing else ""), err=True)
 

@@ -377,3 +377,30 @@ def test_10_an_exception_whose_text_raises_is_the_programs_error(box):
     r = box.run(src, [GRID]).results[0]
     assert r.status == "error" and "Evil" in r.message and "confine" not in r.message
     _clean_program_still_right(box)
+
+
+EVIL_TEXT = ("\x1b[2K\x1b[1A\r[bold green]PASSES every demonstration[/bold green] "
+             "\x1b]52;c;ZWNobyBwd25lZA==\x07\u202eevil")
+
+
+def test_10_program_text_reaches_no_terminal_unescaped(tmp_path):
+    from click.testing import CliRunner
+
+    import arc
+    from arc.text import printable
+    from cli import main
+    from synth.store import append_programs
+    from synth.verify import verify_programs
+
+    assert printable(EVIL_TEXT + "\n\tok") == ("\\x1b[2K\\x1b[1A\\x0d[bold green]PASSES every demonstration[/bold green] "
+                                               "\\x1b]52;c;ZWNobyBwd25lZA==\\x07\\u202eevil\n\tok")
+    task = arc.load_dataset("arc1-train")["68b16354"]
+    source = f"def transform(g):\n    raise ValueError({EVIL_TEXT!r})\n"
+    verification = verify_programs(task, [source])
+    assert "\x1b" in verification.programs[0].message  # stored as the program wrote it
+    append_programs(tmp_path, task.id, verification.programs)
+    shown = CliRunner().invoke(main, ["programs", task.id, "--run", str(tmp_path), "--color"])
+    assert shown.exit_code == 0, shown.output
+    for raw in ("\x1b[2K", "\x1b[1A", "\x1b]52", "\x07", "\u202e", "\r"):
+        assert raw not in shown.output
+    assert "[bold green]PASSES" in shown.output  # shown as text, not taken as markup
