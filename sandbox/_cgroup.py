@@ -89,12 +89,15 @@ def find_base() -> tuple[Path | None, int, str]:
     """(the directory below which worker cgroups can be made, the cgroup version, a note when none)."""
     own = _own_cgroup(2)
     if own is not None and (_V2_ROOT / "cgroup.controllers").exists():
-        base = _V2_ROOT / own.lstrip("/")
-        try:
-            if "memory" in (base / "cgroup.subtree_control").read_text().split() and os.access(base, os.W_OK):
-                return base, 2, ""
-        except OSError:
-            pass
+        here = _V2_ROOT / own.lstrip("/")
+        for base in (here, here.parent):  # our children, else our siblings (our own cgroup holds processes)
+            try:
+                if "memory" in (base / "cgroup.subtree_control").read_text().split() and os.access(base, os.W_OK):
+                    return base, 2, ""
+            except OSError:
+                pass
+            if here == _V2_ROOT:
+                break
     own = _own_cgroup(1)
     if own is not None and (_V1_ROOT / "memory.limit_in_bytes").exists():
         base = _V1_ROOT / own.lstrip("/")
