@@ -1,44 +1,84 @@
 """Run untrusted ``transform`` programs in confined processes and validate what they return.
 
-How: a pool of worker processes (synth/_zygote.py), each started with a scrubbed environment inside fresh
-user, network, mount and PID namespaces (as root, this process maps the worker's uid to the unprivileged
-``nobody``; otherwise it keeps the caller's uid), with numpy and ``dsl.common`` pre-imported. For every
-program a worker forks a fresh process (synth/_runner.py) into a new PID namespace, where it is pid 1 and
-sees no other process, with a fresh size- and inode-limited tmpfs as its scratch directory in a mount
-namespace of its own. Before running anything that process sets rlimits (CPU seconds, address space =
-what is mapped + ``memory_mb``, file size, open files, no core dumps), drops every capability, sets
-no_new_privs, enters a Landlock domain (writes only in the scratch directory; reads only in the Python
-standard library, system library directories and the packages already imported; no TCP; no signals to or
-abstract sockets of processes outside the domain) and installs a seccomp filter (no fork/clone/exec, no
-sockets, no ptrace or process_vm_*, no mount/namespace/bpf/io_uring/keyring syscalls; kill, tgkill,
-prlimit64, sched_set* and the like only on itself; no setpriority/ioprio_set/kcmp/pidfd_*).
-Output goes to bounded in-memory buffers (first 4096 characters kept); fds 0-2 are /dev/null.
+A security boundary of its own: it imports only ``arc``, and is told by name which modules programs may
+import (``Sandbox(preload=(("common", "dsl.common"),))``, as ``synth.sandbox`` does).
 
-A result counts only once its process is dead: the worker reads what the program writes while it runs
-(bounded), kills it at the wall-clock limit, reaps it, and only then hands the bytes over. Nothing a program
-does outlives it: its namespaces, scratch tmpfs (unmounted with its mount namespace, so no cleaner walks a
-tree the program built), rlimits and interpreter state die with the process, and the next program is a
-fresh fork of the unchanged worker. Programs send plain JSON; this process parses it and validates every
-grid with ``arc.grid.as_grid`` (never unpickles anything a program made).
+How. A pool of worker processes (sandbox/_zygote.py), each started with a scrubbed environment in fresh
+user, network, mount, IPC and PID namespaces (as root, this process maps the worker's uid to the
+unprivileged ``nobody`` when the interpreter is readable by it; otherwise it keeps the caller's uid), with
+every mount it inherited made read-only and nosuid, a /proc of its own PID namespace, a memory cgroup of
+its own where one can be made (sandbox/_cgroup.py), numpy and the preloaded modules imported. For every
+program the worker forks a fresh process (sandbox/_runner.py) into a new PID namespace, where it is pid 1
+and sees no other process. Its scratch directory (its working directory) is a size- and inode-limited
+tmpfs mounted for it alone, unmounted once it is dead and a new one mounted for the next program, so
+nothing (files, modes, inode numbers) passes from one program to the next. The worker never parses a
+request: it reads it into a buffer that it zeroes as soon as the program's process exists, and the
+program's report into another that it zeroes once sent, so a program finds no earlier program's source,
+inputs or outputs in the memory it inherits. Before running anything the process sets rlimits (address
+space = what is mapped + ``memory_mb``, file size, open files, no core dumps), asks to be the OOM killer's
+first choice, drops every capability, sets no_new_privs, enters a Landlock domain (writes only in the
+scratch; reads only in the Python standard library, system library directories and the imported
+packages; no TCP; no signals to or abstract sockets of processes outside the domain) and installs a
+seccomp filter. Output goes to bounded in-memory buffers (first 4096 characters kept); fds 0-2 are
+/dev/null. The memory cgroup's limit is set per program to the worker's own use + ``memory_mb`` + 32 MiB,
+so scratch files and kernel memory a program makes the kernel hold count against its allowance too; a
+program it kills is reported as status "memory".
 
-Each mechanism is probed once per worker by a self-test program; a missing one is logged as a warning once
-and reported by :func:`sandbox_capabilities`; the rest still apply. Without a mount namespace the scratch
-directory is emptied after each program by directory fds that never follow links.
+The seccomp filter is a deny-list, chosen over an allow-list deliberately: a program is arbitrary Python
+and numpy, whose syscalls change with the Python, numpy and libc versions, and a call missing from an
+allow-list would turn correct programs into failures on some machines, silently lowering solve rates.
+The filter instead refuses the families a grid transform never needs and an attacker does: new processes
+and programs (fork, clone, exec), sockets, ptrace and process_vm_*, mount and namespace calls, bpf,
+io_uring, keyrings, userfaultfd, file handles, chmod/chown/utime/xattr in all their forms, mknod, quotas,
+SysV and POSIX message-queue IPC, memfd_create, memfd_secret, vmsplice, inotify and fanotify, kcmp,
+pidfd_*, setpriority and ioprio_set; kill, tgkill, prlimit64, sched_set* and the like only on itself.
+The stacked namespaces, read-only mounts and Landlock stand behind it for what it does not list.
+
+A result counts only once its process is dead: the worker reads what the program writes (bounded), kills
+it at the wall-clock limit, reaps it, and only then hands the bytes over. Programs send plain JSON; this
+process parses it and validates every grid with ``arc.grid.as_grid`` (never unpickles anything a program
+made). Every process the sandbox starts is reaped, the worker proper too if it is ever handed to this
+process (a solver that is pid 1 of a container).
+
+Two solvers may share one temp directory, whatever their PID namespaces: a sandbox's root directory is
+locked (flock) by its owner for its lifetime, and only roots nobody holds are removed as stale. A sandbox
+whose root disappears makes a new one; a worker that dies, cannot start, or cannot confine a program is
+replaced and the program run once more; only a second failure is the program's error (or, when no worker
+can start at all, SandboxError).
+
+Each mechanism is probed once per worker by a self-test program that tries what it forbids; a missing one
+is logged as a warning once and reported by :func:`sandbox_capabilities` (with the memory limit in force,
+``memory_limit``); the rest still apply.
+
+What needs what:
+- running as root: the unprivileged ``nobody`` uid (and only when the interpreter and packages are
+  readable by it; under a 0700 home directory the worker keeps the solver's uid, so files the solver owns
+  are protected only by Landlock, the read-only mounts and seccomp) and, usually, the memory cgroup;
+- cgroups: a writable cgroup v1 memory hierarchy, or cgroup v2 with the memory controller enabled in the
+  solver's cgroup's (or its parent's) subtree_control; without one only the address-space limit applies,
+  which does not see tmpfs pages or kernel memory a program makes the kernel hold;
+- Landlock: ABI >= 1 (Linux 5.13) for the filesystem rules, >= 3 to refuse truncating files outside, >= 4
+  for TCP, >= 6 (Linux 6.12) for signal and abstract-socket scoping;
+- mount_setattr (Linux 5.12) for read-only inherited mounts; user namespaces for every namespace, the
+  tmpfs scratch, the private /proc (which also needs a /proc not partly hidden, as some containers have).
 
 What this does NOT protect against:
-- kernel exploits (the filter is a deny-list on a large syscall surface, not an allow-list);
-- side channels (timing, cache, host information such as ``os.uname``, CPU count);
-- CPU and memory-bandwidth contention with the rest of the machine; the memory limit is on address space,
-  not on resident memory, and the tmpfs scratch directory counts against machine memory (64 MiB default);
-- reading files beneath the allowed read paths (the standard library, /usr/lib, /lib, the numpy, arc and
-  dsl packages), e.g. a world-readable file someone put under /usr/lib;
-- a program lying about its own result (it can print or return anything; only its grids are used);
+- kernel exploits through the syscalls it allows (the filter is a deny-list, see above);
+- side channels (timing, cache, host information such as ``os.uname``, the CPU count, the kernel's
+  global counters); the worker's own process is visible in the program's /proc (as pid 1);
+- CPU and memory-bandwidth contention with the rest of the machine; without a memory cgroup, memory the
+  address-space limit does not see (the tmpfs scratch counts against machine memory, 64 MiB default);
+- reading files beneath the allowed read paths (the standard library, /usr/lib, /lib, numpy, arc and the
+  preloaded packages), e.g. a world-readable file someone put under /usr/lib;
+- a program lying about its own result (it can print or return anything; only its grids are used), and
+  text it puts in messages and output: callers must show it through ``arc.text.printable``;
 - signals a program sends itself with their default action are ignored (it is pid 1 of its namespace);
-  the CPU limit is therefore a hard limit (SIGKILL), and the wall-clock limit is enforced by the worker;
+  the wall-clock limit is enforced by the worker (and a CPU limit where seccomp is missing);
 - anything at all where a mechanism is reported missing: without Landlock a program can write wherever
-  the worker's uid can, without seccomp it can start processes, and without a PID namespace it can
-  address other processes of the same uid.
-seccomp is only implemented for x86_64; Landlock needs Linux >= 5.13 (signal scoping >= 6.12).
+  the worker's uid can (outside read-only mounts), without seccomp it can start processes and change
+  metadata of the files its uid owns, and without a PID namespace it can address other processes of the
+  same uid. seccomp is only implemented for x86_64. Without a mount namespace the scratch is a directory
+  emptied after each program (by directory fds that never follow links), not a fresh filesystem.
 """
 
 from __future__ import annotations
