@@ -389,11 +389,20 @@ def _remove_stale_roots(cgroup_base: tuple | None) -> None:
     """Remove the temp directories of sandboxes whose owner died without closing them (a killed solver):
     ours (same uid) on which nobody holds the lock. The lock is the owner's open file, so this holds across
     PID namespaces, containers and hosts that share one temp directory; a staging directory is removed
-    only once it is a minute old (its owner locks it within microseconds)."""
+    only once it is a minute old (its owner locks it within microseconds). A root whose owner's pid (in its
+    name) is alive in our PID namespace is kept even unlocked: sandboxes of earlier versions never lock."""
     import time
 
+    import re
+
     tmp = Path(tempfile.gettempdir())
+    ours = re.compile(r"(arc-sandbox-[0-9]+-|\.arc-sandbox-staging-)[a-z0-9_]{8}")  # (mkdtemp's 8 characters)
     for path in list(tmp.glob(_ROOT_PREFIX + "*")) + list(tmp.glob(_STAGING_PREFIX + "*")):
+        if not ours.fullmatch(path.name):
+            continue  # someone else's directory with a name like ours
+        pid = path.name.split("-")[2]
+        if pid.isdigit() and os.path.exists(f"/proc/{pid}"):
+            continue  # (also spared: a live sandbox of a version before the lock, which never locks its root)
         try:
             info = path.lstat()
             if info.st_uid != os.getuid() or not stat.S_ISDIR(info.st_mode):
@@ -494,7 +503,10 @@ class Sandbox:
         self._cgroup_base = (base, version) if base is not None else None
         self._cgroup_note = note
         _remove_stale_roots(self._cgroup_base)
-        self._root, self._root_fd = _make_root()
+        try:
+            self._root, self._root_fd = _make_root()
+        except OSError as exc:
+            raise SandboxError(f"could not make the sandbox root: {exc}") from exc
         self._unprivileged = True  # cleared if a worker cannot start as nobody (e.g. an unreadable venv)
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._all: list[_Worker] = []
@@ -535,18 +547,24 @@ class Sandbox:
         return worker
 
     def _heal(self) -> None:
-        """Make a new root directory if ours has gone (removed by someone else); workers under the old one
-        fail their next program and are replaced under the new one."""
+        """Make a new root directory if ours has gone (removed by someone else) or can no longer be used;
+        workers under the old one fail their next program and are replaced under the new one."""
         with self._lock:
             try:
                 same = os.stat(self._root, follow_symlinks=False).st_ino == os.fstat(self._root_fd).st_ino
             except OSError:
                 same = False
-            if same or self._closed:
+            if self._closed or (same and os.access(self._root, os.W_OK | os.X_OK)):
                 return
-            log.warning("sandbox root %s disappeared; making a new one", self._root)
-            os.close(self._root_fd)
-            self._root, self._root_fd = _make_root()
+            log.warning("sandbox root %s %s; making a new one", self._root, "is unusable" if same else "disappeared")
+            old, old_fd = self._root, self._root_fd
+            try:
+                self._root, self._root_fd = _make_root()
+            except OSError as exc:
+                raise SandboxError(f"could not make a new sandbox root: {exc}") from exc
+            if same:
+                _rmtree(old)
+            os.close(old_fd)
 
     def _acquire(self) -> _Worker:
         # The queue holds idle workers and None "slots" whose worker died; a taker of None respawns.

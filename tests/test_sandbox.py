@@ -293,6 +293,8 @@ def test_a_killed_solvers_temp_directory_is_removed_by_the_next_sandbox(tmp_path
     import tempfile
 
     stale = os.path.join(tempfile.gettempdir(), "arc-sandbox-99999999-abcd1234")
+    other = os.path.join(tempfile.gettempdir(), "arc-sandbox-tests-of-someone-else")  # not a sandbox's name
+    os.makedirs(other)
     os.makedirs(os.path.join(stale, "w1", "p"))
     open(os.path.join(stale, "w1.log"), "w").close()
     alive = os.path.join(tempfile.gettempdir(), f"arc-sandbox-{os.getpid()}-keepme12")
@@ -302,7 +304,8 @@ def test_a_killed_solvers_temp_directory_is_removed_by_the_next_sandbox(tmp_path
     try:
         with Sandbox() as box:
             assert box.run(FLIP, [GRID]).results[0].grid == ((3, 4), (1, 2))
-        assert not os.path.exists(stale) and os.path.isdir(alive)
+        assert not os.path.exists(stale) and os.path.isdir(alive) and os.path.isdir(other)
     finally:
         os.close(held)
         os.rmdir(alive)
+        os.rmdir(other)
