@@ -448,7 +448,8 @@ def _map_ids(pid: int, scratch: Path) -> dict:
         return {"mapped": False}  # an unprivileged solver can map only its own uid: the worker keeps it
     blocked = _not_readable_by_others(_PATHS_NEEDED)
     if blocked:
-        return {"mapped": False, "note": f"kept the solver's uid: {blocked}"}
+        return {"mapped": False, "note": f"kept the solver's uid: {blocked} (fix: a Python, packages and "
+                                         "repository every user can read)"}
     try:
         os.chown(scratch, NOBODY, NOBODY)
         for name in ("uid_map", "gid_map"):
@@ -751,11 +752,12 @@ def _missing(meta: dict, timeout_s: float, oom: bool = False) -> ExecResult:
 
 
 def _warn_missing(caps: dict) -> None:
+    """Say once per process (and per set of missing protections), in one line, what is missing and why."""
     missing = [p for p in _PROTECTIONS if not caps.get(p)]
     key = ",".join(missing)
     if missing and key not in _warned:
         _warned.add(key)
-        log.warning("SANDBOX RUNS WITHOUT: %s (%s)", ", ".join(missing), "; ".join(caps.get("notes", [])))
+        log.warning("the sandbox runs without %s: %s", ", ".join(missing), printable("; ".join(caps.get("notes", []))))
 
 
 # ---------------------------------------------------------------- module-level defaults

@@ -289,7 +289,8 @@ def _enter_namespaces(linux, in_fd: int, out_fd: int, caps: dict) -> bool:
             linux.unshare(flags | extra)
             break
         except OSError as exc:
-            notes.append(f"namespaces (flags {extra:#x}): {exc}")
+            notes.append(f"namespaces (flags {extra:#x}): {exc} (fix: allow user namespaces, e.g. sysctl "
+                         "user.max_user_namespaces=10000 kernel.apparmor_restrict_unprivileged_userns=0)")
     else:
         _setup_frame(in_fd, out_fd, mapped=False)
         return False
@@ -368,7 +369,8 @@ def _setup(scratch: str, options: dict, pid_ns: bool, linux, caps: dict) -> dict
         except OSError as exc:
             notes.append(f"landlock: {exc}")
     elif linux is not None:
-        notes.append("landlock: switched off" if "landlock" in without else "landlock: not supported by this kernel")
+        notes.append("landlock: switched off" if "landlock" in without else
+                     "landlock: not supported by this kernel (fix: Linux >= 5.13 with landlock in its lsm= list)")
     if ctx["workdir"] != scratch:
         try:
             linux.mount_tmpfs(ctx["workdir"], int(options["tmpfs_mb"]), inodes=4096)
@@ -392,7 +394,7 @@ def _setup(scratch: str, options: dict, pid_ns: bool, linux, caps: dict) -> dict
         else:
             ctx["seccomp_install"] = lambda: program_filter(os.getpid())()
     elif linux is not None:
-        notes.append("seccomp: switched off" if "seccomp" in without else "seccomp: no syscall table for this architecture")
+        notes.append("seccomp: switched off" if "seccomp" in without else "seccomp: no syscall table for this architecture (x86_64 only)")
     caps["seccomp"] = ctx["seccomp"]
     # Limits that are the same for every program, set here once and inherited (this process keeps its fds
     # above 100 open; new ones it opens are few and low).
@@ -625,7 +627,7 @@ def main() -> None:
                 linux.mount_proc()
                 caps["private_proc"] = True
             except OSError as exc:
-                caps["notes"].append(f"private /proc: {exc}")
+                caps["notes"].append(f"private /proc: {exc} (fix: a /proc without masked paths, as outside most containers)")
         ctx = _setup(scratch, options, pid_ns, linux, caps)
         _self_test(ctx, caps, outer_pid)
     except Exception as exc:
