@@ -404,3 +404,28 @@ def test_10_program_text_reaches_no_terminal_unescaped(tmp_path):
     for raw in ("\x1b[2K", "\x1b[1A", "\x1b]52", "\x07", "\u202e", "\r"):
         assert raw not in shown.output
     assert "[bold green]PASSES" in shown.output  # shown as text, not taken as markup
+
+
+def test_10_program_text_reaches_the_html_report_escaped(tmp_path):
+    from click.testing import CliRunner
+
+    import arc
+    from cli import main
+    from ensemble.report import render_html
+    from ensemble.run import RunDir
+    from synth.store import append_programs
+    from synth.verify import verify_programs
+
+    out = tmp_path / "run"
+    args = ["--mode", "synth", "--sampler", "search", "--dataset", "arc1-train", "--tasks", "68b16354",
+            "--search-budget", "5", "--out", str(out)]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    task = arc.load_dataset("arc1-train")["68b16354"]
+    trojan = "# \u202e\u2066 reads backwards to a reviewer \x1b]52;c;eA==\x07\n" + FLIP  # a passing program
+    verification = verify_programs(task, [trojan])
+    assert verification.programs[0].train_consistent
+    append_programs(out, task.id, verification.programs)
+    page = render_html(RunDir(out), {task.id: task})
+    assert "reads backwards" in page
+    for raw in ("\u202e", "\u2066", "\x1b", "\x07"):
+        assert raw not in page
