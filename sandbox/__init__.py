@@ -424,6 +424,13 @@ def _remove_stale_roots(cgroup_base: tuple | None) -> None:
                         pass
         finally:
             os.close(fd)
+    if cgroup_base is not None:  # a killed solver's worker cgroups, once their processes have gone
+        for group in cgroup_base[0].glob(_ROOT_PREFIX + "*-w*"):
+            try:
+                if time.time() - group.stat().st_mtime > 60 and not (group / "cgroup.procs").read_text().strip():
+                    group.rmdir()
+            except OSError:
+                pass
 
 
 def _rmtree(path: Path) -> None:
