@@ -60,12 +60,14 @@ class ProgramSynthesizer:
         how they were obtained."""
         cfg = self.config
         if cfg.sampler == "search" and self.sampler is None:
-            from synth.search import search_programs
+            from synth.search import WorkBudget, search_programs
 
-            hits = search_programs(task, time_budget_s=cfg.search_budget_s, max_programs=cfg.search_max_programs)
+            budget = WorkBudget(cfg.search_budget, cap_s=cfg.search_cap_s)
+            hits = search_programs(task, budget=budget, max_programs=cfg.search_max_programs)
             # A source some hit found without the mark is not tentative.
             tentative = {h.source for h in hits if h.tentative} - {h.source for h in hits if not h.tentative}
-            return Proposal([h.source for h in hits], {"n_proposed": len(hits), "n_tentative": len(tentative)},
+            return Proposal([h.source for h in hits], {"n_proposed": len(hits), "n_tentative": len(tentative),
+                                                       "search_work": budget.spent, "search_capped": budget.capped},
                             frozenset(tentative))
         from synth.extract import extract_programs, unique_programs
         from synth.prompt import build_prompt

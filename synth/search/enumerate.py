@@ -8,7 +8,6 @@ simpler hits beat many spurious ones.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -19,6 +18,7 @@ from dsl.cells import cells_to_pixels, pixels_to_cells
 from dsl.color import resolve_background
 from dsl.palette import color_roles, paint_foreground, remap_colors
 from dsl.partition import COLOR_PICKS, pick_color
+from synth.search.budget import DEFAULT_WORK_BUDGET, WorkBudget, as_budget, calls, cells
 from synth.search.emit import emit_program, step_call
 from synth.search.local_rules import emit_after, learn_local_rules
 from synth.search.objects import object_programs
@@ -85,8 +85,12 @@ def _closeness(grids: list[np.ndarray], targets: list[np.ndarray]) -> float:
     return score / len(targets)
 
 
-def _enumerate(task: Task, *, time_budget_s: float, max_programs: int, max_depth: int) -> list[SearchHit]:
-    deadline = time.monotonic() + time_budget_s
+# Fitting a state's steps (colour maps, object recolourings, ...) costs about this many units a cell
+# of its grids (measured: 2.6 ms for 150 cells).
+FIT_PASSES = 80
+
+
+def _enumerate(task: Task, *, budget: WorkBudget, max_programs: int, max_depth: int) -> list[SearchHit]:
     train_in = [to_array(e.input) for e in task.train]
     targets = [to_array(e.output) for e in task.train]
     test_in = [to_array(e.input) for e in task.test]
@@ -103,13 +107,18 @@ def _enumerate(task: Task, *, time_budget_s: float, max_programs: int, max_depth
         last = depth == max_depth
         children: list[tuple[float, int, _State]] = []
         for state in frontier:
+            if budget.exhausted:
+                return hits
             shaped = reshaped if state.steps and all(g.shape == t.shape for g, t in zip(state.train, targets)) else []
+            budget.charge(FIT_PASSES * cells(state.train))
             for s in static + shaped + fitted_steps(state.train, targets, info):
-                if time.monotonic() > deadline or len(hits) >= max_programs:
+                if budget.exhausted or len(hits) >= max_programs:
                     return hits
+                budget.charge(calls(state.train[:1]))
                 first = _apply(s, state.train[0])
                 if first is None or (last and not np.array_equal(first, targets[0])):
                     continue  # cheap early rejection on the first demonstration
+                budget.charge(calls(state.train[1:]))
                 rest = _apply_all(s, state.train[1:])
                 if rest is None:
                     continue
@@ -117,6 +126,7 @@ def _enumerate(task: Task, *, time_budget_s: float, max_programs: int, max_depth
                 solved = all(np.array_equal(g, t) for g, t in zip(train, targets))
                 if last and not solved:
                     continue
+                budget.charge(calls(state.test))
                 test = _apply_all(s, state.test)
                 if test is None:
                     continue
@@ -183,21 +193,23 @@ def _painted(grids: list[np.ndarray], inputs: list[np.ndarray], by: str, backgro
     return [paint_foreground(g, color=c, background=background) for g, c in zip(grids, colors)]
 
 
-# The whole-program families run first, each on a share of the budget; the enumeration gets the
-# rest. Their programs follow the enumeration's, so a composition stays the first answer.
-LOCAL_RULE_SHARE = 0.3  # local_rules.py: per-cell rules, same-shape tasks only
-AFTER_STEP_SHARE = 0.2  # same-shape tasks: local rules after one step, when none fits the inputs
-OBJECT_SHARE = 0.25  # objects.py: parts, objects, assembly (at most OBJECT_MAX_S)
-OBJECT_MAX_S = 3.0
-CELL_SHARE = 0.2  # same-shape tasks on a grid of one-colour cells: the search again, a pixel per cell
-ROLE_SHARE = 0.25  # tasks whose colours change between demonstrations: the search again on colours
+# The whole-program families run first, each on a share of the work budget; the enumeration gets
+# the rest. Their programs follow the enumeration's, so a composition stays the first answer. The
+# shares, with the part kept back for the roles lift, add up to at most 0.75, so the enumeration
+# always has a quarter of the budget, whatever the families spend.
+LOCAL_RULE_SHARE = 0.2  # local_rules.py: per-cell rules, same-shape tasks only
+AFTER_STEP_SHARE = 0.1  # same-shape tasks: local rules after one step, when none fits the inputs
+# (tasks whose shapes change: LOCAL_RULE_SHARE, the learner having had none on the inputs)
+OBJECT_SHARE = 0.15  # objects.py: parts, objects, assembly
+CELL_SHARE = 0.15  # same-shape tasks on a grid of one-colour cells: the search again, a pixel per cell
+ROLE_SHARE = 0.15  # tasks whose colours change between demonstrations: the search again on colours
 # renamed by role, when it finds nothing otherwise
 
 
 def search_programs(
     task: Task,
     *,
-    time_budget_s: float = 20.0,
+    budget: int | WorkBudget = DEFAULT_WORK_BUDGET,
     max_programs: int = 50,
     max_depth: int = 3,
     lift: bool = True,
@@ -205,26 +217,28 @@ def search_programs(
     """Train-consistent programs for ``task``: enumerated compositions, simplest first, then the
     object/part families' programs, then local rules, then (``lift``) programs on one pixel per
     cell of a partitioned grid and, where none of these fits, programs on colours renamed by
-    role (at most ``max_programs`` in all), the fallback hits only where there is no other; the
-    search is deterministic."""
-    start = time.monotonic()
-    lifted = _cell_space_hits(task, time_budget_s=CELL_SHARE * time_budget_s, max_depth=max_depth) if lift else []
-    rules = learn_local_rules(task, time_budget_s=LOCAL_RULE_SHARE * time_budget_s)
+    role (at most ``max_programs`` in all), the fallback hits only where there is no other.
+
+    ``budget`` is work in cells (``synth.search.budget``), an int or a ``WorkBudget`` whose
+    ``spent`` and ``capped`` the caller reads afterwards; every share of it is a share of work,
+    so the search is deterministic whatever the machine's speed or load."""
+    budget = as_budget(budget)
+    lifted = _cell_space_hits(task, budget=budget.share(CELL_SHARE), max_depth=max_depth) if lift else []
+    rules = learn_local_rules(task, budget=budget.share(LOCAL_RULE_SHARE))
     local = [SearchHit(r.source, r.description, (), r.test_outputs, "local-rule", r.tentative, not r.replicated)
              for r in rules]
     if not any(r.replicated for r in rules):
-        local += _rules_after_a_step(task, search_budget_s=time_budget_s)
+        local += _rules_after_a_step(task, search_budget=budget)
     families = [SearchHit(p.source, p.description, (), outputs, f"objects:{p.family}", p.tentative)
-                for p, outputs in object_programs(task, time_budget_s=min(OBJECT_MAX_S, OBJECT_SHARE * time_budget_s))]
+                for p, outputs in object_programs(task, budget=budget.share(OBJECT_SHARE))]
     found = families + local + lifted
-    # Time for the search on colours renamed by role is kept back only while nothing fits.
+    # Work for the search on colours renamed by role is kept back only while nothing fits.
     roles = _task_roles(task) if lift and all(h.fallback for h in found) else None
-    left = max(0.0, time_budget_s - (ROLE_SHARE * time_budget_s if roles else 0.0) - (time.monotonic() - start))
-    hits = _enumerate(task, time_budget_s=left, max_programs=max_programs, max_depth=max_depth)
+    hits = _enumerate(task, budget=budget.part(budget.left - (int(ROLE_SHARE * budget.limit) if roles else 0)),
+                      max_programs=max_programs, max_depth=max_depth)
     found = hits + found
     if roles and all(h.fallback for h in found):
-        left = max(0.0, time_budget_s - (time.monotonic() - start))
-        found += _role_space_hits(task, roles, time_budget_s=left, max_depth=max_depth)
+        found += _role_space_hits(task, roles, budget=budget.part(budget.left), max_depth=max_depth)
     return ([h for h in found if not h.fallback] or found)[:max_programs]
 
 
@@ -243,7 +257,7 @@ def transform(input_grid):
 """
 
 
-def _cell_space_hits(task: Task, *, time_budget_s: float, max_depth: int) -> list[SearchHit]:
+def _cell_space_hits(task: Task, *, budget: WorkBudget, max_depth: int) -> list[SearchHit]:
     """On a same-shape task whose inputs and outputs are partitions (``split_cells``) of
     one-colour cells, alike in each demonstration: the search run on one pixel per cell, each
     program it finds wrapped to read the cells and write them back. Not lifted again."""
@@ -266,7 +280,7 @@ def _cell_space_hits(task: Task, *, time_budget_s: float, max_depth: int) -> lis
         small = Task(task.id, tuple(Example(from_array(g), from_array(t)) for g, t in zip(small_in, small_out)),
                      tuple(Example(from_array(g)) for g in small_in[len(targets):]))
         hits = []
-        for h in search_programs(small, time_budget_s=time_budget_s, max_depth=max_depth, lift=False):
+        for h in search_programs(small, budget=budget, max_depth=max_depth, lift=False):
             outs = [pixels_to_cells(to_array(o), g, gaps) for o, g in zip(h.test_outputs, test_in)]
             if any(o is None for o in outs):
                 continue
@@ -307,7 +321,7 @@ def _task_roles(task: Task) -> tuple[tuple[int, ...], list[tuple]] | None:
     return fixed, renamings
 
 
-def _role_space_hits(task: Task, roles: tuple[tuple[int, ...], list[tuple]], *, time_budget_s: float,
+def _role_space_hits(task: Task, roles: tuple[tuple[int, ...], list[tuple]], *, budget: WorkBudget,
                      max_depth: int) -> list[SearchHit]:
     """The search run on the task with each grid's colours renamed by its input's roles
     (``_task_roles``), each program it finds wrapped to rename them and back. Not lifted again."""
@@ -318,7 +332,7 @@ def _role_space_hits(task: Task, roles: tuple[tuple[int, ...], list[tuple]], *, 
     role_task = Task(task.id, tuple(Example(from_array(g), from_array(o)) for g, o in zip(renamed, outs)),
                      tuple(Example(from_array(g)) for g in renamed[n:]))
     hits = []
-    for h in search_programs(role_task, time_budget_s=time_budget_s, max_depth=max_depth, lift=False):
+    for h in search_programs(role_task, budget=budget, max_depth=max_depth, lift=False):
         back = [remap_colors(to_array(o), tuple((b, a) for a, b in r)) for o, r in zip(h.test_outputs, renamings[n:])]
         source = h.source.replace("def transform(", "def role_transform(", 1) + _ROLE_WRAPPER.format(fixed=fixed)
         hits.append(replace(h, source=source, description=f"with colours renamed by role: {h.description}",
@@ -329,7 +343,7 @@ def _role_space_hits(task: Task, roles: tuple[tuple[int, ...], list[tuple]], *, 
 MAX_PRE_STEPS = 6
 
 
-def _rules_after_a_step(task: Task, *, search_budget_s: float) -> list[SearchHit]:
+def _rules_after_a_step(task: Task, *, search_budget: WorkBudget) -> list[SearchHit]:
     """Local rules learnt on what one step makes of the inputs, each of at most ``MAX_PRE_STEPS``
     steps with an equal share of the budget. Where the outputs differ in shape from the inputs:
     the first steps, in the enumeration's order, that give every demonstration its output's
@@ -338,19 +352,19 @@ def _rules_after_a_step(task: Task, *, search_budget_s: float) -> list[SearchHit
     Never a step that is itself the answer (the enumeration's job). Its share of the search's
     budget is ``LOCAL_RULE_SHARE``, or ``AFTER_STEP_SHARE`` on a same-shape task, where the learner
     has had its share on the inputs already."""
-    start = time.monotonic()
     train_in = [to_array(e.input) for e in task.train]
     targets = [to_array(e.output) for e in task.train]
     test_in = [to_array(e.input) for e in task.test]
     info = task_info(list(zip(train_in, targets)))
-    deadline = start + (AFTER_STEP_SHARE if info.same_shape else LOCAL_RULE_SHARE) * search_budget_s
+    budget = search_budget.share(AFTER_STEP_SHARE if info.same_shape else LOCAL_RULE_SHARE)
     seen: set[tuple] = set()
     pre: list[tuple[Step, list[np.ndarray], list[np.ndarray]]] = []
     closer: list[tuple[float, int]] = []  # same-shape tasks: (cells right, order) per entry of pre
     base = _closeness(train_in, targets)
     for s in static_steps(info) + fitted_steps(train_in, targets, info):
-        if (not info.same_shape and len(pre) >= MAX_PRE_STEPS) or time.monotonic() > deadline:
+        if (not info.same_shape and len(pre) >= MAX_PRE_STEPS) or budget.exhausted:
             break
+        budget.charge(calls(train_in))
         train = _apply_all(s, train_in)
         if train is None or any(g.shape != t.shape for g, t in zip(train, targets)):
             continue
@@ -358,6 +372,7 @@ def _rules_after_a_step(task: Task, *, search_budget_s: float) -> list[SearchHit
             continue  # the step alone answers: the enumeration's job
         if info.same_shape and _closeness(train, targets) <= base:
             continue
+        budget.charge(calls(test_in))
         test = _apply_all(s, test_in)
         if test is None or _key(train + test) in seen:
             continue
@@ -368,12 +383,12 @@ def _rules_after_a_step(task: Task, *, search_budget_s: float) -> list[SearchHit
         pre = [pre[k] for _, k in sorted(closer)[:MAX_PRE_STEPS]]
     hits: list[SearchHit] = []
     for k, (s, train, test) in enumerate(pre):
-        share = (deadline - time.monotonic()) / (len(pre) - k)
+        share = budget.left // (len(pre) - k)
         if share <= 0:
             break
         shaped = Task(task.id, tuple(Example(from_array(g), from_array(t)) for g, t in zip(train, targets)),
                       tuple(Example(from_array(g)) for g in test))
-        for rule in learn_local_rules(shaped, time_budget_s=share):
+        for rule in learn_local_rules(shaped, budget=budget.part(share)):
             source = emit_after(step_call(s), rule)
             hits.append(SearchHit(source, f"{s.label} | {rule.description}", (s,), rule.test_outputs,
                                   "local-rule-after-step", rule.tentative, not rule.replicated))

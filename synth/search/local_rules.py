@@ -6,7 +6,7 @@ colour, or copy a colour-valued feature (a neighbour, a ray, a mirror partner...
 consistent when no tuple seen on the demonstrations needs two actions. The learner looks for the
 smallest consistent feature sets (fewest features, then smallest table): one, two, then three at
 a time, in the order of ``FEATURES`` (cheap and general first), never a superset of a consistent
-set (it could only be larger), within a time budget.
+set (it could only be larger), within a work budget (``synth.search.budget``).
 
 Precision before recall, because the ensemble trusts a ``unique`` program:
 - a test cell whose tuple no demonstration showed makes the rule refuse. No identity default:
@@ -35,7 +35,6 @@ Precision before recall, because the ensemble trusts a ``unique`` program:
 from __future__ import annotations
 
 import itertools
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +42,7 @@ import numpy as np
 from arc.grid import Grid, from_array, to_array
 from arc.task import Task
 from dsl.neighbourhood import COLOUR_FEATURES, FEATURES, OUTSIDE, apply_local_rule, cell_features
+from synth.search.budget import CALL_COST, WorkBudget, as_budget, calls
 
 MAX_FEATURES = 3
 MIN_CHANGED_PER_ENTRY = 2.0  # changed demonstration cells per colour-changing table entry, on average
@@ -290,11 +290,13 @@ def _subsets(names: list[str], k: int, blocked: set[frozenset]):
             yield subset
 
 
-def learn_local_rules(task: Task, *, time_budget_s: float = 3.0, max_features: int = MAX_FEATURES,
+def learn_local_rules(task: Task, *, budget: int | WorkBudget = 3_000_000, max_features: int = MAX_FEATURES,
                       max_rules: int = 5) -> list[LocalRule]:
     """Minimal local rules explaining every demonstration of a same-shape ``task``, one per
-    distinct test answer, most agreed-on first; [] when no rule passes (deterministic)."""
-    deadline = time.monotonic() + time_budget_s
+    distinct test answer, most agreed-on first; [] when no rule passes (deterministic: the
+    ``budget`` counts cells, a call over every grid for each feature computed and a few passes
+    over every cell for each feature set tried)."""
+    budget = as_budget(budget)
     if not task.train or not task.test or any(
             len(ex.input) != len(ex.output) or len(ex.input[0]) != len(ex.output[0]) for ex in task.train):
         return []
@@ -304,6 +306,7 @@ def learn_local_rules(task: Task, *, time_budget_s: float = 3.0, max_features: i
     if all(np.array_equal(a, b) for a, b in zip(train_in, train_out)):
         return []  # nothing changes: not a local rule's business
     background = _background(train_in)
+    budget.charge(len(FEATURES) * calls(train_in + test_in))
     cells = _collect(train_in, train_out, test_in, background)
     changed = np.flatnonzero(cells.inputs != cells.outputs)
     max_changing = len(changed) / MIN_CHANGED_PER_ENTRY if MIN_CHANGED_PER_ENTRY > 0 else np.inf
@@ -320,8 +323,10 @@ def learn_local_rules(task: Task, *, time_budget_s: float = 3.0, max_features: i
     # two demonstrations replicate: tentative answers, only where no rule is replicated
     for k in range(1, max_features + 1):
         for subset in _subsets(names, k, blocked):
-            if time.monotonic() > deadline:
+            if budget.exhausted:
                 break
+            # The joint code, then its table: a few vectorised passes, about an eighth of a unit a cell.
+            budget.charge((k + 2) * (CALL_COST + len(cells.outputs) // 8))
             code = _joint(cells, subset)
             if too_fine(code):
                 blocked.add(frozenset(subset))
@@ -337,7 +342,7 @@ def learn_local_rules(task: Task, *, time_budget_s: float = 3.0, max_features: i
                 found.append((size, subset, table, _holds_out(cells, code)))
             elif not weak or len(weak[0][1]) == k:
                 weak.append((size, subset, table, False))
-        if found or time.monotonic() > deadline:
+        if found or budget.exhausted:
             break
     return _rules(found, background, test_in, max_rules) or _rules(weak, background, test_in, max_rules, False)
 

@@ -12,7 +12,6 @@ source, run in-process exactly as the sandbox runs it, reproduces every demonstr
 from __future__ import annotations
 
 import itertools
-import time
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -59,6 +58,7 @@ from dsl.partition import (
     split_corners,
     split_equal,
 )
+from synth.search.budget import WorkBudget, as_budget, calls, cells
 from synth.search.steps import TaskInfo, fit_color_map, region_table, task_info
 
 HEADER = "from common import *\nimport numpy as np\n"
@@ -212,7 +212,7 @@ RIGID = (
 
 
 def part_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                  deadline: float = float("inf")) -> Iterator[Program]:
+                  budget: WorkBudget) -> Iterator[Program]:
     """Cut every input into parts, then pick one, overlay them or combine them cell by cell (and
     at most one finishing step), so that every demonstration output comes out."""
     bg = info.background
@@ -230,8 +230,9 @@ def part_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
             near.setdefault(b"".join(_key(g) for g in grids), (lines, grids))
 
     for cut, fn in _cutters(inputs, targets, bg):
-        if time.monotonic() > deadline:
+        if budget.exhausted:
             return
+        budget.charge(16 * calls(inputs))  # a cut, then every pick, overlay and combination of its parts
         parts = [_call(fn, g) for g in inputs]
         if any(not p or len(p) > 60 for p in parts):
             continue
@@ -349,7 +350,7 @@ def _counts(inputs: list[np.ndarray], info: TaskInfo) -> Iterator[tuple[str, lis
 
 
 def count_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                   deadline: float = float("inf")) -> Iterator[Program]:
+                   budget: WorkBudget) -> Iterator[Program]:
     """Outputs drawn from a number read off the input: that many cells of a grid of fixed shape
     filled in order, a diagonal of that side, or a block of one colour that long."""
     if info.same_shape:
@@ -375,7 +376,7 @@ def count_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Ta
             wanted.append((f"grid = np.full((n, {widths.pop()}), {colors[0]})", [t.shape[0] for t in targets]))
         elif len(heights) == 1:
             wanted.append((f"grid = np.full(({heights.pop()}, n), {colors[0]})", [t.shape[1] for t in targets]))
-    if not wanted or time.monotonic() > deadline:
+    if not wanted or budget.exhausted:
         return
     for line, values in _counts(inputs, info):
         for draw, n in wanted:
@@ -384,7 +385,7 @@ def count_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Ta
 
 
 def lookup_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                    deadline: float = float("inf")) -> Iterator[Program]:
+                    budget: WorkBudget) -> Iterator[Program]:
     """Outputs that are one of a few fixed grids, chosen by one key of the input (its main
     colour, its count of objects, the shape of its cells...): a table from key to output. Only
     where the table is a rule, not a copy of the demonstrations: at least two outputs, every key
@@ -413,14 +414,15 @@ def lookup_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: T
 
 
 def filter_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                    deadline: float = float("inf")) -> Iterator[Program]:
+                    budget: WorkBudget) -> Iterator[Program]:
     """Keep or delete whole objects by one property, the rule read off which objects vanish."""
     if not info.same_shape:
         return
     for conn in (4, 8):
         for by_color in (True, False):
-            if time.monotonic() > deadline:
+            if budget.exhausted:
                 return
+            budget.charge(4 * (calls(inputs) + len(OBJECT_PROPS) * cells(inputs)))
             all_masks = [find_objects(g, info.background, conn, by_color) for g in inputs]
             if any(len(m) > 60 or not m for m in all_masks):
                 continue
@@ -459,7 +461,7 @@ def _values(grid: np.ndarray, masks: list[np.ndarray], prop: str) -> list:
 
 
 def move_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                  deadline: float = float("inf")) -> Iterator[Program]:
+                  budget: WorkBudget) -> Iterator[Program]:
     """Objects of one colour slide until they touch the cells of another; all objects slide
     into line with an anchor's edge."""
     if not info.same_shape:
@@ -470,10 +472,11 @@ def move_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
         return all((g == c).sum() == (t == c).sum() for g, t in zip(inputs, targets))
 
     for mover in colors:
-        if time.monotonic() > deadline:
+        if budget.exhausted:
             return
         if not kept(mover) or all(np.array_equal(g == mover, t == mover) for g, t in zip(inputs, targets)):
             continue
+        budget.charge(len(colors) * calls(inputs))
         for anchor in colors:
             if mover == anchor or not all(np.array_equal(g == anchor, t == anchor) for g, t in zip(inputs, targets)):
                 continue
@@ -499,7 +502,7 @@ def move_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
 
 
 def copy_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                  deadline: float = float("inf")) -> Iterator[Program]:
+                  budget: WorkBudget) -> Iterator[Program]:
     """A template object copied onto every lone marker cell."""
     if not info.same_shape:
         return
@@ -513,7 +516,7 @@ def copy_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
 
 
 def shoot_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                   deadline: float = float("inf")) -> Iterator[Program]:
+                   budget: WorkBudget) -> Iterator[Program]:
     """Lone pixels that face an anchor draw a ray to it or move next to it."""
     if not info.same_shape:
         return
@@ -521,8 +524,9 @@ def shoot_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Ta
              and all(np.array_equal(g == c, t == c) for g, t in zip(inputs, targets))]
     for anchor in ("same", "largest", *still):
         for mode, unaligned, directions in itertools.product(("ray", "move", "join"), ("keep", "delete"), ("hv", "all")):
-            if time.monotonic() > deadline:
+            if budget.exhausted:
                 return
+            budget.charge(calls(inputs))
             if _fits(lambda g: shoot_pixels(g, anchor, mode, unaligned, directions, info.background), inputs, targets):
                 yield Program("shoot", (f"grid = shoot_pixels(grid, anchor={anchor!r}, mode={mode!r}, "
                                         f"unaligned={unaligned!r}, directions={directions!r}, "
@@ -530,7 +534,7 @@ def shoot_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Ta
 
 
 def symmetry_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                      deadline: float = float("inf")) -> Iterator[Program]:
+                      budget: WorkBudget) -> Iterator[Program]:
     """The drawing completed under a symmetry group about a centre found on each input."""
     if not info.same_shape or any((t != g)[g != resolve_background(g, info.background)].any()
                                   and not (set(np.unique(g)) - set(np.unique(t))) for g, t in zip(inputs, targets)):
@@ -539,15 +543,16 @@ def symmetry_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info:
     gone = [None, "fewest", *(c for c in info.in_colors if c not in info.out_colors)]
     for group, color, remove, centre in itertools.product(("d4", "rot90", "d2", "lr", "ud"), new, gone,
                                                           ("best", "object")):
-        if time.monotonic() > deadline:
+        if budget.exhausted:
             return
+        budget.charge(2 * calls(inputs))
         if _fits(lambda g: symmetrize(g, group, color, remove, centre, info.background), inputs, targets):
             yield Program("symmetry", (f"grid = symmetrize(grid, group={group!r}, color={color!r}, remove={remove!r}, "
                                        f"centre={centre!r}, background={info.background!r})",))
 
 
 def path_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                  deadline: float = float("inf")) -> Iterator[Program]:
+                  budget: WorkBudget) -> Iterator[Program]:
     """A path with one bend drawn between the one cell of one colour and the one of another."""
     if not info.same_shape:
         return
@@ -561,7 +566,7 @@ def path_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
 
 
 def key_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                 deadline: float = float("inf")) -> Iterator[Program]:
+                 budget: WorkBudget) -> Iterator[Program]:
     """Objects shaped like a key (an object inside a frame's box) take its or its frame's colour."""
     if not info.same_shape:
         return
@@ -571,7 +576,7 @@ def key_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Task
 
 
 def template_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                      deadline: float = float("inf")) -> Iterator[Program]:
+                      budget: WorkBudget) -> Iterator[Program]:
     """Fragments of the many-coloured template objects completed into whole copies."""
     if not info.same_shape or not any(len(np.unique(g)) > 2 for g in inputs):
         return
@@ -580,8 +585,9 @@ def template_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info:
     options += [("colors", views, keep, conn, scale) for scale in (1, 3) for views in ("identity", "rigid")
                 for keep in (True, False) for conn in (8, 4)]
     for match, views, keep, conn, scale in options:
-        if time.monotonic() > deadline:
+        if budget.exhausted:
             return
+        budget.charge(4 * calls(inputs))
         if _fits(lambda g: complete_templates(g, match, views, keep, info.background, conn, scale), inputs, targets):
             yield Program("template", (f"grid = complete_templates(grid, match={match!r}, views={views!r}, "
                                        f"keep_template={keep}, background={info.background!r}, "
@@ -597,7 +603,7 @@ def _holes(grid: np.ndarray, background: int | None) -> Iterator[np.ndarray]:
 
 
 def hole_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                  deadline: float = float("inf")) -> Iterator[Program]:
+                  budget: WorkBudget) -> Iterator[Program]:
     """Enclosed background regions filled with a colour chosen by their size, its parity, or
     whether they are squares, other rectangles or neither."""
     if not info.same_shape:
@@ -621,7 +627,7 @@ def hole_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
 
 
 def box_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                 deadline: float = float("inf")) -> Iterator[Program]:
+                 budget: WorkBudget) -> Iterator[Program]:
     """The background inside every object's bounding box filled with one colour."""
     if not info.same_shape or info.background is None:
         return
@@ -641,7 +647,7 @@ def box_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Task
 
 
 def rewrite_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                     deadline: float = float("inf")) -> Iterator[Program]:
+                     budget: WorkBudget) -> Iterator[Program]:
     """Objects of a given shape replaced by a patch the demonstrations show for that shape; the
     cells no object's box covers must stay as they were."""
     if not info.same_shape or info.background is None:
@@ -713,12 +719,14 @@ def _register_assembly() -> None:
 _register_assembly()
 
 
-def object_programs(task: Task, *, time_budget_s: float = 5.0, families: tuple[str, ...] | None = None,
+def object_programs(task: Task, *, budget: int | WorkBudget = 2_000_000, families: tuple[str, ...] | None = None,
                     max_programs: int = 20, per_family: int = 3) -> list[tuple[Program, tuple]]:
     """Programs of the object families that reproduce every demonstration, each with its test
     outputs as the emitted source computes them; in family order, simplest lines first, at most
-    ``per_family`` of one family (so that one family's many near-copies do not outvote the rest)."""
-    deadline = time.monotonic() + time_budget_s
+    ``per_family`` of one family (so that one family's many near-copies do not outvote the rest).
+    ``budget`` counts cells (``synth.search.budget``): a pass over the inputs per family started,
+    per candidate a family weighs, and per program run."""
+    budget = as_budget(budget)
     inputs = [to_array(e.input) for e in task.train]
     targets = [to_array(e.output) for e in task.train]
     tests = [to_array(e.input) for e in task.test]
@@ -727,16 +735,18 @@ def object_programs(task: Task, *, time_budget_s: float = 5.0, families: tuple[s
     for name, family in FAMILIES.items():
         if families is not None and name not in families:
             continue
-        for program in family(inputs, targets, info, deadline):
+        if budget.exhausted:
+            break
+        budget.charge(calls(inputs))
+        for program in family(inputs, targets, info, budget):
             if sum(p.family == program.family for p, _ in found) >= per_family:
                 continue
+            budget.charge(calls(inputs + tests))
             outs = _run_source(program.source, inputs + tests)
             if outs is not None and _same(outs[:len(inputs)], targets):
                 found.append((program, tuple(from_array(o) for o in outs[len(inputs):])))
-            if len(found) >= max_programs or time.monotonic() > deadline:
+            if len(found) >= max_programs or budget.exhausted:
                 return found
-        if time.monotonic() > deadline:
-            break
     return found
 
 
