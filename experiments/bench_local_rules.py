@@ -24,9 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 import arc  # noqa: E402
 from _resumable import run_resumable  # noqa: E402
-from synth.search.budget import WorkBudget  # noqa: E402
-from synth.search.enumerate import _enumerate, group_hits  # noqa: E402
-from synth.search.local_rules import learn_local_rules  # noqa: E402
+from search.budget import WorkBudget  # noqa: E402
+from search.enumerate import enumerate_programs  # noqa: E402
+from search.hits import group_hits  # noqa: E402
+from search.problem import Problem  # noqa: E402
+from search.families.local_rules import learn_local_rules  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 _TASKS: dict[str, arc.Task] = {}
@@ -58,7 +60,7 @@ def _run_one(args: tuple[str, float, float]) -> dict:
         "seconds": round(seconds, 3),
     }
     if rules and compare_budget > 0:
-        hits = _enumerate(task, budget=WorkBudget(compare_budget), max_programs=50, max_depth=3)
+        hits = enumerate_programs(Problem.of(task, WorkBudget(compare_budget)), max_programs=50, max_depth=3)
         search_status, ranked = group_hits(hits)
         rec["search_status"] = search_status
         rec["search_correct"] = expected in ranked[:2]

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 import arc  # noqa: E402
 from _resumable import run_resumable  # noqa: E402
 from synth.config import SynthConfig  # noqa: E402
-from synth.search import WorkBudget, group_hits, search_programs  # noqa: E402
+from search import WorkBudget, group_hits, search_programs  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 _TASKS: dict[str, arc.Task] = {}
@@ -60,7 +60,7 @@ def _run_one(args: tuple[str, int, float, int]) -> dict:
         "attempts": attempts,  # per test input, up to 2 grids
         "seconds": round(seconds, 3),
         "cpu_seconds": round(cpu_seconds, 3),  # this process's CPU time: what the machine's load does not inflate
-        "work": budget.spent,  # cells of work the search spent (synth.search.budget)
+        "work": budget.spent,  # cells of work the search spent (search.budget)
         "capped": budget.capped,  # stopped at the wall-clock safety cap: its answer may vary from run to run
         "families": families,  # families with a train-consistent program
         "families_right": right,  # families with a program whose test answers are right

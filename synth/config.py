@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from arc.config import DTYPES, ConfigMixin, option
 
 # The search's default work budget, kept here as a literal so that reading the config imports no
-# search code (synth.search.budget.DEFAULT_WORK_BUDGET is the same number, checked by a test).
+# search code (search.budget.DEFAULT_WORK_BUDGET is the same number, checked by a test).
 DEFAULT_WORK_BUDGET = 12_000_000
 # Work the search did per second on the development machine (one thread), to read a budget in
 # seconds from a run directory written before the budget counted work.

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from cli import main
 from synth.config import DEFAULT_WORK_BUDGET as CONFIG_DEFAULT
 from synth.config import SynthConfig
-from synth.search import DEFAULT_WORK_BUDGET, WorkBudget, search_programs
+from search import DEFAULT_WORK_BUDGET, WorkBudget, search_programs
 
 # Solved at once (a symmetry, a colour map), and three the search spends its whole budget on.
 TASKS = "3c9b0459,0d3d703e,0dfd9992,1f0c79e5,137eaa0f"

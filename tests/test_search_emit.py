@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from arc.grid import as_grid
-from synth.search import search_programs
+from search import search_programs
 from test_search_families import BUDGET, BUDGETS, CASES, case_hits  # the module pytest loaded: one cache of hits
 
 TASK_IDS = sorted({tid for tid, _ in (c for c in CASES if not getattr(c, "marks", ()))})  # slow cases left out

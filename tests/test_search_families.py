@@ -2,7 +2,7 @@
 
 import pytest
 
-from synth.search import group_hits, search_programs
+from search import group_hits, search_programs
 
 # (task id, operation the program must use): one or more tasks per family.
 CASES = [

@@ -11,9 +11,9 @@ import pytest
 from arc.grid import as_grid
 from arc.task import Example, Task
 from dsl.neighbourhood import apply_local_rule, cell_features
-from synth.search import group_hits, search_programs
-from synth.search import local_rules
-from synth.search.local_rules import learn_local_rules
+from search import group_hits, search_programs
+from search.families import local_rules
+from search.families.local_rules import learn_local_rules
 
 # (task id, what the rule has to capture): each is solved by the learner alone.
 CASES = [

@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 
 from arc.grid import as_grid
-from synth.search import WorkBudget, group_hits, search_programs
-from synth.search.objects import compile_program, object_programs
+from search import WorkBudget, group_hits, search_programs
+from search.families.objects import object_programs
+from search.problem import Problem
+from search.program import compile_program
 
 # (task id, family, a helper its program must call): each checked against the known test output.
 CASES = [
@@ -98,7 +100,7 @@ def test_family_hits_follow_the_enumeration(arc1_train):
 
 
 def test_assembly_refuses_a_layer_that_paints_one_demonstration_only():
-    from synth.search.assembly import _layers
+    from search.families.assembly import _layers
 
     # Two demonstrations of 3 cells each (background 0).
     target = np.array([1, 1, 3, 1, 2, 3])
@@ -112,14 +114,17 @@ def test_assembly_refuses_a_layer_that_paints_one_demonstration_only():
 
 
 def test_lookup_needs_a_repeated_key():
-    from synth.search.objects import lookup_programs
-    from synth.search.steps import task_info
+    from search.families.objects import lookup_programs
+    from search.steps import task_info
 
     inputs = [np.array([[c, 0], [0, 0]]) for c in (1, 2, 1, 2)]
     targets = [np.array([[5]]) if c == 1 else np.array([[6]]) for c in (1, 2, 1, 2)]
     info = task_info(list(zip(inputs, targets)))
-    assert [p.lines[0].split("by=")[1].split(",")[0] for p in lookup_programs(inputs, targets, info, WorkBudget(10**6))] == \
+    assert info.background == 0
+    problem = Problem.of_arrays("t", inputs, targets, inputs[:1], WorkBudget(10**6))
+    assert [p.lines[0].split("by=")[1].split(",")[0] for p in lookup_programs(problem)] == \
         ["'most_common'", "'least_common'"]
     # three demonstrations, three outputs: a table as large as the data is a copy, not a rule
-    assert list(lookup_programs(inputs[:2] + [np.array([[3, 0], [0, 0]])],
-                                targets[:2] + [np.array([[7]])], info, WorkBudget(10**6))) == []
+    problem = Problem.of_arrays("t", inputs[:2] + [np.array([[3, 0], [0, 0]])], targets[:2] + [np.array([[7]])],
+                                inputs[:1], WorkBudget(10**6))
+    assert list(lookup_programs(problem)) == []

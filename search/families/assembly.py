@@ -17,20 +17,14 @@ from typing import Iterator
 
 import numpy as np
 
-from synth.search.budget import WorkBudget, calls
-from synth.search.objects import Program
-from synth.search.steps import Step, TaskInfo, fitted_steps, static_steps
+from search.budget import WorkBudget, calls
+from search.emit import step_call
+from search.problem import Problem
+from search.program import Program, as_result, safe_call
+from search.steps import Step, TaskInfo, fitted_steps, static_steps
 
 MAX_LAYERS = 3
 MAX_CANDIDATES = 400
-
-
-def _apply(s: Step, g: np.ndarray) -> np.ndarray | None:
-    try:
-        out = s.apply(g)
-    except (ValueError, IndexError, KeyError, TypeError, ZeroDivisionError):
-        return None
-    return None if out is None or np.ndim(out) != 2 else np.asarray(out, dtype=np.int64)
 
 
 def _candidates(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
@@ -48,7 +42,7 @@ def _candidates(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskI
         if budget.exhausted:
             break
         budget.charge(calls(inputs))
-        results = [_apply(s, g) for g in inputs]
+        results = [as_result(safe_call(s.apply, g)) for g in inputs]
         if any(r is None or r.shape != sh for r, sh in zip(results, shapes)):
             continue
         flat = np.concatenate([r.ravel() for r in results])
@@ -114,9 +108,9 @@ def _holds_out(cands: list[tuple[Step | None, np.ndarray]], target: np.ndarray, 
     return True
 
 
-def assembly_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                      budget: WorkBudget) -> Iterator[Program]:
+def assembly_programs(problem: Problem) -> Iterator[Program]:
     """At most one layered program: the greedy choice of layers over one-step candidates."""
+    inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
     bg = info.background
     if bg is None:
         return
@@ -141,7 +135,7 @@ def assembly_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info:
         if s is None:
             lines.append(f"layer{k} = grid")
         else:
-            lines.append(f"layer{k} = {s.op}(grid" + "".join(f", {a}={v!r}" for a, v in s.params) + ")")
+            lines.append(f"layer{k} = {step_call(s)}")
         if color is not None:
             lines.append(f"layer{k} = np.where(layer{k} == {color}, {color}, {bg})")
     order = ", ".join(f"layer{k}" for k in reversed(range(len(chosen))))
