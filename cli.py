@@ -130,7 +130,8 @@ def field_option(flag: str, *paths: str, label: str = "TTT", **kwargs):
 @click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True, help="synth: " + SynthConfig.help()["api_key_env"])
 @field_option("--samples", "synth.samples", label="synth", type=click.IntRange(min=1))
 @field_option("--temperature", "synth.temperature", label="synth", type=float)
-@field_option("--search-budget", "synth.search_budget_s", label="synth", type=float)
+@field_option("--search-budget", "synth.search_budget", label="synth", type=click.IntRange(min=1))
+@field_option("--search-cap", "synth.search_cap_s", label="synth", type=click.FloatRange(min=0, min_open=True))
 @click.pass_context
 def main(ctx: click.Context, **opts) -> None:
     """arc-solve: an ARC solver (test-time training + program synthesis + their ensemble).

@@ -1,5 +1,5 @@
-"""The program synthesizer end to end for one task: propose programs (an LLM sampler or the
-search), extract and de-duplicate them, verify them in the sandbox, store every program tried,
+"""The program synthesizer end to end for one task: propose programs (a ``Proposer``: an LLM
+sampler or the search), extract and de-duplicate them, verify them in the sandbox, store every program tried,
 and return one outcome per test input (``unique`` / ``several`` / ``none`` with ranked attempts).
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Protocol
 
 from arc.seeds import task_seed
 from arc.task import Task
@@ -42,34 +42,48 @@ class SynthResult:
         return self.verification.outcomes
 
 
-class ProgramSynthesizer:
-    """Holds the sampler (a loaded model, an HTTP client) and the sandbox across tasks."""
+class Proposer(Protocol):
+    """Whatever offers candidate programs for a task: the program search, or an LLM sampler."""
 
-    def __init__(self, config: SynthConfig, sampler: Any = None, sandbox: Any = None, run_dir: str | Path | None = None):
+    def propose(self, task: Task) -> Proposal: ...
+
+    def close(self) -> None: ...
+
+
+class SearchProposer:
+    """The program search (``search``): no model, deterministic under its work budget."""
+
+    def __init__(self, config: SynthConfig):
         self.config = config
-        self.run_dir = None if run_dir is None else Path(run_dir)
-        self.sandbox = sandbox
-        if sampler is None and config.sampler != "search":
-            from synth.samplers import make_sampler
 
-            sampler = make_sampler(config)
+    def propose(self, task: Task) -> Proposal:
+        from search import WorkBudget, search_programs
+
+        cfg = self.config
+        budget = WorkBudget(cfg.search_budget, cap_s=cfg.search_cap_s)
+        hits = search_programs(task, budget=budget, max_programs=cfg.search_max_programs)
+        # A source some hit found without the mark is not tentative.
+        tentative = {h.source for h in hits if h.tentative} - {h.source for h in hits if not h.tentative}
+        return Proposal([h.source for h in hits], {"n_proposed": len(hits), "n_tentative": len(tentative),
+                                                   "search_work": budget.spent, "search_capped": budget.capped},
+                        frozenset(tentative))
+
+    def close(self) -> None:
+        pass
+
+
+class SamplerProposer:
+    """An LLM sampler (hf, vllm, openai): a prompt, completions, the programs extracted from them."""
+
+    def __init__(self, config: SynthConfig, sampler: Any):
+        self.config = config
         self.sampler = sampler
 
     def propose(self, task: Task) -> Proposal:
-        """Candidate program sources for ``task``, which of them are tentative, and counts about
-        how they were obtained."""
-        cfg = self.config
-        if cfg.sampler == "search" and self.sampler is None:
-            from synth.search import search_programs
-
-            hits = search_programs(task, time_budget_s=cfg.search_budget_s, max_programs=cfg.search_max_programs)
-            # A source some hit found without the mark is not tentative.
-            tentative = {h.source for h in hits if h.tentative} - {h.source for h in hits if not h.tentative}
-            return Proposal([h.source for h in hits], {"n_proposed": len(hits), "n_tentative": len(tentative)},
-                            frozenset(tentative))
         from synth.extract import extract_programs, unique_programs
         from synth.prompt import build_prompt
 
+        cfg = self.config
         prompt = build_prompt(task, include_api_section=cfg.include_api_section)
         completions = self.sampler.sample(prompt.messages, cfg.samples, seed=task_seed(cfg.seed, task.id))
         extracted = extract_programs(completions)
@@ -78,6 +92,36 @@ class ProgramSynthesizer:
             statuses[e.status] = statuses.get(e.status, 0) + 1
         sources = unique_programs(extracted)
         return Proposal(sources, {"n_samples": len(completions), "extraction": statuses, "n_proposed": len(sources)})
+
+    def close(self) -> None:
+        """Free the sampler's model or engine (a vLLM engine holds its device until then)."""
+        sampler, self.sampler = self.sampler, None
+        close = getattr(sampler, "close", None)
+        if close is not None:
+            close()
+
+
+class ProgramSynthesizer:
+    """Holds the proposer (the search, or a sampler with its loaded model or HTTP client) and the
+    sandbox across tasks."""
+
+    def __init__(self, config: SynthConfig, sampler: Any = None, sandbox: Any = None, run_dir: str | Path | None = None):
+        self.config = config
+        self.run_dir = None if run_dir is None else Path(run_dir)
+        self.sandbox = sandbox
+        if sampler is None and config.sampler == "search":
+            self.proposer: Proposer = SearchProposer(config)
+        else:
+            if sampler is None:
+                from synth.samplers import make_sampler
+
+                sampler = make_sampler(config)
+            self.proposer = SamplerProposer(config, sampler)
+
+    def propose(self, task: Task) -> Proposal:
+        """Candidate program sources for ``task``, which of them are tentative, and counts about
+        how they were obtained."""
+        return self.proposer.propose(task)
 
     def solve(self, task: Task) -> SynthResult:
         t0 = time.perf_counter()
@@ -99,8 +143,5 @@ class ProgramSynthesizer:
                            {"propose": t1 - t0, "verify": t2 - t1}, info)
 
     def close(self) -> None:
-        """Free the sampler's model or engine (a vLLM engine holds its device until then)."""
-        sampler, self.sampler = self.sampler, None
-        close = getattr(sampler, "close", None)
-        if close is not None:
-            close()
+        """Free the proposer's model or engine (a vLLM engine holds its device until then)."""
+        self.proposer.close()
