@@ -418,7 +418,7 @@ def test_10_program_text_reaches_the_html_report_escaped(tmp_path):
 
     out = tmp_path / "run"
     args = ["--mode", "synth", "--sampler", "search", "--dataset", "arc1-train", "--tasks", "68b16354",
-            "--search-budget", "5", "--out", str(out)]
+            "--search-budget", "2000000", "--out", str(out)]
     assert CliRunner().invoke(main, args).exit_code == 0
     task = arc.load_dataset("arc1-train")["68b16354"]
     trojan = "# \u202e\u2066 reads backwards to a reviewer \x1b]52;c;eA==\x07\n" + FLIP  # a passing program
