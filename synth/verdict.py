@@ -97,23 +97,34 @@ _NO_CHOICE = (ast.expr_context, ast.operator, ast.boolop, ast.cmpop, ast.unaryop
 
 
 def description_nodes(source: str) -> int | None:
-    """Syntax nodes of a program's functions, the shared boilerplate left out (imports, reading the
-    input as an array, ``if x is None: return None``, returning a name); None when it does not parse."""
+    """Syntax nodes of a program (its functions and whatever else its module runs), the shared
+    boilerplate left out: imports, docstrings, and in a top-level function reading the input as an
+    array, ``if x is None: return None`` and returning a name. None when it does not parse."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return None
     count = 0
-    for fn in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.Lambda))):
-        body = fn.body if isinstance(fn, ast.FunctionDef) else [ast.Expr(fn.body)]
-        for stmt in body:
-            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
-                continue  # a docstring
-            if _is_none_check(stmt) or _is_conversion(stmt) or (
-                    isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Name)):
+    for top in tree.body:
+        if isinstance(top, (ast.Import, ast.ImportFrom)) or _is_docstring(top):
+            continue
+        function = isinstance(top, ast.FunctionDef)
+        for stmt in top.body if function else [top]:
+            if function and _is_boilerplate(stmt):
                 continue
             count += sum(1 for n in ast.walk(stmt) if not isinstance(n, _NO_CHOICE))
     return count
+
+
+def _is_boilerplate(stmt: ast.stmt) -> bool:
+    """A statement of a function that every program has: a docstring, reading the input as an array,
+    ``if x is None: return None``, returning a name."""
+    return (_is_docstring(stmt) or _is_none_check(stmt) or _is_conversion(stmt)
+            or (isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Name)))
+
+
+def _is_docstring(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
 
 
 def description_bits(source: str) -> float:

@@ -141,3 +141,12 @@ def test_judge_hits_weighs_then_holds_out():
     # the memoriser's table costs more than the flip: its misses tell nothing about the flip
     costly = judge_hits(task, [_Hit(flip, [answer])], budget=1.0, propose=lambda t, b: _memoriser(t, b, 99.0))
     assert costly.status == "unique" and costly.held_out.predicted == (None, None)
+
+
+def test_a_program_s_module_level_tables_and_nested_functions_count_once():
+    table = "TABLE = {1: 2, 3: 4}\ndef transform(g):\n    return g\n"
+    assert description_nodes(table) == 7  # the assignment, its target, the dict and its four literals
+    nested = "def transform(g):\n    def inner(x):\n        return x + 1\n    return inner(g)\n"
+    # def inner, then return x + 1 (the return, the sum, x, 1: the operator is no choice of its own);
+    # return inner(g) (the return, the call, inner, g): each once, not again as a function of its own
+    assert description_nodes(nested) == 1 + 4 + 4
