@@ -14,7 +14,8 @@ weighs what stands behind that group, and reports ``several`` where the evidence
   and table entry), ``BITS_PER_NODE`` each. A program that fits by coincidence is one of about
   ``2**cost`` programs of its size, each fitting with a chance of about ``2**-evidence``: the answer
   is singled out only when the demonstrations' bits exceed the simplest supporting program's by
-  ``MARGIN_BITS`` and no single demonstration is nearly empty (``MIN_DEMO_BITS``).
+  ``MARGIN_BITS``. (A demonstration whose output is its input tells 0 bits here: an undercount, as
+  it does rule out programs that change it, but it never vetoes an answer.)
 - **Holding a demonstration out (``hold_out``).** For a proposer that can be asked again (the
   search), it is re-run with demonstration j withheld, on a small share of the budget
   (``HOLD_OUT_SHARE``, split among the demonstrations), with demonstration j's input as its test
@@ -43,7 +44,6 @@ from arc.task import Example, Task
 
 BITS_PER_NODE = 2.0  # a syntax node picks one of a handful of names, literals, operators
 MARGIN_BITS = 0.0  # demonstrations' bits beyond the program's, for a fit not to be a coincidence
-MIN_DEMO_BITS = 1.0  # a demonstration telling less than this (an output equal to its input) counts as absent
 HOLD_OUT_SHARE = 1.0  # of the search's budget, for all held-out re-runs of one task together
 COLOUR_BITS = math.log2(10)
 SIDE_BITS = math.log2(30)
@@ -153,10 +153,10 @@ def cheapest_bits(sources: Sequence[str]) -> float:
 
 def weigh(demonstrations: Sequence[Example], sources: Sequence[str]) -> Weighing:
     """Whether the demonstrations outweigh the simplest of ``sources`` (the programs behind one
-    answer) by ``MARGIN_BITS``, with no demonstration below ``MIN_DEMO_BITS``."""
+    answer) by ``MARGIN_BITS``."""
     bits = tuple(demonstration_bits(ex) for ex in demonstrations)
     cost = cheapest_bits(sources)
-    ok = sum(bits) - cost >= MARGIN_BITS and min(bits, default=0.0) >= MIN_DEMO_BITS
+    ok = sum(bits) - cost >= MARGIN_BITS
     return Weighing(bits, cost, ok)
 
 

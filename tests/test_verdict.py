@@ -53,6 +53,10 @@ def test_weigh_asks_the_demonstrations_to_outweigh_the_simplest_program():
     # the output equals the input: the demonstrations tell nothing, whatever the program
     nothing = weigh(demos, [flip])
     assert nothing.demo_bits == (0.0, 0.0) and not nothing.convincing
+    # an unchanged demonstration beside telling ones vetoes nothing
+    unchanged = _ex([[0, 0, 0], [0, 1, 0], [0, 0, 0]], [[0, 0, 0], [0, 1, 0], [0, 0, 0]])
+    moved = _ex([[1, 0, 0], [0, 0, 0], [0, 0, 0]], [[0, 0, 0], [0, 0, 0], [1, 0, 0]])
+    assert weigh([unchanged, moved, moved], [flip]).convincing
     demos = [_ex([[1, 0, 0], [0, 0, 0], [0, 0, 0]], [[0, 0, 0], [0, 0, 0], [1, 0, 0]]),
              _ex([[0, 2, 0], [0, 0, 0], [0, 0, 0]], [[0, 0, 0], [0, 0, 0], [0, 2, 0]])]
     w = weigh(demos, [flip])
