@@ -24,13 +24,22 @@ import arc  # noqa: E402
 from _resumable import run_resumable  # noqa: E402
 from synth.config import SynthConfig  # noqa: E402
 from search import WorkBudget, group_hits, search_programs  # noqa: E402
+from synth.verdict import judge_hits  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 _TASKS: dict[str, arc.Task] = {}
 
 
-def _init(dataset: str) -> None:
-    _TASKS.update(arc.load_dataset(dataset))
+def _init(dataset: str, max_train: int = 0) -> None:
+    _TASKS.update(cut_tasks(arc.load_dataset(dataset), max_train))
+
+
+def cut_tasks(tasks: dict[str, arc.Task], max_train: int) -> dict[str, arc.Task]:
+    """Every task cut to its first ``max_train`` demonstrations (0: as they are); the test inputs
+    stay, so what the withheld demonstrations would have ruled out shows on the test."""
+    if not max_train:
+        return tasks
+    return {t: arc.Task(task.id, task.train[:max_train], task.test) for t, task in tasks.items()}
 
 
 def _run_one(args: tuple[str, int, float, int]) -> dict:
@@ -43,10 +52,14 @@ def _run_one(args: tuple[str, int, float, int]) -> dict:
         hits = search_programs(task, budget=budget, max_depth=max_depth)
     except Exception as exc:  # a task that breaks the search is recorded, and the run goes on
         hits, error = [], f"{type(exc).__name__}: {exc}"
+    searched = time.perf_counter() - start
+    status, ranked = group_hits(hits)
+    before = "error" if error else status
+    # The synthesizer's verdict (synth.verdict): a single answer weighed, then held out; its work counts.
+    judged = None if error else judge_hits(task, hits, budget=work)
+    status = judged.status if judged else "error"
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu
-    status, ranked = group_hits(hits)
-    status = "error" if error else status
     truth = tuple(e.output for e in task.test)
     families = sorted({h.family for h in hits})
     right = sorted({h.family for h in hits if h.test_outputs == truth})
@@ -54,6 +67,9 @@ def _run_one(args: tuple[str, int, float, int]) -> dict:
     return {
         "task_id": task_id,
         "status": status,
+        "status_before": before,  # from grouping alone, before the verdict weighed it
+        "held_out": list(judged.held_out.predicted) if judged and judged.held_out else None,
+        "seconds_search": round(searched, 3),
         "n_hits": len(hits),
         "n_groups": len(ranked),
         "programs": [h.description for h in hits[:5]],
@@ -76,6 +92,8 @@ def summarize(records: list[dict], tasks: dict[str, arc.Task]) -> dict:
     seconds = np.array([r["seconds"] for r in records]) if records else np.zeros(1)
     unique = [r for r in records if r["status"] == "unique"]
     unique_wrong = [r for r in unique if not all(scored["per_task"][r["task_id"]])]
+    before = [r for r in records if r.get("status_before", r["status"]) == "unique"]
+    before_wrong = [r for r in before if not all(scored["per_task"][r["task_id"]])]
     n = len(records)
     return {
         "n_tasks": n,
@@ -89,6 +107,8 @@ def summarize(records: list[dict], tasks: dict[str, arc.Task]) -> dict:
         "unique_wrong": len(unique_wrong),
         "unique_wrong_share_of_tasks": len(unique_wrong) / n if n else 0.0,
         "unique_wrong_share_of_unique": len(unique_wrong) / len(unique) if unique else 0.0,
+        "unique_before_verdict": len(before),
+        "unique_wrong_before_verdict": len(before_wrong),
         "seconds_median": float(np.median(seconds)),
         "seconds_mean": float(seconds.mean()),
         "seconds_p95": float(np.percentile(seconds, 95)),
@@ -102,6 +122,7 @@ def summarize(records: list[dict], tasks: dict[str, arc.Task]) -> dict:
         "per_family_right": _per_family(records),
         "solved": sorted(t for t, right in scored["per_task"].items() if all(right)),
         "unique_wrong_ids": sorted(r["task_id"] for r in unique_wrong),
+        "unique_wrong_before_verdict_ids": sorted(r["task_id"] for r in before_wrong),
     }
 
 
@@ -137,27 +158,32 @@ def _per_family(records: list[dict]) -> dict[str, dict[str, int]]:
 @click.option("--max-depth", default=3, show_default=True, help="most steps in a program")
 @click.option("--limit", default=0, help="only the first N tasks (sorted by id); 0 = all")
 @click.option("--offset", default=0, help="skip the first N tasks (sorted by id)")
+@click.option("--max-train", default=0, help="cut every task to its first N demonstrations; 0 = all")
 @click.option("--jsonl", type=click.Path(path_type=Path), default=None, help="per-task results (resumable)")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="summary JSON")
-def main(dataset: str, budget: int, cap_s: float, workers: int, max_depth: int, limit: int, offset: int, jsonl: Path | None,
-         out: Path | None) -> None:
-    tasks = arc.load_dataset(dataset)
+def main(dataset: str, budget: int, cap_s: float, workers: int, max_depth: int, limit: int, offset: int, max_train: int,
+         jsonl: Path | None, out: Path | None) -> None:
+    tasks = cut_tasks(arc.load_dataset(dataset), max_train)
     ids = sorted(tasks)[offset:]
     ids = ids[:limit] if limit else ids
     stem = f"search_{dataset.replace('-', '_')}" if "/" not in dataset else "search_custom"
+    stem += f"_train{max_train}" if max_train else ""
     jsonl = jsonl or RESULTS / f"{stem}.jsonl"
     out = out or RESULTS / f"{stem}.json"
-    done = run_resumable(ids, jsonl, _run_one, (budget, cap_s, max_depth), workers, _init, (dataset,),
+    done = run_resumable(ids, jsonl, _run_one, (budget, cap_s, max_depth), workers, _init, (dataset, max_train),
                          f"budget {budget} cells (cap {cap_s:g} s)")
     records = [done[t] for t in ids]
     summary = summarize(records, tasks)
     summary.update({"dataset": dataset, "budget": budget, "cap_s": cap_s, "workers": workers, "max_depth": max_depth,
+                    "max_train": max_train,
                     "command": "python experiments/bench_search.py " + " ".join(sys.argv[1:])})
     out.write_text(json.dumps(summary, indent=1) + "\n")
     click.echo(
         f"pass@2 task {summary['task_accuracy']:.1%} ({summary['tasks_correct']}/{summary['n_tasks']}), "
         f"per-test {summary['test_accuracy']:.1%}; unique {summary['unique']}, unique & wrong "
-        f"{summary['unique_wrong']} ({summary['unique_wrong_share_of_tasks']:.1%} of tasks); "
+        f"{summary['unique_wrong']} ({summary['unique_wrong_share_of_tasks']:.1%} of tasks, "
+        f"{summary['unique_wrong_share_of_unique']:.1%} of unique; before the verdict "
+        f"{summary['unique_wrong_before_verdict']} of {summary['unique_before_verdict']}); "
         f"seconds/task median {summary['seconds_median']:.2f}, mean {summary['seconds_mean']:.2f}, "
         f"p95 {summary['seconds_p95']:.1f}; capped {len(summary['capped'])}"
     )

@@ -128,9 +128,20 @@ class ProgramSynthesizer:
         proposal = self.propose(task)
         info = proposal.info
         t1 = time.perf_counter()
+        searched = isinstance(self.proposer, SearchProposer)  # only the search can be asked again (hold-out)
         verification = verify_programs(task, proposal.sources, sandbox=self.sandbox, timeout_s=self.config.timeout_s,
-                                       memory_mb=self.config.memory_mb, tentative=proposal.tentative)
+                                       memory_mb=self.config.memory_mb, tentative=proposal.tentative, weigh=searched)
         t2 = time.perf_counter()
+        held_out = None
+        if searched and any(o.status == "unique" for o in verification.outcomes):
+            from synth.verdict import HOLD_OUT_SHARE, cheapest_bits, hold_out
+
+            # The search learns the answer again with each demonstration held out, or it is not unique.
+            held_out = hold_out(task, budget=int(HOLD_OUT_SHARE * self.config.search_budget),
+                                cost=cheapest_bits(verification.unique_sources()))
+            if not held_out.confirms:
+                verification = verification.without_unique()
+        t3 = time.perf_counter()
         if self.run_dir is not None:
             from synth.store import append_programs, clear_programs
 
@@ -138,9 +149,10 @@ class ProgramSynthesizer:
             append_programs(self.run_dir, task.id, verification.programs)
         info = {**info, "n_programs": len(verification.programs),
                 "n_consistent": sum(p.train_consistent for p in verification.programs),
-                "n_groups": len(verification.groups)}
+                "n_groups": len(verification.groups),
+                **({"held_out": list(held_out.predicted)} if held_out is not None else {})}
         return SynthResult(task.id, verification,
-                           {"propose": t1 - t0, "verify": t2 - t1}, info)
+                           {"propose": t1 - t0, "verify": t2 - t1, "hold_out": t3 - t2}, info)
 
     def close(self) -> None:
         """Free the proposer's model or engine (a vLLM engine holds its device until then)."""
