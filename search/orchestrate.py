@@ -50,7 +50,7 @@ def search_programs(
     cell of a partitioned grid and, where none of these fits, programs on colours renamed by
     role (at most ``max_programs`` in all), the fallback hits only where there is no other.
 
-    ``budget`` is work in cells (``synth.search.budget``), an int or a ``WorkBudget`` whose
+    ``budget`` is work in cells (``search.budget``), an int or a ``WorkBudget`` whose
     ``spent`` and ``capped`` the caller reads afterwards; every share of it is a share of work,
     so the search is deterministic whatever the machine's speed or load."""
     problem = task if isinstance(task, Problem) else Problem.of(task, as_budget(budget))
