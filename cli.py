@@ -49,7 +49,7 @@ from ensemble.combine import POLICIES  # noqa: E402
 from ensemble.config import AUTO, MODES, PRESETS, RunConfig, auto_preset  # noqa: E402
 from synth.config import SAMPLER_NAMES, SynthConfig  # noqa: E402
 from ttt.backends import BACKENDS  # noqa: E402
-from ttt.config import ADAPTER_MODES, ADAPTERS, InferConfig, TTTConfig  # noqa: E402
+from ttt.config import ADAPTER_MODES, ADAPTERS, SAMPLINGS, SELECTIONS, InferConfig, TTTConfig  # noqa: E402
 from ttt.format import FORMATS  # noqa: E402
 
 SECTIONS = {"ttt": TTTConfig, "infer": InferConfig, "synth": SynthConfig}
@@ -116,6 +116,10 @@ def field_option(flag: str, *paths: str, label: str = "TTT", **kwargs):
 @field_option("--max-new-tokens", "infer.max_new_tokens", type=click.IntRange(min=1))
 @field_option("--infer-max-tokens", "infer.max_tokens", type=click.IntRange(min=16))
 @field_option("--trim-demonstrations/--no-trim-demonstrations", "infer.trim_demonstrations")
+@field_option("--select", "infer.select", type=click.Choice(SELECTIONS))
+@field_option("--poe-views", "infer.poe_views", type=click.IntRange(min=1))
+@field_option("--sampling", "infer.sampling", type=click.Choice(SAMPLINGS))
+@field_option("--dfs-threshold", "infer.dfs_threshold", type=click.FloatRange(0, 1, min_open=True))
 @click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True, help="TTT: " + InferConfig.help()["device"])
 @field_option("--dtype", "infer.dtype", "synth.dtype", label="TTT and synth models, hf and vLLM alike", type=click.Choice(DTYPES))
 @field_option("--gpu-memory-utilization", "infer.gpu_memory_utilization", "synth.gpu_memory_utilization", label="vLLM",

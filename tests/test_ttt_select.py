@@ -222,3 +222,13 @@ def test_select_options_are_checked():
     assert InferConfig.from_json(InferConfig(select="poe", poe_symmetries=("identity",)).to_json()).poe_symmetries == (
         "identity",)
     assert View("identity").is_identity
+
+
+def test_cli_flags_set_selection_and_sampling(tiny_model_dir):
+    from cli import main, run_config
+
+    ctx = main.make_context("arc-solve", ["--mode", "ttt", "--model", str(tiny_model_dir), "--device", "cpu",
+                                          "--select", "vote+poe", "--poe-views", "4", "--sampling", "dfs",
+                                          "--dfs-threshold", "0.2"])
+    infer = run_config(ctx.params, ("x",)).infer
+    assert (infer.select, infer.poe_views, infer.sampling, infer.dfs_threshold) == ("vote+poe", 4, "dfs", 0.2)
