@@ -164,7 +164,7 @@ class HFBackend:
                 for r, t in enumerate(chunk):
                     ids[r, : len(t)] = torch.tensor(t, dtype=torch.long)
                     mask[r, len(prompt_ids) + len(t) :] = 0  # right padding: real tokens never see it
-                cache = copy.deepcopy(first.past_key_values)
+                cache = copy.deepcopy(_cache_of(first))
                 cache.batch_repeat_interleave(len(chunk))
                 logits = model(input_ids=ids.to(device), attention_mask=mask.to(device), use_cache=True,
                                **_cache_arg(model, cache)).logits.float()
@@ -224,7 +224,7 @@ class _CachedStepper:
         self.device = next(model.parameters()).device
         with torch.no_grad():
             out = model(input_ids=torch.tensor([list(prompt_ids)], device=self.device), use_cache=True)
-        self.cache = out.past_key_values
+        self.cache = _cache_of(out)
         self.root = torch.log_softmax(out.logits[0, -1].float(), dim=-1)
 
     def step(self, depth: int, token: int) -> Any:
@@ -237,7 +237,7 @@ class _CachedStepper:
         with torch.no_grad():
             out = self.model(input_ids=torch.tensor([[token]], device=self.device), use_cache=True,
                              **_cache_arg(self.model, self.cache))
-        self.cache = out.past_key_values
+        self.cache = _cache_of(out)
         return torch.log_softmax(out.logits[0, -1].float(), dim=-1)
 
 
@@ -321,3 +321,9 @@ def _cache_arg(model: Any, cache: Any) -> dict[str, Any]:
     forward = getattr(model, "get_base_model", lambda: model)().forward
     name = "cache" if "cache" in inspect.signature(forward).parameters else "past_key_values"
     return {name: cache}
+
+
+def _cache_of(output: Any) -> Any:
+    """A forward pass's KV cache (``cache`` in newer transformers, ``past_key_values`` before)."""
+    cache = output.get("cache") if hasattr(output, "get") else None
+    return cache if cache is not None else output.past_key_values
