@@ -92,7 +92,8 @@ def field_option(flag: str, *paths: str, label: str = "TTT", **kwargs):
 @click.option("--ray-gpus-per-worker", type=click.FloatRange(min=0), default=None,
               help="with --ray: GPUs each worker holds (default 1 where the cluster has GPUs, else 0)")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="torch CPU threads, in this process or in each Ray worker (default: torch's own; a worker's CPUs). "
+              help="torch CPU threads, in this process or in each Ray worker (default: 1 on a machine of at most 4 CPUs, "
+                   "else torch's own; a worker's CPUs). "
                    "On CPU the TTT numbers depend on it: compare runs byte for byte with the same value")
 @click.option("--policy", type=click.Choice(list(POLICIES)), default="paper", show_default=True, help=RunConfig.help()["policy"])
 @click.option("--seed", type=int, default=0, show_default=True, help=RunConfig.help()["seed"])
@@ -222,7 +223,7 @@ def _solve(opts: dict) -> None:
 
     The run directory is locked for the whole run. A file that cannot be written stops the run
     (StorageError, one line, exit 1); the task it belonged to is redone by --resume."""
-    from ensemble.build import build_task_solver, new_run, resume_run, select_tasks
+    from ensemble.build import build_task_solver, default_threads, new_run, resume_run, select_tasks
     from ensemble.run import run_tasks
 
     if opts["resume"]:
@@ -241,10 +242,11 @@ def _solve(opts: dict) -> None:
                             threads=opts["threads"], log=lambda line: click.echo(line, err=True))
             run_fn = solve.run_tasks
         else:
-            if opts["threads"] is not None and config.ttt is not None:
+            threads = opts["threads"] or default_threads()
+            if threads is not None and config.ttt is not None:
                 from ensemble.build import set_torch_threads
 
-                set_torch_threads(opts["threads"])
+                set_torch_threads(threads)
             solve = build_task_solver(config, run.path, tasks_)
             run_fn = partial(run_tasks, solve=solve)
         retry = sum(r.status != "ok" for r in done.values()) if opts["retry_failed"] else 0

@@ -232,3 +232,10 @@ def test_cli_flags_set_selection_and_sampling(tiny_model_dir):
                                           "--dfs-threshold", "0.2"])
     infer = run_config(ctx.params, ("x",)).infer
     assert (infer.select, infer.poe_views, infer.sampling, infer.dfs_threshold) == ("vote+poe", 4, "dfs", 0.2)
+
+
+def test_default_threads_is_one_on_a_small_machine_whatever_its_load():
+    from ensemble.build import default_threads
+
+    assert [default_threads(n) for n in (1, 2, 4)] == [1, 1, 1]
+    assert default_threads(16) is None  # torch's own on a large machine
