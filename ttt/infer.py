@@ -120,6 +120,8 @@ def predict_tasks(
     ``adapters`` maps task id to an adapter folder (missing or None: the bare base model);
     ``views`` maps task id to its views (default: ``task_views``).
     """
+    from ttt.select import choose
+
     adapters = adapters or {}
     add_special = getattr(formatter, "add_special_tokens", True)
     max_new = cfg.max_new_tokens or default_max_new_tokens(formatter, backend.tokenizer)
@@ -160,8 +162,6 @@ def predict_tasks(
             else:
                 results[(task_id, t)].append(Candidate(view.invert(parsed.grid), view, "ok", None, gen.greedy, gen.logprob))
     cands = {task.id: tuple(tuple(results[(task.id, t)]) for t in range(len(task.test))) for task in tasks}
-    from ttt.select import choose
-
     scored = score_all(tasks, cands, backend, formatter, cfg, adapters) if cfg.select != "vote" else {}
     out = {}
     for task in tasks:

