@@ -3,7 +3,7 @@
 A security boundary of its own: it imports only ``arc``, and is told by name which modules programs may
 import (``Sandbox(preload=(("common", "dsl.common"),))``, as ``synth.sandbox`` does).
 
-How. A pool of worker processes (sandbox/_zygote.py), each started with a scrubbed environment in fresh
+How. A pool of worker processes (sandbox/_zygote.py; sandbox/_worker.py is the solver's side), each started with a scrubbed environment in fresh
 user, network, mount, IPC and PID namespaces (as root, this process maps the worker's uid to the
 unprivileged ``nobody`` when the interpreter is readable by it; otherwise it keeps the caller's uid), with
 every mount it inherited made read-only and nosuid, a /proc of its own PID namespace, a memory cgroup of
@@ -40,11 +40,11 @@ process parses it and validates every grid with ``arc.grid.as_grid`` (never unpi
 made). Every process the sandbox starts is reaped, the worker proper too if it is ever handed to this
 process (a solver that is pid 1 of a container).
 
-Two solvers may share one temp directory, whatever their PID namespaces: a sandbox's root directory is
-locked (flock) by its owner for its lifetime, and only roots nobody holds are removed as stale. A sandbox
-whose root disappears makes a new one; a worker that dies, cannot start, or cannot confine a program is
-replaced and the program run once more; only a second failure is the program's error (or, when no worker
-can start at all, SandboxError).
+Two solvers may share one temp directory, whatever their PID namespaces: a sandbox's root directory
+(sandbox/_roots.py) is locked (flock) by its owner for its lifetime, and only roots nobody holds are
+removed as stale. A sandbox whose root disappears makes a new one; a worker that dies, cannot start, or
+cannot confine a program is replaced and the program run once more; only a second failure is the
+program's error (or, when no worker can start at all, SandboxError).
 
 Each mechanism is probed once per worker by a self-test program that tries what it forbids; a missing one
 is logged as a warning once and reported by :func:`sandbox_capabilities` (with the memory limit in force,
@@ -84,19 +84,11 @@ What this does NOT protect against:
 from __future__ import annotations
 
 import atexit
-import fcntl
 import json
 import logging
 import os
 import queue
-import select
-import shutil
 import signal
-import stat
-import struct
-import subprocess
-import sys
-import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -107,33 +99,19 @@ from arc.errors import GridError
 from arc.grid import Grid, as_grid
 from arc.text import printable
 from sandbox import _cgroup
+from sandbox._roots import make_root, remove_stale_roots, rmtree
+from sandbox._worker import NOBODY, PATHS_NEEDED, SandboxError, Worker  # noqa: F401 (NOBODY: the uid used)
 
 log = logging.getLogger(__name__)
 
 STATUSES = ("ok", "error", "timeout", "memory", "invalid")
-_ZYGOTE = Path(__file__).with_name("_zygote.py")
 _MAX_REQUEST = 32 << 20  # the zygote's request buffer (sandbox/_zygote.py MAX_REQUEST_BYTES)
-_ENV = {  # the whole environment of a worker: nothing of the caller's leaks in
-    "PATH": "/usr/bin:/bin",
-    "LANG": "C.UTF-8",
-    "PYTHONHASHSEED": "0",  # same set/dict-of-str order in every worker, so seeds fully determine output
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "PYTHONNOUSERSITE": "1",
-    "OPENBLAS_NUM_THREADS": "1",  # no BLAS threads: the worker must stay single-threaded to fork safely
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-}
 _PROTECTIONS = ("user_namespace", "network_namespace", "mount_namespace", "ipc_namespace", "pid_namespace",
                 "private_proc", "readonly_mounts", "scratch_tmpfs", "unprivileged_uid", "capabilities_dropped",
                 "landlock_fs_write", "landlock_fs_read", "landlock_net", "landlock_signal_scope", "seccomp",
                 "metadata_denied", "sysv_ipc_denied", "memfd_denied", "cgroup_memory")
-NOBODY = 65534  # the uid and gid a worker runs as, seen from outside, when the solver runs as root
 _warned: set[str] = set()
 _MAX_MESSAGE = 2000
-
-
-class SandboxError(RuntimeError):
-    """The sandbox itself could not run (a worker would not start); never raised for a program's failure."""
 
 
 @dataclass(frozen=True)
@@ -153,321 +131,6 @@ class ProgramRun:
     stdout: str = ""
     stderr: str = ""
     elapsed_s: float = 0.0
-
-
-class _Worker:
-    """One zygote process and its pipes; used by one thread at a time."""
-
-    def __init__(self, root: Path, serial: int, options: dict, unprivileged: bool, cgroup_base: tuple | None):
-        self.scratch = root / f"w{serial}"  # only a mount point: each program gets its own tmpfs here
-        self.proc = None
-        self.inner_pidfd: int | None = None
-        self.cgroup: _cgroup.MemoryCgroup | None = None
-        self._log = None
-        try:
-            self.scratch.mkdir(mode=0o755)
-            self._log_path = root / f"w{serial}.log"
-            self._log = open(self._log_path, "wb")
-            if cgroup_base is not None:
-                try:
-                    self.cgroup = _cgroup.MemoryCgroup(cgroup_base[0] / f"{root.name}-w{serial}", cgroup_base[1])
-                except OSError as exc:
-                    log.debug("no memory cgroup for a sandbox worker: %s", exc)
-            self.proc = subprocess.Popen(
-                [sys.executable, "-s", str(_ZYGOTE), str(self.scratch), json.dumps(options)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
-                env=_ENV, cwd=root, close_fds=True, start_new_session=True,
-            )
-            msg = self._start(unprivileged)
-        except OSError as exc:
-            self.kill()
-            raise SandboxError(f"sandbox worker could not start: {exc}") from exc
-        if "fatal" in msg:
-            self.kill()
-            raise SandboxError(f"sandbox worker failed to start: {msg['fatal']}")
-        self.capabilities: dict = msg["capabilities"]
-        self.capabilities["cgroup_memory"] = self.cgroup is not None
-        self.capabilities["memory_limit"] = (f"cgroup v{self.cgroup.version} and address space" if self.cgroup
-                                             else "address space")
-        self.baseline = self.cgroup.usage() if self.cgroup is not None else 0
-        self.oom_kills = 0
-
-    def oom_killed(self) -> bool:
-        """Whether the memory cgroup's OOM killer struck since the last call."""
-        if self.cgroup is None:
-            return False
-        now = self.cgroup.oom_kills()
-        struck, self.oom_kills = now > self.oom_kills, now
-        return struck
-
-    def _start(self, unprivileged: bool) -> dict:
-        """The start-up conversation: the worker's pid (cgroup, id mapping), the worker proper's pid, and
-        its capabilities (or why it could not start)."""
-        while True:
-            hello = self._frames(1, timeout_s=120.0)
-            if hello is None:
-                raise SandboxError(f"sandbox worker did not start: {printable(self._log_tail())}")
-            msg = json.loads(hello[0])
-            if "setup" in msg:
-                pid = int(msg["setup"])
-                if self.cgroup is not None:
-                    try:
-                        self.cgroup.join(pid)
-                    except OSError as exc:
-                        log.debug("could not join the memory cgroup: %s", exc)
-                        self.cgroup.remove()
-                        self.cgroup = None
-                reply = _map_ids(pid, self.scratch) if unprivileged and msg.get("map_ids") else {"mapped": False}
-                self._send(json.dumps(reply).encode())
-            elif "inner" in msg:
-                try:
-                    self.inner_pidfd = os.pidfd_open(int(msg["inner"]))
-                except (AttributeError, OSError):
-                    self.inner_pidfd = None
-            else:
-                return msg
-
-    def _send(self, data: bytes) -> bool:
-        try:
-            self.proc.stdin.write(struct.pack(">I", len(data)) + data)
-            self.proc.stdin.flush()
-            return True
-        except (BrokenPipeError, OSError, ValueError):
-            return False
-
-    def request(self, timeout_s: float, data: bytes, memory_mb: int) -> tuple[dict, bytes] | None:
-        """Send one request (the wall-clock limit, then the JSON); (meta, report), or None when the worker
-        died or stopped answering."""
-        if self.cgroup is not None:  # the worker's own use, then the program's allowance (scratch files
-            try:                        # included) and some slack
-                self.cgroup.limit(self.baseline + ((memory_mb + 32) << 20))
-            except OSError as exc:
-                log.debug("could not set the memory cgroup's limit: %s", exc)
-        if not self._send(struct.pack(">d", timeout_s) + data):
-            return None
-        frames = self._frames(2, timeout_s=timeout_s + 10.0)  # the worker enforces timeout_s itself
-        if frames is None:
-            return None
-        return json.loads(frames[0]), frames[1]
-
-    def _frames(self, n: int, timeout_s: float) -> list[bytes] | None:
-        import time
-
-        fd = self.proc.stdout.fileno()
-        deadline = time.monotonic() + timeout_s
-        buf = bytearray()
-        frames: list[bytes] = []
-        while len(frames) < n:
-            while len(buf) >= 4 and len(buf) >= 4 + struct.unpack(">I", buf[:4])[0]:
-                size = struct.unpack(">I", buf[:4])[0]
-                frames.append(bytes(buf[4:4 + size]))
-                del buf[:4 + size]
-            if len(frames) >= n:
-                break
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
-                return None
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                return None
-            buf += chunk
-        return frames
-
-    def _log_tail(self) -> str:
-        try:
-            return self._log_path.read_text(errors="replace")[-2000:]
-        except OSError:
-            return ""
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def close(self, timeout_s: float = 5.0) -> None:
-        """Ask the worker to exit (EOF on its stdin); kill it if it does not."""
-        try:
-            self.proc.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            pass
-        self.kill()
-
-    def kill(self) -> None:
-        """Kill the worker proper and the process that waits for it, and reap both: the worker proper
-        becomes this process's child if that one dies first and this process is pid 1 or a subreaper."""
-        if self.inner_pidfd is not None:
-            try:
-                signal.pidfd_send_signal(self.inner_pidfd, signal.SIGKILL)
-            except OSError:
-                pass
-        if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)  # start_new_session made it a group leader
-            except (ProcessLookupError, PermissionError):
-                pass
-            self.proc.kill()
-            self.proc.wait()
-        if self.inner_pidfd is not None:
-            try:
-                os.waitid(os.P_PIDFD, self.inner_pidfd, os.WEXITED)  # ours only if it was reparented to us
-            except (ChildProcessError, OSError, AttributeError):
-                pass
-            os.close(self.inner_pidfd)
-            self.inner_pidfd = None
-        self._cleanup()
-
-    def _cleanup(self) -> None:
-        if self.proc is not None:
-            for stream in (self.proc.stdin, self.proc.stdout):
-                try:
-                    stream.close()
-                except OSError:
-                    pass
-        if self._log is not None:
-            self._log.close()
-        if self.cgroup is not None:
-            self.cgroup.remove()
-            self.cgroup = None
-
-
-def _not_readable_by_others(extra: Sequence[str]) -> str | None:
-    """None when the interpreter, the packages and the preloaded modules' directories can be read by any
-    uid; else the first directory in the way (e.g. a Python installed under a 0700 home directory)."""
-    import sysconfig
-
-    paths = {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")} | set(extra)
-    for path in sorted(paths):
-        parts = Path(path).parts
-        for depth in range(1, len(parts) + 1):
-            here = Path(*parts[:depth])
-            try:
-                mode = here.stat().st_mode
-            except OSError:
-                break
-            if not mode & 0o001 or (depth == len(parts) and not mode & 0o004):
-                return f"{here} is not readable by other users"
-    return None
-
-
-_ROOT_PREFIX, _STAGING_PREFIX = "arc-sandbox-", ".arc-sandbox-staging-"
-
-
-def _lock_dir(path: Path) -> int | None:
-    """An fd of ``path`` holding an exclusive flock on it, or None when another process holds one."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return fd
-    except OSError:
-        os.close(fd)
-        return None
-
-
-def _make_root() -> tuple[Path, int]:
-    """A new sandbox root directory in the system temp directory, and the fd holding its lock for as long
-    as this sandbox lives. It is made and locked under a staging name, then renamed into place, so no
-    other sandbox ever sees it unlocked."""
-    tmp = Path(tempfile.gettempdir())
-    staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=tmp))
-    fd = _lock_dir(staging)
-    if fd is None:  # (nobody else knows the name yet)
-        raise OSError(f"could not lock {staging}")
-    root = tmp / (_ROOT_PREFIX + f"{os.getpid()}-" + staging.name[len(_STAGING_PREFIX):])
-    try:
-        staging.chmod(0o711)  # a worker mapped to nobody must reach its scratch mount point
-        os.rename(staging, root)
-    except OSError:
-        os.close(fd)
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return root, fd
-
-
-def _remove_stale_roots(cgroup_base: tuple | None) -> None:
-    """Remove the temp directories of sandboxes whose owner died without closing them (a killed solver):
-    ours (same uid) on which nobody holds the lock. The lock is the owner's open file, so this holds across
-    PID namespaces, containers and hosts that share one temp directory; a staging directory is removed
-    only once it is a minute old (its owner locks it within microseconds). A root whose owner's pid (in its
-    name) is alive in our PID namespace is kept even unlocked: sandboxes of earlier versions never lock."""
-    import time
-
-    import re
-
-    tmp = Path(tempfile.gettempdir())
-    ours = re.compile(r"(arc-sandbox-[0-9]+-|\.arc-sandbox-staging-)[a-z0-9_]{8}")  # (mkdtemp's 8 characters)
-    for path in list(tmp.glob(_ROOT_PREFIX + "*")) + list(tmp.glob(_STAGING_PREFIX + "*")):
-        if not ours.fullmatch(path.name):
-            continue  # someone else's directory with a name like ours
-        pid = path.name.split("-")[2]
-        if pid.isdigit() and os.path.exists(f"/proc/{pid}"):
-            continue  # (also spared: a live sandbox of a version before the lock, which never locks its root)
-        try:
-            info = path.lstat()
-            if info.st_uid != os.getuid() or not stat.S_ISDIR(info.st_mode):
-                continue
-            if path.name.startswith(_STAGING_PREFIX) and time.time() - info.st_mtime < 60:
-                continue
-            fd = _lock_dir(path)
-        except OSError:
-            continue
-        if fd is None:
-            continue  # alive
-        try:
-            _rmtree(path)
-            if cgroup_base is not None:
-                for group in cgroup_base[0].glob(path.name + "-w*"):
-                    try:
-                        group.rmdir()
-                    except OSError:
-                        pass
-        finally:
-            os.close(fd)
-    if cgroup_base is not None:  # a killed solver's worker cgroups, once their processes have gone
-        for group in cgroup_base[0].glob(_ROOT_PREFIX + "*-w*"):
-            try:
-                if time.time() - group.stat().st_mtime > 60 and not (group / "cgroup.procs").read_text().strip():
-                    group.rmdir()
-            except OSError:
-                pass
-
-
-def _rmtree(path: Path) -> None:
-    """Remove a sandbox root (never follows links), restoring search permission on directories first."""
-    def fix(func, name, exc_info):
-        try:
-            os.chmod(os.path.dirname(name) or name, 0o700)
-            func(name)
-        except OSError:
-            pass
-
-    try:
-        path.chmod(0o700)
-    except OSError:
-        pass
-    shutil.rmtree(path, onerror=fix)
-
-
-def _map_ids(pid: int, scratch: Path) -> dict:
-    """Map uid/gid 0 of a worker's new user namespace to ``nobody`` (possible only as root)."""
-    if os.geteuid() != 0:
-        return {"mapped": False}  # an unprivileged solver can map only its own uid: the worker keeps it
-    blocked = _not_readable_by_others(_PATHS_NEEDED)
-    if blocked:
-        return {"mapped": False, "note": f"kept the solver's uid: {blocked} (fix: a Python, packages and "
-                                         "repository every user can read)"}
-    try:
-        os.chown(scratch, NOBODY, NOBODY)
-        for name in ("uid_map", "gid_map"):
-            with open(f"/proc/{pid}/{name}", "w") as f:
-                f.write(f"0 {NOBODY} 1")
-        return {"mapped": True}
-    except OSError as exc:
-        return {"mapped": False, "note": str(exc)}
-
-
-_PATHS_NEEDED: list[str] = []  # directories holding the preloaded modules (filled by Sandbox)
 
 
 def _module_paths(preload: Sequence[tuple[str, str]]) -> list[str]:
@@ -504,20 +167,20 @@ class Sandbox:
         self.without = tuple(without)
         self.preload = tuple((str(a), str(m)) for a, m in preload)
         paths = _module_paths(self.preload)
-        _PATHS_NEEDED[:] = sorted(set(_PATHS_NEEDED) | set(paths))
+        PATHS_NEEDED[:] = sorted(set(PATHS_NEEDED) | set(paths))
         self._options = {"tmpfs_mb": tmpfs_mb, "without": list(without), "preload": [list(p) for p in self.preload],
                          "path": paths}
         base, version, note = (None, 0, "memory cgroup: switched off") if "cgroup" in without else _cgroup.find_base()
         self._cgroup_base = (base, version) if base is not None else None
         self._cgroup_note = note
-        _remove_stale_roots(self._cgroup_base)
+        remove_stale_roots(self._cgroup_base)
         try:
-            self._root, self._root_fd = _make_root()
+            self._root, self._root_fd = make_root()
         except OSError as exc:
             raise SandboxError(f"could not make the sandbox root: {exc}") from exc
         self._unprivileged = True  # cleared if a worker cannot start as nobody (e.g. an unreadable venv)
-        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
-        self._all: list[_Worker] = []
+        self._idle: queue.LifoQueue[Worker] = queue.LifoQueue()
+        self._all: list[Worker] = []
         self._lock = threading.Lock()
         self._serial = 0
         self._slots = 0
@@ -526,7 +189,7 @@ class Sandbox:
 
     # -------------------------------------------------------------- pool
 
-    def _spawn(self) -> _Worker:
+    def _spawn(self) -> Worker:
         self._heal()
         with self._lock:
             if self._closed:
@@ -534,7 +197,7 @@ class Sandbox:
             self._serial += 1
             serial, unprivileged, root = self._serial, self._unprivileged, self._root
         try:
-            worker = _Worker(root, serial, self._options, unprivileged, self._cgroup_base)
+            worker = Worker(root, serial, self._options, unprivileged, self._cgroup_base)
         except SandboxError as exc:
             if not unprivileged:
                 raise
@@ -544,7 +207,7 @@ class Sandbox:
                 self._unprivileged = False
                 self._serial += 1
                 serial = self._serial
-            worker = _Worker(root, serial, self._options, False, self._cgroup_base)
+            worker = Worker(root, serial, self._options, False, self._cgroup_base)
         with self._lock:
             self._all.append(worker)
             if self._capabilities is None:
@@ -567,14 +230,14 @@ class Sandbox:
             log.warning("sandbox root %s %s; making a new one", self._root, "is unusable" if same else "disappeared")
             old, old_fd = self._root, self._root_fd
             try:
-                self._root, self._root_fd = _make_root()
+                self._root, self._root_fd = make_root()
             except OSError as exc:
                 raise SandboxError(f"could not make a new sandbox root: {exc}") from exc
             if same:
-                _rmtree(old)
+                rmtree(old)
             os.close(old_fd)
 
-    def _acquire(self) -> _Worker:
+    def _acquire(self) -> Worker:
         # The queue holds idle workers and None "slots" whose worker died; a taker of None respawns.
         try:
             item = self._idle.get_nowait()
@@ -591,7 +254,7 @@ class Sandbox:
             self._idle.put(None)  # give the slot back so no other thread waits on it forever
             raise
 
-    def _release(self, worker: _Worker, healthy: bool) -> None:
+    def _release(self, worker: Worker, healthy: bool) -> None:
         if healthy and worker.alive():
             self._idle.put(worker)
             return
@@ -681,7 +344,7 @@ class Sandbox:
             workers, self._all = list(self._all), []
         for worker in workers:
             worker.close()
-        _rmtree(self._root)
+        rmtree(self._root)
         os.close(self._root_fd)
 
     def __enter__(self) -> "Sandbox":
