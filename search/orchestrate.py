@@ -18,7 +18,7 @@ from search.budget import DEFAULT_WORK_BUDGET, WorkBudget, as_budget, calls
 from search.emit import step_call
 from search.enumerate import apply_all, closeness, enumerate_programs, state_key
 from search.families.local_rules import learn_local_rules, rule_program
-from search.families.objects import object_programs
+from search.families import object_programs
 from search.hits import SearchHit
 from search.lifts import cell_lift, lifted_hits, role_lift, task_roles
 from search.problem import Problem
