@@ -1,5 +1,5 @@
 """Per-family figures for the object- and part-level families and greedy assembly
-(search/families/objects.py, search/families/assembly.py) on a dataset whose test outputs are known.
+(search/families/: parts.py, objects.py, assembly.py) on a dataset whose test outputs are known.
 
 For every task all families run once; each family's programs are then grouped by their test
 outputs as ``group_hits`` groups a search's hits, and scored pass@2 alone. With ``--baseline``
@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 import arc  # noqa: E402
 from arc.storage import read_jsonl  # noqa: E402
-from search.families.objects import object_programs  # noqa: E402
+from search.families import object_programs  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 _TASKS: dict[str, arc.Task] = {}

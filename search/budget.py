@@ -4,7 +4,7 @@ One unit is one grid cell read by one candidate operation, and each operation ca
 ``CALL_COST`` units more (Python's overhead per call, which dominates on small grids): applying
 a step to a 10x10 grid costs 500, learning a local rule's table over 500 demonstration and test
 cells costs 500 per pass over them. On the development machine (one thread) a unit is about
-0.14 microseconds of CPU time, and CPU time per task tracks the count (Pearson r 0.80 over the
+0.13 microseconds of CPU time, and CPU time per task tracks the count (Pearson r 0.76 over the 400
 arc1-train tasks; ``work_cpu_correlation`` in experiments/bench_search.py's summary).
 Every decision the search makes about stopping depends on this count alone, so
 the same task and budget give the same programs on any machine, under any load and in any
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 
-# The default budget: the median arc1-train task searches 1.5 s of CPU time on one thread of the
+# The default budget: the median arc1-train task searches 1.35 s of CPU time on one thread of the
 # development machine (calibrated with experiments/bench_search.py; at most 2 s asked for).
 DEFAULT_WORK_BUDGET = 12_000_000
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from arc.grid import from_array
-from arc.task import Example, Task
+from arc.task import Task
 from search.budget import DEFAULT_WORK_BUDGET, WorkBudget, as_budget, calls
 from search.emit import step_call
 from search.enumerate import apply_all, closeness, enumerate_programs, state_key
+from search.families import object_programs
 from search.families.local_rules import learn_local_rules, rule_program
-from search.families.objects import object_programs
 from search.hits import SearchHit
 from search.lifts import cell_lift, lifted_hits, role_lift, task_roles
 from search.problem import Problem
@@ -59,7 +58,7 @@ def search_programs(
     if lift:
         cells_view = cell_lift(problem, budget.share(CELL_SHARE))
         lifted = lifted_hits(cells_view, search_programs, max_depth=max_depth) if cells_view else []
-    rules = learn_local_rules(problem.task, budget=budget.share(LOCAL_RULE_SHARE))
+    rules = learn_local_rules(problem.with_budget(budget.share(LOCAL_RULE_SHARE)))
     local = [SearchHit(r.source, r.description, (), r.test_outputs, "local-rule", r.tentative, not r.replicated,
                        rule_program(r)) for r in rules]
     if not any(r.replicated for r in rules):
@@ -122,9 +121,8 @@ def _rules_after_a_step(problem: Problem) -> list[SearchHit]:
         share = budget.left // (len(pre) - k)
         if share <= 0:
             break
-        shaped = Task(problem.task.id, tuple(Example(from_array(g), from_array(t)) for g, t in zip(train, targets)),
-                      tuple(Example(from_array(g)) for g in test))
-        for rule in learn_local_rules(shaped, budget=budget.part(share)):
+        shaped = Problem.of_arrays(problem.task.id, train, targets, test, budget.part(share))
+        for rule in learn_local_rules(shaped):
             program = rule_program(rule, after=step_call(s))
             hits.append(SearchHit(program.source, f"{s.label} | {rule.description}", (s,), rule.test_outputs,
                                   "local-rule-after-step", rule.tentative, not rule.replicated, program))

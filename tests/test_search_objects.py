@@ -6,7 +6,7 @@ import pytest
 
 from arc.grid import as_grid
 from search import WorkBudget, group_hits, search_programs
-from search.families.objects import object_programs
+from search.families import object_programs
 from search.problem import Problem
 from search.program import compile_program
 
@@ -114,7 +114,7 @@ def test_assembly_refuses_a_layer_that_paints_one_demonstration_only():
 
 
 def test_lookup_needs_a_repeated_key():
-    from search.families.objects import lookup_programs
+    from search.families.parts import lookup_programs
     from search.steps import task_info
 
     inputs = [np.array([[c, 0], [0, 0]]) for c in (1, 2, 1, 2)]

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from search import Problem, WorkBudget, search_programs
-from search.families.objects import object_programs
+from search.families import object_programs
 
 ROOT = Path(__file__).resolve().parents[1] / "search"
 

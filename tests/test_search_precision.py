@@ -9,7 +9,7 @@ from arc.grid import as_grid
 from arc.task import Example, Task
 from search import SearchHit, group_hits, search_programs
 from search.families.local_rules import learn_local_rules
-from search.families.objects import object_programs
+from search.families import object_programs
 from synth.verify import ProgramResult, summarise
 
 

@@ -499,7 +499,7 @@ def test_colours_renamed_by_role_only_where_they_change():
 
 def test_part_programs_survive_an_input_all_background():
     # The crop of an input that is all background is empty: the part families once divided by its height.
-    from search.families.objects import part_programs
+    from search.families.parts import part_programs
     inputs = [np.array([[0, 0], [0, 0]]), np.array([[0, 3], [0, 0]])]
     targets = [np.array([[1]]), np.array([[3]])]
     info = task_info(list(zip(inputs, targets)))

@@ -39,10 +39,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from arc.grid import Grid, from_array, to_array
+from arc.grid import Grid, from_array
 from arc.task import Task
 from dsl.neighbourhood import COLOUR_FEATURES, FEATURES, OUTSIDE, apply_local_rule, cell_features
 from search.budget import CALL_COST, WorkBudget, as_budget, calls
+from search.problem import Problem
 from search.program import Program
 
 MAX_FEATURES = 3
@@ -287,19 +288,17 @@ def _subsets(names: list[str], k: int, blocked: set[frozenset]):
             yield subset
 
 
-def learn_local_rules(task: Task, *, budget: int | WorkBudget = 3_000_000, max_features: int = MAX_FEATURES,
-                      max_rules: int = 5) -> list[LocalRule]:
+def learn_local_rules(task: Task | Problem, *, budget: int | WorkBudget = 3_000_000,
+                      max_features: int = MAX_FEATURES, max_rules: int = 5) -> list[LocalRule]:
     """Minimal local rules explaining every demonstration of a same-shape ``task``, one per
     distinct test answer, most agreed-on first; [] when no rule passes (deterministic: the
     ``budget`` counts cells, a call over every grid for each feature computed and a few passes
-    over every cell for each feature set tried)."""
-    budget = as_budget(budget)
-    if not task.train or not task.test or any(
-            len(ex.input) != len(ex.output) or len(ex.input[0]) != len(ex.output[0]) for ex in task.train):
+    over every cell for each feature set tried). Given a ``Problem``, its arrays and its budget."""
+    problem = task if isinstance(task, Problem) else Problem.of(task, as_budget(budget))
+    budget = problem.budget
+    train_in, train_out, test_in = list(problem.train_in), list(problem.targets), list(problem.test_in)
+    if not train_in or not test_in or any(a.shape != b.shape for a, b in zip(train_in, train_out)):
         return []
-    train_in = [to_array(e.input) for e in task.train]
-    train_out = [to_array(e.output) for e in task.train]
-    test_in = [to_array(e.input) for e in task.test]
     if all(np.array_equal(a, b) for a, b in zip(train_in, train_out)):
         return []  # nothing changes: not a local rule's business
     background = _background(train_in)
