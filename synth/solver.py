@@ -1,15 +1,17 @@
 """The program synthesizer end to end for one task: propose programs (an LLM sampler or the
-search), extract and de-duplicate them, verify them in the sandbox, store every program tried,
-and return one outcome per test input (``unique`` / ``several`` / ``none`` with ranked attempts).
+search), extract and de-duplicate them, verify them in the sandbox, and return one outcome per
+test input (``unique`` / ``several`` / ``none`` with ranked attempts) with every program tried. The
+run directory stores the programs (``ensemble.run.RunDir``, in ``synth.store``'s format); the
+synthesizer writes no file.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Mapping
 
+from arc.answer import TaskAnswer, TestAnswer
 from arc.seeds import task_seed
 from arc.task import Task
 from synth.config import SynthConfig
@@ -41,13 +43,19 @@ class SynthResult:
         """One outcome per test input (the verification's)."""
         return self.verification.outcomes
 
+    def answer(self, source: str = "synth") -> TaskAnswer:
+        """The answer every solver gives (``arc.answer``): per test input the outcome's status and
+        attempts, each scored by the train-consistent programs that give it; the programs ride along
+        for the run directory to store."""
+        tests = tuple(TestAnswer.of(o.status, o.attempts, [float(v) for v in o.votes], source) for o in self.outcomes)
+        return TaskAnswer(self.task_id, tests, dict(self.timings), dict(self.info), self.verification.programs)
+
 
 class ProgramSynthesizer:
     """Holds the sampler (a loaded model, an HTTP client) and the sandbox across tasks."""
 
-    def __init__(self, config: SynthConfig, sampler: Any = None, sandbox: Any = None, run_dir: str | Path | None = None):
+    def __init__(self, config: SynthConfig, sampler: Any = None, sandbox: Any = None):
         self.config = config
-        self.run_dir = None if run_dir is None else Path(run_dir)
         self.sandbox = sandbox
         if sampler is None and config.sampler != "search":
             from synth.samplers import make_sampler
@@ -87,11 +95,6 @@ class ProgramSynthesizer:
         verification = verify_programs(task, proposal.sources, sandbox=self.sandbox, timeout_s=self.config.timeout_s,
                                        memory_mb=self.config.memory_mb, tentative=proposal.tentative)
         t2 = time.perf_counter()
-        if self.run_dir is not None:
-            from synth.store import append_programs, clear_programs
-
-            clear_programs(self.run_dir, task.id)  # a task redone after a crash starts its file afresh
-            append_programs(self.run_dir, task.id, verification.programs)
         info = {**info, "n_programs": len(verification.programs),
                 "n_consistent": sum(p.train_consistent for p in verification.programs),
                 "n_groups": len(verification.groups)}
