@@ -15,6 +15,11 @@ gets the synthesizer's attempts alone (rule ``unique-program-final``), so TTT is
 it. It gives up the paper's second attempt from TTT where a unique program is wrong, and in exchange
 the lazy ensemble skips TTT on those test inputs (see ``ttt_can_change``).
 
+``paper-poe``: the paper's rule, where the synthesizer's programs disagree (``several``) their distinct
+outputs are first ordered by the TTT model's product-of-experts score (the output's log-probability
+under the task's adapter, summed over views) instead of by how many programs give each; the ordering
+happens before ``combine`` (``ensemble.pipeline``), the rule itself is the paper's.
+
 Ablation policies: ``barc`` (programs first whenever any train-consistent program exists, else
 the neural answer), ``ttt-only``, ``synth-only``.
 """
@@ -87,6 +92,7 @@ def _synth_only(ttt: list[Grid], synth: list[Grid], status: str) -> Decision:
 
 POLICIES: dict[str, Callable[[list[Grid], list[Grid], str], Decision]] = {
     "paper": _paper,
+    "paper-poe": _paper,  # the synthesizer's several outputs ordered by TTT's score first (pipeline)
     "unique-final": _unique_final,
     "barc": _barc,
     "ttt-only": _ttt_only,
@@ -94,6 +100,8 @@ POLICIES: dict[str, Callable[[list[Grid], list[Grid], str], Decision]] = {
 }
 
 SYNTH_STATUSES = ("unique", "several", "none")
+# policies under which the TTT model's score orders the synthesizer's outputs where they are several
+SCORE_PROGRAMS = frozenset({"paper-poe"})
 
 
 def combine(ttt_attempts: Sequence[Any], synth_outcome: SynthOutcomeLike | None, policy: str = "paper") -> Decision:
@@ -120,7 +128,7 @@ def ttt_can_change(synth_outcome: SynthOutcomeLike | None, policy: str = "paper"
     """Whether some TTT answer could still change this test input's decision under ``policy``,
     given the synthesizer's outcome; when False, TTT need not run for it (the lazy ensemble).
 
-    - ``paper``: always. With no program answer TTT is trusted; with several, TTT is trusted; with a
+    - ``paper`` and ``paper-poe``: always. With no program answer TTT is trusted; with several, TTT is trusted; with a
       unique program answer TTT still gives the second attempt (or agrees, and then the second
       attempt is its runner-up). So under the paper's rule the lazy ensemble skips nothing.
     - ``unique-final``: unless the synthesizer's answer is ``unique``.

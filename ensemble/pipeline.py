@@ -30,13 +30,14 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
 from arc.answer import TaskAnswer, TestAnswer
 from arc.errors import StorageError
 from arc.storage import storage_failure
 from arc.task import Task
-from ensemble.combine import combine, ttt_can_change
+from ensemble.combine import SCORE_PROGRAMS, combine, ttt_can_change
 from ensemble.config import MODES
 from ensemble.run import TaskRecord, failed_record
 
@@ -96,6 +97,15 @@ def _spread(answer: TaskAnswer, needed: Sequence[int], n_test: int) -> TaskAnswe
         if k < len(answer.tests):
             tests[i] = answer.tests[k]
     return TaskAnswer(answer.task_id, tuple(tests), answer.timings, answer.info, answer.programs)
+
+
+def _by_score(answer: TestAnswer, logps: Sequence[float | None]) -> TestAnswer:
+    """``answer``'s attempts ranked by ``logps`` (one per attempt; higher first; None last; ties keep
+    the given order), each attempt's score replaced by its log-probability."""
+    order = sorted(range(len(answer.ranked)),
+                   key=lambda k: (logps[k] is None, -(logps[k] or 0.0), k))
+    return TestAnswer(answer.status, tuple(replace(answer.ranked[k], score=logps[k], source=answer.ranked[k].source + "+poe")
+                                           for k in order))
 
 
 def make_task_solver(
@@ -172,6 +182,30 @@ class TaskSolver:
         return [i for i in range(n) if ttt_can_change(synth_part.tests[i] if i < len(synth_part.tests) else None,
                                                       self.policy)]
 
+    def _score_programs(self, task: Task, synth_part: TaskAnswer, timings: dict, info: dict,
+                        errors: dict) -> TaskAnswer:
+        """``synth_part`` with its ``several`` outputs ranked by the TTT model's score (module docstring)."""
+        score = getattr(self.ttt, "score", None)
+        which = [i for i, t in enumerate(synth_part.tests) if t.status == "several" and len(t.ranked) >= 2]
+        if score is None or not which:
+            return synth_part
+        tests = list(synth_part.tests)
+        t0 = time.perf_counter()
+        try:
+            for i in which:
+                tests[i] = _by_score(tests[i], score(task, i, tests[i].attempts))
+        except (TaskTimeout, MemoryError, StorageError):
+            raise
+        except Exception as e:  # the programs' order stands; the error is kept
+            if storage_failure(e) is not None:
+                raise
+            errors["poe"] = f"{type(e).__name__}: {e}"
+            return synth_part
+        finally:
+            timings["poe"] = time.perf_counter() - t0
+        info["poe"] = {"scored_tests": len(which)}
+        return TaskAnswer(synth_part.task_id, tuple(tests), synth_part.timings, synth_part.info, synth_part.programs)
+
     def __call__(self, task: Task) -> TaskRecord:
         mode, policy = self.mode, self.policy
         start = time.perf_counter()
@@ -228,6 +262,8 @@ class TaskSolver:
                         part = run_one("ttt", self.ttt, on=_only(task, needed))
                         ttt_part = None if part is None else _spread(part, needed, n_test)
                         info.setdefault("ttt", {})["skipped"] = n_test - len(needed)
+                if policy in SCORE_PROGRAMS and synth_part is not None and ttt_part is not None:
+                    synth_part = self._score_programs(task, synth_part, timings, info, errors)
         except TaskTimeout as e:
             return failed_record(task, "timeout", str(e), spent + time.perf_counter() - start)
         except MemoryError as e:

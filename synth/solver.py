@@ -45,10 +45,22 @@ class SynthResult:
 
     def answer(self, source: str = "synth") -> TaskAnswer:
         """The answer every solver gives (``arc.answer``): per test input the outcome's status and
-        attempts, each scored by the train-consistent programs that give it; the programs ride along
-        for the run directory to store."""
-        tests = tuple(TestAnswer.of(o.status, o.attempts, [float(v) for v in o.votes], source) for o in self.outcomes)
-        return TaskAnswer(self.task_id, tests, dict(self.timings), dict(self.info), self.verification.programs)
+        every distinct output of the train-consistent programs, ranked as the outcome ranks its
+        attempts (more programs first, ties by the first program's index; so the first two are the
+        outcome's attempts), each scored by the programs that give it. The programs ride along for
+        the run directory to store."""
+        passing = [p for p in self.verification.programs if p.train_consistent]
+        tests = []
+        for i, outcome in enumerate(self.outcomes):
+            votes: dict = {}
+            for p in passing:
+                g = p.test_outputs[i] if i < len(p.test_outputs) else None
+                if g is not None:
+                    votes.setdefault(g, []).append(p.index)
+            ranked = sorted(votes.items(), key=lambda kv: (-len(kv[1]), min(kv[1])))
+            tests.append(TestAnswer.of(outcome.status, [g for g, _ in ranked], [float(len(ix)) for _, ix in ranked],
+                                       source))
+        return TaskAnswer(self.task_id, tuple(tests), dict(self.timings), dict(self.info), self.verification.programs)
 
 
 class ProgramSynthesizer:

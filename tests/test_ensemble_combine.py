@@ -36,6 +36,7 @@ CASES = [
     ("paper", [], N, (), "none"),
     ("paper", [A, B], S(B, C), (A, B), "ttt"),  # the synth answer equals TTT's runner-up: no duplicate
     ("paper", [A, A, B], U(C), (C, A), "unique-program"),
+    ("paper-poe", [A, B], S(C, D), (A, C), "ttt"),  # the paper's rule (the pipeline orders the programs first)
     ("unique-final", [A, B], U(C), (C,), "unique-program-final"),  # final: no second attempt from TTT
     ("unique-final", [C, B], U(C), (C,), "unique-program-final"),
     ("unique-final", [A, B], S(C, D), (A, C), "ttt"),  # otherwise the paper's rule

@@ -200,3 +200,25 @@ def test_lazy_ttt_gets_only_the_test_inputs_it_can_change():
     make_task_solver("ensemble", ttt_seen, lambda t: answer(t, ("unique", [C]), ("unique", [B])),
                      policy="unique-final")(TASK)
     assert len(seen) == 2  # every test input final: TTT not asked at all
+
+
+def test_paper_poe_orders_disagreeing_programs_by_the_ttt_score():
+    scored = []
+
+    class ScoringTTT:
+        def __call__(self, task):
+            return answer(task, ("predicted", (A,)), ("predicted", (A,)))
+
+        def score(self, task, test_index, grids):
+            scored.append((test_index, grids))
+            return [{C: -5.0, B: -1.0, D: None}[g] for g in grids]
+
+    D = ((4,),)
+    several = lambda t: answer(t, ("unique", [C]), ("several", [C, D, B]))  # noqa: E731
+    record = make_task_solver("ensemble", ScoringTTT(), several, policy="paper-poe")(TASK)
+    assert scored == [(1, (C, D, B))]  # only the test input whose programs disagree
+    assert record.synth[1].attempts == (B, C, D) and [a.score for a in record.synth[1].ranked] == [-1.0, -5.0, None]
+    assert record.synth[1].ranked[0].source.endswith("+poe") and record.synth[0].attempts == (C,)
+    assert record.attempts[1] == (A, B)  # TTT trusted, the second attempt the best-scored program output
+    paper = make_task_solver("ensemble", ScoringTTT(), several, policy="paper")(TASK)
+    assert paper.attempts[1] == (A, C) and len(scored) == 1  # the paper's rule: the programs' own order, no scoring

@@ -55,3 +55,17 @@ def test_verified_programs_are_stored(tmp_path):
     write(tmp_path, task.id, v.programs)
     loaded = load_programs(tmp_path, task.id, passing_only=True)
     assert loaded == [v.programs[0]] and loaded[0].test_outputs == (task.test[0].output,)
+
+
+def test_the_synthesizer_s_answer_ranks_every_distinct_output_with_its_programs():
+    from synth.solver import SynthResult
+    from synth.verify import summarise
+
+    a, b, c = ((1,),), ((2,),), ((3,),)
+    progs = [_prog(0, True, (a,)), _prog(1, True, (b,)), _prog(2, True, (b,)), _prog(3, True, (c,)), _prog(4, False, (a,))]
+    v = summarise("t", progs, n_test=1)
+    answer = SynthResult("t", v).answer("synth:search")
+    (test,) = answer.tests
+    assert test.status == "several" and test.attempts[:2] == v.outcomes[0].attempts  # the outcome's attempts first
+    assert test.attempts == (b, a, c) and [x.score for x in test.ranked] == [2.0, 1.0, 1.0]
+    assert {x.source for x in test.ranked} == {"synth:search"} and answer.programs == tuple(progs)
