@@ -29,6 +29,9 @@ class Proposal:
     tentative: frozenset[str] = frozenset()
 
 
+MAX_RANKED = 8  # distinct program outputs an answer keeps per test input (the record's size, a scorer's work)
+
+
 @dataclass(frozen=True)
 class SynthResult:
     """What the synthesizer made of one task."""
@@ -45,10 +48,10 @@ class SynthResult:
 
     def answer(self, source: str = "synth") -> TaskAnswer:
         """The answer every solver gives (``arc.answer``): per test input the outcome's status and
-        every distinct output of the train-consistent programs, ranked as the outcome ranks its
-        attempts (more programs first, ties by the first program's index; so the first two are the
-        outcome's attempts), each scored by the programs that give it. The programs ride along for
-        the run directory to store."""
+        the distinct outputs of the train-consistent programs (at most ``MAX_RANKED``), ranked as the
+        outcome ranks its attempts (more programs first, ties by the first program's index; so the
+        first two are the outcome's attempts), each scored by the programs that give it: what a
+        scorer may re-rank where they disagree. The programs ride along for the run directory."""
         passing = [p for p in self.verification.programs if p.train_consistent]
         tests = []
         for i, outcome in enumerate(self.outcomes):
@@ -58,6 +61,7 @@ class SynthResult:
                 if g is not None:
                     votes.setdefault(g, []).append(p.index)
             ranked = sorted(votes.items(), key=lambda kv: (-len(kv[1]), min(kv[1])))
+            ranked = ranked[:MAX_RANKED]
             tests.append(TestAnswer.of(outcome.status, [g for g, _ in ranked], [float(len(ix)) for _, ix in ranked],
                                        source))
         return TaskAnswer(self.task_id, tuple(tests), dict(self.timings), dict(self.info), self.verification.programs)
