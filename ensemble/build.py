@@ -135,6 +135,25 @@ class _HFTTT:
         results = solve_ttt([task], self.model, self.cfg, self.infer, self.ttt_dir, tokenizer=self.tok)
         return _answer(results[task.id])
 
+    def score(self, task: Task, test_index: int, grids: Sequence[Any]) -> list[float | None]:
+        """The TTT model's product-of-experts score of ``grids`` as answers to test input
+        ``test_index`` of ``task`` (``ttt.select.score_candidates``: log-probability summed over the
+        scoring views, None where no view fitted), under the adapter the task trained at its turn."""
+        from ttt.backends import BACKENDS
+        from ttt.format import make_formatter
+        from ttt.select import score_candidates
+
+        self.prepare()
+        if self.error is not None:
+            raise RuntimeError(f"the TTT model failed to load: {self.error}")
+        name = {"per_task": task.id, "shared": "_shared"}.get(self.cfg.adapter_mode)
+        adapter = self.ttt_dir / "adapters" / name if name is not None else None
+        if adapter is not None and not adapter.is_dir():
+            adapter = None  # no adapter was trained (no pseudo-task fitted): the base model scores
+        backend = BACKENDS["hf"](self.model, self.tok, self.infer)
+        formatter = make_formatter(self.cfg.format, self.tok)
+        return [c.score for c in score_candidates(task, test_index, grids, backend, formatter, self.infer, adapter)]
+
     def close(self) -> None:
         self.model = self.tok = None
 
