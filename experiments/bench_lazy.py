@@ -32,13 +32,17 @@ from ensemble.run import RunDir  # noqa: E402
 
 
 def _row(label: str, records: dict, tasks: dict, solver: str, seconds_key: str) -> dict:
+    """One table row; ``ttt_s`` and ``ttt_skipped_tasks`` (TTT's seconds and the tasks it skipped)
+    only for ensemble rows."""
     solved = [tid for tid, r in records.items() if r.status == "ok" and all(task_correct(r, tasks[tid], solver))]
     seconds = [r.timings.get(seconds_key, 0.0) for r in records.values()]
-    skipped = sum(1 for r in records.values() if r.ttt and all(a.status == "skipped" for a in r.ttt))
-    ttt_s = sum(r.timings.get("ttt", 0.0) for r in records.values())
+    ensemble = solver == "ensemble"
+    skipped = sum(1 for r in records.values() if r.ttt and all(a.status == "skipped" for a in r.ttt)) if ensemble else None
+    ttt_s = sum(r.timings.get("ttt", 0.0) for r in records.values()) if ensemble else None
     return {"row": label, "n_tasks": len(records), "solved": len(solved), "solved_ids": sorted(solved),
             "s_per_task": round(statistics.fmean(seconds), 2) if seconds else None,
-            "total_s": round(sum(seconds), 1), "ttt_s": round(ttt_s, 1), "ttt_skipped_tasks": skipped}
+            "total_s": round(sum(seconds), 1), "ttt_s": None if ttt_s is None else round(ttt_s, 1),
+            "ttt_skipped_tasks": skipped}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(common)} tasks of {eager_config.dataset}, preset {eager_config.preset}")
     print(f"{'':32} {'solved':>7} {'s/task':>8} {'TTT s':>8} {'TTT skipped':>12}")
     for r in rows:
-        print(f"{r['row']:32} {r['solved']:>3}/{r['n_tasks']:<3} {r['s_per_task']:>8} {r['ttt_s']:>8} {r['ttt_skipped_tasks']:>12}")
+        extra = "" if r["ttt_s"] is None else f" {r['ttt_s']:>8} {r['ttt_skipped_tasks']:>12}"
+        print(f"{r['row']:32} {r['solved']:>3}/{r['n_tasks']:<3} {r['s_per_task']:>8}{extra}")
     return 0
 
 
