@@ -49,7 +49,7 @@ from ensemble.combine import POLICIES  # noqa: E402
 from ensemble.config import AUTO, MODES, PRESETS, RunConfig, auto_preset  # noqa: E402
 from synth.config import SAMPLER_NAMES, SynthConfig  # noqa: E402
 from ttt.backends import BACKENDS  # noqa: E402
-from ttt.config import ADAPTER_MODES, ADAPTERS, InferConfig, TTTConfig  # noqa: E402
+from ttt.config import ADAPTER_MODES, ADAPTERS, SAMPLINGS, SELECTIONS, InferConfig, TTTConfig  # noqa: E402
 from ttt.format import FORMATS  # noqa: E402
 
 SECTIONS = {"ttt": TTTConfig, "infer": InferConfig, "synth": SynthConfig}
@@ -92,7 +92,8 @@ def field_option(flag: str, *paths: str, label: str = "TTT", **kwargs):
 @click.option("--ray-gpus-per-worker", type=click.FloatRange(min=0), default=None,
               help="with --ray: GPUs each worker holds (default 1 where the cluster has GPUs, else 0)")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="torch CPU threads, in this process or in each Ray worker (default: torch's own; a worker's CPUs). "
+              help="torch CPU threads, in this process or in each Ray worker (default: 1 on a machine of at most 4 CPUs, "
+                   "else torch's own; a worker's CPUs). "
                    "On CPU the TTT numbers depend on it: compare runs byte for byte with the same value")
 @click.option("--policy", type=click.Choice(list(POLICIES)), default="paper", show_default=True, help=RunConfig.help()["policy"])
 @click.option("--eager", is_flag=True, help=RunConfig.help()["eager"])
@@ -117,6 +118,10 @@ def field_option(flag: str, *paths: str, label: str = "TTT", **kwargs):
 @field_option("--max-new-tokens", "infer.max_new_tokens", type=click.IntRange(min=1))
 @field_option("--infer-max-tokens", "infer.max_tokens", type=click.IntRange(min=16))
 @field_option("--trim-demonstrations/--no-trim-demonstrations", "infer.trim_demonstrations")
+@field_option("--select", "infer.select", type=click.Choice(SELECTIONS))
+@field_option("--poe-views", "infer.poe_views", type=click.IntRange(min=1))
+@field_option("--sampling", "infer.sampling", type=click.Choice(SAMPLINGS))
+@field_option("--dfs-threshold", "infer.dfs_threshold", type=click.FloatRange(0, 1, min_open=True))
 @click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True, help="TTT: " + InferConfig.help()["device"])
 @field_option("--dtype", "infer.dtype", "synth.dtype", label="TTT and synth models, hf and vLLM alike", type=click.Choice(DTYPES))
 @field_option("--gpu-memory-utilization", "infer.gpu_memory_utilization", "synth.gpu_memory_utilization", label="vLLM",
@@ -131,7 +136,8 @@ def field_option(flag: str, *paths: str, label: str = "TTT", **kwargs):
 @click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True, help="synth: " + SynthConfig.help()["api_key_env"])
 @field_option("--samples", "synth.samples", label="synth", type=click.IntRange(min=1))
 @field_option("--temperature", "synth.temperature", label="synth", type=float)
-@field_option("--search-budget", "synth.search_budget_s", label="synth", type=float)
+@field_option("--search-budget", "synth.search_budget", label="synth", type=click.IntRange(min=1))
+@field_option("--search-cap", "synth.search_cap_s", label="synth", type=click.FloatRange(min=0, min_open=True))
 @click.pass_context
 def main(ctx: click.Context, **opts) -> None:
     """arc-solve: an ARC solver (test-time training + program synthesis + their ensemble).
@@ -219,7 +225,7 @@ def _solve(opts: dict) -> None:
 
     The run directory is locked for the whole run. A file that cannot be written stops the run
     (StorageError, one line, exit 1); the task it belonged to is redone by --resume."""
-    from ensemble.build import build_task_solver, new_run, resume_run, select_tasks
+    from ensemble.build import build_task_solver, default_threads, new_run, resume_run, select_tasks
     from ensemble.run import run_tasks
 
     if opts["resume"]:
@@ -238,10 +244,11 @@ def _solve(opts: dict) -> None:
                             threads=opts["threads"], log=lambda line: click.echo(line, err=True))
             run_fn = solve.run_tasks
         else:
-            if opts["threads"] is not None and config.ttt is not None:
+            threads = opts["threads"] or default_threads()
+            if threads is not None and config.ttt is not None:
                 from ensemble.build import set_torch_threads
 
-                set_torch_threads(opts["threads"])
+                set_torch_threads(threads)
             solve = build_task_solver(config, run.path, tasks_)
             run_fn = partial(run_tasks, solve=solve)
         retry = sum(r.status != "ok" for r in done.values()) if opts["retry_failed"] else 0
@@ -419,8 +426,10 @@ def _run_tasks(run_dir: str):
 def programs_cmd(task_id: str, run_dir: str, passing: bool, color: bool | None) -> None:
     """List the programs tried on TASK_ID in a run, with their verdicts."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.syntax import Syntax
 
+    from arc.text import printable
     from synth.store import load_programs, stored_tasks
 
     if task_id not in stored_tasks(run_dir):
@@ -432,8 +441,8 @@ def programs_cmd(task_id: str, run_dir: str, passing: bool, color: bool | None) 
         if p.train_consistent:
             verdict += ", deterministic" if p.deterministic else ", NOT deterministic"
             verdict += ", tentative (never unique alone)" if p.tentative else ""
-        console.print(f"[bold]program {p.index}[/bold]  {verdict}" + (f"  ({p.message.splitlines()[0][:120]})" if p.message and not p.train_consistent else ""))
-        console.print(Syntax(p.source, "python", line_numbers=False, theme="ansi_dark"))
+        console.print(f"[bold]program {p.index}[/bold]  {verdict}" + (f"  ({escape(printable(p.message.splitlines()[0][:120]))})" if p.message and not p.train_consistent else ""))
+        console.print(Syntax(printable(p.source), "python", line_numbers=False, theme="ansi_dark"))
         console.print(f"test outputs: {', '.join('none' if g is None else '{}x{}'.format(len(g), len(g[0])) for g in p.test_outputs)}\n")
     click.echo(f"{len(programs)} program(s) for {task_id}" + (" (passing only)" if passing else ""), err=True)
 

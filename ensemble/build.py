@@ -42,6 +42,24 @@ def detect_format(model_dir: str | Path) -> str:
         return "plain"
 
 
+# At most this many usable CPUs, a process defaults to one torch thread (measured on 2 cores beside a
+# busy process: experiments/bench_threads.py, experiments/results/threads.json).
+SMALL_MACHINE_CPUS = 4
+
+
+def default_threads(cpus: int | None = None) -> int | None:
+    """torch's CPU threads when ``--threads`` is not given: 1 where the process may use at most
+    ``SMALL_MACHINE_CPUS`` CPUs (``os.sched_getaffinity``), else None (torch's own: one per core).
+    On a small machine that another process shares, torch's own count makes its threads wait on
+    each other while one is descheduled. Derived from the CPUs alone, never from the load, so a run
+    gives the same numbers on a quiet machine and on a busy one."""
+    import os
+
+    if cpus is None:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return 1 if cpus <= SMALL_MACHINE_CPUS else None
+
+
 def set_torch_threads(n: int) -> None:
     """torch's CPU threads for this process (where torch is installed). On CPU, float sums depend on
     the thread count: two runs give the same bytes only with the same number."""

@@ -13,6 +13,7 @@ from typing import Iterable, Mapping
 from arc.grid import Grid
 from arc.render import PALETTE
 from arc.score import score
+from arc.text import printable
 from arc.task import Task
 from ensemble.run import RunDir, TaskRecord
 
@@ -191,7 +192,7 @@ def render_html(run: RunDir, tasks: Mapping[str, Task]) -> str:
         if programs:
             parts.append(f"<details><summary>{len(programs)} passing program(s)</summary>")
             for k, p in enumerate(programs[:5]):
-                parts.append(f'<pre id="prog-{html.escape(tid)}-{k}">{html.escape(p.source)}</pre>')
+                parts.append(f'<pre id="prog-{html.escape(tid)}-{k}">{html.escape(printable(p.source))}</pre>')
             parts.append("</details>")
         parts.append("</div>")
     parts.append("</body></html>")

@@ -2,7 +2,7 @@
 
 For every task: the learner's answers (pass@2 against the known test outputs), its status
 (``unique`` = one distinct answer, ``several``, ``none``) and seconds. For the tasks it answers,
-the enumerative search without local rules is run too (``--compare-budget`` seconds), and
+the enumerative search without local rules is run too (``--compare-budget`` cells of work), and
 icecuber's per-task pass@2 is read from a reference file when given, so the summary says what
 the learner adds. Writes a per-task JSONL (resumable) and a summary JSON.
 
@@ -24,8 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 import arc  # noqa: E402
 from _resumable import run_resumable  # noqa: E402
-from synth.search.enumerate import _enumerate, group_hits  # noqa: E402
-from synth.search.local_rules import learn_local_rules  # noqa: E402
+from search.budget import WorkBudget  # noqa: E402
+from search.enumerate import enumerate_programs  # noqa: E402
+from search.hits import group_hits  # noqa: E402
+from search.problem import Problem  # noqa: E402
+from search.families.local_rules import learn_local_rules  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 _TASKS: dict[str, arc.Task] = {}
@@ -44,7 +47,7 @@ def _run_one(args: tuple[str, float, float]) -> dict:
     task = _TASKS[task_id]
     expected = tuple(ex.output for ex in task.test)
     start = time.perf_counter()
-    rules = learn_local_rules(task, time_budget_s=budget)
+    rules = learn_local_rules(task, budget=budget)
     seconds = time.perf_counter() - start
     answers = [r.test_outputs for r in rules]
     status = "none" if not rules else "unique" if len(rules) == 1 else "several"
@@ -57,7 +60,7 @@ def _run_one(args: tuple[str, float, float]) -> dict:
         "seconds": round(seconds, 3),
     }
     if rules and compare_budget > 0:
-        hits = _enumerate(task, time_budget_s=compare_budget, max_programs=50, max_depth=3)
+        hits = enumerate_programs(Problem.of(task, WorkBudget(compare_budget)), max_programs=50, max_depth=3)
         search_status, ranked = group_hits(hits)
         rec["search_status"] = search_status
         rec["search_correct"] = expected in ranked[:2]
@@ -104,15 +107,15 @@ def summarize(records: list[dict], icecuber: dict[str, bool]) -> dict:
 
 @click.command()
 @click.option("--dataset", default="arc1-train", show_default=True, help="dataset name or path")
-@click.option("--budget", default=3.0, show_default=True, help="learner seconds per task")
-@click.option("--compare-budget", default=10.0, show_default=True,
-              help="seconds for the search without local rules on each task the learner answers; 0 = skip")
+@click.option("--budget", default=3_000_000, show_default=True, help="learner work per task, in cells")
+@click.option("--compare-budget", default=8_000_000, show_default=True,
+              help="work (cells) for the search without local rules on each task the learner answers; 0 = skip")
 @click.option("--workers", default=2, show_default=True, help="worker processes")
 @click.option("--icecuber", type=click.Path(path_type=Path), default=None,
               help="icecuber per-task results (JSON with per_task.{id}.pass2) to compare against")
 @click.option("--jsonl", type=click.Path(path_type=Path), default=None, help="per-task results (resumable)")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="summary JSON")
-def main(dataset: str, budget: float, compare_budget: float, workers: int, icecuber: Path | None,
+def main(dataset: str, budget: int, compare_budget: int, workers: int, icecuber: Path | None,
          jsonl: Path | None, out: Path | None) -> None:
     tasks = arc.load_dataset(dataset)
     ids = sorted(tasks)
@@ -120,12 +123,12 @@ def main(dataset: str, budget: float, compare_budget: float, workers: int, icecu
     jsonl = jsonl or RESULTS / f"{stem}.jsonl"
     out = out or RESULTS / f"{stem}.json"
     done = run_resumable(ids, jsonl, _run_one, (budget, compare_budget), workers, _init, (dataset,),
-                         f"budget {budget}s")
+                         f"budget {budget} cells")
     ice = {}
     if icecuber:
         ice = {t: bool(v["pass2"]) for t, v in json.loads(icecuber.read_text())["per_task"].items()}
     summary = summarize([done[t] for t in ids], ice)
-    summary.update({"dataset": dataset, "budget_s": budget, "compare_budget_s": compare_budget, "workers": workers,
+    summary.update({"dataset": dataset, "budget": budget, "compare_budget": compare_budget, "workers": workers,
                     "command": "python experiments/bench_local_rules.py " + " ".join(sys.argv[1:])})
     out.write_text(json.dumps(summary, indent=1) + "\n")
     click.echo(

@@ -1,5 +1,5 @@
 """Per-family figures for the object- and part-level families and greedy assembly
-(synth/search/objects.py, synth/search/assembly.py) on a dataset whose test outputs are known.
+(search/families/objects.py, search/families/assembly.py) on a dataset whose test outputs are known.
 
 For every task all families run once; each family's programs are then grouped by their test
 outputs as ``group_hits`` groups a search's hits, and scored pass@2 alone. With ``--baseline``
@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 import arc  # noqa: E402
 from arc.storage import read_jsonl  # noqa: E402
-from synth.search.objects import object_programs  # noqa: E402
+from search.families.objects import object_programs  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 _TASKS: dict[str, arc.Task] = {}
@@ -40,7 +40,7 @@ def _init(dataset: str) -> None:
 def _run_one(args: tuple[str, float]) -> dict:
     task_id, budget = args
     start = time.perf_counter()
-    found = object_programs(_TASKS[task_id], time_budget_s=budget, max_programs=100)
+    found = object_programs(_TASKS[task_id], budget=budget, max_programs=100)
     return {
         "task_id": task_id,
         "seconds": round(time.perf_counter() - start, 3),
@@ -92,7 +92,7 @@ def _search_summary(path: Path, tasks: dict) -> dict:
 
 @click.command()
 @click.option("--dataset", default="arc1-train", show_default=True)
-@click.option("--budget", default=5.0, show_default=True, help="seconds per task for all families together")
+@click.option("--budget", default=2_000_000, show_default=True, help="work per task for all families together, in cells")
 @click.option("--workers", default=1, show_default=True)
 @click.option("--baseline", type=click.Path(path_type=Path), default=None,
               help="bench_search.py JSONL of the search without the families")
@@ -101,7 +101,7 @@ def _search_summary(path: Path, tasks: dict) -> dict:
 @click.option("--reference", type=click.Path(path_type=Path), default=None,
               help="another solver's per-task JSON ({'per_task': {id: {'pass2': bool}}}) to compare with")
 @click.option("--out", type=click.Path(path_type=Path), default=None)
-def main(dataset: str, budget: float, workers: int, baseline: Path | None, combined: Path | None,
+def main(dataset: str, budget: int, workers: int, baseline: Path | None, combined: Path | None,
          reference: Path | None, out: Path | None) -> None:
     tasks = arc.load_dataset(dataset)
     ids = sorted(tasks)
@@ -111,7 +111,7 @@ def main(dataset: str, budget: float, workers: int, baseline: Path | None, combi
     result: dict = {
         "dataset": dataset,
         "n_tasks": len(ids),
-        "budget_s": budget,
+        "budget": budget,
         "command": "python experiments/bench_objects.py " + " ".join(sys.argv[1:]),
         "families_seconds_per_task": {"median": float(np.median(seconds)), "mean": float(seconds.mean()),
                                       "p95": float(np.percentile(seconds, 95)), "max": float(seconds.max())},

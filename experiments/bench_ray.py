@@ -30,14 +30,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def flags(mode: str, tasks: list[str], search_budget: float) -> list[str]:
+def flags(mode: str, tasks: list[str], search_budget: int) -> list[str]:
     common = ["--dataset", "arc1-train", "--tasks", ",".join(tasks)]
     if mode == "search":
         return ["--mode", "synth", "--sampler", "search", "--search-budget", str(search_budget), *common]
     return ["--mode", "ttt", "--preset", "quick", "--device", "cpu", *common]
 
 
-def run_once(mode: str, tasks: list[str], search_budget: float, workers: int | None, threads: int | None) -> dict:
+def run_once(mode: str, tasks: list[str], search_budget: int, workers: int | None, threads: int | None) -> dict:
     """One run in a fresh run directory: in this process (``workers`` None) or over that many Ray workers."""
     from cli import main, run_config
     from ensemble.build import build_task_solver, new_run, select_tasks, set_torch_threads
@@ -92,7 +92,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--search-tasks", type=int, default=24, help="ARC-AGI-1 training tasks for the search")
     p.add_argument("--ttt-tasks", type=int, default=8, help="ARC-AGI-1 training tasks for TTT (quick preset)")
-    p.add_argument("--search-budget", type=float, default=2.0, help="search seconds per task")
+    p.add_argument("--search-budget", type=int, default=8_000_000, help="search work per task, in cells")
     p.add_argument("--workers", default="1,2", help="Ray worker counts to measure")
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads in this process (the in-process TTT run) and in each worker; 0: torch's default")
@@ -139,7 +139,7 @@ def main() -> None:
         "command": "python experiments/bench_ray.py " + " ".join(sys.argv[1:]),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "ray": ray.__version__,
                     "torch": torch.__version__, "load_avg_at_end": os.getloadavg()},
-        "settings": {"search_budget_s": args.search_budget, "threads": args.threads, "ttt": "--preset quick, bundled model"},
+        "settings": {"search_budget": args.search_budget, "threads": args.threads, "ttt": "--preset quick, bundled model"},
         "aims": {"speedup_2_over_1_workers": ">= 1.7", "overhead_share": "< 0.05"},
         **results,
     }

@@ -23,28 +23,43 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 import arc  # noqa: E402
 from _resumable import run_resumable  # noqa: E402
 from synth.config import SynthConfig  # noqa: E402
-from synth.search import group_hits, search_programs  # noqa: E402
+from search import WorkBudget, group_hits, search_programs  # noqa: E402
+from synth.verdict import judge_hits  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 _TASKS: dict[str, arc.Task] = {}
 
 
-def _init(dataset: str) -> None:
-    _TASKS.update(arc.load_dataset(dataset))
+def _init(dataset: str, max_train: int = 0) -> None:
+    _TASKS.update(cut_tasks(arc.load_dataset(dataset), max_train))
 
 
-def _run_one(args: tuple[str, float, int]) -> dict:
-    task_id, budget, max_depth = args
+def cut_tasks(tasks: dict[str, arc.Task], max_train: int) -> dict[str, arc.Task]:
+    """Every task cut to its first ``max_train`` demonstrations (0: as they are); the test inputs
+    stay, so what the withheld demonstrations would have ruled out shows on the test."""
+    if not max_train:
+        return tasks
+    return {t: arc.Task(task.id, task.train[:max_train], task.test) for t, task in tasks.items()}
+
+
+def _run_one(args: tuple[str, int, float, int]) -> dict:
+    task_id, work, cap_s, max_depth = args
     task = _TASKS[task_id]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     error = None
+    budget = WorkBudget(work, cap_s=cap_s)
     try:
-        hits = search_programs(task, time_budget_s=budget, max_depth=max_depth)
+        hits = search_programs(task, budget=budget, max_depth=max_depth)
     except Exception as exc:  # a task that breaks the search is recorded, and the run goes on
         hits, error = [], f"{type(exc).__name__}: {exc}"
-    seconds = time.perf_counter() - start
+    searched = time.perf_counter() - start
     status, ranked = group_hits(hits)
-    status = "error" if error else status
+    before = "error" if error else status
+    # The synthesizer's verdict (synth.verdict): a single answer weighed, then held out; its work counts.
+    judged = None if error else judge_hits(task, hits, budget=work)
+    status = judged.status if judged else "error"
+    seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu
     truth = tuple(e.output for e in task.test)
     families = sorted({h.family for h in hits})
     right = sorted({h.family for h in hits if h.test_outputs == truth})
@@ -52,11 +67,17 @@ def _run_one(args: tuple[str, float, int]) -> dict:
     return {
         "task_id": task_id,
         "status": status,
+        "status_before": before,  # from grouping alone, before the verdict weighed it
+        "held_out": list(judged.held_out.predicted) if judged and judged.held_out else None,
+        "seconds_search": round(searched, 3),
         "n_hits": len(hits),
         "n_groups": len(ranked),
         "programs": [h.description for h in hits[:5]],
         "attempts": attempts,  # per test input, up to 2 grids
         "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu_seconds, 3),  # this process's CPU time: what the machine's load does not inflate
+        "work": budget.spent,  # cells of work the search spent (search.budget)
+        "capped": budget.capped,  # stopped at the wall-clock safety cap: its answer may vary from run to run
         "families": families,  # families with a train-consistent program
         "families_right": right,  # families with a program whose test answers are right
         "rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),  # this worker's peak so far
@@ -71,6 +92,8 @@ def summarize(records: list[dict], tasks: dict[str, arc.Task]) -> dict:
     seconds = np.array([r["seconds"] for r in records]) if records else np.zeros(1)
     unique = [r for r in records if r["status"] == "unique"]
     unique_wrong = [r for r in unique if not all(scored["per_task"][r["task_id"]])]
+    before = [r for r in records if r.get("status_before", r["status"]) == "unique"]
+    before_wrong = [r for r in before if not all(scored["per_task"][r["task_id"]])]
     n = len(records)
     return {
         "n_tasks": n,
@@ -79,18 +102,34 @@ def summarize(records: list[dict], tasks: dict[str, arc.Task]) -> dict:
         "tasks_correct": scored["tasks_correct"],
         "tasks_with_hits": sum(r["status"] not in ("none", "error") for r in records),
         "errors": sorted(r["task_id"] for r in records if r["status"] == "error"),
+        "capped": sorted(r["task_id"] for r in records if r.get("capped")),
         "unique": len(unique),
         "unique_wrong": len(unique_wrong),
         "unique_wrong_share_of_tasks": len(unique_wrong) / n if n else 0.0,
         "unique_wrong_share_of_unique": len(unique_wrong) / len(unique) if unique else 0.0,
+        "unique_before_verdict": len(before),
+        "unique_wrong_before_verdict": len(before_wrong),
         "seconds_median": float(np.median(seconds)),
         "seconds_mean": float(seconds.mean()),
         "seconds_p95": float(np.percentile(seconds, 95)),
+        "cpu_seconds_median": float(np.median([r.get("cpu_seconds", 0.0) for r in records])) if records else 0.0,
+        "cpu_seconds_mean": float(np.mean([r.get("cpu_seconds", 0.0) for r in records])) if records else 0.0,
+        "work_median": float(np.median([r.get("work", 0) for r in records])) if records else 0.0,
+        # How closely work tracks CPU time across tasks (the unit's calibration): Pearson r.
+        "work_cpu_correlation": _correlation([r.get("work", 0) for r in records],
+                                             [r.get("cpu_seconds", 0.0) for r in records]),
         "peak_rss_mib_worker": max((r.get("rss_mib", 0.0) for r in records), default=0.0),
         "per_family_right": _per_family(records),
         "solved": sorted(t for t, right in scored["per_task"].items() if all(right)),
         "unique_wrong_ids": sorted(r["task_id"] for r in unique_wrong),
+        "unique_wrong_before_verdict_ids": sorted(r["task_id"] for r in before_wrong),
     }
+
+
+def _correlation(xs: list, ys: list) -> float | None:
+    if len(xs) < 3 or np.std(xs) == 0 or np.std(ys) == 0:
+        return None
+    return float(np.corrcoef(xs, ys)[0, 1])
 
 
 def _per_family(records: list[dict]) -> dict[str, dict[str, int]]:
@@ -110,33 +149,43 @@ def _per_family(records: list[dict]) -> dict[str, dict[str, int]]:
 
 @click.command()
 @click.option("--dataset", default="arc1-eval", show_default=True, help="dataset name or path")
-@click.option("--budget", default=SynthConfig().search_budget_s, show_default=True,
-              help="search seconds per task (default: the solver's own, SynthConfig.search_budget_s)")
+@click.option("--budget", default=SynthConfig().search_budget, show_default=True,
+              help="search work per task, in cells (one grid cell read by one candidate operation; default: "
+                   "the solver's own, SynthConfig.search_budget)")
+@click.option("--cap-s", default=SynthConfig().search_cap_s, show_default=True,
+              help="wall-clock safety cap per task, seconds; a task that reaches it is recorded as capped")
 @click.option("--workers", default=2, show_default=True, help="worker processes")
 @click.option("--max-depth", default=3, show_default=True, help="most steps in a program")
 @click.option("--limit", default=0, help="only the first N tasks (sorted by id); 0 = all")
 @click.option("--offset", default=0, help="skip the first N tasks (sorted by id)")
+@click.option("--max-train", default=0, help="cut every task to its first N demonstrations; 0 = all")
 @click.option("--jsonl", type=click.Path(path_type=Path), default=None, help="per-task results (resumable)")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="summary JSON")
-def main(dataset: str, budget: float, workers: int, max_depth: int, limit: int, offset: int, jsonl: Path | None,
-         out: Path | None) -> None:
-    tasks = arc.load_dataset(dataset)
+def main(dataset: str, budget: int, cap_s: float, workers: int, max_depth: int, limit: int, offset: int, max_train: int,
+         jsonl: Path | None, out: Path | None) -> None:
+    tasks = cut_tasks(arc.load_dataset(dataset), max_train)
     ids = sorted(tasks)[offset:]
     ids = ids[:limit] if limit else ids
     stem = f"search_{dataset.replace('-', '_')}" if "/" not in dataset else "search_custom"
+    stem += f"_train{max_train}" if max_train else ""
     jsonl = jsonl or RESULTS / f"{stem}.jsonl"
     out = out or RESULTS / f"{stem}.json"
-    done = run_resumable(ids, jsonl, _run_one, (budget, max_depth), workers, _init, (dataset,), f"budget {budget}s")
+    done = run_resumable(ids, jsonl, _run_one, (budget, cap_s, max_depth), workers, _init, (dataset, max_train),
+                         f"budget {budget} cells (cap {cap_s:g} s)")
     records = [done[t] for t in ids]
     summary = summarize(records, tasks)
-    summary.update({"dataset": dataset, "budget_s": budget, "workers": workers, "max_depth": max_depth,
+    summary.update({"dataset": dataset, "budget": budget, "cap_s": cap_s, "workers": workers, "max_depth": max_depth,
+                    "max_train": max_train,
                     "command": "python experiments/bench_search.py " + " ".join(sys.argv[1:])})
     out.write_text(json.dumps(summary, indent=1) + "\n")
     click.echo(
         f"pass@2 task {summary['task_accuracy']:.1%} ({summary['tasks_correct']}/{summary['n_tasks']}), "
         f"per-test {summary['test_accuracy']:.1%}; unique {summary['unique']}, unique & wrong "
-        f"{summary['unique_wrong']} ({summary['unique_wrong_share_of_tasks']:.1%} of tasks); "
-        f"seconds/task median {summary['seconds_median']:.1f}, p95 {summary['seconds_p95']:.1f}"
+        f"{summary['unique_wrong']} ({summary['unique_wrong_share_of_tasks']:.1%} of tasks, "
+        f"{summary['unique_wrong_share_of_unique']:.1%} of unique; before the verdict "
+        f"{summary['unique_wrong_before_verdict']} of {summary['unique_before_verdict']}); "
+        f"seconds/task median {summary['seconds_median']:.2f}, mean {summary['seconds_mean']:.2f}, "
+        f"p95 {summary['seconds_p95']:.1f}; capped {len(summary['capped'])}"
     )
     for record in records:
         if record["status"] == "error":

@@ -6,6 +6,13 @@ from dataclasses import dataclass
 
 from arc.config import DTYPES, ConfigMixin, option
 
+# The search's default work budget, kept here as a literal so that reading the config imports no
+# search code (search.budget.DEFAULT_WORK_BUDGET is the same number, checked by a test).
+DEFAULT_WORK_BUDGET = 12_000_000
+# Work the search did per second on the development machine (one thread), to read a budget in
+# seconds from a run directory written before the budget counted work.
+WORK_PER_SECOND = 7_000_000
+
 SAMPLER_NAMES = ("hf", "vllm", "openai", "search")
 
 
@@ -35,8 +42,21 @@ class SynthConfig(ConfigMixin):
     max_num_batched_tokens: int | None = option(None, "vllm: tokens per engine step; None: max_model_len, so no prompt "
                                                   "is prefilled in chunks")
     include_api_section: bool = option(False, "put the DSL's docstrings in the prompt (for general LLMs)")
-    search_budget_s: float = option(10.0, "search: seconds of program search per task")
+    search_budget: int = option(DEFAULT_WORK_BUDGET, "search: work per task, in cells (one grid cell read by one "
+                                "candidate operation); the same answers on any machine and load")
+    search_cap_s: float = option(60.0, "search: wall-clock safety cap per task, seconds (a task that reaches it is "
+                                 "recorded as capped; its answers may then vary)")
     search_max_programs: int = option(50, "search: most train-consistent programs reported per task")
+
+    @classmethod
+    def from_json(cls, data):
+        """As ``ConfigMixin.from_json``; a config written when the search's budget was seconds
+        (``search_budget_s``) reads as that many seconds of work on the development machine."""
+        if isinstance(data, dict) and isinstance(data.get("search_budget_s"), (int, float)):
+            seconds = data["search_budget_s"]
+            data = {k: v for k, v in data.items() if k != "search_budget_s"}
+            data.setdefault("search_budget", max(1, round(seconds * WORK_PER_SECOND)))
+        return super().from_json(data)
 
     def __post_init__(self) -> None:
         problems = []
@@ -67,8 +87,10 @@ class SynthConfig(ConfigMixin):
         for name in ("request_timeout_s", "timeout_s"):
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be > 0, got {getattr(self, name)}")
-        if not self.search_budget_s > 0:
-            problems.append(f"search_budget_s must be > 0, got {self.search_budget_s}")
+        if self.search_budget < 1:
+            problems.append(f"search_budget must be >= 1, got {self.search_budget}")
+        if not self.search_cap_s > 0:
+            problems.append(f"search_cap_s must be > 0, got {self.search_cap_s}")
         if self.search_max_programs < 1:
             problems.append(f"search_max_programs must be >= 1, got {self.search_max_programs}")
         if self.dtype not in DTYPES:

@@ -1,15 +1,15 @@
-"""The program synthesizer end to end for one task: propose programs (an LLM sampler or the
-search), extract and de-duplicate them, verify them in the sandbox, and return one outcome per
-test input (``unique`` / ``several`` / ``none`` with ranked attempts) with every program tried. The
-run directory stores the programs (``ensemble.run.RunDir``, in ``synth.store``'s format); the
-synthesizer writes no file.
+"""The program synthesizer end to end for one task: propose programs (a ``Proposer``: an LLM
+sampler or the search), extract and de-duplicate them, verify them in the sandbox, and return one
+outcome per test input (``unique`` / ``several`` / ``none`` with ranked attempts) with every program
+tried. The run directory stores the programs (``ensemble.run.RunDir``, in ``synth.store``'s format);
+the synthesizer writes no file.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Protocol
 
 from arc.answer import TaskAnswer, TestAnswer
 from arc.seeds import task_seed
@@ -67,33 +67,48 @@ class SynthResult:
         return TaskAnswer(self.task_id, tuple(tests), dict(self.timings), dict(self.info), self.verification.programs)
 
 
-class ProgramSynthesizer:
-    """Holds the sampler (a loaded model, an HTTP client) and the sandbox across tasks."""
+class Proposer(Protocol):
+    """Whatever offers candidate programs for a task: the program search, or an LLM sampler."""
 
-    def __init__(self, config: SynthConfig, sampler: Any = None, sandbox: Any = None):
+    def propose(self, task: Task) -> Proposal: ...
+
+    def close(self) -> None: ...
+
+
+class SearchProposer:
+    """The program search (``search``): no model, deterministic under its work budget."""
+
+    def __init__(self, config: SynthConfig):
         self.config = config
-        self.sandbox = sandbox
-        if sampler is None and config.sampler != "search":
-            from synth.samplers import make_sampler
 
-            sampler = make_sampler(config)
+    def propose(self, task: Task) -> Proposal:
+        from search import WorkBudget, search_programs
+
+        cfg = self.config
+        budget = WorkBudget(cfg.search_budget, cap_s=cfg.search_cap_s)
+        hits = search_programs(task, budget=budget, max_programs=cfg.search_max_programs)
+        # A source some hit found without the mark is not tentative.
+        tentative = {h.source for h in hits if h.tentative} - {h.source for h in hits if not h.tentative}
+        return Proposal([h.source for h in hits], {"n_proposed": len(hits), "n_tentative": len(tentative),
+                                                   "search_work": budget.spent, "search_capped": budget.capped},
+                        frozenset(tentative))
+
+    def close(self) -> None:
+        pass
+
+
+class SamplerProposer:
+    """An LLM sampler (hf, vllm, openai): a prompt, completions, the programs extracted from them."""
+
+    def __init__(self, config: SynthConfig, sampler: Any):
+        self.config = config
         self.sampler = sampler
 
     def propose(self, task: Task) -> Proposal:
-        """Candidate program sources for ``task``, which of them are tentative, and counts about
-        how they were obtained."""
-        cfg = self.config
-        if cfg.sampler == "search" and self.sampler is None:
-            from synth.search import search_programs
-
-            hits = search_programs(task, time_budget_s=cfg.search_budget_s, max_programs=cfg.search_max_programs)
-            # A source some hit found without the mark is not tentative.
-            tentative = {h.source for h in hits if h.tentative} - {h.source for h in hits if not h.tentative}
-            return Proposal([h.source for h in hits], {"n_proposed": len(hits), "n_tentative": len(tentative)},
-                            frozenset(tentative))
         from synth.extract import extract_programs, unique_programs
         from synth.prompt import build_prompt
 
+        cfg = self.config
         prompt = build_prompt(task, include_api_section=cfg.include_api_section)
         completions = self.sampler.sample(prompt.messages, cfg.samples, seed=task_seed(cfg.seed, task.id))
         extracted = extract_programs(completions)
@@ -103,23 +118,61 @@ class ProgramSynthesizer:
         sources = unique_programs(extracted)
         return Proposal(sources, {"n_samples": len(completions), "extraction": statuses, "n_proposed": len(sources)})
 
-    def solve(self, task: Task) -> SynthResult:
-        t0 = time.perf_counter()
-        proposal = self.propose(task)
-        info = proposal.info
-        t1 = time.perf_counter()
-        verification = verify_programs(task, proposal.sources, sandbox=self.sandbox, timeout_s=self.config.timeout_s,
-                                       memory_mb=self.config.memory_mb, tentative=proposal.tentative)
-        t2 = time.perf_counter()
-        info = {**info, "n_programs": len(verification.programs),
-                "n_consistent": sum(p.train_consistent for p in verification.programs),
-                "n_groups": len(verification.groups)}
-        return SynthResult(task.id, verification,
-                           {"propose": t1 - t0, "verify": t2 - t1}, info)
-
     def close(self) -> None:
         """Free the sampler's model or engine (a vLLM engine holds its device until then)."""
         sampler, self.sampler = self.sampler, None
         close = getattr(sampler, "close", None)
         if close is not None:
             close()
+
+
+class ProgramSynthesizer:
+    """Holds the proposer (the search, or a sampler with its loaded model or HTTP client) and the
+    sandbox across tasks."""
+
+    def __init__(self, config: SynthConfig, sampler: Any = None, sandbox: Any = None):
+        self.config = config
+        self.sandbox = sandbox
+        if sampler is None and config.sampler == "search":
+            self.proposer: Proposer = SearchProposer(config)
+        else:
+            if sampler is None:
+                from synth.samplers import make_sampler
+
+                sampler = make_sampler(config)
+            self.proposer = SamplerProposer(config, sampler)
+
+    def propose(self, task: Task) -> Proposal:
+        """Candidate program sources for ``task``, which of them are tentative, and counts about
+        how they were obtained."""
+        return self.proposer.propose(task)
+
+    def solve(self, task: Task) -> SynthResult:
+        t0 = time.perf_counter()
+        proposal = self.propose(task)
+        info = proposal.info
+        t1 = time.perf_counter()
+        searched = isinstance(self.proposer, SearchProposer)  # only the search can be asked again (hold-out)
+        verification = verify_programs(task, proposal.sources, sandbox=self.sandbox, timeout_s=self.config.timeout_s,
+                                       memory_mb=self.config.memory_mb, tentative=proposal.tentative, weigh=searched)
+        t2 = time.perf_counter()
+        held_out = None
+        if searched and any(o.status == "unique" for o in verification.outcomes):
+            from synth.verdict import HOLD_OUT_SHARE, cheapest_bits, hold_out
+
+            # The search learns the answer again with each demonstration held out, or it is not unique.
+            held_out = hold_out(task, budget=int(HOLD_OUT_SHARE * self.config.search_budget),
+                                cost=cheapest_bits(verification.unique_sources()))
+            if not held_out.confirms:
+                verification = verification.without_unique()
+        t3 = time.perf_counter()
+        info = {**info, "n_programs": len(verification.programs),
+                "n_consistent": sum(p.train_consistent for p in verification.programs),
+                "n_groups": len(verification.groups),
+                **({"held_out": list(held_out.predicted)} if held_out is not None else {})}
+        return SynthResult(task.id, verification,
+                           {"propose": t1 - t0, "verify": t2 - t1, "hold_out": t3 - t2}, info)
+
+    def close(self) -> None:
+        """Free the proposer's model or engine (a vLLM engine holds its device until then)."""
+        self.proposer.close()

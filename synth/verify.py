@@ -15,18 +15,28 @@ for input i. For a task with one test input this is exactly "one group". A propo
 tentative when it fits every demonstration but did not hold one out (the search's local rules, assemblies
 and lookups learnt without a demonstration that do not answer it): it answers and votes, but its answer
 alone is never ``unique``.
+
+The search's answers are then weighed (``synth.verdict``; ``verify_programs(weigh=True)``, which the
+synthesizer asks for with the search proposer): a single answer stays ``unique`` only when the
+demonstrations tell more bits than its simplest deterministic, non-tentative program costs (the Occam
+check; ``summarise`` makes it when given the demonstrations). The cost is counted in the search's own
+code (one dsl call per step, its parameters as literals); an LLM's program, written at length, is not
+measured in it, so an LLM sampler's answers are not weighed. The search's proposer also holds each
+demonstration out (``synth.verdict.hold_out``, run by ``ProgramSynthesizer``): an answer the search
+does not learn again without one demonstration is ``several``.
 """
 
 from __future__ import annotations
 
 import typing
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Collection, Literal, Sequence
 
 from arc.grid import Grid, as_grid
-from arc.task import Task
+from arc.task import Example, Task
 from synth.sandbox import ExecResult, Sandbox, default_sandbox
+from synth.verdict import weigh as weigh_answer
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,18 @@ class Verification:
     groups: tuple[tuple[tuple[Grid | None, ...], tuple[int, ...]], ...]  # (test outputs, program indices)
     n_duplicates: int  # sources skipped because an identical source came earlier
 
+    def unique_sources(self) -> list[str]:
+        """The deterministic, non-tentative train-consistent programs that give every ``unique``
+        outcome's answer (the programs that back those answers)."""
+        unique = {i: o.attempts[0] for i, o in enumerate(self.outcomes) if o.status == "unique"}
+        return [p.source for p in self.programs if p.train_consistent and p.deterministic and not p.tentative
+                and all(p.test_outputs[i] == g for i, g in unique.items())]
+
+    def without_unique(self) -> "Verification":
+        """The same, with every ``unique`` outcome reported ``several`` (its attempts unchanged)."""
+        outcomes = tuple(replace(o, status="several") if o.status == "unique" else o for o in self.outcomes)
+        return replace(self, outcomes=outcomes)
+
 
 def _matches(result: ExecResult, expected: Grid | None) -> bool:
     return result.status == "ok" and expected is not None and result.grid == expected
@@ -91,9 +113,10 @@ def _matches(result: ExecResult, expected: Grid | None) -> bool:
 
 def verify_programs(task: Task, sources: Sequence[str], *, sandbox: Sandbox | None = None,
                     seeds: tuple[int, int] = (0, 1), timeout_s: float = 2.0,
-                    memory_mb: int = 512, tentative: Collection[str] = ()) -> Verification:
+                    memory_mb: int = 512, tentative: Collection[str] = (), weigh: bool = False) -> Verification:
     """Run every distinct source on all inputs of ``task`` and summarise (see the module docstring);
-    the sources in ``tentative`` are marked so."""
+    the sources in ``tentative`` are marked so; with ``weigh``, a single answer is weighed against
+    the demonstrations (programs the search wrote)."""
     if seeds[0] == seeds[1]:
         raise ValueError("the determinism check needs two different seeds")
     sandbox = sandbox or default_sandbox()
@@ -116,11 +139,14 @@ def verify_programs(task: Task, sources: Sequence[str], *, sandbox: Sandbox | No
             train_consistent=k in deterministic, deterministic=deterministic.get(k),
             message=next((r.message for r in res if r.message), ""), tentative=source in tentative,
         ))
-    return summarise(task.id, programs, n_test=len(task.test), n_duplicates=len(sources) - len(distinct))
+    return summarise(task.id, programs, n_test=len(task.test), n_duplicates=len(sources) - len(distinct),
+                     demonstrations=task.train if weigh else ())
 
 
-def summarise(task_id: str, programs: Sequence[ProgramResult], n_test: int, n_duplicates: int = 0) -> Verification:
-    """Group train-consistent programs and build one SynthOutcome per test input (no execution)."""
+def summarise(task_id: str, programs: Sequence[ProgramResult], n_test: int, n_duplicates: int = 0,
+              demonstrations: Sequence[Example] = ()) -> Verification:
+    """Group train-consistent programs and build one SynthOutcome per test input (no execution);
+    with ``demonstrations``, a single answer is also weighed against its simplest program."""
     passing = [p for p in programs if p.train_consistent]
     groups: dict[tuple, list[int]] = defaultdict(list)
     for p in passing:
@@ -135,7 +161,8 @@ def summarise(task_id: str, programs: Sequence[ProgramResult], n_test: int, n_du
                 votes[p.test_outputs[i]].append(p.index)
         best = sorted(votes.items(), key=lambda kv: (-len(kv[1]), min(kv[1])))[:2]
         det_answers = {p.test_outputs[i] for p in passing if p.deterministic and p.test_outputs[i] is not None}
-        sure = any(p.deterministic and not p.tentative and p.test_outputs[i] is not None for p in passing)
+        backing = [p.source for p in passing if p.deterministic and not p.tentative and p.test_outputs[i] is not None]
+        sure = bool(backing) and (not demonstrations or weigh_answer(demonstrations, backing).convincing)
         if not votes:
             status = "none"
         elif len(det_answers) == 1 and sure:

@@ -1,5 +1,6 @@
 """What every sandbox test checks afterwards: no program process outlived its call, no zombie, nothing new
-in the system temp directory, this process's limits and priority untouched. Used by test_sandbox*.py."""
+in the system temp directory, no new mount and no new SysV IPC object on the host, this process's limits
+and priority untouched. Used by test_sandbox*.py."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import tempfile
 
 import pytest
 
-from synth import sandbox as sb
+import sandbox as sb
 
 _LIMITS = (resource.RLIMIT_CPU, resource.RLIMIT_AS, resource.RLIMIT_FSIZE, resource.RLIMIT_NOFILE,
            resource.RLIMIT_NPROC, resource.RLIMIT_CORE)
@@ -58,6 +59,22 @@ def worker_pids() -> set[int]:
     return found
 
 
+def host_mounts() -> set[str]:
+    with open("/proc/self/mountinfo") as f:
+        return {" ".join(line.split()[3:5]) for line in f}  # (root, mount point)
+
+
+def sysv_objects() -> set[str]:
+    found = set()
+    for kind in ("shm", "msg", "sem"):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as f:
+                found |= {f"{kind}:{line.split()[1]}" for line in f.readlines()[1:] if line.strip()}
+        except OSError:
+            pass
+    return found
+
+
 def temp_entries() -> set[str]:
     return {n for n in os.listdir(tempfile.gettempdir()) if not n.startswith("pytest-")}
 
@@ -68,7 +85,7 @@ def private_tempdir():
     a build) cannot make "nothing new in the temp directory" fail."""
     import shutil
 
-    path = tempfile.mkdtemp(prefix="arc-sandbox-tests-")
+    path = tempfile.mkdtemp(prefix="arc-sbx-tests-")
     saved, tempfile.tempdir = tempfile.tempdir, path
     yield path
     tempfile.tempdir = saved
@@ -83,7 +100,10 @@ def nothing_left_behind(private_tempdir):
     temp_before = temp_entries()
     limits = {r: resource.getrlimit(r) for r in _LIMITS}
     nice = os.getpriority(os.PRIO_PROCESS, 0)
+    mounts, ipc = host_mounts(), sysv_objects()
     yield
+    assert host_mounts() == mounts, "a mount was left on the host"
+    assert sysv_objects() <= ipc, f"SysV IPC objects left on the host: {sorted(sysv_objects() - ipc)}"
     table = process_table()
     after = descendants(os.getpid(), table)
     workers = worker_pids()
@@ -94,7 +114,6 @@ def nothing_left_behind(private_tempdir):
         assert depth == 2 and table[pid][0] in workers, f"process {pid} left behind (parent {table[pid][0]})"
     assert {r: resource.getrlimit(r) for r in _LIMITS} == limits, "a program changed this process's limits"
     assert os.getpriority(os.PRIO_PROCESS, 0) == nice, "a program changed this process's priority"
-    default = sb._default
-    own = {default._root.name} if default is not None and not default._closed else set()
+    own = {box._root.name for box in sb._defaults.values() if not box._closed}
     left = temp_entries() - temp_before - own
     assert left == set(), f"left in the system temp directory: {sorted(left)}"

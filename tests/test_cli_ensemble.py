@@ -10,7 +10,7 @@ from cli import main
 
 
 SMALL = ["--preset", "paper", "--ttt-max-tasks", "4", "--ttt-epochs", "1", "--lora-rank", "4", "--views", "identity,transpose",
-         "--n-orders", "1", "--max-new-tokens", "48", "--search-budget", "3", "--device", "cpu"]
+         "--n-orders", "1", "--max-new-tokens", "48", "--search-budget", "2000000", "--device", "cpu"]
 
 
 def test_ensemble_run_on_real_tasks(tmp_path, tiny_model_dir):

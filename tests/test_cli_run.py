@@ -23,7 +23,7 @@ def results_ids(run: Path) -> list[str]:
 
 def solve_args(out: Path, tasks: str = QUICK) -> list[str]:
     return ["--mode", "synth", "--sampler", "search", "--dataset", "arc1-train", "--tasks", tasks,
-            "--search-budget", "5", "--out", str(out)]
+            "--search-budget", "2000000", "--out", str(out)]
 
 
 def test_synth_run_writes_everything(tmp_path):

@@ -24,7 +24,7 @@ from ensemble.distributed import RayPool  # noqa: E402
 QUICK = "007bbfb7,0d3d703e,3c9b0459,6150a2bd,67a3c6ac,68b16354,74dd1130,9dfd6313"  # the search solves these fast
 FOUR = "0d3d703e,3c9b0459,6150a2bd,67a3c6ac"
 SMALL = ["--ttt-max-tasks", "4", "--ttt-epochs", "1", "--lora-rank", "4", "--views", "identity,transpose",
-         "--n-orders", "1", "--max-new-tokens", "48", "--search-budget", "3", "--device", "cpu"]
+         "--n-orders", "1", "--max-new-tokens", "48", "--search-budget", "2000000", "--device", "cpu"]
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def cluster():
 
 def synth_args(out: Path, tasks: str = QUICK) -> list[str]:
     return ["--mode", "synth", "--sampler", "search", "--dataset", "arc1-train", "--tasks", tasks,
-            "--search-budget", "5", "--out", str(out)]
+            "--search-budget", "2000000", "--out", str(out)]
 
 
 def records(run: Path) -> dict[str, dict]:

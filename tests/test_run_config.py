@@ -30,7 +30,7 @@ infer_configs = st.builds(
     max_new_tokens=st.none() | st.integers(1, 4096), trim_demonstrations=st.booleans(),
     gpu_memory_utilization=st.none() | st.floats(0.01, 1.0, **finite))
 synth_configs = st.builds(SynthConfig, sampler=st.just("search"), samples=st.integers(1, 1000),
-                          temperature=st.floats(0, 2, **finite), search_budget_s=st.floats(0.1, 100, **finite))
+                          temperature=st.floats(0, 2, **finite), search_budget=st.integers(1, 10**9), search_cap_s=st.floats(0.1, 100, **finite))
 
 
 @st.composite

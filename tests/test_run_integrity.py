@@ -32,7 +32,7 @@ A, B = ((1,),), ((2,),)
 
 def solve_args(out: Path, tasks: str = QUICK3) -> list[str]:
     return ["--mode", "synth", "--sampler", "search", "--dataset", "arc1-train", "--tasks", tasks,
-            "--search-budget", "5", "--out", str(out)]
+            "--search-budget", "2000000", "--out", str(out)]
 
 
 def one_line_error(result, progress: bool = False) -> str:
@@ -273,7 +273,7 @@ def test_a_second_arc_solve_on_a_running_run_fails_at_once(tmp_path):
     run = tmp_path / "run"
     # 009d5c81 is an arc1-eval task the search does not solve: it searches for its whole budget
     holder = subprocess.Popen(cli + ["--mode", "synth", "--dataset", "arc1-eval", "--tasks", "009d5c81",
-                                     "--search-budget", "60", "--out", str(run)],
+                                     "--search-budget", "240000000", "--out", str(run)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.time() + 60

@@ -20,7 +20,7 @@ def test_bench_scores_and_resumes(tmp_path, arc1_train, monkeypatch):
     monkeypatch.syspath_prepend(str(BENCH.parent))  # importable by name, so the worker pool can pickle
     bench = importlib.import_module("bench_search")
     jsonl, out = tmp_path / "r.jsonl", tmp_path / "r.json"
-    args = ["--dataset", str(tasks_dir), "--budget", "2", "--workers", "2", "--jsonl", str(jsonl), "--out", str(out)]
+    args = ["--dataset", str(tasks_dir), "--budget", "1000000", "--workers", "2", "--jsonl", str(jsonl), "--out", str(out)]
     result = CliRunner().invoke(bench.main, args)
     assert result.exit_code == 0, result.output
     summary = json.loads(out.read_text())
@@ -49,7 +49,7 @@ def test_bench_records_a_task_that_breaks_the_search_and_goes_on(tmp_path, arc1_
 
     monkeypatch.setattr(bench, "search_programs", breaks_on_one)  # the forked workers inherit it
     jsonl, out = tmp_path / "r.jsonl", tmp_path / "r.json"
-    args = ["--dataset", str(tasks_dir), "--budget", "2", "--workers", "2", "--jsonl", str(jsonl), "--out", str(out)]
+    args = ["--dataset", str(tasks_dir), "--budget", "1000000", "--workers", "2", "--jsonl", str(jsonl), "--out", str(out)]
     result = CliRunner().invoke(bench.main, args)
     assert result.exit_code == 0, result.output
     summary = json.loads(out.read_text())

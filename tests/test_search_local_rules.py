@@ -11,9 +11,9 @@ import pytest
 from arc.grid import as_grid
 from arc.task import Example, Task
 from dsl.neighbourhood import apply_local_rule, cell_features
-from synth.search import group_hits, search_programs
-from synth.search import local_rules
-from synth.search.local_rules import learn_local_rules
+from search import group_hits, search_programs
+from search.families import local_rules
+from search.families.local_rules import learn_local_rules
 
 # (task id, what the rule has to capture): each is solved by the learner alone.
 CASES = [
@@ -42,7 +42,7 @@ def common_module(monkeypatch):
 @pytest.mark.parametrize("task_id,what", CASES)
 def test_learner_solves_task(arc1_train, common_module, task_id, what):
     task = arc1_train[task_id]
-    rules = learn_local_rules(task, time_budget_s=30.0)
+    rules = learn_local_rules(task, budget=5_000_000)
     assert rules, f"no local rule for {task_id} ({what})"
     expected = tuple(ex.output for ex in task.test)
     assert rules[0].test_outputs == expected, rules[0].description
@@ -50,14 +50,14 @@ def test_learner_solves_task(arc1_train, common_module, task_id, what):
     exec(compile(rules[0].source, "<local rule>", "exec"), namespace)
     for ex in task.train:
         assert as_grid(namespace["transform"](np.array(ex.input))) == ex.output
-    assert rules == learn_local_rules(task, time_budget_s=30.0)  # deterministic
+    assert rules == learn_local_rules(task, budget=5_000_000)  # deterministic
 
 
 def test_emitted_rules_run_in_the_sandbox(arc1_train):
     sandbox = pytest.importorskip("synth.sandbox")
     for task_id, _ in CASES:
         task = arc1_train[task_id]
-        rule = learn_local_rules(task, time_budget_s=30.0)[0]
+        rule = learn_local_rules(task, budget=5_000_000)[0]
         assert rule.source.startswith("from common import *\nimport numpy as np\n")
         assert "synth" not in rule.source and "import arc" not in rule.source
         inputs = [ex.input for ex in task.train] + [ex.input for ex in task.test]
@@ -68,7 +68,7 @@ def test_emitted_rules_run_in_the_sandbox(arc1_train):
 
 def test_search_reports_local_rules_after_compositions(arc1_train):
     task = arc1_train["00d62c1b"]
-    hits = search_programs(task, time_budget_s=10.0)
+    hits = search_programs(task, budget=8_000_000)
     local = [h for h in hits if h.description.startswith("local rule:")]
     assert local and all(h.steps == () for h in local)
     assert hits.index(local[0]) == len(hits) - len(local)  # compositions first
@@ -81,12 +81,12 @@ def test_unseen_feature_values_refuse(arc1_train):
     # leaves the colour table nothing to say. A rule on features whose values the test does show
     # may still answer, but only as a last resort whose change no two demonstrations replicate.
     task = arc1_train["b1948b0a"]
-    assert learn_local_rules(task, time_budget_s=30.0)
+    assert learn_local_rules(task, budget=5_000_000)
     seen = {v for ex in task.train for row in ex.input for v in row}
     unseen = [c for c in range(10) if c not in seen]
     assert unseen
     grid = tuple(tuple(unseen[(i + j) % len(unseen)] for j in range(3)) for i in range(3))
-    rules = learn_local_rules(replace(task, test=(Example(grid),)), time_budget_s=30.0)
+    rules = learn_local_rules(replace(task, test=(Example(grid),)), budget=5_000_000)
     assert all(not r.replicated and r.tentative and "colour" not in r.features for r in rules)
 
 
@@ -98,7 +98,7 @@ def test_unseen_feature_values_refuse(arc1_train):
 @pytest.mark.parametrize("task_id", ["178fcbfb", "a61f2674", "c3f564a4", "dbc1a6ce", "63613498", "ba97ae07"])
 def test_no_confident_wrong_answer(arc1_train, task_id):
     task = arc1_train[task_id]
-    rules = learn_local_rules(task, time_budget_s=30.0)
+    rules = learn_local_rules(task, budget=5_000_000)
     expected = tuple(ex.output for ex in task.test)
     sure = [r for r in rules if not r.tentative]
     assert not (len(sure) == 1 and sure[0].test_outputs != expected), sure[0].description
@@ -115,14 +115,14 @@ def _memorising_task() -> Task:
 
 def test_memorised_table_is_refused(monkeypatch):
     task = _memorising_task()
-    assert learn_local_rules(task, time_budget_s=30.0) == []
-    assert not [h for h in search_programs(task, time_budget_s=5.0) if h.description.startswith("local rule:")]
+    assert learn_local_rules(task, budget=5_000_000) == []
+    assert not [h for h in search_programs(task, budget=8_000_000) if h.description.startswith("local rule:")]
     # The memorisation guard alone refuses it; without it the table answers (and would be `unique`).
     monkeypatch.setattr(local_rules, "MIN_SUPPORT", 0)
     monkeypatch.setattr(local_rules, "MIN_DEMOS", 1)
-    assert learn_local_rules(task, time_budget_s=30.0) == []
+    assert learn_local_rules(task, budget=5_000_000) == []
     monkeypatch.setattr(local_rules, "MIN_CHANGED_PER_ENTRY", 0.0)
-    rules = learn_local_rules(task, time_budget_s=30.0)
+    rules = learn_local_rules(task, budget=5_000_000)
     assert rules and rules[0].test_outputs == (task.train[0].output,)
 
 

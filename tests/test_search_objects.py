@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 
 from arc.grid import as_grid
-from synth.search import group_hits, search_programs
-from synth.search.objects import compile_program, object_programs
+from search import WorkBudget, group_hits, search_programs
+from search.families.objects import object_programs
+from search.problem import Problem
+from search.program import compile_program
 
 # (task id, family, a helper its program must call): each checked against the known test output.
 CASES = [
@@ -56,7 +58,7 @@ CASES = [
 @pytest.mark.parametrize("task_id,family,helper", CASES)
 def test_family_solves_task(arc1_train, task_id, family, helper):
     task = arc1_train[task_id]
-    found = [(p, outs) for p, outs in object_programs(task, families=None, time_budget_s=30.0) if p.family == family]
+    found = [(p, outs) for p, outs in object_programs(task, families=None, budget=5_000_000) if p.family == family]
     assert found, f"{family} found nothing for {task_id}"
     program, outputs = found[0]
     assert helper in program.source, program.description
@@ -70,7 +72,7 @@ def test_programs_through_sandbox(arc1_train):
     sandbox = pytest.importorskip("synth.sandbox")
     for task_id, family, _ in CASES:
         task = arc1_train[task_id]
-        program, outputs = next((p, o) for p, o in object_programs(task, time_budget_s=30.0) if p.family == family)
+        program, outputs = next((p, o) for p, o in object_programs(task, budget=5_000_000) if p.family == family)
         assert program.source.startswith("from common import *\nimport numpy as np\n")
         assert "synth" not in program.source and "import arc" not in program.source
         inputs = [ex.input for ex in task.train] + [ex.input for ex in task.test]
@@ -83,7 +85,7 @@ def test_programs_through_sandbox(arc1_train):
 def test_search_programs_answers_with_families(arc1_train, task_id):
     # Tasks the step enumeration alone does not solve; through search_programs they now are.
     task = arc1_train[task_id]
-    hits = search_programs(task, time_budget_s=10.0)
+    hits = search_programs(task, budget=8_000_000)
     status, ranked = group_hits(hits)
     assert status != "none"
     assert tuple(ex.output for ex in task.test) in ranked[:2]
@@ -91,14 +93,14 @@ def test_search_programs_answers_with_families(arc1_train, task_id):
 
 def test_family_hits_follow_the_enumeration(arc1_train):
     # 0520fde7: the enumeration's combine_halves and the part family's combine_parts both fit.
-    hits = search_programs(arc1_train["0520fde7"], time_budget_s=10.0)
+    hits = search_programs(arc1_train["0520fde7"], budget=8_000_000)
     kinds = ["steps" if h.family.startswith("compose") else "family" for h in hits]  # a local rule after a step has steps too
     assert "steps" in kinds and "family" in kinds
     assert kinds == sorted(kinds, key=lambda k: k != "steps")
 
 
 def test_assembly_refuses_a_layer_that_paints_one_demonstration_only():
-    from synth.search.assembly import _layers
+    from search.families.assembly import _layers
 
     # Two demonstrations of 3 cells each (background 0).
     target = np.array([1, 1, 3, 1, 2, 3])
@@ -112,14 +114,17 @@ def test_assembly_refuses_a_layer_that_paints_one_demonstration_only():
 
 
 def test_lookup_needs_a_repeated_key():
-    from synth.search.objects import lookup_programs
-    from synth.search.steps import task_info
+    from search.families.objects import lookup_programs
+    from search.steps import task_info
 
     inputs = [np.array([[c, 0], [0, 0]]) for c in (1, 2, 1, 2)]
     targets = [np.array([[5]]) if c == 1 else np.array([[6]]) for c in (1, 2, 1, 2)]
     info = task_info(list(zip(inputs, targets)))
-    assert [p.lines[0].split("by=")[1].split(",")[0] for p in lookup_programs(inputs, targets, info)] == \
+    assert info.background == 0
+    problem = Problem.of_arrays("t", inputs, targets, inputs[:1], WorkBudget(10**6))
+    assert [p.lines[0].split("by=")[1].split(",")[0] for p in lookup_programs(problem)] == \
         ["'most_common'", "'least_common'"]
     # three demonstrations, three outputs: a table as large as the data is a copy, not a rule
-    assert list(lookup_programs(inputs[:2] + [np.array([[3, 0], [0, 0]])],
-                                targets[:2] + [np.array([[7]])], info)) == []
+    problem = Problem.of_arrays("t", inputs[:2] + [np.array([[3, 0], [0, 0]])], targets[:2] + [np.array([[7]])],
+                                inputs[:1], WorkBudget(10**6))
+    assert list(lookup_programs(problem)) == []

@@ -8,8 +8,8 @@ from arc.grid import as_grid
 from arc.task import Example, Task
 from arc.views import SYMMETRY_NAMES, apply_symmetry
 from dsl.neighbourhood import cell_features
-from synth.search import OPS, Step, emit_program, group_hits, search_programs
-from synth.search.steps import fit_color_map, fitted_steps, task_info
+from search import OPS, Step, WorkBudget, emit_program, group_hits, search_programs
+from search.steps import fit_color_map, fitted_steps, task_info
 
 
 def _task(pairs, tests):
@@ -96,9 +96,9 @@ def test_find_objects_memo_hands_out_copies():
 def test_search_finds_simplest_composition_and_is_deterministic():
     pairs = [([[1, 2], [3, 4]], [[4, 3], [2, 1]]), ([[5, 0, 0]], [[0, 0, 5]])]
     task = _task(pairs, [([[7, 8]], [[8, 7]])])
-    hits = search_programs(task, time_budget_s=10)
+    hits = search_programs(task, budget=8_000_000)
     assert hits[0].description == "rot180"
-    assert [h.description for h in hits] == [h.description for h in search_programs(task, time_budget_s=10)]
+    assert [h.description for h in hits] == [h.description for h in search_programs(task, budget=8_000_000)]
     status, ranked = group_hits(hits)
     assert ranked[0] == (((8, 7),),)
 
@@ -107,7 +107,7 @@ def test_search_returns_nothing_for_unrelated_outputs():
     rng = np.random.default_rng(0)
     pairs = [(rng.integers(0, 10, (4, 4)).tolist(), rng.integers(0, 10, (3, 5)).tolist()) for _ in range(3)]
     task = _task(pairs, [(rng.integers(0, 10, (4, 4)).tolist(), [[0]])])
-    hits = search_programs(task, time_budget_s=3, max_depth=2)
+    hits = search_programs(task, budget=2_000_000, max_depth=2)
     assert hits == []
     assert group_hits(hits) == ("none", [])
 
@@ -115,12 +115,12 @@ def test_search_returns_nothing_for_unrelated_outputs():
 def test_max_programs_is_respected():
     # One symmetric demonstration: several symmetries explain it.
     task = _task([([[1, 2], [2, 1]], [[2, 1], [1, 2]])], [([[3, 4], [4, 3]], [[4, 3], [3, 4]])])
-    assert len(search_programs(task, time_budget_s=10)) > 2
-    assert len(search_programs(task, time_budget_s=10, max_programs=2)) == 2
+    assert len(search_programs(task, budget=8_000_000)) > 2
+    assert len(search_programs(task, budget=8_000_000, max_programs=2)) == 2
 
 
 def test_group_hits_statuses():
-    from synth.search.enumerate import SearchHit
+    from search.hits import SearchHit
 
     def hit(g):
         return SearchHit("", "", (), (g,))
@@ -134,9 +134,9 @@ def test_group_hits_statuses():
 def test_hits_name_the_family_that_found_them():
     """Each hit says which part of the search found it, so the benchmark can count per family."""
     tasks = arc.load_dataset("arc1-train")
-    composed = search_programs(tasks["3c9b0459"], time_budget_s=10)
+    composed = search_programs(tasks["3c9b0459"], budget=8_000_000)
     assert composed and composed[0].family == "compose"
-    local = [h for h in search_programs(tasks["b1948b0a"], time_budget_s=10) if h.family == "local-rule"]
+    local = [h for h in search_programs(tasks["b1948b0a"], budget=8_000_000) if h.family == "local-rule"]
     assert local and not local[0].steps
 
 
@@ -260,7 +260,7 @@ def test_fill_between_corners_and_extend_ends():
 
 
 def test_paint_choice_needs_a_colour_that_varies():
-    from synth.search.enumerate import _paint_choice
+    from search.enumerate import _paint_choice
 
     grids = [np.array([[0, 1], [1, 0]]), np.array([[1, 1], [0, 0]])]
     inputs = [np.array([[3, 3, 7], [0, 0, 0]]), np.array([[4, 4, 2], [0, 0, 0]])]
@@ -314,7 +314,7 @@ def test_in_boxes_feature():
 
 
 def test_tile_views_fitted_on_the_foreground():
-    from synth.search.steps import fit_tile_views
+    from search.steps import fit_tile_views
 
     g = np.array([[1, 0], [1, 1]])
     t = OPS["tile_views"](g * 4, views=(("identity", "flip_lr"),))  # the mirror images, in another colour
@@ -481,14 +481,17 @@ def test_color_roles_rename_by_cell_count():
 
 
 def test_colours_renamed_by_role_only_where_they_change():
-    from synth.search.enumerate import _role_space_hits, _task_roles
+    from search.lifts import lifted_hits, role_lift, task_roles
+    from search.problem import Problem
     same = _task([([[0, 1], [1, 1]], [[1, 0], [1, 1]]), ([[1, 0], [1, 1]], [[0, 1], [1, 1]])], [([[1, 1], [0, 1]], [[1, 1], [1, 0]])])
-    assert _task_roles(same) is None  # one renaming for every grid: nothing to gain
+    assert task_roles(Problem.of(same, WorkBudget(1))) is None  # one renaming for every grid: nothing to gain
     varied = _task([([[0, 2], [2, 2]], [[2, 0], [2, 2]]), ([[0, 5], [5, 5]], [[5, 0], [5, 5]])],
                    [([[0, 6], [0, 6]], [[6, 0], [6, 0]])])
-    fixed, renamings = _task_roles(varied)
+    problem = Problem.of(varied, WorkBudget(4_000_000))
+    fixed, renamings = task_roles(problem)
     assert fixed == (0,) and len({r for r in renamings}) == 3
-    hits = _role_space_hits(varied, (fixed, renamings), time_budget_s=5.0, max_depth=2)
+    lift = role_lift(problem, (fixed, renamings), problem.budget)
+    hits = lifted_hits(lift, search_programs, max_depth=2)
     assert hits and all(h.family.startswith("roles:") for h in hits)
     right = [h for h in hits if h.test_outputs == (as_grid([[6, 0], [6, 0]]),)]  # found on 1s, named back to 6
     assert right and "color_roles(grid, fixed=(0,))" in right[0].source
@@ -496,9 +499,10 @@ def test_colours_renamed_by_role_only_where_they_change():
 
 def test_part_programs_survive_an_input_all_background():
     # The crop of an input that is all background is empty: the part families once divided by its height.
-    from synth.search.objects import part_programs
+    from search.families.objects import part_programs
     inputs = [np.array([[0, 0], [0, 0]]), np.array([[0, 3], [0, 0]])]
     targets = [np.array([[1]]), np.array([[3]])]
     info = task_info(list(zip(inputs, targets)))
     assert info.background == 0
-    list(part_programs(inputs, targets, info))
+    from search.problem import Problem
+    list(part_programs(Problem.of_arrays("t", inputs, targets, inputs[:1], WorkBudget(10**6))))

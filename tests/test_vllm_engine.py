@@ -77,6 +77,49 @@ def test_ttt_vllm_equals_hf_token_for_token_over_several_adapters(model_dir, arc
     assert sorted(lora_ids.values()) == [1, 2, 3]  # one LoRA id per adapter, from 1
 
 
+def test_poe_scores_and_samples_of_vllm_equal_hf_in_float32(model_dir, arc1_train, adapters):
+    """Teacher-forced scores of candidate grids under several views and adapters: the same numbers
+    from vLLM's prompt log-probabilities as from the hf backend; vLLM's explore keeps the greedy
+    completion first and only completions above the threshold after it."""
+    import math
+
+    from ttt.backends import HFBackend, VLLMBackend
+    from ttt.config import InferConfig
+    from ttt.format import make_formatter
+    from ttt.select import score_requests, ScoreRequest
+
+    infer = InferConfig(symmetries=("identity", "transpose", "rot90"), n_orders=1, max_new_tokens=40,
+                        max_tokens=4096, dtype="float32", device="cpu", gpu_memory_utilization=SHARE, max_loras=4)
+    hf = HFBackend(str(model_dir), cfg=infer)
+    fmt = make_formatter("compact", hf.tokenizer)
+    requests = []
+    for tid in TASKS:
+        task = arc1_train[tid]
+        right = task.test[0].output
+        grids = (right, tuple(tuple((v + 1) % 10 for v in row) for row in right), ((0, 0), (0, 0)))
+        requests.append(ScoreRequest(task, 0, grids, adapters[tid]))
+    requests.append(ScoreRequest(arc1_train[TASKS[0]], 0, requests[0].grids, None))  # the bare model too
+    want = score_requests(requests, hf, fmt, infer)
+    engine = VLLMBackend(str(model_dir), hf.tokenizer, infer, max_lora_rank=8)
+    try:
+        got = score_requests(requests, engine, fmt, infer)
+        task = arc1_train[TASKS[1]]
+        prompt = fmt.render_prompt(task.train, task.test[0].input)
+        [explored] = engine.explore([prompt], adapters[TASKS[1]], max_new_tokens=40, threshold=0.05,
+                                    max_candidates=4, max_tokens=400, stop=[fmt.end_marker])
+        [greedy] = engine.generate([prompt], adapters[TASKS[1]], max_new_tokens=40, stop=[fmt.end_marker])
+    finally:
+        engine.close()
+    for w_row, g_row in zip(want, got):
+        for w, g in zip(w_row, g_row):
+            assert [n for n, _ in w.views] == [n for n, _ in g.views] and len(w.views) == 3
+            for (_, a), (_, b) in zip(w.views, g.views):
+                assert b == pytest.approx(a, abs=1e-3)
+    assert explored[0].greedy and explored[0].text == greedy.text
+    assert all(not g.greedy and g.logprob >= math.log(0.05) for g in explored[1:])
+    assert len({g.text for g in explored}) == len(explored) <= 4
+
+
 def test_synth_sampler_samples_a_long_prompt_with_a_seed(model_dir, arc1_train):
     from synth.config import SynthConfig
     from synth.prompt import build_prompt

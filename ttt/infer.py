@@ -1,5 +1,6 @@
-"""Augmented inference: every test input under several invertible views, greedy decoding, strict
-parsing, each grid mapped back with its view's inverse, then a vote -> up to 2 attempts.
+"""Augmented inference: every test input under several invertible views, greedy or depth-first
+decoding (``InferConfig.sampling``), strict parsing, each grid mapped back with its view's inverse,
+then a selection -> up to 2 attempts: the vote, or product-of-experts scores (``ttt.select``).
 
 Every prediction keeps the view it was made under (``Candidate.view``), so a vote or a report can
 always say where a grid came from.
@@ -29,15 +30,20 @@ class Candidate:
     view: View
     status: CandidateStatus = "ok"
     message: str | None = None
+    greedy: bool = True  # the view's greedy completion (False: another path of depth-first sampling)
+    logprob: float | None = None  # its log-probability under the view, where the decoder reports it
 
 
 @dataclass(frozen=True)
 class TaskPrediction:
-    """Per test input: the voted attempts (at most 2) and every candidate behind them."""
+    """Per test input: the chosen attempts (at most 2), every candidate behind them and, where the
+    selection scored them (``select`` 'poe' or 'vote+poe'), each distinct grid with its summed
+    log-probability and per-view terms (``scored``, in the order the grids were first produced)."""
 
     task_id: str
     attempts: tuple[tuple[Grid, ...], ...]
     candidates: tuple[tuple[Candidate, ...], ...]
+    scored: tuple[tuple[Any, ...], ...] = ()  # per test input, ttt.select.ScoredCandidate values
 
     @property
     def n_parse_failures(self) -> int:
@@ -114,6 +120,8 @@ def predict_tasks(
     ``adapters`` maps task id to an adapter folder (missing or None: the bare base model);
     ``views`` maps task id to its views (default: ``task_views``).
     """
+    from ttt.select import choose
+
     adapters = adapters or {}
     add_special = getattr(formatter, "add_special_tokens", True)
     max_new = cfg.max_new_tokens or default_max_new_tokens(formatter, backend.tokenizer)
@@ -136,20 +144,56 @@ def predict_tasks(
                 prompts.append(prompt)
                 prompt_adapters.append(adapters.get(task.id))
                 prompt_slots.append((task.id, t, view))
-    generations = backend.generate(
-        prompts, prompt_adapters, max_new_tokens=max_new, stop=[formatter.end_marker], add_special_tokens=add_special
-    ) if prompts else []
-    for (task_id, t, view), gen in zip(prompt_slots, generations):
-        parsed = formatter.parse(gen.text, require_end=not gen.stopped)
-        if parsed.grid is None:
-            results[(task_id, t)].append(Candidate(None, view, "parse_error", parsed.error))
-        else:
-            results[(task_id, t)].append(Candidate(view.invert(parsed.grid), view))
+    if cfg.sampling == "dfs":
+        explored = backend.explore(
+            prompts, prompt_adapters, max_new_tokens=max_new, threshold=cfg.dfs_threshold,
+            max_candidates=cfg.dfs_max_candidates, max_tokens=cfg.dfs_max_tokens or 4 * max_new,
+            stop=[formatter.end_marker], add_special_tokens=add_special,
+        ) if prompts else []
+    else:
+        explored = [[g] for g in backend.generate(
+            prompts, prompt_adapters, max_new_tokens=max_new, stop=[formatter.end_marker], add_special_tokens=add_special
+        )] if prompts else []
+    for (task_id, t, view), gens in zip(prompt_slots, explored):
+        for gen in gens:
+            parsed = formatter.parse(gen.text, require_end=not gen.stopped)
+            if parsed.grid is None:
+                results[(task_id, t)].append(Candidate(None, view, "parse_error", parsed.error, gen.greedy, gen.logprob))
+            else:
+                results[(task_id, t)].append(Candidate(view.invert(parsed.grid), view, "ok", None, gen.greedy, gen.logprob))
+    cands = {task.id: tuple(tuple(results[(task.id, t)]) for t in range(len(task.test))) for task in tasks}
+    scored = score_all(tasks, cands, backend, formatter, cfg, adapters) if cfg.select != "vote" else {}
     out = {}
     for task in tasks:
-        cands = tuple(tuple(results[(task.id, t)]) for t in range(len(task.test)))
-        out[task.id] = TaskPrediction(task.id, tuple(vote(cs, cfg.vote) for cs in cands), cands)
+        voted = [vote(cs, cfg.vote) for cs in cands[task.id]]
+        per_test = scored.get(task.id, ())
+        attempts = tuple(choose(cfg.select, v, per_test[t] if per_test else ()) for t, v in enumerate(voted))
+        out[task.id] = TaskPrediction(task.id, attempts, cands[task.id], per_test)
     return out
+
+
+def distinct_grids(candidates: Sequence[Candidate]) -> tuple[tuple[Grid, ...], tuple[int, ...]]:
+    """The distinct parsed grids of ``candidates`` in the order first produced, and how many produced each."""
+    counts: dict[Grid, int] = {}
+    for c in candidates:
+        if c.grid is not None:
+            counts[c.grid] = counts.get(c.grid, 0) + 1
+    return tuple(counts), tuple(counts.values())
+
+
+def score_all(tasks: Sequence[Task], cands: Mapping[str, Sequence[Sequence[Candidate]]], backend: Any, formatter: Any,
+              cfg: InferConfig, adapters: Mapping[str, str | Path | None] | None = None) -> dict[str, tuple]:
+    """Every distinct candidate grid of every test input scored in one backend call (``ttt.select``)."""
+    from ttt.select import ScoreRequest, score_requests
+
+    adapters = adapters or {}
+    requests = []
+    for task in tasks:
+        for t, cs in enumerate(cands[task.id]):
+            grids, counts = distinct_grids(cs)
+            requests.append(ScoreRequest(task, t, grids, adapters.get(task.id), counts))
+    scored = iter(score_requests(requests, backend, formatter, cfg))
+    return {task.id: tuple(next(scored) for _ in cands[task.id]) for task in tasks}
 
 
 def predict_task(

@@ -14,6 +14,8 @@ class Generation:
     text: str
     stopped: bool
     n_tokens: int = 0
+    logprob: float | None = None  # the generation's summed token log-probability, where the backend gives it
+    greedy: bool = True  # the greedy path (depth-first exploration marks the other completions False)
 
 def cut_at_stop(text: str, stops: Sequence[str]) -> tuple[str, bool]:
     """``text`` up to and including the earliest stop string, and whether one was found."""

@@ -1,8 +1,9 @@
-"""The confined process that executes one untrusted program (forked by synth/_zygote.py per program).
+"""The confined process that executes one untrusted program (forked by sandbox/_zygote.py per program).
 
 The zygote forks it into a PID namespace of its own (it is pid 1 there and sees no other process).
-:func:`main` confines it (session, fds, scratch tmpfs in a mount namespace of its own, rlimits, no
-capabilities, Landlock, seccomp), runs the program on every input and writes one JSON line per input, then
+:func:`main` parses its request (from the zygote's request buffer, which the zygote zeroes once this
+process exists), confines itself (session, fds, rlimits, no capabilities, Landlock, seccomp), runs the
+program on every input in its scratch directory (a tmpfs mounted for it alone) and writes one JSON line per input, then
 one line with the captured output, to fd 3; then the process exits. Nothing here is trusted afterwards:
 the zygote forwards the lines only once this process is dead, and the parent validates them.
 """
@@ -85,12 +86,26 @@ def plain(value, budget: list[int], depth: int = 0):
 
 
 def describe(exc: BaseException) -> str:
+    """``Type: text (line n)`` of a program's exception; never raises (the text comes from the program)."""
     where = ""
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if frame.filename == "<program>":
-            where = f" (line {frame.lineno})"
-            break
-    return f"{type(exc).__name__}: {exc}"[:1000] + where
+    try:
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            if frame.filename == "<program>":
+                where = f" (line {frame.lineno})"
+                break
+    except BaseException:
+        pass
+    try:
+        text = str(exc)
+        text = text if type(text) is str else ""
+    except BaseException:
+        text = "<the exception could not be turned into text>"
+    try:
+        name = type(exc).__name__
+        name = name if type(name) is str else "Exception"
+    except BaseException:
+        name = "Exception"
+    return f"{name}: {text}"[:1000] + where
 
 
 def confine(ctx: dict, req: dict, result_fd: int) -> None:
@@ -107,6 +122,17 @@ def confine(ctx: dict, req: dict, result_fd: int) -> None:
         linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != (0 if ctx["pid_ns"] else ctx["pid"]):  # in its own PID namespace the parent is invisible
         raise RuntimeError("worker exited before the program process started")
+    try:  # the one a memory cgroup's OOM killer takes, never the worker
+        fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+        os.write(fd, b"1000")
+        os.close(fd)
+    except OSError:
+        pass
+    if linux is not None and not ctx["seccomp"]:  # SysV IPC is not denied: give it a namespace of its own
+        try:
+            linux.unshare(linux.CLONE_NEWIPC)
+        except OSError:
+            pass  # the worker's IPC namespace (if any) is still its own
     # fd 3: results; fd 4: the Landlock ruleset; 0-2: /dev/null; nothing else (the worker's own fds,
     # its pipes to the parent among them, sit above 100 and are closed here).
     os.dup2(result_fd, RESULT_FD)
@@ -114,7 +140,7 @@ def confine(ctx: dict, req: dict, result_fd: int) -> None:
         os.dup2(ctx["ruleset_fd"], RULESET_FD)
     os.dup2(ctx["devnull_fd"], 2)
     os.closerange(RULESET_FD + 1, 1 << 16)
-    os.chdir(ctx["scratch"])
+    os.chdir(ctx["workdir"])
     # The file size, open files and core limits are the worker's, inherited. With seccomp a program cannot
     # start a thread or process, so the worker's wall-clock kill needs no CPU-time limit beside it.
     limit_as = ctx["mapped_bytes"] + (16 << 20) + (int(req["memory_mb"]) << 20)  # the worker's, at fork
@@ -169,9 +195,10 @@ def run_program(req: dict, emit) -> None:
         emit(record)
 
 
-def main(ctx: dict, req: dict, result_fd: int) -> int:
+def main(ctx: dict, req_len: int, result_fd: int) -> int:
     """Entry point in the forked child; returns the exit code (the caller calls os._exit with it)."""
     try:
+        req = json.loads(ctx["request"][:req_len])
         confine(ctx, req, result_fd)
     except Exception as exc:  # never run a program with less protection than was promised
         for fd in (RESULT_FD, result_fd):

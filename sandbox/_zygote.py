@@ -1,24 +1,30 @@
-"""Sandbox worker process ("zygote"); the parent side is synth/sandbox.py.
+"""Sandbox worker process ("zygote"); the parent side is sandbox/__init__.py.
 
-Started as ``python _zygote.py REPO_ROOT SCRATCH_DIR OPTIONS_JSON`` with a scrubbed environment. It
-enters new user, network, mount and PID namespaces (asking the parent, when that is root, to map it to an
-unprivileged uid), forks the real zygote as pid 1 of the new PID namespace, which pre-imports numpy and
-``dsl.common`` (as ``common``), prepares the Landlock ruleset and the seccomp filter once, and then serves
-requests one at a time over length-prefixed frames on stdin/stdout.
+Started as ``python _zygote.py SCRATCH_DIR OPTIONS_JSON`` with a scrubbed environment. It enters new user,
+network, mount, IPC and PID namespaces (asking the parent to map it to an unprivileged uid when that is root,
+and to put it in a memory cgroup when one can be made), marks every mount it inherited read-only, forks the
+real zygote as pid 1 of the new PID namespace, which mounts a /proc of that namespace, imports numpy and the
+modules the parent names (``options["preload"]``: e.g. ``dsl.common`` importable as ``common``), prepares
+the Landlock ruleset and the seccomp filter once, and then serves requests one at a time over
+length-prefixed frames on stdin/stdout.
 
-Every program runs in a process of its own (synth/_runner.py), forked into a fresh PID namespace where it is
-pid 1 and alone, with a fresh tmpfs scratch in a mount namespace of its own. This process reads what the
-program writes while it runs (bounded, never interpreted) and hands it to the parent only once the
-program's process is dead: exited, or killed at the wall-clock limit. Nothing a program does outlives it:
-its namespaces, scratch tmpfs and rlimits die with it, and the zygote's own memory is never written by it.
+Every program runs in a process of its own (sandbox/_runner.py), forked into a fresh PID namespace where it
+is pid 1 and alone, with its scratch directory on a tmpfs mounted for it alone (unmounted and mounted anew
+after every program, so its mode, xattrs and inode numbers start fresh too). The zygote never parses a
+request: it reads the program and its inputs into a buffer that it zeroes as soon as the program's process
+is forked, and the program's report into another that it zeroes once sent, so no program finds another's
+data in the memory it inherits. The zygote hands a report to the parent only once the program's process is
+dead: exited, or killed at the wall-clock limit.
 """
 
 from __future__ import annotations
 
 import fcntl
 import gc
+import importlib
 import importlib.util
 import json
+import mmap
 import os
 import re
 import resource
@@ -30,12 +36,13 @@ import sys
 import time
 
 MAX_REPORT_BYTES = 1 << 20  # everything a program may send for one call (a 30x30 grid is ~2 KB of JSON)
+MAX_REQUEST_BYTES = 32 << 20  # a program and its inputs (the parent refuses larger ones)
 F_SETPIPE_SZ = 1031  # (the default pipe-max-size is 1 MiB too)
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def _load(name: str, filename: str):
-    """A sibling module loaded by path, so the ``synth`` package __init__ never runs in the worker."""
+    """A sibling module loaded by path, so the ``sandbox`` package __init__ never runs in the worker."""
     spec = importlib.util.spec_from_file_location(name, os.path.join(_HERE, filename))
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -60,6 +67,17 @@ def read_exact(fd: int, n: int) -> bytes | None:
     return bytes(buf)
 
 
+def read_into(fd: int, view: memoryview) -> bool:
+    """Fill ``view`` from ``fd`` (no Python object holds the bytes); False at end of file."""
+    done = 0
+    while done < len(view):
+        n = os.readv(fd, [view[done:]])
+        if not n:
+            return False
+        done += n
+    return True
+
+
 def read_frame(fd: int) -> bytes | None:
     header = read_exact(fd, 4)
     return read_exact(fd, struct.unpack(">I", header)[0]) if header else None
@@ -71,12 +89,15 @@ def write_frames(fd: int, *frames: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def empty_dir(path: str) -> str | None:
+def empty_dir(path: str, max_depth: int = 16) -> str | None:
     """Remove everything below ``path`` without following links, by directory fds. Used only where no
     per-program tmpfs is available, and only once the program is dead, so nothing changes the tree while
-    it is walked. Returns None, or a message saying what could not be removed."""
+    it is walked. A directory deeper than ``max_depth`` is first moved up to ``path`` (a rename, which
+    follows nothing), so the walk never holds more than ``max_depth`` fds however deep the tree. Returns
+    None, or a message saying what could not be removed."""
     flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
     stack: list[tuple[int, str]] = []
+    moved = 0
     try:
         stack.append((os.open(path, flags), ""))
         while stack:
@@ -88,6 +109,9 @@ def empty_dir(path: str) -> str | None:
                 os.close(fd)
                 if stack:
                     os.rmdir(name, dir_fd=stack[-1][0])
+            elif entry.is_dir(follow_symlinks=False) and len(stack) >= max_depth:
+                moved += 1
+                os.rename(entry.name, f".arc-deep-{moved}", src_dir_fd=fd, dst_dir_fd=stack[0][0])
             elif entry.is_dir(follow_symlinks=False):
                 try:
                     sub = os.open(entry.name, flags, dir_fd=fd)
@@ -108,7 +132,7 @@ def empty_dir(path: str) -> str | None:
 class _Program:
     """One program's process, its result pipe and pidfd (zygote side)."""
 
-    def __init__(self, ctx: dict, req: dict):
+    def __init__(self, ctx: dict, req_len: int):
         read_fd, write_fd = os.pipe()
         try:
             self.big_pipe = fcntl.fcntl(write_fd, F_SETPIPE_SZ, MAX_REPORT_BYTES) >= MAX_REPORT_BYTES
@@ -125,9 +149,10 @@ class _Program:
             code = ctx["runner"].EXIT_SETUP_FAILED
             try:
                 os.close(read_fd)
-                code = ctx["runner"].main(ctx, req, write_fd)
+                code = ctx["runner"].main(ctx, req_len, write_fd)
             finally:
                 os._exit(code)
+        ctx["request"][:req_len] = bytes(req_len)  # the request lives on only in the program's process
         if ctx["pid_ns"]:
             linux.setns(ctx["pidns_fd"], linux.CLONE_NEWPID)  # later forks start from our namespace again
         os.close(write_fd)
@@ -157,11 +182,18 @@ class _Program:
             os.close(self.pidfd)
 
 
-def run_one(ctx: dict, req: dict, parent_fd: int | None = None) -> tuple[dict, bytes]:
-    """Run one request in a fresh process; (meta, report bytes), the report taken only once the process
-    is dead (exited, or killed at the wall-clock limit)."""
+def run_one(ctx: dict, req_len: int, timeout_s: float, parent_fd: int | None = None) -> tuple[dict, int]:
+    """Run the request in ``ctx["request"][:req_len]`` in a fresh process; (meta, length of the report in
+    ``ctx["report"]``), the report taken only once the process is dead (exited, or killed at the
+    wall-clock limit). The caller sends the report and zeroes it."""
     start = time.monotonic()
-    prog = _Program(ctx, req)
+    report = memoryview(ctx["report"])
+    try:
+        prog = _Program(ctx, req_len)
+    except OSError as exc:
+        ctx["request"][:req_len] = bytes(req_len)
+        return {"spawn_error": str(exc), "exit": None, "signal": None, "timed_out": False, "overflow": False,
+                "elapsed_s": 0.0, "cpu_s": 0.0, "scratch_error": None}, 0
     poller = select.poll()
     # The result pipe holds MAX_REPORT_BYTES, so nothing needs reading while the program runs: one wait on
     # its pidfd. A program that writes more blocks until the wall-clock kill and is told it overflowed.
@@ -173,9 +205,9 @@ def run_one(ctx: dict, req: dict, parent_fd: int | None = None) -> tuple[dict, b
         poller.register(prog.pidfd, select.POLLIN)
     if parent_fd is not None:
         poller.register(parent_fd, 0)  # only POLLHUP/POLLERR: the parent went away
-    buf = bytearray()
+    size = 0
     timed_out = overflow = orphaned = False
-    deadline = start + float(req["timeout_s"])
+    deadline = start + timeout_s
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -187,12 +219,12 @@ def run_one(ctx: dict, req: dict, parent_fd: int | None = None) -> tuple[dict, b
             orphaned = True
             break
         if read_live and events.get(prog.fd):
-            chunk = os.read(prog.fd, 1 << 16)
-            buf += chunk
-            if not chunk:  # closed; the process may still run: its exit is what counts
+            n = os.readv(prog.fd, [report[size:]])
+            size += n
+            if not n:  # closed; the process may still run: its exit is what counts
                 read_live = False
                 poller.unregister(prog.fd)
-            elif len(buf) > MAX_REPORT_BYTES:
+            elif size > MAX_REPORT_BYTES:
                 overflow = True
                 break
         if (prog.pidfd in events) if prog.pidfd is not None else prog.dead():
@@ -203,15 +235,15 @@ def run_one(ctx: dict, req: dict, parent_fd: int | None = None) -> tuple[dict, b
     if not overflow:  # the process is dead: take what it wrote
         os.set_blocking(prog.fd, False)
         try:
-            while len(buf) <= MAX_REPORT_BYTES and (chunk := os.read(prog.fd, 1 << 16)):
-                buf += chunk
+            while size <= MAX_REPORT_BYTES and (n := os.readv(prog.fd, [report[size:]])):
+                size += n
         except BlockingIOError:
             pass
-        overflow = len(buf) >= MAX_REPORT_BYTES
+        overflow = size >= MAX_REPORT_BYTES
     os.close(prog.fd)
     if orphaned:
         sys.exit(0)
-    scratch_error = empty_dir(ctx["scratch"])  # nothing of the program is alive to race this walk
+    scratch_error = fresh_scratch(ctx)  # nothing of the program is alive to race this
     status, usage = prog.status, prog.usage
     meta = {
         "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
@@ -223,29 +255,48 @@ def run_one(ctx: dict, req: dict, parent_fd: int | None = None) -> tuple[dict, b
         "maxrss_kb": usage.ru_maxrss,
         "scratch_error": scratch_error,
     }
-    return meta, bytes(buf[:MAX_REPORT_BYTES]) if not overflow else b""
+    if overflow:
+        report[:size] = bytes(size)
+        size = 0
+    return meta, size
+
+
+def fresh_scratch(ctx: dict) -> str | None:
+    """A new, empty scratch for the next program: a tmpfs mounted anew (fresh root mode, xattrs and inode
+    numbers), or, without a mount namespace, the directory emptied. None, or what went wrong."""
+    if not ctx["tmpfs_mb"]:
+        return empty_dir(ctx["workdir"])
+    try:
+        ctx["linux"].unmount(ctx["workdir"])
+        ctx["linux"].mount_tmpfs(ctx["workdir"], ctx["tmpfs_mb"], inodes=4096)
+        return None
+    except OSError as exc:
+        return f"could not mount a fresh scratch: {exc}"
 
 
 # ---------------------------------------------------------------- setting up the worker
 
 
 def _enter_namespaces(linux, in_fd: int, out_fd: int, caps: dict) -> bool:
-    """Enter new user, network, mount (and PID) namespaces; map ids. Returns whether a PID namespace for
-    our children was made. Must run single-threaded, before numpy is imported."""
+    """Enter new user, network, mount, IPC (and PID) namespaces; map ids; make inherited mounts read-only.
+    Returns whether a PID namespace for our children was made. Must run single-threaded, before numpy is
+    imported."""
     notes = caps["notes"]
     flags = linux.CLONE_NEWUSER | linux.CLONE_NEWNET | linux.CLONE_NEWNS
     uid, gid = os.getuid(), os.getgid()
-    for extra in (linux.CLONE_NEWPID, 0):
+    for extra in (linux.CLONE_NEWPID | linux.CLONE_NEWIPC, linux.CLONE_NEWIPC, 0):
         try:
             linux.unshare(flags | extra)
             break
         except OSError as exc:
-            notes.append(f"namespaces{' with PID' if extra else ''}: {exc}")
+            notes.append(f"namespaces (flags {extra:#x}): {exc} (fix: allow user namespaces, e.g. sysctl "
+                         "user.max_user_namespaces=10000 kernel.apparmor_restrict_unprivileged_userns=0)")
     else:
+        _setup_frame(in_fd, out_fd, mapped=False)
         return False
-    caps.update(user_namespace=True, network_namespace=True, mount_namespace=True)
-    write_frames(out_fd, json.dumps({"map_ids": os.getpid()}).encode())  # the parent maps us if it can
-    reply = json.loads(read_frame(in_fd) or b"{}")
+    caps.update(user_namespace=True, network_namespace=True, mount_namespace=True,
+                ipc_namespace=bool(extra & linux.CLONE_NEWIPC))
+    reply = _setup_frame(in_fd, out_fd, mapped=True)  # the parent maps us if it can
     if reply.get("mapped"):
         linux.become_mapped_root()
         caps["unprivileged_uid"] = True
@@ -254,10 +305,21 @@ def _enter_namespaces(linux, in_fd: int, out_fd: int, caps: dict) -> bool:
         if reply.get("note"):
             notes.append(f"unprivileged uid: {reply['note']}")
     linux.make_mounts_private()
-    return bool(extra)
+    try:
+        linux.make_mounts_readonly()
+        caps["readonly_mounts"] = True
+    except OSError as exc:
+        notes.append(f"read-only mounts: {exc} (needs Linux >= 5.12)")
+    return bool(extra & linux.CLONE_NEWPID)
 
 
-def _setup(repo_root: str, scratch: str, options: dict, pid_ns: bool, linux, caps: dict) -> dict:
+def _setup_frame(in_fd: int, out_fd: int, mapped: bool) -> dict:
+    """Tell the parent our pid (it puts us in a memory cgroup, and maps our ids when ``mapped``); its reply."""
+    write_frames(out_fd, json.dumps({"setup": os.getpid(), "map_ids": mapped}).encode())
+    return json.loads(read_frame(in_fd) or b"{}")
+
+
+def _setup(scratch: str, options: dict, pid_ns: bool, linux, caps: dict) -> dict:
     """Inside the worker (pid 1 of its PID namespace where there is one): imports, Landlock, seccomp."""
     notes = caps["notes"]
     caps["pid_namespace"] = pid_ns
@@ -273,37 +335,50 @@ def _setup(repo_root: str, scratch: str, options: dict, pid_ns: bool, linux, cap
         except OSError as exc:
             notes.append(f"capability bounding set: {exc}")
     # Imported only now: numpy must not start threads before unshare, which needs a single thread.
-    sys.path.insert(0, repo_root)
-    import dsl.common
-
-    sys.modules["common"] = dsl.common
+    sys.path[:0] = list(options.get("path") or ())
+    for alias, module in options.get("preload") or ():
+        sys.modules[alias] = importlib.import_module(module)
     runner = _load("_sandbox_runner", "_runner.py")  # imports numpy, numpy.random, json, ... once for all
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # inherited: a program's oversize write fails with EFBIG
-    ctx = {"runner": runner, "linux": linux, "pid": os.getpid(), "scratch": scratch,
+    ctx = {"runner": runner, "linux": linux, "pid": os.getpid(), "scratch": scratch, "tmpfs_mb": 0,
            "pid_ns": pid_ns, "pidns_fd": _high(os.open("/proc/self/ns/pid", os.O_RDONLY)) if pid_ns else None,
+           "ipc_ns": caps["ipc_namespace"],
            "devnull_fd": _high(os.open(os.devnull, os.O_RDWR)), "ruleset_fd": None,
-           "seccomp": False, "seccomp_install": None, "fork": _fork_function(), "mapped_bytes": 0}
+           "seccomp": False, "seccomp_install": None, "fork": _fork_function(), "mapped_bytes": 0,
+           "request": _private(MAX_REQUEST_BYTES), "report": _private(MAX_REPORT_BYTES + (1 << 16))}
+    without = set(options.get("without") or ())
+    ctx["workdir"] = scratch
     if caps["mount_namespace"] and options.get("tmpfs_mb"):
-        # A size- and inode-limited tmpfs, private to this worker's mount namespace, emptied after each
-        # program (mounted before the Landlock ruleset is built: the write rule is on its root).
+        # The scratch: a tmpfs mounted anew for every program on ``workdir``, a directory of a small
+        # read-only tmpfs on the worker's scratch mount point. (Landlock skips mount points when it walks
+        # up from a file, so its write rule is on the read-only tmpfs's root, above every program tmpfs.)
         try:
-            linux.mount_tmpfs(scratch, int(options["tmpfs_mb"]), inodes=4096)
-            caps["scratch_tmpfs"] = True
+            linux.mount_tmpfs(scratch, 1, inodes=8)
+            os.mkdir(os.path.join(scratch, "p"), 0o700)
+            linux.remount_readonly(scratch)
+            ctx["workdir"] = os.path.join(scratch, "p")
         except OSError as exc:
             notes.append(f"tmpfs scratch: {exc}")
-
-    without = set(options.get("without") or ())
     abi = linux.landlock_abi() if linux is not None and caps["no_new_privs"] and "landlock" not in without else 0
     if abi:
         try:
-            ctx["ruleset_fd"] = _high(linux.landlock_ruleset(abi, _read_paths(repo_root), [scratch], ["/dev/null"]))
+            ctx["ruleset_fd"] = _high(linux.landlock_ruleset(abi, _read_paths(options), [scratch], ["/dev/null"]))
             fs, net, scoped = linux.landlock_handled(abi)
             caps.update(landlock_abi=abi, landlock_fs_write=True, landlock_fs_read=True,
                         landlock_net=bool(net), landlock_signal_scope=bool(scoped & 2))
         except OSError as exc:
             notes.append(f"landlock: {exc}")
     elif linux is not None:
-        notes.append("landlock: switched off" if "landlock" in without else "landlock: not supported by this kernel")
+        notes.append("landlock: switched off" if "landlock" in without else
+                     "landlock: not supported by this kernel (fix: Linux >= 5.13 with landlock in its lsm= list)")
+    if ctx["workdir"] != scratch:
+        try:
+            linux.mount_tmpfs(ctx["workdir"], int(options["tmpfs_mb"]), inodes=4096)
+            ctx["tmpfs_mb"] = int(options["tmpfs_mb"])
+            caps["scratch_tmpfs"] = True
+        except OSError as exc:
+            notes.append(f"tmpfs scratch: {exc}")
+            ctx["workdir"] = scratch
     if linux is not None and caps["no_new_privs"] and linux.seccomp_supported() and "seccomp" not in without:
         try:
             linux.seccomp_installer(linux.seccomp_filter(linux.WORKER_DENY))()  # inherited by every program
@@ -319,15 +394,20 @@ def _setup(repo_root: str, scratch: str, options: dict, pid_ns: bool, linux, cap
         else:
             ctx["seccomp_install"] = lambda: program_filter(os.getpid())()
     elif linux is not None:
-        notes.append("seccomp: switched off" if "seccomp" in without else "seccomp: no syscall table for this architecture")
+        notes.append("seccomp: switched off" if "seccomp" in without else "seccomp: no syscall table for this architecture (x86_64 only)")
     caps["seccomp"] = ctx["seccomp"]
     # Limits that are the same for every program, set here once and inherited (this process keeps its fds
     # above 100 open; new ones it opens are few and low).
     for which, limit in ((resource.RLIMIT_FSIZE, runner.FILE_SIZE_LIMIT), (resource.RLIMIT_NOFILE, 64),
                          (resource.RLIMIT_CORE, 0)):
         resource.setrlimit(which, (limit, limit))
-    _self_test(ctx, caps)
     return ctx
+
+
+def _private(size: int) -> mmap.mmap:
+    """Anonymous memory that a forked child gets a copy of (MAP_PRIVATE: the zygote zeroing its own
+    copy never reaches the child, and nothing the child writes reaches the zygote)."""
+    return mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
 
 
 def _fork_function():
@@ -358,13 +438,13 @@ def mapped_bytes() -> int:
         return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def _read_paths(repo_root: str) -> list[str]:
-    """What a child may read: the standard library, system libraries, the packages already imported."""
+def _read_paths(options: dict) -> list[str]:
+    """What a child may read: the standard library, system libraries, the packages already imported
+    (the preloaded modules' among them)."""
     import sysconfig
 
     stdlib = sysconfig.get_paths()["stdlib"]
-    paths = {stdlib, "/lib", "/lib64", "/usr/lib", "/usr/lib64", "/etc/ld.so.cache",
-             "/dev/urandom", "/dev/zero", os.path.join(repo_root, "dsl")}
+    paths = {stdlib, "/lib", "/lib64", "/usr/lib", "/usr/lib64", "/etc/ld.so.cache", "/dev/urandom", "/dev/zero"}
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
         if "." in name or not file or file.startswith(stdlib):
@@ -379,7 +459,7 @@ def _read_paths(repo_root: str) -> list[str]:
 
 
 _SELF_TEST = r'''
-import os, socket
+import ctypes, os, socket
 def transform(grid):
     found = []
     try:
@@ -407,6 +487,21 @@ def transform(grid):
         found.append("read")
     except OSError:
         pass
+    try:  # to the mode it has: nothing changes even where this is allowed
+        os.chmod(PROBE_DIR, os.stat(PROBE_DIR).st_mode & 0o7777)
+        found.append("chmod")
+    except OSError:
+        pass
+    libc = ctypes.CDLL(None, use_errno=True)
+    shm = libc.shmget(0, 4096, 0o1600)  # IPC_PRIVATE, IPC_CREAT | 0600
+    if shm >= 0:
+        libc.shmctl(shm, 0, None)  # IPC_RMID
+        found.append("sysv")
+    try:
+        os.close(os.memfd_create("probe"))
+        found.append("memfd")
+    except OSError:
+        pass
     if os.getpid() != 1:
         found.append("pid")
     for other in range(2, 1000):  # getsid is not filtered: only the namespace hides other processes
@@ -416,18 +511,23 @@ def transform(grid):
             break
         except ProcessLookupError:
             pass
+    if OUTER_PID > 2 and os.path.exists("/proc/%d" % OUTER_PID):  # the worker's first process, outside
+        found.append("proc")
     raise RuntimeError("probe[" + ",".join(found) + "]")
 '''
 
 
-def _self_test(ctx: dict, caps: dict) -> None:
+def _self_test(ctx: dict, caps: dict, outer_pid: int) -> None:
     """Run a probe program under the full confinement and believe only what it observed."""
     # A world-writable place outside the scratch directory: only Landlock can stop the probe writing there.
     probe_dir = os.path.dirname(os.path.dirname(ctx["scratch"]))  # the system temp directory
-    req = {"source": _SELF_TEST.replace("PROBE_DIR", repr(probe_dir)), "inputs": [[[0]]], "seed": 0,
-           "timeout_s": 20.0, "memory_mb": 256}
+    source = _SELF_TEST.replace("PROBE_DIR", repr(probe_dir)).replace("OUTER_PID", str(int(outer_pid)))
+    req = json.dumps({"source": source, "inputs": [[[0]]], "seed": 0, "timeout_s": 20.0, "memory_mb": 256}).encode()
+    ctx["request"][:len(req)] = req
     ctx["mapped_bytes"] = mapped_bytes()
-    meta, report = run_one(ctx, req)
+    meta, size = run_one(ctx, len(req), 20.0)
+    report = bytes(ctx["report"][:size])
+    ctx["report"][:size] = bytes(size)
     allowed = None
     for line in report.splitlines():
         if not line.strip():
@@ -441,7 +541,10 @@ def _self_test(ctx: dict, caps: dict) -> None:
     if allowed is None:
         raise RuntimeError(f"sandbox self-test failed: {meta}")
     checks = {"fork": "seccomp", "socket": "seccomp", "write": "landlock_fs_write", "read": "landlock_fs_read",
-              "pid": "pid_namespace", "others": "pid_namespace"}
+              "pid": "pid_namespace", "others": "pid_namespace", "chmod": "metadata_denied",
+              "sysv": "sysv_ipc_denied", "memfd": "memfd_denied", "proc": "private_proc"}
+    caps.update(metadata_denied=ctx["seccomp"] or caps["readonly_mounts"], sysv_ipc_denied=ctx["seccomp"],
+                memfd_denied=ctx["seccomp"])
     for action, key in checks.items():
         if action in allowed and caps.get(key):
             caps["notes"].append(f"self-test: {action} was not blocked, {key} is off")
@@ -451,33 +554,44 @@ def _self_test(ctx: dict, caps: dict) -> None:
 
 
 def _serve(ctx: dict, caps: dict, in_fd: int, out_fd: int) -> None:
+    """Requests: a frame of 8 bytes (the wall-clock limit, a double) and the request JSON, read straight
+    into the request buffer; the zygote itself never parses it."""
     gc.collect()
     gc.freeze()  # keep the pre-imported heap shared between forks (copy-on-write)
     write_frames(out_fd, json.dumps({"capabilities": caps, "pid": os.getpid()}).encode())
+    request = memoryview(ctx["request"])
+    report = memoryview(ctx["report"])
     served = 0
     while True:
-        payload = read_frame(in_fd)
-        if payload is None:
+        header = read_exact(in_fd, 12)
+        if header is None:
             return  # the parent closed the pipe or died
+        size, timeout_s = struct.unpack(">Id", header)
+        if not 0 <= size - 8 <= MAX_REQUEST_BYTES or not read_into(in_fd, request[:size - 8]):
+            return
         if served % 64 == 0:  # the base of each program's address-space limit, refreshed now and then
             ctx["mapped_bytes"] = mapped_bytes()
         served += 1
-        meta, report = run_one(ctx, json.loads(payload), parent_fd=in_fd)
-        write_frames(out_fd, json.dumps(meta).encode(), report)
+        meta, n = run_one(ctx, size - 8, timeout_s, parent_fd=in_fd)
+        write_frames(out_fd, json.dumps(meta).encode(), report[:n])
+        report[:n] = bytes(n)
 
 
 def main() -> None:
-    repo_root, scratch, options = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+    scratch, options = sys.argv[1], json.loads(sys.argv[2])
     in_fd, out_fd = _high(os.dup(0)), _high(os.dup(1))  # off 0/1/2, which children reuse
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     os.close(devnull)
     caps: dict = {"platform": sys.platform, "scrubbed_env": True, "rlimits": True, "notes": [],
-                  "user_namespace": False, "network_namespace": False, "mount_namespace": False, "scratch_tmpfs": False,
-                  "pid_namespace": False, "unprivileged_uid": False, "no_new_privs": False,
+                  "user_namespace": False, "network_namespace": False, "mount_namespace": False,
+                  "ipc_namespace": False, "readonly_mounts": False, "scratch_tmpfs": False,
+                  "pid_namespace": False, "private_proc": False, "unprivileged_uid": False, "no_new_privs": False,
                   "capabilities_dropped": False, "seccomp": False, "landlock_abi": 0, "landlock_fs_write": False,
-                  "landlock_fs_read": False, "landlock_net": False, "landlock_signal_scope": False}
+                  "landlock_fs_read": False, "landlock_net": False, "landlock_signal_scope": False,
+                  "metadata_denied": False, "sysv_ipc_denied": False, "memfd_denied": False}
+    outer_pid = os.getpid()
     try:
         try:
             linux = _load("_sandbox_linux", "_linux.py")
@@ -487,17 +601,35 @@ def main() -> None:
         without = set(options.get("without") or ())
         if "namespaces" in without:
             caps["notes"].append("namespaces: switched off")
-        pid_ns = _enter_namespaces(linux, in_fd, out_fd, caps) if linux is not None and "namespaces" not in without else False
+        if linux is not None and "namespaces" not in without:
+            pid_ns = _enter_namespaces(linux, in_fd, out_fd, caps)
+        else:
+            _setup_frame(in_fd, out_fd, mapped=False)
+            pid_ns = False
         caps["capabilities_dropped"] = linux is not None  # each program process drops all it has
         if pid_ns:
+            go_read, go_write = os.pipe()
             child = os.fork()  # pid 1 of the new PID namespace: the worker proper
             if child:
-                os.close(in_fd)
-                os.close(out_fd)
+                os.close(go_read)
+                # The parent learns the worker's pid first (so it can reap it if it ever becomes its child).
+                write_frames(out_fd, json.dumps({"inner": child}).encode())
+                os.write(go_write, b"x")
+                for fd in (in_fd, out_fd, go_write):
+                    os.close(fd)
                 _, status = os.waitpid(child, 0)
                 os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
             linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-        ctx = _setup(repo_root, scratch, options, pid_ns, linux, caps)
+            os.close(go_write)
+            os.read(go_read, 1)
+            os.close(go_read)
+            try:
+                linux.mount_proc()
+                caps["private_proc"] = True
+            except OSError as exc:
+                caps["notes"].append(f"private /proc: {exc} (fix: a /proc without masked paths, as outside most containers)")
+        ctx = _setup(scratch, options, pid_ns, linux, caps)
+        _self_test(ctx, caps, outer_pid)
     except Exception as exc:
         import traceback
         traceback.print_exc()  # into the worker's log file

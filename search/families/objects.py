@@ -12,13 +12,11 @@ source, run in-process exactly as the sandbox runs it, reproduces every demonstr
 from __future__ import annotations
 
 import itertools
-import time
-from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import numpy as np
 
-from arc.grid import MAX_SIDE, from_array, to_array
+from arc.grid import from_array
 from arc.task import Task
 from dsl._masks import label, reachable_from_border
 from dsl.classify import GRID_KEYS, grid_key
@@ -59,46 +57,11 @@ from dsl.partition import (
     split_corners,
     split_equal,
 )
-from synth.search.steps import TaskInfo, fit_color_map, region_table, task_info
-
-HEADER = "from common import *\nimport numpy as np\n"
-
-
-@dataclass(frozen=True)
-class Program:
-    """A straight-line program: each line assigns ``grid`` (or ``parts``) from dsl calls."""
-
-    family: str
-    lines: tuple[str, ...]
-    tentative: bool = False  # fits every demonstration, but not learnt with one held out (SearchHit)
-
-    @property
-    def description(self) -> str:
-        return (f"{self.family}: " + "; ".join(line.strip() for line in self.lines)
-                + ("  [tentative: does not hold out a demonstration]" if self.tentative else ""))
-
-    @property
-    def source(self) -> str:
-        body = ["def transform(input_grid):", "    grid = np.array(input_grid, dtype=int)"]
-        for line in self.lines:
-            body.append(f"    {line}")
-            target = line.split("=", 1)[0].strip()
-            body.append(f"    if {target} is None:")
-            body.append("        return None")
-        body.append("    return grid")
-        return HEADER + "\n\n" + "\n".join(body) + "\n"
-
-
-def compile_program(source: str) -> Callable:
-    """The ``transform`` of an emitted program, with ``common`` bound to ``dsl.common`` as the
-    sandbox binds it."""
-    import dsl.common as common
-
-    namespace = {name: getattr(common, name) for name in common.__all__}
-    code = source.replace("from common import *\n", "", 1)
-    exec(compile(code, "<object program>", "exec"), namespace)
-    return namespace["transform"]
-
+from search.budget import WorkBudget, as_budget, calls, cells
+from search.families.assembly import assembly_programs
+from search.problem import Problem
+from search.program import Program, run_source, safe_call
+from search.steps import TaskInfo, fit_color_map, region_table
 
 def _same(outs: list, targets: list[np.ndarray]) -> bool:
     return all(o is not None and np.shape(o) == t.shape and np.array_equal(o, t) for o, t in zip(outs, targets))
@@ -107,17 +70,10 @@ def _same(outs: list, targets: list[np.ndarray]) -> bool:
 def _fits(fn: Callable, inputs: list[np.ndarray], targets: list[np.ndarray]) -> bool:
     """``fn`` turns every input into its target; stops at the first demonstration it fails."""
     for g, t in zip(inputs, targets):
-        out = _call(fn, g)
+        out = safe_call(fn, g)
         if out is None or out.shape != t.shape or not np.array_equal(out, t):
             return False
     return True
-
-
-def _call(fn: Callable, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except (ValueError, IndexError, KeyError, TypeError, ZeroDivisionError):
-        return None
 
 
 # ---- cutting into parts, then picking / overlaying / combining ----
@@ -211,10 +167,10 @@ RIGID = (
 )
 
 
-def part_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                  deadline: float = float("inf")) -> Iterator[Program]:
+def part_programs(problem: Problem) -> Iterator[Program]:
     """Cut every input into parts, then pick one, overlay them or combine them cell by cell (and
     at most one finishing step), so that every demonstration output comes out."""
+    inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
     bg = info.background
     if info.same_shape:
         return
@@ -230,9 +186,10 @@ def part_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
             near.setdefault(b"".join(_key(g) for g in grids), (lines, grids))
 
     for cut, fn in _cutters(inputs, targets, bg):
-        if time.monotonic() > deadline:
+        if budget.exhausted:
             return
-        parts = [_call(fn, g) for g in inputs]
+        budget.charge(16 * calls(inputs))  # a cut, then every pick, overlay and combination of its parts
+        parts = [safe_call(fn, g) for g in inputs]
         if any(not p or len(p) > 60 for p in parts):
             continue
         for by in PICKS:
@@ -348,10 +305,10 @@ def _counts(inputs: list[np.ndarray], info: TaskInfo) -> Iterator[tuple[str, lis
                [count_objects(g, color, conn, size, bg) for g in inputs])
 
 
-def count_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                   deadline: float = float("inf")) -> Iterator[Program]:
+def count_programs(problem: Problem) -> Iterator[Program]:
     """Outputs drawn from a number read off the input: that many cells of a grid of fixed shape
     filled in order, a diagonal of that side, or a block of one colour that long."""
+    inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
     if info.same_shape:
         return
     wanted: list[tuple[str, list[int]]] = []  # (drawing line, the n each demonstration needs)
@@ -375,7 +332,7 @@ def count_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Ta
             wanted.append((f"grid = np.full((n, {widths.pop()}), {colors[0]})", [t.shape[0] for t in targets]))
         elif len(heights) == 1:
             wanted.append((f"grid = np.full(({heights.pop()}, n), {colors[0]})", [t.shape[1] for t in targets]))
-    if not wanted or time.monotonic() > deadline:
+    if not wanted or budget.exhausted:
         return
     for line, values in _counts(inputs, info):
         for draw, n in wanted:
@@ -383,14 +340,14 @@ def count_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Ta
                 yield Program("count", (line, draw))
 
 
-def lookup_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                    deadline: float = float("inf")) -> Iterator[Program]:
+def lookup_programs(problem: Problem) -> Iterator[Program]:
     """Outputs that are one of a few fixed grids, chosen by one key of the input (its main
     colour, its count of objects, the shape of its cells...): a table from key to output. Only
     where the table is a rule, not a copy of the demonstrations: at least two outputs, every key
     giving one output, and two demonstrations more than the table has entries. A table with an
     entry that only one demonstration shows is ``tentative``: without that demonstration, the
     table would not know its key."""
+    inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
     outs = [tuple(tuple(int(v) for v in row) for row in t) for t in targets]
     if len(set(outs)) < 2:
         return
@@ -412,15 +369,16 @@ def lookup_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: T
 # ---- per-object transforms on same-shape tasks ----
 
 
-def filter_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                    deadline: float = float("inf")) -> Iterator[Program]:
+def filter_programs(problem: Problem) -> Iterator[Program]:
     """Keep or delete whole objects by one property, the rule read off which objects vanish."""
+    inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
     if not info.same_shape:
         return
     for conn in (4, 8):
         for by_color in (True, False):
-            if time.monotonic() > deadline:
+            if budget.exhausted:
                 return
+            budget.charge(4 * (calls(inputs) + len(OBJECT_PROPS) * cells(inputs)))
             all_masks = [find_objects(g, info.background, conn, by_color) for g in inputs]
             if any(len(m) > 60 or not m for m in all_masks):
                 continue
@@ -455,13 +413,13 @@ def _values(grid: np.ndarray, masks: list[np.ndarray], prop: str) -> list:
     if prop in ("shape_is_unique", "color_is_unique"):
         keys = _values(grid, masks, prop.split("_")[0])
         return [keys.count(k) == 1 for k in keys]
-    return [_call(object_feature, grid, m, masks, prop) for m in masks]
+    return [safe_call(object_feature, grid, m, masks, prop) for m in masks]
 
 
-def move_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                  deadline: float = float("inf")) -> Iterator[Program]:
+def move_programs(problem: Problem) -> Iterator[Program]:
     """Objects of one colour slide until they touch the cells of another; all objects slide
     into line with an anchor's edge."""
+    inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
     if not info.same_shape:
         return
     colors = [c for c in info.in_colors if c != info.background]
@@ -470,22 +428,23 @@ def move_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
         return all((g == c).sum() == (t == c).sum() for g, t in zip(inputs, targets))
 
     for mover in colors:
-        if time.monotonic() > deadline:
+        if budget.exhausted:
             return
         if not kept(mover) or all(np.array_equal(g == mover, t == mover) for g, t in zip(inputs, targets)):
             continue
+        budget.charge(len(colors) * calls(inputs))
         for anchor in colors:
             if mover == anchor or not all(np.array_equal(g == anchor, t == anchor) for g, t in zip(inputs, targets)):
                 continue
             for direction in ("toward", "up", "down", "left", "right"):
-                first = _call(move_until_contact, inputs[0], mover, anchor, direction, info.background)
+                first = safe_call(move_until_contact, inputs[0], mover, anchor, direction, info.background)
                 if first is None or not np.array_equal(first, targets[0]):
                     continue
-                moved = [_call(move_until_contact, g, mover, anchor, direction, info.background) for g in inputs]
+                moved = [safe_call(move_until_contact, g, mover, anchor, direction, info.background) for g in inputs]
                 if _same(moved, targets):
                     yield Program("move", (f"grid = move_until_contact(grid, mover_color={mover}, anchor_color={anchor}, "
                                            f"direction={direction!r}, background={info.background!r})",))
-            stepped = [_call(step_toward, g, mover, anchor, 1, info.background) for g in inputs]
+            stepped = [safe_call(step_toward, g, mover, anchor, 1, info.background) for g in inputs]
             if _same(stepped, targets):
                 yield Program("move", (f"grid = step_toward(grid, mover_color={mover}, anchor_color={anchor}, steps=1, "
                                        f"background={info.background!r})",))
@@ -498,9 +457,9 @@ def move_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
                                        f"background={info.background!r})",))
 
 
-def copy_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                  deadline: float = float("inf")) -> Iterator[Program]:
+def copy_programs(problem: Problem) -> Iterator[Program]:
     """A template object copied onto every lone marker cell."""
+    inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
     if not info.same_shape:
         return
     for marker in info.in_colors:
@@ -512,26 +471,27 @@ def copy_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
                                        f"background={info.background!r})",))
 
 
-def shoot_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                   deadline: float = float("inf")) -> Iterator[Program]:
+def shoot_programs(problem: Problem) -> Iterator[Program]:
     """Lone pixels that face an anchor draw a ray to it or move next to it."""
+    inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
     if not info.same_shape:
         return
     still = [c for c in info.in_colors if c != info.background
              and all(np.array_equal(g == c, t == c) for g, t in zip(inputs, targets))]
     for anchor in ("same", "largest", *still):
         for mode, unaligned, directions in itertools.product(("ray", "move", "join"), ("keep", "delete"), ("hv", "all")):
-            if time.monotonic() > deadline:
+            if budget.exhausted:
                 return
+            budget.charge(calls(inputs))
             if _fits(lambda g: shoot_pixels(g, anchor, mode, unaligned, directions, info.background), inputs, targets):
                 yield Program("shoot", (f"grid = shoot_pixels(grid, anchor={anchor!r}, mode={mode!r}, "
                                         f"unaligned={unaligned!r}, directions={directions!r}, "
                                         f"background={info.background!r})",))
 
 
-def symmetry_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                      deadline: float = float("inf")) -> Iterator[Program]:
+def symmetry_programs(problem: Problem) -> Iterator[Program]:
     """The drawing completed under a symmetry group about a centre found on each input."""
+    inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
     if not info.same_shape or any((t != g)[g != resolve_background(g, info.background)].any()
                                   and not (set(np.unique(g)) - set(np.unique(t))) for g, t in zip(inputs, targets)):
         return
@@ -539,16 +499,17 @@ def symmetry_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info:
     gone = [None, "fewest", *(c for c in info.in_colors if c not in info.out_colors)]
     for group, color, remove, centre in itertools.product(("d4", "rot90", "d2", "lr", "ud"), new, gone,
                                                           ("best", "object")):
-        if time.monotonic() > deadline:
+        if budget.exhausted:
             return
+        budget.charge(2 * calls(inputs))
         if _fits(lambda g: symmetrize(g, group, color, remove, centre, info.background), inputs, targets):
             yield Program("symmetry", (f"grid = symmetrize(grid, group={group!r}, color={color!r}, remove={remove!r}, "
                                        f"centre={centre!r}, background={info.background!r})",))
 
 
-def path_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                  deadline: float = float("inf")) -> Iterator[Program]:
+def path_programs(problem: Problem) -> Iterator[Program]:
     """A path with one bend drawn between the one cell of one colour and the one of another."""
+    inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
     if not info.same_shape:
         return
     ones = [c for c in info.in_colors if c != info.background and all((g == c).sum() == 1 for g in inputs)]
@@ -560,9 +521,9 @@ def path_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
                                        f"first={first!r}, background={info.background!r})",))
 
 
-def key_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                 deadline: float = float("inf")) -> Iterator[Program]:
+def key_programs(problem: Problem) -> Iterator[Program]:
     """Objects shaped like a key (an object inside a frame's box) take its or its frame's colour."""
+    inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
     if not info.same_shape:
         return
     for paint in ("key", "frame"):
@@ -570,9 +531,9 @@ def key_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Task
             yield Program("key", (f"grid = recolor_like_key(grid, paint={paint!r}, background={info.background!r})",))
 
 
-def template_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                      deadline: float = float("inf")) -> Iterator[Program]:
+def template_programs(problem: Problem) -> Iterator[Program]:
     """Fragments of the many-coloured template objects completed into whole copies."""
+    inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
     if not info.same_shape or not any(len(np.unique(g)) > 2 for g in inputs):
         return
     options = [("shape", views, keep, conn, 1) for views in ("identity", "rigid") for keep in (True, False)
@@ -580,8 +541,9 @@ def template_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info:
     options += [("colors", views, keep, conn, scale) for scale in (1, 3) for views in ("identity", "rigid")
                 for keep in (True, False) for conn in (8, 4)]
     for match, views, keep, conn, scale in options:
-        if time.monotonic() > deadline:
+        if budget.exhausted:
             return
+        budget.charge(4 * calls(inputs))
         if _fits(lambda g: complete_templates(g, match, views, keep, info.background, conn, scale), inputs, targets):
             yield Program("template", (f"grid = complete_templates(grid, match={match!r}, views={views!r}, "
                                        f"keep_template={keep}, background={info.background!r}, "
@@ -596,10 +558,10 @@ def _holes(grid: np.ndarray, background: int | None) -> Iterator[np.ndarray]:
     return (lab == i for i in range(1, n + 1))
 
 
-def hole_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                  deadline: float = float("inf")) -> Iterator[Program]:
+def hole_programs(problem: Problem) -> Iterator[Program]:
     """Enclosed background regions filled with a colour chosen by their size, its parity, or
     whether they are squares, other rectangles or neither."""
+    inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
     if not info.same_shape:
         return
     for prop in ("size", "parity", "kind"):
@@ -616,13 +578,13 @@ def hole_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Tas
         colors = tuple(table[v] for v in values)
         call = (f"fill_holes_by_size(grid, sizes={values!r}, " if prop == "size"  # the same call, as it always read
                 else f"fill_holes_by(grid, prop={prop!r}, values={values!r}, ")
-        if _same([_call(fill_holes_by, g, prop, values, colors, info.background) for g in inputs], targets):
+        if _same([safe_call(fill_holes_by, g, prop, values, colors, info.background) for g in inputs], targets):
             yield Program("holes", (f"grid = {call}colors={colors!r}, background={info.background!r})",))
 
 
-def box_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                 deadline: float = float("inf")) -> Iterator[Program]:
+def box_programs(problem: Problem) -> Iterator[Program]:
     """The background inside every object's bounding box filled with one colour."""
+    inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
     if not info.same_shape or info.background is None:
         return
     bg = info.background
@@ -640,10 +602,10 @@ def box_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: Task
                                         f"connectivity={conn}, by_color={by_color})",))
 
 
-def rewrite_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                     deadline: float = float("inf")) -> Iterator[Program]:
+def rewrite_programs(problem: Problem) -> Iterator[Program]:
     """Objects of a given shape replaced by a patch the demonstrations show for that shape; the
     cells no object's box covers must stay as they were."""
+    inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
     if not info.same_shape or info.background is None:
         return
     bg = info.background
@@ -680,7 +642,7 @@ def rewrite_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: 
         shapes = tuple(table)
         patches = tuple(table[s] for s in shapes)
         keep = unchanged > 0
-        if _same([_call(rewrite_objects, g, shapes, patches, keep, bg, conn) for g in inputs], targets):
+        if _same([safe_call(rewrite_objects, g, shapes, patches, keep, bg, conn) for g in inputs], targets):
             yield Program("rewrite", (f"grid = rewrite_objects(grid, shapes={shapes!r}, patches={patches!r}, "
                                       f"keep_unseen={keep}, background={bg}, connectivity={conn})",))
             return
@@ -701,54 +663,34 @@ FAMILIES: dict[str, Callable] = {
     "rewrite": rewrite_programs,
     "lookup": lookup_programs,
     "count": count_programs,
+    "assembly": assembly_programs,
 }
 
 
-def _register_assembly() -> None:
-    from synth.search.assembly import assembly_programs  # assembly builds on Program, defined here
-
-    FAMILIES["assembly"] = assembly_programs
-
-
-_register_assembly()
-
-
-def object_programs(task: Task, *, time_budget_s: float = 5.0, families: tuple[str, ...] | None = None,
+def object_programs(task: Task | Problem, *, budget: int | WorkBudget = 2_000_000, families: tuple[str, ...] | None = None,
                     max_programs: int = 20, per_family: int = 3) -> list[tuple[Program, tuple]]:
     """Programs of the object families that reproduce every demonstration, each with its test
     outputs as the emitted source computes them; in family order, simplest lines first, at most
-    ``per_family`` of one family (so that one family's many near-copies do not outvote the rest)."""
-    deadline = time.monotonic() + time_budget_s
-    inputs = [to_array(e.input) for e in task.train]
-    targets = [to_array(e.output) for e in task.train]
-    tests = [to_array(e.input) for e in task.test]
-    info = task_info(list(zip(inputs, targets)))
+    ``per_family`` of one family (so that one family's many near-copies do not outvote the rest).
+    ``budget`` counts cells (``search.budget``): a pass over the inputs per family started,
+    per candidate a family weighs, and per program run."""
+    problem = task if isinstance(task, Problem) else Problem.of(task, as_budget(budget))
+    budget = problem.budget
+    inputs, targets, tests = list(problem.train_in), list(problem.targets), list(problem.test_in)
     found: list[tuple[Program, tuple]] = []
     for name, family in FAMILIES.items():
         if families is not None and name not in families:
             continue
-        for program in family(inputs, targets, info, deadline):
+        if budget.exhausted:
+            break
+        budget.charge(calls(inputs))
+        for program in family(problem):
             if sum(p.family == program.family for p, _ in found) >= per_family:
                 continue
-            outs = _run_source(program.source, inputs + tests)
+            budget.charge(calls(inputs + tests))
+            outs = run_source(program.source, inputs + tests)
             if outs is not None and _same(outs[:len(inputs)], targets):
                 found.append((program, tuple(from_array(o) for o in outs[len(inputs):])))
-            if len(found) >= max_programs or time.monotonic() > deadline:
+            if len(found) >= max_programs or budget.exhausted:
                 return found
-        if time.monotonic() > deadline:
-            break
     return found
-
-
-def _run_source(source: str, grids: list[np.ndarray]) -> list[np.ndarray] | None:
-    transform = compile_program(source)
-    outs = []
-    for g in grids:
-        out = _call(transform, g.copy())
-        if out is None:
-            return None
-        out = np.asarray(out)
-        if out.ndim != 2 or not (1 <= out.shape[0] <= MAX_SIDE and 1 <= out.shape[1] <= MAX_SIDE):
-            return None
-        outs.append(out.astype(np.int64))
-    return outs

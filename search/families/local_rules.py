@@ -6,7 +6,7 @@ colour, or copy a colour-valued feature (a neighbour, a ray, a mirror partner...
 consistent when no tuple seen on the demonstrations needs two actions. The learner looks for the
 smallest consistent feature sets (fewest features, then smallest table): one, two, then three at
 a time, in the order of ``FEATURES`` (cheap and general first), never a superset of a consistent
-set (it could only be larger), within a time budget.
+set (it could only be larger), within a work budget (``search.budget``).
 
 Precision before recall, because the ensemble trusts a ``unique`` program:
 - a test cell whose tuple no demonstration showed makes the rule refuse. No identity default:
@@ -35,7 +35,6 @@ Precision before recall, because the ensemble trusts a ``unique`` program:
 from __future__ import annotations
 
 import itertools
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +42,8 @@ import numpy as np
 from arc.grid import Grid, from_array, to_array
 from arc.task import Task
 from dsl.neighbourhood import COLOUR_FEATURES, FEATURES, OUTSIDE, apply_local_rule, cell_features
+from search.budget import CALL_COST, WorkBudget, as_budget, calls
+from search.program import Program
 
 MAX_FEATURES = 3
 MIN_CHANGED_PER_ENTRY = 2.0  # changed demonstration cells per colour-changing table entry, on average
@@ -57,12 +58,15 @@ class LocalRule:
     features: tuple[str, ...]
     table: tuple[tuple[tuple[int, ...], int | str], ...]  # sorted (tuple, colour or feature to copy); no keeps
     background: int
-    source: str
     description: str
     test_outputs: tuple[Grid, ...]
     n_agreeing: int  # minimal rules that give these test outputs
     tentative: bool = False  # no agreeing rule holds out (see the module docstring)
     replicated: bool = True  # False: one of the smallest rules where none is replicated (module docstring)
+
+    @property
+    def source(self) -> str:
+        return rule_program(self).source
 
 
 @dataclass
@@ -250,35 +254,28 @@ def _holds_out(cells: _Cells, code: np.ndarray) -> bool:
     return True
 
 
-def emit_after(call: str, rule: LocalRule) -> str:
-    """The program that runs the dsl call ``call`` (an expression of ``grid``, such as
-    ``tile(grid, ny=2, nx=2)``) and then ``rule`` on what it gives."""
-    entries = "".join(f"        {k!r}: {v!r},\n" for k, v in rule.table)
-    return (
-        "from common import *\nimport numpy as np\n\n\n"
-        "def transform(input_grid):\n"
-        "    grid = np.array(input_grid, dtype=int)\n"
-        f"    grid = {call}\n"
-        "    if grid is None:\n"
-        "        return None\n"
-        f"    # Then a local rule: each cell's new colour from its {', '.join(rule.features)}.\n"
-        f"    features = {rule.features!r}\n"
-        "    table = {\n" + entries + "    }\n"
-        f"    return apply_local_rule(np.array(grid, dtype=int), features, table, background={rule.background})\n"
-    )
+def _table_lines(features: tuple[str, ...], table) -> tuple[str, ...]:
+    entries = "".join(f"    {k!r}: {v!r},\n" for k, v in table)
+    return (f"features = {features!r}", "table = {\n" + entries + "}")
 
 
-def _emit(features: tuple[str, ...], table: dict[tuple[int, ...], int | str], background: int) -> str:
-    entries = "".join(f"        {k!r}: {v!r},\n" for k, v in sorted(table.items()))
-    return (
-        "from common import *\nimport numpy as np\n\n\n"
-        "def transform(input_grid):\n"
-        f"    # Local rule: each cell's new colour from its {', '.join(features)}, learned from the demonstrations;\n"
-        "    # a value naming a feature copies that feature's colour, a tuple not listed keeps its colour.\n"
-        f"    features = {features!r}\n"
-        "    table = {\n" + entries + "    }\n"
-        f"    return apply_local_rule(np.array(input_grid, dtype=int), features, table, background={background})\n"
-    )
+def rule_program(rule: LocalRule, after: str | None = None) -> Program:
+    """The program of ``rule``; with ``after`` (a dsl call on ``grid``, such as
+    ``tile(grid, ny=2, nx=2)``), the program that runs that call and then the rule on what it gives."""
+    lines: tuple[str, ...] = ()
+    checked: tuple[bool, ...] = ()
+    if after is not None:
+        lines, checked = (f"grid = {after}",), (True,)
+        lines += (f"# Then a local rule: each cell's new colour from its {', '.join(rule.features)}.",)
+    else:
+        lines += (f"# Local rule: each cell's new colour from its {', '.join(rule.features)}, learned from the "
+                  "demonstrations;", "# a value naming a feature copies that feature's colour, a tuple not listed "
+                  "keeps its colour.")
+    checked += (False,) * (len(lines) - len(checked))
+    lines += _table_lines(rule.features, rule.table)
+    lines += (f"grid = apply_local_rule(np.array(grid, dtype=int), features, table, background={rule.background})",)
+    checked += (False, False, False)
+    return Program("local-rule" if after is None else "local-rule-after-step", lines, rule.tentative, checked)
 
 
 def _subsets(names: list[str], k: int, blocked: set[frozenset]):
@@ -290,11 +287,13 @@ def _subsets(names: list[str], k: int, blocked: set[frozenset]):
             yield subset
 
 
-def learn_local_rules(task: Task, *, time_budget_s: float = 3.0, max_features: int = MAX_FEATURES,
+def learn_local_rules(task: Task, *, budget: int | WorkBudget = 3_000_000, max_features: int = MAX_FEATURES,
                       max_rules: int = 5) -> list[LocalRule]:
     """Minimal local rules explaining every demonstration of a same-shape ``task``, one per
-    distinct test answer, most agreed-on first; [] when no rule passes (deterministic)."""
-    deadline = time.monotonic() + time_budget_s
+    distinct test answer, most agreed-on first; [] when no rule passes (deterministic: the
+    ``budget`` counts cells, a call over every grid for each feature computed and a few passes
+    over every cell for each feature set tried)."""
+    budget = as_budget(budget)
     if not task.train or not task.test or any(
             len(ex.input) != len(ex.output) or len(ex.input[0]) != len(ex.output[0]) for ex in task.train):
         return []
@@ -304,6 +303,7 @@ def learn_local_rules(task: Task, *, time_budget_s: float = 3.0, max_features: i
     if all(np.array_equal(a, b) for a, b in zip(train_in, train_out)):
         return []  # nothing changes: not a local rule's business
     background = _background(train_in)
+    budget.charge(len(FEATURES) * calls(train_in + test_in))
     cells = _collect(train_in, train_out, test_in, background)
     changed = np.flatnonzero(cells.inputs != cells.outputs)
     max_changing = len(changed) / MIN_CHANGED_PER_ENTRY if MIN_CHANGED_PER_ENTRY > 0 else np.inf
@@ -320,8 +320,10 @@ def learn_local_rules(task: Task, *, time_budget_s: float = 3.0, max_features: i
     # two demonstrations replicate: tentative answers, only where no rule is replicated
     for k in range(1, max_features + 1):
         for subset in _subsets(names, k, blocked):
-            if time.monotonic() > deadline:
+            if budget.exhausted:
                 break
+            # The joint code, then its table: a few vectorised passes, about an eighth of a unit a cell.
+            budget.charge((k + 2) * (CALL_COST + len(cells.outputs) // 8))
             code = _joint(cells, subset)
             if too_fine(code):
                 blocked.add(frozenset(subset))
@@ -337,7 +339,7 @@ def learn_local_rules(task: Task, *, time_budget_s: float = 3.0, max_features: i
                 found.append((size, subset, table, _holds_out(cells, code)))
             elif not weak or len(weak[0][1]) == k:
                 weak.append((size, subset, table, False))
-        if found or time.monotonic() > deadline:
+        if found or budget.exhausted:
             break
     return _rules(found, background, test_in, max_rules) or _rules(weak, background, test_in, max_rules, False)
 
@@ -356,7 +358,6 @@ def _rules(found: list, background: int, test_in: list[np.ndarray], max_rules: i
         description = (f"local rule: {', '.join(subset)} ({size} entries, {len(table)} not keeping the colour"
                        + (f"; {len(members)} minimal rules agree" if len(members) > 1 else "")
                        + ("; tentative: no rule holds out a demonstration" if tentative else "") + ")")
-        rules.append(LocalRule(subset, tuple(sorted(table.items())), background,
-                               _emit(subset, table, background), description, outputs, len(members), tentative,
-                               replicated))
+        rules.append(LocalRule(subset, tuple(sorted(table.items())), background, description, outputs,
+                               len(members), tentative, replicated))
     return rules

@@ -15,27 +15,20 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import time
-
 import numpy as np
 
-from synth.search.objects import Program
-from synth.search.steps import Step, TaskInfo, fitted_steps, static_steps
+from search.budget import WorkBudget, calls
+from search.emit import step_call
+from search.problem import Problem
+from search.program import Program, as_result, safe_call
+from search.steps import Step, TaskInfo, fitted_steps, static_steps
 
 MAX_LAYERS = 3
 MAX_CANDIDATES = 400
 
 
-def _apply(s: Step, g: np.ndarray) -> np.ndarray | None:
-    try:
-        out = s.apply(g)
-    except (ValueError, IndexError, KeyError, TypeError, ZeroDivisionError):
-        return None
-    return None if out is None or np.ndim(out) != 2 else np.asarray(out, dtype=np.int64)
-
-
 def _candidates(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                deadline: float) -> list[tuple[Step | None, np.ndarray]]:
+                budget: WorkBudget) -> list[tuple[Step | None, np.ndarray]]:
     """(step, the demonstrations' results flattened into one array), identity first, each result
     once, only steps that give every demonstration its output's shape."""
     seen: set[bytes] = set()
@@ -46,9 +39,10 @@ def _candidates(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskI
         seen.add(flat.tobytes())
         out.append((None, flat))
     for s in static_steps(info) + fitted_steps(inputs, targets, info):
-        if time.monotonic() > deadline:
+        if budget.exhausted:
             break
-        results = [_apply(s, g) for g in inputs]
+        budget.charge(calls(inputs))
+        results = [as_result(safe_call(s.apply, g)) for g in inputs]
         if any(r is None or r.shape != sh for r, sh in zip(results, shapes)):
             continue
         flat = np.concatenate([r.ravel() for r in results])
@@ -114,13 +108,13 @@ def _holds_out(cands: list[tuple[Step | None, np.ndarray]], target: np.ndarray, 
     return True
 
 
-def assembly_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo,
-                      deadline: float = float("inf")) -> Iterator[Program]:
+def assembly_programs(problem: Problem) -> Iterator[Program]:
     """At most one layered program: the greedy choice of layers over one-step candidates."""
+    inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
     bg = info.background
     if bg is None:
         return
-    whole = _candidates(inputs, targets, info, deadline)
+    whole = _candidates(inputs, targets, info, budget)
     target = np.concatenate([t.ravel() for t in targets])
     # Each candidate also as the cells of one colour only, the rest made transparent.
     colors = [c for c in info.out_colors if c != bg]
@@ -129,6 +123,9 @@ def assembly_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info:
         cands += [(s, c, np.where(flat == c, c, bg)) for s, flat in whole for c in colors if (flat == c).any()]
     demo = np.concatenate([np.full(t.size, k) for k, t in enumerate(targets)])
     plain = [(s, flat) for s, _, flat in cands]
+    # Each layer chosen weighs every candidate on every cell (vectorised: about an eighth of a unit
+    # a cell); so does each hold-out's choice.
+    budget.charge((len(targets) + 1) * MAX_LAYERS * len(cands) * len(target) // 8)
     chosen = _layers(plain, target, bg, demo)
     if chosen is None or len(chosen) < 2:
         return  # one layer is a plain one-step program: the enumeration's job
@@ -138,7 +135,7 @@ def assembly_programs(inputs: list[np.ndarray], targets: list[np.ndarray], info:
         if s is None:
             lines.append(f"layer{k} = grid")
         else:
-            lines.append(f"layer{k} = {s.op}(grid" + "".join(f", {a}={v!r}" for a, v in s.params) + ")")
+            lines.append(f"layer{k} = {step_call(s)}")
         if color is not None:
             lines.append(f"layer{k} = np.where(layer{k} == {color}, {color}, {bg})")
     order = ", ".join(f"layer{k}" for k in reversed(range(len(chosen))))

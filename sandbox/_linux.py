@@ -2,7 +2,7 @@
 
 Everything goes through raw syscalls via ctypes, so nothing here depends on a third-party package.
 Each function either does what it says or raises OSError; the caller decides what a failure means.
-Only the worker processes (synth/_zygote.py, synth/_runner.py) import this module.
+Only the worker processes (sandbox/_zygote.py, sandbox/_runner.py) import this module.
 """
 
 from __future__ import annotations
@@ -18,12 +18,15 @@ _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_u
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
-MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MNT_DETACH = 2
+_SYS_MOUNT_SETATTR, _AT_RECURSIVE, _MOUNT_ATTR_RDONLY, _MOUNT_ATTR_NOSUID = 442, 0x8000, 1, 2
 
 PR_SET_PDEATHSIG = 1
 PR_CAPBSET_DROP = 24
@@ -77,6 +80,30 @@ def become_mapped_root() -> None:
 def make_mounts_private() -> None:
     """Stop mount events propagating between our mount namespace and the one it was copied from."""
     _check(_libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
+
+
+def make_mounts_readonly() -> None:
+    """Mark every mount of our mount namespace read-only and nosuid (mount_setattr, Linux >= 5.12): no
+    chmod, utime, xattr, chattr or write reaches a file outside the mounts made afterwards (the scratch)."""
+    attr = struct.pack("=QQQQ", _MOUNT_ATTR_RDONLY | _MOUNT_ATTR_NOSUID, 0, 0, 0)
+    _check(_libc.syscall(_SYS_MOUNT_SETATTR, ctypes.c_int(-100), ctypes.c_char_p(b"/"), ctypes.c_uint(_AT_RECURSIVE),
+                         ctypes.c_char_p(attr), ctypes.c_size_t(len(attr))), "mount_setattr / read-only")
+
+
+def mount_proc() -> None:
+    """Mount a proc of our own PID namespace on /proc (in our own mount namespace)."""
+    _check(_libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None), "mount proc")
+
+
+def remount_readonly(path: str) -> None:
+    """Make the filesystem mounted on ``path`` (one of ours) read-only."""
+    flags = MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
+    _check(_libc.mount(None, path.encode(), None, flags, None), "remount read-only")
+
+
+def unmount(path: str) -> None:
+    """Detach the mount on ``path`` (lazily: nothing of a dead program can hold it busy)."""
+    _check(_libc.umount2(path.encode(), MNT_DETACH), "umount")
 
 
 def mount_tmpfs(path: str, size_mb: int, inodes: int = 4096) -> None:
@@ -208,7 +235,23 @@ WORKER_DENY = {
 }
 PROGRAM_DENY = {
     "clone": 56, "fork": 57, "vfork": 58, "clone3": 435, "mount": 165, "umount2": 166, "unshare": 272,
-    "setns": 308, "pidfd_open": 434, "pidfd_send_signal": 424,
+    "setns": 308, "pidfd_open": 434, "pidfd_send_signal": 424, "mount_setattr": 442, "open_tree_attr": 467,
+    # metadata of files (the read-only mounts stop these outside the scratch too; a program needs none)
+    "chmod": 90, "fchmod": 91, "fchmodat": 268, "fchmodat2": 452, "chown": 92, "fchown": 93, "lchown": 94,
+    "fchownat": 260, "utime": 132, "utimes": 235, "futimesat": 261, "utimensat": 280,
+    "setxattr": 188, "lsetxattr": 189, "fsetxattr": 190, "getxattr": 191, "lgetxattr": 192, "fgetxattr": 193,
+    "listxattr": 194, "llistxattr": 195, "flistxattr": 196, "removexattr": 197, "lremovexattr": 198,
+    "fremovexattr": 199, "setxattrat": 463, "getxattrat": 464, "listxattrat": 465, "removexattrat": 466,
+    "mknod": 133, "mknodat": 259, "quotactl": 179, "quotactl_fd": 443,
+    # SysV and POSIX message-queue IPC (the worker's IPC namespace is private as well)
+    "shmget": 29, "shmat": 30, "shmctl": 31, "shmdt": 67, "semget": 64, "semop": 65, "semctl": 66,
+    "semtimedop": 220, "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "mq_open": 240,
+    "mq_unlink": 241, "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244, "mq_getsetattr": 245,
+    # memory that the address-space limit does not see
+    "memfd_create": 319, "memfd_secret": 447, "vmsplice": 278,
+    # watching files
+    "inotify_init": 253, "inotify_init1": 294, "inotify_add_watch": 254, "fanotify_init": 300,
+    "fanotify_mark": 301,
 }
 # Calls whose first argument names a process (or thread group): allowed only on ourselves, that is
 # 0 or our own pid. Python's abort() uses tgkill on itself; numpy may ask for its own affinity.

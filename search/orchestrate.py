@@ -1,0 +1,131 @@
+"""The search's front door: one orchestrator sharing one work budget among the families.
+
+``search_programs(task)`` returns train-consistent programs as Python source in the same form an
+LLM writes (``from common import *`` and a few calls of dsl operations). The whole-program
+families run first, each on a share of the budget (local rules, local rules after one step, the
+object and part families, the cell lift); the breadth-first enumeration gets the rest, less the
+part kept back for the roles lift while nothing fits. Enumerated compositions come first in the
+answer, simplest first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from arc.grid import from_array
+from arc.task import Example, Task
+from search.budget import DEFAULT_WORK_BUDGET, WorkBudget, as_budget, calls
+from search.emit import step_call
+from search.enumerate import apply_all, closeness, enumerate_programs, state_key
+from search.families.local_rules import learn_local_rules, rule_program
+from search.families.objects import object_programs
+from search.hits import SearchHit
+from search.lifts import cell_lift, lifted_hits, role_lift, task_roles
+from search.problem import Problem
+from search.steps import Step, fitted_steps, static_steps
+
+# The whole-program families run first, each on a share of the work budget; the enumeration gets
+# the rest. Their programs follow the enumeration's, so a composition stays the first answer. The
+# shares, with the part kept back for the roles lift, add up to at most 0.75, so the enumeration
+# always has a quarter of the budget, whatever the families spend.
+LOCAL_RULE_SHARE = 0.2  # local_rules.py: per-cell rules, same-shape tasks only
+AFTER_STEP_SHARE = 0.1  # same-shape tasks: local rules after one step, when none fits the inputs
+# (tasks whose shapes change: LOCAL_RULE_SHARE, the learner having had none on the inputs)
+OBJECT_SHARE = 0.15  # objects.py: parts, objects, assembly
+CELL_SHARE = 0.15  # same-shape tasks on a grid of one-colour cells: the search again, a pixel per cell
+ROLE_SHARE = 0.15  # tasks whose colours change between demonstrations: the search again on colours
+# renamed by role, when it finds nothing otherwise
+
+
+def search_programs(
+    task: Task | Problem,
+    *,
+    budget: int | WorkBudget = DEFAULT_WORK_BUDGET,
+    max_programs: int = 50,
+    max_depth: int = 3,
+    lift: bool = True,
+) -> list[SearchHit]:
+    """Train-consistent programs for ``task``: enumerated compositions, simplest first, then the
+    object/part families' programs, then local rules, then (``lift``) programs on one pixel per
+    cell of a partitioned grid and, where none of these fits, programs on colours renamed by
+    role (at most ``max_programs`` in all), the fallback hits only where there is no other.
+
+    ``budget`` is work in cells (``search.budget``), an int or a ``WorkBudget`` whose
+    ``spent`` and ``capped`` the caller reads afterwards; every share of it is a share of work,
+    so the search is deterministic whatever the machine's speed or load."""
+    problem = task if isinstance(task, Problem) else Problem.of(task, as_budget(budget))
+    budget = problem.budget
+    lifted = []
+    if lift:
+        cells_view = cell_lift(problem, budget.share(CELL_SHARE))
+        lifted = lifted_hits(cells_view, search_programs, max_depth=max_depth) if cells_view else []
+    rules = learn_local_rules(problem.task, budget=budget.share(LOCAL_RULE_SHARE))
+    local = [SearchHit(r.source, r.description, (), r.test_outputs, "local-rule", r.tentative, not r.replicated,
+                       rule_program(r)) for r in rules]
+    if not any(r.replicated for r in rules):
+        local += _rules_after_a_step(problem)
+    families = [SearchHit(p.source, p.description, (), outputs, f"objects:{p.family}", p.tentative, program=p)
+                for p, outputs in object_programs(problem.with_budget(budget.share(OBJECT_SHARE)))]
+    found = families + local + lifted
+    # Work for the search on colours renamed by role is kept back only while nothing fits.
+    roles = task_roles(problem) if lift and all(h.fallback for h in found) else None
+    kept = int(ROLE_SHARE * budget.limit) if roles else 0
+    hits = enumerate_programs(problem.with_budget(budget.part(budget.left - kept)),
+                              max_programs=max_programs, max_depth=max_depth)
+    found = hits + found
+    if roles and all(h.fallback for h in found):
+        found += lifted_hits(role_lift(problem, roles, budget.part(budget.left)), search_programs, max_depth=max_depth)
+    return ([h for h in found if not h.fallback] or found)[:max_programs]
+
+
+MAX_PRE_STEPS = 6
+
+
+def _rules_after_a_step(problem: Problem) -> list[SearchHit]:
+    """Local rules learnt on what one step makes of the inputs, each of at most ``MAX_PRE_STEPS``
+    steps with an equal share of the budget. Where the outputs differ in shape from the inputs:
+    the first steps, in the enumeration's order, that give every demonstration its output's
+    shape (a crop, a tiling, a pad, ...). Where they do not: the steps that leave more cells
+    right than the inputs do (a gravity, a fill, a completed symmetry), the most right first.
+    Never a step that is itself the answer (the enumeration's job). Its share of the search's
+    budget is ``LOCAL_RULE_SHARE``, or ``AFTER_STEP_SHARE`` on a same-shape task, where the learner
+    has had its share on the inputs already."""
+    train_in, targets, test_in = list(problem.train_in), list(problem.targets), list(problem.test_in)
+    info = problem.info
+    budget = problem.budget.share(AFTER_STEP_SHARE if info.same_shape else LOCAL_RULE_SHARE)
+    seen: set[tuple] = set()
+    pre: list[tuple[Step, list[np.ndarray], list[np.ndarray]]] = []
+    closer: list[tuple[float, int]] = []  # same-shape tasks: (cells right, order) per entry of pre
+    base = closeness(train_in, targets)
+    for s in static_steps(info) + fitted_steps(train_in, targets, info):
+        if (not info.same_shape and len(pre) >= MAX_PRE_STEPS) or budget.exhausted:
+            break
+        budget.charge(calls(train_in))
+        train = apply_all(s, train_in)
+        if train is None or any(g.shape != t.shape for g, t in zip(train, targets)):
+            continue
+        if all(np.array_equal(g, t) for g, t in zip(train, targets)):
+            continue  # the step alone answers: the enumeration's job
+        if info.same_shape and closeness(train, targets) <= base:
+            continue
+        budget.charge(calls(test_in))
+        test = apply_all(s, test_in)
+        if test is None or state_key(train + test) in seen:
+            continue
+        seen.add(state_key(train + test))
+        closer.append((-closeness(train, targets), len(pre)))
+        pre.append((s, train, test))
+    if info.same_shape:
+        pre = [pre[k] for _, k in sorted(closer)[:MAX_PRE_STEPS]]
+    hits: list[SearchHit] = []
+    for k, (s, train, test) in enumerate(pre):
+        share = budget.left // (len(pre) - k)
+        if share <= 0:
+            break
+        shaped = Task(problem.task.id, tuple(Example(from_array(g), from_array(t)) for g, t in zip(train, targets)),
+                      tuple(Example(from_array(g)) for g in test))
+        for rule in learn_local_rules(shaped, budget=budget.part(share)):
+            program = rule_program(rule, after=step_call(s))
+            hits.append(SearchHit(program.source, f"{s.label} | {rule.description}", (s,), rule.test_outputs,
+                                  "local-rule-after-step", rule.tentative, not rule.replicated, program))
+    return hits
