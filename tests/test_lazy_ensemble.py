@@ -30,7 +30,7 @@ def model(tmp_path_factory):
 def solve(model, out, *flags):
     args = ["--mode", "ensemble", "--dataset", "arc1-train", "--tasks", TASKS, "--model", str(model), "--out", str(out),
             "--adapter", "full", "--ttt-steps", "2", "--ttt-max-tasks", "4", "--views", "identity,transpose",
-            "--max-new-tokens", "16", "--device", "cpu", "--threads", "1", "--search-budget", "10", *flags]
+            "--max-new-tokens", "16", "--device", "cpu", "--threads", "1", *flags]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     run = RunDir(out)

@@ -24,7 +24,7 @@ def test_paper_poe_ranks_the_programs_outputs_by_the_ttt_score(tmp_path):
     model = save_base(tiny_llama(tok, hidden=32, layers=1, heads=2), tok, tmp_path / "model")
     args = ["--mode", "ensemble", "--dataset", "arc1-train", "--tasks", TASK, "--model", str(model),
             "--adapter", "full", "--ttt-steps", "2", "--ttt-max-tasks", "4", "--views", "identity,transpose",
-            "--max-new-tokens", "16", "--device", "cpu", "--threads", "1", "--search-budget", "10"]
+            "--max-new-tokens", "16", "--device", "cpu", "--threads", "1"]
     for policy in ("paper", "paper-poe"):
         result = CliRunner().invoke(main, [*args, "--policy", policy, "--out", str(tmp_path / policy)])
         assert result.exit_code == 0, result.output
