@@ -164,3 +164,20 @@ def test_a_failed_engine_fails_every_pending_task_once(arc1_train, tok, tmp_path
                         tmp_path / "run", batch_timings=batch)
     assert len(starts) == 1 and "Engine core" in batch["engine_error"]
     assert all("Engine core initialization failed" in r.error for r in results.values())
+
+
+def test_poe_scores_are_kept_and_score_the_answer(arc1_train, tok, tmp_path):
+    """Where the selection scores the candidates, the result keeps each distinct grid's summed
+    log-probability, and the answer's attempts carry it (source ttt:poe)."""
+    from ensemble.build import bundled_model_dir
+    from ttt.model import load_base
+
+    model, bundled_tok = load_base(bundled_model_dir(), "cpu", "float32", False)  # a model that answers grids
+    cfg, icfg = configs(adapter_mode="none")
+    results = solve_ttt([arc1_train[IDS[0]]], model, cfg, replace(icfg, select="poe"), tmp_path, tokenizer=bundled_tok)
+    r = results[IDS[0]]
+    assert r.candidates[0] and {g for g, _ in r.poe[0]} == {g for g, _ in r.candidates[0]}
+    (test,) = r.answer().tests
+    logp = dict(r.poe[0])
+    assert test.ranked and all(a.source == "ttt:poe" and a.score == logp[a.grid] for a in test.ranked)
+    assert type(r).from_json(json.loads(json.dumps(r.to_json()))).poe == r.poe

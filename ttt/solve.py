@@ -49,6 +49,9 @@ class TaskResult:
     n_pseudo_tasks: int = 0
     pseudo_tasks_trimmed: bool = False
     candidates: tuple[tuple[tuple[Grid, int], ...], ...] = ()
+    # per test input, where the selection scored the candidates (select 'poe' / 'vote+poe'): each
+    # distinct grid with its product-of-experts log-probability (None: no scoring view fitted)
+    poe: tuple[tuple[tuple[Grid, float | None], ...], ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     train: TrainStats | None = None
     error: str | None = None
@@ -63,14 +66,19 @@ class TaskResult:
         return info
 
     def answer(self) -> TaskAnswer:
-        """The answer every solver gives (``arc.answer``): per test input the voted attempts, each
-        scored by the number of views that produced it; status ``predicted``, or ``none`` when no
-        view produced a grid."""
+        """The answer every solver gives (``arc.answer``): per test input the chosen attempts, each
+        scored by its product-of-experts log-probability where the selection scored the candidates
+        (source ``ttt:poe``), else by the number of views that produced it (``ttt:vote``); status
+        ``predicted``, or ``none`` when no view produced a grid."""
         tests = []
         for i, attempts in enumerate(self.attempts):
-            counts = dict(self.candidates[i]) if i < len(self.candidates) else {}
+            if i < len(self.poe) and self.poe[i]:
+                scores, source = dict(self.poe[i]), "ttt:poe"
+            else:
+                scores = {g: float(n) for g, n in self.candidates[i]} if i < len(self.candidates) else {}
+                source = SOURCE
             tests.append(TestAnswer.of("predicted" if attempts else "none", attempts,
-                                       [float(counts[g]) if g in counts else None for g in attempts], SOURCE))
+                                       [scores.get(g) for g in attempts], source))
         return TaskAnswer(self.task_id, tuple(tests), dict(self.timings), self.info)
 
     def to_json(self) -> dict:
@@ -83,6 +91,7 @@ class TaskResult:
             "n_pseudo_tasks": self.n_pseudo_tasks,
             "pseudo_tasks_trimmed": self.pseudo_tasks_trimmed,
             "candidates": [[{"grid": [list(r) for r in g], "n": n} for g, n in per_test] for per_test in self.candidates],
+            "poe": [[{"grid": [list(r) for r in g], "logp": lp} for g, lp in per_test] for per_test in self.poe],
             "timings": self.timings,
             "train": None if self.train is None else self.train.to_json(),
             "error": self.error,
@@ -103,6 +112,8 @@ class TaskResult:
             pseudo_tasks_trimmed=bool(d.get("pseudo_tasks_trimmed", False)),
             candidates=tuple(tuple((as_grid(c["grid"]), int(c["n"])) for c in per_test)
                              for per_test in d.get("candidates", [])),
+            poe=tuple(tuple((as_grid(c["grid"]), None if c["logp"] is None else float(c["logp"])) for c in per_test)
+                      for per_test in d.get("poe", [])),
             timings=dict(d.get("timings", {})),
             train=train,
             error=d.get("error"),
@@ -331,6 +342,8 @@ def _finish(task: Task, info: dict, pred: Any, error: str | None = None) -> Task
         n_pseudo_tasks=info["n_pseudo_tasks"],
         pseudo_tasks_trimmed=bool(info.get("pseudo_tasks_trimmed", False)),
         candidates=_distinct(pred.candidates) if pred is not None else (),
+        poe=tuple(tuple((c.grid, c.score) for c in per_test) for per_test in getattr(pred, "scored", ()) or ())
+        if pred is not None else (),
         timings={k: round(v, 4) for k, v in info["timings"].items()},
         train=info["train"],
         error=error,
