@@ -96,6 +96,7 @@ def field_option(flag: str, *paths: str, label: str = "TTT", **kwargs):
                    "else torch's own; a worker's CPUs). "
                    "On CPU the TTT numbers depend on it: compare runs byte for byte with the same value")
 @click.option("--policy", type=click.Choice(list(POLICIES)), default="paper", show_default=True, help=RunConfig.help()["policy"])
+@click.option("--eager", is_flag=True, help=RunConfig.help()["eager"])
 @click.option("--seed", type=int, default=0, show_default=True, help=RunConfig.help()["seed"])
 @click.option("--task-timeout", type=click.FloatRange(min=0, min_open=True), default=None, help=RunConfig.help()["task_timeout_s"])
 @click.option("--preset", type=click.Choice([AUTO, *PRESETS]), default=AUTO, show_default=True,
@@ -178,7 +179,7 @@ def run_config(opts: dict, task_ids: tuple[str, ...]) -> RunConfig:
     preset = opts["preset"]
     if preset == AUTO:
         preset = auto_preset(_parameter_count(model) if model else None, opts["backend"])
-    config = RunConfig(mode=mode, dataset=str(opts["dataset"]), task_ids=task_ids, policy=opts["policy"], seed=seed,
+    config = RunConfig(mode=mode, dataset=str(opts["dataset"]), task_ids=task_ids, policy=opts["policy"], eager=opts["eager"], seed=seed,
                        task_timeout_s=opts["task_timeout"], preset=preset, model=model,
                        created=time.strftime("%Y-%m-%d %H:%M:%S"), **sections)
     return config.override(_merge(PRESETS[preset], _flag_overrides(opts)))

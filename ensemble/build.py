@@ -20,7 +20,7 @@ from ensemble.pipeline import TaskSolver, TaskTimeout, make_task_solver
 from ensemble.run import RunDir
 
 if TYPE_CHECKING:
-    from synth.solver import SynthResult
+    from arc.answer import TaskAnswer
     from ttt.solve import TaskResult
 
 
@@ -144,7 +144,7 @@ class _HFTTT:
 
         return _start_once(self, load, "ttt_model_error", "ttt_model_load_s")
 
-    def __call__(self, task: Task) -> "TaskResult":
+    def __call__(self, task: Task) -> "TaskAnswer":
         from ttt.solve import solve_ttt
 
         self.prepare()
@@ -152,6 +152,25 @@ class _HFTTT:
             raise RuntimeError(f"the TTT model failed to load: {self.error}")
         results = solve_ttt([task], self.model, self.cfg, self.infer, self.ttt_dir, tokenizer=self.tok)
         return _answer(results[task.id])
+
+    def score(self, task: Task, test_index: int, grids: Sequence[Any]) -> list[float | None]:
+        """The TTT model's product-of-experts score of ``grids`` as answers to test input
+        ``test_index`` of ``task`` (``ttt.select.score_candidates``: log-probability summed over the
+        scoring views, None where no view fitted), under the adapter the task trained at its turn."""
+        from ttt.backends import BACKENDS
+        from ttt.format import make_formatter
+        from ttt.select import score_candidates
+
+        self.prepare()
+        if self.error is not None:
+            raise RuntimeError(f"the TTT model failed to load: {self.error}")
+        name = {"per_task": task.id, "shared": "_shared"}.get(self.cfg.adapter_mode)
+        adapter = self.ttt_dir / "adapters" / name if name is not None else None
+        if adapter is not None and not adapter.is_dir():
+            adapter = None  # no adapter was trained (no pseudo-task fitted): the base model scores
+        backend = BACKENDS["hf"](self.model, self.tok, self.infer)
+        formatter = make_formatter(self.cfg.format, self.tok)
+        return [c.score for c in score_candidates(task, test_index, grids, backend, formatter, self.infer, adapter)]
 
     def close(self) -> None:
         self.model = self.tok = None
@@ -170,8 +189,14 @@ class _BatchedTTT:
         self.timed_out: dict[str, tuple[str, float]] = {}  # task id -> (message, seconds it ran)
         self.error: str | None = None
 
-    def prepare(self, tasks: Sequence[Task], limit: Callable[[Task], Any] | None = None) -> dict[str, Any]:
+    def prepare(self, tasks: Sequence[Task], limit: Callable[[Task], Any] | None = None,
+                keep: Callable[["TaskAnswer"], None] | None = None) -> dict[str, Any]:
+        """Answer ``tasks``; ``keep(answer)`` gets each answer as it is made (the run directory keeps it)."""
         from ttt.solve import solve_ttt
+
+        def made(result: "TaskResult") -> None:
+            if keep is not None and not result.error:
+                keep(result.answer())
 
         @contextmanager
         def task_limit(task: Task) -> Iterator[None]:
@@ -186,7 +211,7 @@ class _BatchedTTT:
         batch: dict[str, Any] = {}
         try:
             self.results.update(solve_ttt(list(tasks), self.config.model, self.cfg, self.infer, self.ttt_dir,
-                                          task_limit=task_limit, batch_timings=batch))
+                                          task_limit=task_limit, batch_timings=batch, on_result=made))
         except Exception as e:  # noqa: BLE001 - e.g. the training model failed to load: once, for every task
             failure = storage_failure(e)
             if failure is not None:
@@ -202,7 +227,7 @@ class _BatchedTTT:
         result = self.results.get(task_id)
         return sum(result.timings.values()) if result is not None else 0.0
 
-    def __call__(self, task: Task) -> "TaskResult":
+    def __call__(self, task: Task) -> "TaskAnswer":
         if task.id not in self.results and self.error is None:  # nobody called prepare: do it now, once
             self.prepare([t for t in self.tasks.values() if t.id not in self.results] or [task])
         if task.id in self.timed_out:
@@ -212,11 +237,11 @@ class _BatchedTTT:
         return _answer(self.results[task.id])
 
 
-def _answer(result: "TaskResult") -> "TaskResult":
-    """The task's TaskResult; a task the TTT solver failed raises its error."""
+def _answer(result: "TaskResult") -> "TaskAnswer":
+    """The task's answer; a task the TTT solver failed raises its error."""
     if result.error:
         raise RuntimeError(result.error)
-    return result
+    return result.answer()
 
 
 def build_ttt(config: RunConfig, run_path: Path, tasks: Mapping[str, Task]) -> "_HFTTT | _BatchedTTT":
@@ -230,8 +255,8 @@ class _Synth:
     """The synthesizer, its sampler (an engine, a model) built once in ``prepare``. A sampler that
     fails to start fails every task with that one error; it is not built again per task."""
 
-    def __init__(self, cfg: Any, run_path: Path):
-        self.cfg, self.run_path = cfg, run_path
+    def __init__(self, cfg: Any):
+        self.cfg = cfg
         self.synth = self.error = None
 
     def prepare(self, tasks: Sequence[Task] = (), limit: Any = None) -> dict[str, Any]:
@@ -240,15 +265,15 @@ class _Synth:
         from synth.solver import ProgramSynthesizer
 
         def start() -> None:
-            self.synth = ProgramSynthesizer(self.cfg, run_dir=self.run_path)
+            self.synth = ProgramSynthesizer(self.cfg)
 
         return _start_once(self, start, "synth_sampler_error", "synth_sampler_start_s")
 
-    def __call__(self, task: Task) -> "SynthResult":
+    def __call__(self, task: Task) -> "TaskAnswer":
         self.prepare()
         if self.error is not None:
             raise RuntimeError(f"the {self.cfg.sampler} sampler failed to start: {self.error}")
-        return self.synth.solve(task)
+        return self.synth.solve(task).answer(f"synth:{self.cfg.sampler}")
 
     def close(self) -> None:
         synth, self.synth = self.synth, None
@@ -260,5 +285,5 @@ def build_task_solver(config: RunConfig, run_path: Path, tasks: Mapping[str, Tas
     """Task -> TaskRecord for ``config.mode``, with the solvers it needs (built lazily)."""
     tasks = tasks if tasks is not None else select_tasks(config.dataset, config.task_ids, None)
     ttt = build_ttt(config, run_path, tasks) if config.ttt is not None else None
-    synth = _Synth(config.synth, run_path) if config.synth is not None else None
-    return make_task_solver(config.mode, ttt, synth, config.policy, config.task_timeout_s)
+    synth = _Synth(config.synth) if config.synth is not None else None
+    return make_task_solver(config.mode, ttt, synth, config.policy, config.task_timeout_s, config.eager)

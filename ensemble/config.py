@@ -60,6 +60,9 @@ class RunConfig(ConfigMixin):
     dataset: str = option("arc1-eval", "bundled name (arc1-train, arc1-eval, arc2-train, arc2-eval) or a path to task JSON")
     task_ids: tuple[str, ...] = option((), "the run's tasks, in order")
     policy: str = option("paper", "ensemble arbitration rule")
+    eager: bool = option(False, "run TTT on every test input, even where its answer cannot change the submission "
+                                "under the policy (the order before issue 27, for ablations); by default the "
+                                "synthesizer answers first and TTT runs only where it can still matter")
     seed: int = option(0, "global seed")
     task_timeout_s: float | None = option(None, "seconds per task before it is recorded as a timeout")
     preset: str = option("paper", "'paper': the paper's TTT and search settings; 'quick': small ones for a CPU; "

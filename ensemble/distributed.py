@@ -6,10 +6,12 @@ model loaded once, its own sandbox pool, its own vLLM engine) over a scratch run
 own, and solves whole tasks with ``ensemble.run.solve_one``. Tasks are handed out as workers free
 up, the largest first (by cells), and results come back as they finish.
 
-The driver (this process) is the single writer of the run directory: it writes each task's files
-(a PEFT adapter folder, the programs tried, the TTT log lines) that come back as values with its
-record, then appends the record, exactly as ``ensemble.run.run_tasks`` does. Nothing but the
-model paths has to be shared between nodes.
+The driver (this process) is the single writer of the run directory: a task's record comes back
+as a value holding its answers and the programs tried, and its adapter folder comes back as bytes;
+the driver places the folder, then appends the record with ``RunDir.append`` (which stores the
+programs), exactly as ``ensemble.run.run_tasks`` does. No file a worker wrote names a path of the
+worker's, so nothing is rewritten on the way. Nothing but the model paths has to be shared between
+nodes.
 
 Faults: a worker that dies (killed, out of memory, its node lost) is restarted by Ray; the task it
 held is tried once more on another worker, then recorded as an error (``worker-died``) with the
@@ -33,7 +35,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from arc.errors import ClusterError, StorageError
-from arc.storage import append_jsonl, read_jsonl, replace_folder, write_bytes_atomic
+from arc.storage import replace_folder, write_bytes_atomic
 from arc.task import Task
 from ensemble.config import RunConfig
 from ensemble.run import RunDir, TaskRecord, failed_record, solve_one
@@ -44,10 +46,9 @@ LOCAL = "local"  # --ray without an address: start a cluster on this machine
 SCRATCH_PREFIX = "arc-solve-worker-"
 
 # What the solvers write under a run directory, and how the driver must place it there (see
-# ``_Worker._collect``): each subfolder of these is one unit (a PEFT adapter) written whole;
+# ``_Worker._collect``): each subfolder of these is one unit (a PEFT adapter) written whole; any
+# other file is replaced whole.
 FOLDER_PARENTS = ("ttt/adapters",)
-# these files are append-only logs: their new lines are appended; every other file is replaced whole.
-APPEND_LOGS = ("ttt/ttt_results.jsonl",)
 
 
 def task_cells(task: Task) -> int:
@@ -60,27 +61,21 @@ def task_cells(task: Task) -> int:
 class TaskFiles:
     """The files a worker's solvers wrote for one task, relative to the run directory."""
 
-    root: str  # the worker's scratch run directory (paths inside log lines are rewritten from it)
     folders: tuple[tuple[str, tuple[tuple[str, bytes], ...]], ...] = ()
     files: tuple[tuple[str, bytes], ...] = ()
-    lines: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
     @property
     def n_bytes(self) -> int:
         return sum(len(b) for _, fs in self.folders for _, b in fs) + sum(len(b) for _, b in self.files)
 
     def write(self, run_path: Path) -> None:
-        """Place everything in ``run_path``: folders and files atomically, then the log lines."""
+        """Place everything in ``run_path``, folders and files each atomically."""
         for rel, files in self.folders:
             replace_folder(_inside(run_path, rel), files)
         for rel, data in self.files:
             path = _inside(run_path, rel)
             _mkdir(path.parent)
             write_bytes_atomic(path, data)
-        for rel, lines in self.lines:
-            path = _inside(run_path, rel)
-            _mkdir(path.parent)
-            append_jsonl(path, [_rebase(line, self.root, str(run_path)) for line in lines])
 
 
 def _inside(run_path: Path, rel: str) -> Path:
@@ -95,17 +90,6 @@ def _mkdir(path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise StorageError(f"{path}: cannot create: {e.strerror or e}") from None
-
-
-def _rebase(value: Any, old: str, new: str) -> Any:
-    """``value`` with every string path under ``old`` moved under ``new`` (an adapter's folder)."""
-    if isinstance(value, str):
-        return new + value[len(old):] if value == old or value.startswith(old + "/") else value
-    if isinstance(value, dict):
-        return {k: _rebase(v, old, new) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rebase(v, old, new) for v in value]
-    return value
 
 
 def _digest(files: Sequence[tuple[str, bytes]]) -> str:
@@ -163,7 +147,7 @@ class _Worker:
 
     def _collect(self, task_id: str) -> TaskFiles:
         """Everything new under the scratch directory; what belongs to ``task_id`` alone is removed."""
-        folders, files, lines = [], [], []
+        folders, files = [], []
         root = self.scratch
         for parent in FOLDER_PARENTS:
             base = root / parent
@@ -180,10 +164,6 @@ class _Worker:
             rel = path.relative_to(root).as_posix()
             if any(rel.startswith(parent + "/") for parent in FOLDER_PARENTS) or rel.endswith((".tmp", ".partial")):
                 continue
-            if rel in APPEND_LOGS:
-                lines.append((rel, tuple(obj for _, obj in read_jsonl(path))))
-                path.unlink()
-                continue
             data = path.read_bytes()
             if self.kept.get(rel) != (digest := _digest([("", data)])):
                 files.append((rel, data))
@@ -191,7 +171,7 @@ class _Worker:
                 path.unlink()
             else:
                 self.kept[rel] = digest
-        return TaskFiles(str(root), tuple(folders), tuple(files), tuple(lines))
+        return TaskFiles(tuple(folders), tuple(files))
 
     def close(self) -> None:
         try:

@@ -1,6 +1,18 @@
 """One task through the solvers: run TTT and/or the synthesizer, arbitrate each test input, and
-produce the run's ``TaskRecord``. The solvers are passed in as callables, so this module knows
-nothing of models or samplers (the CLI builds them).
+produce the run's ``TaskRecord``. The solvers are passed in as callables returning the one answer
+type (``arc.answer.TaskAnswer``), so this module knows nothing of models or samplers (the CLI builds
+them).
+
+Lazy by default: the synthesizer answers first, and TTT trains and predicts only for the test inputs
+where its answer can still change the submission under the run's policy
+(``ensemble.combine.ttt_can_change``): a task is skipped when that holds for none of its test inputs,
+and TTT gets a task holding only the test inputs that need it otherwise (its training reads the
+demonstrations only, so the adapter is the one it would train for the whole task). The record marks
+what TTT was not asked with status ``skipped``. Under the paper's policy TTT can change every test
+input (it gives the second attempt even beside a unique program answer), so lazy and eager do the
+same work; ``unique-final`` and ``barc`` skip. ``eager`` runs TTT on everything (the old order, for
+ablations). A batched TTT (vLLM) answers every task in ``prepare``, before the synthesizer: it is
+always eager.
 
 A solver may also have ``prepare(tasks, limit)`` (work shared by every task, done once before the
 first task's turn: loading a model, starting an engine) and ``close()`` (free it at the end). A
@@ -18,32 +30,24 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
+from arc.answer import TaskAnswer, TestAnswer
 from arc.errors import StorageError
-from arc.grid import Grid, as_grid
 from arc.storage import storage_failure
 from arc.task import Task
-from ensemble.combine import combine
+from ensemble.combine import SCORE_PROGRAMS, combine, ttt_can_change
 from ensemble.config import MODES
 from ensemble.run import TaskRecord, failed_record
-from synth.verify import SynthOutcome
 
 
-class TTTAnswer(Protocol):
-    """What the TTT solver returns for one task (``ttt.solve.TaskResult``)."""
+class AnswerStore(Protocol):
+    """Where answers made ahead of their task's record are kept (``ensemble.run.RunDir``)."""
 
-    attempts: tuple[tuple[Grid, ...], ...]  # ranked grids per test input
-    timings: Mapping[str, float]
-    info: Mapping[str, Any]  # counts for the record
+    def answers(self, solver: str) -> Mapping[str, TaskAnswer]: ...
 
-
-class SynthAnswer(Protocol):
-    """What the synthesizer returns for one task (``synth.solver.SynthResult``)."""
-
-    outcomes: tuple[SynthOutcome, ...]  # one per test input
-    timings: Mapping[str, float]
-    info: Mapping[str, Any]
+    def append_answer(self, solver: str, answer: TaskAnswer) -> None: ...
 
 
 class TaskTimeout(Exception):
@@ -81,22 +85,40 @@ def _out_of_memory(e: BaseException) -> bool:
     return oom is not None and isinstance(e, oom)
 
 
-def _outcome(outcome: Any) -> SynthOutcome:
-    """The record's value for any outcome-like object (``.status``, ``.attempts``)."""
-    if isinstance(outcome, SynthOutcome):
-        return outcome
-    return SynthOutcome(outcome.status, tuple(as_grid(g) for g in outcome.attempts))
+def _only(task: Task, needed: Sequence[int]) -> Task:
+    """``task`` with only the test inputs ``needed`` (same id, so the same seeds and adapter)."""
+    return Task(task.id, task.train, tuple(task.test[i] for i in needed))
+
+
+def _spread(answer: TaskAnswer, needed: Sequence[int], n_test: int) -> TaskAnswer:
+    """An answer for the test inputs ``needed`` placed back among ``n_test``; the rest ``skipped``."""
+    tests = [TestAnswer("skipped")] * n_test
+    for k, i in enumerate(needed):
+        if k < len(answer.tests):
+            tests[i] = answer.tests[k]
+    return TaskAnswer(answer.task_id, tuple(tests), answer.timings, answer.info, answer.programs)
+
+
+def _by_score(answer: TestAnswer, logps: Sequence[float | None]) -> TestAnswer:
+    """``answer``'s attempts ranked by ``logps`` (one per attempt; higher first; None last; ties keep
+    the given order), each attempt's score replaced by its log-probability."""
+    order = sorted(range(len(answer.ranked)),
+                   key=lambda k: (logps[k] is None, -(logps[k] or 0.0), k))
+    return TestAnswer(answer.status, tuple(replace(answer.ranked[k], score=logps[k], source=answer.ranked[k].source + "+poe")
+                                           for k in order))
 
 
 def make_task_solver(
     mode: str,
-    ttt: Callable[[Task], TTTAnswer] | None,
-    synth: Callable[[Task], SynthAnswer] | None,
+    ttt: Callable[[Task], TaskAnswer] | None,
+    synth: Callable[[Task], TaskAnswer] | None,
     policy: str = "paper",
     task_timeout_s: float | None = None,
+    eager: bool = False,
 ) -> "TaskSolver":
     """A callable task -> TaskRecord for ``run_tasks``. ``mode`` picks which solvers run; in
-    ``ttt`` and ``synth`` modes the policy is forced to ``ttt-only`` / ``synth-only``."""
+    ``ttt`` and ``synth`` modes the policy is forced to ``ttt-only`` / ``synth-only``. ``eager``:
+    TTT answers every test input (see the module docstring)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if mode in ("ensemble", "ttt") and ttt is None:
@@ -104,31 +126,45 @@ def make_task_solver(
     if mode in ("ensemble", "synth") and synth is None:
         raise ValueError(f"mode {mode} needs the synthesizer")
     return TaskSolver(mode, ttt if mode != "synth" else None, synth if mode != "ttt" else None,
-                      {"ttt": "ttt-only", "synth": "synth-only"}.get(mode, policy), task_timeout_s)
+                      {"ttt": "ttt-only", "synth": "synth-only"}.get(mode, policy), task_timeout_s, eager)
 
 
 class TaskSolver:
     """Task -> TaskRecord, with the solvers' shared work in ``prepare`` and their release in ``close``."""
 
-    def __init__(self, mode: str, ttt: Any, synth: Any, policy: str, task_timeout_s: float | None):
+    def __init__(self, mode: str, ttt: Any, synth: Any, policy: str, task_timeout_s: float | None,
+                 eager: bool = False):
         self.mode, self.ttt, self.synth, self.policy, self.task_timeout_s = mode, ttt, synth, policy, task_timeout_s
+        self.eager = eager
+        self.kept: dict[str, TaskAnswer] = {}  # TTT answers made before this start (``prepare``'s store)
 
     @property
     def _ttt_batched(self) -> bool:
         return bool(getattr(self.ttt, "batched", False))
 
-    def prepare(self, tasks: Sequence[Task]) -> dict[str, Any]:
+    def prepare(self, tasks: Sequence[Task], store: AnswerStore | None = None) -> dict[str, Any]:
         """The solvers' shared work for ``tasks`` (the ones about to run), before the first task.
 
         TTT goes first: with vLLM it trains every adapter (each task under its own budget), starts
         its engine, predicts every task and frees the engine; only then does the synthesizer start
-        its own (so the two engines never hold one device at once). Returns what was timed once
-        (stage -> seconds, and errors), which is charged to no task."""
+        its own (so the two engines never hold one device at once). ``store`` (the run directory)
+        gives back the TTT answers an earlier start made ahead of their records, which are taken
+        instead of solving again, and keeps those a batched TTT makes now. Returns what was timed
+        once (stage -> seconds, and errors), which is charged to no task."""
         shared: dict[str, Any] = {}
-        for solver in (self.ttt, self.synth):
+        if store is not None and self.ttt is not None:
+            wanted = {t.id for t in tasks}
+            self.kept = {tid: a for tid, a in store.answers("ttt").items() if tid in wanted}
+        for name, solver in (("ttt", self.ttt), ("synth", self.synth)):
             prepare = getattr(solver, "prepare", None)
-            if prepare is not None and tasks:
-                shared.update(prepare(tasks, lambda task: time_limit(self.task_timeout_s)))
+            todo = [t for t in tasks if name != "ttt" or t.id not in self.kept]
+            if prepare is None or not todo:
+                continue
+            limit = lambda task: time_limit(self.task_timeout_s)  # noqa: E731
+            if name == "ttt" and self._ttt_batched and store is not None:
+                shared.update(prepare(todo, limit, lambda answer: store.append_answer("ttt", answer)))
+            else:
+                shared.update(prepare(todo, limit))
         return shared
 
     def close(self) -> None:
@@ -138,22 +174,55 @@ class TaskSolver:
             if close is not None:
                 close()
 
+    def _ttt_needed(self, task: Task, synth_part: TaskAnswer | None) -> list[int]:
+        """The test inputs TTT must answer (all of them when eager, or without a synthesizer's answer)."""
+        n = len(task.test)
+        if self.eager or synth_part is None:
+            return list(range(n))
+        return [i for i in range(n) if ttt_can_change(synth_part.tests[i] if i < len(synth_part.tests) else None,
+                                                      self.policy)]
+
+    def _score_programs(self, task: Task, synth_part: TaskAnswer, timings: dict, info: dict,
+                        errors: dict) -> TaskAnswer:
+        """``synth_part`` with its ``several`` outputs ranked by the TTT model's score (module docstring)."""
+        score = getattr(self.ttt, "score", None)
+        which = [i for i, t in enumerate(synth_part.tests) if t.status == "several" and len(t.ranked) >= 2]
+        if score is None or not which:
+            return synth_part
+        tests = list(synth_part.tests)
+        t0 = time.perf_counter()
+        try:
+            for i in which:
+                tests[i] = _by_score(tests[i], score(task, i, tests[i].attempts))
+        except (TaskTimeout, MemoryError, StorageError):
+            raise
+        except Exception as e:  # the programs' order stands; the error is kept
+            if storage_failure(e) is not None:
+                raise
+            errors["poe"] = f"{type(e).__name__}: {e}"
+            return synth_part
+        finally:
+            timings["poe"] = time.perf_counter() - t0
+        info["poe"] = {"scored_tests": len(which)}
+        return TaskAnswer(synth_part.task_id, tuple(tests), synth_part.timings, synth_part.info, synth_part.programs)
+
     def __call__(self, task: Task) -> TaskRecord:
         mode, policy = self.mode, self.policy
         start = time.perf_counter()
         spent = 0.0  # seconds this task already used in a batched solver's prepare
         timings: dict[str, float] = {}
         info: dict[str, Any] = {}
-        ttt_part = synth_part = None
+        ttt_part: TaskAnswer | None = None
+        synth_part: TaskAnswer | None = None
         errors: dict[str, str] = {}
 
-        def run_one(name: str, fn: Callable[[Task], Any], before: float = 0.0) -> Any:
+        def run_one(name: str, fn: Callable[[Task], TaskAnswer], before: float = 0.0, on: Task = task) -> TaskAnswer | None:
             # In the ensemble a failing solver leaves the other one's answer standing; alone, the
             # task fails. Timeouts and memory errors always end the task; a failing disk, the run.
             # ``before``: seconds the solver already spent on this task in its prepare.
             t0 = time.perf_counter()
             try:
-                part = fn(task)
+                part = fn(on)
             except (TaskTimeout, MemoryError, StorageError):
                 raise
             except Exception as e:
@@ -168,7 +237,11 @@ class TaskSolver:
             return part
 
         try:
-            if self._ttt_batched:  # the answer is ready: take it first, and its time from the budget
+            if task.id in self.kept:  # answered by an earlier start of this run: take it
+                ttt_part = self.kept[task.id]
+                timings.update({f"ttt_{k}": v for k, v in ttt_part.timings.items()})
+                info["ttt"] = {**ttt_part.info, "kept": True}
+            elif self._ttt_batched:  # the answer is ready: take it first, and its time from the budget
                 spent = self.ttt.spent_s(task.id)
                 ttt_part = run_one("ttt", self.ttt, spent)
             budget = None if self.task_timeout_s is None else self.task_timeout_s - spent
@@ -177,8 +250,20 @@ class TaskSolver:
             with time_limit(budget):
                 if self.synth is not None:
                     synth_part = run_one("synth", self.synth)
-                if self.ttt is not None and not self._ttt_batched:
-                    ttt_part = run_one("ttt", self.ttt)
+                if self.ttt is not None and ttt_part is None and not self._ttt_batched:
+                    needed = self._ttt_needed(task, synth_part)
+                    n_test = len(task.test)
+                    if not needed:
+                        ttt_part = TaskAnswer(task.id, tuple(TestAnswer("skipped") for _ in task.test))
+                        info["ttt"] = {"skipped": n_test}
+                    elif len(needed) == n_test:
+                        ttt_part = run_one("ttt", self.ttt)
+                    else:
+                        part = run_one("ttt", self.ttt, on=_only(task, needed))
+                        ttt_part = None if part is None else _spread(part, needed, n_test)
+                        info.setdefault("ttt", {})["skipped"] = n_test - len(needed)
+                if policy in SCORE_PROGRAMS and synth_part is not None and ttt_part is not None:
+                    synth_part = self._score_programs(task, synth_part, timings, info, errors)
         except TaskTimeout as e:
             return failed_record(task, "timeout", str(e), spent + time.perf_counter() - start)
         except MemoryError as e:
@@ -193,9 +278,9 @@ class TaskSolver:
             return failed_record(task, kind, f"{type(e).__name__}: {e}", spent + time.perf_counter() - start)
         attempts, rules = [], []
         for i in range(len(task.test)):
-            ttt_attempts: Sequence[Grid] = ttt_part.attempts[i] if ttt_part and i < len(ttt_part.attempts) else ()
-            outcome = synth_part.outcomes[i] if synth_part and i < len(synth_part.outcomes) else None
-            decision = combine(ttt_attempts, outcome, policy=policy)
+            ttt_answer = ttt_part.tests[i] if ttt_part and i < len(ttt_part.tests) else None
+            outcome = synth_part.tests[i] if synth_part and i < len(synth_part.tests) else None
+            decision = combine(ttt_answer.attempts if ttt_answer else (), outcome, policy=policy)
             attempts.append(decision.attempts)
             rules.append(decision.rule)
         timings["total"] = spent + time.perf_counter() - start
@@ -204,11 +289,11 @@ class TaskSolver:
             status="ok",
             attempts=tuple(attempts),
             rules=tuple(rules),
-            ttt=None if ttt_part is None else tuple(tuple(a) for a in ttt_part.attempts),
-            synth=None if synth_part is None else tuple(_outcome(o) for o in synth_part.outcomes),
+            ttt=None if ttt_part is None else ttt_part.tests,
+            synth=None if synth_part is None else synth_part.tests,
             timings=timings,
             error="; ".join(f"{k}: {v}" for k, v in errors.items()) or None,
             error_kind="+".join(f"{k}-error" for k in errors) or None,
             info=info,
+            programs=() if synth_part is None else synth_part.programs,
         )
-

@@ -26,7 +26,7 @@ def _solver_attempts(record: TaskRecord, solver: str, i: int) -> list[Grid]:
     if solver == "ensemble":
         return list(record.attempts[i]) if i < len(record.attempts) else []
     if solver == "ttt":
-        return list(record.ttt[i]) if record.ttt and i < len(record.ttt) else []
+        return list(record.ttt[i].attempts) if record.ttt and i < len(record.ttt) else []
     if record.synth and i < len(record.synth):
         return list(record.synth[i].attempts)
     return []
@@ -70,7 +70,9 @@ def summarize(run: RunDir, tasks: Mapping[str, Task], records: Mapping[str, Task
     known = {tid: r for tid, r in records.items() if tid in tasks and tasks[tid].has_solutions}
     solvers = {}
     for solver in ("ensemble", "ttt", "synth"):
-        present = [r for r in known.values() if solver == "ensemble" or getattr(r, solver) is not None]
+        # a solver scores over the tasks it answered (the lazy ensemble may skip TTT on a whole task)
+        present = [r for r in known.values() if solver == "ensemble" or (getattr(r, solver) is not None and
+                   any(a.status != "skipped" for a in getattr(r, solver)))]
         if not present:
             continue
         predictions = {r.task_id: [_solver_attempts(r, solver, i)[:2] for i in range(len(tasks[r.task_id].test))]

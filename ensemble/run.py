@@ -8,12 +8,18 @@ Layout of RUN_DIR::
     results.jsonl     one JSON object per finished task (ok or failed), fsync'ed as written
     shared.jsonl      per start of the run: the work shared by its tasks, timed once and charged
                       to no task (model loading, engine start-up, TTT's batched inference)
+    answers.jsonl     solver answers made before their task's record (TTT with vLLM answers every
+                      task first): a resumed run takes them instead of solving again
     submission.json   Kaggle format, rewritten when the run ends
     scores.json       pass@2 scores where the solutions are known
     run.lock          the writer's lock (flock) and pid: one process writes a run at a time
-    programs/         the synthesizer's program store (one JSONL per task)
-    ttt/              the TTT solver's files: ttt/adapters/ (PEFT folders, one per task), its results
-                      and config (see ``ttt.solve``)
+    programs/         the programs the synthesizer tried (one JSONL per task, ``synth.store``'s format)
+    ttt/adapters/     the TTT solver's PEFT folders, one per task (the only files a solver writes)
+
+This class is the only writer of these files: the solvers return values (``arc.answer.TaskAnswer``,
+programs included), and ``append`` stores a task's programs, then its record. Run directories of
+earlier versions load and resume: records whose ``ttt`` is bare grids and whose ``synth`` is the
+synthesizer's old outcome, and TTT answers kept in ``ttt/ttt_results.jsonl``.
 
 A task is finished once its record is on disk. A record that cannot be written (disk full, I/O
 error) stops the run with a StorageError and the task is redone on ``--resume``.
@@ -29,17 +35,17 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from arc.answer import TaskAnswer, TestAnswer
 from arc.errors import GridError, RunFileError, RunLockedError, StorageError
 from arc.grid import Grid, as_grid
 from arc.score import score, to_submission
-from arc.storage import append_jsonl, read_json, read_jsonl, storage_failure, write_json_atomic
+from arc.storage import append_jsonl, read_json, read_jsonl, storage_failure, write_bytes_atomic, write_json_atomic
 from arc.task import Task
 from ensemble.config import RunConfig
-from synth.verify import SynthOutcome
 
 STATUSES = ("ok", "error", "timeout")
 
@@ -52,16 +58,20 @@ class TaskRecord:
     status: str
     attempts: tuple[tuple[Grid, ...], ...]  # per test input, at most 2 each
     rules: tuple[str, ...] = ()  # per test input, the ensemble rule that fired
-    ttt: tuple[tuple[Grid, ...], ...] | None = None  # per test input, TTT's ranked answers
-    synth: tuple[SynthOutcome, ...] | None = None  # per test input, the synthesizer's outcome
+    ttt: tuple[TestAnswer, ...] | None = None  # per test input, the TTT solver's answer
+    synth: tuple[TestAnswer, ...] | None = None  # per test input, the synthesizer's answer
     timings: Mapping[str, float] = field(default_factory=dict)
     error: str | None = None
     error_kind: str | None = None
     info: Mapping[str, Any] = field(default_factory=dict)
+    # the programs the synthesizer tried: ``RunDir.append`` stores them in programs/, not in the record
+    programs: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
     def to_json(self) -> dict:
-        d = asdict(self)
-        d["synth"] = None if self.synth is None else [o.to_json() for o in self.synth]
+        d = asdict(replace(self, ttt=None, synth=None, programs=()))
+        del d["programs"]
+        d["ttt"] = None if self.ttt is None else [a.to_json() for a in self.ttt]
+        d["synth"] = None if self.synth is None else [a.to_json() for a in self.synth]
         d["timings"] = dict(self.timings)
         d["info"] = dict(self.info)
         return d
@@ -84,15 +94,16 @@ class TaskRecord:
         for key in ("timings", "info"):
             if not isinstance(d.get(key) or {}, dict):
                 raise ValueError(f"{key} must be an object")
-        if not isinstance(d.get("synth") or [], list):
-            raise ValueError("synth must be a list")
+        for key in ("ttt", "synth"):
+            if not isinstance(d.get(key) or [], list):
+                raise ValueError(f"{key} must be a list (per test input)")
         return TaskRecord(
             task_id=d["task_id"],
             status=d["status"],
             attempts=grids(d.get("attempts")),
             rules=tuple(d.get("rules") or ()),
-            ttt=None if d.get("ttt") is None else grids(d["ttt"]),
-            synth=None if d.get("synth") is None else tuple(SynthOutcome.from_json(o) for o in d["synth"]),
+            ttt=None if d.get("ttt") is None else tuple(_ttt_answer(a) for a in d["ttt"]),
+            synth=None if d.get("synth") is None else tuple(_synth_answer(a) for a in d["synth"]),
             timings=d.get("timings") or {},
             error=d.get("error"),
             error_kind=d.get("error_kind"),
@@ -100,8 +111,42 @@ class TaskRecord:
         )
 
 
+def _ttt_answer(d: Any) -> TestAnswer:
+    """One test input's TTT answer in a record; before issue 27 it was the bare ranked grids."""
+    if isinstance(d, list):
+        return TestAnswer.of("predicted" if d else "none", d, source="ttt")
+    return TestAnswer.from_json(d)
+
+
+def _synth_answer(d: Any) -> TestAnswer:
+    """One test input's synthesizer answer in a record; before issue 27 it was ``SynthOutcome``'s JSON
+    (status, attempts, and the programs behind each attempt in ``votes``)."""
+    if isinstance(d, dict) and "ranked" not in d and "attempts" in d:
+        if d.get("status") not in ("unique", "several", "none") or not isinstance(d["attempts"], list):
+            raise ValueError(f"a synthesizer outcome needs status and attempts, got {d!r:.80}")
+        return TestAnswer.of(d["status"], d["attempts"], [float(v) for v in d.get("votes") or ()], "synth")
+    return TestAnswer.from_json(d)
+
+
+def _legacy_ttt_answer(d: Any) -> TaskAnswer | None:
+    """A line of ``ttt/ttt_results.jsonl`` (TTT's own results file before issue 27) as an answer;
+    None for a failed task (it is solved again)."""
+    if not isinstance(d, dict) or d.get("error") is not None or not isinstance(d.get("task_id"), str):
+        return None
+    tests = []
+    for i, attempts in enumerate(d.get("attempts") or []):
+        cands = (d.get("candidates") or [])[i] if i < len(d.get("candidates") or []) else []
+        counts = {as_grid(c["grid"]): float(c["n"]) for c in cands}
+        grids = [as_grid(g) for g in attempts]
+        tests.append(TestAnswer.of("predicted" if grids else "none", grids, [counts.get(g) for g in grids], "ttt:vote"))
+    info = {k: d[k] for k in ("n_candidates", "n_parse_failures", "n_too_long", "n_pseudo_tasks") if k in d}
+    return TaskAnswer(d["task_id"], tuple(tests), dict(d.get("timings") or {}), info)
+
+
 class RunDir:
-    """A run directory on disk (see the module docstring)."""
+    """A run directory on disk (see the module docstring), and its only writer."""
+
+    LEGACY_TTT_RESULTS = "ttt/ttt_results.jsonl"
 
     LOCK = "run.lock"
 
@@ -207,8 +252,53 @@ class RunDir:
         """The shared-work entries, oldest first (a torn last line is ignored)."""
         return [obj for _, obj in read_jsonl(self.shared_path) if isinstance(obj, dict)]
 
+    @property
+    def answers_path(self) -> Path:
+        return self.path / "answers.jsonl"
+
+    def append_answer(self, solver: str, answer: TaskAnswer) -> None:
+        """Keep a solver's answer made before its task's record (see the module docstring)."""
+        append_jsonl(self.answers_path, [{"solver": solver, **answer.to_json()}])
+
+    def answers(self, solver: str) -> dict[str, TaskAnswer]:
+        """The answers kept for ``solver``, the last of each task; for TTT also those of a run
+        directory written before issue 27 (``ttt/ttt_results.jsonl``). Bad lines raise RunFileError."""
+        out: dict[str, TaskAnswer] = {}
+        if solver == "ttt":
+            legacy = self.path / self.LEGACY_TTT_RESULTS
+            for n, obj in read_jsonl(legacy):
+                try:
+                    answer = _legacy_ttt_answer(obj)
+                except (GridError, ValueError, TypeError, KeyError) as e:
+                    raise RunFileError(f"{legacy}: line {n}: not a TTT result: {e}") from None
+                if answer is not None:
+                    out[answer.task_id] = answer
+        for n, obj in read_jsonl(self.answers_path):
+            if not isinstance(obj, dict) or obj.get("solver") != solver:
+                continue
+            try:
+                answer = TaskAnswer.from_json({k: v for k, v in obj.items() if k != "solver"})
+            except (GridError, ValueError, TypeError) as e:
+                raise RunFileError(f"{self.answers_path}: line {n}: not a solver answer: {e}") from None
+            out[answer.task_id] = answer
+        return out
+
+    def write_programs(self, task_id: str, programs: Any) -> None:
+        """Replace the task's program file with ``programs`` (``synth.verify.ProgramResult``s)."""
+        from synth.store import program_lines, programs_path
+
+        path = programs_path(self.path, task_id)
+        try:
+            path.parent.mkdir(exist_ok=True)  # not parents: a vanished run directory is not recreated
+        except OSError as e:
+            raise StorageError(f"{path.parent}: cannot create: {e.strerror or e}") from None
+        write_bytes_atomic(path, program_lines(programs))
+
     def append(self, record: TaskRecord) -> None:
-        """Write one record for good (fsync'ed). Raises StorageError: the task is then not finished."""
+        """Write one task for good: its programs (when the synthesizer ran), then its record
+        (fsync'ed). Raises StorageError: the task is then not finished."""
+        if record.synth is not None or record.programs:
+            self.write_programs(record.task_id, record.programs)
         append_jsonl(self.results_path, [record.to_json()])
 
     def finish(self, tasks: Mapping[str, Task]) -> dict | None:
@@ -245,8 +335,9 @@ def run_tasks(
     failing), which stops the run: the machine failed, not the task. ``retry_failed`` also redoes
     tasks whose record is an error or a timeout (the new record supersedes it).
     ``progress(record, n_done, n_total)`` is called after each task. A ``solve`` with a
-    ``prepare(tasks)`` method (``ensemble.pipeline.TaskSolver``) gets the tasks about to run first;
-    what it timed once goes to ``shared.jsonl``.
+    ``prepare(tasks, store)`` method (``ensemble.pipeline.TaskSolver``) gets the tasks about to run
+    first, and ``run_dir`` to keep (and find again) answers made ahead of their records; what it
+    timed once goes to ``shared.jsonl``.
     """
     done = run_dir.records()
     todo = [t for tid, t in tasks.items() if tid not in done or (retry_failed and done[tid].status != "ok")]
@@ -254,7 +345,7 @@ def run_tasks(
     prepare = getattr(solve, "prepare", None)
     if prepare is not None and todo:
         start = time.perf_counter()
-        shared = prepare(todo)
+        shared = prepare(todo, run_dir)
         run_dir.append_shared({"started": time.strftime("%Y-%m-%d %H:%M:%S"), "n_tasks": len(todo),
                                "prepare_s": round(time.perf_counter() - start, 3), **shared})
     for task in todo:

@@ -1,15 +1,17 @@
 """The program synthesizer end to end for one task: propose programs (a ``Proposer``: an LLM
-sampler or the search), extract and de-duplicate them, verify them in the sandbox, store every program tried,
-and return one outcome per test input (``unique`` / ``several`` / ``none`` with ranked attempts).
+sampler or the search), extract and de-duplicate them, verify them in the sandbox, and return one
+outcome per test input (``unique`` / ``several`` / ``none`` with ranked attempts) with every program
+tried. The run directory stores the programs (``ensemble.run.RunDir``, in ``synth.store``'s format);
+the synthesizer writes no file.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Mapping, Protocol
 
+from arc.answer import TaskAnswer, TestAnswer
 from arc.seeds import task_seed
 from arc.task import Task
 from synth.config import SynthConfig
@@ -27,6 +29,9 @@ class Proposal:
     tentative: frozenset[str] = frozenset()
 
 
+MAX_RANKED = 8  # distinct program outputs an answer keeps per test input (the record's size, a scorer's work)
+
+
 @dataclass(frozen=True)
 class SynthResult:
     """What the synthesizer made of one task."""
@@ -40,6 +45,26 @@ class SynthResult:
     def outcomes(self) -> tuple[SynthOutcome, ...]:
         """One outcome per test input (the verification's)."""
         return self.verification.outcomes
+
+    def answer(self, source: str = "synth") -> TaskAnswer:
+        """The answer every solver gives (``arc.answer``): per test input the outcome's status and
+        the distinct outputs of the train-consistent programs (at most ``MAX_RANKED``), ranked as the
+        outcome ranks its attempts (more programs first, ties by the first program's index; so the
+        first two are the outcome's attempts), each scored by the programs that give it: what a
+        scorer may re-rank where they disagree. The programs ride along for the run directory."""
+        passing = [p for p in self.verification.programs if p.train_consistent]
+        tests = []
+        for i, outcome in enumerate(self.outcomes):
+            votes: dict = {}
+            for p in passing:
+                g = p.test_outputs[i] if i < len(p.test_outputs) else None
+                if g is not None:
+                    votes.setdefault(g, []).append(p.index)
+            ranked = sorted(votes.items(), key=lambda kv: (-len(kv[1]), min(kv[1])))
+            ranked = ranked[:MAX_RANKED]
+            tests.append(TestAnswer.of(outcome.status, [g for g, _ in ranked], [float(len(ix)) for _, ix in ranked],
+                                       source))
+        return TaskAnswer(self.task_id, tuple(tests), dict(self.timings), dict(self.info), self.verification.programs)
 
 
 class Proposer(Protocol):
@@ -105,9 +130,8 @@ class ProgramSynthesizer:
     """Holds the proposer (the search, or a sampler with its loaded model or HTTP client) and the
     sandbox across tasks."""
 
-    def __init__(self, config: SynthConfig, sampler: Any = None, sandbox: Any = None, run_dir: str | Path | None = None):
+    def __init__(self, config: SynthConfig, sampler: Any = None, sandbox: Any = None):
         self.config = config
-        self.run_dir = None if run_dir is None else Path(run_dir)
         self.sandbox = sandbox
         if sampler is None and config.sampler == "search":
             self.proposer: Proposer = SearchProposer(config)
@@ -142,11 +166,6 @@ class ProgramSynthesizer:
             if not held_out.confirms:
                 verification = verification.without_unique()
         t3 = time.perf_counter()
-        if self.run_dir is not None:
-            from synth.store import append_programs, clear_programs
-
-            clear_programs(self.run_dir, task.id)  # a task redone after a crash starts its file afresh
-            append_programs(self.run_dir, task.id, verification.programs)
         info = {**info, "n_programs": len(verification.programs),
                 "n_consistent": sum(p.train_consistent for p in verification.programs),
                 "n_groups": len(verification.groups),

@@ -1,9 +1,10 @@
-"""The program store: every program tried on a task, appended as JSON lines under a run directory.
+"""The program store's format: every program tried on a task, as JSON lines under a run directory.
 
-Layout: ``RUN_DIR/programs/<task_id>.jsonl``, one ProgramResult per line, written with the project's one
-JSONL appender (fsync, torn-line repair). The store is for reading programs back (``arc-solve programs``,
-the report), not for resuming: an unreadable line (a torn last line, an edited file) is skipped with a warning.
-A write that fails raises StorageError, which stops the run.
+Layout: ``RUN_DIR/programs/<task_id>.jsonl``, one ProgramResult per line. The synthesizer returns its
+programs as values (``SynthResult.answer().programs``); the run directory (``ensemble.run.RunDir``, the
+one writer) writes each task's file whole, atomically, with ``program_lines``. The store is for reading
+programs back (``arc-solve programs``, the report), not for resuming: an unreadable line (a torn last
+line from an older version's appends, an edited file) is skipped with a warning.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ import re
 from pathlib import Path
 from typing import Iterable
 
-from arc.errors import GridError, StorageError
+from arc.errors import GridError
 from arc.grid import as_grid
-from arc.storage import append_jsonl
 from synth.verify import ProgramResult
 
 log = logging.getLogger(__name__)
@@ -61,25 +61,9 @@ def from_record(rec: dict) -> ProgramResult:
     )
 
 
-def append_programs(run_dir: str | os.PathLike, task_id: str, programs: Iterable[ProgramResult]) -> Path:
-    """Append ``programs`` to the task's file (its folder is created inside an existing ``run_dir``);
-    returns the path. Raises StorageError when the file cannot be written."""
-    path = programs_path(run_dir, task_id)
-    try:
-        path.parent.mkdir(exist_ok=True)  # not parents: a vanished run directory is not recreated
-    except OSError as e:
-        raise StorageError(f"{path.parent}: cannot create: {e.strerror or e}") from None
-    append_jsonl(path, [to_record(p) for p in programs])
-    return path
-
-
-def clear_programs(run_dir: str | os.PathLike, task_id: str) -> None:
-    """Forget the programs stored for a task (a task redone after a crash starts its file afresh)."""
-    path = programs_path(run_dir, task_id)
-    try:
-        path.unlink(missing_ok=True)
-    except OSError as e:
-        raise StorageError(f"{path}: cannot remove: {e.strerror or e}") from None
+def program_lines(programs: Iterable[ProgramResult]) -> bytes:
+    """The content of a task's program file: one JSON line per program, in order."""
+    return "".join(json.dumps(to_record(p), separators=(",", ":")) + "\n" for p in programs).encode("utf-8")
 
 
 def load_programs(run_dir: str | os.PathLike, task_id: str, passing_only: bool = False) -> list[ProgramResult]:

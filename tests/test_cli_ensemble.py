@@ -23,7 +23,7 @@ def test_ensemble_run_on_real_tasks(tmp_path, tiny_model_dir):
     assert [r["task_id"] for r in records] == ["0d3d703e", "3c9b0459"]
     for r in records:
         assert r["status"] == "ok", r["error"]
-        assert r["ttt"] is not None and r["synth"] is not None  # both solvers ran
+        assert r["ttt"] is not None and r["synth"] is not None, r["error"]  # both solvers ran
         assert all(len(a) <= 2 for a in r["attempts"])
         assert r["rules"][0] in ("agree", "unique-program", "ttt", "synth-fallback", "none")
         assert r["info"]["ttt"]["n_pseudo_tasks"] >= 1

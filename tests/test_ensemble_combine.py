@@ -3,7 +3,11 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from ensemble import POLICIES, combine
+from ensemble.combine import ttt_can_change
 
 A, B, C, D = ((1,),), ((2,),), ((3,),), ((4, 4),)
 
@@ -32,6 +36,11 @@ CASES = [
     ("paper", [], N, (), "none"),
     ("paper", [A, B], S(B, C), (A, B), "ttt"),  # the synth answer equals TTT's runner-up: no duplicate
     ("paper", [A, A, B], U(C), (C, A), "unique-program"),
+    ("paper-poe", [A, B], S(C, D), (A, C), "ttt"),  # the paper's rule (the pipeline orders the programs first)
+    ("unique-final", [A, B], U(C), (C,), "unique-program-final"),  # final: no second attempt from TTT
+    ("unique-final", [C, B], U(C), (C,), "unique-program-final"),
+    ("unique-final", [A, B], S(C, D), (A, C), "ttt"),  # otherwise the paper's rule
+    ("unique-final", [], N, (), "none"),
     ("barc", [A, B], S(C, D), (C, D), "program"),
     ("barc", [A, B], U(C), (C, A), "program"),  # filled from the neural side
     ("barc", [A, B], N, (A, B), "neural"),
@@ -66,3 +75,34 @@ def test_grid_types_are_normalised():
 def test_bad_policy_or_status(policy, status):
     with pytest.raises(ValueError):
         combine([A], Outcome(status, []), policy=policy)
+
+
+GRIDS = st.sampled_from([A, B, C, D])
+OUTCOMES = st.one_of(st.none(), st.builds(Outcome, st.sampled_from(["unique", "several", "none"]),
+                                          st.lists(GRIDS, max_size=3)))
+
+
+@given(st.sampled_from(sorted(POLICIES)), OUTCOMES, st.lists(GRIDS, max_size=3), st.lists(GRIDS, max_size=3))
+def test_where_ttt_cannot_change_the_decision_no_ttt_answer_does(policy, outcome, ttt_a, ttt_b):
+    """The lazy ensemble's premise: where ``ttt_can_change`` says no, any two TTT answers (none at
+    all included) give the same decision."""
+    if outcome is not None and outcome.status == "none":
+        outcome = Outcome("none", [])
+    if not ttt_can_change(outcome, policy):
+        assert combine(ttt_a, outcome, policy) == combine(ttt_b, outcome, policy) == combine([], outcome, policy)
+
+
+@pytest.mark.parametrize("outcome", [None, N, U(C), U(C, D), S(C), S(C, D)])
+def test_under_the_paper_s_rule_ttt_can_always_change_the_decision(outcome):
+    assert ttt_can_change(outcome, "paper")
+    # and it does: some TTT answer changes the decision from the one without TTT
+    assert any(combine(t, outcome, "paper") != combine([], outcome, "paper") for t in ([A], [A, B], [C, A]))
+
+
+@pytest.mark.parametrize("policy, outcome, can", [
+    ("unique-final", U(C), False), ("unique-final", S(C, D), True), ("unique-final", N, True),
+    ("barc", S(C, D), False), ("barc", U(C), True), ("barc", S(C, C), True), ("barc", N, True),
+    ("synth-only", N, False), ("ttt-only", U(C, D), True),
+])
+def test_where_ttt_can_change_the_decision(policy, outcome, can):
+    assert ttt_can_change(outcome, policy) is can

@@ -1,9 +1,9 @@
 import time
-from types import SimpleNamespace
 
 import pytest
 
 from arc import Example, Task
+from arc.answer import TaskAnswer, TestAnswer
 from ensemble.config import RunConfig
 from ensemble.pipeline import TaskTimeout, make_task_solver
 from synth.config import SynthConfig
@@ -12,13 +12,17 @@ A, B, C = ((1,),), ((2,),), ((3,),)
 TASK = Task("t", (Example(A, B),), (Example(A, B), Example(C, C)))
 
 
+def answer(task, *tests, timings=None, info=None, programs=()):
+    return TaskAnswer(task.id, tuple(TestAnswer.of(status, grids) for status, grids in tests), timings or {},
+                      info or {}, programs)
+
+
 def ttt(task):
-    return SimpleNamespace(attempts=((B, A), (A,)), timings={"train": 1.0}, info={"n_candidates": 14})
+    return answer(task, ("predicted", (B, A)), ("predicted", (A,)), timings={"train": 1.0}, info={"n_candidates": 14})
 
 
 def synth(task):
-    outcomes = (SimpleNamespace(status="unique", attempts=[C]), SimpleNamespace(status="several", attempts=[C, B]))
-    return SimpleNamespace(outcomes=outcomes, timings={"run": 0.5}, info={"n_programs": 10})
+    return answer(task, ("unique", [C]), ("several", [C, B]), timings={"run": 0.5}, info={"n_programs": 10})
 
 
 @pytest.mark.parametrize(
@@ -34,7 +38,7 @@ def test_modes(mode, attempts, rules):
     assert record.status == "ok" and record.attempts == attempts and record.rules == rules
     assert "total" in record.timings
     if mode == "ensemble":
-        assert record.ttt == ((B, A), (A,)) and record.synth[0].status == "unique"
+        assert [a.attempts for a in record.ttt] == [(B, A), (A,)] and record.synth[0].status == "unique"
         assert record.timings["ttt_train"] == 1.0 and record.timings["synth_run"] == 0.5
 
 
@@ -80,7 +84,7 @@ class BatchedTTT:
     def __init__(self, work_s, engine_s=0.0):
         self.work_s, self.engine_s, self.spent, self.prepared = work_s, engine_s, {}, []
 
-    def prepare(self, tasks, limit):
+    def prepare(self, tasks, limit, keep=None):
         self.prepared.append([t.id for t in tasks])
         for task in tasks:
             t0 = time.perf_counter()
@@ -100,7 +104,7 @@ class BatchedTTT:
     def __call__(self, task):
         if self.spent[task.id] is None:
             raise TaskTimeout("task exceeded its budget")
-        return SimpleNamespace(attempts=((B,), (A,)), timings={"train_s": self.spent[task.id]}, info={})
+        return answer(task, ("predicted", (B,)), ("predicted", (A,)), timings={"train_s": self.spent[task.id]})
 
 
 def task(tid):
@@ -177,3 +181,44 @@ def test_device_out_of_memory_is_a_memory_failure():
 
     assert make_task_solver("ttt", oom, None)(TASK).error_kind == "memory"
     assert make_task_solver("ttt", lookalike, None)(TASK).error_kind == "error"
+
+
+def test_lazy_ttt_gets_only_the_test_inputs_it_can_change():
+    seen = []
+
+    def ttt_seen(task):
+        seen.append(task)
+        return answer(task, *[("predicted", (A,))] * len(task.test), timings={"train": 1.0})
+
+    record = make_task_solver("ensemble", ttt_seen, synth, policy="unique-final")(TASK)
+    (asked,) = seen
+    assert asked.id == TASK.id and asked.train == TASK.train and asked.test == TASK.test[1:]
+    assert [a.status for a in record.ttt] == ["skipped", "predicted"] and record.info["ttt"]["skipped"] == 1
+    assert record.attempts == ((C,), (A, C)) and record.rules == ("unique-program-final", "ttt")
+    eager = make_task_solver("ensemble", ttt_seen, synth, policy="unique-final", eager=True)(TASK)
+    assert seen[-1] == TASK and eager.attempts == record.attempts
+    make_task_solver("ensemble", ttt_seen, lambda t: answer(t, ("unique", [C]), ("unique", [B])),
+                     policy="unique-final")(TASK)
+    assert len(seen) == 2  # every test input final: TTT not asked at all
+
+
+def test_paper_poe_orders_disagreeing_programs_by_the_ttt_score():
+    scored = []
+
+    class ScoringTTT:
+        def __call__(self, task):
+            return answer(task, ("predicted", (A,)), ("predicted", (A,)))
+
+        def score(self, task, test_index, grids):
+            scored.append((test_index, grids))
+            return [{C: -5.0, B: -1.0, D: None}[g] for g in grids]
+
+    D = ((4,),)
+    several = lambda t: answer(t, ("unique", [C]), ("several", [C, D, B]))  # noqa: E731
+    record = make_task_solver("ensemble", ScoringTTT(), several, policy="paper-poe")(TASK)
+    assert scored == [(1, (C, D, B))]  # only the test input whose programs disagree
+    assert record.synth[1].attempts == (B, C, D) and [a.score for a in record.synth[1].ranked] == [-1.0, -5.0, None]
+    assert record.synth[1].ranked[0].source.endswith("+poe") and record.synth[0].attempts == (C,)
+    assert record.attempts[1] == (A, B)  # TTT trusted, the second attempt the best-scored program output
+    paper = make_task_solver("ensemble", ScoringTTT(), several, policy="paper")(TASK)
+    assert paper.attempts[1] == (A, C) and len(scored) == 1  # the paper's rule: the programs' own order, no scoring

@@ -6,7 +6,7 @@ from arc import Example, Task
 from ensemble.config import RunConfig
 from ensemble.run import RunDir, TaskRecord, run_tasks
 from synth.config import SynthConfig
-from synth.verify import SynthOutcome
+from arc.answer import TestAnswer
 
 A, B = ((1,),), ((2,),)
 
@@ -67,6 +67,8 @@ def test_create_refuses_an_existing_run(tmp_path):
 
 
 def test_record_json_round_trip():
-    rec = TaskRecord("x", "ok", ((A, B), (B,)), rules=("agree", "ttt"), ttt=((A,), ()),
-                     synth=(SynthOutcome("unique", (((1,),),)),), timings={"ttt": 1.5}, info={"n": 3})
+    rec = TaskRecord("x", "ok", ((A, B), (B,)), rules=("agree", "ttt"),
+                     ttt=(TestAnswer.of("predicted", [A], [3.0], "ttt:vote"), TestAnswer("skipped")),
+                     synth=(TestAnswer.of("unique", [A], [2.0], "synth:search"), TestAnswer("none")),
+                     timings={"ttt": 1.5}, info={"n": 3})
     assert TaskRecord.from_json(json.loads(json.dumps(rec.to_json()))) == rec

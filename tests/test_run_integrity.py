@@ -75,22 +75,16 @@ def test_append_repairs_a_torn_last_line_and_fsyncs(tmp_path, monkeypatch):
     assert len(synced) == 2
 
 
-def test_ttt_and_program_store_append_through_the_shared_appender(tmp_path):
-    from synth.store import append_programs, load_programs
-    from synth.verify import ProgramResult
-    from ttt.solve import RESULTS, TaskResult, _append, load_results
+def test_kept_answers_append_through_the_shared_appender(tmp_path):
+    from arc.answer import TaskAnswer, TestAnswer
+    from ensemble.run import RunDir
 
-    (tmp_path / RESULTS).write_text('{"task_id": "a", "attempts": []}\n{"task_id": "b", "attem')
-    _append(tmp_path, TaskResult("c", ((A,),)))
-    assert (tmp_path / RESULTS).read_text().splitlines()[1].startswith('{"task_id":"c"')
-    assert sorted(load_results(tmp_path)) == ["a", "c"]
-
-    prog = ProgramResult(0, "def transform(g):\n    return g\n", ("ok",), (A,), ("ok",), (A,), True, True, "")
-    path = append_programs(tmp_path, "t1", [prog])
-    with open(path, "a") as f:
-        f.write('{"index": 1, "sou')
-    append_programs(tmp_path, "t1", [prog])
-    assert [p.index for p in load_programs(tmp_path, "t1")] == [0, 0]
+    run = RunDir(tmp_path)
+    run.answers_path.write_text('{"solver": "ttt", "task_id": "a", "tests": []}\n{"solver": "ttt", "task_id": "b", "te')
+    run.append_answer("ttt", TaskAnswer("c", (TestAnswer.of("predicted", [A], [3.0], "ttt:vote"),)))
+    assert run.answers_path.read_text().splitlines()[1].startswith('{"solver":"ttt","task_id":"c"')
+    assert sorted(run.answers("ttt")) == ["a", "c"] and run.answers("ttt")["c"].tests[0].ranked[0].score == 3.0
+    assert run.answers("synth") == {}
 
 
 def test_no_module_appends_to_a_file_on_its_own():

@@ -1,5 +1,6 @@
 """The TTT solver end to end on real ARC tasks with a tiny in-process model on CPU: attempts,
-run directory, resume, errors as values, determinism, and the shared / no-adapter ablations."""
+answers as values (the solver writes only adapters), errors as values, determinism, and the shared /
+no-adapter ablations."""
 
 import json
 from dataclasses import replace
@@ -15,7 +16,7 @@ from arc.task import Example  # noqa: E402
 from ttt.config import InferConfig, TTTConfig  # noqa: E402
 from ttt.data import TTTDataConfig  # noqa: E402
 from ttt.model import tiny_llama  # noqa: E402
-from ttt.solve import RESULTS, load_results, predictions, solve_ttt  # noqa: E402
+from ttt.solve import predictions, solve_ttt  # noqa: E402
 from ttt.tokenizer import build_compact_tokenizer  # noqa: E402
 
 IDS = ("6150a2bd", "d631b094")
@@ -40,11 +41,11 @@ def run(tasks, tok, run_dir, **kw):
 
 def test_end_to_end_two_real_tasks_valid_resumable_deterministic(arc1_train, tok, tmp_path):
     tasks = {i: arc1_train[i] for i in IDS}
-    seen = []
+    seen, handed = [], []
     cfg, icfg = configs()
     results = solve_ttt(tasks, tiny_llama(tok, hidden=32, layers=2), cfg, icfg, tmp_path / "a", tokenizer=tok,
-                        progress=lambda done, total: seen.append((done, total)))
-    assert list(results) == list(IDS) and seen[-1] == (2, 2)
+                        progress=lambda done, total: seen.append((done, total)), on_result=handed.append)
+    assert list(results) == list(IDS) and seen[-1] == (2, 2) and handed == list(results.values())
     for tid, r in results.items():
         assert r.error is None and r.n_pseudo_tasks == 4 and r.train.n_steps == 2
         assert len(r.attempts) == len(tasks[tid].test)
@@ -52,21 +53,22 @@ def test_end_to_end_two_real_tasks_valid_resumable_deterministic(arc1_train, tok
         assert r.n_candidates == 2 * 2 * len(tasks[tid].test)  # 2 symmetries x 2 orders
         assert set(r.timings) == {"data_s", "train_s", "infer_s"}
         assert (tmp_path / "a" / "adapters" / tid / "adapter_config.json").is_file()
+        answer = r.answer()  # the answer type both solvers give
+        assert [t.attempts for t in answer.tests] == list(r.attempts) and answer.task_id == tid
+        for test, cands in zip(answer.tests, r.candidates):
+            assert all(a.source == "ttt:vote" and a.score == dict(cands)[a.grid] for a in test.ranked)
     score = arc.score(predictions(results), tasks)
     assert score["n_tasks"] == 2
-    saved = json.loads((tmp_path / "a" / "ttt_config.json").read_text())
-    assert saved["ttt"]["lora_rank"] == 8 and saved["infer"]["symmetries"] == ["identity", "transpose"]
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["adapters"]  # no file but the adapters
     # same seed, fresh run directory: same everything but the timings
     other = run(tasks, tok, tmp_path / "b")
     for tid in IDS:
         a, b = results[tid], other[tid]
         assert (a.attempts, a.n_parse_failures, a.train.losses) == (b.attempts, b.n_parse_failures, b.train.losses)
-    # resume: nothing is recomputed, results come back from the run directory
-    lines = (tmp_path / "a" / RESULTS).read_text().splitlines()
+    # again over the same folder: the adapters are reused, not trained again, and the answers are the same
     again = run(tasks, tok, tmp_path / "a")
-    assert (tmp_path / "a" / RESULTS).read_text().splitlines() == lines
+    assert all(r.train.skipped for r in again.values())
     assert {t: r.attempts for t, r in again.items()} == {t: r.attempts for t, r in results.items()}
-    assert load_results(tmp_path / "a")[IDS[0]] == results[IDS[0]]
 
 
 def test_a_failing_task_is_recorded_and_the_run_goes_on(arc1_train, tok, tmp_path):
@@ -75,15 +77,6 @@ def test_a_failing_task_is_recorded_and_the_run_goes_on(arc1_train, tok, tmp_pat
     results = run([broken, good], tok, tmp_path)
     assert results["broken"].error and results["broken"].attempts == ()  # "TypeError: ..." or similar
     assert results[IDS[0]].error is None and len(results[IDS[0]].attempts) == 1
-
-
-def test_torn_results_line_is_ignored_and_that_task_runs_again(arc1_train, tok, tmp_path):
-    tasks = [arc1_train[IDS[0]]]
-    run(tasks, tok, tmp_path)
-    path = tmp_path / RESULTS
-    path.write_text(path.read_text()[:-20])  # a crash mid-write
-    assert load_results(tmp_path) == {}
-    assert list(run(tasks, tok, tmp_path)) == [IDS[0]]
 
 
 def test_shared_adapter_and_no_adapter_ablations(arc1_train, tok, tmp_path):
@@ -171,3 +164,20 @@ def test_a_failed_engine_fails_every_pending_task_once(arc1_train, tok, tmp_path
                         tmp_path / "run", batch_timings=batch)
     assert len(starts) == 1 and "Engine core" in batch["engine_error"]
     assert all("Engine core initialization failed" in r.error for r in results.values())
+
+
+def test_poe_scores_are_kept_and_score_the_answer(arc1_train, tok, tmp_path):
+    """Where the selection scores the candidates, the result keeps each distinct grid's summed
+    log-probability, and the answer's attempts carry it (source ttt:poe)."""
+    from ensemble.build import bundled_model_dir
+    from ttt.model import load_base
+
+    model, bundled_tok = load_base(bundled_model_dir(), "cpu", "float32", False)  # a model that answers grids
+    cfg, icfg = configs(adapter_mode="none")
+    results = solve_ttt([arc1_train[IDS[0]]], model, cfg, replace(icfg, select="poe"), tmp_path, tokenizer=bundled_tok)
+    r = results[IDS[0]]
+    assert r.candidates[0] and {g for g, _ in r.poe[0]} == {g for g, _ in r.candidates[0]}
+    (test,) = r.answer().tests
+    logp = dict(r.poe[0])
+    assert test.ranked and all(a.source == "ttt:poe" and a.score == logp[a.grid] for a in test.ranked)
+    assert type(r).from_json(json.loads(json.dumps(r.to_json()))).poe == r.poe

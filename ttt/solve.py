@@ -1,15 +1,15 @@
 """The TTT neural solver end to end: per task, pseudo-tasks -> length filter -> LoRA adapter
 (trained, or skipped when already on disk) -> augmented inference -> voted attempts.
 
-Run directory layout (so a stopped run resumes where it stopped):
-  ttt_config.json       the resolved TTTConfig and InferConfig
+The solver writes only its adapters (folders the inference stage reads back):
   adapters/_initial/    the initial adapter every task starts from
   adapters/<task id>/   one PEFT adapter per task (adapters/_shared/ in the shared ablation)
-  ttt_results.jsonl     one line per finished task, appended (fsync'ed) as each task finishes
+An adapter already on disk is not trained again. Answers are values: ``solve_ttt`` returns them and
+hands each to ``on_result`` as it is made; the run directory (``ensemble.run.RunDir``) alone writes
+them down, and decides what a resumed run still has to solve.
 
-A task that raises is recorded with its error and the loop goes on, and is tried again the next
-time it is asked for (a later record supersedes a failed one). A result that cannot be written
-(disk full, I/O error) raises StorageError: the run stops and the task is not finished.
+A task that raises is returned with its error and the loop goes on. A failing disk (full, I/O
+error) raises StorageError: the run stops and the task is not finished.
 """
 
 from __future__ import annotations
@@ -20,14 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Mapping, Sequence
 
-from arc.errors import GridError, RunFileError, StorageError
+from arc.answer import TaskAnswer, TestAnswer
+from arc.errors import StorageError
 from arc.grid import Grid, as_grid
-from arc.storage import append_jsonl, read_jsonl, storage_failure, write_json_atomic
+from arc.storage import storage_failure
 from arc.task import Task
 from ttt.config import InferConfig, TTTConfig
 from ttt.train import TrainStats
 
-RESULTS = "ttt_results.jsonl"
+SOURCE = "ttt:vote"
 Progress = Callable[[int, int], None]
 
 
@@ -48,6 +49,9 @@ class TaskResult:
     n_pseudo_tasks: int = 0
     pseudo_tasks_trimmed: bool = False
     candidates: tuple[tuple[tuple[Grid, int], ...], ...] = ()
+    # per test input, where the selection scored the candidates (select 'poe' / 'vote+poe'): each
+    # distinct grid with its product-of-experts log-probability (None: no scoring view fitted)
+    poe: tuple[tuple[tuple[Grid, float | None], ...], ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     train: TrainStats | None = None
     error: str | None = None
@@ -61,6 +65,22 @@ class TaskResult:
             info["final_loss"] = self.train.losses[-1]
         return info
 
+    def answer(self) -> TaskAnswer:
+        """The answer every solver gives (``arc.answer``): per test input the chosen attempts, each
+        scored by its product-of-experts log-probability where the selection scored the candidates
+        (source ``ttt:poe``), else by the number of views that produced it (``ttt:vote``); status
+        ``predicted``, or ``none`` when no view produced a grid."""
+        tests = []
+        for i, attempts in enumerate(self.attempts):
+            if i < len(self.poe) and self.poe[i]:
+                scores, source = dict(self.poe[i]), "ttt:poe"
+            else:
+                scores = {g: float(n) for g, n in self.candidates[i]} if i < len(self.candidates) else {}
+                source = SOURCE
+            tests.append(TestAnswer.of("predicted" if attempts else "none", attempts,
+                                       [scores.get(g) for g in attempts], source))
+        return TaskAnswer(self.task_id, tuple(tests), dict(self.timings), self.info)
+
     def to_json(self) -> dict:
         return {
             "task_id": self.task_id,
@@ -71,6 +91,7 @@ class TaskResult:
             "n_pseudo_tasks": self.n_pseudo_tasks,
             "pseudo_tasks_trimmed": self.pseudo_tasks_trimmed,
             "candidates": [[{"grid": [list(r) for r in g], "n": n} for g, n in per_test] for per_test in self.candidates],
+            "poe": [[{"grid": [list(r) for r in g], "logp": lp} for g, lp in per_test] for per_test in self.poe],
             "timings": self.timings,
             "train": None if self.train is None else self.train.to_json(),
             "error": self.error,
@@ -91,6 +112,8 @@ class TaskResult:
             pseudo_tasks_trimmed=bool(d.get("pseudo_tasks_trimmed", False)),
             candidates=tuple(tuple((as_grid(c["grid"]), int(c["n"])) for c in per_test)
                              for per_test in d.get("candidates", [])),
+            poe=tuple(tuple((as_grid(c["grid"]), None if c["logp"] is None else float(c["logp"])) for c in per_test)
+                      for per_test in d.get("poe", [])),
             timings=dict(d.get("timings", {})),
             train=train,
             error=d.get("error"),
@@ -100,33 +123,6 @@ class TaskResult:
 def predictions(results: Mapping[str, TaskResult]) -> dict[str, list[list[Grid]]]:
     """Task id -> attempts per test input, the shape ``arc.score`` takes."""
     return {tid: [list(a) for a in r.attempts] for tid, r in results.items()}
-
-
-def load_results(run_dir: str | Path) -> dict[str, TaskResult]:
-    """Results already written to ``run_dir`` (empty when none), the last one of each task.
-
-    A torn last line (a crash mid-write) is ignored and that task runs again; any other bad line,
-    or a second different answer to an answered task, raises RunFileError naming file and line."""
-    path = Path(run_dir) / RESULTS
-    out: dict[str, TaskResult] = {}
-    line_of: dict[str, int] = {}
-    for n, obj in read_jsonl(path):
-        try:
-            r = TaskResult.from_json(obj)
-            if not isinstance(r.task_id, str):
-                raise ValueError(f"task_id must be a string, got {r.task_id!r}")
-        except (AttributeError, GridError, KeyError, TypeError, ValueError) as e:
-            raise RunFileError(f"{path}: line {n}: not a TTT result: {type(e).__name__}: {e}") from None
-        earlier = out.get(r.task_id)
-        if earlier is not None and earlier.error is None and earlier.attempts != r.attempts:
-            raise RunFileError(f"{path}: lines {line_of[r.task_id]} and {n}: two different answers for task {r.task_id}")
-        out[r.task_id] = r
-        line_of[r.task_id] = n
-    return out
-
-
-def _append(run_dir: Path, result: TaskResult) -> None:
-    append_jsonl(run_dir / RESULTS, [result.to_json()])
 
 
 def _error(e: BaseException) -> str:
@@ -191,12 +187,15 @@ def solve_ttt(
     tokenizer: Any = None,
     task_limit: Callable[[Task], ContextManager[Any]] | None = None,
     batch_timings: dict[str, Any] | None = None,
+    on_result: Callable[[TaskResult], None] | None = None,
 ) -> dict[str, TaskResult]:
     """Solve ``tasks`` with test-time training; returns task id -> TaskResult, in task order.
 
     ``model_path_or_model`` is a local model directory or a loaded model (then pass ``tokenizer``).
-    Tasks already answered in ``run_dir``'s results are not run again (failed ones are).
-    ``progress(done, total)`` after each task. ``task_limit(task)`` wraps each task's own work
+    Adapters go to ``run_dir/adapters`` (one already there is reused); nothing else is written.
+    ``on_result(result)`` gets each task's result as soon as it is made (a run directory records
+    it: with vllm every answer is made before the first task's record). ``progress(done, total)``
+    after each task. ``task_limit(task)`` wraps each task's own work
     (data and training; with hf also inference), e.g. a timer whose exception fails that task
     only. With vllm, ``batch_timings`` receives what is timed once for the whole batch:
     ``engine_start_s``, ``batch_s`` (one generate call for every task; each task's ``infer_s`` is
@@ -215,12 +214,16 @@ def solve_ttt(
             raise ValueError("vLLM does not apply LoRA to the output head; use lora_lm_head=False or backend 'hf'")
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(run_dir / "ttt_config.json", {"ttt": cfg.to_json(), "infer": infer_cfg.to_json()}, indent=2)
-    done = load_results(run_dir)
-    todo = [t for t in task_list if t.id not in done or done[t.id].error is not None]
+    done: dict[str, TaskResult] = {}
+    todo = task_list
     model, tok = _load(model_path_or_model, tokenizer, cfg, infer_cfg)
     solver = _Solver(model, tok, cfg, infer_cfg, run_dir)
-    n_done = len(task_list) - len(todo)
+    n_done = 0
+
+    def keep(result: TaskResult) -> None:
+        done[result.task_id] = result
+        if on_result is not None:
+            on_result(result)
 
     shared: TrainStats | None = None
     if cfg.adapter_mode == "shared" and todo:
@@ -252,7 +255,7 @@ def solve_ttt(
                     pred = predict_task(task, backend, solver.formatter, None, infer_cfg, info["adapter"])
                     info["timings"]["infer_s"] = time.perf_counter() - t0
             if interleave:
-                _finish(run_dir, done, task, info, pred)
+                keep(_finish(task, info, pred))
                 n_done += 1
                 if progress is not None:
                     progress(n_done, len(task_list))
@@ -264,14 +267,14 @@ def solve_ttt(
             failure = storage_failure(e)
             if failure is not None:  # a failing disk is not the task's failure
                 raise failure from None
-            _finish(run_dir, done, task, info, None, _error(e))
+            keep(_finish(task, info, None, _error(e)))
             n_done += 1
             if progress is not None:
                 progress(n_done, len(task_list))
 
     if pending:
         model = None  # noqa: F841 - drop this frame's reference too, so the training copy can be freed
-        timings = _predict_batched(pending, model_path_or_model, tok, solver, cfg, infer_cfg, run_dir, done, predict_tasks)
+        timings = _predict_batched(pending, model_path_or_model, tok, solver, cfg, infer_cfg, keep, predict_tasks)
         if batch_timings is not None:
             batch_timings.update(timings)
         if progress is not None:
@@ -279,7 +282,7 @@ def solve_ttt(
     return {t.id: done[t.id] for t in task_list if t.id in done}
 
 
-def _predict_batched(pending, model_path, tok, solver, cfg, infer_cfg, run_dir, done, predict_tasks) -> dict[str, Any]:
+def _predict_batched(pending, model_path, tok, solver, cfg, infer_cfg, keep, predict_tasks) -> dict[str, Any]:
     """One engine predicts every pending task, then is freed. Engine start-up and the batch are
     timed once; each task's ``infer_s`` is its share of the batch, by the prompts it sent."""
     from ttt.backends import BACKENDS
@@ -302,7 +305,7 @@ def _predict_batched(pending, model_path, tok, solver, cfg, infer_cfg, run_dir, 
             raise failure from None
         timings["engine_error" if "engine_start_s" not in timings else "batch_error"] = _error(e)
         for task, info in pending:
-            _finish(run_dir, done, task, info, None, _error(e))
+            keep(_finish(task, info, None, _error(e)))
         return timings
     finally:
         if backend is not None and hasattr(backend, "close"):
@@ -312,7 +315,7 @@ def _predict_batched(pending, model_path, tok, solver, cfg, infer_cfg, run_dir, 
     for task, info in pending:
         share = sent[task.id] / total if total else 1 / len(pending)
         info["timings"]["infer_s"] = timings["batch_s"] * share
-        _finish(run_dir, done, task, info, preds[task.id])
+        keep(_finish(task, info, preds[task.id]))
     return timings
 
 
@@ -329,8 +332,8 @@ def _free_gpu() -> None:
         pass
 
 
-def _finish(run_dir: Path, done: dict, task: Task, info: dict, pred: Any, error: str | None = None) -> None:
-    result = TaskResult(
+def _finish(task: Task, info: dict, pred: Any, error: str | None = None) -> TaskResult:
+    return TaskResult(
         task_id=task.id,
         attempts=pred.attempts if pred is not None else (),
         n_candidates=pred.n_candidates if pred is not None else 0,
@@ -339,12 +342,12 @@ def _finish(run_dir: Path, done: dict, task: Task, info: dict, pred: Any, error:
         n_pseudo_tasks=info["n_pseudo_tasks"],
         pseudo_tasks_trimmed=bool(info.get("pseudo_tasks_trimmed", False)),
         candidates=_distinct(pred.candidates) if pred is not None else (),
+        poe=tuple(tuple((c.grid, c.score) for c in per_test) for per_test in getattr(pred, "scored", ()) or ())
+        if pred is not None else (),
         timings={k: round(v, 4) for k, v in info["timings"].items()},
         train=info["train"],
         error=error,
     )
-    _append(run_dir, result)
-    done[task.id] = result
 
 
 def _distinct(candidates: Sequence[Sequence[Any]]) -> tuple[tuple[tuple[Grid, int], ...], ...]:
