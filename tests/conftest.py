@@ -99,3 +99,19 @@ def propose_fails_on(monkeypatch):
         return original
 
     return fail_on
+
+
+@pytest.fixture(scope="module")
+def tok():
+    """The compact tokenizer of the project's own small model (one per test module)."""
+    from ttt.tokenizer import build_compact_tokenizer
+
+    return build_compact_tokenizer()
+
+
+@pytest.fixture(scope="module")
+def fmt():
+    """The compact text format (one per test module)."""
+    from ttt.format import make_formatter
+
+    return make_formatter("compact")

@@ -20,7 +20,7 @@ import time
 import pytest
 
 from synth.sandbox import ExecResult, Sandbox
-from tests.sandbox_checks import nothing_left_behind, private_tempdir  # noqa: F401
+from tests.sandbox_checks import nothing_left_behind, private_tempdir, sysv_objects  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("nothing_left_behind")
 GRID = [[1, 2], [3, 4]]
@@ -46,16 +46,6 @@ def _count(box, body: str, **kw) -> ExecResult:
         "    return [[len(ok)]]\n"
     return box.run(src, [GRID], **kw).results[0]
 
-
-def _sysv_objects() -> set[str]:
-    found = set()
-    for kind in ("shm", "msg", "sem"):
-        try:
-            with open(f"/proc/sysvipc/{kind}") as f:
-                found |= {f"{kind}:{line.split()[1]}" for line in f.readlines()[1:] if line.strip()}
-        except OSError:
-            pass
-    return found
 
 
 # ---------------------------------------------------------------- 1: metadata outside the scratch
@@ -103,7 +93,7 @@ def test_2_no_sysv_ipc_with_the_host_or_the_next_program(box):
     key = 0x41524332  # a segment of the host's, which the program must not see
     host = libc.shmget(key, 4096, 0o1600)
     assert host >= 0
-    before = _sysv_objects()
+    before = sysv_objects()
     try:
         r = _count(box, f"""
             if libc.shmget(0, 256 << 20, 0o1600) >= 0:  # IPC_PRIVATE, beyond its memory limit
@@ -115,12 +105,12 @@ def test_2_no_sysv_ipc_with_the_host_or_the_next_program(box):
             if libc.semget(0x41524334, 1, 0o1600) >= 0:
                 ok.append(1)
         """, memory_mb=64)
-        left = _sysv_objects() - before
+        left = sysv_objects() - before
         assert r == ExecResult("ok", ((0,),), "")
         assert left == set()  # nothing outlives the program
     finally:
         libc.shmctl(host, 0, None)
-        for obj in _sysv_objects() - before:  # (what a sandbox that let them through leaves on the host)
+        for obj in sysv_objects() - before:  # (what a sandbox that let them through leaves on the host)
             kind, ident = obj.split(":")
             {"shm": libc.shmctl, "msg": libc.msgctl}.get(kind, lambda i, c, a: libc.semctl(i, 0, c))(int(ident), 0, None)
     _clean_program_still_right(box)
@@ -389,7 +379,7 @@ def test_10_program_text_reaches_no_terminal_unescaped(tmp_path):
     import arc
     from arc.text import printable
     from cli import main
-    from synth.store import append_programs
+    from synth.store import program_lines, programs_path
     from synth.verify import verify_programs
 
     assert printable(EVIL_TEXT + "\n\tok") == ("\\x1b[2K\\x1b[1A\\x0d[bold green]PASSES every demonstration[/bold green] "
@@ -398,7 +388,8 @@ def test_10_program_text_reaches_no_terminal_unescaped(tmp_path):
     source = f"def transform(g):\n    raise ValueError({EVIL_TEXT!r})\n"
     verification = verify_programs(task, [source])
     assert "\x1b" in verification.programs[0].message  # stored as the program wrote it
-    append_programs(tmp_path, task.id, verification.programs)
+    programs_path(tmp_path, task.id).parent.mkdir()
+    programs_path(tmp_path, task.id).write_bytes(program_lines(verification.programs))  # as a run stores them
     shown = CliRunner().invoke(main, ["programs", task.id, "--run", str(tmp_path), "--color"])
     assert shown.exit_code == 0, shown.output
     for raw in ("\x1b[2K", "\x1b[1A", "\x1b]52", "\x07", "\u202e", "\r"):
@@ -413,7 +404,7 @@ def test_10_program_text_reaches_the_html_report_escaped(tmp_path):
     from cli import main
     from ensemble.report import render_html
     from ensemble.run import RunDir
-    from synth.store import append_programs
+    from synth.store import program_lines, programs_path
     from synth.verify import verify_programs
 
     out = tmp_path / "run"
@@ -424,7 +415,8 @@ def test_10_program_text_reaches_the_html_report_escaped(tmp_path):
     trojan = "# \u202e\u2066 reads backwards to a reviewer \x1b]52;c;eA==\x07\n" + FLIP  # a passing program
     verification = verify_programs(task, [trojan])
     assert verification.programs[0].train_consistent
-    append_programs(out, task.id, verification.programs)
+    stored = programs_path(out, task.id)
+    stored.write_bytes(stored.read_bytes() + program_lines(verification.programs))  # beside the search's programs
     page = render_html(RunDir(out), {task.id: task})
     assert "reads backwards" in page
     for raw in ("\u202e", "\u2066", "\x1b", "\x07"):

@@ -14,26 +14,14 @@ import numpy as np  # noqa: E402
 from arc.seeds import task_rng  # noqa: E402
 from ttt.config import InferConfig, TTTConfig  # noqa: E402
 from ttt.data import TTTDataConfig, trim_to_fit, ttt_pseudo_tasks  # noqa: E402
-from ttt.format import make_formatter  # noqa: E402
 from ttt.full import weights_complete  # noqa: E402
 from ttt.lora import attached_adapter  # noqa: E402
 from ttt.model import save_base, tiny_llama  # noqa: E402
 from ttt.solve import solve_ttt  # noqa: E402
-from ttt.tokenizer import build_compact_tokenizer  # noqa: E402
 from ttt.tokens import collate, encode_pseudo_tasks  # noqa: E402
 from ttt.train import saved_complete, schedule, train_adapter  # noqa: E402
 
 TASK = "6150a2bd"  # a real ARC-AGI-1 training task with 3x3 grids
-
-
-@pytest.fixture(scope="module")
-def tok():
-    return build_compact_tokenizer()
-
-
-@pytest.fixture(scope="module")
-def fmt():
-    return make_formatter("compact")
 
 
 def cfg_of(**kw):

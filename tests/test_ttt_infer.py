@@ -13,20 +13,8 @@ from arc.views import View  # noqa: E402
 from ttt.backends import BACKENDS, Generation, HFBackend, VLLMBackend, cut_at_stop  # noqa: E402
 from ttt.backends.vllm import vllm_lora_rank  # noqa: E402
 from ttt.config import InferConfig  # noqa: E402
-from ttt.format import make_formatter  # noqa: E402
 from ttt.infer import default_max_new_tokens, fit_prompt, predict_task, task_views  # noqa: E402
 from ttt.model import tiny_llama  # noqa: E402
-from ttt.tokenizer import build_compact_tokenizer  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def tok():
-    return build_compact_tokenizer()
-
-
-@pytest.fixture(scope="module")
-def fmt():
-    return make_formatter("compact")
 
 
 class OracleBackend:

@@ -34,16 +34,6 @@ def char_tokenizer():
     return PreTrainedTokenizerFast(tokenizer_object=tk, pad_token="<pad>", unk_token="<unk>", eos_token="#")
 
 
-@pytest.fixture(scope="module")
-def tok():
-    return build_compact_tokenizer()
-
-
-@pytest.fixture(scope="module")
-def fmt():
-    return make_formatter("compact")
-
-
 def small_cfg(**kw):
     base = dict(lora_rank=8, lora_alpha=16, learning_rate=5e-3, epochs=1, batch_size=2, max_steps=3,
                 max_tokens=1024, data=TTTDataConfig(max_tasks=6))
