@@ -114,7 +114,10 @@ class InferConfig(ConfigMixin):
     vote: str = option(help="'hierarchical' (paper) or 'flat'", default="hierarchical")
     select: str = option(help="how the 2 attempts are chosen from the candidates: 'vote' (the paper's vote, above), 'poe' "
                          "(product of experts: each distinct grid's log-probability summed over the scoring views, "
-                         "the ARChitects'), 'vote+poe' (the vote's first attempt, then the best-scored other grid)",
+                         "the ARChitects'), 'vote+poe' (the vote's first attempt, then the best-scored other grid). "
+                         "Default 'vote': on 21 dev80 tasks with the bundled model all three chose the same answers "
+                         "from greedy candidates, and scoring costs about 12.5 s a task there "
+                         "(experiments/results/ttt_select.json); with sampling 'dfs' use 'poe' (the vote lost a task)",
                          default="vote")
     poe_symmetries: tuple[str, ...] = option(help="symmetries of the scoring views (each with n_orders demonstration "
                                              "orders, as inference); empty: the inference symmetries", default=())
