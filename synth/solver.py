@@ -68,7 +68,10 @@ class SynthResult:
 
 
 class Proposer(Protocol):
-    """Whatever offers candidate programs for a task: the program search, or an LLM sampler."""
+    """Whatever offers candidate programs for a task: the program search, or an LLM sampler.
+    ``weighs``: its single answers are weighed (``synth.verdict``) and held out (``hold_out``)."""
+
+    weighs: bool
 
     def propose(self, task: Task) -> Proposal: ...
 
@@ -77,6 +80,9 @@ class Proposer(Protocol):
 
 class SearchProposer:
     """The program search (``search``): no model, deterministic under its work budget."""
+
+    # Its programs are written in the one concise code the verdict's cost counts, and it can be asked again.
+    weighs = True
 
     def __init__(self, config: SynthConfig):
         self.config = config
@@ -93,12 +99,22 @@ class SearchProposer:
                                                    "search_work": budget.spent, "search_capped": budget.capped},
                         frozenset(tentative))
 
+    def hold_out(self, task: Task, cost: float):
+        """The search learnt again with each demonstration held out (``synth.verdict.hold_out``), on
+        ``HOLD_OUT_SHARE`` of its budget; ``cost`` is the bits of the answer's cheapest program."""
+        from synth.verdict import HOLD_OUT_SHARE, hold_out
+
+        return hold_out(task, budget=int(HOLD_OUT_SHARE * self.config.search_budget), cost=cost)
+
     def close(self) -> None:
         pass
 
 
 class SamplerProposer:
     """An LLM sampler (hf, vllm, openai): a prompt, completions, the programs extracted from them."""
+
+    # Node counts would make a hand-written program look costly: an LLM's answers are not weighed.
+    weighs = False
 
     def __init__(self, config: SynthConfig, sampler: Any):
         self.config = config
@@ -152,17 +168,16 @@ class ProgramSynthesizer:
         proposal = self.propose(task)
         info = proposal.info
         t1 = time.perf_counter()
-        searched = isinstance(self.proposer, SearchProposer)  # only the search can be asked again (hold-out)
+        weighs = self.proposer.weighs
         verification = verify_programs(task, proposal.sources, sandbox=self.sandbox, timeout_s=self.config.timeout_s,
-                                       memory_mb=self.config.memory_mb, tentative=proposal.tentative, weigh=searched)
+                                       memory_mb=self.config.memory_mb, tentative=proposal.tentative, weigh=weighs)
         t2 = time.perf_counter()
         held_out = None
-        if searched and any(o.status == "unique" for o in verification.outcomes):
-            from synth.verdict import HOLD_OUT_SHARE, cheapest_bits, hold_out
+        if weighs and any(o.status == "unique" for o in verification.outcomes):
+            from synth.verdict import cheapest_bits
 
-            # The search learns the answer again with each demonstration held out, or it is not unique.
-            held_out = hold_out(task, budget=int(HOLD_OUT_SHARE * self.config.search_budget),
-                                cost=cheapest_bits(verification.unique_sources()))
+            # The proposer learns the answer again with each demonstration held out, or it is not unique.
+            held_out = self.proposer.hold_out(task, cheapest_bits(verification.unique_sources()))
             if not held_out.confirms:
                 verification = verification.without_unique()
         t3 = time.perf_counter()
