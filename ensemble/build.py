@@ -160,12 +160,12 @@ class _HFTTT:
         from ttt.backends import BACKENDS
         from ttt.format import make_formatter
         from ttt.select import score_candidates
+        from ttt.solve import adapter_dir
 
         self.prepare()
         if self.error is not None:
             raise RuntimeError(f"the TTT model failed to load: {self.error}")
-        name = {"per_task": task.id, "shared": "_shared"}.get(self.cfg.adapter_mode)
-        adapter = self.ttt_dir / "adapters" / name if name is not None else None
+        adapter = adapter_dir(self.ttt_dir, task.id, self.cfg.adapter_mode)
         if adapter is not None and not adapter.is_dir():
             adapter = None  # no adapter was trained (no pseudo-task fitted): the base model scores
         backend = BACKENDS["hf"](self.model, self.tok, self.infer)

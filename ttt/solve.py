@@ -129,6 +129,16 @@ def _error(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}"
 
 
+SHARED_ADAPTER = "_shared"  # the one adapter of the shared-adapter ablation
+
+
+def adapter_dir(ttt_dir: str | Path, task_id: str, adapter_mode: str) -> Path | None:
+    """Where the adapter that answers ``task_id`` is kept in a run's TTT folder: its own under
+    ``per_task``, the one shared adapter under ``shared``, None where nothing is trained (``none``)."""
+    name = {"per_task": task_id, "shared": SHARED_ADAPTER}.get(adapter_mode)
+    return None if name is None else Path(ttt_dir) / "adapters" / name
+
+
 class _Solver:
     """State shared by the stages of one run: base model, tokenizer, formatter, configs, paths."""
 
@@ -228,7 +238,7 @@ def solve_ttt(
     shared: TrainStats | None = None
     if cfg.adapter_mode == "shared" and todo:
         union = [pt for t in todo for pt in solver.pseudo_tasks(t)[0]]
-        shared = solver.train("_shared", union)
+        shared = solver.train(SHARED_ADAPTER, union)
 
     # Stage 1 and 2 per task with hf (one model in memory); with vllm, all training first, then
     # the training model is freed and one engine predicts every task in one batch.
