@@ -39,7 +39,7 @@ from arc.storage import storage_failure
 from arc.task import Task
 from ensemble.combine import SCORE_PROGRAMS, combine, ttt_can_change
 from ensemble.config import MODES
-from ensemble.run import TaskRecord, failed_record
+from ensemble.run import TaskRecord, failed_record, stage_name
 
 
 class AnswerStore(Protocol):
@@ -232,14 +232,14 @@ class TaskSolver:
                 return None
             finally:
                 timings[name] = before + time.perf_counter() - t0
-            timings.update({f"{name}_{k}": v for k, v in part.timings.items()})
+            timings.update({stage_name(name, k): v for k, v in part.timings.items()})
             info[name] = dict(part.info)
             return part
 
         try:
             if task.id in self.kept:  # answered by an earlier start of this run: take it
                 ttt_part = self.kept[task.id]
-                timings.update({f"ttt_{k}": v for k, v in ttt_part.timings.items()})
+                timings.update({stage_name("ttt", k): v for k, v in ttt_part.timings.items()})
                 info["ttt"] = {**ttt_part.info, "kept": True}
             elif self._ttt_batched:  # the answer is ready: take it first, and its time from the budget
                 spent = self.ttt.spent_s(task.id)

@@ -50,6 +50,14 @@ from ensemble.config import RunConfig
 STATUSES = ("ok", "error", "timeout")
 
 
+def stage_name(solver: str | None, key: str) -> str:
+    """The one name of a timing stage in a record: ``total``, a solver's name (its whole time), or
+    ``<solver>_<stage>`` (``ttt_train``, ``synth_propose``): lower case, words joined by ``_``, every
+    value in seconds and no unit in the name. Keys of older records (``ttt_train_s``) read the same."""
+    key = key.removesuffix("_s")
+    return key if solver is None else f"{solver}_{key}"
+
+
 @dataclass(frozen=True)
 class TaskRecord:
     """Everything a run keeps about one task. ``status`` is "ok", "error" or "timeout"."""
@@ -60,7 +68,7 @@ class TaskRecord:
     rules: tuple[str, ...] = ()  # per test input, the ensemble rule that fired
     ttt: tuple[TestAnswer, ...] | None = None  # per test input, the TTT solver's answer
     synth: tuple[TestAnswer, ...] | None = None  # per test input, the synthesizer's answer
-    timings: Mapping[str, float] = field(default_factory=dict)
+    timings: Mapping[str, float] = field(default_factory=dict)  # seconds per stage, named by ``stage_name``
     error: str | None = None
     error_kind: str | None = None
     info: Mapping[str, Any] = field(default_factory=dict)

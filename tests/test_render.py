@@ -40,3 +40,23 @@ def test_png_pixels_match_palette(tmp_path, arc1_train):
     path = save_png(task_image(arc1_train["007bbfb7"]), tmp_path / "t.png")
     decoded = _decode_png(path.read_bytes())
     assert decoded.shape[0] > 100 and decoded.dtype == np.uint8
+
+
+def test_indexed_png_draws_what_the_rgb_image_draws(arc1_train):
+    """``grid_png`` (palette PNG, for pages inlining many grids) has the pixels of ``grid_image``."""
+    from arc.render import grid_png
+
+    for grid, cell in ((arc1_train["007bbfb7"].train[0].output, 5), (arc1_train["0d3d703e"].test[0].input, 14),
+                       (((3,),), 1)):
+        data = grid_png(grid, cell=cell)
+        chunks, pos = {}, 8
+        while pos < len(data):
+            length = int.from_bytes(data[pos : pos + 4], "big")
+            chunks[data[pos + 4 : pos + 8]] = chunks.get(data[pos + 4 : pos + 8], b"") + data[pos + 8 : pos + 8 + length]
+            pos += 12 + length
+        w, h = int.from_bytes(chunks[b"IHDR"][:4], "big"), int.from_bytes(chunks[b"IHDR"][4:8], "big")
+        assert chunks[b"IHDR"][8:10] == bytes([8, 3])  # 8-bit palette indices
+        rows = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), dtype=np.uint8).reshape(h, 1 + w)
+        assert (rows[:, 0] == 0).all()
+        palette = np.frombuffer(chunks[b"PLTE"], dtype=np.uint8).reshape(-1, 3)
+        np.testing.assert_array_equal(palette[rows[:, 1:]], grid_image(grid, cell=cell))
