@@ -22,7 +22,7 @@ class FakeEndpoint:
         self.delay_s = delay_s
         self.honour_n = honour_n
         self.lock = threading.Lock()
-        self.requests = []  # (path, headers, body)
+        self.requests = []  # (path, headers with lower-case names, body)
         self.active = 0
         self.max_active = 0
         endpoint = self
@@ -32,7 +32,7 @@ class FakeEndpoint:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with endpoint.lock:
                     index = len(endpoint.requests)
-                    endpoint.requests.append((self.path, dict(self.headers), body))
+                    endpoint.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                     endpoint.active += 1
                     endpoint.max_active = max(endpoint.max_active, endpoint.active)
                 try:
@@ -144,7 +144,7 @@ def test_api_key_read_from_named_env_var_and_never_shown(monkeypatch):
         sampler.sample(MESSAGES, 1, seed=0)
         with pytest.raises(SamplerError) as info:
             sampler.sample(MESSAGES, 1, seed=0)
-    assert ep.requests[0][1]["Authorization"] == "Bearer sk-secret-123"
+    assert ep.requests[0][1]["authorization"] == "Bearer sk-secret-123"
     assert "sk-secret" not in repr(sampler) and "sk-secret" not in str(info.value)
 
 
@@ -152,7 +152,7 @@ def test_no_authorization_header_without_key(monkeypatch):
     monkeypatch.delenv("ARC_TEST_KEY", raising=False)
     with FakeEndpoint() as ep:
         _sampler(ep.base_url, api_key_env="ARC_TEST_KEY").sample(MESSAGES, 1, seed=0)
-    assert "Authorization" not in ep.requests[0][1]
+    assert "authorization" not in ep.requests[0][1]
 
 
 def test_concurrency_limit_is_respected():
@@ -183,3 +183,25 @@ def test_make_sampler_from_config():
 )
 def test_chat_completions_url(base, url):
     assert chat_completions_url(base) == url
+
+
+def test_requests_go_through_the_openai_client_with_its_retries_off():
+    """The ``openai`` client makes the requests (its headers say so); its own retries are off, so a
+    429 is retried once, by the sampler's loop, not several times by the client."""
+    with FakeEndpoint(script=lambda i: 429 if i == 0 else 200) as ep:
+        assert _sampler(ep.base_url).sample(MESSAGES, 1, seed=0) == ["seed0-0"]
+    assert len(ep.requests) == 2
+    for _, headers, _ in ep.requests:
+        assert headers["user-agent"].startswith("OpenAI/Python") and headers["x-stainless-retry-count"] == "0"
+
+
+def test_without_the_openai_client_the_sampler_names_the_extra(monkeypatch):
+    import subprocess
+    import sys
+
+    monkeypatch.setitem(sys.modules, "openai", None)  # what a missing package looks like to import
+    with pytest.raises(SamplerError, match=r"pip install -e '\.\[api\]'"):
+        OpenAISampler("http://127.0.0.1:1", "m")
+    # and the samplers import without it: the client is imported when a sampler is made
+    probe = "import sys; sys.modules['openai'] = None; import synth.samplers, synth.samplers.openai_api; print('ok')"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip() == "ok"

@@ -1,15 +1,12 @@
-"""Sampler for any OpenAI-compatible chat endpoint (a vLLM server, hosted APIs); standard library only."""
+"""Sampler for any OpenAI-compatible chat endpoint (a vLLM server, hosted APIs), through the
+``openai`` client (the ``[api]`` extra), imported when a sampler is made."""
 
 from __future__ import annotations
 
-import http.client
-import json
 import logging
 import os
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
@@ -21,14 +18,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+INSTALL_HINT = "the openai sampler needs the openai client: pip install -e '.[api]'"
 
 
 def chat_completions_url(base_url: str) -> str:
     """``http://host:port`` or ``http://host:port/v1`` -> ``http://host:port/v1/chat/completions``."""
+    return api_root(base_url) + "/chat/completions"
+
+
+def api_root(base_url: str) -> str:
+    """``http://host:port`` or ``http://host:port/v1/`` -> ``http://host:port/v1`` (the client's base URL)."""
     root = base_url.rstrip("/")
     if not root.startswith(("http://", "https://")):
         raise ValueError(f"base_url must start with http:// or https://, got {base_url!r}")
-    return root + ("/chat/completions" if root.endswith("/v1") else "/v1/chat/completions")
+    return root if root.endswith("/v1") else root + "/v1"
 
 
 class _Retryable(Exception):
@@ -38,14 +41,18 @@ class _Retryable(Exception):
 
 
 class OpenAISampler:
-    """POSTs ``/v1/chat/completions`` requests, each asking for up to ``per_request`` completions.
+    """Asks ``/v1/chat/completions`` through the ``openai`` client for ``n`` completions, each
+    request for up to ``per_request`` of them.
 
-    Requests run on a thread pool of ``concurrency`` workers. 429, 5xx, connection errors and
-    timeouts are retried up to ``max_retries`` times with exponential back-off (a server's
-    ``Retry-After`` is honoured, both capped at ``max_backoff_s``); other HTTP errors fail at once.
-    The API key is read from the environment variable ``api_key_env`` at construction, sent as a
-    Bearer token and never logged, printed or put in an error message. Each request carries its
-    own seed (``seed + request index``), so repeated requests do not return identical samples.
+    Requests run on a thread pool of ``concurrency`` workers. Rate limits (429), server errors (5xx),
+    connection errors and timeouts (the client's typed errors) are retried up to ``max_retries``
+    times with exponential back-off (a server's ``Retry-After`` is honoured, both capped at
+    ``max_backoff_s``); other HTTP errors fail at once. The client's own retries are off so that
+    these are the only ones (and ``sleep`` can be replaced in tests). The API key is read from the
+    environment variable ``api_key_env`` at construction, sent as a Bearer token (no header without
+    one) and never logged, printed or put in an error message. Each request carries its own seed
+    (``seed + request index``), so repeated requests do not return identical samples. Every failure
+    reaches the caller as a ``SamplerError``.
     """
 
     def __init__(
@@ -70,7 +77,6 @@ class OpenAISampler:
         self.url = chat_completions_url(base_url)
         self.model = model
         self.api_key_env = api_key_env
-        self._api_key = os.environ.get(api_key_env) or None
         self.temperature = temperature
         self.top_p = top_p
         self.max_new_tokens = max_new_tokens
@@ -81,10 +87,9 @@ class OpenAISampler:
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
         self._sleep = sleep
-        # Loopback servers are reached directly even when a proxy is configured for the outside world.
-        host = urllib.parse.urlsplit(self.url).hostname
-        handlers = [urllib.request.ProxyHandler({})] if host in _LOOPBACK else []
-        self._opener = urllib.request.build_opener(*handlers)
+        api_key = os.environ.get(api_key_env) or None
+        self._has_key = api_key is not None
+        self._client = _client(api_root(base_url), api_key, request_timeout_s)
 
     @classmethod
     def from_config(cls, config: "SynthConfig") -> "OpenAISampler":
@@ -102,8 +107,12 @@ class OpenAISampler:
         )
 
     def __repr__(self) -> str:
-        key = "set" if self._api_key else "unset"
+        key = "set" if self._has_key else "unset"
         return f"OpenAISampler(url={self.url!r}, model={self.model!r}, api_key_env={self.api_key_env!r} ({key}))"
+
+    def close(self) -> None:
+        """Close the client's connections."""
+        self._client.close()
 
     def sample(self, messages: Sequence[dict[str, str]], n: int, *, seed: int) -> list[str]:
         """``n`` completions; raises ``SamplerError`` when the endpoint keeps failing."""
@@ -123,8 +132,8 @@ class OpenAISampler:
             results.extend(got)
         return results[:n]
 
-    def _body(self, messages: Sequence[dict[str, str]], n: int, seed: int) -> bytes:
-        body = {
+    def _body(self, messages: Sequence[dict[str, str]], n: int, seed: int) -> dict[str, Any]:
+        return {
             "model": self.model,
             "messages": [{"role": m["role"], "content": m["content"]} for m in messages],
             "n": n,
@@ -133,9 +142,8 @@ class OpenAISampler:
             "max_tokens": self.max_new_tokens,
             "seed": seed,
         }
-        return json.dumps(body).encode("utf-8")
 
-    def _post_with_retries(self, body: bytes) -> list[str]:
+    def _post_with_retries(self, body: dict[str, Any]) -> list[str]:
         last: _Retryable | None = None
         for attempt in range(self.max_retries + 1):
             try:
@@ -150,37 +158,51 @@ class OpenAISampler:
                 self._sleep(delay)
         raise SamplerError(f"POST {self.url} failed after {self.max_retries + 1} attempts; last error: {last}")
 
-    def _post(self, body: bytes) -> Any:
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+    def _post(self, body: dict[str, Any]) -> Any:
+        """One request; the client's typed errors become ours: retryable or a ``SamplerError``."""
+        import openai
+
         try:
-            with self._opener.open(request, timeout=self.request_timeout_s) as response:
-                raw = response.read()
-        except urllib.error.HTTPError as exc:
-            detail = _snippet(exc.read())
-            if exc.code == 429 or exc.code >= 500:
-                raise _Retryable(f"HTTP {exc.code} {detail}", _retry_after(exc.headers)) from None
-            raise SamplerError(f"POST {self.url}: HTTP {exc.code} {detail}") from None
-        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-            # URLError wraps refused connections; socket timeouts arrive as TimeoutError (an OSError).
-            raise _Retryable(f"{type(exc).__name__}: {exc}") from None
-        try:
-            return json.loads(raw)
-        except ValueError:
-            raise SamplerError(f"POST {self.url}: response is not JSON: {_snippet(raw)}") from None
+            # without a key the placeholder the client insists on is never sent: its header is omitted
+            omit = {} if self._has_key else {"extra_headers": {"Authorization": openai.Omit()}}
+            completion = self._client.chat.completions.create(**body, **omit)
+        except (openai.RateLimitError, openai.InternalServerError) as exc:
+            raise _Retryable(f"HTTP {exc.status_code} {_snippet(exc.response.text)}",
+                             _retry_after(exc.response.headers)) from None
+        except openai.APIStatusError as exc:
+            raise SamplerError(f"POST {self.url}: HTTP {exc.status_code} {_snippet(exc.response.text)}") from None
+        except openai.APIConnectionError as exc:  # refused connections, resets, timeouts (APITimeoutError)
+            cause = exc.__cause__ or exc
+            raise _Retryable(f"{type(exc).__name__}: {cause}") from None
+        except (openai.APIError, ValueError) as exc:  # a reply that is not JSON, or not a completion
+            raise SamplerError(f"POST {self.url}: unreadable response: {_snippet(str(exc))}") from None
+        if isinstance(completion, str):  # the client hands back a body that is not JSON as text
+            raise SamplerError(f"POST {self.url}: response is not JSON: {_snippet(completion)}")
+        return completion
 
 
-def _parse_choices(data: Any, url: str) -> list[str]:
-    choices = data.get("choices") if isinstance(data, dict) else None
+def _client(root: str, api_key: str | None, timeout_s: float) -> Any:
+    """An ``openai.OpenAI`` for ``root`` with its own retries off. Loopback servers are reached
+    directly even when a proxy is configured for the outside world."""
+    try:
+        import openai
+    except ImportError:
+        raise SamplerError(INSTALL_HINT) from None
+    host = urllib.parse.urlsplit(root).hostname
+    http_client = openai.DefaultHttpxClient(trust_env=False) if host in _LOOPBACK else None
+    return openai.OpenAI(base_url=root, api_key=api_key or "no-key", max_retries=0, timeout=timeout_s,
+                         http_client=http_client)
+
+
+def _parse_choices(completion: Any, url: str) -> list[str]:
+    """The completions' texts in choice order (a choice without text gives "")."""
+    choices = getattr(completion, "choices", None)
     if not isinstance(choices, list):
         raise SamplerError(f"{url}: response has no 'choices' list")
-    ordered = sorted(enumerate(choices), key=lambda ic: (ic[1].get("index", ic[0]) if isinstance(ic[1], dict) else ic[0]))
+    ordered = sorted(enumerate(choices), key=lambda ic: (getattr(ic[1], "index", None) if isinstance(getattr(ic[1], "index", None), int) else ic[0]))
     texts = []
     for _, choice in ordered:
-        message = choice.get("message") if isinstance(choice, dict) else None
-        content = message.get("content") if isinstance(message, dict) else None
+        content = getattr(getattr(choice, "message", None), "content", None)
         texts.append(content if isinstance(content, str) else "")
     return texts
 
@@ -193,6 +215,6 @@ def _retry_after(headers: Any) -> float | None:
         return None  # an HTTP-date; fall back to our own back-off
 
 
-def _snippet(raw: bytes, limit: int = 200) -> str:
-    text = raw.decode("utf-8", errors="replace").strip().replace("\n", " ")
+def _snippet(raw: bytes | str, limit: int = 200) -> str:
+    text = (raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw).strip().replace("\n", " ")
     return text if len(text) <= limit else text[:limit] + "..."
