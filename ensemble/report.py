@@ -237,11 +237,11 @@ def render_text(summary: Summary, *, index: bool = False) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def render_html(run: RunDir, tasks: Mapping[str, Task]) -> str:
+def render_html(run: RunDir, tasks: Mapping[str, Task], records: Mapping[str, TaskRecord] | None = None) -> str:
     """A self-contained page: figures, plots, a task index and one card per task (``report_html``)."""
     from ensemble.report_html import render_page
 
-    return render_page(run, tasks)
+    return render_page(run, tasks, records)
 
 
 def write_html(run: RunDir, tasks: Mapping[str, Task], path: str | Path | None = None) -> Path:

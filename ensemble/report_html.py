@@ -202,11 +202,11 @@ def task_card(record: TaskRecord, line: TaskLine, task: Task, programs: Sequence
     return "".join(parts)
 
 
-def render_page(run: RunDir, tasks: Mapping[str, Task]) -> str:
-    """The whole page of a run."""
+def render_page(run: RunDir, tasks: Mapping[str, Task], records: Mapping[str, TaskRecord] | None = None) -> str:
+    """The whole page of a run (its records read from it unless given)."""
     from synth.store import load_programs, stored_tasks
 
-    records = run.records()
+    records = run.records() if records is None else records
     summary = summarize(run, tasks, records)
     with_programs = set(stored_tasks(run.path))
     title = f"arc-solve run {summary.run}"
