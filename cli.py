@@ -451,42 +451,14 @@ def programs_cmd(task_id: str, run_dir: str, passing: bool, color: bool | None) 
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None, help="also write a self-contained HTML page")
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
-def report_cmd(run_dir: str, html_path: str | None, as_json: bool) -> None:
+@click.option("--tasks", "index", is_flag=True, help="also list every task: result, rule, which solver gave each attempt, seconds")
+def report_cmd(run_dir: str, html_path: str | None, as_json: bool, index: bool) -> None:
     """Summarise RUN_DIR: accuracy per solver and per ensemble rule, failures, time per stage."""
-    from rich.console import Console
-    from rich.table import Table
+    from ensemble.report import render_text, summarize, write_html
 
-    from ensemble.report import summarize, write_html
-
-    run, config, tasks_ = _run_tasks(run_dir)
+    run, _, tasks_ = _run_tasks(run_dir)
     summary = summarize(run, tasks_)
-    if as_json:
-        click.echo(json.dumps(summary.to_json(), indent=1))
-    else:
-        console = Console(highlight=False)
-        console.print(f"run {run.path}: mode {config.mode}, {summary.n_records}/{len(tasks_)} tasks done, {summary.n_scored} scored")
-        t = Table("solver", "tasks solved", "task acc.", "per-test acc.", title="pass@2 (solvers alone and the ensemble)")
-        for name, v in summary.solvers.items():
-            t.add_row(name, f"{v.tasks_correct}/{v.n_tasks}", f"{v.task_accuracy:.1%}", f"{v.test_accuracy:.1%}")
-        console.print(t)
-        t = Table("rule fired", "test inputs", "right", title="ensemble rules")
-        for rule, v in summary.rules.items():
-            t.add_row(rule, str(v.get("tests", 0)), str(v.get("right", 0)))
-        console.print(t)
-        if summary.failures:
-            t = Table("failure", "tasks", title="failures by kind")
-            for kind, n in summary.failures.items():
-                t.add_row(kind, str(n))
-            console.print(t)
-        t = Table("stage", "total s", "mean s", "median s", title="time per stage")
-        for stage, v in summary.stages.items():
-            t.add_row(stage, f"{v['total_s']:.1f}", f"{v['mean_s']:.2f}", f"{v['median_s']:.2f}")
-        console.print(t)
-        for entry in summary.shared:
-            timed = ", ".join(f"{k} {v:.1f}" for k, v in entry.items() if k.endswith("_s") and isinstance(v, (int, float)))
-            errors = "; ".join(f"{k}: {v}" for k, v in entry.items() if k.endswith("error"))
-            console.print(f"shared work before {entry.get('n_tasks', '?')} tasks ({entry.get('started', '')}): {timed}"
-                          + (f"  {errors}" if errors else ""), markup=False)
+    click.echo(json.dumps(summary.to_json(), indent=1) + "\n" if as_json else render_text(summary, index=index), nl=False)
     if html_path:
         write_html(run, tasks_, html_path)
         click.echo(f"wrote {html_path}", err=True)
