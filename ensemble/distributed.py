@@ -280,9 +280,12 @@ class RayPool:
     # -- the run -------------------------------------------------------------------------------
     def run_tasks(self, tasks: Mapping[str, Task], run_dir: RunDir,
                   progress: Callable[[TaskRecord, int, int], None] | None = None,
-                  retry_failed: bool = False) -> dict[str, TaskRecord]:
+                  retry_failed: bool = False, deadline: float | None = None) -> dict[str, TaskRecord]:
         """Solve every task not yet in ``run_dir`` on the workers; same contract as
-        ``ensemble.run.run_tasks`` (records appended as tasks finish, in the order they finish)."""
+        ``ensemble.run.run_tasks`` (records appended as tasks finish, in the order they finish).
+        ``deadline`` (``time.monotonic()``, a budgeted run's): no task is sent after it, the driver
+        stops waiting at it and returns what finished; ``close()`` then stops the workers mid-task
+        (their tasks have no record: a resumed run solves them)."""
         done = run_dir.records()
         todo = [t for tid, t in tasks.items() if tid not in done or (retry_failed and done[tid].status != "ok")]
         n_total, n_done = len(tasks), len(tasks) - len(todo)
@@ -290,12 +293,13 @@ class RayPool:
             return done
         ray = self._connect()
         self._running = True  # stays set if the run is cut short: close() then kills the workers mid-task
-        done = self._run(ray, todo, done, run_dir, progress, n_total, n_done)
-        self._running = False
+        done, finished = self._run(ray, todo, done, run_dir, progress, n_total, n_done, deadline)
+        self._running = not finished
         return done
 
     def _run(self, ray: Any, todo: list[Task], done: dict[str, TaskRecord], run_dir: RunDir,
-             progress: Callable[[TaskRecord, int, int], None] | None, n_total: int, n_done: int) -> dict[str, TaskRecord]:
+             progress: Callable[[TaskRecord, int, int], None] | None, n_total: int, n_done: int,
+             deadline: float | None = None) -> tuple[dict[str, TaskRecord], bool]:
         from ray.exceptions import NodeDiedError, OutOfMemoryError, RayActorError, WorkerCrashedError
 
         lost = (RayActorError, OutOfMemoryError, NodeDiedError, WorkerCrashedError)
@@ -333,6 +337,8 @@ class RayPool:
             return None
 
         def dispatch() -> None:
+            if deadline is not None and time.monotonic() >= deadline:
+                return
             for i in range(n):
                 if state[i] == "idle" and (job := pick(i)) is not None:
                     queue.remove(job)
@@ -359,9 +365,18 @@ class RayPool:
 
         while queue or any(kind == "solve" for kind, *_ in pending.values()):
             dispatch()
+            if deadline is not None and time.monotonic() >= deadline and not any(k == "solve" for k, *_ in pending.values()):
+                self.log(f"ray: the time budget ran out with {len(queue)} tasks not started")
+                return done, False
             if not pending:
                 raise ClusterError(f"every Ray worker died; {len(queue)} tasks were not run (--resume to finish them)")
-            [ref], _ = ray.wait(list(pending), num_returns=1)
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _ = ray.wait(list(pending), num_returns=1, timeout=timeout)
+            if not ready:  # the run's time budget ran out
+                self.log(f"ray: the time budget ran out with {len(queue) + sum(k == 'solve' for k, *_ in pending.values())} "
+                         "tasks unfinished")
+                return done, False
+            [ref] = ready
             kind, i, job, sent = pending.pop(ref)
             try:
                 value = ray.get(ref)
@@ -413,7 +428,7 @@ class RayPool:
                     state[i] = "idle"
         if len(prepared) < n_prepare:
             self._record_shared(run_dir, started, len(todo), t_start, prepared)
-        return done
+        return done, True
 
     def _record_shared(self, run_dir: RunDir, started: str, n_tasks: int, t_start: float, prepared: list[dict]) -> None:
         """One shared.jsonl entry for this start: each worker's shared work, and the slowest of each timing."""

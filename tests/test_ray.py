@@ -172,6 +172,45 @@ def test_a_task_raising_in_a_worker_is_one_error_record(cluster, tmp_path):
     assert len((tmp_path / "run" / "results.jsonl").read_text().splitlines()) == 3
 
 
+def hang_on(task_id: str):
+    """A worker_init hook: the worker never finishes ``task_id`` (an hour's sleep inside the synthesizer)."""
+
+    def install():
+        from synth.solver import ProgramSynthesizer
+
+        original = ProgramSynthesizer.propose
+
+        def propose(self, task):
+            if task.id == task_id:
+                time.sleep(3600)
+            return original(self, task)
+
+        ProgramSynthesizer.propose = propose
+
+    return install
+
+
+def test_the_time_budget_holds_over_ray(cluster, tmp_path):
+    from arc.submission import check_submission
+    from ensemble.budget import run_budgeted
+
+    out = tmp_path / "run"
+    ctx = main.make_context("arc-solve", synth_args(out))
+    tasks_ = select_tasks("arc1-train", QUICK, None)
+    run = new_run(run_config(ctx.params, tuple(tasks_)), out)
+    pool = RayPool(run.config(), workers=2, worker_init=hang_on("007bbfb7"))
+    try:
+        done = run_budgeted(tasks_, pool, run, 30.0, submission=tmp_path / "submission.json")
+    finally:
+        pool.close()  # the hanging worker is killed mid-task
+        run.unlock()
+    assert "007bbfb7" not in done  # cut at the deadline: no record, --resume solves it
+    check_submission(json.loads((tmp_path / "submission.json").read_text()), tasks_)
+    [entry] = run.budget()
+    assert entry["ended"] == "budget" and "007bbfb7" in entry["ray"]["unfinished"]
+    assert entry["ray"]["tasks"] + len(entry["ray"]["unfinished"]) == 8
+
+
 def ray_processes(temp_root: str) -> list[int]:
     """Pids of the processes of clusters started with RAY_TMPDIR=``temp_root``: its servers name it
     on their command line, its workers (``ray::...``) carry it in their environment."""
