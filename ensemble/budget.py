@@ -26,10 +26,13 @@ Determinism: within a phase every answer comes from a work-budgeted solver (the 
 TTT's steps), so a task's answer does not depend on the machine or its load; *which* tasks the first
 phase reaches and which get TTT depends on the clock.
 
-With ``--ray`` (``ensemble.distributed.RayPool``) the workers solve whole tasks (both solvers, largest
-first) in one phase; the driver stops waiting at the deadline, the workers are then stopped mid-task,
-and the submission is rewritten after every task as here. A batched TTT (``--backend vllm``) answers
-every task before the first one's turn, which a per-task plan cannot cut: it is refused here.
+With ``--ray`` (``ensemble.distributed.RayPool``) the plan is the same: the first phase runs on a pool
+of CPU workers for a synth-only config (``RayPool.sibling``), whose records become kept answers
+(``_AheadSink``); the second on the run's pool, the tasks handed out in the plan's order with their kept
+answers, and dropped at dispatch when the seconds per cell so far say they cannot finish. No task is
+sent after the deadline; the driver stops waiting at it and the workers are stopped mid-task. A batched
+TTT (``--backend vllm``) answers every task before the first one's turn, which a per-task plan cannot
+cut: it is refused here.
 
 A resumed budgeted run counts its budget again from its own start.
 """
@@ -41,13 +44,14 @@ import signal
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 from arc.answer import TaskAnswer
 from arc.task import Task
 from ensemble.distributed import task_cells  # light: Ray itself is imported only by a pool
-from ensemble.pipeline import DeadlineReached, TaskSolver, TaskTimeout
+from ensemble.pipeline import DeadlineReached, TaskSolver, TaskTimeout, recorder, ttt_needed
 from ensemble.run import RunDir, TaskRecord, failed_record, solve_one
 
 # Expected gain of TTT on a test input, by the synthesizer's status there: with no program answer the
@@ -123,6 +127,13 @@ class BudgetedRun:
                  log: Callable[[str], None] | None = None, clock: Callable[[], float] = time.monotonic):
         self.tasks, self.solve, self.run_dir, self.budget_s = tasks, solve, run_dir, budget_s
         self.submission, self.progress, self.log, self.clock = submission, progress, log or (lambda line: None), clock
+        self.ray = hasattr(solve, "run_tasks")
+        if self.ray:
+            config = solve.config
+            self.mode, self.policy, self.eager = config.mode, config.solver_policy, config.eager
+        else:
+            self.mode, self.policy, self.eager = solve.mode, solve.policy, solve.eager
+        self.kept: dict[str, TaskAnswer] = {}  # synthesizer answers made ahead of their records
         self.start = clock()
         self.margin_s = margin_for(budget_s)
         self.deadline = self.start + budget_s - self.margin_s
@@ -136,12 +147,22 @@ class BudgetedRun:
     def write_submission(self) -> None:
         self.run_dir.finish(self.tasks, also_to=self.submission)
 
-    def _record(self, record: TaskRecord) -> None:
-        self.run_dir.append(record)
+    def _record(self, record: TaskRecord, append: bool = True) -> None:
+        if append:
+            self.run_dir.append(record)
         self.done[record.task_id] = record
         self.write_submission()
         if self.progress is not None:
             self.progress(record, len(self.done), len(self.tasks))
+
+    def _keep(self, answer: TaskAnswer) -> None:
+        self.run_dir.append_answer("synth", answer)
+        self.kept[answer.task_id] = answer
+        self.write_submission()
+
+    def needs_ttt(self, task: Task) -> list[int]:
+        """The test inputs where TTT can still change the answer, given the kept synthesizer answer."""
+        return [] if self.mode == "synth" else ttt_needed(task, self.kept.get(task.id), self.policy, self.eager)
 
     def run(self, retry_failed: bool = False) -> dict[str, TaskRecord]:
         """Solve within the budget; returns every record of the run. Raises ``Terminated`` on SIGTERM
@@ -152,10 +173,10 @@ class BudgetedRun:
                 if tid not in self.done or (retry_failed and self.done[tid].status != "ok")]
         try:
             with sigterm_raises():
-                if todo and hasattr(self.solve, "run_tasks"):
-                    self._run_ray(todo, retry_failed)
-                elif todo:
-                    self._run_here(todo)
+                if todo:
+                    self.kept = {tid: a for tid, a in self.run_dir.answers("synth").items()
+                                 if tid in {t.id for t in todo}}
+                    (self._run_ray if self.ray else self._run_here)(todo)
                 self.entry["ended"] = "budget" if self.left() <= 0 else "done"
         except Terminated:
             self.entry["ended"] = "terminated"
@@ -169,6 +190,26 @@ class BudgetedRun:
                 self.log(summary_line(self.entry))
         return self.run_dir.records()
 
+    def _ttt_order(self, todo: list[Task]) -> list[Task]:
+        """The tasks TTT should see, the largest expected gain per cell first (ties keep the run's order)."""
+        wanted = [t for t in todo if t.id not in self.done and self.needs_ttt(t)]
+        gain = {t.id: expected_gain(t, self.kept.get(t.id), self.needs_ttt(t)) for t in wanted}
+        self.entry["ttt"] = {"candidates": len(wanted), "ran": [], "seconds": 0.0, "skipped_for_time": [],
+                             "cut_at_deadline": None, "seconds_per_kcell": None}
+        if wanted:
+            self.log(f"TTT on {len(wanted)} tasks where it can change the answer, {max(0.0, self.left()):.0f} s left")
+        return sorted(wanted, key=lambda t: -gain[t.id] / max(1, task_cells(t)))
+
+    def _finish_without_ttt(self, solver: TaskSolver, todo: list[Task]) -> None:
+        """Records for the tasks whose synthesizer answer stands alone (no time was left for TTT)."""
+        left = [t for t in todo if t.id not in self.done and t.id in self.kept]
+        solver.deadline = None
+        solver.kept_synth.update(self.kept)
+        solver.no_ttt.update(t.id for t in left)
+        for task in left:
+            self._record(solve_one(solver, task))
+        self.entry["without_ttt"] = [t.id for t in left]
+
     # -- one process -----------------------------------------------------------------------------
     def _run_here(self, todo: list[Task]) -> None:
         solver: TaskSolver = self.solve
@@ -178,40 +219,38 @@ class BudgetedRun:
         t0 = self.clock()
         self.entry["shared"] = solver.prepare(todo, self.run_dir)
         self.entry["prepare_s"] = round(self.clock() - t0, 3)
+        solver.kept_synth = self.kept
         solver.deadline, solver.clock = self.deadline, self.clock
         try:
-            ttt_todo = self._first_phase(solver, todo)
-            self._second_phase(solver, ttt_todo)
+            self._first_phase(solver, todo)
+            unreached = set(self.entry["synth"]["unreached"])
+            self._second_phase(solver, self._ttt_order([t for t in todo if t.id not in unreached]))
         finally:
             solver.deadline = None
-        self._without_ttt(solver, todo)
+        self._finish_without_ttt(solver, todo)
 
-    def _first_phase(self, solver: TaskSolver, todo: list[Task]) -> list[Task]:
-        """The synthesizer on every task (the whole run in synth mode); the tasks TTT should see next."""
+    def _first_phase(self, solver: TaskSolver, todo: list[Task]) -> None:
+        """The synthesizer on every task (the whole run in synth mode)."""
         phase: dict[str, Any] = {"tasks": 0, "seconds": 0.0, "unreached": []}
         self.entry["synth"] = phase
         if solver.synth is None:
-            return todo
-        t0, later = self.clock(), []
+            return
+        t0 = self.clock()
         self.log(f"time budget {self.budget_s:g} s: the synthesizer on {len(todo)} tasks first")
         for k, task in enumerate(todo):
             if self.left() <= 0:
                 phase["unreached"] = [t.id for t in todo[k:]]
                 break
-            answer = solver.kept_synth.get(task.id)
             try:
-                if solver.ttt is None:  # synth mode: the first phase is the whole run
-                    record = solve_one(solver, task)
-                    self._record(record)
+                if self.mode == "synth":  # the first phase is the whole run
+                    self._record(solve_one(solver, task))
                     phase["tasks"] += 1
                     continue
-                if answer is None:
+                if task.id not in self.kept:
                     answer = solver.synth_answer(task)
                     phase["tasks"] += 1
                     if answer is not None:
-                        self.run_dir.append_answer("synth", answer)
-                        solver.kept_synth[task.id] = answer
-                        self.write_submission()
+                        self._keep(answer)
             except DeadlineReached:
                 phase["unreached"] = [t.id for t in todo[k:]]
                 break
@@ -221,24 +260,13 @@ class BudgetedRun:
             except MemoryError as e:
                 self._record(failed_record(task, "memory", f"MemoryError: {e}", 0.0))
                 continue
-            if solver.needs_ttt(task, answer):
-                later.append(task)
-            else:
+            if not self.needs_ttt(task):
                 self._record(solve_one(solver, task))  # the kept answer, no TTT: cheap
         phase["seconds"] = round(self.clock() - t0, 3)
-        return later
 
-    def _second_phase(self, solver: TaskSolver, todo: list[Task]) -> None:
-        """TTT on ``todo``, the largest expected gain per cell first, skipping what cannot finish."""
-        phase: dict[str, Any] = {"candidates": len(todo), "ran": [], "seconds": 0.0, "skipped_for_time": [],
-                                 "cut_at_deadline": None, "seconds_per_kcell": None}
-        self.entry["ttt"] = phase
-        if not todo or solver.ttt is None:
-            return
-        gain = {t.id: expected_gain(t, solver.kept_synth.get(t.id), solver.needs_ttt(t, solver.kept_synth.get(t.id)))
-                for t in todo}
-        order = sorted(todo, key=lambda t: -gain[t.id] / max(1, task_cells(t)))  # stable: ties keep the run's order
-        self.log(f"TTT on {len(order)} tasks where it can change the answer, {self.left():.0f} s left")
+    def _second_phase(self, solver: TaskSolver, order: list[Task]) -> None:
+        """TTT on ``order``, skipping what the seconds per cell so far say cannot finish."""
+        phase = self.entry["ttt"]
         t_phase, spent, cells = self.clock(), 0.0, 0
         for k, task in enumerate(order):
             left = self.left()
@@ -261,43 +289,107 @@ class BudgetedRun:
         if cells:
             phase["seconds_per_kcell"] = round(1000 * spent / cells, 3)
 
-    def _without_ttt(self, solver: TaskSolver, todo: list[Task]) -> None:
-        """Records for the tasks whose synthesizer answer stands alone (no time was left for TTT)."""
-        left = [t for t in todo if t.id not in self.done and t.id in solver.kept_synth]
-        solver.no_ttt.update(t.id for t in left)
-        for task in left:
-            self._record(solve_one(solver, task))
-        self.entry["without_ttt"] = [t.id for t in left]
-
     # -- Ray -------------------------------------------------------------------------------------
-    def _run_ray(self, todo: list[Task], retry_failed: bool) -> None:
-        def progress(record: TaskRecord, n_done: int, n_total: int) -> None:
-            self.done[record.task_id] = record
-            self.write_submission()
-            if self.progress is not None:
-                self.progress(record, n_done, n_total)
-
+    def _run_ray(self, todo: list[Task]) -> None:
+        """The same plan over Ray workers: the synthesizer phase on a pool of CPU workers whose records
+        become kept answers (``_AheadSink``), then TTT on the pool of the run, the tasks handed out in
+        the plan's order and dropped at dispatch when the seconds per cell so far say they cannot finish."""
+        pool = self.solve
+        if pool.config.infer is not None and pool.config.infer.backend == "vllm":
+            raise ValueError("--time-budget plans TTT task by task: use --backend hf (a vllm batch answers "
+                             "every task before the first one's turn and cannot be cut at the deadline)")
+        phase: dict[str, Any] = {"tasks": 0, "seconds": 0.0, "unreached": []}
+        self.entry["synth"] = phase
         t0 = self.clock()
-        self.solve.run_tasks(self.tasks, run_dir=self.run_dir, progress=progress, retry_failed=retry_failed,
-                             deadline=self.deadline)
-        unfinished = [t.id for t in todo if t.id not in self.done]
-        self.entry["ray"] = {"tasks": len(todo) - len(unfinished), "seconds": round(self.clock() - t0, 3),
-                             "unfinished": unfinished}
+        first = [t for t in todo if t.id not in self.kept]
+        if self.mode == "ensemble" and first:
+            self.log(f"time budget {self.budget_s:g} s: the synthesizer on {len(first)} tasks first")
+            synth_pool = pool.sibling(replace(pool.config, mode="synth", ttt=None, infer=None, model=None), 0.0)
+            sink = _AheadSink(self)
+            try:
+                synth_pool.run_tasks({t.id: t for t in first}, run_dir=sink, deadline=self.deadline)
+            finally:
+                synth_pool.close()
+            phase["tasks"] = sink.n
+            phase["unreached"] = [t.id for t in first if t.id not in self.kept and t.id not in self.done]
+        phase["seconds"] = round(self.clock() - t0, 3)
+        if self.mode == "synth":
+            order = todo
+            self.entry["ttt"] = {"candidates": 0}
+        else:
+            order = self._ttt_order([t for t in todo if t.id not in phase["unreached"]])
+        ttt = self.entry["ttt"]
+        measured = {"spent": 0.0, "cells": 0}
+
+        def admit(task: Task) -> bool:
+            if self.mode == "synth":
+                return True
+            left, cells = self.left(), measured["cells"]
+            if left <= 0 or (cells and task_cells(task) * measured["spent"] / cells > left):
+                ttt["skipped_for_time"].append(task.id)
+                return False
+            return True
+
+        def progress(record: TaskRecord, n_done: int, n_total: int) -> None:
+            if self.mode != "synth":
+                measured["spent"] += record.timings.get("ttt", 0.0)
+                measured["cells"] += task_cells(self.tasks[record.task_id])
+                ttt["ran"].append(record.task_id)
+            self._record(record, append=False)  # the pool appended it
+
+        t1 = self.clock()
+        if order:
+            pool.run_tasks({t.id: t for t in order}, run_dir=self.run_dir, progress=progress, deadline=self.deadline,
+                           ahead=self.kept, keep_order=self.mode != "synth", admit=admit)
+        if self.mode == "synth":
+            phase.update(tasks=sum(t.id in self.done for t in todo), seconds=round(self.clock() - t0, 3),
+                         unreached=[t.id for t in todo if t.id not in self.done])
+            return
+        ttt["seconds"] = round(self.clock() - t1, 3)
+        unfinished = [t.id for t in order if t.id not in self.done and t.id not in ttt["skipped_for_time"]]
+        if unfinished:
+            ttt["cut_at_deadline"] = unfinished[0] if len(unfinished) == 1 else unfinished
+            ttt["skipped_for_time"].extend(unfinished)
+        if measured["cells"]:
+            ttt["seconds_per_kcell"] = round(1000 * measured["spent"] / measured["cells"], 3)
+        self._finish_without_ttt(recorder(self.mode, self.policy), todo)
+
+
+class _AheadSink:
+    """Where the records of a budgeted run's synthesizer pool (``RayPool`` over a synth-mode config) go:
+    an answer becomes the synthesizer's answer kept ahead of its record; a timeout or a memory failure
+    is the task's record; another error is dropped (the task's turn with both solvers runs it again and
+    records it). Duck-types the parts of ``RunDir`` a pool writes through."""
+
+    def __init__(self, budgeted: BudgetedRun):
+        self.budgeted, self.path, self.n = budgeted, budgeted.run_dir.path, 0
+
+    def records(self) -> dict[str, TaskRecord]:
+        return {}
+
+    def append_shared(self, entry: Mapping[str, Any]) -> None:
+        self.budgeted.run_dir.append_shared({**entry, "phase": "synth"})
+
+    def append(self, record: TaskRecord) -> None:
+        self.n += 1
+        if record.status == "ok" and record.synth is not None:
+            timings = {k[len("synth_"):]: v for k, v in record.timings.items() if k.startswith("synth_")}
+            self.budgeted._keep(TaskAnswer(record.task_id, record.synth, {**timings, "seconds": record.timings.get("synth", 0.0)},
+                                           dict(record.info.get("synth") or {}), record.programs))
+        elif record.status == "timeout" or record.error_kind in ("memory", "worker-died"):
+            self.budgeted._record(record)
 
 
 def summary_line(entry: Mapping[str, Any]) -> str:
     """One line on how a budgeted start spent its time (from its ``budget.jsonl`` entry)."""
     parts = [f"time budget {entry.get('budget_s', 0):g} s, used {entry.get('elapsed_s', 0):.0f} s ({entry.get('ended')})"]
-    synth, ttt, ray = entry.get("synth"), entry.get("ttt"), entry.get("ray")
+    synth, ttt = entry.get("synth"), entry.get("ttt")
     if synth:
         parts.append(f"synthesizer {synth['tasks']} tasks in {synth['seconds']:.0f} s"
                      + (f", {len(synth['unreached'])} not reached" if synth["unreached"] else ""))
     if ttt and ttt.get("candidates"):
         parts.append(f"TTT {len(ttt['ran'])} of {ttt['candidates']} tasks in {ttt['seconds']:.0f} s"
                      + (f", {len(ttt['skipped_for_time'])} skipped for time" if ttt["skipped_for_time"] else ""))
-    if ray:
-        parts.append(f"ray {ray['tasks']} tasks in {ray['seconds']:.0f} s"
-                     + (f", {len(ray['unfinished'])} unfinished" if ray["unfinished"] else ""))
     return "; ".join(parts)
 
 

@@ -116,6 +116,26 @@ def _by_score(answer: TestAnswer, logps: Sequence[float | None]) -> TestAnswer:
                                            for k in order))
 
 
+def ttt_needed(task: Task, synth_part: TaskAnswer | None, policy: str, eager: bool = False) -> list[int]:
+    """The test inputs TTT must answer: those where its answer can still change the decision under
+    ``policy`` (all of them when ``eager``, or without a synthesizer's answer)."""
+    n = len(task.test)
+    if eager or synth_part is None:
+        return list(range(n))
+    return [i for i in range(n) if ttt_can_change(synth_part.tests[i] if i < len(synth_part.tests) else None, policy)]
+
+
+def _unavailable(task: Task) -> TaskAnswer:
+    raise RuntimeError("this solver only records answers made elsewhere")
+
+
+def recorder(mode: str, policy: str) -> "TaskSolver":
+    """A TaskSolver without solvers of its own: it makes the records of tasks whose synthesizer answer
+    is kept (``kept_synth``) and whose TTT is skipped (``no_ttt``), e.g. in the driver of a budgeted
+    run over Ray. Asked for anything else, the task records an error."""
+    return make_task_solver(mode, _unavailable, _unavailable, policy)
+
+
 def make_task_solver(
     mode: str,
     ttt: Callable[[Task], TaskAnswer] | None,
@@ -216,10 +236,6 @@ class TaskSolver:
         return TaskAnswer(answer.task_id, answer.tests, {**answer.timings, "seconds": time.perf_counter() - t0},
                           answer.info, answer.programs)
 
-    def needs_ttt(self, task: Task, synth_part: TaskAnswer | None) -> list[int]:
-        """The test inputs where TTT's answer can still change the decision (none without TTT)."""
-        return [] if self.ttt is None else self._ttt_needed(task, synth_part)
-
     def close(self) -> None:
         """Free what the solvers hold (models, engines)."""
         for solver in (self.ttt, self.synth):
@@ -228,12 +244,7 @@ class TaskSolver:
                 close()
 
     def _ttt_needed(self, task: Task, synth_part: TaskAnswer | None) -> list[int]:
-        """The test inputs TTT must answer (all of them when eager, or without a synthesizer's answer)."""
-        n = len(task.test)
-        if self.eager or synth_part is None:
-            return list(range(n))
-        return [i for i in range(n) if ttt_can_change(synth_part.tests[i] if i < len(synth_part.tests) else None,
-                                                      self.policy)]
+        return ttt_needed(task, synth_part, self.policy, self.eager)
 
     def _score_programs(self, task: Task, synth_part: TaskAnswer, timings: dict, info: dict,
                         errors: dict) -> TaskAnswer:

@@ -207,8 +207,35 @@ def test_the_time_budget_holds_over_ray(cluster, tmp_path):
     assert "007bbfb7" not in done  # cut at the deadline: no record, --resume solves it
     check_submission(json.loads((tmp_path / "submission.json").read_text()), tasks_)
     [entry] = run.budget()
-    assert entry["ended"] == "budget" and "007bbfb7" in entry["ray"]["unfinished"]
-    assert entry["ray"]["tasks"] + len(entry["ray"]["unfinished"]) == 8
+    assert entry["ended"] == "budget" and "007bbfb7" in entry["synth"]["unreached"]
+    assert entry["synth"]["tasks"] + len(entry["synth"]["unreached"]) == 8
+
+
+def test_a_budgeted_ensemble_over_ray_plans_both_phases_and_gives_the_in_process_answers(cluster, tmp_path, tiny_model_dir):
+    from ensemble.run import RunDir
+
+    args = ["--mode", "ensemble", "--dataset", "arc1-train", "--tasks", FOUR, "--model", str(tiny_model_dir), *SMALL,
+            "--threads", "1", "--time-budget", "1h"]
+    local, over_ray = tmp_path / "local", tmp_path / "ray"
+    import torch
+
+    threads = torch.get_num_threads()
+    try:
+        result = CliRunner().invoke(main, [*args, "--out", str(local)])
+    finally:
+        torch.set_num_threads(threads)
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(main, [*args, "--out", str(over_ray), "--ray", "--ray-workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert (over_ray / "submission.json").read_bytes() == (local / "submission.json").read_bytes()
+    mine, theirs = records(over_ray), records(local)
+    for tid, r in theirs.items():
+        assert {k: mine[tid][k] for k in ("attempts", "rules", "ttt", "synth")} == {k: r[k] for k in ("attempts", "rules", "ttt", "synth")}
+    assert files_of(over_ray, "programs") == files_of(local, "programs")
+    [entry] = RunDir(over_ray).budget()
+    assert entry["synth"]["tasks"] == 4 and sorted(entry["ttt"]["ran"]) == sorted(FOUR.split(","))
+    phases = [json.loads(line).get("phase") for line in (over_ray / "shared.jsonl").read_text().splitlines()]
+    assert phases == ["synth", None]  # the synthesizer's pool, then the run's
 
 
 def ray_processes(temp_root: str) -> list[int]:
