@@ -171,13 +171,17 @@ class BudgetedRun:
         self.write_submission()  # every task id and both attempts, before any work
         todo = [t for tid, t in self.tasks.items()
                 if tid not in self.done or (retry_failed and self.done[tid].status != "ok")]
+        for task in todo:  # a failed task retried is not done until its new record
+            self.done.pop(task.id, None)
         try:
             with sigterm_raises():
                 if todo:
                     self.kept = {tid: a for tid, a in self.run_dir.answers("synth").items()
                                  if tid in {t.id for t in todo}}
                     (self._run_ray if self.ray else self._run_here)(todo)
-                self.entry["ended"] = "budget" if self.left() <= 0 else "done"
+                skipped = ((self.entry.get("synth") or {}).get("unreached")
+                           or (self.entry.get("ttt") or {}).get("skipped_for_time"))
+                self.entry["ended"] = "budget" if skipped or self.left() <= 0 else "done"
         except Terminated:
             self.entry["ended"] = "terminated"
             raise
@@ -340,7 +344,8 @@ class BudgetedRun:
         t1 = self.clock()
         if order:
             pool.run_tasks({t.id: t for t in order}, run_dir=self.run_dir, progress=progress, deadline=self.deadline,
-                           ahead=self.kept, keep_order=self.mode != "synth", admit=admit)
+                           ahead=self.kept, keep_order=self.mode != "synth", admit=admit,
+                           retry_failed=True)  # ``order`` holds only what this start must solve
         if self.mode == "synth":
             phase.update(tasks=sum(t.id in self.done for t in todo), seconds=round(self.clock() - t0, 3),
                          unreached=[t.id for t in todo if t.id not in self.done])

@@ -273,7 +273,7 @@ class TaskSolver:
     def __call__(self, task: Task) -> TaskRecord:
         mode, policy = self.mode, self.policy
         start = time.perf_counter()
-        spent = 0.0  # seconds this task already used in a batched solver's prepare
+        spent = 0.0  # seconds this task already used before its turn (a batched TTT's prepare, a budgeted run's first phase)
         timings: dict[str, float] = {}
         info: dict[str, Any] = {}
         ttt_part: TaskAnswer | None = None
@@ -308,13 +308,14 @@ class TaskSolver:
             elif self._ttt_batched:  # the answer is ready: take it first, and its time from the budget
                 spent = self.ttt.spent_s(task.id)
                 ttt_part = run_one("ttt", self.ttt, spent)
+            if self.synth is not None and task.id in self.kept_synth:  # a budgeted run's first phase made it
+                synth_part = self.kept_synth[task.id]
+                timings["synth"] = synth_part.timings.get("seconds", 0.0)
+                timings.update({f"synth_{k}": v for k, v in synth_part.timings.items() if k != "seconds"})
+                info["synth"] = {**synth_part.info, "kept": True}
+                spent += timings["synth"]  # it counts against the task's own budget, as a batched TTT's does
             with self._limit(spent):
-                if self.synth is not None and task.id in self.kept_synth:  # a budgeted run's first phase made it
-                    synth_part = self.kept_synth[task.id]
-                    timings["synth"] = synth_part.timings.get("seconds", 0.0)
-                    timings.update({f"synth_{k}": v for k, v in synth_part.timings.items() if k != "seconds"})
-                    info["synth"] = {**synth_part.info, "kept": True}
-                elif self.synth is not None:
+                if self.synth is not None and synth_part is None:
                     synth_part = run_one("synth", self.synth)
                 if self.ttt is not None and ttt_part is None and task.id in self.no_ttt:  # the run's time ran out
                     ttt_part = TaskAnswer(task.id, tuple(TestAnswer("skipped") for _ in task.test))

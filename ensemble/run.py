@@ -332,17 +332,22 @@ class RunDir:
         one with neither gets the 1x1 placeholders (``arc.score.to_submission``)."""
         records = self.records()
         ahead = self.answers("synth", programs=False) if self.answers_path.exists() else {}
+        policy = self.config().solver_policy if ahead else ""
         predictions = {}
         for tid, task in tasks.items():
             rec = records.get(tid)
             if rec is None and tid in ahead:
-                predictions[tid] = self._provisional(task, ahead[tid])
+                predictions[tid] = _provisional(task, ahead[tid], policy)
                 continue
             per_test = [list(rec.attempts[i]) if rec and i < len(rec.attempts) else [] for i in range(len(task.test))]
             predictions[tid] = per_test
         submission = to_submission(predictions)
         write_json_atomic(self.path / "submission.json", submission)
         if also_to is not None:
+            try:
+                Path(also_to).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise StorageError(f"{Path(also_to).parent}: cannot create: {e.strerror or e}") from None
             write_json_atomic(Path(also_to), submission)
         scored = {tid: t for tid, t in tasks.items() if t.has_solutions}
         if not scored:
@@ -352,13 +357,12 @@ class RunDir:
         return result
 
 
-    def _provisional(self, task: Task, synth: TaskAnswer) -> list[list[Grid]]:
-        """Per test input, the attempts the run's policy gives the synthesizer's answer alone."""
-        from ensemble.combine import combine
+def _provisional(task: Task, synth: TaskAnswer, policy: str) -> list[list[Grid]]:
+    """Per test input, the attempts ``policy`` gives the synthesizer's answer alone."""
+    from ensemble.combine import combine
 
-        policy = self.config().solver_policy
-        return [list(combine((), synth.tests[i] if i < len(synth.tests) else None, policy).attempts)
-                for i in range(len(task.test))]
+    return [list(combine((), synth.tests[i] if i < len(synth.tests) else None, policy).attempts)
+            for i in range(len(task.test))]
 
 
 SolveFn = Callable[[Task], TaskRecord]

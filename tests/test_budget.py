@@ -119,6 +119,7 @@ def test_what_cannot_finish_is_skipped_for_time_and_smaller_tasks_still_run(tmp_
     records = budgeted(tasks, stand_ins, run, budget, clock)
     [entry] = run.budget()
     ran, skipped = entry["ttt"]["ran"], entry["ttt"]["skipped_for_time"]
+    assert entry["ended"] == "budget"
     assert ran == stand_ins.ttt_calls and sorted(ran + skipped) == sorted(tasks) and ran and skipped
     assert clock.t - 1000.0 <= budget  # the plan never overran the (fake) clock
     cells = [task_cells(tasks[t]) for t in ran]
@@ -266,3 +267,55 @@ def test_with_time_enough_a_budgeted_ensemble_gives_the_ordinary_runs_answers(tm
         assert mine[tid].info["synth"]["kept"] is True  # made in the first phase, taken at the task's turn
     [entry] = RunDir(tmp_path / "budget").budget()
     assert entry["ended"] == "done" and sorted(entry["ttt"]["ran"]) == sorted(four.split(","))
+
+
+def test_stopped_after_the_first_phase_the_submission_holds_the_kept_answers_and_a_resume_takes_them(tmp_path, arc1_train):
+    from ensemble.budget import BudgetedRun, Terminated
+
+    tasks = dict(list(arc1_train.items())[:6])
+    clock = FakeClock()
+    stand_ins = StandIns(tasks, {tid: "several" for tid in tasks}, clock)
+
+    def stopped(task):
+        raise Terminated("terminated (SIGTERM)")  # as the SIGTERM handler raises it, at TTT's first task
+
+    run = ensemble_run(tmp_path, tasks)
+    with pytest.raises(Terminated):
+        BudgetedRun(tasks, make_task_solver("ensemble", stopped, stand_ins.synth), run, 1e6, clock=clock).run()
+    assert run.records() == {} and run.budget()[-1]["ended"] == "terminated"
+    submission = json.loads((run.path / "submission.json").read_text())
+    check_submission(submission, tasks)
+    assert all(e == {"attempt_1": [[1]], "attempt_2": [[0]]} for entries in submission.values() for e in entries)
+
+    synth_calls = []
+
+    def counted_synth(task):
+        synth_calls.append(task.id)
+        return stand_ins.synth(task)
+
+    records = BudgetedRun(tasks, make_task_solver("ensemble", stand_ins.ttt, counted_synth), run, 1e6, clock=clock).run()
+    assert synth_calls == [] and sorted(stand_ins.ttt_calls) == sorted(tasks)
+    assert all(r.info["synth"]["kept"] and r.rules == ("ttt",) * len(r.rules) for r in records.values())
+
+
+def test_retry_failed_redoes_a_failed_task_under_a_budget(tmp_path, arc1_train):
+    from ensemble.budget import BudgetedRun
+
+    tasks = dict(list(arc1_train.items())[:3])
+    bad = list(tasks)[1]
+    clock = FakeClock()
+    stand_ins = StandIns(tasks, {tid: "none" for tid in tasks}, clock)
+
+    def ttt_out_of_memory_on_one(task):
+        if task.id == bad:
+            raise MemoryError("no room")
+        return stand_ins.ttt(task)
+
+    run = ensemble_run(tmp_path, tasks)
+    first = BudgetedRun(tasks, make_task_solver("ensemble", ttt_out_of_memory_on_one, stand_ins.synth), run, 1e6,
+                        clock=clock).run()
+    assert first[bad].status == "error" and first[bad].error_kind == "memory"
+    stand_ins.ttt_calls.clear()
+    again = BudgetedRun(tasks, make_task_solver("ensemble", stand_ins.ttt, stand_ins.synth), run, 1e6,
+                        clock=clock).run(retry_failed=True)
+    assert stand_ins.ttt_calls == [bad] and again[bad].status == "ok"
