@@ -34,6 +34,16 @@ def test_durations(text, seconds):
     assert parse_duration(text) == seconds
 
 
+def test_the_budget_counts_from_the_start_of_the_process():
+    from ensemble.budget import process_age_s
+
+    age = process_age_s()
+    assert age > 0  # this test runs some way into the process's life
+    fresh = subprocess.run([sys.executable, "-c", "import time; time.sleep(0.5); from ensemble.budget import process_age_s; "
+                            "print(process_age_s())"], capture_output=True, text=True, env=dict(os.environ))
+    assert 0.5 <= float(fresh.stdout) < age + 600  # at least the sleep before it, nothing like the boot time
+
+
 @pytest.mark.parametrize("text", ["", "abc", "5x", "m5", "-5m", "0", "0s", "1h-30m"])
 def test_bad_durations_say_what_is_accepted(text):
     with pytest.raises(ValueError, match=r"duration|more than 0"):
@@ -143,7 +153,7 @@ def test_a_task_running_at_the_deadline_is_cut_there(tmp_path, arc1_train):
 
     run = ensemble_run(tmp_path, tasks)
     solver = make_task_solver("ensemble", endless_ttt, stand_ins.synth)
-    records = run_budgeted(tasks, solver, run, 3.0)
+    records = run_budgeted(tasks, solver, run, 3.0, started=time.monotonic())
     [entry] = run.budget()
     assert entry["ended"] == "budget" and entry["ttt"]["cut_at_deadline"] == stand_ins.ttt_calls[0]
     assert len(stand_ins.ttt_calls) == 1 and entry["ttt"]["ran"] == []
@@ -164,7 +174,8 @@ def test_a_budget_of_seconds_over_30_tasks_leaves_a_valid_submission(tmp_path, a
     solver = build_task_solver(run.config(), run.path, tasks)
     (tmp_path / "kaggle").mkdir()
     try:
-        records = run_budgeted(tasks, solver, run, 3.0, submission=tmp_path / "kaggle" / "submission.json")
+        records = run_budgeted(tasks, solver, run, 3.0, submission=tmp_path / "kaggle" / "submission.json",
+                               started=time.monotonic())
     finally:
         solver.close()
     submission = json.loads((run.path / "submission.json").read_text())

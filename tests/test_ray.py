@@ -200,7 +200,7 @@ def test_the_time_budget_holds_over_ray(cluster, tmp_path):
     run = new_run(run_config(ctx.params, tuple(tasks_)), out)
     pool = RayPool(run.config(), workers=2, worker_init=hang_on("007bbfb7"))
     try:
-        done = run_budgeted(tasks_, pool, run, 30.0, submission=tmp_path / "submission.json")
+        done = run_budgeted(tasks_, pool, run, 30.0, submission=tmp_path / "submission.json", started=time.monotonic())
     finally:
         pool.close()  # the hanging worker is killed mid-task
         run.unlock()
