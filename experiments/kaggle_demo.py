@@ -82,7 +82,7 @@ def main() -> None:
                              capture_output=True, text=True)
     predictions = read_submission(work / "submission.json")
     result = {
-        "command": " ".join(["arc-solve", *command[len(cli):]]),
+        "command": " ".join(["arc-solve", *command[len(cli):]]).replace(str(work), "WORK"),
         "dataset": args.dataset, "n_tasks": len(tasks), "budget": args.budget,
         "exit_code": solved.returncode, "wall_s": round(wall, 1),
         "validate": (checked.stdout or checked.stderr).strip().replace(str(work), "WORK"),
