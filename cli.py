@@ -52,6 +52,19 @@ from ttt.backends import BACKENDS  # noqa: E402
 from ttt.config import ADAPTER_MODES, ADAPTERS, SAMPLINGS, SELECTIONS, InferConfig, TTTConfig  # noqa: E402
 from ttt.format import FORMATS  # noqa: E402
 
+class _Duration(click.ParamType):
+    name = "duration"
+
+    def convert(self, value, param, ctx):
+        from ensemble.budget import parse_duration
+
+        try:
+            return parse_duration(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
+DURATION = _Duration()
 SECTIONS = {"ttt": TTTConfig, "infer": InferConfig, "synth": SynthConfig}
 # Flag -> the RunConfig fields it sets ("section.field" or "section.nested.field"). A flag that
 # was not given leaves the preset's value, or else the field's default.
@@ -99,6 +112,12 @@ def field_option(flag: str, *paths: str, label: str = "TTT", **kwargs):
 @click.option("--eager", is_flag=True, help=RunConfig.help()["eager"])
 @click.option("--seed", type=int, default=0, show_default=True, help=RunConfig.help()["seed"])
 @click.option("--task-timeout", type=click.FloatRange(min=0, min_open=True), default=None, help=RunConfig.help()["task_timeout_s"])
+@click.option("--time-budget", type=DURATION, default=None, metavar="DURATION",
+              help="wall clock for the whole run, e.g. 11h30m, 5m, 90s, 3600 (the Kaggle mode: "
+                   "the synthesizer on every task, then TTT by expected gain per second; submission.json is "
+                   "written at once and after every task; see budget.jsonl for how the time went)")
+@click.option("--submission", "submission_path", type=click.Path(dir_okay=False), default=None,
+              help="also write the submission here (default: only RUN_DIR/submission.json), e.g. /kaggle/working/submission.json")
 @click.option("--preset", type=click.Choice([AUTO, *PRESETS]), default=AUTO, show_default=True,
               help=RunConfig.help()["preset"] + " (explicit flags still win)")
 @click.option("--model", default=None, help="TTT: local Hugging Face causal LM directory (default: the bundled model)")
@@ -180,7 +199,7 @@ def run_config(opts: dict, task_ids: tuple[str, ...]) -> RunConfig:
     if preset == AUTO:
         preset = auto_preset(_parameter_count(model) if model else None, opts["backend"])
     config = RunConfig(mode=mode, dataset=str(opts["dataset"]), task_ids=task_ids, policy=opts["policy"], eager=opts["eager"], seed=seed,
-                       task_timeout_s=opts["task_timeout"], preset=preset, model=model,
+                       task_timeout_s=opts["task_timeout"], time_budget_s=opts.get("time_budget"), preset=preset, model=model,
                        created=time.strftime("%Y-%m-%d %H:%M:%S"), **sections)
     return config.override(_merge(PRESETS[preset], _flag_overrides(opts)))
 
@@ -226,6 +245,7 @@ def _solve(opts: dict) -> None:
     The run directory is locked for the whole run. A file that cannot be written stops the run
     (StorageError, one line, exit 1); the task it belonged to is redone by --resume."""
     from ensemble.build import build_task_solver, default_threads, new_run, resume_run, select_tasks
+    from ensemble.budget import Terminated
     from ensemble.run import run_tasks
 
     if opts["resume"]:
@@ -251,12 +271,21 @@ def _solve(opts: dict) -> None:
                 set_torch_threads(threads)
             solve = build_task_solver(config, run.path, tasks_)
             run_fn = partial(run_tasks, solve=solve)
+        budget = opts["time_budget"] or config.time_budget_s
+        if budget is not None:
+            from ensemble.budget import run_budgeted
+
+            run_fn = partial(run_budgeted, solve=solve, budget_s=budget, submission=opts["submission_path"],
+                             log=lambda line: click.echo(line, err=True))
         retry = sum(r.status != "ok" for r in done.values()) if opts["retry_failed"] else 0
         click.echo(f"run directory: {run.path}  ({config.mode}, {len(tasks_)} tasks, {len(done) - retry} already done"
                    + (f", {retry} failed to retry" if retry else "") + ")", err=True)
         with _Progress(len(tasks_), tasks_) as progress:
             records = run_fn(tasks_, run_dir=run, progress=progress.update, retry_failed=opts["retry_failed"])
-        scores = run.finish(tasks_)
+        scores = run.finish(tasks_, also_to=opts["submission_path"])
+    except Terminated:
+        click.echo(f"terminated: {run.path / 'submission.json'} is valid; --resume {run.path} finishes the run", err=True)
+        raise click.exceptions.Exit(143) from None
     finally:
         if solve is not None:
             solve.close()  # engines, models and Ray workers go before the process does
@@ -365,6 +394,26 @@ def score_cmd(submission: str, dataset: str, as_json: bool) -> None:
     click.echo(f"tasks attempted: {n} of {len(tasks_)} in {dataset}")
     click.echo(f"task accuracy:     {result['task_accuracy']:.2%} ({result['tasks_correct']}/{n})")
     click.echo(f"per-test accuracy: {result['test_accuracy']:.2%} ({result['tests_correct']:.2f}/{n})")
+
+
+@main.group(cls=ArcGroup)
+def submission() -> None:
+    """Check a submission file."""
+
+
+@submission.command("validate")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--challenges", required=True, help="the challenges file (or any dataset) the submission answers")
+def submission_validate(file: str, challenges: str) -> None:
+    """Check FILE against the ARC Prize format: every task id of the challenges and no other, one entry
+    per test input, exactly attempt_1 and attempt_2, each a rectangular grid of ints 0-9 up to 30x30.
+
+    Example: arc-solve submission validate submission.json --challenges arc-agi_test_challenges.json
+    """
+    from arc.data import load_dataset
+    from arc.submission import validate_file
+
+    click.echo(validate_file(file, load_dataset(challenges)))
 
 
 @main.command("finetune")

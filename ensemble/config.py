@@ -65,6 +65,10 @@ class RunConfig(ConfigMixin):
                                 "synthesizer answers first and TTT runs only where it can still matter")
     seed: int = option(0, "global seed")
     task_timeout_s: float | None = option(None, "seconds per task before it is recorded as a timeout")
+    time_budget_s: float | None = option(None, "wall-clock seconds for the whole run (the Kaggle mode, "
+                                               "ensemble.budget): the synthesizer on every task first, then TTT "
+                                               "where it can still change the answer, largest expected gain per "
+                                               "second first; a resumed run counts it again from its own start")
     preset: str = option("paper", "'paper': the paper's TTT and search settings; 'quick': small ones for a CPU; "
                                   "'small': the measured recipe for small models (full fine-tuning); 'auto' "
                                   "(the CLI's default) resolves to 'paper' for models of 1B parameters and more, "
@@ -83,6 +87,7 @@ class RunConfig(ConfigMixin):
         check(self.policy in POLICIES, "policy", f"must be one of {', '.join(POLICIES)}, got {self.policy!r}")
         check(self.preset in PRESETS, "preset", f"must be one of {', '.join(PRESETS)}, got {self.preset!r}")
         check(self.task_timeout_s is None or self.task_timeout_s > 0, "task_timeout_s", f"must be None or > 0, got {self.task_timeout_s}")
+        check(self.time_budget_s is None or self.time_budget_s > 0, "time_budget_s", f"must be None or > 0, got {self.time_budget_s}")
         runs_ttt, runs_synth = self.mode in ("ensemble", "ttt"), self.mode in ("ensemble", "synth")
         for name, needed in (("ttt", runs_ttt), ("infer", runs_ttt), ("synth", runs_synth)):
             check((getattr(self, name) is not None) == needed, name,

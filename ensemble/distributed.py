@@ -138,9 +138,12 @@ class _Worker:
         shared = self.solve.prepare(list(tasks))
         return {**shared, "prepare_s": round(time.perf_counter() - start, 3), **self.where()}
 
-    def solve_task(self, task: Task) -> tuple[TaskRecord, TaskFiles, float]:
-        """The task's record, the files written for it, and the seconds spent inside this worker."""
+    def solve_task(self, task: Task, synth: Any = None) -> tuple[TaskRecord, TaskFiles, float]:
+        """The task's record, the files written for it, and the seconds spent inside this worker.
+        ``synth``: the synthesizer's answer made ahead (a budgeted run's first phase), taken as it is."""
         start = time.perf_counter()
+        if synth is not None:
+            self.solve.kept_synth[task.id] = synth
         record = solve_one(self.solve, task)
         files = self._collect(task.id)
         return record, files, time.perf_counter() - start
@@ -277,12 +280,27 @@ class RayPool:
             ray.shutdown()
             self._owned = False
 
+    def sibling(self, config: RunConfig, gpus_per_worker: float | None = None) -> "RayPool":
+        """Another pool on this pool's cluster for ``config`` (a budgeted run's synthesizer phase): the
+        cluster is connected here first, so closing the sibling stops only its own workers."""
+        self._connect()
+        return RayPool(config, self.address, self.n_workers, gpus_per_worker, self.cpus_per_worker, self.threads,
+                       self.worker_init, self.log)
+
     # -- the run -------------------------------------------------------------------------------
     def run_tasks(self, tasks: Mapping[str, Task], run_dir: RunDir,
                   progress: Callable[[TaskRecord, int, int], None] | None = None,
-                  retry_failed: bool = False) -> dict[str, TaskRecord]:
+                  retry_failed: bool = False, deadline: float | None = None,
+                  ahead: Mapping[str, Any] | None = None, keep_order: bool = False,
+                  admit: Callable[[Task], bool] | None = None) -> dict[str, TaskRecord]:
         """Solve every task not yet in ``run_dir`` on the workers; same contract as
-        ``ensemble.run.run_tasks`` (records appended as tasks finish, in the order they finish)."""
+        ``ensemble.run.run_tasks`` (records appended as tasks finish, in the order they finish).
+        ``deadline`` (``time.monotonic()``, a budgeted run's): no task is sent after it, the driver
+        stops waiting at it and returns what finished; ``close()`` then stops the workers mid-task
+        (their tasks have no record: a resumed run solves them). ``ahead``: task id -> the
+        synthesizer's answer made ahead, sent with the task. ``keep_order``: hand tasks out in the
+        given order, not the largest first. ``admit(task)``, asked as a task is about to be sent: False
+        drops it (a budgeted run's "cannot finish in the time left")."""
         done = run_dir.records()
         todo = [t for tid, t in tasks.items() if tid not in done or (retry_failed and done[tid].status != "ok")]
         n_total, n_done = len(tasks), len(tasks) - len(todo)
@@ -290,18 +308,21 @@ class RayPool:
             return done
         ray = self._connect()
         self._running = True  # stays set if the run is cut short: close() then kills the workers mid-task
-        done = self._run(ray, todo, done, run_dir, progress, n_total, n_done)
-        self._running = False
+        done, finished = self._run(ray, todo, done, run_dir, progress, n_total, n_done, deadline, ahead or {},
+                                   keep_order, admit)
+        self._running = not finished
         return done
 
     def _run(self, ray: Any, todo: list[Task], done: dict[str, TaskRecord], run_dir: RunDir,
-             progress: Callable[[TaskRecord, int, int], None] | None, n_total: int, n_done: int) -> dict[str, TaskRecord]:
+             progress: Callable[[TaskRecord, int, int], None] | None, n_total: int, n_done: int,
+             deadline: float | None = None, ahead: Mapping[str, Any] | None = None, keep_order: bool = False,
+             admit: Callable[[Task], bool] | None = None) -> tuple[dict[str, TaskRecord], bool]:
         from ray.exceptions import NodeDiedError, OutOfMemoryError, RayActorError, WorkerCrashedError
 
         lost = (RayActorError, OutOfMemoryError, NodeDiedError, WorkerCrashedError)
         self._start(ray, len(todo))
         n = len(self.actors)
-        order = sorted(todo, key=task_cells, reverse=True)  # longest first; ties keep the run's order
+        order = list(todo) if keep_order else sorted(todo, key=task_cells, reverse=True)  # longest first; ties keep the run's order
         batched = self.config.infer is not None and self.config.infer.backend == "vllm"
         queue = [_Job(t) for t in order]
         if batched:  # each worker makes its shard's answers in one batch: balance the shards by cells
@@ -333,11 +354,15 @@ class RayPool:
             return None
 
         def dispatch() -> None:
+            if deadline is not None and time.monotonic() >= deadline:
+                return
             for i in range(n):
-                if state[i] == "idle" and (job := pick(i)) is not None:
+                while state[i] == "idle" and (job := pick(i)) is not None:
                     queue.remove(job)
+                    if admit is not None and not admit(job.task):
+                        continue
                     state[i] = "busy"
-                    ref = self.actors[i].solve_task.remote(job.task)
+                    ref = self.actors[i].solve_task.remote(job.task, (ahead or {}).get(job.task.id))
                     pending[ref] = ("solve", i, job, time.perf_counter())
                     if any(w.get("index") == i for w in prepared):
                         ready_at_dispatch.add(ref)
@@ -359,9 +384,18 @@ class RayPool:
 
         while queue or any(kind == "solve" for kind, *_ in pending.values()):
             dispatch()
+            if deadline is not None and time.monotonic() >= deadline and not any(k == "solve" for k, *_ in pending.values()):
+                self.log(f"ray: the time budget ran out with {len(queue)} tasks not started")
+                return done, False
             if not pending:
                 raise ClusterError(f"every Ray worker died; {len(queue)} tasks were not run (--resume to finish them)")
-            [ref], _ = ray.wait(list(pending), num_returns=1)
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _ = ray.wait(list(pending), num_returns=1, timeout=timeout)
+            if not ready:  # the run's time budget ran out
+                self.log(f"ray: the time budget ran out with {len(queue) + sum(k == 'solve' for k, *_ in pending.values())} "
+                         "tasks unfinished")
+                return done, False
+            [ref] = ready
             kind, i, job, sent = pending.pop(ref)
             try:
                 value = ray.get(ref)
@@ -413,7 +447,7 @@ class RayPool:
                     state[i] = "idle"
         if len(prepared) < n_prepare:
             self._record_shared(run_dir, started, len(todo), t_start, prepared)
-        return done
+        return done, True
 
     def _record_shared(self, run_dir: RunDir, started: str, n_tasks: int, t_start: float, prepared: list[dict]) -> None:
         """One shared.jsonl entry for this start: each worker's shared work, and the slowest of each timing."""

@@ -54,9 +54,17 @@ class TaskTimeout(Exception):
     """The per-task time budget ran out."""
 
 
+class DeadlineReached(TaskTimeout):
+    """The whole run's time budget ran out (``ensemble.budget``): the task is left unfinished (no
+    record, so ``--resume`` takes it up again), not failed."""
+
+    unfinished = True  # ``ensemble.run.solve_one`` raises it on instead of recording an error
+
+
 @contextmanager
-def time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise TaskTimeout in the main thread after ``seconds`` (a real timer signal, not polling).
+def time_limit(seconds: float | None, error: type[TaskTimeout] = TaskTimeout,
+               message: str | None = None) -> Iterator[None]:
+    """Raise ``error`` (TaskTimeout) in the main thread after ``seconds`` (a real timer signal, not polling).
 
     Outside the main thread, or without a limit, it does nothing. Code that must clean up
     (sandbox children, GPU memory) does so in ``finally`` blocks, which the exception runs.
@@ -66,7 +74,7 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         return
 
     def expire(signum, frame):
-        raise TaskTimeout(f"task exceeded its budget of {seconds:g} s")
+        raise error(message or f"task exceeded its budget of {seconds:g} s")
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -108,6 +116,26 @@ def _by_score(answer: TestAnswer, logps: Sequence[float | None]) -> TestAnswer:
                                            for k in order))
 
 
+def ttt_needed(task: Task, synth_part: TaskAnswer | None, policy: str, eager: bool = False) -> list[int]:
+    """The test inputs TTT must answer: those where its answer can still change the decision under
+    ``policy`` (all of them when ``eager``, or without a synthesizer's answer)."""
+    n = len(task.test)
+    if eager or synth_part is None:
+        return list(range(n))
+    return [i for i in range(n) if ttt_can_change(synth_part.tests[i] if i < len(synth_part.tests) else None, policy)]
+
+
+def _unavailable(task: Task) -> TaskAnswer:
+    raise RuntimeError("this solver only records answers made elsewhere")
+
+
+def recorder(mode: str, policy: str) -> "TaskSolver":
+    """A TaskSolver without solvers of its own: it makes the records of tasks whose synthesizer answer
+    is kept (``kept_synth``) and whose TTT is skipped (``no_ttt``), e.g. in the driver of a budgeted
+    run over Ray. Asked for anything else, the task records an error."""
+    return make_task_solver(mode, _unavailable, _unavailable, policy)
+
+
 def make_task_solver(
     mode: str,
     ttt: Callable[[Task], TaskAnswer] | None,
@@ -137,6 +165,12 @@ class TaskSolver:
         self.mode, self.ttt, self.synth, self.policy, self.task_timeout_s = mode, ttt, synth, policy, task_timeout_s
         self.eager = eager
         self.kept: dict[str, TaskAnswer] = {}  # TTT answers made before this start (``prepare``'s store)
+        self.kept_synth: dict[str, TaskAnswer] = {}  # synthesizer answers a budgeted run made ahead of records
+        # A budgeted run (``ensemble.budget``) sets these: the run's deadline (``time.monotonic()``),
+        # which no task's work may pass, and the tasks whose record is written without TTT (no time left).
+        self.deadline: float | None = None
+        self.clock: Callable[[], float] = time.monotonic  # what ``deadline`` is read against
+        self.no_ttt: set[str] = set()
 
     @property
     def _ttt_batched(self) -> bool:
@@ -152,9 +186,11 @@ class TaskSolver:
         instead of solving again, and keeps those a batched TTT makes now. Returns what was timed
         once (stage -> seconds, and errors), which is charged to no task."""
         shared: dict[str, Any] = {}
+        wanted = {t.id for t in tasks}
         if store is not None and self.ttt is not None:
-            wanted = {t.id for t in tasks}
             self.kept = {tid: a for tid, a in store.answers("ttt").items() if tid in wanted}
+        if store is not None and self.synth is not None:
+            self.kept_synth = {tid: a for tid, a in store.answers("synth").items() if tid in wanted}
         for name, solver in (("ttt", self.ttt), ("synth", self.synth)):
             prepare = getattr(solver, "prepare", None)
             todo = [t for t in tasks if name != "ttt" or t.id not in self.kept]
@@ -167,6 +203,39 @@ class TaskSolver:
                 shared.update(prepare(todo, limit))
         return shared
 
+    def _limit(self, spent: float = 0.0):
+        """The time limit of a task that already used ``spent`` seconds: its own budget
+        (``task_timeout_s``, TaskTimeout) or the run's deadline (DeadlineReached), whichever comes first."""
+        own = None if self.task_timeout_s is None else self.task_timeout_s - spent
+        if own is not None and own <= 0:
+            raise TaskTimeout(f"task exceeded its budget of {self.task_timeout_s:g} s")
+        if self.deadline is not None:
+            left = self.deadline - self.clock()
+            if left <= 0:
+                raise DeadlineReached("the run's time budget ran out")
+            if own is None or left < own:
+                return time_limit(left, DeadlineReached, "the run's time budget ran out")
+        return time_limit(own)
+
+    def synth_answer(self, task: Task) -> TaskAnswer | None:
+        """The synthesizer alone on ``task``, under the task's limits (a budgeted run's first phase),
+        its wall seconds in ``timings["seconds"]``. None where the synthesizer raised: the task's turn
+        runs it again and records the error. TaskTimeout, DeadlineReached, MemoryError and a failing
+        disk are raised."""
+        t0 = time.perf_counter()
+        try:
+            with self._limit():
+                answer = self.synth(task)
+        except (TaskTimeout, MemoryError, StorageError):
+            raise
+        except Exception as e:
+            failure = storage_failure(e)
+            if failure is not None:
+                raise failure from None
+            return None
+        return TaskAnswer(answer.task_id, answer.tests, {**answer.timings, "seconds": time.perf_counter() - t0},
+                          answer.info, answer.programs)
+
     def close(self) -> None:
         """Free what the solvers hold (models, engines)."""
         for solver in (self.ttt, self.synth):
@@ -175,12 +244,7 @@ class TaskSolver:
                 close()
 
     def _ttt_needed(self, task: Task, synth_part: TaskAnswer | None) -> list[int]:
-        """The test inputs TTT must answer (all of them when eager, or without a synthesizer's answer)."""
-        n = len(task.test)
-        if self.eager or synth_part is None:
-            return list(range(n))
-        return [i for i in range(n) if ttt_can_change(synth_part.tests[i] if i < len(synth_part.tests) else None,
-                                                      self.policy)]
+        return ttt_needed(task, synth_part, self.policy, self.eager)
 
     def _score_programs(self, task: Task, synth_part: TaskAnswer, timings: dict, info: dict,
                         errors: dict) -> TaskAnswer:
@@ -209,7 +273,7 @@ class TaskSolver:
     def __call__(self, task: Task) -> TaskRecord:
         mode, policy = self.mode, self.policy
         start = time.perf_counter()
-        spent = 0.0  # seconds this task already used in a batched solver's prepare
+        spent = 0.0  # seconds this task already used before its turn (a batched TTT's prepare, a budgeted run's first phase)
         timings: dict[str, float] = {}
         info: dict[str, Any] = {}
         ttt_part: TaskAnswer | None = None
@@ -244,12 +308,18 @@ class TaskSolver:
             elif self._ttt_batched:  # the answer is ready: take it first, and its time from the budget
                 spent = self.ttt.spent_s(task.id)
                 ttt_part = run_one("ttt", self.ttt, spent)
-            budget = None if self.task_timeout_s is None else self.task_timeout_s - spent
-            if budget is not None and budget <= 0:
-                raise TaskTimeout(f"task exceeded its budget of {self.task_timeout_s:g} s")
-            with time_limit(budget):
-                if self.synth is not None:
+            if self.synth is not None and task.id in self.kept_synth:  # a budgeted run's first phase made it
+                synth_part = self.kept_synth[task.id]
+                timings["synth"] = synth_part.timings.get("seconds", 0.0)
+                timings.update({f"synth_{k}": v for k, v in synth_part.timings.items() if k != "seconds"})
+                info["synth"] = {**synth_part.info, "kept": True}
+                spent += timings["synth"]  # it counts against the task's own budget, as a batched TTT's does
+            with self._limit(spent):
+                if self.synth is not None and synth_part is None:
                     synth_part = run_one("synth", self.synth)
+                if self.ttt is not None and ttt_part is None and task.id in self.no_ttt:  # the run's time ran out
+                    ttt_part = TaskAnswer(task.id, tuple(TestAnswer("skipped") for _ in task.test))
+                    info["ttt"] = {"skipped": len(task.test), "skipped_for_time": True}
                 if self.ttt is not None and ttt_part is None and not self._ttt_batched:
                     needed = self._ttt_needed(task, synth_part)
                     n_test = len(task.test)
@@ -262,8 +332,11 @@ class TaskSolver:
                         part = run_one("ttt", self.ttt, on=_only(task, needed))
                         ttt_part = None if part is None else _spread(part, needed, n_test)
                         info.setdefault("ttt", {})["skipped"] = n_test - len(needed)
-                if policy in SCORE_PROGRAMS and synth_part is not None and ttt_part is not None:
+                if (policy in SCORE_PROGRAMS and synth_part is not None and ttt_part is not None
+                        and task.id not in self.no_ttt):
                     synth_part = self._score_programs(task, synth_part, timings, info, errors)
+        except DeadlineReached:
+            raise  # unfinished, not failed: no record
         except TaskTimeout as e:
             return failed_record(task, "timeout", str(e), spent + time.perf_counter() - start)
         except MemoryError as e:

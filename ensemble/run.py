@@ -9,8 +9,12 @@ Layout of RUN_DIR::
     shared.jsonl      per start of the run: the work shared by its tasks, timed once and charged
                       to no task (model loading, engine start-up, TTT's batched inference)
     answers.jsonl     solver answers made before their task's record (TTT with vLLM answers every
-                      task first): a resumed run takes them instead of solving again
-    submission.json   Kaggle format, rewritten when the run ends
+                      task first; the synthesizer in a budgeted run's first phase, its programs in
+                      programs/): a resumed run takes them instead of solving again
+    budget.jsonl      per start of a budgeted run (``--time-budget``): how its time was spent and
+                      what was skipped for time (``ensemble.budget``)
+    submission.json   Kaggle format, rewritten when the run ends (a budgeted run writes it at its
+                      start and after every task: it is always there and always valid)
     scores.json       pass@2 scores where the solutions are known
     run.lock          the writer's lock (flock) and pid: one process writes a run at a time
     programs/         the programs the synthesizer tried (one JSONL per task, ``synth.store``'s format)
@@ -265,12 +269,28 @@ class RunDir:
         return self.path / "answers.jsonl"
 
     def append_answer(self, solver: str, answer: TaskAnswer) -> None:
-        """Keep a solver's answer made before its task's record (see the module docstring)."""
+        """Keep a solver's answer made before its task's record (see the module docstring); the
+        programs riding along go to programs/ first (``answers`` reads them back)."""
+        if answer.programs:
+            self.write_programs(answer.task_id, answer.programs)
         append_jsonl(self.answers_path, [{"solver": solver, **answer.to_json()}])
 
-    def answers(self, solver: str) -> dict[str, TaskAnswer]:
+    @property
+    def budget_path(self) -> Path:
+        return self.path / "budget.jsonl"
+
+    def append_budget(self, entry: Mapping[str, Any]) -> None:
+        """Record how one start of a budgeted run spent its time (``ensemble.budget``)."""
+        append_jsonl(self.budget_path, [dict(entry)])
+
+    def budget(self) -> list[dict]:
+        """The budget entries, oldest first (a torn last line is ignored)."""
+        return [obj for _, obj in read_jsonl(self.budget_path) if isinstance(obj, dict)]
+
+    def answers(self, solver: str, programs: bool = True) -> dict[str, TaskAnswer]:
         """The answers kept for ``solver``, the last of each task; for TTT also those of a run
-        directory written before issue 27 (``ttt/ttt_results.jsonl``). Bad lines raise RunFileError."""
+        directory written before issue 27 (``ttt/ttt_results.jsonl``); the synthesizer's with their
+        programs read back from programs/ unless ``programs`` is False. Bad lines raise RunFileError."""
         out: dict[str, TaskAnswer] = {}
         if solver == "ttt":
             legacy = self.path / self.LEGACY_TTT_RESULTS
@@ -289,6 +309,10 @@ class RunDir:
             except (GridError, ValueError, TypeError) as e:
                 raise RunFileError(f"{self.answers_path}: line {n}: not a solver answer: {e}") from None
             out[answer.task_id] = answer
+        if solver == "synth" and programs:
+            from synth.store import load_programs
+
+            out = {tid: replace(a, programs=tuple(load_programs(self.path, tid))) for tid, a in out.items()}
         return out
 
     def write_programs(self, task_id: str, programs: Any) -> None:
@@ -309,21 +333,44 @@ class RunDir:
             self.write_programs(record.task_id, record.programs)
         append_jsonl(self.results_path, [record.to_json()])
 
-    def finish(self, tasks: Mapping[str, Task]) -> dict | None:
-        """Write submission.json for every task of the run, and scores.json where solutions are known."""
+    def finish(self, tasks: Mapping[str, Task], also_to: str | Path | None = None) -> dict | None:
+        """Write submission.json for every task of the run (and the same bytes to ``also_to``), and
+        scores.json where solutions are known. A task without a record but with a synthesizer answer
+        made ahead of it (a budgeted run) gets that answer, as the run's policy decides it alone;
+        one with neither gets the 1x1 placeholders (``arc.score.to_submission``)."""
         records = self.records()
+        ahead = self.answers("synth", programs=False) if self.answers_path.exists() else {}
+        policy = self.config().solver_policy if ahead else ""
         predictions = {}
         for tid, task in tasks.items():
             rec = records.get(tid)
+            if rec is None and tid in ahead:
+                predictions[tid] = _provisional(task, ahead[tid], policy)
+                continue
             per_test = [list(rec.attempts[i]) if rec and i < len(rec.attempts) else [] for i in range(len(task.test))]
             predictions[tid] = per_test
-        write_json_atomic(self.path / "submission.json", to_submission(predictions))
+        submission = to_submission(predictions)
+        write_json_atomic(self.path / "submission.json", submission)
+        if also_to is not None:
+            try:
+                Path(also_to).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise StorageError(f"{Path(also_to).parent}: cannot create: {e.strerror or e}") from None
+            write_json_atomic(Path(also_to), submission)
         scored = {tid: t for tid, t in tasks.items() if t.has_solutions}
         if not scored:
             return None
         result = score({tid: predictions[tid] for tid in scored}, scored)
         write_json_atomic(self.path / "scores.json", result)
         return result
+
+
+def _provisional(task: Task, synth: TaskAnswer, policy: str) -> list[list[Grid]]:
+    """Per test input, the attempts ``policy`` gives the synthesizer's answer alone."""
+    from ensemble.combine import combine
+
+    return [list(combine((), synth.tests[i] if i < len(synth.tests) else None, policy).attempts)
+            for i in range(len(task.test))]
 
 
 SolveFn = Callable[[Task], TaskRecord]
@@ -369,7 +416,7 @@ def run_tasks(
 def solve_one(solve: SolveFn, task: Task) -> TaskRecord:
     """``solve(task)``, with an exception escaping it turned into the task's "error" (or "memory")
     record, except a StorageError or a full or failing disk, which is raised: the machine failed,
-    not the task. Shared by the in-process loop and the Ray workers."""
+    not the task; and one marked ``unfinished`` (the run's deadline), which leaves the task to a later start. Shared by the in-process loop and the Ray workers."""
     start = time.perf_counter()
     try:
         return solve(task)
@@ -378,6 +425,8 @@ def solve_one(solve: SolveFn, task: Task) -> TaskRecord:
     except StorageError:
         raise
     except Exception as e:  # a failing task must not end a long run; a failing disk must
+        if getattr(e, "unfinished", False):
+            raise  # the run's time ran out mid-task (``ensemble.pipeline.DeadlineReached``): no record
         failure = storage_failure(e)
         if failure is not None:
             raise failure from None

@@ -172,6 +172,72 @@ def test_a_task_raising_in_a_worker_is_one_error_record(cluster, tmp_path):
     assert len((tmp_path / "run" / "results.jsonl").read_text().splitlines()) == 3
 
 
+def hang_on(task_id: str):
+    """A worker_init hook: the worker never finishes ``task_id`` (an hour's sleep inside the synthesizer)."""
+
+    def install():
+        from synth.solver import ProgramSynthesizer
+
+        original = ProgramSynthesizer.propose
+
+        def propose(self, task):
+            if task.id == task_id:
+                time.sleep(3600)
+            return original(self, task)
+
+        ProgramSynthesizer.propose = propose
+
+    return install
+
+
+def test_the_time_budget_holds_over_ray(cluster, tmp_path):
+    from arc.submission import check_submission
+    from ensemble.budget import run_budgeted
+
+    out = tmp_path / "run"
+    ctx = main.make_context("arc-solve", synth_args(out))
+    tasks_ = select_tasks("arc1-train", QUICK, None)
+    run = new_run(run_config(ctx.params, tuple(tasks_)), out)
+    pool = RayPool(run.config(), workers=2, worker_init=hang_on("007bbfb7"))
+    try:
+        done = run_budgeted(tasks_, pool, run, 30.0, submission=tmp_path / "submission.json", started=time.monotonic())
+    finally:
+        pool.close()  # the hanging worker is killed mid-task
+        run.unlock()
+    assert "007bbfb7" not in done  # cut at the deadline: no record, --resume solves it
+    check_submission(json.loads((tmp_path / "submission.json").read_text()), tasks_)
+    [entry] = run.budget()
+    assert entry["ended"] == "budget" and "007bbfb7" in entry["synth"]["unreached"]
+    assert entry["synth"]["tasks"] + len(entry["synth"]["unreached"]) == 8
+
+
+def test_a_budgeted_ensemble_over_ray_plans_both_phases_and_gives_the_in_process_answers(cluster, tmp_path, tiny_model_dir):
+    from ensemble.run import RunDir
+
+    args = ["--mode", "ensemble", "--dataset", "arc1-train", "--tasks", FOUR, "--model", str(tiny_model_dir), *SMALL,
+            "--threads", "1", "--time-budget", "1h"]
+    local, over_ray = tmp_path / "local", tmp_path / "ray"
+    import torch
+
+    threads = torch.get_num_threads()
+    try:
+        result = CliRunner().invoke(main, [*args, "--out", str(local)])
+    finally:
+        torch.set_num_threads(threads)
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(main, [*args, "--out", str(over_ray), "--ray", "--ray-workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert (over_ray / "submission.json").read_bytes() == (local / "submission.json").read_bytes()
+    mine, theirs = records(over_ray), records(local)
+    for tid, r in theirs.items():
+        assert {k: mine[tid][k] for k in ("attempts", "rules", "ttt", "synth")} == {k: r[k] for k in ("attempts", "rules", "ttt", "synth")}
+    assert files_of(over_ray, "programs") == files_of(local, "programs")
+    [entry] = RunDir(over_ray).budget()
+    assert entry["synth"]["tasks"] == 4 and sorted(entry["ttt"]["ran"]) == sorted(FOUR.split(","))
+    phases = [json.loads(line).get("phase") for line in (over_ray / "shared.jsonl").read_text().splitlines()]
+    assert phases == ["synth", None]  # the synthesizer's pool, then the run's
+
+
 def ray_processes(temp_root: str) -> list[int]:
     """Pids of the processes of clusters started with RAY_TMPDIR=``temp_root``: its servers name it
     on their command line, its workers (``ray::...``) carry it in their environment."""
