@@ -117,7 +117,7 @@ def confine(ctx: dict, req: dict, result_fd: int) -> None:
     process page copies, so it is kept short. Raises if any promised mechanism fails: the caller then
     exits without running anything."""
     linux = ctx["linux"]
-    os.setsid()  # alone in a session and process group: kill(0, ...) reaches no one else
+    os.setpgid(0, 0)  # alone in a process group: kill(0, ...) reaches no one else
     if linux is not None:
         linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != (0 if ctx["pid_ns"] else ctx["pid"]):  # in its own PID namespace the parent is invisible
