@@ -312,17 +312,41 @@ def send(fd: int, *parts) -> None:
                 views[0], done = views[0][done:], 0
 
 
+STACK = 32  # program tmpfs stacked in one container before they are unmounted together
+KEPT_INODES = 16  # a used tmpfs with more inodes than this (or any file data) is unmounted at once
+
+
 def fresh_scratch(ctx: dict) -> str | None:
     """A new, empty scratch for the next program: a tmpfs mounted anew (fresh root mode, xattrs and inode
-    numbers), or, without a mount namespace, the directory emptied. None, or what went wrong."""
+    numbers), or, without a mount namespace, the directory emptied. None, or what went wrong.
+
+    The new tmpfs is mounted on top of the used one, which it covers: no path reaches a covered tmpfs, and
+    no process holds one (its program is dead; the next program's process enters its scratch only once
+    it has its request). An unmount waits for an RCU grace period (milliseconds here), so the stacked
+    tmpfs are unmounted together, with the read-only container tmpfs they are mounted in: once STACK are
+    stacked, and at once when the used one holds file data or more than KEPT_INODES inodes, which its
+    successor's memory allowance must not share."""
     if not ctx["tmpfs_mb"]:
         return empty_dir(ctx["workdir"])
     try:
-        ctx["linux"].unmount(ctx["workdir"])
-        ctx["linux"].mount_tmpfs(ctx["workdir"], ctx["tmpfs_mb"], inodes=4096)
+        st = os.statvfs(ctx["workdir"])
+        if ctx["stacked"] >= STACK or st.f_bfree < st.f_blocks or st.f_files - st.f_ffree > KEPT_INODES:
+            ctx["linux"].unmount(ctx["container"])  # (lazily: the container and every tmpfs in it)
+            ctx["stacked"] = 0
+        _mount_scratch(ctx)
         return None
     except OSError as exc:
         return f"could not mount a fresh scratch: {exc}"
+
+
+def _mount_scratch(ctx: dict) -> None:
+    linux = ctx["linux"]
+    if not ctx["stacked"]:  # a container: a read-only tmpfs holding only the mount point of the stack
+        linux.mount_tmpfs(ctx["container"], 1, inodes=4)
+        os.mkdir(ctx["workdir"], 0o700)
+        linux.remount_readonly(ctx["container"])
+    linux.mount_tmpfs(ctx["workdir"], ctx["tmpfs_mb"], inodes=4096)
+    ctx["stacked"] += 1
 
 
 # ---------------------------------------------------------------- setting up the worker
@@ -400,14 +424,15 @@ def _setup(scratch: str, options: dict, pid_ns: bool, linux, caps: dict) -> dict
     without = set(options.get("without") or ())
     ctx["workdir"] = scratch
     if caps["mount_namespace"] and options.get("tmpfs_mb"):
-        # The scratch: a tmpfs mounted anew for every program on ``workdir``, a directory of a small
-        # read-only tmpfs on the worker's scratch mount point. (Landlock skips mount points when it walks
-        # up from a file, so its write rule is on the read-only tmpfs's root, above every program tmpfs.)
+        # The scratch: a tmpfs mounted anew for every program on ``workdir`` (p/q), in a read-only
+        # container tmpfs on p, a directory of a small read-only tmpfs on the worker's scratch mount point
+        # (see fresh_scratch). (Landlock skips mount points when it walks up from a file, so its write rule
+        # is on the outer read-only tmpfs's root, above every program tmpfs.)
         try:
             linux.mount_tmpfs(scratch, 1, inodes=8)
             os.mkdir(os.path.join(scratch, "p"), 0o700)
             linux.remount_readonly(scratch)
-            ctx["workdir"] = os.path.join(scratch, "p")
+            ctx.update(container=os.path.join(scratch, "p"), workdir=os.path.join(scratch, "p", "q"))
         except OSError as exc:
             notes.append(f"tmpfs scratch: {exc}")
     abi = linux.landlock_abi() if linux is not None and caps["no_new_privs"] and "landlock" not in without else 0
@@ -424,12 +449,12 @@ def _setup(scratch: str, options: dict, pid_ns: bool, linux, caps: dict) -> dict
                      "landlock: not supported by this kernel (fix: Linux >= 5.13 with landlock in its lsm= list)")
     if ctx["workdir"] != scratch:
         try:
-            linux.mount_tmpfs(ctx["workdir"], int(options["tmpfs_mb"]), inodes=4096)
-            ctx["tmpfs_mb"] = int(options["tmpfs_mb"])
+            ctx.update(tmpfs_mb=int(options["tmpfs_mb"]), stacked=0)
+            _mount_scratch(ctx)
             caps["scratch_tmpfs"] = True
         except OSError as exc:
             notes.append(f"tmpfs scratch: {exc}")
-            ctx["workdir"] = scratch
+            ctx.update(workdir=scratch, tmpfs_mb=0)
     if linux is not None and caps["no_new_privs"] and linux.seccomp_supported() and "seccomp" not in without:
         try:
             linux.seccomp_installer(linux.seccomp_filter(linux.WORKER_DENY))()  # inherited by every program
