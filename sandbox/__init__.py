@@ -7,22 +7,27 @@ How. A pool of worker processes (sandbox/_zygote.py; sandbox/_worker.py is the s
 user, network, mount, IPC and PID namespaces (as root, this process maps the worker's uid to the
 unprivileged ``nobody`` when the interpreter is readable by it; otherwise it keeps the caller's uid), with
 every mount it inherited made read-only and nosuid, a /proc of its own PID namespace, a memory cgroup of
-its own where one can be made (sandbox/_cgroup.py), numpy and the preloaded modules imported. For every
-program the worker forks a fresh process (sandbox/_runner.py) into a new PID namespace, where it is pid 1
-and sees no other process. Its scratch directory (its working directory) is a size- and inode-limited
-tmpfs mounted for it alone, unmounted once it is dead and a new one mounted for the next program, so
-nothing (files, modes, inode numbers) passes from one program to the next. The worker never parses a
-request: it reads it into a buffer that it zeroes as soon as the program's process exists, and the
-program's report into another that it zeroes once sent, so a program finds no earlier program's source,
-inputs or outputs in the memory it inherits. Before running anything the process sets rlimits (address
-space = what is mapped + ``memory_mb``, file size, open files, no core dumps), asks to be the OOM killer's
-first choice, drops every capability, sets no_new_privs, enters a Landlock domain (writes only in the
-scratch; reads only in the Python standard library, system library directories and the imported
-packages; no TCP; no signals to or abstract sockets of processes outside the domain) and installs a
-seccomp filter. Output goes to bounded in-memory buffers (first 4096 characters kept); fds 0-2 are
-/dev/null. The memory cgroup's limit is set per program to the worker's own use + ``memory_mb`` + 32 MiB,
-so scratch files and kernel memory a program makes the kernel hold count against its allowance too; a
-program it kills is reported as status "memory".
+its own where one can be made (sandbox/_cgroup.py), numpy and the preloaded modules imported. Every
+program runs in a fresh process of its own (sandbox/_runner.py), forked by the worker into a new PID
+namespace, where it is pid 1 and sees no other process. The worker forks it, and it confines itself,
+before its request exists, while the program before it still runs; it is then handed its one request
+through a pipe of its own. The worker never parses a request and never copies one onto its heap: jobs
+(``run_many`` sends up to BATCH in one frame, one answer each) and reports pass through buffers marked
+MADV_DONTFORK, which no forked process maps, so a program finds no other program's source, inputs or
+outputs in the memory it inherits, not even those of its own batch. Its scratch directory (its working
+directory, entered only once it has its request) is a size- and inode-limited tmpfs mounted for it alone
+once the program before it is dead, over that one's: a covered tmpfs is out of every path's reach, and
+nothing (files, modes, inode numbers) passes from one program to the next. (Unmounting waits for an RCU
+grace period, milliseconds on some machines, so the covered ones are unmounted 32 at a time, and at once
+when the used one holds file data or more than a few inodes.) Before running anything the process sets
+rlimits (address space = what is mapped + ``memory_mb``, file size, open files, no core dumps), asks to be
+the OOM killer's first choice, drops every capability, sets no_new_privs, enters a Landlock domain
+(writes only in the scratch; reads only in the Python standard library, system library directories and
+the imported packages; no TCP; no signals to or abstract sockets of processes outside the domain) and
+installs a seccomp filter. Output goes to bounded in-memory buffers (first 4096 characters kept); fds 0-2
+are /dev/null. The memory cgroup's limit is set per batch to the worker's own use + ``memory_mb`` + 32
+MiB, so scratch files and kernel memory a program makes the kernel hold count against its allowance too;
+a program it kills is reported as status "memory".
 
 The seccomp filter is a deny-list, chosen over an allow-list deliberately: a program is arbitrary Python
 and numpy, whose syscalls change with the Python, numpy and libc versions, and a call missing from an
@@ -35,9 +40,12 @@ pidfd_*, setpriority and ioprio_set; kill, tgkill, prlimit64, sched_set* and the
 The stacked namespaces, read-only mounts and Landlock stand behind it for what it does not list.
 
 A result counts only once its process is dead: the worker reads what the program writes (bounded), kills
-it at the wall-clock limit, reaps it, and only then hands the bytes over. Programs send plain JSON; this
-process parses it and validates every grid with ``arc.grid.as_grid`` (never unpickles anything a program
-made). Every process the sandbox starts is reaped, the worker proper too if it is ever handed to this
+it at the wall-clock limit, reaps it, and only then hands the bytes over. Programs send plain JSON lines
+(an integer array of colours as its shape and a string of digits); this process parses them and
+validates every grid (``arc.grid.as_grid``, or the same checks on the digits), and never unpickles
+anything a program made. A batch stops after a program the sandbox failed on, or one killed other than by
+the wall-clock limit (so the memory cgroup's OOM count is read before anything else runs); the rest of
+it is sent again. Every process the sandbox starts is reaped, the worker proper too if it is ever handed to this
 process (a solver that is pid 1 of a container).
 
 Two solvers may share one temp directory, whatever their PID namespaces: a sandbox's root directory

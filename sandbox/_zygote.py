@@ -1,20 +1,21 @@
-"""Sandbox worker process ("zygote"); the parent side is sandbox/__init__.py.
+"""Sandbox worker process ("zygote"); the parent side is sandbox/_worker.py.
 
 Started as ``python _zygote.py SCRATCH_DIR OPTIONS_JSON`` with a scrubbed environment. It enters new user,
 network, mount, IPC and PID namespaces (asking the parent to map it to an unprivileged uid when that is root,
 and to put it in a memory cgroup when one can be made), marks every mount it inherited read-only, forks the
 real zygote as pid 1 of the new PID namespace, which mounts a /proc of that namespace, imports numpy and the
 modules the parent names (``options["preload"]``: e.g. ``dsl.common`` importable as ``common``), prepares
-the Landlock ruleset and the seccomp filter once, and then serves requests one at a time over
-length-prefixed frames on stdin/stdout.
+the Landlock ruleset and the seccomp filter once, and then serves batches of jobs over length-prefixed
+frames on stdin/stdout, one answer frame per job.
 
 Every program runs in a process of its own (sandbox/_runner.py), forked into a fresh PID namespace where it
-is pid 1 and alone, with its scratch directory on a tmpfs mounted for it alone (unmounted and mounted anew
-after every program, so its mode, xattrs and inode numbers start fresh too). The zygote never parses a
-request: it reads the program and its inputs into a buffer that it zeroes as soon as the program's process
-is forked, and the program's report into another that it zeroes once sent, so no program finds another's
-data in the memory it inherits. The zygote hands a report to the parent only once the program's process is
-dead: exited, or killed at the wall-clock limit.
+is pid 1 and alone. It is forked before its request exists, while the program before it runs, and confines
+itself; once the program before it is dead and a fresh scratch tmpfs is mounted (over that one's: see
+fresh_scratch), it is handed its request through a pipe of its own, and only then enters its scratch. The
+zygote never parses a job and never copies one onto its heap: frames are read into, reports read into and
+sent from, buffers marked MADV_DONTFORK, which no forked process maps, so no program finds another's data
+(its own batch's included) in the memory it inherits. The zygote hands a report to the parent only once
+the program's process is dead: exited, or killed at the wall-clock limit.
 """
 
 from __future__ import annotations
