@@ -7,10 +7,11 @@ the worker's imports forking children that exit at once, one such process per co
 between programs (the one that entered the namespaces, the worker proper, pid 1 of its PID namespace, and the process it keeps
 confined and waiting for the next program).
 
-On a shared machine run it as ``nice -n -10 python experiments/bench_sandbox.py``: Linux schedules each session
-(the benchmark's, and each sandbox worker's: a worker starts a session of its own) as one group, and nice only
-orders processes within a group, so the benchmark gives its own session's group and each worker's the nice it was
-started with (``/proc/PID/autogroup``, as root), which is what makes it approximate a quiet machine.
+On a shared machine, run it as ``chrt -r 1 python experiments/bench_sandbox.py`` (as root): SCHED_RR, which the
+workers and their programs inherit, approximates a quiet machine (the floor then reads as on a quiet day). Under
+``nice -n -10`` alone it does not: Linux schedules each session (the benchmark's, each sandbox worker's) as one
+group and nice orders processes only within a group, so the benchmark gives its own session's group and each
+worker's the nice it was started with (``/proc/PID/autogroup``, as root), which helps but is not enough.
 
 Usage: python experiments/bench_sandbox.py [--runs 3000] [--out experiments/results/sandbox.json]
 """
