@@ -7,22 +7,27 @@ How. A pool of worker processes (sandbox/_zygote.py; sandbox/_worker.py is the s
 user, network, mount, IPC and PID namespaces (as root, this process maps the worker's uid to the
 unprivileged ``nobody`` when the interpreter is readable by it; otherwise it keeps the caller's uid), with
 every mount it inherited made read-only and nosuid, a /proc of its own PID namespace, a memory cgroup of
-its own where one can be made (sandbox/_cgroup.py), numpy and the preloaded modules imported. For every
-program the worker forks a fresh process (sandbox/_runner.py) into a new PID namespace, where it is pid 1
-and sees no other process. Its scratch directory (its working directory) is a size- and inode-limited
-tmpfs mounted for it alone, unmounted once it is dead and a new one mounted for the next program, so
-nothing (files, modes, inode numbers) passes from one program to the next. The worker never parses a
-request: it reads it into a buffer that it zeroes as soon as the program's process exists, and the
-program's report into another that it zeroes once sent, so a program finds no earlier program's source,
-inputs or outputs in the memory it inherits. Before running anything the process sets rlimits (address
-space = what is mapped + ``memory_mb``, file size, open files, no core dumps), asks to be the OOM killer's
-first choice, drops every capability, sets no_new_privs, enters a Landlock domain (writes only in the
-scratch; reads only in the Python standard library, system library directories and the imported
-packages; no TCP; no signals to or abstract sockets of processes outside the domain) and installs a
-seccomp filter. Output goes to bounded in-memory buffers (first 4096 characters kept); fds 0-2 are
-/dev/null. The memory cgroup's limit is set per program to the worker's own use + ``memory_mb`` + 32 MiB,
-so scratch files and kernel memory a program makes the kernel hold count against its allowance too; a
-program it kills is reported as status "memory".
+its own where one can be made (sandbox/_cgroup.py), numpy and the preloaded modules imported. Every
+program runs in a fresh process of its own (sandbox/_runner.py), forked by the worker into a new PID
+namespace, where it is pid 1 and sees no other process. The worker forks it, and it confines itself,
+before its request exists, while the program before it still runs; it is then handed its one request
+through a pipe of its own. The worker never parses a request and never copies one onto its heap: jobs
+(``run_many`` sends up to BATCH in one frame, one answer each) and reports pass through buffers marked
+MADV_DONTFORK, which no forked process maps, so a program finds no other program's source, inputs or
+outputs in the memory it inherits, not even those of its own batch. Its scratch directory (its working
+directory, entered only once it has its request) is a size- and inode-limited tmpfs mounted for it alone
+once the program before it is dead, over that one's: a covered tmpfs is out of every path's reach, and
+nothing (files, modes, inode numbers) passes from one program to the next. (Unmounting waits for an RCU
+grace period, milliseconds on some machines, so the covered ones are unmounted 32 at a time, and at once
+when the used one holds file data or more than a few inodes.) Before running anything the process sets
+rlimits (address space = what is mapped + ``memory_mb``, file size, open files, no core dumps), asks to be
+the OOM killer's first choice, drops every capability, sets no_new_privs, enters a Landlock domain
+(writes only in the scratch; reads only in the Python standard library, system library directories and
+the imported packages; no TCP; no signals to or abstract sockets of processes outside the domain) and
+installs a seccomp filter. Output goes to bounded in-memory buffers (first 4096 characters kept); fds 0-2
+are /dev/null. The memory cgroup's limit is set per batch to the worker's own use + ``memory_mb`` + 32
+MiB, so scratch files and kernel memory a program makes the kernel hold count against its allowance too;
+a program it kills is reported as status "memory".
 
 The seccomp filter is a deny-list, chosen over an allow-list deliberately: a program is arbitrary Python
 and numpy, whose syscalls change with the Python, numpy and libc versions, and a call missing from an
@@ -35,9 +40,12 @@ pidfd_*, setpriority and ioprio_set; kill, tgkill, prlimit64, sched_set* and the
 The stacked namespaces, read-only mounts and Landlock stand behind it for what it does not list.
 
 A result counts only once its process is dead: the worker reads what the program writes (bounded), kills
-it at the wall-clock limit, reaps it, and only then hands the bytes over. Programs send plain JSON; this
-process parses it and validates every grid with ``arc.grid.as_grid`` (never unpickles anything a program
-made). Every process the sandbox starts is reaped, the worker proper too if it is ever handed to this
+it at the wall-clock limit, reaps it, and only then hands the bytes over. Programs send plain JSON lines
+(an integer array of colours as its shape and a string of digits); this process parses them and
+validates every grid (``arc.grid.as_grid``, or the same checks on the digits), and never unpickles
+anything a program made. A batch stops after a program the sandbox failed on, or one killed other than by
+the wall-clock limit (so the memory cgroup's OOM count is read before anything else runs); the rest of
+it is sent again. Every process the sandbox starts is reaped, the worker proper too if it is ever handed to this
 process (a solver that is pid 1 of a container).
 
 Two solvers may share one temp directory, whatever their PID namespaces: a sandbox's root directory
@@ -84,6 +92,7 @@ What this does NOT protect against:
 from __future__ import annotations
 
 import atexit
+import itertools
 import json
 import logging
 import os
@@ -96,10 +105,11 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from arc.errors import GridError
-from arc.grid import Grid, as_grid
+from arc.grid import MAX_SIDE, Grid, as_grid
 from arc.text import printable
 from sandbox import _cgroup
 from sandbox._roots import make_root, remove_stale_roots, rmtree
+from sandbox._runner import JOB_BODY
 from sandbox._worker import NOBODY, PATHS_NEEDED, SandboxError, Worker  # noqa: F401 (NOBODY: the uid used)
 
 log = logging.getLogger(__name__)
@@ -112,6 +122,8 @@ _PROTECTIONS = ("user_namespace", "network_namespace", "mount_namespace", "ipc_n
                 "metadata_denied", "sysv_ipc_denied", "memfd_denied", "cgroup_memory")
 _warned: set[str] = set()
 _MAX_MESSAGE = 2000
+BATCH = 16  # jobs in one request frame at most (run_many)
+_DIGITS = bytes.maketrans(b"0123456789", bytes(range(10)))
 
 
 @dataclass(frozen=True)
@@ -279,61 +291,95 @@ class Sandbox:
     def run(self, source: str, inputs: Sequence[Any], *, timeout_s: float = 2.0, memory_mb: int = 512,
             seed: int = 0) -> ProgramRun:
         """Run ``transform`` from ``source`` on every input (one process, one wall-clock budget)."""
-        return self._run(source, _encode_inputs(inputs), seed, timeout_s, memory_mb)
+        return self._run_jobs([(source, _encode_inputs(inputs), seed)], timeout_s, memory_mb)[0]
 
     def run_many(self, jobs: Iterable[tuple[str, Sequence[Any], int]], *, timeout_s: float = 2.0,
                  memory_mb: int = 512) -> list[ProgramRun]:
-        """Run many (source, inputs, seed) jobs across the pool; results in job order."""
+        """Run many (source, inputs, seed) jobs across the pool, each in a process of its own; results in job
+        order. Jobs go to a worker in batches of up to BATCH (one request frame, one answer per job), so
+        the round trips between this process and the workers are shared."""
         jobs = list(jobs)
-        encoded: dict[int, tuple[int, str]] = {}  # inputs shared by many jobs are validated once
+        encoded: dict[int, tuple[int, bytes]] = {}  # inputs shared by many jobs are validated once
         for _, inputs, _ in jobs:
             if id(inputs) not in encoded:
                 encoded[id(inputs)] = _encode_inputs(inputs)
-
-        def one(job):
-            return self._run(job[0], encoded[id(job[1])], job[2], timeout_s, memory_mb)
-
-        if self.workers == 1 or len(jobs) < 2:
-            return [one(job) for job in jobs]
+        work = [(source, encoded[id(inputs)], seed) for source, inputs, seed in jobs]
+        # Batches small enough that every worker gets several (a slow program holds up only its own batch).
+        size = BATCH if self.workers == 1 else max(1, min(BATCH, -(-len(work) // (2 * self.workers))))
+        batches = [work[i:i + size] for i in range(0, len(work), size)]
+        if self.workers == 1 or len(batches) < 2:
+            return [run for batch in batches for run in self._run_jobs(batch, timeout_s, memory_mb)]
         with ThreadPoolExecutor(self.workers) as pool:
-            return list(pool.map(one, jobs))
+            done = pool.map(lambda batch: self._run_jobs(batch, timeout_s, memory_mb), batches)
+            return [run for runs in done for run in runs]
 
-    def _run(self, source: str, inputs: tuple[int, str], seed: int, timeout_s: float,
-             memory_mb: int) -> ProgramRun:
+    def _run_jobs(self, work: Sequence[tuple[str, tuple[int, bytes], int]], timeout_s: float,
+                  memory_mb: int) -> list[ProgramRun]:
+        """Run (source, encoded inputs, seed) jobs on one worker at a time, in as few frames as fit.
+        A lost root or worker is rebuilt and the job it was running run once more (the jobs after it, which
+        never ran, go on unharmed); only a second loss is that job's error."""
         if timeout_s <= 0 or memory_mb <= 0:
             raise ValueError("timeout_s and memory_mb must be positive")
-        n, inputs_json = inputs
-        head = json.dumps({"source": str(source), "seed": int(seed), "timeout_s": float(timeout_s),
-                           "memory_mb": int(memory_mb)})
-        payload = (head[:-1] + ', "inputs": ' + inputs_json + "}").encode()
-        if len(payload) > _MAX_REQUEST:
-            fail = ExecResult("error", None, "program and inputs are larger than the sandbox accepts")
-            return ProgramRun(tuple(fail for _ in range(n)))
-        # A lost root or worker is rebuilt once and the program run again; only a second loss is an error.
-        for attempt in (1, 2):
+        runs: list[ProgramRun | None] = [None] * len(work)
+        payloads: list[bytes] = []
+        for k, (source, (n, inputs), seed) in enumerate(work):
+            code = str(source).encode("utf-8", "surrogatepass")
+            payloads.append(JOB_BODY.pack(int(seed), n, len(code)) + code + inputs)
+            if len(payloads[k]) > _MAX_REQUEST - 64:
+                fail = ExecResult("error", None, "program and inputs are larger than the sandbox accepts")
+                runs[k] = ProgramRun(tuple(fail for _ in range(n)))
+        strikes = [0] * len(work)
+        lost = 0  # workers that could not be had
+        while pending := [k for k, run in enumerate(runs) if run is None]:
             try:
                 worker = self._acquire()
             except SandboxError:
-                if attempt == 2:
+                lost += 1
+                if lost == 2:
                     raise
                 self._heal()
                 continue
-            answer = None
+            batch, room = [], _MAX_REQUEST - 64
+            for k in pending:
+                if batch and len(payloads[k]) + 4 > room:
+                    break
+                batch.append(k)
+                room -= len(payloads[k]) + 4
+            answered, healthy = 0, True
             try:
-                answer = worker.request(float(timeout_s), payload, memory_mb)
+                for k, answer in zip(batch, worker.run_batch(float(timeout_s), int(memory_mb),
+                                                             [payloads[k] for k in batch])):
+                    if answer is None:
+                        break
+                    answered += 1
+                    meta, report = answer
+                    if meta["skipped"]:  # not run (the batch stopped at a job before it): sent again
+                        continue
+                    trouble = meta["scratch_error"] or meta["spawn_error"]
+                    if trouble:  # a value, not a crash: the worker (and its scratch) is replaced
+                        log.warning("sandbox worker replaced: %s", printable(str(trouble)))
+                    if trouble or meta["exit"] == 86:
+                        healthy = False
+                    # (86: the process could not confine itself, e.g. its scratch had gone: run it again)
+                    if (meta["spawn_error"] or meta["exit"] == 86) and strikes[k] == 0:
+                        strikes[k] = 1
+                        continue
+                    if meta["spawn_error"]:
+                        runs[k] = _lost(work[k][1][0])
+                        continue
+                    oom = meta["signal"] == signal.SIGKILL and not meta["timed_out"] and worker.oom_killed()
+                    runs[k] = _program_run(meta, report, work[k][1][0], timeout_s, oom)
             finally:
-                trouble = answer[0].get("scratch_error") or answer[0].get("spawn_error") if answer else None
-                if trouble:  # a value, not a crash: the worker (and its scratch) is replaced
-                    log.warning("sandbox worker replaced: %s", printable(str(trouble)))
-                self._release(worker, healthy=answer is not None and not trouble and answer[0].get("exit") != 86)
-            if answer is not None and not answer[0].get("spawn_error") and (answer[0].get("exit") != 86 or attempt == 2):
-                break  # (86: the process could not confine itself, e.g. its scratch had gone: run it again)
-            self._heal()
-        else:
-            fail = ExecResult("error", None, "sandbox worker died or stopped answering twice; it was replaced")
-            return ProgramRun(tuple(fail for _ in range(n)))
-        oom = answer[0].get("signal") == signal.SIGKILL and not answer[0].get("timed_out") and worker.oom_killed()
-        return _program_run(answer[0], answer[1], n, timeout_s, oom)
+                healthy = healthy and answered == len(batch)
+                self._release(worker, healthy)
+            if answered < len(batch):  # the worker died or stopped answering while running this job
+                k = batch[answered]
+                strikes[k] += 1
+                if strikes[k] >= 2:
+                    runs[k] = _lost(work[k][1][0])
+            if not healthy:
+                self._heal()
+        return runs  # type: ignore[return-value]
 
     def close(self) -> None:
         """Stop every worker and remove the scratch root. Idempotent."""
@@ -358,10 +404,19 @@ class Sandbox:
             self.close()
 
 
-def _encode_inputs(inputs: Sequence[Any]) -> tuple[int, str]:
-    """Validate the input grids (the caller's, so a bad one raises GridError) and JSON-encode them."""
-    grids = [[list(row) for row in as_grid(g)] for g in inputs]
-    return len(grids), json.dumps(grids)
+def _encode_inputs(inputs: Sequence[Any]) -> tuple[int, bytes]:
+    """Validate the input grids (the caller's, so a bad one raises GridError) and encode them: each as its
+    height and width, then its cells, a byte each (sandbox/_runner.py reads them)."""
+    parts = []
+    for g in inputs:
+        grid = as_grid(g)
+        parts += (bytes((len(grid), len(grid[0]))), bytes(itertools.chain.from_iterable(grid)))
+    return len(inputs), b"".join(parts)
+
+
+def _lost(n: int) -> ProgramRun:
+    fail = ExecResult("error", None, "sandbox worker died or stopped answering twice; it was replaced")
+    return ProgramRun(tuple(fail for _ in range(n)))
 
 
 def _program_run(meta: dict, report: bytes, n: int, timeout_s: float, oom: bool = False) -> ProgramRun:
@@ -392,6 +447,13 @@ def _text(value: Any) -> str:
 
 def _result(rec: dict) -> ExecResult:
     status, message = rec.get("status"), _text(rec.get("message"))[:_MAX_MESSAGE]
+    if status == "ok" and "cells" in rec:  # an integer array of colours, sent as its shape and digits
+        h, w, cells = rec.get("h"), rec.get("w"), rec.get("cells")
+        if (type(h) is int and type(w) is int and 1 <= h <= MAX_SIDE and 1 <= w <= MAX_SIDE
+                and type(cells) is str and len(cells) == h * w and cells.isascii() and cells.isdigit()):
+            flat = cells.encode().translate(_DIGITS)
+            return ExecResult("ok", tuple(tuple(flat[r * w:(r + 1) * w]) for r in range(h)), "")
+        return ExecResult("invalid", None, "malformed grid record")
     if status == "ok":
         try:
             return ExecResult("ok", as_grid(rec.get("value")), "")

@@ -218,8 +218,10 @@ _EPERM = 1
 _LD_ABS_W, _JEQ_K, _JGE_K, _RET_K = 0x20, 0x15, 0x35, 0x06
 
 # x86_64 numbers, in two filters. The worker installs WORKER_DENY on itself once, so every program's
-# process inherits it at no cost; each program's process adds PROGRAM_DENY and PROGRAM_SELF_ONLY, the calls
-# the worker itself needs (it forks, unshares, kills and reaps), which is a short filter to compile.
+# process inherits it at no cost: every family the worker itself never uses is there. Each program's
+# process adds only PROGRAM_DENY and PROGRAM_SELF_ONLY, the calls the worker needs (it forks, unshares,
+# mounts, kills and reaps; without a tmpfs it empties the scratch, chmod included): a short filter, which
+# the kernel compiles for every program's process.
 # Denied with EPERM: new processes and programs, sockets, tracing, namespace and mount changes, other
 # processes' memory, priorities and handles, kernel attack surface that a grid transform never needs.
 WORKER_DENY = {
@@ -232,17 +234,12 @@ WORKER_DENY = {
     "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297, "open_by_handle_at": 304, "name_to_handle_at": 303,
     "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433,
     "setpriority": 141, "ioprio_set": 251, "kcmp": 312, "process_madvise": 440, "process_mrelease": 448,
-}
-PROGRAM_DENY = {
-    "clone": 56, "fork": 57, "vfork": 58, "clone3": 435, "mount": 165, "umount2": 166, "unshare": 272,
-    "setns": 308, "pidfd_open": 434, "pidfd_send_signal": 424, "mount_setattr": 442, "open_tree_attr": 467,
     # metadata of files (the read-only mounts stop these outside the scratch too; a program needs none)
-    "chmod": 90, "fchmod": 91, "fchmodat": 268, "fchmodat2": 452, "chown": 92, "fchown": 93, "lchown": 94,
-    "fchownat": 260, "utime": 132, "utimes": 235, "futimesat": 261, "utimensat": 280,
-    "setxattr": 188, "lsetxattr": 189, "fsetxattr": 190, "getxattr": 191, "lgetxattr": 192, "fgetxattr": 193,
-    "listxattr": 194, "llistxattr": 195, "flistxattr": 196, "removexattr": 197, "lremovexattr": 198,
-    "fremovexattr": 199, "setxattrat": 463, "getxattrat": 464, "listxattrat": 465, "removexattrat": 466,
-    "mknod": 133, "mknodat": 259, "quotactl": 179, "quotactl_fd": 443,
+    "chown": 92, "fchown": 93, "lchown": 94, "fchownat": 260, "utime": 132, "utimes": 235, "futimesat": 261,
+    "utimensat": 280, "setxattr": 188, "lsetxattr": 189, "fsetxattr": 190, "getxattr": 191, "lgetxattr": 192,
+    "fgetxattr": 193, "listxattr": 194, "llistxattr": 195, "flistxattr": 196, "removexattr": 197,
+    "lremovexattr": 198, "fremovexattr": 199, "setxattrat": 463, "getxattrat": 464, "listxattrat": 465,
+    "removexattrat": 466, "mknod": 133, "mknodat": 259, "quotactl": 179, "quotactl_fd": 443,
     # SysV and POSIX message-queue IPC (the worker's IPC namespace is private as well)
     "shmget": 29, "shmat": 30, "shmctl": 31, "shmdt": 67, "semget": 64, "semop": 65, "semctl": 66,
     "semtimedop": 220, "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "mq_open": 240,
@@ -252,6 +249,11 @@ PROGRAM_DENY = {
     # watching files
     "inotify_init": 253, "inotify_init1": 294, "inotify_add_watch": 254, "fanotify_init": 300,
     "fanotify_mark": 301,
+}
+PROGRAM_DENY = {
+    "clone": 56, "fork": 57, "vfork": 58, "clone3": 435, "mount": 165, "umount2": 166, "unshare": 272,
+    "setns": 308, "pidfd_open": 434, "pidfd_send_signal": 424, "mount_setattr": 442, "open_tree_attr": 467,
+    "chmod": 90, "fchmod": 91, "fchmodat": 268, "fchmodat2": 452,
 }
 # Calls whose first argument names a process (or thread group): allowed only on ourselves, that is
 # 0 or our own pid. Python's abort() uses tgkill on itself; numpy may ask for its own affinity.

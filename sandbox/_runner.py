@@ -1,11 +1,19 @@
 """The confined process that executes one untrusted program (forked by sandbox/_zygote.py per program).
 
-The zygote forks it into a PID namespace of its own (it is pid 1 there and sees no other process).
-:func:`main` parses its request (from the zygote's request buffer, which the zygote zeroes once this
-process exists), confines itself (session, fds, rlimits, no capabilities, Landlock, seccomp), runs the
-program on every input in its scratch directory (a tmpfs mounted for it alone) and writes one JSON line per input, then
-one line with the captured output, to fd 3; then the process exits. Nothing here is trusted afterwards:
-the zygote forwards the lines only once this process is dead, and the parent validates them.
+The zygote forks it into a PID namespace of its own (it is pid 1 there and sees no other process) before
+it has a request for it, while the program before it still runs: :func:`main` first confines the process
+(process group, fds, no capabilities, Landlock, seccomp), then waits for its one request on a pipe of its
+own (fd 5; the zygote writes it once the last program is dead and a fresh scratch is mounted, and closes
+the pipe), enters its scratch directory (a tmpfs mounted for it alone), sets the request's limits, runs
+the program on every input and writes one JSON line per input, then one line with the captured output,
+to fd 3; then the process exits. Nothing here is trusted afterwards: the zygote forwards the lines only
+once this process is dead, and the parent validates them.
+
+A request (built by sandbox/__init__.py, passed on unread by the zygote) is binary: REQUEST_HEAD (wall-clock
+limit, memory limit in MiB, seed, number of inputs, source length), the source (UTF-8), then each input as
+its height and width in one byte each and its cells in one byte each, row by row. A result that is an
+integer array of colours 0..9 is sent as its shape and a string of digits (``"cells"``); any other value
+as nested lists (``"value"``), which the parent validates with ``arc.grid.as_grid`` either way.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 import builtins
 import json
 import os
+import struct
 import random
 import resource
 import signal
@@ -31,7 +40,10 @@ MAX_VALUES = 30 * 30 * 4  # a returned value with more numbers than this is refu
 CAPTURE_CHARS = 4096  # kept of each of stdout / stderr
 FILE_SIZE_LIMIT = 16 << 20
 EXIT_SETUP_FAILED = 86  # the process could not confine itself and refused to run anything
-RESULT_FD, RULESET_FD = 3, 4
+RESULT_FD, RULESET_FD, REQUEST_FD = 3, 4, 5
+JOB_HEAD = struct.Struct("<dI")  # wall-clock limit, memory limit in MiB: put before a job by the zygote
+JOB_BODY = struct.Struct("<qII")  # seed, number of inputs, length of the source: the job, built by the parent
+REQUEST_HEAD = struct.Struct("<dIqII")  # the two together, as this process reads them
 
 
 class BoundedText:
@@ -108,16 +120,19 @@ def describe(exc: BaseException) -> str:
     return f"{name}: {text}"[:1000] + where
 
 
-def confine(ctx: dict, req: dict, result_fd: int) -> None:
-    """Confine this freshly forked process; afterwards fd 3 is its only way out.
+def confine(ctx: dict, result_fd: int, request_fd: int) -> None:
+    """Confine this freshly forked process before it has a request; afterwards fd 3 (results) and fd 5 (its
+    request, read next) are its only ways out and in. (The zygote hands over both above fd 5.)
 
     The worker did what is the same for every program once (bounding and ambient capability sets emptied,
     no_new_privs, file size / open files / core rlimits, SIGXFSZ ignored so oversize writes fail with
-    EFBIG, Landlock ruleset and seccomp filters built, its own fds moved above 100); what is left here is what only a process of its own can do. Each step costs this
-    process page copies, so it is kept short. Raises if any promised mechanism fails: the caller then
-    exits without running anything."""
+    EFBIG, Landlock ruleset and seccomp filters built, its own fds moved above 100); what is left here is
+    what only a process of its own can do. Each step costs this process page copies, so it is kept short.
+    Raises if any promised mechanism fails: the caller then exits without running anything."""
     linux = ctx["linux"]
-    os.setsid()  # alone in a session and process group: kill(0, ...) reaches no one else
+    # Alone in a process group: kill(0, ...) reaches no one else. (Not a session: setsid would give every
+    # program an autogroup of the scheduler's own, made and torn down per program.)
+    os.setpgid(0, 0)
     if linux is not None:
         linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != (0 if ctx["pid_ns"] else ctx["pid"]):  # in its own PID namespace the parent is invisible
@@ -133,22 +148,16 @@ def confine(ctx: dict, req: dict, result_fd: int) -> None:
             linux.unshare(linux.CLONE_NEWIPC)
         except OSError:
             pass  # the worker's IPC namespace (if any) is still its own
-    # fd 3: results; fd 4: the Landlock ruleset; 0-2: /dev/null; nothing else (the worker's own fds,
-    # its pipes to the parent among them, sit above 100 and are closed here).
+    # fd 3: results; fd 4: the Landlock ruleset; fd 5: the request; 0-2: /dev/null; nothing else (the
+    # worker's own fds, its pipes to the parent among them, sit above 100 and are closed here).
     os.dup2(result_fd, RESULT_FD)
     if ctx["ruleset_fd"] is not None:
         os.dup2(ctx["ruleset_fd"], RULESET_FD)
+    os.dup2(request_fd, REQUEST_FD)
     os.dup2(ctx["devnull_fd"], 2)
-    os.closerange(RULESET_FD + 1, 1 << 16)
-    os.chdir(ctx["workdir"])
-    # The file size, open files and core limits are the worker's, inherited. With seccomp a program cannot
-    # start a thread or process, so the worker's wall-clock kill needs no CPU-time limit beside it.
-    limit_as = ctx["mapped_bytes"] + (16 << 20) + (int(req["memory_mb"]) << 20)  # the worker's, at fork
-    resource.setrlimit(resource.RLIMIT_AS, (limit_as, limit_as))
-    if not ctx["seccomp"]:
-        cpu_s = int(float(req["timeout_s"])) + 2  # soft == hard: SIGKILL (pid 1 would ignore SIGXCPU)
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s))
-        resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))  # no effect for uid 0
+    os.closerange(REQUEST_FD + 1, 1 << 16)
+    if ctx["ruleset_fd"] is None:
+        os.dup2(ctx["devnull_fd"], RULESET_FD)
     if linux is not None:
         linux.drop_capabilities()
     if ctx["ruleset_fd"] is not None:
@@ -158,17 +167,62 @@ def confine(ctx: dict, req: dict, result_fd: int) -> None:
         ctx["seccomp_install"]()
 
 
+def read_request(ctx: dict) -> dict:
+    """Read this process's one request from fd 5 (to the end: the zygote closed its side) and set its
+    limits. The file size, open files and core limits are the worker's, inherited. With seccomp a program
+    cannot start a thread or process, so the worker's wall-clock kill needs no CPU-time limit beside it."""
+    chunks = []
+    while chunk := os.read(REQUEST_FD, 1 << 20):
+        chunks.append(chunk)
+    os.close(REQUEST_FD)
+    # Only now: the zygote mounts this program's scratch after the last program is dead, then writes this
+    # request, so the scratch this process enters is its own (it was forked while the last one ran).
+    os.chdir(ctx["workdir"])
+    data = b"".join(chunks)
+    timeout_s, memory_mb, seed, n, size = REQUEST_HEAD.unpack_from(data)
+    at = REQUEST_HEAD.size + size
+    source = data[REQUEST_HEAD.size:at].decode("utf-8", "surrogatepass")
+    inputs = []
+    for _ in range(n):
+        h, w = data[at], data[at + 1]
+        inputs.append((h, w, at + 2))
+        at += 2 + h * w
+    if at != len(data):
+        raise ValueError("malformed request")
+    limit_as = ctx["mapped_bytes"] + (16 << 20) + (memory_mb << 20)  # the worker's, at fork
+    resource.setrlimit(resource.RLIMIT_AS, (limit_as, limit_as))
+    if not ctx["seccomp"]:
+        cpu_s = int(timeout_s) + 2  # soft == hard: SIGKILL (pid 1 would ignore SIGXCPU)
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s))
+        resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))  # no effect for uid 0
+    return {"source": source, "seed": seed, "data": data, "inputs": inputs}
+
+
 def _emit(record: dict) -> None:
     # A record starts on a line of its own even after bytes the program wrote to fd 3 itself.
-    view = memoryview(("\n" + json.dumps(record) + "\n").encode())
+    _write(("\n" + json.dumps(record) + "\n").encode())
+
+
+def _write(data: bytes) -> None:
+    view = memoryview(data)
     while view:
         view = view[os.write(RESULT_FD, view):]
 
 
-def run_program(req: dict, emit) -> None:
+def ok_record(i: int, value) -> str | None:
+    """The result line of a returned integer array of colours (shape and a string of digits), or None for
+    any other value, which goes through :func:`plain` (the parent validates both the same way)."""
+    if (type(value) is np.ndarray and value.ndim == 2 and value.dtype.kind in "iu"
+            and 1 <= value.shape[0] <= 30 and 1 <= value.shape[1] <= 30 and value.min() >= 0 and value.max() <= 9):
+        cells = np.ndarray.tobytes(np.ascontiguousarray(value, dtype=np.uint8) + 48).decode("ascii")
+        return f'\n{{"i": {i}, "status": "ok", "h": {value.shape[0]}, "w": {value.shape[1]}, "cells": "{cells}"}}\n'
+    return None
+
+
+def run_program(req: dict, emit, write=None) -> None:
     """Run one program on every input, passing one record per input to ``emit`` as soon as it is known
     (so a later timeout keeps earlier results)."""
-    inputs = req["inputs"]
+    data, inputs = req["data"], req["inputs"]
     random.seed(req["seed"])
     np.random.seed(req["seed"])
     namespace = {"__name__": "__sandbox__", "__builtins__": builtins}
@@ -182,10 +236,14 @@ def run_program(req: dict, emit) -> None:
         for i in range(len(inputs)):
             emit({"i": i, "status": status, "message": describe(exc)})
         return
-    for i, grid in enumerate(inputs):
+    for i, (h, w, at) in enumerate(inputs):
         try:
-            value = plain(transform(np.array(grid, dtype=np.int64)), [MAX_VALUES])
-            record = {"i": i, "status": "ok", "value": value}
+            value = transform(np.frombuffer(data, np.uint8, h * w, at).reshape(h, w).astype(np.int64))
+            line = ok_record(i, value) if write is not None else None
+            if line is not None:
+                write(line.encode())
+                continue
+            record = {"i": i, "status": "ok", "value": plain(value, [MAX_VALUES])}
         except MemoryError as exc:
             record = {"i": i, "status": "memory", "message": describe(exc)}
         except NotAGrid as exc:
@@ -195,11 +253,11 @@ def run_program(req: dict, emit) -> None:
         emit(record)
 
 
-def main(ctx: dict, req_len: int, result_fd: int) -> int:
+def main(ctx: dict, request_fd: int, result_fd: int) -> int:
     """Entry point in the forked child; returns the exit code (the caller calls os._exit with it)."""
     try:
-        req = json.loads(ctx["request"][:req_len])
-        confine(ctx, req, result_fd)
+        confine(ctx, result_fd, request_fd)
+        req = read_request(ctx)
     except Exception as exc:  # never run a program with less protection than was promised
         for fd in (RESULT_FD, result_fd):
             try:
@@ -211,7 +269,7 @@ def main(ctx: dict, req_len: int, result_fd: int) -> int:
     out, err = BoundedText(CAPTURE_CHARS), BoundedText(CAPTURE_CHARS)
     sys.stdout, sys.stderr = out, err
     try:
-        run_program(req, _emit)
+        run_program(req, _emit, _write)
     finally:
         sys.stdout = sys.stderr = BoundedText(0)
         _emit({"stdout": out.text(), "stderr": err.text()})

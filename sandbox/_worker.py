@@ -1,6 +1,6 @@
 """A sandbox worker seen from the solver: its process, the start-up conversation (memory cgroup, id
-mapping, the worker proper's pid), requests and answers over length-prefixed frames, and killing and
-reaping it (sandbox/_zygote.py is the other side)."""
+mapping, the worker proper's pid), batches of jobs and their answers over length-prefixed frames, and
+killing and reaping it (sandbox/_zygote.py is the other side)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ import struct
 import subprocess
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from arc.text import printable
 from sandbox import _cgroup
+from sandbox._zygote import (FLAG_OVERFLOW, FLAG_SCRATCH_ERROR, FLAG_SKIPPED, FLAG_SPAWN_ERROR, FLAG_TIMED_OUT,
+                             FRAME_HEAD, META)
 
 log = logging.getLogger("sandbox")
 
@@ -44,6 +46,7 @@ class Worker:
     def __init__(self, root: Path, serial: int, options: dict, unprivileged: bool, cgroup_base: tuple | None):
         self.scratch = root / f"w{serial}"  # only a mount point: each program gets its own tmpfs here
         self.proc = None
+        self._buf = bytearray()
         self.inner_pidfd: int | None = None
         self.cgroup: _cgroup.MemoryCgroup | None = None
         self._log = None
@@ -118,30 +121,43 @@ class Worker:
         except (BrokenPipeError, OSError, ValueError):
             return False
 
-    def request(self, timeout_s: float, data: bytes, memory_mb: int) -> tuple[dict, bytes] | None:
-        """Send one request (the wall-clock limit, then the JSON); (meta, report), or None when the worker
-        died or stopped answering."""
+    def run_batch(self, timeout_s: float, memory_mb: int, jobs: Sequence[bytes]) -> Iterator[tuple[dict, bytes] | None]:
+        """Send jobs (sandbox/_runner.py's JOB_BODY, source, inputs) in one frame; yield each one's answer
+        (meta, report) in order as it comes, or None (and stop) when the worker died or stopped answering."""
         if self.cgroup is not None:  # the worker's own use, then the program's allowance (scratch files
             try:                        # included) and some slack
                 self.cgroup.limit(self.baseline + ((memory_mb + 32) << 20))
             except OSError as exc:
                 log.debug("could not set the memory cgroup's limit: %s", exc)
-        if not self._send(struct.pack(">d", timeout_s) + data):
-            return None
-        frames = self._frames(2, timeout_s=timeout_s + 10.0)  # the worker enforces timeout_s itself
-        if frames is None:
-            return None
-        return json.loads(frames[0]), frames[1]
+        parts = [FRAME_HEAD.pack(timeout_s, memory_mb, len(jobs))]
+        for job in jobs:
+            parts += (struct.pack("<I", len(job)), job)
+        if not self._send(b"".join(parts)):
+            yield None
+            return
+        for _ in jobs:
+            frames = self._frames(1, timeout_s=timeout_s + 10.0)  # the worker enforces timeout_s itself
+            if frames is None:
+                yield None
+                return
+            data = frames[0]
+            exit_code, sig, flags, elapsed, cpu, rss, size = META.unpack_from(data)
+            message = data[META.size:META.size + size].decode("utf-8", "replace")
+            yield {"exit": None if exit_code < 0 else exit_code, "signal": sig or None,
+                   "timed_out": bool(flags & FLAG_TIMED_OUT), "overflow": bool(flags & FLAG_OVERFLOW),
+                   "elapsed_s": elapsed, "cpu_s": cpu, "maxrss_kb": rss, "skipped": bool(flags & FLAG_SKIPPED),
+                   "spawn_error": message if flags & FLAG_SPAWN_ERROR else None,
+                   "scratch_error": message if flags & FLAG_SCRATCH_ERROR else None}, data[META.size + size:]
 
     def _frames(self, n: int, timeout_s: float) -> list[bytes] | None:
         import time
 
         fd = self.proc.stdout.fileno()
         deadline = time.monotonic() + timeout_s
-        buf = bytearray()
+        buf = self._buf  # what came beyond the last frame taken stays for the next call
         frames: list[bytes] = []
         while len(frames) < n:
-            while len(buf) >= 4 and len(buf) >= 4 + struct.unpack(">I", buf[:4])[0]:
+            while len(frames) < n and len(buf) >= 4 and len(buf) >= 4 + struct.unpack(">I", buf[:4])[0]:
                 size = struct.unpack(">I", buf[:4])[0]
                 frames.append(bytes(buf[4:4 + size]))
                 del buf[:4 + size]

@@ -1,20 +1,21 @@
-"""Sandbox worker process ("zygote"); the parent side is sandbox/__init__.py.
+"""Sandbox worker process ("zygote"); the parent side is sandbox/_worker.py.
 
 Started as ``python _zygote.py SCRATCH_DIR OPTIONS_JSON`` with a scrubbed environment. It enters new user,
 network, mount, IPC and PID namespaces (asking the parent to map it to an unprivileged uid when that is root,
 and to put it in a memory cgroup when one can be made), marks every mount it inherited read-only, forks the
 real zygote as pid 1 of the new PID namespace, which mounts a /proc of that namespace, imports numpy and the
 modules the parent names (``options["preload"]``: e.g. ``dsl.common`` importable as ``common``), prepares
-the Landlock ruleset and the seccomp filter once, and then serves requests one at a time over
-length-prefixed frames on stdin/stdout.
+the Landlock ruleset and the seccomp filter once, and then serves batches of jobs over length-prefixed
+frames on stdin/stdout, one answer frame per job.
 
 Every program runs in a process of its own (sandbox/_runner.py), forked into a fresh PID namespace where it
-is pid 1 and alone, with its scratch directory on a tmpfs mounted for it alone (unmounted and mounted anew
-after every program, so its mode, xattrs and inode numbers start fresh too). The zygote never parses a
-request: it reads the program and its inputs into a buffer that it zeroes as soon as the program's process
-is forked, and the program's report into another that it zeroes once sent, so no program finds another's
-data in the memory it inherits. The zygote hands a report to the parent only once the program's process is
-dead: exited, or killed at the wall-clock limit.
+is pid 1 and alone. It is forked before its request exists, while the program before it runs, and confines
+itself; once the program before it is dead and a fresh scratch tmpfs is mounted (over that one's: see
+fresh_scratch), it is handed its request through a pipe of its own, and only then enters its scratch. The
+zygote never parses a job and never copies one onto its heap: frames are read into, reports read into and
+sent from, buffers marked MADV_DONTFORK, which no forked process maps, so no program finds another's data
+(its own batch's included) in the memory it inherits. The zygote hands a report to the parent only once
+the program's process is dead: exited, or killed at the wall-clock limit.
 """
 
 from __future__ import annotations
@@ -50,9 +51,9 @@ def _load(name: str, filename: str):
     return module
 
 
-def _high(fd: int) -> int:
-    """Move a worker fd above 100: each program process keeps only fds 0-4 and closes everything above."""
-    new = fcntl.fcntl(fd, fcntl.F_DUPFD, 100)
+def _high(fd: int, above: int = 100) -> int:
+    """Move a worker fd above 100: each program process keeps only fds 0-5 and closes everything above."""
+    new = fcntl.fcntl(fd, fcntl.F_DUPFD, above)
     os.close(fd)
     return new
 
@@ -130,14 +131,18 @@ def empty_dir(path: str, max_depth: int = 16) -> str | None:
 
 
 class _Program:
-    """One program's process, its result pipe and pidfd (zygote side)."""
+    """One program's process, forked and confined before its request exists (zygote side): its request
+    pipe (written once, then closed), its result pipe and its pidfd."""
 
-    def __init__(self, ctx: dict, req_len: int):
+    def __init__(self, ctx: dict):
         read_fd, write_fd = os.pipe()
+        request_read, request_fd = os.pipe()
         try:
             self.big_pipe = fcntl.fcntl(write_fd, F_SETPIPE_SZ, MAX_REPORT_BYTES) >= MAX_REPORT_BYTES
         except OSError:
             self.big_pipe = False
+        # The child's ends above 5, so that placing them at 3 and 5 there overwrites nothing it still needs.
+        write_fd, request_read = _high(write_fd, 6), _high(request_read, 6)
         linux = ctx["linux"]
         if ctx["pid_ns"]:
             linux.unshare(linux.CLONE_NEWPID)  # the next child is pid 1 of a namespace of its own
@@ -148,28 +153,36 @@ class _Program:
         if pid == 0:  # never return into the worker loop from here
             code = ctx["runner"].EXIT_SETUP_FAILED
             try:
-                os.close(read_fd)
-                code = ctx["runner"].main(ctx, req_len, write_fd)
+                code = ctx["runner"].main(ctx, request_read, write_fd)
             finally:
                 os._exit(code)
-        ctx["request"][:req_len] = bytes(req_len)  # the request lives on only in the program's process
         if ctx["pid_ns"]:
             linux.setns(ctx["pidns_fd"], linux.CLONE_NEWPID)  # later forks start from our namespace again
         os.close(write_fd)
+        os.close(request_read)
         if pid < 0:
             os.close(read_fd)
+            os.close(request_fd)
             raise OSError("could not fork a process for the program")
-        self.pid, self.fd = pid, read_fd
+        self.pid, self.fd, self.request_fd = pid, read_fd, request_fd
         try:
             self.pidfd = os.pidfd_open(pid)
         except (AttributeError, OSError):  # another OS, or a kernel before 5.3: exit is polled for
             self.pidfd = None
         self.status = self.usage = None
 
+    def hand(self, head: bytes, job: memoryview) -> None:
+        """Write the request into the process's pipe and close it (the process reads to its end)."""
+        try:
+            send(self.request_fd, head, job)
+        except OSError:
+            pass  # it died before reading (it could not confine itself): how it ended says so
+        os.close(self.request_fd)
+
     def kill(self) -> None:
-        for send in (os.killpg, os.kill):  # its group (setsid), and itself in case it never got that far
+        for send_signal in (os.killpg, os.kill):  # its group (setpgid), and itself in case it never got that far
             try:
-                send(self.pid, signal.SIGKILL)
+                send_signal(self.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
 
@@ -181,19 +194,55 @@ class _Program:
         if self.pidfd is not None:
             os.close(self.pidfd)
 
+    def discard(self) -> None:
+        """Kill and reap a process that was never handed a request."""
+        os.close(self.request_fd)
+        self.kill()
+        self.reap()
+        os.close(self.fd)
 
-def run_one(ctx: dict, req_len: int, timeout_s: float, parent_fd: int | None = None) -> tuple[dict, int]:
-    """Run the request in ``ctx["request"][:req_len]`` in a fresh process; (meta, length of the report in
-    ``ctx["report"]``), the report taken only once the process is dead (exited, or killed at the
-    wall-clock limit). The caller sends the report and zeroes it."""
+
+def spawn(ctx: dict) -> None:
+    """Fork the next program's process now, so that it confines itself while this program runs (it has
+    seen no request: it is handed one later, and it enters no scratch before then)."""
+    try:
+        ctx["spare"] = _Program(ctx)
+    except OSError:
+        ctx["spare"] = None  # run_job tries again, and reports the failure
+
+
+def _take_spare(ctx: dict) -> _Program:
+    """The waiting process, or a new one if there is none or it died waiting (a memory cgroup's OOM killer
+    may take it while the program before it runs): a program never inherits a death it did not cause."""
+    prog = ctx.pop("spare", None)
+    if prog is not None and (prog.pidfd is not None and select.select([prog.pidfd], [], [], 0)[0]
+                             or prog.pidfd is None and prog.dead()):
+        prog.discard()
+        prog = None
+    return prog if prog is not None else _Program(ctx)
+
+
+# One answer per job: META (exit code or -1, signal or 0, FLAG_* bits, elapsed and CPU seconds, max RSS in
+# KiB, length of a message), the message (why the sandbox failed, UTF-8), then the program's report.
+META = struct.Struct("<iiBddqI")
+FLAG_TIMED_OUT, FLAG_OVERFLOW, FLAG_SPAWN_ERROR, FLAG_SCRATCH_ERROR, FLAG_SKIPPED = 1, 2, 4, 8, 16
+FRAME_HEAD = struct.Struct("<dII")  # a request frame: wall-clock limit, memory limit in MiB, number of jobs
+EXIT_SETUP_FAILED = 86  # (_runner.EXIT_SETUP_FAILED) the process could not confine itself; nothing ran
+
+
+def run_job(ctx: dict, job: memoryview, timeout_s: float, memory_mb: int,
+            parent_fd: int | None = None) -> tuple[int, int, int, float, float, int, str, int]:
+    """Run one job (a request without its limits, in the zygote's request buffer) in the waiting process;
+    the META fields and the message, then the length of the report in ``ctx["report"]``, taken only once
+    the process is dead (exited, or killed at the wall-clock limit)."""
     start = time.monotonic()
     report = memoryview(ctx["report"])
     try:
-        prog = _Program(ctx, req_len)
+        prog = _take_spare(ctx)
     except OSError as exc:
-        ctx["request"][:req_len] = bytes(req_len)
-        return {"spawn_error": str(exc), "exit": None, "signal": None, "timed_out": False, "overflow": False,
-                "elapsed_s": 0.0, "cpu_s": 0.0, "scratch_error": None}, 0
+        return -1, 0, FLAG_SPAWN_ERROR, 0.0, 0.0, 0, str(exc), 0
+    prog.hand(ctx["runner"].JOB_HEAD.pack(timeout_s, memory_mb), job)
+    spawn(ctx)  # the next program's process, confining itself while this one runs
     poller = select.poll()
     # The result pipe holds MAX_REPORT_BYTES, so nothing needs reading while the program runs: one wait on
     # its pidfd. A program that writes more blocks until the wall-clock kill and is told it overflowed.
@@ -245,33 +294,60 @@ def run_one(ctx: dict, req_len: int, timeout_s: float, parent_fd: int | None = N
         sys.exit(0)
     scratch_error = fresh_scratch(ctx)  # nothing of the program is alive to race this
     status, usage = prog.status, prog.usage
-    meta = {
-        "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-        "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-        "timed_out": timed_out,
-        "overflow": overflow,
-        "elapsed_s": round(time.monotonic() - start, 6),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 6),
-        "maxrss_kb": usage.ru_maxrss,
-        "scratch_error": scratch_error,
-    }
-    if overflow:
-        report[:size] = bytes(size)
-        size = 0
-    return meta, size
+    flags = FLAG_TIMED_OUT * timed_out | FLAG_OVERFLOW * overflow | FLAG_SCRATCH_ERROR * bool(scratch_error)
+    return (os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1,
+            os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0, flags,
+            time.monotonic() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss,
+            scratch_error or "", 0 if overflow else size)
+
+
+def send(fd: int, *parts) -> None:
+    """Write every part (bytes, or views of the zygote's buffers: never joined into a copy on its heap)."""
+    views = [memoryview(p) for p in parts if len(p)]
+    while views:
+        done = os.writev(fd, views)
+        while done:
+            if done >= len(views[0]):
+                done -= len(views.pop(0))
+            else:
+                views[0], done = views[0][done:], 0
+
+
+STACK = 32  # program tmpfs stacked in one container before they are unmounted together
+KEPT_INODES = 16  # a used tmpfs with more inodes than this (or any file data) is unmounted at once
 
 
 def fresh_scratch(ctx: dict) -> str | None:
     """A new, empty scratch for the next program: a tmpfs mounted anew (fresh root mode, xattrs and inode
-    numbers), or, without a mount namespace, the directory emptied. None, or what went wrong."""
+    numbers), or, without a mount namespace, the directory emptied. None, or what went wrong.
+
+    The new tmpfs is mounted on top of the used one, which it covers: no path reaches a covered tmpfs, and
+    no process holds one (its program is dead; the next program's process enters its scratch only once
+    it has its request). An unmount waits for an RCU grace period (milliseconds here), so the stacked
+    tmpfs are unmounted together, with the read-only container tmpfs they are mounted in: once STACK are
+    stacked, and at once when the used one holds file data or more than KEPT_INODES inodes, which its
+    successor's memory allowance must not share."""
     if not ctx["tmpfs_mb"]:
         return empty_dir(ctx["workdir"])
     try:
-        ctx["linux"].unmount(ctx["workdir"])
-        ctx["linux"].mount_tmpfs(ctx["workdir"], ctx["tmpfs_mb"], inodes=4096)
+        st = os.statvfs(ctx["workdir"])
+        if ctx["stacked"] >= STACK or st.f_bfree < st.f_blocks or st.f_files - st.f_ffree > KEPT_INODES:
+            ctx["linux"].unmount(ctx["container"])  # (lazily: the container and every tmpfs in it)
+            ctx["stacked"] = 0
+        _mount_scratch(ctx)
         return None
     except OSError as exc:
         return f"could not mount a fresh scratch: {exc}"
+
+
+def _mount_scratch(ctx: dict) -> None:
+    linux = ctx["linux"]
+    if not ctx["stacked"]:  # a container: a read-only tmpfs holding only the mount point of the stack
+        linux.mount_tmpfs(ctx["container"], 1, inodes=4)
+        os.mkdir(ctx["workdir"], 0o700)
+        linux.remount_readonly(ctx["container"])
+    linux.mount_tmpfs(ctx["workdir"], ctx["tmpfs_mb"], inodes=4096)
+    ctx["stacked"] += 1
 
 
 # ---------------------------------------------------------------- setting up the worker
@@ -345,18 +421,19 @@ def _setup(scratch: str, options: dict, pid_ns: bool, linux, caps: dict) -> dict
            "ipc_ns": caps["ipc_namespace"],
            "devnull_fd": _high(os.open(os.devnull, os.O_RDWR)), "ruleset_fd": None,
            "seccomp": False, "seccomp_install": None, "fork": _fork_function(), "mapped_bytes": 0,
-           "request": _private(MAX_REQUEST_BYTES), "report": _private(MAX_REPORT_BYTES + (1 << 16))}
+           "request": _unshared(MAX_REQUEST_BYTES), "report": _unshared(MAX_REPORT_BYTES + (1 << 16)), "spare": None}
     without = set(options.get("without") or ())
     ctx["workdir"] = scratch
     if caps["mount_namespace"] and options.get("tmpfs_mb"):
-        # The scratch: a tmpfs mounted anew for every program on ``workdir``, a directory of a small
-        # read-only tmpfs on the worker's scratch mount point. (Landlock skips mount points when it walks
-        # up from a file, so its write rule is on the read-only tmpfs's root, above every program tmpfs.)
+        # The scratch: a tmpfs mounted anew for every program on ``workdir`` (p/q), in a read-only
+        # container tmpfs on p, a directory of a small read-only tmpfs on the worker's scratch mount point
+        # (see fresh_scratch). (Landlock skips mount points when it walks up from a file, so its write rule
+        # is on the outer read-only tmpfs's root, above every program tmpfs.)
         try:
             linux.mount_tmpfs(scratch, 1, inodes=8)
             os.mkdir(os.path.join(scratch, "p"), 0o700)
             linux.remount_readonly(scratch)
-            ctx["workdir"] = os.path.join(scratch, "p")
+            ctx.update(container=os.path.join(scratch, "p"), workdir=os.path.join(scratch, "p", "q"))
         except OSError as exc:
             notes.append(f"tmpfs scratch: {exc}")
     abi = linux.landlock_abi() if linux is not None and caps["no_new_privs"] and "landlock" not in without else 0
@@ -373,12 +450,12 @@ def _setup(scratch: str, options: dict, pid_ns: bool, linux, caps: dict) -> dict
                      "landlock: not supported by this kernel (fix: Linux >= 5.13 with landlock in its lsm= list)")
     if ctx["workdir"] != scratch:
         try:
-            linux.mount_tmpfs(ctx["workdir"], int(options["tmpfs_mb"]), inodes=4096)
-            ctx["tmpfs_mb"] = int(options["tmpfs_mb"])
+            ctx.update(tmpfs_mb=int(options["tmpfs_mb"]), stacked=0)
+            _mount_scratch(ctx)
             caps["scratch_tmpfs"] = True
         except OSError as exc:
             notes.append(f"tmpfs scratch: {exc}")
-            ctx["workdir"] = scratch
+            ctx.update(workdir=scratch, tmpfs_mb=0)
     if linux is not None and caps["no_new_privs"] and linux.seccomp_supported() and "seccomp" not in without:
         try:
             linux.seccomp_installer(linux.seccomp_filter(linux.WORKER_DENY))()  # inherited by every program
@@ -404,10 +481,17 @@ def _setup(scratch: str, options: dict, pid_ns: bool, linux, caps: dict) -> dict
     return ctx
 
 
-def _private(size: int) -> mmap.mmap:
-    """Anonymous memory that a forked child gets a copy of (MAP_PRIVATE: the zygote zeroing its own
-    copy never reaches the child, and nothing the child writes reaches the zygote)."""
-    return mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+def _unshared(size: int) -> mmap.mmap:
+    """Anonymous memory that no forked child gets (MADV_DONTFORK: not even mapped there): the requests and
+    reports pass through it, never through this process's heap, so no program's process finds another's
+    source, inputs or outputs in the memory it inherits."""
+    buf = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    buf.madvise(mmap.MADV_DONTFORK)
+    _UNSHARED.append(size)
+    return buf
+
+
+_UNSHARED: list[int] = []  # sizes of the buffers no child maps (not part of its address space)
 
 
 def _fork_function():
@@ -433,9 +517,9 @@ def _fork_function():
 
 
 def mapped_bytes() -> int:
-    """Address space mapped by this process now (what a forked child starts with)."""
+    """Address space that a child forked now starts with (this process's, less what it does not inherit)."""
     with open("/proc/self/statm") as f:
-        return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE") - sum(_UNSHARED)
 
 
 def _read_paths(options: dict) -> list[str]:
@@ -521,15 +605,13 @@ def _self_test(ctx: dict, caps: dict, outer_pid: int) -> None:
     """Run a probe program under the full confinement and believe only what it observed."""
     # A world-writable place outside the scratch directory: only Landlock can stop the probe writing there.
     probe_dir = os.path.dirname(os.path.dirname(ctx["scratch"]))  # the system temp directory
-    source = _SELF_TEST.replace("PROBE_DIR", repr(probe_dir)).replace("OUTER_PID", str(int(outer_pid)))
-    req = json.dumps({"source": source, "inputs": [[[0]]], "seed": 0, "timeout_s": 20.0, "memory_mb": 256}).encode()
-    ctx["request"][:len(req)] = req
+    source = _SELF_TEST.replace("PROBE_DIR", repr(probe_dir)).replace("OUTER_PID", str(int(outer_pid))).encode()
+    job = struct.pack("<qII", 0, 1, len(source)) + source + bytes((1, 1, 0))  # one 1x1 input
+    ctx["request"][:len(job)] = job
     ctx["mapped_bytes"] = mapped_bytes()
-    meta, size = run_one(ctx, len(req), 20.0)
-    report = bytes(ctx["report"][:size])
-    ctx["report"][:size] = bytes(size)
+    *meta, size = run_job(ctx, memoryview(ctx["request"])[:len(job)], 20.0, 256)
     allowed = None
-    for line in report.splitlines():
+    for line in bytes(ctx["report"][:size]).splitlines():
         if not line.strip():
             continue
         rec = json.loads(line)
@@ -554,27 +636,49 @@ def _self_test(ctx: dict, caps: dict, outer_pid: int) -> None:
 
 
 def _serve(ctx: dict, caps: dict, in_fd: int, out_fd: int) -> None:
-    """Requests: a frame of 8 bytes (the wall-clock limit, a double) and the request JSON, read straight
-    into the request buffer; the zygote itself never parses it."""
+    """Requests: a frame (its length, then FRAME_HEAD and each job's length and bytes) read straight into
+    the request buffer; the zygote reads only the lengths and limits, and hands each job unread to a
+    process of its own. One answer frame per job, in order. After a job that ends the way a batch must
+    not go on from (the sandbox failed, or a kill that was not the wall-clock limit's, which the parent
+    looks up in the memory cgroup before anything else runs), the batch's other jobs are answered
+    FLAG_SKIPPED without running."""
     gc.collect()
     gc.freeze()  # keep the pre-imported heap shared between forks (copy-on-write)
+    if ctx["spare"] is not None:  # forked during the self-test, before the freeze
+        ctx.pop("spare").discard()
+    spawn(ctx)
     write_frames(out_fd, json.dumps({"capabilities": caps, "pid": os.getpid()}).encode())
     request = memoryview(ctx["request"])
     report = memoryview(ctx["report"])
     served = 0
     while True:
-        header = read_exact(in_fd, 12)
+        header = read_exact(in_fd, 4)
         if header is None:
             return  # the parent closed the pipe or died
-        size, timeout_s = struct.unpack(">Id", header)
-        if not 0 <= size - 8 <= MAX_REQUEST_BYTES or not read_into(in_fd, request[:size - 8]):
+        (size,) = struct.unpack(">I", header)
+        if not FRAME_HEAD.size <= size <= MAX_REQUEST_BYTES or not read_into(in_fd, request[:size]):
             return
-        if served % 64 == 0:  # the base of each program's address-space limit, refreshed now and then
-            ctx["mapped_bytes"] = mapped_bytes()
-        served += 1
-        meta, n = run_one(ctx, size - 8, timeout_s, parent_fd=in_fd)
-        write_frames(out_fd, json.dumps(meta).encode(), report[:n])
-        report[:n] = bytes(n)
+        timeout_s, memory_mb, count = FRAME_HEAD.unpack_from(request)
+        at, cut = FRAME_HEAD.size, False
+        for _ in range(count):
+            if at + 4 > size or at + 4 + struct.unpack_from("<I", request, at)[0] > size:
+                return  # malformed: the parent sees the worker die
+            end = at + 4 + struct.unpack_from("<I", request, at)[0]
+            if cut:
+                send(out_fd, struct.pack(">I", META.size), META.pack(-1, 0, FLAG_SKIPPED, 0.0, 0.0, 0, 0))
+                at = end
+                continue
+            if served % 64 == 0:  # the base of each program's address-space limit, refreshed now and then
+                ctx["mapped_bytes"] = mapped_bytes()
+            served += 1
+            exit_code, sig, flags, elapsed, cpu, rss, message, n = run_job(ctx, request[at + 4:end], timeout_s,
+                                                                           memory_mb, parent_fd=in_fd)
+            at = end
+            text = message.encode("utf-8", "replace")
+            send(out_fd, struct.pack(">I", META.size + len(text) + n),
+                 META.pack(exit_code, sig, flags, elapsed, cpu, rss, len(text)), text, report[:n])
+            cut = bool(flags & (FLAG_SPAWN_ERROR | FLAG_SCRATCH_ERROR)) or exit_code == EXIT_SETUP_FAILED or (
+                sig == signal.SIGKILL and not flags & FLAG_TIMED_OUT)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import resource
 import tempfile
+import time
 
 import pytest
 
@@ -59,6 +60,20 @@ def worker_pids() -> set[int]:
     return found
 
 
+def waits_for_a_request(pid: int) -> bool:
+    """Whether the process is asleep reading a pipe (a worker's next program's process, never handed a
+    request: it reads one to its end before anything else)."""
+    for _ in range(50):  # (it may still be confining itself)
+        try:
+            with open(f"/proc/{pid}/wchan") as f:
+                if "pipe" in f.read():
+                    return True
+        except OSError:
+            return False
+        time.sleep(0.02)
+    return False
+
+
 def host_mounts() -> set[str]:
     with open("/proc/self/mountinfo") as f:
         return {" ".join(line.split()[3:5]) for line in f}  # (root, mount point)
@@ -95,7 +110,8 @@ def private_tempdir():
 @pytest.fixture
 def nothing_left_behind(private_tempdir):
     """A worker is a process of ours (depth 1) with one child, the worker proper, pid 1 of its PID
-    namespace (depth 2). A program's process (depth 3) must never outlive its call."""
+    namespace (depth 2). A program's process (depth 3) must never outlive its call; the one process each
+    worker proper keeps for its next program waits for its request on a pipe, never handed one yet."""
     before = set(descendants(os.getpid()))
     temp_before = temp_entries()
     limits = {r: resource.getrlimit(r) for r in _LIMITS}
@@ -107,11 +123,16 @@ def nothing_left_behind(private_tempdir):
     table = process_table()
     after = descendants(os.getpid(), table)
     workers = worker_pids()
+    propers = {pid for pid, depth in after.items() if depth == 2 and table[pid][0] in workers}
+    waiting: set[int] = set()
     for pid, depth in after.items():
         assert table[pid][1] != "Z", f"zombie process {pid}"
-        if pid in before or pid in workers:
+        if pid in before or pid in workers or pid in propers:
             continue
-        assert depth == 2 and table[pid][0] in workers, f"process {pid} left behind (parent {table[pid][0]})"
+        parent = table[pid][0]
+        assert depth == 3 and parent in propers and parent not in waiting and waits_for_a_request(pid), \
+            f"process {pid} left behind (parent {parent})"
+        waiting.add(parent)
     assert {r: resource.getrlimit(r) for r in _LIMITS} == limits, "a program changed this process's limits"
     assert os.getpriority(os.PRIO_PROCESS, 0) == nice, "a program changed this process's priority"
     own = {box._root.name for box in sb._defaults.values() if not box._closed}
