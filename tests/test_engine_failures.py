@@ -21,11 +21,12 @@ def test_a_sampler_that_fails_to_start_is_tried_once(tmp_path, monkeypatch):
             raise RuntimeError("Engine core initialization failed")
 
     monkeypatch.setitem(SAMPLERS, "vllm", Broken)
-    out = tmp_path / "run"
-    result = CliRunner().invoke(main, ["--mode", "synth", "--sampler", "vllm", "--synth-model", "some/model",
+    out, model = tmp_path / "run", tmp_path / "model"
+    model.mkdir()  # a local folder: a hub id would be refused before the run (nothing is downloaded)
+    result = CliRunner().invoke(main, ["--mode", "synth", "--sampler", "vllm", "--synth-model", str(model),
                                        "--dataset", "arc1-train", "--tasks", QUICK, "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert starts == ["some/model"]
+    assert starts == [str(model)]
     records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert len(records) == 3
     assert all(r["status"] == "error" and "failed to start" in r["error"] and "Engine core" in r["error"] for r in records)

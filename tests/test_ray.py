@@ -17,7 +17,8 @@ from click.testing import CliRunner
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (the [ray] extra: pip install -e '.[ray]')")
 
-from cli import main, run_config  # noqa: E402
+from cli import main  # noqa: E402
+from ensemble.options import run_config  # noqa: E402
 from ensemble.build import new_run, select_tasks  # noqa: E402
 from ensemble.distributed import RayPool  # noqa: E402
 
