@@ -1,7 +1,6 @@
-"""The ``arc-solve`` command: parses flags and prints, nothing else. A run's flags come from
-``ensemble.options.OPTIONS`` (their help from the config fields they set), ``finetune``'s from
-``FinetuneConfig``'s fields. Domain errors become one line on stderr and exit code 1; bad usage,
-a flag that would be ignored included, exits 2; Ctrl-C during a run exits 130."""
+"""The ``arc-solve`` command: parses flags and prints. A run's flags come from ``ensemble.options``,
+``finetune``'s from ``FinetuneConfig``'s fields. Domain errors: one line, exit 1; bad usage (a flag
+that would be ignored too): exit 2; Ctrl-C during a run: exit 130."""
 
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ import click
 
 from arc.config import DEVICES
 from arc.errors import ClusterError, RunLockedError, StorageError, TaskFormatError
-from ensemble.options import DATASET_HELP, OPTIONS, Option, OptionError, check_options, given_options, in_flags
+from ensemble.options import DATASET_HELP, OPTIONS, Option, OptionError, check_options, flag_help, given_options, in_flags
 from ttt.finetune import PRECISIONS, FinetuneConfig
 from ttt.format import FORMATS
 
@@ -47,58 +46,41 @@ def _silence_stdout() -> None:
         pass  # not a real file (a test runner's buffer): nothing will be flushed to a pipe
 
 
-def _click_option(flag: str, name: str, kind, help: str, low=None, low_open=False, high=None, **kw):
+def _option(flag: str, name: str, kind, help: str, low=None, low_open=False, high=None, short=None, **kw) -> click.Option:
     """A click option of ``kind`` (int, float, str, bool, 'dir', 'run' or a tuple of choices) whose
-    default is None (or False for a switch): a flag not given is not passed on."""
+    default is None (False for a switch): a flag not given is not passed on."""
     if kind is bool:
-        pair = {"default": None} if "/" in flag else {"is_flag": True, "default": False}
-        return click.option(flag, name, help=help, **pair)
+        return click.Option([flag, name], help=help, **({"default": None} if "/" in flag else {"is_flag": True, "default": False}))
     if isinstance(kind, tuple):
         kind = click.Choice(list(kind))
     elif kind in (int, float) and (low is not None or high is not None):
         kind = (click.IntRange if kind is int else click.FloatRange)(low, high, min_open=low_open)
     elif kind in ("dir", "run"):
         kind = click.Path(file_okay=False, exists=kind == "run")
-    return click.option(flag, *kw.pop("short", ()), name, type=kind, default=None, help=help, **kw)
+    return click.Option([flag, *([short] if short else []), name], type=kind, default=None, help=help, **kw)
 
 
-def _run_option(o: Option):
-    extra = {"short": (o.short,) if o.short else ()}
-    if o.flag_value is not None:
-        extra.update(is_flag=False, flag_value=o.flag_value, metavar=o.metavar)
-    return _click_option(o.flag, o.name, o.type, o.help_text(), o.low, o.low_open, o.high, **extra)
+def _run_option(o: Option) -> click.Option:
+    extra = {} if o.flag_value is None else {"is_flag": False, "flag_value": o.flag_value, "metavar": o.metavar}
+    return _option(o.flag, o.name, o.type, o.help_text(), o.low, o.low_open, o.high, o.short, **extra)
 
 
-def _config_options(cls, flags: dict[str, str], choices: dict[str, tuple]):
-    """Options for the fields of config ``cls`` named in ``flags`` (field -> flag), with the fields'
-    help and defaults and the registries' choices."""
-    hints = typing.get_type_hints(cls)
-
-    def decorate(f):
-        for name, flag in reversed(flags.items()):
-            kind = choices.get(name) or next(t for t in (bool, int, float, str) if t in (hints[name], *typing.get_args(hints[name])))
-            default = cls.default(name)
-            text = cls.help()[name] + ("" if default in (None, False) else f" (default {default})")
-            f = _click_option(flag, name, kind, text, low=1 if kind is int else None)(f)
-        return f
-
-    return decorate
+def _config_options(cls, flags: dict[str, str], choices: dict[str, tuple]) -> list[click.Option]:
+    """Options for the fields of config ``cls`` named in ``flags`` (field -> flag): the fields' help,
+    defaults and types, the registries' choices."""
+    hints, out = typing.get_type_hints(cls), []
+    for name, flag in flags.items():
+        kind = choices.get(name) or next(t for t in (bool, int, float, str) if t in (hints[name], *typing.get_args(hints[name])))
+        default = cls.default(name)
+        out.append(_option(flag, name, kind, flag_help(cls.help()[name], flags) + ("" if default in (None, False) else f" (default {default})")))
+    return out
 
 
-def _apply(options):
-    def decorate(f):
-        for option in reversed(options):
-            f = option(f)
-        return f
-
-    return decorate
-
-
-@click.group(cls=ArcGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ArcGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]},
+             params=[_run_option(o) for o in OPTIONS])
 @click.version_option(package_name="arc-solve")
 @click.option("-q", "--quiet", is_flag=True, help="print only errors and the final line")
 @click.option("-v", "--verbose", is_flag=True, help="also print the libraries' logs, warnings and progress bars")
-@_apply([_run_option(o) for o in OPTIONS])
 @click.pass_context
 def main(ctx: click.Context, quiet: bool, verbose: bool, **opts) -> None:
     """arc-solve: an ARC solver (test-time training + program synthesis + their ensemble).
@@ -112,20 +94,16 @@ def main(ctx: click.Context, quiet: bool, verbose: bool, **opts) -> None:
       arc-solve --resume runs/demo
       arc-solve --mode synth --dataset arc1-eval-dev80 --dry-run
     """
-    ctx.obj = {"quiet": quiet, "verbose": verbose}
     if ctx.invoked_subcommand is not None:
-        check_options(opts, ctx.invoked_subcommand)
-        return
+        return check_options(opts, ctx.invoked_subcommand)
     if not given_options(opts):
-        click.echo(ctx.get_help())
-        return
+        return click.echo(ctx.get_help())
     check_options(opts)
     if opts["dry_run"]:
         from ensemble.options import plan_run
 
         config, tasks_ = plan_run(opts)
-        click.echo(json.dumps({"tasks": len(tasks_), "config": config.to_json()}, indent=1))
-        return
+        return click.echo(json.dumps({"tasks": len(tasks_), "config": config.to_json()}, indent=1))
     from ensemble.progress import library_output
 
     with library_output(lambda line: click.echo(line, err=True), verbose, quiet):
@@ -137,63 +115,25 @@ def _solve(opts: dict, quiet: bool) -> None:
     A file that cannot be written stops the run (StorageError, one line, exit 1); the task it
     belonged to is redone by --resume. Ctrl-C stops it with a line saying how to resume."""
     from ensemble.options import execute, open_run
+    from ensemble.progress import ProgressLines, final_lines, start_line
 
     say = (lambda line: None) if quiet else (lambda line: click.echo(line, err=True))
     run, config, tasks_ = open_run(opts)
     try:
         done = run.records()
-        retry = sum(r.status != "ok" for r in done.values()) if opts["retry_failed"] else 0
-        say(f"run directory: {run.path}  ({config.mode}, {len(tasks_)} tasks, {len(done) - retry} already done"
-            + (f", {retry} failed to retry" if retry else "") + ")")
-        with _Progress(tasks_, done, quiet) as progress:
+        say(start_line(run.path, config.mode, tasks_, done, opts["retry_failed"]))
+        with ProgressLines(tasks_, done, say, quiet, bar=sys.stderr.isatty()) as progress:
             records, scores = execute(run, config, tasks_, opts, progress.update, log=say)
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted; finish the run with: arc-solve --resume {run.path}", err=True)
         raise click.exceptions.Exit(130) from None
     finally:
         run.unlock()
-    failed = sum(1 for r in records.values() if r.status != "ok")
-    wrote = f"wrote {run.path / 'submission.json'}" + (f"  ({failed} tasks failed, see arc-solve report)" if failed else "")
-    if not (quiet and scores):
+    wrote, scored = final_lines(run.path, records, scores)
+    if not (quiet and scored):
         click.echo(wrote, err=True)
-    if scores:
-        click.echo(f"task accuracy {scores['task_accuracy']:.2%} ({scores['tasks_correct']}/{scores['n_tasks']}), "
-                   f"per-test accuracy {scores['test_accuracy']:.2%}")
-
-
-class _Progress:
-    """Each task's line (``RunningScore.line``) above a rich progress bar with ETA on a terminal."""
-
-    def __init__(self, tasks_, done, quiet: bool):
-        from ensemble.progress import RunningScore
-
-        self.score, self.total, self.quiet, self.bar = RunningScore(tasks_, done), len(tasks_), quiet, None
-        self.done = sum(tid in tasks_ for tid in done)
-
-    def __enter__(self):
-        if sys.stderr.isatty() and not self.quiet:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[score]}"),
-                                console=Console(stderr=True), transient=True)
-            self.bar.start()
-            self.bar_id = self.bar.add_task("solving", total=self.total, completed=self.done, score=str(self.score))
-        return self
-
-    def update(self, record, done: int, total: int) -> None:
-        line = self.score.line(record, done, total)
-        if self.bar is not None:
-            self.bar.console.print(line, markup=False, highlight=False)
-            self.bar.update(self.bar_id, completed=done, score=str(self.score))
-        elif not self.quiet:
-            click.echo(line, err=True)
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.stop()
-        return False
+    if scored:
+        click.echo(scored)
 
 
 @main.group(cls=ArcGroup)
@@ -214,17 +154,14 @@ def tasks_list(dataset: str) -> None:
     Kaggle challenges file).
 
     \b
-    Example:
-      arc-solve tasks list arc2-eval
+    Example: arc-solve tasks list arc2-eval
     """
     from arc.data import load_dataset
-    from arc.grid import shape
+    from arc.render import task_line
 
     loaded = load_dataset(dataset)
-    for tid, task in loaded.items():
-        sizes = " ".join("{}x{}".format(*shape(ex.input)) for ex in task.test)
-        solved = "solutions" if task.has_solutions else "no solutions"
-        click.echo(f"{tid}  {len(task.train)} train  {len(task.test)} test  test input {sizes}  ({solved})")
+    for task in loaded.values():
+        click.echo(task_line(task))
     click.echo(f"{len(loaded)} tasks", err=True)
 
 
@@ -237,8 +174,7 @@ def tasks_show(task_id: str, dataset: str | None, png: str | None, color: bool |
     """Draw TASK_ID in ARC's colours.
 
     \b
-    Example:
-      arc-solve tasks show 007bbfb7 --dataset arc1-train --png 007bbfb7.png
+    Example: arc-solve tasks show 007bbfb7 --dataset arc1-train --png 007bbfb7.png
     """
     from arc.data import find_task
     from arc.render import render_task, save_png, task_image
@@ -260,8 +196,7 @@ def score_cmd(submission: str, dataset: str, as_json: bool) -> None:
     """Score a Kaggle-format SUBMISSION.json (pass@2) against DATASET's known solutions.
 
     \b
-    Example:
-      arc-solve score runs/demo/submission.json --dataset arc1-eval
+    Example: arc-solve score runs/demo/submission.json --dataset arc1-eval
     """
     from arc.data import load_dataset
     from arc.score import read_submission, score
@@ -283,9 +218,9 @@ FINETUNE_FLAGS = {name: "--" + name.replace("_", "-") for name in (
     "data_workers", "seed")} | {"learning_rate": "--lr"}
 
 
-@main.command("finetune")
+@main.command("finetune", params=_config_options(FinetuneConfig, FINETUNE_FLAGS,
+                                                  {"format": tuple(FORMATS), "device": DEVICES, "precision": PRECISIONS}))
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="output folder (resumes from its checkpoint)")
-@_config_options(FinetuneConfig, FINETUNE_FLAGS, {"format": tuple(FORMATS), "device": DEVICES, "precision": PRECISIONS})
 def finetune_cmd(out: str, **opts) -> None:
     """Initial fine-tuning on expanded ARC-AGI-1 training tasks (never evaluation outputs).
 
@@ -318,26 +253,21 @@ def programs_cmd(task_id: str, run_dir: str, passing: bool, color: bool | None) 
     """List the programs tried on TASK_ID in a run, with their verdicts.
 
     \b
-    Example:
-      arc-solve programs 00576224 --run runs/demo --passing
+    Example: arc-solve programs 00576224 --run runs/demo --passing
     """
     from rich.console import Console
     from rich.markup import escape
     from rich.syntax import Syntax
 
     from arc.text import printable
-    from synth.store import load_programs, stored_tasks
+    from synth.store import load_programs, stored_tasks, verdict
 
     if task_id not in stored_tasks(run_dir):
         raise click.ClickException(f"{run_dir}: no programs stored for task {task_id}")
     programs = load_programs(run_dir, task_id, passing_only=passing)
     console = Console(force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True)
     for p in programs:
-        verdict = "PASSES every demonstration" if p.train_consistent else "fails: " + " ".join(p.train_status)
-        if p.train_consistent:
-            verdict += ", deterministic" if p.deterministic else ", NOT deterministic"
-            verdict += ", tentative (never unique alone)" if p.tentative else ""
-        console.print(f"[bold]program {p.index}[/bold]  {verdict}" + (f"  ({escape(printable(p.message.splitlines()[0][:120]))})" if p.message and not p.train_consistent else ""))
+        console.print(f"[bold]program {p.index}[/bold]  {verdict(p)}" + (f"  ({escape(printable(p.message.splitlines()[0][:120]))})" if p.message and not p.train_consistent else ""))
         console.print(Syntax(printable(p.source), "python", line_numbers=False, theme="ansi_dark"))
         console.print(f"test outputs: {', '.join('none' if g is None else '{}x{}'.format(len(g), len(g[0])) for g in p.test_outputs)}\n")
     click.echo(f"{len(programs)} program(s) for {task_id}" + (" (passing only)" if passing else ""), err=True)
@@ -402,8 +332,7 @@ def compare_cmd(run_a: str, run_b: str) -> None:
     """Which tasks RUN_A solved that RUN_B did not, and the reverse (over tasks both attempted).
 
     \b
-    Example:
-      arc-solve compare runs/ensemble-a runs/synth-b
+    Example: arc-solve compare runs/ensemble-a runs/synth-b
     """
     from ensemble.build import locked_runs
     from ensemble.report import compare

@@ -86,10 +86,7 @@ class Option:
         cls: type = SECTIONS[parents[0]] if parents else RunConfig
         for p in parents[1:]:
             cls = type(cls.default(p))
-        text = cls.help()[name]
-        flags = _section_flags(parents[0] if parents else "")
-        text = re.sub(r"'(\w+)'", lambda m: flags.get(m.group(1), m.group(0)), text)
-        text = re.sub(r"\bNone: ", "not given: ", text)
+        text = flag_help(cls.help()[name], _section_flags(parents[0] if parents else ""))
         label = {"ttt": "TTT", "infer": "TTT", "synth": "synth"}.get(parents[0] if parents else "", "")
         if len({p.split(".")[0] for p in self.fields}) > 1:
             label = "TTT and synth"
@@ -102,6 +99,13 @@ class Option:
         if default not in (None, False, ""):
             text += f" (default {','.join(default) if isinstance(default, tuple) else default})"
         return text
+
+
+def flag_help(text: str, flags: Mapping[str, str]) -> str:
+    """A field's help as a flag's: the fields it quotes by their flags (``flags``: field -> flag), and
+    a value left None as a flag not given."""
+    text = re.sub(r"'(\w+)'", lambda m: flags.get(m.group(1), m.group(0)), text)
+    return re.sub(r"\bNone: ", "not given: ", text)
 
 
 def _opt(flag: str, *fields: str, **kw) -> Option:

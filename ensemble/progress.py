@@ -53,6 +53,24 @@ class RunningScore:
         return f"[{done}/{total}] {record.task_id} {status}{outcome} {record.timings.get('total', 0):.1f}s  {self}"
 
 
+def start_line(run_path: object, mode: str, tasks: Mapping[str, Task], done: Mapping[str, TaskRecord],
+               retry_failed: bool = False) -> str:
+    """The line a run starts with: where, what, and how much a resumed run has left."""
+    retry = sum(r.status != "ok" for r in done.values()) if retry_failed else 0
+    return (f"run directory: {run_path}  ({mode}, {len(tasks)} tasks, {len(done) - retry} already done"
+            + (f", {retry} failed to retry" if retry else "") + ")")
+
+
+def final_lines(run_path: object, records: Mapping[str, TaskRecord], scores: Mapping | None) -> tuple[str, str | None]:
+    """Where the submission went (and how many tasks failed), and the scores where answers are known."""
+    failed = sum(1 for r in records.values() if r.status != "ok")
+    wrote = f"wrote {run_path}/submission.json" + (f"  ({failed} tasks failed, see arc-solve report)" if failed else "")
+    if not scores:
+        return wrote, None
+    return wrote, (f"task accuracy {scores['task_accuracy']:.2%} ({scores['tasks_correct']}/{scores['n_tasks']}), "
+                   f"per-test accuracy {scores['test_accuracy']:.2%}")
+
+
 class _LogLines(logging.Handler):
     """The libraries' log records: every one with ``verbose``; otherwise only the sandbox's note on
     what it runs without (once, and not when ``quiet``)."""
@@ -80,14 +98,16 @@ def library_output(echo: Callable[[str], None], verbose: bool = False, quiet: bo
     root.addHandler(handler)
     root.setLevel(logging.INFO if verbose else logging.WARNING)
     os.environ.update(set_env)
+    hf = None
+    if not verbose and "transformers" in sys.modules:  # imported before the environment could tell it
+        from transformers.utils import logging as hf
+
+        hf_state = hf.get_verbosity(), hf.is_progress_bar_enabled()
+        hf.set_verbosity_error()
+        hf.disable_progress_bar()
     with warnings.catch_warnings():
         if not verbose:
             warnings.simplefilter("ignore")
-            if "transformers" in sys.modules:  # imported before the environment could tell it
-                from transformers.utils import logging as hf_logging
-
-                hf_logging.disable_progress_bar()
-                hf_logging.set_verbosity_error()
         try:
             yield
         finally:
@@ -95,3 +115,43 @@ def library_output(echo: Callable[[str], None], verbose: bool = False, quiet: bo
             root.setLevel(level)
             for k in set_env:
                 os.environ.pop(k, None)
+            if hf is not None:
+                hf.set_verbosity(hf_state[0])
+                if hf_state[1]:
+                    hf.enable_progress_bar()
+
+
+class ProgressLines:
+    """Each task's line (``RunningScore.line``) through ``echo``, or on a terminal above a rich
+    progress bar with ETA (on stderr) that never hides them; nothing with ``quiet``."""
+
+    def __init__(self, tasks: Mapping[str, Task], done: Mapping[str, TaskRecord], echo: Callable[[str], None],
+                 quiet: bool = False, bar: bool = False):
+        self.score, self.echo, self.quiet = RunningScore(tasks, done), echo, quiet
+        self.total, self.done, self.want_bar, self.bar = len(tasks), sum(t in tasks for t in done), bar and not quiet, None
+
+    def __enter__(self) -> "ProgressLines":
+        if self.want_bar:
+            from rich.console import Console
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                       TimeRemainingColumn)
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[score]}"),
+                                console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.bar_id = self.bar.add_task("solving", total=self.total, completed=self.done, score=str(self.score))
+        return self
+
+    def update(self, record: TaskRecord, done: int, total: int) -> None:
+        line = self.score.line(record, done, total)
+        if self.bar is not None:
+            self.bar.console.print(line, markup=False, highlight=False)
+            self.bar.update(self.bar_id, completed=done, score=str(self.score))
+        elif not self.quiet:
+            self.echo(line)
+
+    def __exit__(self, *exc) -> bool:
+        if self.bar is not None:
+            self.bar.stop()
+        return False

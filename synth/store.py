@@ -61,6 +61,14 @@ def from_record(rec: dict) -> ProgramResult:
     )
 
 
+def verdict(p: ProgramResult) -> str:
+    """What the checks said of a program, in a few words (``arc-solve programs``)."""
+    if not p.train_consistent:
+        return "fails: " + " ".join(p.train_status)
+    return ("PASSES every demonstration" + (", deterministic" if p.deterministic else ", NOT deterministic")
+            + (", tentative (never unique alone)" if p.tentative else ""))
+
+
 def program_lines(programs: Iterable[ProgramResult]) -> bytes:
     """The content of a task's program file: one JSON line per program, in order."""
     return "".join(json.dumps(to_record(p), separators=(",", ":")) + "\n" for p in programs).encode("utf-8")

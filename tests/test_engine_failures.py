@@ -82,7 +82,7 @@ def test_the_report_shows_the_shared_work(tmp_path, monkeypatch):
     assert summary["shared"][0]["synth_sampler_error"].endswith("no [device] here")
 
 
-def test_batched_ttt_times_out_only_the_slow_task_and_charges_no_task_for_the_engine(tmp_path, monkeypatch):
+def test_batched_ttt_times_out_only_the_slow_task_and_charges_no_task_for_the_engine(tmp_path, monkeypatch, stand_in_engine):
     """--backend vllm with --task-timeout: each task's training runs under its own budget, the
     engine's start-up under none (a stand-in engine: slow to start, answers one grid)."""
     import time
@@ -90,25 +90,11 @@ def test_batched_ttt_times_out_only_the_slow_task_and_charges_no_task_for_the_en
     import pytest
 
     pytest.importorskip("peft")
-    from ttt.backends import BACKENDS, Generation
     from ttt.model import save_base, tiny_llama
     from ttt.solve import _Solver
     from ttt.tokenizer import build_compact_tokenizer
 
-    class SlowEngine:
-        def __init__(self, base, tok, cfg, max_lora_rank=128):
-            time.sleep(3.0)
-            self.tokenizer = tok
-
-        def count_tokens(self, text, add_special_tokens=True):
-            return len(self.tokenizer(text, add_special_tokens=add_special_tokens)["input_ids"])
-
-        def generate(self, prompts, adapters=None, *, max_new_tokens, stop=(), add_special_tokens=True):
-            return [Generation("1\n#", True) for _ in prompts]
-
-        def close(self):
-            pass
-
+    stand_in_engine(start_s=3.0)
     train = _Solver.train
 
     def slow_train(self, name, pts):
@@ -116,7 +102,6 @@ def test_batched_ttt_times_out_only_the_slow_task_and_charges_no_task_for_the_en
             time.sleep(5.0)
         return train(self, name, pts)
 
-    monkeypatch.setitem(BACKENDS, "vllm", SlowEngine)
     monkeypatch.setattr(_Solver, "train", slow_train)
     tok = build_compact_tokenizer()
     model = save_base(tiny_llama(tok, hidden=32, layers=1, heads=2), tok, tmp_path / "model")
