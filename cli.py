@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-import typing
 
 import click
 
 from arc.config import DEVICES
 from arc.errors import ClusterError, RunLockedError, StorageError, TaskFormatError
-from ensemble.options import DATASET_HELP, OPTIONS, Option, OptionError, check_options, flag_help, given_options, in_flags
+from ensemble.options import DATASET_HELP, OPTIONS, Option, OptionError, check_options, config_options, given_options, in_flags
 from ttt.finetune import PRECISIONS, FinetuneConfig
 from ttt.format import FORMATS
 
@@ -46,38 +45,22 @@ def _silence_stdout() -> None:
         pass  # not a real file (a test runner's buffer): nothing will be flushed to a pipe
 
 
-def _option(flag: str, name: str, kind, help: str, low=None, low_open=False, high=None, short=None, **kw) -> click.Option:
-    """A click option of ``kind`` (int, float, str, bool, 'dir', 'run' or a tuple of choices) whose
-    default is None (False for a switch): a flag not given is not passed on."""
+def _click(o: Option) -> click.Option:
+    """The click option for ``o``: its default None (False for a switch), so a flag not given is not passed on."""
+    kind, extra = o.type, {} if o.flag_value is None else {"is_flag": False, "flag_value": o.flag_value, "metavar": o.metavar}
     if kind is bool:
-        return click.Option([flag, name], help=help, **({"default": None} if "/" in flag else {"is_flag": True, "default": False}))
+        return click.Option([o.flag, o.name], help=o.help_text(), **({"default": None} if "/" in o.flag else {"is_flag": True, "default": False}))
     if isinstance(kind, tuple):
         kind = click.Choice(list(kind))
-    elif kind in (int, float) and (low is not None or high is not None):
-        kind = (click.IntRange if kind is int else click.FloatRange)(low, high, min_open=low_open)
+    elif kind in (int, float) and (o.low is not None or o.high is not None):
+        kind = (click.IntRange if kind is int else click.FloatRange)(o.low, o.high, min_open=o.low_open)
     elif kind in ("dir", "run"):
         kind = click.Path(file_okay=False, exists=kind == "run")
-    return click.Option([flag, *([short] if short else []), name], type=kind, default=None, help=help, **kw)
-
-
-def _run_option(o: Option) -> click.Option:
-    extra = {} if o.flag_value is None else {"is_flag": False, "flag_value": o.flag_value, "metavar": o.metavar}
-    return _option(o.flag, o.name, o.type, o.help_text(), o.low, o.low_open, o.high, o.short, **extra)
-
-
-def _config_options(cls, flags: dict[str, str], choices: dict[str, tuple]) -> list[click.Option]:
-    """Options for the fields of config ``cls`` named in ``flags`` (field -> flag): the fields' help,
-    defaults and types, the registries' choices."""
-    hints, out = typing.get_type_hints(cls), []
-    for name, flag in flags.items():
-        kind = choices.get(name) or next(t for t in (bool, int, float, str) if t in (hints[name], *typing.get_args(hints[name])))
-        default = cls.default(name)
-        out.append(_option(flag, name, kind, flag_help(cls.help()[name], flags) + ("" if default in (None, False) else f" (default {default})")))
-    return out
+    return click.Option([o.flag, *([o.short] if o.short else []), o.name], type=kind, default=None, help=o.help_text(), **extra)
 
 
 @click.group(cls=ArcGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]},
-             params=[_run_option(o) for o in OPTIONS])
+             params=[_click(o) for o in OPTIONS])
 @click.version_option(package_name="arc-solve")
 @click.option("-q", "--quiet", is_flag=True, help="print only errors and the final line")
 @click.option("-v", "--verbose", is_flag=True, help="also print the libraries' logs, warnings and progress bars")
@@ -199,17 +182,13 @@ def score_cmd(submission: str, dataset: str, as_json: bool) -> None:
     Example: arc-solve score runs/demo/submission.json --dataset arc1-eval
     """
     from arc.data import load_dataset
-    from arc.score import read_submission, score
+    from arc.score import read_submission, score, score_lines
 
     tasks_ = load_dataset(dataset)
     result = score(read_submission(submission), tasks_)
     if as_json:
-        click.echo(json.dumps({k: v for k, v in result.items() if k != "per_task"}, indent=2))
-        return
-    n = result["n_tasks"]
-    click.echo(f"tasks attempted: {n} of {len(tasks_)} in {dataset}")
-    click.echo(f"task accuracy:     {result['task_accuracy']:.2%} ({result['tasks_correct']}/{n})")
-    click.echo(f"per-test accuracy: {result['test_accuracy']:.2%} ({result['tests_correct']:.2f}/{n})")
+        return click.echo(json.dumps({k: v for k, v in result.items() if k != "per_task"}, indent=2))
+    click.echo("\n".join(score_lines(result, len(tasks_), dataset)))
 
 
 FINETUNE_FLAGS = {name: "--" + name.replace("_", "-") for name in (
@@ -218,8 +197,8 @@ FINETUNE_FLAGS = {name: "--" + name.replace("_", "-") for name in (
     "data_workers", "seed")} | {"learning_rate": "--lr"}
 
 
-@main.command("finetune", params=_config_options(FinetuneConfig, FINETUNE_FLAGS,
-                                                  {"format": tuple(FORMATS), "device": DEVICES, "precision": PRECISIONS}))
+@main.command("finetune", params=[_click(o) for o in config_options(
+    FinetuneConfig, FINETUNE_FLAGS, {"format": tuple(FORMATS), "device": DEVICES, "precision": PRECISIONS})])
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="output folder (resumes from its checkpoint)")
 def finetune_cmd(out: str, **opts) -> None:
     """Initial fine-tuning on expanded ARC-AGI-1 training tasks (never evaluation outputs).
@@ -229,18 +208,14 @@ def finetune_cmd(out: str, **opts) -> None:
       arc-solve finetune --out models/mine --steps 200 --max-minutes 10
       arc-solve finetune --out models/mine --init-from models/base --format plain --lr 5e-5
     """
-    from ttt.finetune import finetune
+    from ttt.finetune import finetune, log_line
 
     try:
         cfg = FinetuneConfig(**{k: v for k, v in opts.items() if v is not None and v is not False})
     except ValueError as e:
         raise OptionError(in_flags(str(e), FINETUNE_FLAGS)) from None
 
-    def log(entry: dict) -> None:
-        click.echo(f"step {entry['step']}/{cfg.steps} loss {entry['loss']:.4f} lr {entry['lr']:.2e} "
-                   f"{entry['tokens_per_s']:.0f} tok/s  {entry['elapsed_s'] / 60:.1f} min", err=True)
-
-    final = finetune(cfg, out, log=log)
+    final = finetune(cfg, out, log=lambda entry: click.echo(log_line(entry, cfg.steps), err=True))
     click.echo(f"wrote {final}")
 
 

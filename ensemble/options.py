@@ -58,10 +58,11 @@ class Option:
     resumable: bool = False  # a resume may change it
     flag_value: str | None = None  # given alone (--ray), the option takes this value
     metavar: str | None = None
+    dest: str | None = None  # the name it is passed on under (default: the flag's)
 
     @property
     def name(self) -> str:
-        return self.flag.split("/")[0].lstrip("-").replace("-", "_")
+        return self.dest or self.flag.split("/")[0].lstrip("-").replace("-", "_")
 
     @property
     def parts(self) -> frozenset[str]:
@@ -72,22 +73,17 @@ class Option:
     def field_default(self) -> Any:
         if self.default is not None or not self.fields:
             return self.default
-        *parents, name = self.fields[0].split(".")
-        cls: type = SECTIONS[parents[0]] if parents else RunConfig
-        for p in parents[1:]:
-            cls = type(cls.default(p))
+        cls, name = field_class(self.fields[0])
         return cls.default(name)
 
     def help_text(self) -> str:
         """One line of help: the field's own, with the flags of the fields it mentions."""
         if self.help is not None:
             return self.help
-        *parents, name = self.fields[0].split(".")
-        cls: type = SECTIONS[parents[0]] if parents else RunConfig
-        for p in parents[1:]:
-            cls = type(cls.default(p))
-        text = flag_help(cls.help()[name], _section_flags(parents[0] if parents else ""))
-        label = {"ttt": "TTT", "infer": "TTT", "synth": "synth"}.get(parents[0] if parents else "", "")
+        cls, name = field_class(self.fields[0])
+        section = self.fields[0].split(".")[0] if "." in self.fields[0] else ""
+        text = flag_help(cls.help()[name], _section_flags(section))
+        label = {"ttt": "TTT", "infer": "TTT", "synth": "synth"}.get(section, "")
         if len({p.split(".")[0] for p in self.fields}) > 1:
             label = "TTT and synth"
         scope = re.match(r"([a-z][\w/]*): ", text)
@@ -101,11 +97,34 @@ class Option:
         return text
 
 
+def field_class(path: str) -> tuple[type, str]:
+    """The config class holding the RunConfig field at ``path`` ("ttt.data.max_tasks"), and its name."""
+    *parents, name = path.split(".")
+    cls: type = SECTIONS[parents[0]] if parents else RunConfig
+    for p in parents[1:]:
+        cls = type(cls.default(p))
+    return cls, name
+
+
 def flag_help(text: str, flags: Mapping[str, str]) -> str:
     """A field's help as a flag's: the fields it quotes by their flags (``flags``: field -> flag), and
     a value left None as a flag not given."""
     text = re.sub(r"'(\w+)'", lambda m: flags.get(m.group(1), m.group(0)), text)
     return re.sub(r"\bNone: ", "not given: ", text)
+
+
+def config_options(cls: type, flags: Mapping[str, str], choices: Mapping[str, tuple] = {}) -> tuple[Option, ...]:
+    """Options for the fields of config ``cls`` named in ``flags`` (field -> flag): each field's help
+    (with its default), its type from the annotation, and the registries' ``choices``."""
+    import typing
+
+    hints, out = typing.get_type_hints(cls), []
+    for name, flag in flags.items():
+        kind = choices.get(name) or next(t for t in (bool, int, float, str) if t in (hints[name], *typing.get_args(hints[name])))
+        default = cls.default(name)
+        text = flag_help(cls.help()[name], flags) + ("" if default in (None, False) else f" (default {default})")
+        out.append(Option(flag, type=kind, help=text, dest=name))
+    return tuple(out)
 
 
 def _opt(flag: str, *fields: str, **kw) -> Option:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from arc.data import BUNDLED, SUBSETS
 from cli import main
 from ensemble.config import MODE_PARTS, MODES, RunConfig
-from ensemble.options import BY_NAME, OPTIONS, SECTIONS, OptionError, check_options, run_config
+from ensemble.options import BY_NAME, OPTIONS, OptionError, check_options, field_class, run_config
 
 TASKS = "007bbfb7,0d3d703e,3c9b0459"  # the search solves each in a fraction of a second
 
@@ -38,11 +38,6 @@ def commands(group=main, path=()):
 ALL_COMMANDS = list(commands())
 
 
-def test_the_tree_has_every_subcommand():
-    assert {" ".join(p) for p in ALL_COMMANDS} >= {"", "tasks", "tasks list", "tasks show", "score", "finetune",
-                                                   "programs", "report", "compare"}
-
-
 @pytest.mark.parametrize("path", ALL_COMMANDS, ids=lambda p: " ".join(p) or "arc-solve")
 def test_help_of_every_command_has_an_example(path):
     result = invoke([*path, "--help"])
@@ -52,6 +47,8 @@ def test_help_of_every_command_has_an_example(path):
 
 
 def test_help_texts_read_as_flags():
+    assert {" ".join(p) for p in ALL_COMMANDS} >= {"", "tasks", "tasks list", "tasks show", "score", "finetune",
+                                                   "programs", "report", "compare"}  # the walk finds them all
     text = invoke(["--help"]).output
     assert "vllm: vllm" not in text.lower() and "None:" not in text
     for name in [*BUNDLED, *SUBSETS]:
@@ -63,10 +60,7 @@ def test_help_texts_read_as_flags():
 def test_every_option_sets_real_fields():
     for option in OPTIONS:
         for path in option.fields:
-            *parents, name = path.split(".")
-            cls = SECTIONS[parents[0]] if parents else RunConfig
-            for p in parents[1:]:
-                cls = type(cls.default(p))
+            cls, name = field_class(path)
             assert name in cls.help(), f"{option.flag}: no field {path}"
 
 
@@ -231,3 +225,14 @@ def test_the_progress_bar_does_not_swallow_task_lines(tmp_path, capsys):
             progress.update(record, i + 1, 3)
     err = capsys.readouterr().err
     assert all(f"[{i + 1}/3] {r.task_id} error wrong 0.5s" in err for i, r in enumerate(records))
+
+
+def test_finetune_options_come_from_its_config(tmp_path):
+    from ttt.finetune import FinetuneConfig
+
+    text = "".join(invoke(["finetune", "--help"]).output.split())  # click wraps lines, at hyphens too
+    for name in ("max_minutes", "micro_batches", "data_workers", "holdout_seed"):
+        assert "".join(FinetuneConfig.help()[name].replace("None: ", "not given: ").split()) in text, name
+    result = invoke(["finetune", "--out", str(tmp_path / "ft"), "--lr", "0"])
+    assert result.exit_code == 2 and "--lr must be > 0" in result.output and "learning_rate" not in result.output
+    assert not (tmp_path / "ft").exists()

@@ -334,6 +334,12 @@ def _build_model(cfg: FinetuneConfig, out: Path):
     return model, tokenizer, make_formatter(cfg.format, tokenizer)
 
 
+def log_line(entry: dict, steps: int) -> str:
+    """One log entry of ``finetune`` in words."""
+    return (f"step {entry['step']}/{steps} loss {entry['loss']:.4f} lr {entry['lr']:.2e} "
+            f"{entry['tokens_per_s']:.0f} tok/s  {entry['elapsed_s'] / 60:.1f} min")
+
+
 def finetune(cfg: FinetuneConfig, out_dir: str | Path, log: Callable[[dict], None] | None = None) -> Path:
     """Fine-tune and write ``out_dir/model`` (HF folder with tokenizer). Resumes from ``out_dir/checkpoint``."""
     import torch
