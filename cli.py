@@ -16,6 +16,7 @@ from ensemble.options import DATASET_HELP, OPTIONS, Option, OptionError, check_o
 from ttt.finetune import PRECISIONS, FinetuneConfig
 from ttt.format import FORMATS
 
+
 class ArcGroup(click.Group):
     """A click group that turns domain errors into one-line messages with exit code 1."""
 
@@ -108,7 +109,7 @@ def _solve(opts: dict, quiet: bool) -> None:
         with ProgressLines(tasks_, done, say, quiet, bar=sys.stderr.isatty()) as progress:
             records, scores = execute(run, config, tasks_, opts, progress.update, log=say)
     except KeyboardInterrupt:
-        click.echo(f"\ninterrupted; finish the run with: arc-solve --resume {run.path}", err=True)
+        click.echo(f"interrupted; finish the run with: arc-solve --resume {run.path}", err=True)
         raise click.exceptions.Exit(130) from None
     finally:
         run.unlock()
