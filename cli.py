@@ -63,8 +63,8 @@ def _click(o: Option) -> click.Option:
 @click.group(cls=ArcGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]},
              params=[_click(o) for o in OPTIONS])
 @click.version_option(package_name="arc-solve")
-@click.option("-q", "--quiet", is_flag=True, help="print only errors and the final line")
-@click.option("-v", "--verbose", is_flag=True, help="also print the libraries' logs, warnings and progress bars")
+@click.option("-q", "--quiet", is_flag=True, help="print only errors and the final line (any command: no library notes)")
+@click.option("-v", "--verbose", is_flag=True, help="also print the libraries' logs, warnings and progress bars (any command)")
 @click.pass_context
 def main(ctx: click.Context, quiet: bool, verbose: bool, **opts) -> None:
     """arc-solve: an ARC solver (test-time training + program synthesis + their ensemble).
@@ -78,6 +78,9 @@ def main(ctx: click.Context, quiet: bool, verbose: bool, **opts) -> None:
       arc-solve --resume runs/demo
       arc-solve --mode synth --dataset arc1-eval-dev80 --dry-run
     """
+    from ensemble.progress import library_output
+
+    ctx.with_resource(library_output(lambda line: click.echo(line, err=True), verbose, quiet))  # for subcommands too
     if ctx.invoked_subcommand is not None:
         return check_options(opts, ctx.invoked_subcommand)
     if not given_options(opts):
@@ -88,10 +91,7 @@ def main(ctx: click.Context, quiet: bool, verbose: bool, **opts) -> None:
 
         config, tasks_ = plan_run(opts)
         return click.echo(json.dumps({"tasks": len(tasks_), "config": config.to_json()}, indent=1))
-    from ensemble.progress import library_output
-
-    with library_output(lambda line: click.echo(line, err=True), verbose, quiet):
-        _solve(opts, quiet)
+    _solve(opts, quiet)
 
 
 def _solve(opts: dict, quiet: bool) -> None:

@@ -236,3 +236,18 @@ def test_finetune_options_come_from_its_config(tmp_path):
     result = invoke(["finetune", "--out", str(tmp_path / "ft"), "--lr", "0"])
     assert result.exit_code == 2 and "--lr must be > 0" in result.output and "learning_rate" not in result.output
     assert not (tmp_path / "ft").exists()
+
+
+def test_quiet_and_verbose_apply_to_subcommands(monkeypatch):
+    import arc.render
+
+    line = arc.render.task_line
+
+    def chatty(task):
+        logging.getLogger("some_library").warning("library chatter")
+        return line(task)
+
+    monkeypatch.setattr(arc.render, "task_line", chatty)
+    args = ["tasks", "list", "arc1-eval-dev80"]
+    assert "library chatter" not in invoke(args).output
+    assert "some_library: warning: library chatter" in invoke(["-v", *args]).output
