@@ -164,9 +164,7 @@ def tasks_show(task_id: str, dataset: str | None, png: str | None, color: bool |
     from arc.render import render_task, save_png, task_image
 
     task = find_task(task_id, dataset)
-    if color is None:
-        color = sys.stdout.isatty()
-    click.echo(render_task(task, color=color))
+    click.echo(render_task(task, color=sys.stdout.isatty() if color is None else color))
     if png:
         save_png(task_image(task), png)
         click.echo(f"wrote {png}", err=True)
