@@ -77,6 +77,13 @@ def render_task(task: Task, color: bool = True) -> str:
     return "\n\n".join(parts)
 
 
+def task_line(task: Task) -> str:
+    """One line about a task: demonstrations, test inputs and their sizes, whether solutions are known."""
+    sizes = " ".join("{}x{}".format(len(ex.input), len(ex.input[0])) for ex in task.test)
+    solved = "solutions" if task.has_solutions else "no solutions"
+    return f"{task.id}  {len(task.train)} train  {len(task.test)} test  test input {sizes}  ({solved})"
+
+
 def _dims(g: Grid | None) -> str:
     return "" if g is None else "{}x{}".format(*shape(g))
 

@@ -56,6 +56,14 @@ def score(predictions: Mapping[str, Sequence[Sequence[Any]]], tasks: Mapping[str
     }
 
 
+def score_lines(result: Mapping[str, Any], n_tasks: int, dataset: str) -> list[str]:
+    """``score``'s figures in words: tasks attempted of the dataset's, task and per-test accuracy."""
+    n = result["n_tasks"]
+    return [f"tasks attempted: {n} of {n_tasks} in {dataset}",
+            f"task accuracy:     {result['task_accuracy']:.2%} ({result['tasks_correct']}/{n})",
+            f"per-test accuracy: {result['test_accuracy']:.2%} ({result['tests_correct']:.2f}/{n})"]
+
+
 def _same(attempt: Any, expected: Grid) -> bool:
     if attempt is None:
         return False

@@ -109,6 +109,28 @@ def resume_run(path: str | Path) -> tuple[RunDir, RunConfig, dict[str, Task]]:
         raise
 
 
+@contextmanager
+def locked_runs(*paths: str | Path) -> Iterator[list[tuple[RunDir, RunConfig, dict[str, Task]]]]:
+    """The runs at ``paths``, each with its saved config and tasks, locked (``resume_run``) while the
+    caller reads them, so that nobody writes them meanwhile (a run named twice is opened once)."""
+    opened: dict[Path, tuple[RunDir, RunConfig, dict[str, Task]]] = {}
+    try:
+        for path in paths:
+            key = Path(path).resolve()
+            if key not in opened:
+                opened[key] = resume_run(path)
+        yield [opened[Path(p).resolve()] for p in paths]
+    finally:
+        for run, _, _ in opened.values():
+            run.unlock()
+
+
+@contextmanager
+def locked_run(path: str | Path) -> Iterator[tuple[RunDir, RunConfig, dict[str, Task]]]:
+    """``locked_runs`` of one run."""
+    with locked_runs(path) as (opened,):
+        yield opened
+
 
 def _start_once(part: Any, start: Callable[[], None], error_key: str, time_key: str) -> dict[str, Any]:
     """Start a solver's heavy part (a model, a sampler) and time it. A failure is kept on ``part.error``,

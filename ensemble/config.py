@@ -18,6 +18,11 @@ from ttt.config import InferConfig, TTTConfig
 
 Mode = Literal["ensemble", "ttt", "synth"]
 MODES: tuple[str, ...] = ("ensemble", "ttt", "synth")
+# The parts of a run each mode uses: its config sections, and "ensemble" for the arbitration.
+MODE_PARTS: dict[str, tuple[str, ...]] = {"ensemble": ("ttt", "infer", "synth", "ensemble"), "ttt": ("ttt", "infer"),
+                                          "synth": ("synth",)}
+# Top-level fields that only one part reads (the others are read by every mode).
+FIELD_PARTS: dict[str, str] = {"model": "ttt", "policy": "ensemble", "eager": "ensemble"}
 
 # Field overrides a preset applies where no flag was given. "paper" keeps every paper default;
 # "quick" makes a CPU run of the bundled model take seconds per task instead of an hour; "small"
@@ -57,7 +62,7 @@ class RunConfig(ConfigMixin):
     """One run: what to solve, with which solvers and settings."""
 
     mode: str = option("ensemble", "solve with the ensemble, TTT alone or the synthesizer alone")
-    dataset: str = option("arc1-eval", "bundled name (arc1-train, arc1-eval, arc2-train, arc2-eval) or a path to task JSON")
+    dataset: str = option("arc1-eval", "bundled name (arc.data.BUNDLED, arc.data.SUBSETS) or a path to task JSON")
     task_ids: tuple[str, ...] = option((), "the run's tasks, in order")
     policy: str = option("paper", "ensemble arbitration rule")
     eager: bool = option(False, "run TTT on every test input, even where its answer cannot change the submission "
@@ -88,7 +93,8 @@ class RunConfig(ConfigMixin):
         check(self.preset in PRESETS, "preset", f"must be one of {', '.join(PRESETS)}, got {self.preset!r}")
         check(self.task_timeout_s is None or self.task_timeout_s > 0, "task_timeout_s", f"must be None or > 0, got {self.task_timeout_s}")
         check(self.time_budget_s is None or self.time_budget_s > 0, "time_budget_s", f"must be None or > 0, got {self.time_budget_s}")
-        runs_ttt, runs_synth = self.mode in ("ensemble", "ttt"), self.mode in ("ensemble", "synth")
+        parts = MODE_PARTS.get(self.mode, ())
+        runs_ttt, runs_synth = "ttt" in parts, "synth" in parts
         for name, needed in (("ttt", runs_ttt), ("infer", runs_ttt), ("synth", runs_synth)):
             check((getattr(self, name) is not None) == needed, name,
                   f"must be {'given' if needed else 'None'} in mode {self.mode}")

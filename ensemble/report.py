@@ -263,3 +263,11 @@ def compare(run_a: RunDir, run_b: RunDir, tasks: Mapping[str, Task]) -> dict:
         "only_b": sorted(solved_b - solved_a),
         "neither": len(common) - len(solved_a | solved_b),
     }
+
+
+def compare_lines(result: dict, name_a: str, name_b: str) -> list[str]:
+    """What ``arc-solve compare`` prints for ``compare``'s result."""
+    return [f"tasks attempted by both: {result['n_common']}", f"solved by both:     {len(result['both'])}",
+            f"only {name_a}: {len(result['only_a'])}  {' '.join(result['only_a'])}",
+            f"only {name_b}: {len(result['only_b'])}  {' '.join(result['only_b'])}",
+            f"solved by neither:  {result['neither']}"]

@@ -30,22 +30,21 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def flags(mode: str, tasks: list[str], search_budget: int) -> list[str]:
-    common = ["--dataset", "arc1-train", "--tasks", ",".join(tasks)]
+def options(mode: str, search_budget: int) -> dict:
+    """The run's options, as `arc-solve` takes them (``ensemble.options``)."""
     if mode == "search":
-        return ["--mode", "synth", "--sampler", "search", "--search-budget", str(search_budget), *common]
-    return ["--mode", "ttt", "--preset", "quick", "--device", "cpu", *common]
+        return {"mode": "synth", "sampler": "search", "search_budget": search_budget, "dataset": "arc1-train"}
+    return {"mode": "ttt", "preset": "quick", "device": "cpu", "dataset": "arc1-train"}
 
 
 def run_once(mode: str, tasks: list[str], search_budget: int, workers: int | None, threads: int | None) -> dict:
     """One run in a fresh run directory: in this process (``workers`` None) or over that many Ray workers."""
-    from cli import main, run_config
     from ensemble.build import build_task_solver, new_run, select_tasks, set_torch_threads
+    from ensemble.options import run_config
     from ensemble.run import run_tasks
 
-    ctx = main.make_context("arc-solve", flags(mode, tasks, search_budget))
     tasks_ = select_tasks("arc1-train", ",".join(tasks), None)
-    config = run_config(ctx.params, tuple(tasks_))
+    config = run_config(options(mode, search_budget), tuple(tasks_))
     with tempfile.TemporaryDirectory(prefix="bench-ray-") as tmp:
         run = new_run(config, Path(tmp) / "run")
         pool = solve = None

@@ -61,6 +61,14 @@ def from_record(rec: dict) -> ProgramResult:
     )
 
 
+def verdict(p: ProgramResult) -> str:
+    """What the checks said of a program, in a few words (``arc-solve programs``)."""
+    if not p.train_consistent:
+        return "fails: " + " ".join(p.train_status)
+    return ("PASSES every demonstration" + (", deterministic" if p.deterministic else ", NOT deterministic")
+            + (", tentative (never unique alone)" if p.tentative else ""))
+
+
 def program_lines(programs: Iterable[ProgramResult]) -> bytes:
     """The content of a task's program file: one JSON line per program, in order."""
     return "".join(json.dumps(to_record(p), separators=(",", ":")) + "\n" for p in programs).encode("utf-8")
@@ -90,3 +98,21 @@ def stored_tasks(run_dir: str | os.PathLike) -> list[str]:
     """Task ids that have a program file in this run directory, sorted."""
     folder = Path(run_dir) / "programs"
     return sorted(p.stem for p in folder.glob("*.jsonl")) if folder.is_dir() else []
+
+
+def print_programs(programs: Iterable[ProgramResult], color: bool | None = None) -> None:
+    """Print ``programs`` to the terminal: each one's verdict, its source highlighted, its test output
+    sizes. Program-supplied text is escaped (``arc.text.printable``) before it reaches the terminal."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.syntax import Syntax
+
+    from arc.text import printable
+
+    console = Console(force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True)
+    for p in programs:
+        console.print(f"[bold]program {p.index}[/bold]  {verdict(p)}"
+                      + (f"  ({escape(printable(p.message.splitlines()[0][:120]))})" if p.message and not p.train_consistent else ""))
+        console.print(Syntax(printable(p.source), "python", line_numbers=False, theme="ansi_dark"))
+        console.print(f"test outputs: {', '.join('none' if g is None else '{}x{}'.format(len(g), len(g[0])) for g in p.test_outputs)}\n")
+

@@ -115,3 +115,57 @@ def fmt():
     from ttt.format import make_formatter
 
     return make_formatter("compact")
+
+
+@pytest.fixture
+def common_module(monkeypatch):
+    """Programs start with ``from common import *``; the sandbox provides dsl.common under that name,
+    and so does this fixture for programs run in-process."""
+    import importlib
+    import sys
+
+    monkeypatch.setitem(sys.modules, "common", importlib.import_module("dsl.common"))
+
+
+@pytest.fixture(scope="module")
+def box():
+    """A sandbox of its own for the module's tests (closed after them), with ``dsl.common``
+    preloaded as ``common`` (``synth.sandbox``), as the synthesizer runs programs."""
+    from synth.sandbox import Sandbox
+
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def stand_in_engine(monkeypatch):
+    """``stand_in_engine(start_s=0.0)`` puts a stand-in for the vllm backend's engine in
+    ``ttt.backends.BACKENDS`` (for this test) and returns its class: it takes ``start_s`` seconds to
+    start, answers every prompt with the one-cell grid ``1``, and counts its starts and closes.
+    (Ray workers cannot import this file: tests/test_ray.py keeps a stand-in of its own.)"""
+    import time
+
+    from ttt.backends import BACKENDS, Generation
+
+    def install(start_s: float = 0.0):
+        class Engine:
+            started = closed = 0
+
+            def __init__(self, base, tok, cfg, max_lora_rank=128):
+                time.sleep(start_s)
+                self.tokenizer = tok
+                Engine.started += 1
+
+            def count_tokens(self, text, add_special_tokens=True):
+                return len(self.tokenizer(text, add_special_tokens=add_special_tokens)["input_ids"])
+
+            def generate(self, prompts, adapters=None, *, max_new_tokens, stop=(), add_special_tokens=True):
+                return [Generation("1\n#", True) for _ in prompts]
+
+            def close(self):
+                Engine.closed += 1
+
+        monkeypatch.setitem(BACKENDS, "vllm", Engine)
+        return Engine
+
+    return install

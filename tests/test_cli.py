@@ -14,13 +14,6 @@ def runner():
     return CliRunner()
 
 
-def test_help_for_every_command(runner):
-    for args in ([], ["tasks"], ["tasks", "list"], ["tasks", "show"], ["score"]):
-        result = runner.invoke(main, args + ["--help"])
-        assert result.exit_code == 0, result.output
-        assert "Usage:" in result.output
-
-
 def test_tasks_list_and_show(runner, tmp_path):
     result = runner.invoke(main, ["tasks", "list", "arc1-eval"])
     assert result.exit_code == 0

@@ -9,8 +9,9 @@ from click.testing import CliRunner
 from cli import main
 
 
-SMALL = ["--preset", "paper", "--ttt-max-tasks", "4", "--ttt-epochs", "1", "--lora-rank", "4", "--views", "identity,transpose",
-         "--n-orders", "1", "--max-new-tokens", "48", "--search-budget", "2000000", "--device", "cpu"]
+TTT_SMALL = ["--preset", "paper", "--ttt-max-tasks", "4", "--ttt-epochs", "1", "--lora-rank", "4", "--views", "identity,transpose",
+             "--n-orders", "1", "--max-new-tokens", "48", "--device", "cpu"]
+SMALL = [*TTT_SMALL, "--search-budget", "2000000"]
 
 
 def test_ensemble_run_on_real_tasks(tmp_path, tiny_model_dir):
@@ -41,7 +42,7 @@ def test_ensemble_run_on_real_tasks(tmp_path, tiny_model_dir):
 def test_ttt_mode_alone(tmp_path, tiny_model_dir):
     out = tmp_path / "run"
     args = ["--mode", "ttt", "--dataset", "arc1-train", "--tasks", "0d3d703e", "--model", str(tiny_model_dir),
-            "--out", str(out), *SMALL]
+            "--out", str(out), *TTT_SMALL]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     record = json.loads((out / "results.jsonl").read_text())
@@ -54,7 +55,8 @@ def test_missing_model_is_one_line(tmp_path):
 
 
 def test_quick_preset_fills_only_what_was_not_given(tiny_model_dir):
-    from cli import main, run_config
+    from cli import main
+    from ensemble.options import run_config
 
     def config(*flags):
         ctx = main.make_context("arc-solve", ["--mode", "ensemble", "--model", str(tiny_model_dir), "--lora-rank", "8",

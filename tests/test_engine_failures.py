@@ -21,11 +21,12 @@ def test_a_sampler_that_fails_to_start_is_tried_once(tmp_path, monkeypatch):
             raise RuntimeError("Engine core initialization failed")
 
     monkeypatch.setitem(SAMPLERS, "vllm", Broken)
-    out = tmp_path / "run"
-    result = CliRunner().invoke(main, ["--mode", "synth", "--sampler", "vllm", "--synth-model", "some/model",
+    out, model = tmp_path / "run", tmp_path / "model"
+    model.mkdir()  # a local folder: a hub id would be refused before the run (nothing is downloaded)
+    result = CliRunner().invoke(main, ["--mode", "synth", "--sampler", "vllm", "--synth-model", str(model),
                                        "--dataset", "arc1-train", "--tasks", QUICK, "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert starts == ["some/model"]
+    assert starts == [str(model)]
     records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert len(records) == 3
     assert all(r["status"] == "error" and "failed to start" in r["error"] and "Engine core" in r["error"] for r in records)
@@ -81,7 +82,7 @@ def test_the_report_shows_the_shared_work(tmp_path, monkeypatch):
     assert summary["shared"][0]["synth_sampler_error"].endswith("no [device] here")
 
 
-def test_batched_ttt_times_out_only_the_slow_task_and_charges_no_task_for_the_engine(tmp_path, monkeypatch):
+def test_batched_ttt_times_out_only_the_slow_task_and_charges_no_task_for_the_engine(tmp_path, monkeypatch, stand_in_engine):
     """--backend vllm with --task-timeout: each task's training runs under its own budget, the
     engine's start-up under none (a stand-in engine: slow to start, answers one grid)."""
     import time
@@ -89,25 +90,11 @@ def test_batched_ttt_times_out_only_the_slow_task_and_charges_no_task_for_the_en
     import pytest
 
     pytest.importorskip("peft")
-    from ttt.backends import BACKENDS, Generation
     from ttt.model import save_base, tiny_llama
     from ttt.solve import _Solver
     from ttt.tokenizer import build_compact_tokenizer
 
-    class SlowEngine:
-        def __init__(self, base, tok, cfg, max_lora_rank=128):
-            time.sleep(3.0)
-            self.tokenizer = tok
-
-        def count_tokens(self, text, add_special_tokens=True):
-            return len(self.tokenizer(text, add_special_tokens=add_special_tokens)["input_ids"])
-
-        def generate(self, prompts, adapters=None, *, max_new_tokens, stop=(), add_special_tokens=True):
-            return [Generation("1\n#", True) for _ in prompts]
-
-        def close(self):
-            pass
-
+    stand_in_engine(start_s=3.0)
     train = _Solver.train
 
     def slow_train(self, name, pts):
@@ -115,7 +102,6 @@ def test_batched_ttt_times_out_only_the_slow_task_and_charges_no_task_for_the_en
             time.sleep(5.0)
         return train(self, name, pts)
 
-    monkeypatch.setitem(BACKENDS, "vllm", SlowEngine)
     monkeypatch.setattr(_Solver, "train", slow_train)
     tok = build_compact_tokenizer()
     model = save_base(tiny_llama(tok, hidden=32, layers=1, heads=2), tok, tmp_path / "model")

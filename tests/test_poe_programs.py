@@ -6,7 +6,6 @@ import pytest
 
 pytest.importorskip("torch")
 pytest.importorskip("peft")
-select = pytest.importorskip("ttt.select")  # the scorer (issue 27, part 1)
 
 from click.testing import CliRunner  # noqa: E402
 
@@ -15,6 +14,7 @@ from cli import main  # noqa: E402
 from ensemble.run import RunDir  # noqa: E402
 from ttt.model import save_base, tiny_llama  # noqa: E402
 from ttt.tokenizer import build_compact_tokenizer  # noqa: E402
+from ttt import select  # noqa: E402
 
 TASK = "68b16354"  # the search's programs disagree on it (several)
 

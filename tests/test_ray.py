@@ -17,14 +17,16 @@ from click.testing import CliRunner
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (the [ray] extra: pip install -e '.[ray]')")
 
-from cli import main, run_config  # noqa: E402
+from cli import main  # noqa: E402
+from ensemble.options import run_config  # noqa: E402
 from ensemble.build import new_run, select_tasks  # noqa: E402
 from ensemble.distributed import RayPool  # noqa: E402
 
 QUICK = "007bbfb7,0d3d703e,3c9b0459,6150a2bd,67a3c6ac,68b16354,74dd1130,9dfd6313"  # the search solves these fast
 FOUR = "0d3d703e,3c9b0459,6150a2bd,67a3c6ac"
-SMALL = ["--ttt-max-tasks", "4", "--ttt-epochs", "1", "--lora-rank", "4", "--views", "identity,transpose",
-         "--n-orders", "1", "--max-new-tokens", "48", "--search-budget", "2000000", "--device", "cpu"]
+TTT_SMALL = ["--ttt-max-tasks", "4", "--ttt-epochs", "1", "--lora-rank", "4", "--views", "identity,transpose",
+             "--n-orders", "1", "--max-new-tokens", "48", "--device", "cpu"]
+SMALL = [*TTT_SMALL, "--search-budget", "2000000"]
 
 
 @pytest.fixture(scope="module")
@@ -331,7 +333,7 @@ def test_batched_ttt_makes_each_workers_share_in_one_engine_start(cluster, tmp_p
     starts = tmp_path / "starts"
     starts.mkdir()
     args = ["--mode", "ttt", "--backend", "vllm", "--dataset", "arc1-train", "--tasks", FOUR, "--model",
-            str(tiny_model_dir), "--ttt-steps", "1", *SMALL]
+            str(tiny_model_dir), "--ttt-steps", "1", *TTT_SMALL]
     from ttt.backends import BACKENDS
 
     # Save the real entry first, so monkeypatch puts it back after the stand-in replaces it.

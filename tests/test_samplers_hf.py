@@ -7,7 +7,8 @@ import pytest
 import arc
 from synth.config import SynthConfig
 from synth.prompt import build_prompt, messages_to_text
-from synth.samplers import SAMPLERS, HFSampler, Sampler, make_sampler
+from synth.samplers import SAMPLERS, HFSampler, make_sampler
+from synth.solver import SamplerProposer
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -74,7 +75,10 @@ def chat_dir(tmp_path_factory):
 
 def test_samples_are_strings_and_deterministic_for_a_seed(plain_dir, messages):
     sampler = HFSampler.load(plain_dir, max_new_tokens=8, batch_size=3, temperature=1.0)
-    assert isinstance(sampler, Sampler)
+    # the synthesizer's seam drives it: a task's prompt in, that many completions out
+    task = arc.load_dataset("arc1-train")["007bbfb7"]
+    proposal = SamplerProposer(SynthConfig(sampler="hf", model=str(plain_dir), samples=3), sampler).propose(task)
+    assert proposal.info["n_samples"] == 3 and proposal.info["extraction"]
     first = sampler.sample(messages, 5, seed=7)
     assert len(first) == 5 and all(isinstance(s, str) for s in first)
     torch.manual_seed(123)

@@ -7,8 +7,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from arc.data import load_dataset
 from synth.config import SynthConfig
-from synth.samplers import SAMPLERS, OpenAISampler, Sampler, SamplerError, make_sampler
+from synth.samplers import SAMPLERS, OpenAISampler, SamplerError, make_sampler
+from synth.solver import SamplerProposer
 from synth.samplers.openai_api import chat_completions_url
 
 MESSAGES = [{"role": "system", "content": "sys"}, {"role": "user", "content": "solve it"}]
@@ -87,7 +89,12 @@ def test_normal_responses_split_n_over_requests_with_distinct_seeds():
     with FakeEndpoint() as ep:
         sampler = _sampler(ep.base_url, per_request=3, concurrency=2)
         out = sampler.sample(MESSAGES, 7, seed=10)
-    assert isinstance(sampler, Sampler)
+        n_before = len(ep.requests)
+        # the synthesizer's seam drives it: a task's prompt in, that many completions out
+        task = load_dataset("arc1-train")["007bbfb7"]
+        config = SynthConfig(sampler="openai", base_url=ep.base_url, model="test-model", samples=2)
+        assert SamplerProposer(config, sampler).propose(task).info["n_samples"] == 2
+        del ep.requests[n_before:]
     assert len(out) == 7
     assert sorted(body["n"] for _, _, body in ep.requests) == [1, 3, 3]
     assert sorted(body["seed"] for _, _, body in ep.requests) == [10, 11, 12]

@@ -35,12 +35,6 @@ PRLIMIT = ("import ctypes, os\n"
            "    return libc.prlimit(pid, which, ctypes.byref(new), None), ctypes.get_errno()\n")
 
 
-@pytest.fixture(scope="module")
-def box():
-    with Sandbox() as sandbox:
-        yield sandbox
-
-
 def _clean_program_still_right(box: Sandbox) -> None:
     run = box.run(FLIP, [GRID])
     assert run.results == (ExecResult("ok", FLIPPED, ""),)

@@ -30,12 +30,6 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIBC = "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
 
 
-@pytest.fixture(scope="module")
-def box():
-    with Sandbox() as sandbox:
-        yield sandbox
-
-
 def _clean_program_still_right(box) -> None:
     assert box.run(FLIP, [GRID]).results == (ExecResult("ok", FLIPPED, ""),)
 

@@ -148,7 +148,8 @@ def test_results_keep_every_distinct_candidate(arc1_train, tok, tmp_path):
 def test_preset_auto_resolves_by_model_size(tmp_path):
     from transformers import LlamaConfig
 
-    from cli import main, run_config
+    from cli import main
+    from ensemble.options import run_config
     from ensemble.build import bundled_model_dir
 
     big = tmp_path / "big"

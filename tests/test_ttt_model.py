@@ -9,12 +9,6 @@ pytest.importorskip("peft")
 
 from ttt.config import InferConfig, TTTConfig  # noqa: E402
 from ttt.model import count_parameters, load_base, save_base, tiny_llama  # noqa: E402
-from ttt.tokenizer import build_compact_tokenizer  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def tok():
-    return build_compact_tokenizer()
 
 
 def test_tiny_llama_is_seeded_and_leaves_global_rng_alone(tok):

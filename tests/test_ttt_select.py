@@ -213,7 +213,8 @@ def test_select_options_are_checked():
 
 
 def test_cli_flags_set_selection_and_sampling(tiny_model_dir):
-    from cli import main, run_config
+    from cli import main
+    from ensemble.options import run_config
 
     ctx = main.make_context("arc-solve", ["--mode", "ttt", "--model", str(tiny_model_dir), "--device", "cpu",
                                           "--select", "vote+poe", "--poe-views", "4", "--sampling", "dfs",

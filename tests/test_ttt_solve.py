@@ -17,14 +17,8 @@ from ttt.config import InferConfig, TTTConfig  # noqa: E402
 from ttt.data import TTTDataConfig  # noqa: E402
 from ttt.model import tiny_llama  # noqa: E402
 from ttt.solve import predictions, solve_ttt  # noqa: E402
-from ttt.tokenizer import build_compact_tokenizer  # noqa: E402
 
 IDS = ("6150a2bd", "d631b094")
-
-
-@pytest.fixture(scope="module")
-def tok():
-    return build_compact_tokenizer()
 
 
 def configs(**kw):
@@ -90,38 +84,12 @@ def test_shared_adapter_and_no_adapter_ablations(arc1_train, tok, tmp_path):
     assert all(r.train is None and r.error is None for r in none.values())
 
 
-class FakeEngine:
-    """The vllm backend's stand-in: slow to start, answers every prompt with one grid, and must be closed."""
-
-    started = closed = 0
-
-    def __init__(self, base, tok, cfg, max_lora_rank=128):
-        import time
-
-        time.sleep(0.3)
-        self.tokenizer = tok
-        FakeEngine.started += 1
-
-    def count_tokens(self, text, add_special_tokens=True):
-        return len(self.tokenizer(text, add_special_tokens=add_special_tokens)["input_ids"])
-
-    def generate(self, prompts, adapters=None, *, max_new_tokens, stop=(), add_special_tokens=True):
-        from ttt.backends import Generation
-
-        return [Generation("1\n#", True) for _ in prompts]
-
-    def close(self):
-        FakeEngine.closed += 1
-
-
-def test_batched_path_times_engine_start_up_once_and_limits_each_task(arc1_train, tok, tmp_path, monkeypatch):
+def test_batched_path_times_engine_start_up_once_and_limits_each_task(arc1_train, tok, tmp_path, stand_in_engine):
     from contextlib import contextmanager
 
-    from ttt.backends import BACKENDS
     from ttt.model import save_base
 
-    monkeypatch.setitem(BACKENDS, "vllm", FakeEngine)
-    FakeEngine.started = FakeEngine.closed = 0
+    engine = stand_in_engine(start_s=0.3)
     model_dir = save_base(tiny_llama(tok, hidden=32, layers=2), tok, tmp_path / "model")
     cfg, icfg = configs()
     icfg = replace(icfg, backend="vllm")
@@ -137,7 +105,7 @@ def test_batched_path_times_engine_start_up_once_and_limits_each_task(arc1_train
     batch = {}
     results = solve_ttt({i: arc1_train[i] for i in IDS}, model_dir, cfg, icfg, tmp_path / "run",
                         task_limit=task_limit, batch_timings=batch)
-    assert limited == list(IDS) and FakeEngine.started == FakeEngine.closed == 1
+    assert limited == list(IDS) and engine.started == engine.closed == 1
     assert batch["n_tasks"] == 1 and batch["engine_start_s"] >= 0.3 and "batch_s" in batch
     first, second = results[IDS[0]], results[IDS[1]]
     assert second.error == "TimeoutError: task exceeded its budget" and "infer_s" not in second.timings

@@ -130,7 +130,7 @@ def test_synth_config_rejects_bad_engine_options(kw, message):
 
 def test_cli_flags_reach_both_configs():
     from cli import main
-    from cli import run_config
+    from ensemble.options import run_config
 
     ctx = main.make_context("arc-solve", ["--mode", "ensemble", "--backend", "vllm", "--sampler", "vllm",
                                           "--synth-model", BUNDLED, "--dtype", "float32",

@@ -44,7 +44,7 @@ class TTTConfig(ConfigMixin):
     warmup_ratio: float = option(help="share of steps with linear warm-up before the cosine decay (paper: 0.1)", default=0.1)
     max_grad_norm: float = option(help="gradient clipping norm (0 disables)", default=1.0)
     steps: int | None = option(help="TTT budget in optimizer steps: the pseudo-tasks are cycled, reshuffled each pass, "
-                               "until this many steps (overrides epochs); None: 'epochs' passes", default=None)
+                               "until this many steps (overrides 'epochs'); None: 'epochs' passes", default=None)
     max_steps: int | None = option(help="stop after this many optimizer steps (None: all epochs); for quick runs", default=None)
     token_budget: int | None = option(help="stop after the steps that hold this many training tokens in all (at least "
                                       "one step): a deterministic cap on a task's training time, which grows with its "

@@ -36,6 +36,13 @@ from arc.views import SYMMETRY_NAMES, View, apply_symmetry, random_colors, rando
 from arc.config import ConfigMixin, option
 from ttt.data import PseudoTask
 
+PRECISIONS = ("auto", "bf16", "fp32")
+# FinetuneConfig field -> the flag of `arc-solve finetune` that sets it.
+FLAGS = {name: "--" + name.replace("_", "-") for name in (
+    "init_from", "hidden", "layers", "heads", "intermediate", "format", "steps", "batch_size", "learning_rate", "max_tokens",
+    "max_examples", "max_minutes", "holdout_seed", "include_arc2_train", "device", "precision", "micro_batches", "threads",
+    "data_workers", "seed")} | {"learning_rate": "--lr"}
+
 # Transforms that turn a task into a new one when applied to one side only.
 _ONE_SIDE = {**{s: (lambda g, s=s: apply_symmetry(s, g)) for s in SYMMETRY_NAMES if s != "identity"}, **TRAINING_TRANSFORMS}
 
@@ -89,7 +96,7 @@ class FinetuneConfig(ConfigMixin):
             (self.max_examples >= 1, "max_examples must be >= 1"),
             (self.hidden % self.heads == 0, f"hidden ({self.hidden}) must be divisible by heads ({self.heads})"),
             (self.init_from is not None or self.format == "compact", "a model built from scratch uses the compact format"),
-            (self.precision in ("auto", "bf16", "fp32"), f"precision must be auto, bf16 or fp32, got {self.precision!r}"),
+            (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"),
             (1 <= self.micro_batches <= self.batch_size, "micro_batches must be between 1 and batch_size"),
             (self.data_workers >= 0, "data_workers must be >= 0"),
             (self.holdout >= 0 and self.checkpoint_every >= 1 and self.log_every >= 1, "holdout, checkpoint_every, log_every must be positive"),
@@ -330,6 +337,12 @@ def _build_model(cfg: FinetuneConfig, out: Path):
                            intermediate=cfg.intermediate, max_positions=cfg.max_positions, seed=cfg.seed)
         model = model.to(resolve_device(cfg.device))
     return model, tokenizer, make_formatter(cfg.format, tokenizer)
+
+
+def log_line(entry: dict, steps: int) -> str:
+    """One log entry of ``finetune`` in words."""
+    return (f"step {entry['step']}/{steps} loss {entry['loss']:.4f} lr {entry['lr']:.2e} "
+            f"{entry['tokens_per_s']:.0f} tok/s  {entry['elapsed_s'] / 60:.1f} min")
 
 
 def finetune(cfg: FinetuneConfig, out_dir: str | Path, log: Callable[[dict], None] | None = None) -> Path:
