@@ -134,7 +134,6 @@ from dsl.palette import (
     count_colors,
     fill_first,
     paint_foreground,
-    remap_colors,
 )
 from dsl.partition import (
     color_parts,
@@ -282,7 +281,6 @@ PART_OPERATIONS = [
     "overlay_parts",
     "combine_parts",
     "compress_grid",
-    "remap_colors",
     "grid_key",
     "lookup_output",
     "paint_foreground",

@@ -18,7 +18,8 @@ import numpy as np
 
 from arc.grid import from_array, to_array
 from dsl.cells import cells_to_pixels, pixels_to_cells
-from dsl.palette import color_roles, remap_colors
+from dsl.grids import recolor
+from dsl.palette import color_roles
 from search.budget import WorkBudget
 from search.hits import SearchHit
 from search.problem import Problem
@@ -97,10 +98,10 @@ def transform(input_grid):
     # (those outside {fixed}), and its output's colours are named back.
     grid = np.array(input_grid, dtype=int)
     roles = color_roles(grid, fixed={fixed})
-    out = role_transform(remap_colors(grid, roles))
+    out = role_transform(recolor(grid, roles))
     if out is None:
         return None
-    return remap_colors(np.array(out, dtype=int), tuple((b, a) for a, b in roles))
+    return recolor(np.array(out, dtype=int), tuple((b, a) for a, b in roles))
 """
 
 
@@ -123,9 +124,9 @@ def role_lift(problem: Problem, roles: tuple[tuple[int, ...], list[tuple]], budg
     """The task with each grid's colours renamed by its input's roles (``task_roles``)."""
     fixed, renamings = roles
     n = len(problem.train_in)
-    renamed = [remap_colors(g, r) for g, r in zip(list(problem.train_in) + list(problem.test_in), renamings)]
-    outs = [remap_colors(t, r) for t, r in zip(problem.targets, renamings)]
+    renamed = [recolor(g, r) for g, r in zip(list(problem.train_in) + list(problem.test_in), renamings)]
+    outs = [recolor(t, r) for t, r in zip(problem.targets, renamings)]
     role_problem = Problem.of_arrays(problem.task.id, renamed[:n], outs, renamed[n:], budget)
     return Lift("roles", "with colours renamed by role", role_problem,
-                lambda k, out: remap_colors(out, tuple((b, a) for a, b in renamings[n + k])),
+                lambda k, out: recolor(out, tuple((b, a) for a, b in renamings[n + k])),
                 "role_transform", _ROLE_WRAPPER.format(fixed=fixed))

@@ -469,12 +469,13 @@ def test_align_objects():
 
 
 def test_color_roles_rename_by_cell_count():
-    from dsl.palette import color_roles, remap_colors
+    from dsl.grids import recolor
+    from dsl.palette import color_roles
     g = np.array([[0, 7, 7], [0, 7, 3], [0, 0, 0]])
     roles = dict(color_roles(g, fixed=(0,)))
     assert sorted(roles) == list(range(10)) and sorted(roles.values()) == list(range(10))  # all ten, one to one
     assert roles[0] == 0 and roles[7] == 1 and roles[3] == 2  # most cells first, into the free colours
-    assert remap_colors(g, tuple(roles.items())).tolist() == [[0, 1, 1], [0, 1, 2], [0, 0, 0]]
+    assert recolor(g, tuple(roles.items())).tolist() == [[0, 1, 1], [0, 1, 2], [0, 0, 0]]
     tie = np.array([[0, 4, 2], [0, 0, 0]])  # a tie is broken by the first cell in reading order
     assert dict(color_roles(tie, fixed=(0,)))[4] == 1 and dict(color_roles(tie, fixed=(0,)))[2] == 2
     assert dict(color_roles(g, fixed=(0, 7)))[3] == 1  # fixed colours keep their names

@@ -83,7 +83,7 @@ def _posts(grids: list[np.ndarray], targets: list[np.ndarray], bg: int | None) -
         changed = {(a, b) for a, b in mapping or () if a != b}
         seen = [{(int(a), int(b)) for a, b in zip(g.ravel(), t.ravel()) if a != b} for g, t in zip(grids, targets)]
         if mapping and all(sum(pair in s for s in seen) >= 2 for pair in changed):
-            yield (f"grid = remap_colors(grid, {mapping!r})",)
+            yield (f"grid = recolor(grid, mapping={mapping!r})",)
     factors = {(t.shape[0] // g.shape[0], t.shape[1] // g.shape[1])
                if t.shape[0] % g.shape[0] == 0 and t.shape[1] % g.shape[1] == 0 else None
                for g, t in zip(grids, targets)}
