@@ -56,13 +56,13 @@ _CELL_WRAPPER = """
 def transform(input_grid):
     # The grid is a partition of one-colour cells: the program above runs on one pixel per cell.
     grid = np.array(input_grid, dtype=int)
-    small = cells_to_pixels(grid, gaps={gaps})
+    small = cells_to_pixels(grid, separator={separator!r})
     if small is None:
         return None
     small = cell_transform(small)
     if small is None:
         return None
-    return pixels_to_cells(np.array(small, dtype=int), grid, gaps={gaps})
+    return pixels_to_cells(np.array(small, dtype=int), grid, separator={separator!r})
 """
 
 
@@ -73,21 +73,21 @@ def cell_lift(problem: Problem, budget: WorkBudget) -> Lift | None:
     train_in, targets, test_in = list(problem.train_in), list(problem.targets), list(problem.test_in)
     if any(g.shape != t.shape for g, t in zip(train_in, targets)):
         return None
-    for gaps in (False, True, None):
+    for separator in ("color", "gaps", "either"):
         grids = train_in + test_in
-        small_in = [cells_to_pixels(g, gaps) for g in grids]
-        small_out = [cells_to_pixels(t, gaps) for t in targets]
+        small_in = [cells_to_pixels(g, separator) for g in grids]
+        small_out = [cells_to_pixels(t, separator) for t in targets]
         # Nothing lost: every input is its own pixels written back, every output its input's cells recoloured.
         if any(s is None for s in small_in + small_out) or not all(
-                np.array_equal(pixels_to_cells(s, g, gaps), want)
+                np.array_equal(pixels_to_cells(s, g, separator), want)
                 for s, g, want in zip(small_in + small_out, grids + train_in, grids + targets)):
             continue
         if all(np.array_equal(a, b) for a, b in zip(small_in, small_out)):
             return None
         small = Problem.of_arrays(problem.task.id, small_in[:len(targets)], small_out, small_in[len(targets):], budget)
         return Lift("cells", "in cell space", small,
-                    lambda k, out, gaps=gaps: pixels_to_cells(out, test_in[k], gaps),
-                    "cell_transform", _CELL_WRAPPER.format(gaps=gaps))
+                    lambda k, out, separator=separator: pixels_to_cells(out, test_in[k], separator),
+                    "cell_transform", _CELL_WRAPPER.format(separator=separator))
     return None
 
 
