@@ -1,5 +1,6 @@
 """Partitions: a grid divided into cells by full-length separator lines, or cut into two halves,
-and the cells picked, stacked, combined or shrunk to pixels."""
+and the cells redrawn, folded or shrunk to pixels (picking, stacking and combining parts is
+``dsl.partition``'s)."""
 
 from __future__ import annotations
 
@@ -9,36 +10,53 @@ from arc.views import symmetry_array
 from dsl.color import most_common_color
 
 
-def split_cells(grid: np.ndarray, gaps: bool | None = False) -> list[list[np.ndarray]] | None:
-    """Cells between full-length separator lines of one colour, as a list of rows of cells.
+SEPARATORS = ("color", "gaps", "either", "most")
 
-    The separator colour is one that is not the grid's most common colour; with ``gaps``, it is
-    the most common colour itself (blocks apart by empty rows and columns); with gaps=None,
-    either, the first tried first. None when there is none."""
-    if gaps is None:
-        cells = split_cells(grid, False)
-        return cells if cells is not None else split_cells(grid, True)
+
+def _cell_rows(grid: np.ndarray, separator: str) -> list[list[np.ndarray]] | None:
+    """The cells of ``split_cells`` as rows of cells (views into ``grid``); None when there are none."""
+    if separator == "either":
+        rows = _cell_rows(grid, "color")
+        return rows if rows is not None else _cell_rows(grid, "gaps")
+    if separator not in SEPARATORS:
+        raise ValueError(f"unknown separator {separator!r}")
     h, w = grid.shape
-    bg = most_common_color(grid)
+    bg = most_common_color(grid) if separator != "most" else None
+    best, most = None, 1
     for color in range(10):
-        if (color == bg) != gaps:
+        full = grid == color
+        if separator == "most":
+            if full.all():
+                continue  # a colour filling the grid separates nothing
+        elif (color == bg) != (separator == "gaps"):
             continue
-        sep_rows = [r for r in range(h) if (grid[r] == color).all()]
-        sep_cols = [c for c in range(w) if (grid[:, c] == color).all()]
+        sep_rows = [r for r in range(h) if full[r].all()]
+        sep_cols = [c for c in range(w) if full[:, c].all()]
         if not sep_rows and not sep_cols:
             continue
-        row_spans = spans(h, sep_rows)
-        col_spans = spans(w, sep_cols)
-        if len(row_spans) * len(col_spans) < 2:
-            continue
-        return [[grid[a:b, c:d] for c, d in col_spans] for a, b in row_spans]
-    return None
+        row_spans, col_spans = spans(h, sep_rows), spans(w, sep_cols)
+        n = len(row_spans) * len(col_spans)
+        if n > most:
+            best, most = [[grid[a:b, c:d] for c, d in col_spans] for a, b in row_spans], n
+            if separator != "most":
+                break  # the first colour that cuts
+    return best
 
 
-def cell_list(grid: np.ndarray) -> list[np.ndarray] | None:
-    """The cells of ``split_cells`` in reading order (views into ``grid``); None when there are none."""
-    rows = split_cells(grid)
-    return None if rows is None else [cell for row in rows for cell in row]
+def split_cells(grid: np.ndarray, separator: str = "color") -> list[np.ndarray]:
+    """The cells between full-length separator lines of one colour, in reading order (views into
+    the grid); [] when no such lines cut the grid into two or more cells.
+
+    ``separator`` says which colour's lines: "color", one that is not the grid's most common
+    colour (the first, 0 to 9, whose lines cut it); "gaps", the most common colour itself
+    (blocks apart by empty rows and columns); "either", "color" where it cuts, else "gaps";
+    "most", any colour not filling the grid, the one whose lines cut it into the most cells
+    (ties: the lower colour).
+
+    Example: parts = split_cells(grid, separator="most")
+    """
+    rows = _cell_rows(np.asarray(grid), separator)
+    return [] if rows is None else [cell for row in rows for cell in row]
 
 
 def cells_from_first(grid: np.ndarray, views: tuple[str, ...]) -> np.ndarray | None:
@@ -49,7 +67,7 @@ def cells_from_first(grid: np.ndarray, views: tuple[str, ...]) -> np.ndarray | N
     Example: grid = cells_from_first(grid, views=("rot90", "rot180"))
     """
     out = grid.copy()
-    flat = cell_list(out) or []  # views into ``out``: writing a cell writes the grid
+    flat = split_cells(out)  # views into ``out``: writing a cell writes the grid
     if len(flat) != len(views) + 1:
         return None
     for cell, name in zip(flat[1:], views):
@@ -67,9 +85,7 @@ def copy_cell(grid: np.ndarray) -> np.ndarray | None:
     Example: grid = copy_cell(grid)
     """
     out = grid.copy()
-    flat = cell_list(out)  # views into ``out``
-    if flat is None:
-        return None
+    flat = split_cells(out)  # views into ``out``
     bg = most_common_color(grid)
     full = [c for c in flat if (c != bg).any()]
     if len(full) != 1 or any(c.shape != full[0].shape for c in flat):
@@ -103,16 +119,6 @@ def two_halves(grid: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray] | N
     return (a, b) if axis == 0 else (a.T, b.T)
 
 
-def combine_halves(grid: np.ndarray, axis: int, logic: str, color: int) -> np.ndarray | None:
-    """Overlay the two halves cell by cell (non-zero = set): ``color`` where ``logic`` holds, else 0."""
-    halves = two_halves(grid, axis)
-    if halves is None:
-        return None
-    a, b = halves[0] != 0, halves[1] != 0
-    rule = {"and": a & b, "or": a | b, "xor": a ^ b, "nor": ~(a | b), "a_not_b": a & ~b, "b_not_a": b & ~a}[logic]
-    return np.where(rule, color, 0)
-
-
 def fold_halves(grid: np.ndarray, axis: int, mirror: bool = True, reverse: bool = False,
                 background: int = 0) -> np.ndarray | None:
     """The grid folded in two along rows (axis 0) or columns (axis 1): the second half (mirrored
@@ -131,44 +137,14 @@ def fold_halves(grid: np.ndarray, axis: int, mirror: bool = True, reverse: bool 
     return np.where(top != background, top, under)
 
 
-def select_cell(grid: np.ndarray, select: str) -> np.ndarray | None:
-    """The one partition cell that stands out (most/fewest set cells or colours, or the odd one out)."""
-    cells = cell_list(grid)
-    if cells is None:
-        return None
-    bg = most_common_color(grid)
-    if select == "odd_one":
-        keys = [(cell.shape, cell.tobytes()) for cell in cells]
-        odd = [cell for cell, k in zip(cells, keys) if keys.count(k) == 1]
-        return odd[0] if len(odd) == 1 and len(cells) > 2 else None
-    kind, prop = select.split("_", 1)
-    if prop == "cells":
-        scores = [int((cell != bg).sum()) for cell in cells]
-    else:
-        scores = [len(np.unique(cell[cell != bg])) for cell in cells]
-    best = max(scores) if kind == "max" else min(scores)
-    chosen = [cell for cell, s in zip(cells, scores) if s == best]
-    return chosen[0] if len(chosen) == 1 else None
+def cells_to_pixels(grid: np.ndarray, separator: str = "color") -> np.ndarray | None:
+    """Each cell between separator lines (``split_cells``, whose ``separator`` this is) becomes
+    one pixel: its most common non-background colour (or background). None when there are no
+    cells.
 
-
-def overlay_cells(grid: np.ndarray, reverse: bool = False) -> np.ndarray | None:
-    """All partition cells stacked into one: later cells' non-background cells paint over earlier ones."""
-    cells = cell_list(grid)
-    if cells is None:
-        return None
-    if len({cell.shape for cell in cells}) != 1:
-        return None
-    bg = most_common_color(grid)
-    out = np.full(cells[0].shape, bg)
-    for cell in (cells[::-1] if reverse else cells):
-        out = np.where(cell != bg, cell, out)
-    return out
-
-
-def cells_to_pixels(grid: np.ndarray, gaps: bool | None = False) -> np.ndarray | None:
-    """Each partition cell becomes one pixel: its most common non-background colour (or
-    background). With ``gaps``, the cells are the blocks between empty rows and columns."""
-    rows = split_cells(grid, gaps)
+    Example: small = cells_to_pixels(grid, separator="gaps")
+    """
+    rows = _cell_rows(np.asarray(grid), separator)
     if rows is None:
         return None
     bg = most_common_color(grid)
@@ -181,15 +157,15 @@ def cells_to_pixels(grid: np.ndarray, gaps: bool | None = False) -> np.ndarray |
     return out
 
 
-def pixels_to_cells(small: np.ndarray, grid: np.ndarray, gaps: bool | None = False) -> np.ndarray | None:
+def pixels_to_cells(small: np.ndarray, grid: np.ndarray, separator: str = "color") -> np.ndarray | None:
     """The inverse of cells_to_pixels: ``grid`` with each of its partition cells filled with the
     colour of the matching pixel of ``small``, its separators kept. None when ``grid`` has no
     partition or ``small`` is not one pixel per cell.
 
-    Example: grid = pixels_to_cells(small, grid, gaps=False)
+    Example: grid = pixels_to_cells(small, grid, separator="color")
     """
     out = np.array(grid, copy=True)
-    rows = split_cells(out, gaps)  # views into ``out``
+    rows = _cell_rows(out, separator)  # views into ``out``
     small = np.asarray(small)
     if rows is None or small.shape != (len(rows), len(rows[0])):
         return None

@@ -14,12 +14,9 @@ import numpy as np
 from dsl.cells import (
     cells_from_first,
     cells_to_pixels,
-    combine_halves,
     copy_cell,
     fold_halves,
-    overlay_cells,
     pixels_to_cells,
-    select_cell,
     split_cells,
     two_halves,
 )
@@ -108,7 +105,6 @@ from dsl.objects import (
     object_neighbors,
     object_position,
     object_property,
-    select_object,
 )
 from dsl.object_ops import (
     align_objects,
@@ -134,7 +130,6 @@ from dsl.palette import (
     count_colors,
     fill_first,
     paint_foreground,
-    remap_colors,
 )
 from dsl.partition import (
     color_parts,
@@ -145,7 +140,6 @@ from dsl.partition import (
     keep_color,
     pick_color,
     pick_part,
-    split_by_lines,
     split_equal,
     split_corners,
 )
@@ -229,7 +223,6 @@ OPERATIONS = [
     "recolor",
     "fill_with_most_common",
     "find_objects",
-    "select_object",
     "object_property",
     "crop_object",
     "keep_object",
@@ -254,12 +247,7 @@ OPERATIONS = [
     "repeat_band",
     "continue_segments",
     "periodic_patch",
-    "split_cells",
-    "two_halves",
-    "combine_halves",
     "fold_halves",
-    "select_cell",
-    "overlay_cells",
     "cells_to_pixels",
     "pixels_to_cells",
     "color_histogram",
@@ -269,10 +257,12 @@ OPERATIONS = [
     "apply_local_rule",
 ]
 
-# Cutting into parts, picking and combining them, per-object transforms, answers looked up by a key (dsl/partition.py,
-# dsl/object_ops.py, dsl/palette.py, dsl/classify.py): the object-level search families call these.
+# Cutting into parts, picking and combining them, per-object transforms, answers looked up by a key (dsl/cells.py,
+# dsl/partition.py, dsl/object_ops.py, dsl/palette.py, dsl/classify.py): the object-level search families call
+# these, and the enumeration's steps pick, stack and combine the cells and halves they cut.
 PART_OPERATIONS = [
-    "split_by_lines",
+    "split_cells",
+    "two_halves",
     "split_equal",
     "split_corners",
     "object_parts",
@@ -282,7 +272,6 @@ PART_OPERATIONS = [
     "overlay_parts",
     "combine_parts",
     "compress_grid",
-    "remap_colors",
     "grid_key",
     "lookup_output",
     "paint_foreground",

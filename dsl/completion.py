@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from arc.views import symmetry_array
 from dsl.color import resolve_background
 from dsl.objects import find_objects
 
@@ -189,6 +190,9 @@ _GROUPS = {
     "d4": ((0, 1, -1, 0), (-1, 0, 0, -1), (0, -1, 1, 0), (1, 0, 0, -1), (-1, 0, 0, 1), (0, 1, 1, 0),
            (0, -1, -1, 0)),
 }
+# Rigid transforms (arc.views) that generate each group: a shape they all keep is symmetric under it.
+_GROUP_GENERATORS = {"lr": ("flip_lr",), "ud": ("flip_ud",), "d2": ("flip_lr", "flip_ud"), "rot90": ("rot90",),
+                     "d4": ("rot90", "transpose")}
 
 
 def _centres(base: np.ndarray, bg: int, group: str, centre: str) -> list[tuple[int, int]]:
@@ -216,8 +220,7 @@ def _centres(base: np.ndarray, bg: int, group: str, centre: str) -> list[tuple[i
         if len(rows) < 2:
             continue
         box = m[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
-        views = {"lr": (box[:, ::-1],), "ud": (box[::-1],), "d2": (box[:, ::-1], box[::-1]),
-                 "rot90": (np.rot90(box),), "d4": (np.rot90(box), box.T)}[group]
+        views = [symmetry_array(name, box) for name in _GROUP_GENERATORS[group]]
         if all(v.shape == box.shape and np.array_equal(v, box) for v in views):
             found.append((int(rows.min() + rows.max()), int(cols.min() + cols.max())))
     return found

@@ -11,6 +11,7 @@ from collections import deque
 
 import numpy as np
 
+from arc.transforms import upscale_array
 from dsl._masks import dilate, neighbour_offsets
 from dsl.color import Color
 
@@ -138,7 +139,7 @@ def scale_sprite(sprite: np.ndarray, factor: int) -> np.ndarray:
     """
     sprite = np.asarray(sprite)
     factor = _as_int(factor, "factor")
-    return np.kron(sprite, np.ones((factor, factor), dtype=sprite.dtype))
+    return upscale_array(sprite, factor, factor)  # the one upscaling kernel (dsl upscale: ky, kx apart)
 
 
 def scale_pattern(pattern: np.ndarray, scale_factor: int) -> np.ndarray:

@@ -12,20 +12,22 @@ import random
 
 import numpy as np
 
+from arc.views import symmetry_array
 from dsl._masks import dilate, neighbour_offsets
 from dsl.color import Color
 from dsl.objects import is_contiguous
 
 _MAX_SPRITE_ATTEMPTS = 500
 
+# BARC's sprite symmetries, as the rigid transforms (arc.views) whose images a symmetric sprite keeps.
 _SYMMETRY_GROUPS = {
-    "not_symmetric": (lambda a: a,),
-    "horizontal": (lambda a: a, lambda a: a[::-1, :]),
-    "vertical": (lambda a: a, lambda a: a[:, ::-1]),
-    "mirror": (lambda a: a, lambda a: a[::-1, :], lambda a: a[:, ::-1], lambda a: a[::-1, ::-1]),
-    "diagonal": (lambda a: a, lambda a: a.T),
-    "anti_diagonal": (lambda a: a, lambda a: a[::-1, ::-1].T),
-    "radial": (lambda a: a, lambda a: np.rot90(a, 1), lambda a: np.rot90(a, 2), lambda a: np.rot90(a, 3)),
+    "not_symmetric": ("identity",),
+    "horizontal": ("identity", "flip_ud"),
+    "vertical": ("identity", "flip_lr"),
+    "mirror": ("identity", "flip_ud", "flip_lr", "rot180"),
+    "diagonal": ("identity", "transpose"),
+    "anti_diagonal": ("identity", "anti_transpose"),
+    "radial": ("identity", "rot90", "rot180", "rot270"),
 }
 
 
@@ -40,7 +42,7 @@ def _symmetrize(a: np.ndarray, group, background: int) -> np.ndarray:
     # result is exactly symmetric even where the walk left different colours on an orbit.
     n, m = a.shape
     index = np.arange(n * m).reshape(n, m)
-    images = np.stack([g(index) for g in group])
+    images = np.stack([symmetry_array(name, index) for name in group])
     flat = a.reshape(-1)
     coloured = flat[images] != background
     big = n * m

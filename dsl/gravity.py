@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from arc.views import symmetry_array
 from dsl.color import Color, resolve_background
 from dsl.objects import find_objects
 
-_TURNS = {"down": 0, "left": 1, "up": 2, "right": 3}  # quarter turns that make the side "down"
+# The turn that makes the side "down", and the turn back (the rigid transforms of arc.views).
+_TURNS = {"down": ("identity", "identity"), "left": ("rot270", "rot90"), "up": ("rot180", "rot180"),
+          "right": ("rot90", "rot270")}
 
 
 def gravity(grid: np.ndarray, direction: str, background: int | None = Color.BLACK) -> np.ndarray:
@@ -17,22 +20,22 @@ def gravity(grid: np.ndarray, direction: str, background: int | None = Color.BLA
     Example: grid = gravity(grid, direction="down", background=Color.BLACK)
     """
     bg = resolve_background(grid, background)
-    turns = _TURNS[direction]
-    g = np.rot90(grid, turns)
+    turn, back = _TURNS[direction]
+    g = symmetry_array(turn, grid)
     out = np.full_like(g, bg)
     for c in range(g.shape[1]):
         column = g[:, c][g[:, c] != bg]
         if len(column):
             out[-len(column):, c] = column
-    return np.rot90(out, -turns)
+    return symmetry_array(back, out)
 
 
 def gravity_objects(grid: np.ndarray, direction: str, background: int | None = Color.BLACK) -> np.ndarray:
     """Objects (8-connected, any colours) slide as rigid units towards one side ("down", "up",
     "left", "right") until blocked, those nearest that side first."""
     bg = resolve_background(grid, background)
-    turns = _TURNS[direction]
-    g = np.rot90(grid, turns)
+    turn, back = _TURNS[direction]
+    g = symmetry_array(turn, grid)
     objects = find_objects(g, bg, 8, False)
     objects.sort(key=lambda m: -np.nonzero(m)[0].max())  # those nearest the floor settle first
     out = np.full_like(g, bg)
@@ -42,4 +45,4 @@ def gravity_objects(grid: np.ndarray, direction: str, background: int | None = C
         while ys.max() + shift + 1 < g.shape[0] and (out[ys + shift + 1, xs] == bg).all():
             shift += 1
         out[ys + shift, xs] = g[ys, xs]
-    return np.rot90(out, -turns)
+    return symmetry_array(back, out)

@@ -217,12 +217,12 @@ def recolor(grid: np.ndarray, mapping: tuple[tuple[int, int], ...]) -> np.ndarra
 
     Example: grid = recolor(grid, mapping=((0, 0), (1, 2), (2, 1)))
     """
-    if not set(np.unique(grid).tolist()) <= {src for src, _ in mapping}:
-        return None
-    out = grid.copy()
+    grid = np.asarray(grid)
+    table = np.full(10, -1)
     for src, dst in mapping:
-        out[grid == src] = dst
-    return out
+        table[src] = dst
+    out = table[grid]
+    return None if (out < 0).any() else out.astype(grid.dtype)
 
 
 def fill_with_most_common(grid: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ import itertools
 
 import numpy as np
 
+from arc.transforms import upscale_array
 from arc.views import SYMMETRY_NAMES, symmetry_array
 from dsl._masks import dilate, label, reachable_from_border
 from dsl.color import resolve_background
@@ -333,7 +334,7 @@ def complete_templates(grid: np.ndarray, match: str = "colors", views: str = "id
         for name, k in itertools.product(names, range(1, max_scale + 1)):
             if k * max(box.shape) > max(grid.shape) or k * min(box.shape) > min(grid.shape):
                 continue  # a copy larger than the grid
-            patch = np.kron(symmetry_array(name, box), np.ones((k, k), dtype=box.dtype))
+            patch = upscale_array(symmetry_array(name, box), k, k)
             if not any(patch.shape == p.shape and np.array_equal(patch, p) for p in patches):
                 patches.append(patch)
     owner = np.full(grid.shape, -1)

@@ -312,52 +312,6 @@ def mask_shape(mask: np.ndarray) -> tuple[int, int, bytes]:
     return (w, h, mask[x:x + w, y:y + h].tobytes())
 
 
-def object_score(grid: np.ndarray, mask: np.ndarray, prop: str) -> int:
-    """A number for ranking objects by ``prop``: "size" (cells), "box" (bounding-box area),
-    "colors" (distinct colours), or "top", "bottom", "left", "right" (larger is further that
-    way); 0 for anything else."""
-    x, y, w, h = bounding_box(mask)
-    if prop == "size":
-        return int(mask.sum())
-    if prop == "box":
-        return w * h
-    if prop == "colors":
-        return len(np.unique(grid[mask]))
-    if prop == "top":
-        return -x
-    if prop == "bottom":
-        return x + w
-    if prop == "left":
-        return -y
-    if prop == "right":
-        return y + h
-    return 0
-
-
-def select_object(grid: np.ndarray, objects: list[np.ndarray], select: str) -> np.ndarray | None:
-    """The one mask among ``objects`` that stands out: "max_<prop>" or "min_<prop>" for a
-    property of object_score, "unique_color" (the only object with its colours) or
-    "unique_shape" (the only one with its shape, among at least three). None when no single
-    object stands out (a tie is no answer).
-
-    Example: mask = select_object(grid, find_objects(grid), "max_size")
-    """
-    if not objects:
-        return None
-    if select in ("unique_color", "unique_shape"):
-        if select == "unique_color":
-            keys = [tuple(np.unique(grid[m]).tolist()) for m in objects]
-        else:
-            keys = [mask_shape(m) for m in objects]
-        unique = [m for m, k in zip(objects, keys) if keys.count(k) == 1]
-        return unique[0] if len(unique) == 1 and len(objects) > 2 else None
-    kind, prop = select.split("_", 1)
-    scores = [object_score(grid, m, prop) for m in objects]
-    best = max(scores) if kind == "max" else min(scores)
-    chosen = [m for m, s in zip(objects, scores) if s == best]
-    return chosen[0] if len(chosen) == 1 else None
-
-
 def object_property(grid: np.ndarray, mask: np.ndarray, objects: list[np.ndarray], prop: str) -> int | bool | str | None:
     """A hashable value of one object among ``objects``: "size", "size_rank" (0 = largest),
     "is_largest", "is_smallest", "height" (rows), "width" (columns), "touches_border",

@@ -1,5 +1,5 @@
-"""Colour substitution learned from demonstrations, a grid's colours listed in order or renamed by
-the roles they play."""
+"""A grid's colours counted, listed in order or renamed by the roles they play (the substitution
+itself is ``dsl.grids.recolor``)."""
 
 from __future__ import annotations
 
@@ -8,25 +8,14 @@ import numpy as np
 from dsl.color import Color, resolve_background
 
 
-def remap_colors(grid: np.ndarray, mapping: tuple[tuple[int, int], ...]) -> np.ndarray | None:
-    """Every cell's colour replaced by its partner in ``mapping`` ((from, to) pairs, unchanged
-    colours listed too); None when the grid holds a colour the mapping does not list."""
-    grid = np.asarray(grid)
-    table = np.full(10, -1)
-    for a, b in mapping:
-        table[a] = b
-    out = table[grid]
-    return None if (out < 0).any() else out
-
-
 def color_roles(grid: np.ndarray, fixed: tuple[int, ...] = (Color.BLACK,)) -> tuple[tuple[int, int], ...]:
-    """A renaming of all ten colours, as ``remap_colors`` takes it, by the role each colour of
+    """A renaming of all ten colours, as ``recolor`` takes it, by the role each colour of
     ``grid`` plays: the colours outside ``fixed`` that the grid holds take the colours outside
     ``fixed`` in order of their cell counts (most first; on a tie, the colour met first in
     reading order first), the colours it lacks take the rest in order, and ``fixed`` colours
     keep their names.
 
-    Example: roles = color_roles(input_grid, fixed=(Color.BLACK,)); grid = remap_colors(input_grid, roles)
+    Example: roles = color_roles(input_grid, fixed=(Color.BLACK,)); grid = recolor(input_grid, roles)
     """
     flat = np.asarray(grid).ravel()
     counts = np.bincount(flat, minlength=10)

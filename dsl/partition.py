@@ -1,41 +1,18 @@
-"""Cutting a grid into parts (cells between separator lines, equal blocks, objects, colours),
-picking one part by a property, and putting parts back together (overlay, cell-wise logic).
+"""Cutting a grid into parts (equal blocks, corners, objects, colours; the cells between
+separator lines are ``split_cells``, the two halves ``two_halves``), picking one part by a
+property, and putting parts back together (overlay, cell-wise logic).
 
-A part is a 2-D array cut out of the grid. ``background=None`` means "the grid's most common
-colour" wherever a background is asked for.
+A part is a 2-D array cut out of the grid. Where a function of parts asks for a background,
+``background=None`` means "the most common colour of all the parts together".
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from dsl._masks import label
-from dsl.cells import spans
+from arc.views import flip_lr, flip_ud, transpose
 from dsl.color import resolve_background
-from dsl.objects import bounding_box, object_property
-
-
-def split_by_lines(grid: np.ndarray) -> list[np.ndarray]:
-    """The cells between full-length separator lines of one colour, in reading order.
-
-    The separator colour is the one whose full rows and columns cut the grid into the most cells
-    (ties: the lower colour); a colour filling the whole grid is no separator. [] when no full
-    line cuts the grid into two or more cells."""
-    grid = np.asarray(grid)
-    h, w = grid.shape
-    best: list[np.ndarray] = []
-    for color in range(10):
-        full = grid == color
-        if full.all():
-            continue
-        rows = [r for r in range(h) if full[r].all()]
-        cols = [c for c in range(w) if full[:, c].all()]
-        if not rows and not cols:
-            continue
-        cells = [grid[a:b, c:d] for a, b in spans(h, rows) for c, d in spans(w, cols)]
-        if len(cells) >= 2 and len(cells) > len(best):
-            best = cells
-    return best
+from dsl.objects import bounding_box, find_objects, object_property
 
 
 def split_equal(grid: np.ndarray, n_rows: int, n_cols: int) -> list[np.ndarray]:
@@ -72,32 +49,20 @@ def split_corners(grid: np.ndarray, height: int, width: int) -> list[np.ndarray]
 
 def object_parts(grid: np.ndarray, background: int | None = 0, connectivity: int = 4,
                  by_color: bool = True, isolate: bool = False) -> list[np.ndarray]:
-    """The bounding-box crop of every object (connected non-background cells; ``by_color``: of one
-    colour), in reading order of each object's first cell. ``isolate``: cells of the crop that are
-    not the object's become background."""
+    """The bounding-box crop of every object (``find_objects``: connected non-background cells;
+    ``by_color``: of one colour), in reading order of each object's first cell. ``isolate``:
+    cells of the crop that are not the object's become background (the object's sprite).
+
+    Example: parts = object_parts(grid, background=Color.BLACK, connectivity=8, by_color=False, isolate=True)
+    """
     grid = np.asarray(grid)
     bg = resolve_background(grid, background)
-    fg = grid != bg
-    if by_color:
-        labels = np.zeros(grid.shape, dtype=np.int64)
-        n = 0
-        for color in np.unique(grid[fg]):
-            lab, k = label(grid == color, connectivity)
-            labels[lab > 0] = lab[lab > 0] + n
-            n += k
-    else:
-        labels, n = label(fg, connectivity)
-    first = {}
-    for idx, value in enumerate(labels.ravel()):
-        if value and value not in first:
-            first[value] = idx
     parts = []
-    for value in sorted(first, key=first.get):
-        rows, cols = np.nonzero(labels == value)
-        t, b, l, r = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-        part = grid[t:b, l:r].copy()
+    for mask in find_objects(grid, bg, connectivity, by_color):
+        x, y, w, h = bounding_box(mask)
+        part = grid[x:x + w, y:y + h].copy()
         if isolate:
-            part[labels[t:b, l:r] != value] = bg
+            part[~mask[x:x + w, y:y + h]] = bg
         parts.append(part)
     return parts
 
@@ -126,26 +91,32 @@ def _only(parts: list[np.ndarray], chosen: list[bool]) -> np.ndarray | None:
 
 
 def pick_part(parts: list[np.ndarray], by: str, background: int | None = 0, color: int | None = None) -> np.ndarray | None:
-    """The one part that stands out ``by`` a property (one of ``PICKS``); None on a tie.
+    """The one part that stands out ``by`` a property (one of ``PICKS``); None on a tie or when
+    there are no parts.
 
     max/min_cells: non-background cells; max/min_area: height*width; max/min_colors: distinct
     non-background colours; odd_one: the only part whose contents no other part repeats (of 3+);
     most_common: the contents most parts share; unique_colors / unique_shape: the only part with
-    its set of colours / its non-background shape; symmetric / asymmetric: the only part that is
-    (is not) left-right, up-down or diagonally symmetric; first / last: in the parts' order.
-    ``color``: max/min_cells count the cells of that colour only."""
+    its set of colours / its non-background shape (of 3+); symmetric / asymmetric: the only part
+    that is (is not) left-right, up-down or diagonally symmetric; first / last: in the parts'
+    order. ``color``: max/min_cells count the cells of that colour only. The parts may be the
+    cells between separator lines, halves, objects' sprites (crop_object and keep_object pick
+    objects this way) or any other cut.
+
+    Example: grid = pick_part(split_cells(grid), by="max_cells", background=None)
+    """
     if not parts:
         return None
     if by == "first":
         return parts[0]
     if by == "last":
         return parts[-1]
-    bgs = [resolve_background(p, background) for p in parts]
+    bg = resolve_background(np.concatenate([np.ravel(p) for p in parts]), background)
     if by in ("odd_one", "most_common", "unique_colors", "unique_shape"):
         if by == "unique_colors":
-            keys = [tuple(np.unique(p[p != b]).tolist()) for p, b in zip(parts, bgs)]
+            keys = [tuple(np.unique(p[p != bg]).tolist()) for p in parts]
         elif by == "unique_shape":
-            keys = [(p.shape, (p != b).tobytes()) for p, b in zip(parts, bgs)]
+            keys = [(p.shape, (p != bg).tobytes()) for p in parts]
         else:
             keys = [(p.shape, p.tobytes()) for p in parts]
         counts = [keys.count(k) for k in keys]
@@ -155,27 +126,33 @@ def pick_part(parts: list[np.ndarray], by: str, background: int | None = 0, colo
             return parts[counts.index(top)] if len(winners) == 1 and top > 1 else None
         return _only(parts, [c == 1 for c in counts]) if len(parts) > 2 else None
     if by in ("symmetric", "asymmetric"):
-        sym = [bool((p == p[::-1]).all() or (p == p[:, ::-1]).all() or (p.shape[0] == p.shape[1] and (p == p.T).all()))
-               for p in parts]
+        sym = [_symmetric(p) for p in parts]
         return _only(parts, sym if by == "symmetric" else [not s for s in sym])
     kind, prop = by.split("_", 1)
     if prop == "cells":
-        scores = [int((p == color).sum()) if color is not None else int((p != b).sum()) for p, b in zip(parts, bgs)]
+        scores = [int((p == color).sum()) if color is not None else int((p != bg).sum()) for p in parts]
     elif prop == "area":
         scores = [p.size for p in parts]
     elif prop == "colors":
-        scores = [len(np.unique(p[p != b])) for p, b in zip(parts, bgs)]
+        scores = [len(np.unique(p[p != bg])) for p in parts]
     else:
         raise ValueError(f"unknown pick {by!r}")
     best = max(scores) if kind == "max" else min(scores)
     return _only(parts, [s == best for s in scores])
 
 
+def _symmetric(p: np.ndarray) -> bool:
+    return bool(np.array_equal(flip_ud(p), p) or np.array_equal(flip_lr(p), p) or np.array_equal(transpose(p), p))
+
+
 def overlay_parts(parts: list[np.ndarray], background: int | None = 0, reverse: bool = False,
                   order: tuple[int, ...] | None = None) -> np.ndarray | None:
     """Parts of one shape stacked into one: each later part's non-background cells paint over the
     earlier ones (``reverse``: the first part ends on top; ``order``: the parts' indices from the
-    bottom up). None when shapes differ."""
+    bottom up). None when shapes differ.
+
+    Example: grid = overlay_parts(split_cells(grid), background=None, reverse=True)
+    """
     if not parts or len({p.shape for p in parts}) != 1:
         return None
     if order is not None:
@@ -208,27 +185,17 @@ def pick_color(grid: np.ndarray, by: str, background: int | None = 0) -> int | N
         best = (max if by == "most_common" else min)(counts[c] for c in present)
         chosen = [c for c in present if counts[c] == best]
     elif by == "with_hole":
-        holed = set()
-        n_holed = 0
-        for color in np.unique(grid[grid != bg]):
-            lab, n = label(grid == color, 4)
-            for i in range(1, n + 1):
-                if object_property(grid, lab == i, [], "has_hole"):
-                    holed.add(int(color))
-                    n_holed += 1
-        chosen = sorted(holed) if n_holed == 1 else []
+        holed = [int(grid[m][0]) for m in find_objects(grid, bg, 4, True) if object_property(grid, m, [], "has_hole")]
+        chosen = holed if len(holed) == 1 else []
     else:
         sizes: list[tuple[int, int]] = []
-        for color in np.unique(grid[grid != bg]):
-            lab, n = label(grid == color, 4)
-            for i in range(1, n + 1):
-                mask = lab == i
-                if by.endswith("_box"):
-                    _, _, rows, cols = bounding_box(mask)
-                    size = rows * cols
-                else:
-                    size = int(mask.sum())
-                sizes.append((size, int(color)))
+        for mask in find_objects(grid, bg, 4, True):
+            if by.endswith("_box"):
+                _, _, rows, cols = bounding_box(mask)
+                size = rows * cols
+            else:
+                size = int(mask.sum())
+            sizes.append((size, int(grid[mask][0])))
         if not sizes:
             return None
         best = (max if by.startswith("largest") else min)(s for s, _ in sizes)
@@ -251,20 +218,25 @@ def keep_color(grid: np.ndarray, by: str, background: int | None = 0) -> np.ndar
     return np.where(grid == color, grid, resolve_background(grid, background))
 
 
-LOGICS = ("and", "or", "xor", "nor", "one", "none_first")
+LOGICS = ("and", "or", "xor", "nor", "one", "first_only", "none_first")
 
 
 def combine_parts(parts: list[np.ndarray], logic: str, color: int, background: int | None = 0) -> np.ndarray | None:
     """Parts of one shape combined cell by cell on "set" (non-background): ``color`` where
-    ``logic`` holds, background elsewhere. and/or/xor(odd count)/nor over all parts; one: exactly
-    one part set; none_first: the first part unset and some other set."""
-    if len(parts) < 2 or len({p.shape for p in parts}) != 1:
+    ``logic`` (one of ``LOGICS``) holds, background elsewhere. and/or/xor(odd count)/nor over all
+    parts; one: exactly one part set; first_only: the first part set and no other; none_first:
+    the first part unset and some other set. None unless there are two parts or more, of one
+    shape.
+
+    Example: grid = combine_parts(two_halves(grid, axis=1), logic="nor", color=Color.GREEN, background=Color.BLACK)
+    """
+    if not parts or len(parts) < 2 or len({p.shape for p in parts}) != 1:
         return None
     bg = resolve_background(np.concatenate([p.ravel() for p in parts]), background)
     sets = np.stack([p != bg for p in parts])
     count = sets.sum(axis=0)
     rule = {"and": count == len(parts), "or": count > 0, "xor": count % 2 == 1, "nor": count == 0,
-            "one": count == 1, "none_first": ~sets[0] & (count > 0)}[logic]
+            "one": count == 1, "first_only": sets[0] & (count == 1), "none_first": ~sets[0] & (count > 0)}[logic]
     return np.where(rule, color, bg)
 
 

@@ -1,5 +1,5 @@
-"""Objects picked by a property (see ``select_object``, ``object_property``) and then cropped,
-kept alone, removed or recoloured.
+"""Objects picked by a property (``pick_part`` over their sprites) and then cropped or kept
+alone; objects removed or recoloured by a property (``object_property``).
 
 Masks come from ``find_objects``; a ``background`` of None means the grid's most common colour.
 """
@@ -9,27 +9,41 @@ from __future__ import annotations
 import numpy as np
 
 from dsl.color import Color, resolve_background
-from dsl.objects import bounding_box, find_objects, object_property, select_object
+from dsl.objects import bounding_box, find_objects, object_property
+from dsl.partition import object_parts, pick_part
 
 
-def crop_object(grid: np.ndarray, select: str, background: int | None = Color.BLACK, connectivity: int = 4,
+def _picked_object(grid: np.ndarray, by: str, background: int | None, connectivity: int,
+                   by_color: bool) -> np.ndarray | None:
+    """The mask of the object whose sprite (its cells on background, cropped to its bounding
+    box) ``pick_part`` picks ``by``; None when none stands out."""
+    bg = resolve_background(grid, background)
+    masks = find_objects(grid, bg, connectivity, by_color)
+    sprites = object_parts(grid, bg, connectivity, by_color, isolate=True)  # in the masks' order
+    chosen = pick_part(sprites, by, bg)
+    return next((m for m, s in zip(masks, sprites) if s is chosen), None)
+
+
+def crop_object(grid: np.ndarray, by: str, background: int | None = Color.BLACK, connectivity: int = 4,
                 by_color: bool = True) -> np.ndarray | None:
-    """The bounding box of the object ``select`` picks (see select_object), with whatever else
-    lies inside it; None when no single object stands out.
+    """The bounding box of the object that stands out ``by`` a property (one of pick_part's
+    PICKS: "max_cells" the largest, "min_area" the smallest box, "unique_colors", ...), with
+    whatever else lies inside the box; None when no single object stands out.
 
-    Example: grid = crop_object(grid, select="max_size", background=0, connectivity=8, by_color=False)
+    Example: grid = crop_object(grid, by="max_cells", background=0, connectivity=8, by_color=False)
     """
-    mask = select_object(grid, find_objects(grid, background, connectivity, by_color), select)
+    mask = _picked_object(grid, by, background, connectivity, by_color)
     if mask is None:
         return None
     x, y, w, h = bounding_box(mask)
     return grid[x:x + w, y:y + h]
 
 
-def keep_object(grid: np.ndarray, select: str, background: int | None = Color.BLACK, connectivity: int = 4,
+def keep_object(grid: np.ndarray, by: str, background: int | None = Color.BLACK, connectivity: int = 4,
                 by_color: bool = True) -> np.ndarray | None:
-    """Only the object ``select`` picks stays; every other cell becomes background."""
-    mask = select_object(grid, find_objects(grid, background, connectivity, by_color), select)
+    """Only the object that stands out ``by`` a property (as crop_object picks it) stays; every
+    other cell becomes background."""
+    mask = _picked_object(grid, by, background, connectivity, by_color)
     if mask is None:
         return None
     return np.where(mask, grid, resolve_background(grid, background))

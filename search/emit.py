@@ -22,8 +22,7 @@ def _may_refuse(op: str) -> bool:
 
 def step_call(s: Step) -> str:
     """The dsl call of one step on ``grid``, parameters written out: ``tile(grid, ny=2, nx=2)``."""
-    args = "".join(f", {k}={v!r}" for k, v in s.params)
-    return f"{s.op}(grid{args})"
+    return s.call
 
 
 def step_program(steps: Sequence[Step], paint_by: tuple[str, int] | None = None, family: str = "compose") -> Program:
@@ -31,8 +30,11 @@ def step_program(steps: Sequence[Step], paint_by: tuple[str, int] | None = None,
     ``pick_color`` choice and the background), the result's foreground is then painted in the
     colour that choice picks on the input."""
     for s in steps:
-        if s.op not in OPS:
-            raise KeyError(f"{s.op!r} is not a dsl operation")
+        inner = s
+        while inner is not None:
+            if inner.op not in OPS:
+                raise KeyError(f"{inner.op!r} is not a dsl operation")
+            inner = inner.cut
     lines = [f"grid = {step_call(s)}" for s in steps]
     checked = [_may_refuse(s.op) for s in steps]
     if paint_by is not None:

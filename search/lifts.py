@@ -18,7 +18,8 @@ import numpy as np
 
 from arc.grid import from_array, to_array
 from dsl.cells import cells_to_pixels, pixels_to_cells
-from dsl.palette import color_roles, remap_colors
+from dsl.grids import recolor
+from dsl.palette import color_roles
 from search.budget import WorkBudget
 from search.hits import SearchHit
 from search.problem import Problem
@@ -55,13 +56,13 @@ _CELL_WRAPPER = """
 def transform(input_grid):
     # The grid is a partition of one-colour cells: the program above runs on one pixel per cell.
     grid = np.array(input_grid, dtype=int)
-    small = cells_to_pixels(grid, gaps={gaps})
+    small = cells_to_pixels(grid, separator={separator!r})
     if small is None:
         return None
     small = cell_transform(small)
     if small is None:
         return None
-    return pixels_to_cells(np.array(small, dtype=int), grid, gaps={gaps})
+    return pixels_to_cells(np.array(small, dtype=int), grid, separator={separator!r})
 """
 
 
@@ -72,21 +73,21 @@ def cell_lift(problem: Problem, budget: WorkBudget) -> Lift | None:
     train_in, targets, test_in = list(problem.train_in), list(problem.targets), list(problem.test_in)
     if any(g.shape != t.shape for g, t in zip(train_in, targets)):
         return None
-    for gaps in (False, True, None):
+    for separator in ("color", "gaps", "either"):
         grids = train_in + test_in
-        small_in = [cells_to_pixels(g, gaps) for g in grids]
-        small_out = [cells_to_pixels(t, gaps) for t in targets]
+        small_in = [cells_to_pixels(g, separator) for g in grids]
+        small_out = [cells_to_pixels(t, separator) for t in targets]
         # Nothing lost: every input is its own pixels written back, every output its input's cells recoloured.
         if any(s is None for s in small_in + small_out) or not all(
-                np.array_equal(pixels_to_cells(s, g, gaps), want)
+                np.array_equal(pixels_to_cells(s, g, separator), want)
                 for s, g, want in zip(small_in + small_out, grids + train_in, grids + targets)):
             continue
         if all(np.array_equal(a, b) for a, b in zip(small_in, small_out)):
             return None
         small = Problem.of_arrays(problem.task.id, small_in[:len(targets)], small_out, small_in[len(targets):], budget)
         return Lift("cells", "in cell space", small,
-                    lambda k, out, gaps=gaps: pixels_to_cells(out, test_in[k], gaps),
-                    "cell_transform", _CELL_WRAPPER.format(gaps=gaps))
+                    lambda k, out, separator=separator: pixels_to_cells(out, test_in[k], separator),
+                    "cell_transform", _CELL_WRAPPER.format(separator=separator))
     return None
 
 
@@ -97,10 +98,10 @@ def transform(input_grid):
     # (those outside {fixed}), and its output's colours are named back.
     grid = np.array(input_grid, dtype=int)
     roles = color_roles(grid, fixed={fixed})
-    out = role_transform(remap_colors(grid, roles))
+    out = role_transform(recolor(grid, roles))
     if out is None:
         return None
-    return remap_colors(np.array(out, dtype=int), tuple((b, a) for a, b in roles))
+    return recolor(np.array(out, dtype=int), tuple((b, a) for a, b in roles))
 """
 
 
@@ -123,9 +124,9 @@ def role_lift(problem: Problem, roles: tuple[tuple[int, ...], list[tuple]], budg
     """The task with each grid's colours renamed by its input's roles (``task_roles``)."""
     fixed, renamings = roles
     n = len(problem.train_in)
-    renamed = [remap_colors(g, r) for g, r in zip(list(problem.train_in) + list(problem.test_in), renamings)]
-    outs = [remap_colors(t, r) for t, r in zip(problem.targets, renamings)]
+    renamed = [recolor(g, r) for g, r in zip(list(problem.train_in) + list(problem.test_in), renamings)]
+    outs = [recolor(t, r) for t, r in zip(problem.targets, renamings)]
     role_problem = Problem.of_arrays(problem.task.id, renamed[:n], outs, renamed[n:], budget)
     return Lift("roles", "with colours renamed by role", role_problem,
-                lambda k, out: remap_colors(out, tuple((b, a) for a, b in renamings[n + k])),
+                lambda k, out: recolor(out, tuple((b, a) for a, b in renamings[n + k])),
                 "role_transform", _ROLE_WRAPPER.format(fixed=fixed))

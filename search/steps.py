@@ -15,7 +15,7 @@ import numpy as np
 
 from arc.views import symmetry_array
 from dsl import common
-from dsl.cells import cell_list
+from dsl.cells import split_cells
 from dsl.color import most_common_color
 from dsl.objects import find_objects, object_property
 
@@ -26,23 +26,31 @@ OPS: dict[str, Any] = {name: getattr(common, name) for name in common.OPERATIONS
 @dataclass(frozen=True)
 class Step:
     """One operation call: ``OPS[op](grid, **params)``, ``op`` naming a dsl function; params
-    hold literals only (they are written into the emitted program as they are)."""
+    hold literals only (they are written into the emitted program as they are). With ``cut``,
+    the operation takes what that step makes of the grid instead (its parts):
+    ``pick_part(split_cells(grid), by="max_cells")``."""
 
     op: str
     params: tuple[tuple[str, Any], ...] = ()
+    cut: Step | None = None
 
     def apply(self, grid: np.ndarray) -> np.ndarray | None:
-        return OPS[self.op](grid, **dict(self.params))
+        return OPS[self.op](grid if self.cut is None else self.cut.apply(grid), **dict(self.params))
+
+    @property
+    def call(self) -> str:
+        """The call on ``grid`` as source: ``tile(grid, ny=2, nx=2)``."""
+        inner = "grid" if self.cut is None else self.cut.call
+        return f"{self.op}({inner}" + "".join(f", {k}={v!r}" for k, v in self.params) + ")"
 
     @property
     def label(self) -> str:
-        if not self.params:
-            return self.op
-        return f"{self.op}(" + ", ".join(f"{k}={v!r}" for k, v in self.params) + ")"
+        items = ([self.cut.label] if self.cut is not None else []) + [f"{k}={v!r}" for k, v in self.params]
+        return f"{self.op}(" + ", ".join(items) + ")" if items else self.op
 
 
-def step(op: str, **params: Any) -> Step:
-    return Step(op, tuple(params.items()))
+def step(op: str, cut: Step | None = None, **params: Any) -> Step:
+    return Step(op, tuple(params.items()), cut)
 
 
 @dataclass(frozen=True)
@@ -90,7 +98,7 @@ def task_info(train: list[tuple[np.ndarray, np.ndarray]]) -> TaskInfo:
     )
 
 
-SELECTIONS = ("max_size", "min_size", "max_box", "min_box", "max_colors", "unique_color", "unique_shape")
+SELECTIONS = ("max_cells", "min_cells", "max_area", "min_area", "max_colors", "unique_colors", "unique_shape")
 OBJECT_KINDS = ((8, False), (4, True), (8, True), (4, False))
 
 
@@ -111,16 +119,19 @@ def static_steps(info: TaskInfo) -> list[Step]:
         out += [step("color_sequence", by="count", background=bg, skip=k, column=c) for k in (0, 1) for c in (True, False)]
         out += [step("periodic_patch", mask_color=c) for c in info.mask_colors]
         for conn, by_color in OBJECT_KINDS:
-            out += [step("crop_object", select=s, background=bg, connectivity=conn, by_color=by_color) for s in SELECTIONS]
+            out += [step("crop_object", by=s, background=bg, connectivity=conn, by_color=by_color) for s in SELECTIONS]
         out += [step("symmetry_patch", mask_color=c) for c in info.mask_colors]
-        out += [step("select_cell", select=s) for s in ("max_cells", "min_cells", "max_colors", "min_colors", "odd_one")]
-        out += [step("overlay_cells", reverse=r) for r in (False, True)]
-        out += [step("cells_to_pixels"), step("cells_to_pixels", gaps=True)]
+        cells = step("split_cells")
+        out += [step("pick_part", cells, by=s, background=None)
+                for s in ("max_cells", "min_cells", "max_colors", "min_colors", "odd_one")]
+        out += [step("overlay_parts", cells, background=None, reverse=r) for r in (False, True)]
+        out += [step("cells_to_pixels"), step("cells_to_pixels", separator="gaps")]
         out += [step("fold_halves", axis=axis, mirror=m, reverse=r, background=fill)
                 for axis in (0, 1) for m in (True, False) for r in (False, True)]
         for axis in (0, 1):
-            for logic in ("and", "or", "xor", "nor", "a_not_b", "b_not_a"):
-                out += [step("combine_halves", axis=axis, logic=logic, color=c) for c in info.out_colors if c != 0]
+            for logic in ("and", "or", "xor", "nor", "first_only", "none_first"):
+                out += [step("combine_parts", step("two_halves", axis=axis), logic=logic, color=c, background=0)
+                        for c in info.out_colors if c != 0]
     if not info.same_shape:  # bars of colour counts, the colour the background or counted too
         out += [step("color_histogram", background=b, fill=0) for b in dict.fromkeys((None, bg))]
     if info.larger:
@@ -157,7 +168,7 @@ def static_steps(info: TaskInfo) -> list[Step]:
         out += [step("connect_pairs", direction=d, background=bg, color=c)
                 for c in info.grown_colors if c != bg for d in ("hv", "h", "v")]
         for conn, by_color in OBJECT_KINDS[:2]:
-            out += [step("keep_object", select=s, background=bg, connectivity=conn, by_color=by_color) for s in SELECTIONS]
+            out += [step("keep_object", by=s, background=bg, connectivity=conn, by_color=by_color) for s in SELECTIONS]
         out += [step("remove_small_objects", max_size=k, background=bg, connectivity=8) for k in (1, 2)]
         out += [step("keep_color", by=b, background=bg) for b in ("least_common", "most_common", "largest_object")]
     return out
@@ -213,8 +224,8 @@ def fit_cell_views(grids: list[np.ndarray], targets: list[np.ndarray]) -> tuple[
     that fits, identity first), when the first cell stays as it is; None otherwise."""
     common: list[set[str]] | None = None  # per cell after the first: the views every demonstration allows
     for g, t in zip(grids, targets):
-        a, b = cell_list(g), cell_list(t)
-        if a is None or b is None or len(a) != len(b) or len(a) < 2 or not np.array_equal(a[0], b[0]):
+        a, b = split_cells(g), split_cells(t)
+        if len(a) != len(b) or len(a) < 2 or not np.array_equal(a[0], b[0]):
             return None
         views = [symmetry_array(n, a[0]) for n in VIEW_NAMES]
         fits = [{n for n, v in zip(VIEW_NAMES, views) if v.shape == c.shape and np.array_equal(v, c)} for c in b[1:]]

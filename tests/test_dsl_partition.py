@@ -12,17 +12,32 @@ from dsl.object_ops import (
     object_shape,
     rewrite_objects,
 )
-from dsl.partition import combine_parts, compress_grid, object_parts, overlay_parts, pick_part, split_by_lines, split_equal
+from dsl.cells import split_cells, two_halves
+from dsl.partition import combine_parts, compress_grid, object_parts, overlay_parts, pick_part, split_equal
 
 
-def test_split_by_lines_cuts_at_full_separator_lines():
+def test_split_cells_cuts_at_full_separator_lines():
     g = np.array([[1, 0, 5, 2, 2],
                   [0, 1, 5, 2, 0],
                   [5, 5, 5, 5, 5],
                   [3, 3, 5, 0, 4]])
-    parts = split_by_lines(g)
+    parts = split_cells(g, separator="most")
     assert [p.tolist() for p in parts] == [[[1, 0], [0, 1]], [[2, 2], [2, 0]], [[3, 3]], [[0, 4]]]
-    assert split_by_lines(np.zeros((3, 3), dtype=int)) == []
+    assert split_cells(g) == []  # grey is the most common colour: no other colour's lines cut
+    assert split_cells(np.zeros((3, 3), dtype=int), separator="most") == []
+
+
+def test_split_cells_separator_rules():
+    # Black (the most common colour) and grey lines both cut; which ones do depends on the rule.
+    g = np.array([[1, 0, 2, 0, 3, 5, 4],
+                  [0, 0, 0, 0, 0, 5, 0],
+                  [6, 0, 0, 0, 7, 5, 8]])
+    assert [p.shape for p in split_cells(g)] == [(3, 5), (3, 1)]  # grey, not the most common colour
+    gaps = split_cells(g, separator="gaps")  # black: the blocks apart by empty columns
+    assert [p.tolist() for p in gaps] == [[[1], [0], [6]], [[2], [0], [0]], [[3, 5, 4], [0, 5, 0], [7, 5, 8]]]
+    assert [p.tolist() for p in split_cells(g, separator="most")] == [p.tolist() for p in gaps]  # 3 cells beat 2
+    assert [p.shape for p in split_cells(g, separator="either")] == [(3, 5), (3, 1)]
+    assert split_cells(np.array([[1, 2], [3, 4]]), separator="either") == []
 
 
 def test_split_equal_drops_one_line_separators():
@@ -55,6 +70,25 @@ def test_overlay_and_combine_parts():
     assert overlay_parts([a, b], reverse=True).tolist() == [[1, 2], [0, 0]]
     assert combine_parts([a, b], "xor", 4).tolist() == [[0, 4], [0, 0]]
     assert combine_parts([a, b], "nor", 4).tolist() == [[0, 0], [4, 4]]
+    assert combine_parts([b, a], "first_only", 4).tolist() == [[0, 4], [0, 0]]
+    assert combine_parts([a, b], "none_first", 4).tolist() == [[0, 4], [0, 0]]
+    assert combine_parts(None, "and", 4) is None  # what a cut that found no parts hands on
+
+
+def test_halves_combine_as_parts():
+    g = np.array([[1, 0, 9, 0, 2],
+                  [0, 0, 9, 3, 3]])
+    assert combine_parts(two_halves(g, axis=1), "first_only", 4, background=0).tolist() == [[4, 0], [0, 0]]
+    assert combine_parts(two_halves(g, axis=1), "and", 4, background=0).tolist() == [[0, 0], [0, 0]]
+    assert combine_parts(two_halves(np.array([[1, 2, 3], [1, 4, 3]]), axis=1), "or", 4) is None  # no uniform middle line
+
+
+def test_pick_part_background_is_shared_by_the_parts():
+    # background=None: the most common colour of the parts together (here 0), not each part's own.
+    a, b, c = np.array([[7, 7, 0]]), np.array([[0, 0, 2]]), np.array([[0, 0, 0]])
+    assert pick_part([a, b, c], "max_cells", background=None).tolist() == [[7, 7, 0]]
+    rows = np.array([[1, 2], [3, 4]]), np.array([[1, 1], [2, 2]]), np.array([[1, 2], [3, 5]])
+    assert pick_part(list(rows), "symmetric").tolist() == [[1, 1], [2, 2]]  # the only one a mirror keeps
 
 
 def test_compress_grid_keeps_each_run_once():

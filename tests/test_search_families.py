@@ -52,11 +52,11 @@ CASES = [
     ("00d62c1b", "fill_enclosed"),  # flood fill of enclosed regions
     ("42a50994", "remove_small_objects"),  # denoising
     ("5582e5ca", "fill_with_most_common"),  # majority colour
-    ("0520fde7", "combine_halves"),  # partitions: boolean overlay of halves
+    ("0520fde7", "combine_parts"),  # partitions: boolean overlay of halves (two_halves as the parts)
     ("e3497940", "fold_halves"),  # the right half folded over the left
     ("1190e5a7", "cells_to_pixels"),  # partitions: one pixel per cell
-    ("2dc579da", "select_cell"),  # partitions: the cell that stands out
-    ("a68b268e", "overlay_cells"),  # partitions: cells stacked with priority
+    ("2dc579da", "pick_part"),  # partitions: the cell that stands out (split_cells as the parts)
+    ("a68b268e", "overlay_parts"),  # partitions: cells stacked with priority
     ("08ed6ac7", "recolor_objects"),  # recolour objects by a property (size rank)
     ("4258a5f9", "surround_cells"),  # draw a ring around cells
     ("0ca9ddb6", "surround_cells"),  # diagonal corners around one colour, sides around another

@@ -12,7 +12,7 @@ from search.program import compile_program
 
 # (task id, family, a helper its program must call): each checked against the known test output.
 CASES = [
-    ("0b148d64", "pick", "split_by_lines"),  # the cell with its own colour
+    ("0b148d64", "pick", "split_cells"),  # the cell with its own colour
     ("1f85a75f", "pick", "color_parts"),  # the colour with the fewest cells, cropped
     ("39a8645d", "pick", "object_parts"),  # the shape that occurs most often
     ("72ca375d", "pick", "object_parts"),  # the symmetric object
@@ -93,7 +93,7 @@ def test_search_programs_answers_with_families(arc1_train, task_id):
 
 
 def test_family_hits_follow_the_enumeration(arc1_train):
-    # 0520fde7: the enumeration's combine_halves and the part family's combine_parts both fit.
+    # 0520fde7: the enumeration's combine_parts of two_halves and the part family's combine_parts both fit.
     hits = search_programs(arc1_train["0520fde7"], budget=8_000_000)
     kinds = ["steps" if h.family.startswith("compose") else "family" for h in hits]  # a local rule after a step has steps too
     assert "steps" in kinds and "family" in kinds
@@ -129,3 +129,28 @@ def test_lookup_needs_a_repeated_key():
     problem = Problem.of_arrays("t", inputs[:2] + [np.array([[3, 0], [0, 0]])], targets[:2] + [np.array([[7]])],
                                 inputs[:1], WorkBudget(10**6))
     assert list(lookup_programs(problem)) == []
+
+
+def test_part_programs_turn_grids_with_the_dsls_rotations():
+    # The output is the largest cell between grey lines turned a quarter turn clockwise: the
+    # finishing step is the dsl's rot90 (clockwise), written as a call, never as numpy.
+    from search.families.parts import part_programs
+
+    rng = np.random.default_rng(0)
+    inputs, targets = [], []
+    for _ in range(3):
+        big, small = rng.integers(1, 5, size=(2, 3)), np.zeros((2, 3), dtype=int)
+        small[0, 0] = 6
+        g = np.full((2, 7), 5)
+        g[:, :3], g[:, 4:] = big, small
+        inputs.append(g)
+        targets.append(np.rot90(big, -1))
+    problem = Problem.of_arrays("t", inputs, targets, inputs[:1], WorkBudget(10**7))
+    programs = [p for p in part_programs(problem) if p.family == "pick+post"]
+    assert programs, "no program found"
+    for program in programs:
+        text = "\n".join(program.lines)
+        assert "np.rot90" not in text and ".T" not in text and "np.flip" not in text
+        run = compile_program(program.source)
+        assert all(np.array_equal(run(g), t) for g, t in zip(inputs, targets))
+    assert any(program.lines[-1] == "grid = rot90(grid)" for program in programs)

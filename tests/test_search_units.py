@@ -60,12 +60,12 @@ def test_gravity_objects_keeps_shapes_rigid():
 
 
 def test_emit_writes_calls_of_dsl_operations_not_their_source():
-    src = emit_program([Step("crop_object", (("select", "max_size"), ("background", 0),
+    src = emit_program([Step("crop_object", (("by", "max_cells"), ("background", 0),
                                               ("connectivity", 8), ("by_color", False))), Step("flip_lr")])
     assert src.startswith("from common import *\nimport numpy as np\n")
     assert [line for line in src.splitlines() if line.startswith("def ")] == ["def transform(input_grid):"]
     lines = [line.strip() for line in src.splitlines()]
-    assert "grid = crop_object(grid, select='max_size', background=0, connectivity=8, by_color=False)" in lines
+    assert "grid = crop_object(grid, by='max_cells', background=0, connectivity=8, by_color=False)" in lines
     assert "grid = flip_lr(grid)" in lines
     # crop_object may refuse (no single object stands out); flip_lr never does.
     assert lines.count("if grid is None:") == 1
@@ -281,7 +281,7 @@ def test_color_histogram():
 def test_cells_apart_by_gaps():
     g = np.array([[1, 1, 0, 2], [1, 0, 0, 2], [0, 0, 0, 0], [3, 3, 0, 0], [3, 3, 0, 5], [0, 0, 0, 0]])
     assert OPS["cells_to_pixels"](g) is None  # no separator of a colour other than the most common
-    assert OPS["cells_to_pixels"](g, gaps=True).tolist() == [[1, 2], [3, 5]]
+    assert OPS["cells_to_pixels"](g, separator="gaps").tolist() == [[1, 2], [3, 5]]
 
 
 def test_copy_cell_and_neighbours_read_in_the_grid():
@@ -423,8 +423,8 @@ def test_pixels_to_cells_inverts_cells_to_pixels():
     assert OPS["pixels_to_cells"](np.zeros((3, 3), dtype=int), g) is None  # not one pixel per cell
     lines = np.full((5, 5), 8)
     lines[0:2, 0:2] = lines[3:5, 3:5] = 0  # here the separator is the most common colour
-    assert OPS["cells_to_pixels"](lines, gaps=False) is None
-    assert OPS["cells_to_pixels"](lines, gaps=None).tolist() == [[0, 8], [8, 0]]
+    assert OPS["cells_to_pixels"](lines, separator="color") is None
+    assert OPS["cells_to_pixels"](lines, separator="either").tolist() == [[0, 8], [8, 0]]
 
 
 def test_recolor_like_key():
@@ -469,12 +469,13 @@ def test_align_objects():
 
 
 def test_color_roles_rename_by_cell_count():
-    from dsl.palette import color_roles, remap_colors
+    from dsl.grids import recolor
+    from dsl.palette import color_roles
     g = np.array([[0, 7, 7], [0, 7, 3], [0, 0, 0]])
     roles = dict(color_roles(g, fixed=(0,)))
     assert sorted(roles) == list(range(10)) and sorted(roles.values()) == list(range(10))  # all ten, one to one
     assert roles[0] == 0 and roles[7] == 1 and roles[3] == 2  # most cells first, into the free colours
-    assert remap_colors(g, tuple(roles.items())).tolist() == [[0, 1, 1], [0, 1, 2], [0, 0, 0]]
+    assert recolor(g, tuple(roles.items())).tolist() == [[0, 1, 1], [0, 1, 2], [0, 0, 0]]
     tie = np.array([[0, 4, 2], [0, 0, 0]])  # a tie is broken by the first cell in reading order
     assert dict(color_roles(tie, fixed=(0,)))[4] == 1 and dict(color_roles(tie, fixed=(0,)))[2] == 2
     assert dict(color_roles(g, fixed=(0, 7)))[3] == 1  # fixed colours keep their names

@@ -13,9 +13,12 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from dsl import common
+from dsl.cells import split_cells
 from dsl.classify import GRID_KEYS, grid_key
 from dsl.objects import count_objects, crop
-from dsl.palette import count_colors, fill_first
+from dsl.grids import flip_lr, flip_ud, upscale
+from dsl.palette import count_colors, fill_first, paint_foreground
 from dsl.partition import (
     COLOR_PICKS,
     LOGICS,
@@ -27,7 +30,6 @@ from dsl.partition import (
     overlay_parts,
     pick_color,
     pick_part,
-    split_by_lines,
     split_corners,
     split_equal,
 )
@@ -49,7 +51,7 @@ def _blocks(side: int, part: int) -> int:
 
 def _cutters(inputs: list[np.ndarray], targets: list[np.ndarray], bg: int | None) -> Iterator[tuple[str, Callable]]:
     """(source of a call that cuts ``grid`` into parts, the same call in-process)."""
-    yield "split_by_lines(grid)", split_by_lines
+    yield "split_cells(grid, separator='most')", lambda g: split_cells(g, "most")
     ratios = {(_blocks(i.shape[0], o.shape[0]), _blocks(i.shape[1], o.shape[1])) for i, o in zip(inputs, targets)}
     if len(ratios) == 1:
         r, c = ratios.pop()
@@ -71,9 +73,9 @@ def _posts(grids: list[np.ndarray], targets: list[np.ndarray], bg: int | None) -
     """Lines of one finishing step (a rigid transform, a colour map, an upscale, compression, a
     half or quarter, one colour for every non-background cell) that turn ``grids`` into ``targets``."""
     if bg is not None and all(g.shape == t.shape for g, t in zip(grids, targets)):
-        if same([np.where(g != bg, pick_color(g, "most_common", bg) or 0, bg) for g in grids], targets):
+        if same([paint_foreground(g, pick_color(g, "most_common", bg) or 0, bg) for g in grids], targets):
             yield (f"color = pick_color(grid, by='most_common', background={bg})",
-                   f"grid = np.where(grid != {bg}, color, {bg})")
+                   f"grid = paint_foreground(grid, color=color, background={bg})")
     for line, fn in RIGID:
         if same([fn(g) for g in grids], targets):
             yield (line,)
@@ -83,14 +85,14 @@ def _posts(grids: list[np.ndarray], targets: list[np.ndarray], bg: int | None) -
         changed = {(a, b) for a, b in mapping or () if a != b}
         seen = [{(int(a), int(b)) for a, b in zip(g.ravel(), t.ravel()) if a != b} for g, t in zip(grids, targets)]
         if mapping and all(sum(pair in s for s in seen) >= 2 for pair in changed):
-            yield (f"grid = remap_colors(grid, {mapping!r})",)
+            yield (f"grid = recolor(grid, mapping={mapping!r})",)
     factors = {(t.shape[0] // g.shape[0], t.shape[1] // g.shape[1])
                if t.shape[0] % g.shape[0] == 0 and t.shape[1] % g.shape[1] == 0 else None
                for g, t in zip(grids, targets)}
     if len(factors) == 1 and None not in factors and factors != {(1, 1)}:
         ky, kx = factors.pop()
-        if same([np.kron(g, np.ones((ky, kx), dtype=int)) for g in grids], targets):
-            yield (f"grid = np.kron(grid, np.ones(({ky}, {kx}), dtype=int))",)
+        if same([upscale(g, ky, kx) for g in grids], targets):
+            yield (f"grid = upscale(grid, ky={ky}, kx={kx})",)
     if same([compress_grid(g) for g in grids], targets):
         yield ("grid = compress_grid(grid)",)
     if all(len(np.unique(g)) == 2 for g in grids):
@@ -98,10 +100,9 @@ def _posts(grids: list[np.ndarray], targets: list[np.ndarray], bg: int | None) -
         if same(swapped, targets):
             yield ("grid = np.where(grid == grid.min(), grid.max(), grid.min())",)
     if bg is not None:
-        n_colors = [len(np.unique(g[g != bg])) for g in grids]
-        scaled = [np.kron(g, np.ones((k, k), dtype=int)) for g, k in zip(grids, n_colors)]
-        if min(n_colors) >= 1 and same(scaled, targets):
-            yield (f"k = len(np.unique(grid[grid != {bg}]))", "grid = np.kron(grid, np.ones((k, k), dtype=int))")
+        n_colors = [count_colors(g, bg) for g in grids]
+        if min(n_colors) >= 1 and same([upscale(g, k, k) for g, k in zip(grids, n_colors)], targets):
+            yield (f"k = count_colors(grid, background={bg})", "grid = upscale(grid, ky=k, kx=k)")
     for rows, r in HALVES:
         for cols, c in HALVES:
             if rows or cols:
@@ -118,15 +119,9 @@ HALVES = (
 )
 
 
-RIGID = (
-    ("grid = np.rot90(grid, 1)", lambda g: np.rot90(g, 1)),
-    ("grid = np.rot90(grid, 2)", lambda g: np.rot90(g, 2)),
-    ("grid = np.rot90(grid, 3)", lambda g: np.rot90(g, 3)),
-    ("grid = np.fliplr(grid)", np.fliplr),
-    ("grid = np.flipud(grid)", np.flipud),
-    ("grid = grid.T", lambda g: g.T),
-    ("grid = np.rot90(grid, 2).T", lambda g: np.rot90(g, 2).T),
-)
+# The seven rigid transforms other than the identity, as the dsl names them (rotations clockwise).
+RIGID = tuple((f"grid = {name}(grid)", getattr(common, name))
+              for name in ("rot270", "rot180", "rot90", "flip_lr", "flip_ud", "transpose", "anti_transpose"))
 
 
 def part_programs(problem: Problem) -> Iterator[Program]:
@@ -215,10 +210,10 @@ def _windows(inputs: list[np.ndarray], targets: list[np.ndarray]) -> Iterator[tu
 
 
 TESTS = (
-    ("(grid == grid[:, ::-1]).all()", lambda g: bool((g == g[:, ::-1]).all())),
-    ("(grid == grid[::-1]).all()", lambda g: bool((g == g[::-1]).all())),
-    ("(grid == grid[::-1]).all() or (grid == grid[:, ::-1]).all()",
-     lambda g: bool((g == g[::-1]).all() or (g == g[:, ::-1]).all())),
+    ("(grid == flip_lr(grid)).all()", lambda g: bool((g == flip_lr(g)).all())),
+    ("(grid == flip_ud(grid)).all()", lambda g: bool((g == flip_ud(g)).all())),
+    ("(grid == flip_ud(grid)).all() or (grid == flip_lr(grid)).all()",
+     lambda g: bool((g == flip_ud(g)).all() or (g == flip_lr(g)).all())),
 )
 
 
