@@ -7,7 +7,7 @@ are imported only when a sampler is constructed, so importing this package stays
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, Sequence
 
 from synth.samplers.errors import SamplerError, SamplerUnavailable
 from synth.samplers.hf import HFSampler
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 Messages = Sequence[dict[str, str]]
 
 
-@runtime_checkable
 class Sampler(Protocol):
     """Turns one chat prompt into ``n`` completions (strings), reproducibly for a given seed."""
 
