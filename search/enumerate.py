@@ -93,8 +93,9 @@ def enumerate_programs(problem: Problem, *, max_programs: int, max_depth: int,
     outputs' shapes or colours; only a step right there is applied to the rest. Only where no
     program is found does the expanding pass apply the steps to every demonstration and test
     input to make the next level's states (the first demonstration's results kept from the
-    finishing pass). So a level is searched for programs at a fraction of what expanding it
-    costs, and a budget too small to expand a level still searches it whole for its programs.
+    finishing pass, where states that share their first grid share them). So a level is
+    searched for programs at a fraction of what expanding it costs, and a budget too small to
+    expand a level searches several times more of its states for programs.
     ``stats``, where given, counts what was done; ``prune=False`` applies every step in the
     finishing pass (to measure what the invariants save)."""
     budget, info = problem.budget, problem.info
@@ -115,6 +116,8 @@ def enumerate_programs(problem: Problem, *, max_programs: int, max_depth: int,
     for depth in range(1, max_depth + 1):
         stats.depth = depth
         firsts: list[dict[int, np.ndarray | None]] = []  # per state: step index -> result on demonstration 0
+        # Results on demonstration 0 by step and grid: states that differ elsewhere often share it.
+        memo: dict[tuple, np.ndarray | None] = {}
         step_lists: list[list[Step]] = []
         for state in frontier:
             if budget.exhausted:
@@ -133,9 +136,14 @@ def enumerate_programs(problem: Problem, *, max_programs: int, max_depth: int,
                     budget.charge(SKIP_COST)
                     stats.skipped += 1
                     continue
-                stats.applied += 1
-                budget.charge(calls(state.train[:1]))
-                first = apply_step(s, state.train[0])
+                key = (s, state.train[0].shape, state.train[0].tobytes())
+                if key in memo:  # another state has this first grid: the step's result is known
+                    budget.charge(cells(state.train[:1]))
+                    first = memo[key]
+                else:
+                    stats.applied += 1
+                    budget.charge(calls(state.train[:1]))
+                    first = memo[key] = apply_step(s, state.train[0])
                 firsts[-1][k] = first
                 if first is None or not (np.array_equal(first, targets[0])
                                          or (paintable and _same_foreground(first, targets[0], info.background))):
