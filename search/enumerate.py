@@ -1,10 +1,14 @@
 """Breadth-first enumeration of compositions of steps, smallest first, evaluated in-process.
 
-Breadth-first by number of steps. Intermediate states are deduplicated by what they hold on
-every train and test input; a composition is complete when its train outputs equal the
-demonstration outputs. Once a size yields programs, larger sizes are not searched: fewer,
-simpler hits beat many spurious ones. Once a state has the outputs' shapes (after a crop, a pad,
-a tiling), the steps of a same-shape task join in. Every step applied is charged to the budget.
+Breadth-first by number of steps. Each level is searched for programs first (the finishing
+pass: one more step on each state, tried on the first demonstration alone and not at all where
+its declared invariants rule out the outputs' shapes or colours, ``search.invariants``), and
+only where it has none is it expanded into the next level's states. Intermediate states are
+deduplicated by what they hold on every train and test input; a composition is complete when
+its train outputs equal the demonstration outputs. Once a size yields programs, larger sizes
+are not searched: fewer, simpler hits beat many spurious ones. Once a state has the outputs'
+shapes (after a crop, a pad, a tiling), the steps of a same-shape task join in. Every step
+applied is charged to the budget.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from dsl.partition import COLOR_PICKS, pick_color
 from search.budget import calls, cells
 from search.emit import step_program
 from search.hits import SearchHit
+from search.invariants import LastStep, palette
 from search.problem import Problem
 from search.program import as_result, safe_call
 from search.steps import Step, fitted_steps, static_steps
@@ -27,6 +32,19 @@ from search.steps import Step, fitted_steps, static_steps
 # Fitting a state's steps (colour maps, object recolourings, ...) costs about this many units a cell
 # of its grids (measured: 2.6 ms for 150 cells).
 FIT_PASSES = 80
+# Ruling a step out by its declared invariants costs a few dictionary look-ups: a few units.
+SKIP_COST = 4
+
+
+@dataclass
+class EnumerationStats:
+    """What one enumeration did: states expanded, steps applied, steps the last level's
+    invariants (``search.invariants``) ruled out without applying them, the deepest level begun."""
+
+    states: int = 0  # states a finishing pass went through
+    applied: int = 0
+    skipped: int = 0
+    depth: int = 0
 
 
 @dataclass
@@ -64,81 +82,165 @@ def closeness(grids: list[np.ndarray], targets: list[np.ndarray]) -> float:
     return score / len(targets)
 
 
-def enumerate_programs(problem: Problem, *, max_programs: int, max_depth: int) -> list[SearchHit]:
+def enumerate_programs(problem: Problem, *, max_programs: int, max_depth: int,
+                       stats: EnumerationStats | None = None, prune: bool = True) -> list[SearchHit]:
     """Compositions of up to ``max_depth`` steps that give every demonstration output, the
-    fewest steps first, within ``problem.budget``."""
+    fewest steps first, within ``problem.budget``.
+
+    Each level is searched in two passes. The finishing pass asks of every state whether one
+    more step completes a program: it applies each step to the first demonstration only, and
+    not at all where the step's declared invariants (``search.invariants``) rule out the
+    outputs' shapes or colours; only a step right there is applied to the rest. Only where no
+    program is found does the expanding pass apply the steps to every demonstration and test
+    input to make the next level's states (the first demonstration's results kept from the
+    finishing pass, where states that share their first grid share them). So a level is
+    searched for programs at a fraction of what expanding it costs, and a budget too small to
+    expand a level searches several times more of its states for programs.
+    ``stats``, where given, counts what was done; ``prune=False`` applies every step in the
+    finishing pass (to measure what the invariants save)."""
     budget, info = problem.budget, problem.info
+    stats = EnumerationStats() if stats is None else stats
     train_in, targets, test_in = list(problem.train_in), list(problem.targets), list(problem.test_in)
     static = static_steps(info)
     # Once a state has the outputs' shapes (after a crop, a pad, a tiling), the steps of a
     # same-shape task apply to it too.
     reshaped = [] if info.same_shape else [
         s for s in static_steps(replace(info, same_shape=True, smaller=False, larger=False)) if s not in static]
+    wanted = [palette(t) for t in targets]
+    # Where a composition may end by painting its foreground (``_paint_choice``), its last step
+    # need not make the outputs' colours: only shapes rule steps out there.
+    paintable = _paint_possible(targets, info.background)
     seen = {state_key(train_in + test_in)}
     frontier = [_State((), train_in, test_in)]
     hits: list[SearchHit] = []
     for depth in range(1, max_depth + 1):
-        last = depth == max_depth
-        children: list[tuple[float, int, _State]] = []
+        stats.depth = depth
+        firsts: list[dict[int, np.ndarray | None]] = []  # per state: step index -> result on demonstration 0
+        # Results on demonstration 0 by step and grid: states that differ elsewhere often share it.
+        memo: dict[tuple, np.ndarray | None] = {}
+        step_lists: list[list[Step]] = []
         for state in frontier:
             if budget.exhausted:
                 return hits
+            stats.states += 1
             shaped = reshaped if state.steps and all(g.shape == t.shape for g, t in zip(state.train, targets)) else []
             budget.charge(FIT_PASSES * cells(state.train))
-            for s in static + shaped + fitted_steps(state.train, targets, info):
+            steps = static + shaped + fitted_steps(state.train, targets, info)
+            step_lists.append(steps)
+            firsts.append({})
+            can = LastStep(state.train, targets, wanted, colors=not paintable) if prune else None
+            for k, s in enumerate(steps):
                 if budget.exhausted or len(hits) >= max_programs:
                     return hits
-                budget.charge(calls(state.train[:1]))
-                first = apply_step(s, state.train[0])
-                if first is None or (last and not np.array_equal(first, targets[0])):
-                    continue  # cheap early rejection on the first demonstration
-                budget.charge(calls(state.train[1:]))
+                if can is not None and not can.possible(s):
+                    budget.charge(SKIP_COST)
+                    stats.skipped += 1
+                    continue
+                key = (s, state.train[0].shape, state.train[0].tobytes())
+                if key in memo:  # another state has this first grid: the step's result is known
+                    budget.charge(cells(state.train[:1]))
+                    first = memo[key]
+                else:
+                    stats.applied += 1
+                    budget.charge(calls(state.train[:1]))
+                    first = memo[key] = apply_step(s, state.train[0])
+                firsts[-1][k] = first
+                if first is None or not (np.array_equal(first, targets[0])
+                                         or (paintable and _same_foreground(first, targets[0], info.background))):
+                    continue
+                hit = _finish(state, s, first, problem)
+                if hit is not None:
+                    hits.append(hit)
+        if hits or depth == max_depth:
+            break
+        children: list[tuple[float, int, _State]] = []
+        for state, steps, known in zip(frontier, step_lists, firsts):
+            for k, s in enumerate(steps):
+                if budget.exhausted:
+                    return hits
+                if k in known:
+                    first = known[k]
+                else:
+                    budget.charge(calls(state.train[:1]))
+                    first = apply_step(s, state.train[0])
+                if first is None:
+                    continue
+                budget.charge(calls(state.train[1:]) + calls(state.test))
                 rest = apply_all(s, state.train[1:])
-                if rest is None:
-                    continue
-                train = [first] + rest
-                solved = all(np.array_equal(g, t) for g, t in zip(train, targets))
-                if last and not solved:
-                    continue
-                budget.charge(calls(state.test))
-                test = apply_all(s, state.test)
+                test = apply_all(s, state.test) if rest is not None else None
                 if test is None:
                     continue
-                steps = state.steps + (s,)
-                by = None if solved else _paint_choice(train, targets, train_in, info.background)
-                painted = _painted(test, test_in, by, info.background) if by else None
-                if painted is not None:
-                    program = step_program(steps, paint_by=(by, info.background), family="compose+paint")
-                    hits.append(SearchHit(
-                        source=program.source,
-                        description=" | ".join(x.label for x in steps) + f" | paint_foreground(by={by!r})",
-                        steps=steps,
-                        test_outputs=tuple(from_array(g) for g in painted),
-                        family="compose+paint",
-                        program=program,
-                    ))
-                    continue
-                if solved:
-                    program = step_program(steps)
-                    hits.append(SearchHit(
-                        source=program.source,
-                        description=" | ".join(x.label for x in steps),
-                        steps=steps,
-                        test_outputs=tuple(from_array(g) for g in test),
-                        program=program,
-                    ))
-                    continue
+                train = [first] + rest
                 key = state_key(train + test)
                 if key in seen:
                     continue
                 seen.add(key)
-                children.append((closeness(train, targets), len(children), _State(steps, train, test)))
-        if hits:
-            break
+                children.append((closeness(train, targets), len(children), _State(state.steps + (s,), train, test)))
         # Most promising states first, so a budget that runs out mid-level spends itself well.
         children.sort(key=lambda c: (-c[0], c[1]))
         frontier = [c[2] for c in children]
     return hits
+
+
+def _finish(state: _State, s: Step, first: np.ndarray, problem: Problem) -> SearchHit | None:
+    """The hit ``state`` then ``s`` makes (``first``: its result on demonstration 0), if it gives
+    every demonstration its output, or does once its foreground is painted; else None."""
+    budget, info = problem.budget, problem.info
+    targets, train_in, test_in = list(problem.targets), list(problem.train_in), list(problem.test_in)
+    budget.charge(calls(state.train[1:]))
+    rest = apply_all(s, state.train[1:])
+    if rest is None:
+        return None
+    train = [first] + rest
+    solved = all(np.array_equal(g, t) for g, t in zip(train, targets))
+    by = None if solved else _paint_choice(train, targets, train_in, info.background)
+    if not solved and by is None:
+        return None
+    budget.charge(calls(state.test))
+    test = apply_all(s, state.test)
+    if test is None:
+        return None
+    steps = state.steps + (s,)
+    if by is not None:
+        painted = _painted(test, test_in, by, info.background)
+        if painted is None:
+            return None
+        program = step_program(steps, paint_by=(by, info.background), family="compose+paint")
+        return SearchHit(
+            source=program.source,
+            description=" | ".join(x.label for x in steps) + f" | paint_foreground(by={by!r})",
+            steps=steps,
+            test_outputs=tuple(from_array(g) for g in painted),
+            family="compose+paint",
+            program=program,
+        )
+    program = step_program(steps)
+    return SearchHit(
+        source=program.source,
+        description=" | ".join(x.label for x in steps),
+        steps=steps,
+        test_outputs=tuple(from_array(g) for g in test),
+        program=program,
+    )
+
+
+def _paint_possible(targets: list[np.ndarray], background: int | None) -> bool:
+    """Whether every output's foreground is one colour, not the same in all of them: the only
+    case ``_paint_choice`` can answer."""
+    colors = set()
+    for t in targets:
+        fg = t[t != resolve_background(t, background)]
+        if fg.size == 0 or (fg != fg[0]).any():
+            return False
+        colors.add(int(fg[0]))
+    return len(colors) > 1
+
+
+def _same_foreground(grid: np.ndarray, target: np.ndarray, background: int | None) -> bool:
+    if grid.shape != target.shape:
+        return False
+    bg = resolve_background(grid, background)
+    return resolve_background(target, background) == bg and np.array_equal(grid != bg, target != bg)
 
 
 def _paint_choice(grids: list[np.ndarray], targets: list[np.ndarray], inputs: list[np.ndarray],

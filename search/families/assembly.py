@@ -121,11 +121,17 @@ def assembly_programs(problem: Problem) -> Iterator[Program]:
     cands = [(s, None, flat) for s, flat in whole]
     if len(colors) > 1:
         cands += [(s, c, np.where(flat == c, c, bg)) for s, flat in whole for c in colors if (flat == c).any()]
+    # Each layer chosen weighs every candidate on every cell (vectorised: about an eighth of a unit
+    # a cell); so does each hold-out's choice. That work is charged before it is done, so the
+    # candidates are cut (whole ones first) to what the budget has left: a lump charged past it
+    # would starve the enumeration that runs after the families.
+    per = max(1, (len(targets) + 1) * MAX_LAYERS * len(target) // 8)
+    cands = cands[:budget.left // per]
+    if len(cands) < 2:
+        return
+    budget.charge(per * len(cands))
     demo = np.concatenate([np.full(t.size, k) for k, t in enumerate(targets)])
     plain = [(s, flat) for s, _, flat in cands]
-    # Each layer chosen weighs every candidate on every cell (vectorised: about an eighth of a unit
-    # a cell); so does each hold-out's choice.
-    budget.charge((len(targets) + 1) * MAX_LAYERS * len(cands) * len(target) // 8)
     chosen = _layers(plain, target, bg, demo)
     if chosen is None or len(chosen) < 2:
         return  # one layer is a plain one-step program: the enumeration's job
