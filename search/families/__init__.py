@@ -28,6 +28,9 @@ from search.families.objects import (
     symmetry_programs,
     template_programs,
 )
+from search.families.object_map import map_programs
+from search.families.object_pick import pick_programs
+from search.families.rays import ray_programs
 from search.families.parts import count_programs, lookup_programs, part_programs
 from search.problem import Problem
 from search.program import Program, run_source
@@ -35,7 +38,9 @@ from search.program import Program, run_source
 
 FAMILIES: dict[str, Callable] = {
     "parts": part_programs,
+    "pick-object": pick_programs,
     "filter": filter_programs,
+    "map": map_programs,
     "move": move_programs,
     "copy": copy_programs,
     "template": template_programs,
@@ -43,6 +48,7 @@ FAMILIES: dict[str, Callable] = {
     "key": key_programs,
     "path": path_programs,
     "shoot": shoot_programs,
+    "rays": ray_programs,
     "holes": hole_programs,
     "boxes": box_programs,
     "rewrite": rewrite_programs,
