@@ -126,13 +126,65 @@ def rule_key(value: object, at_least: int | None) -> object:
     return value if at_least is None else bool(value >= at_least)
 
 
+# Actions that redraw an object: turned in its own box, or moved ("<side>:<cells>", the cells a
+# number, "own" for its own extent that way, "contact" for as far as it can go before it meets a
+# cell of another object or the border).
+TURNS = ("flip_lr", "flip_ud", "rot180", "transpose")
+SIDES = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
+
+
+def object_action_cells(grid: np.ndarray, mask: np.ndarray, action: str, obstacles: np.ndarray | None = None
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Where a turn or a move (see ``map_objects``) puts the object ``mask``: its cells' rows,
+    columns and colours afterwards; None when it leaves the grid or the turn does not fit its box.
+    ``obstacles``: the cells a move "contact" stops before (default: the other non-object cells
+    are not known here, so every True cell of ``obstacles``)."""
+    grid = np.asarray(grid)
+    box = _box(mask)
+    if action in TURNS:
+        cells = np.where(mask[box], grid[box], -1)
+        if action == "transpose" and cells.shape[0] != cells.shape[1]:
+            return None
+        turned = {"flip_lr": cells[:, ::-1], "flip_ud": cells[::-1], "rot180": cells[::-1, ::-1],
+                  "transpose": cells.T}[action]
+        rows, cols = np.nonzero(turned >= 0)
+        return rows + box[0].start, cols + box[1].start, turned[rows, cols]
+    side, amount = action.split(":")
+    dy, dx = SIDES[side]
+    rows, cols = np.nonzero(mask)
+    colors = grid[rows, cols]
+    h, w = grid.shape
+    if amount == "own":
+        steps = (box[0].stop - box[0].start) if dy else (box[1].stop - box[1].start)
+    elif amount == "contact":
+        blocked = np.zeros(grid.shape, dtype=bool) if obstacles is None else obstacles
+        steps = 0
+        while True:
+            r, c = rows + dy * (steps + 1), cols + dx * (steps + 1)
+            if r.min() < 0 or c.min() < 0 or r.max() >= h or c.max() >= w or blocked[r, c].any():
+                break
+            steps += 1
+        if steps == 0:
+            return None
+    else:
+        steps = int(amount)
+    r, c = rows + dy * steps, cols + dx * steps
+    if r.min() < 0 or c.min() < 0 or r.max() >= h or c.max() >= w:
+        return None
+    return r, c, colors
+
+
 def map_objects(grid: np.ndarray, by: str, table: tuple, default: int | str | None = None, at_least: int | None = None,
                 background: int | None = 0, connectivity: int = 4, by_color: bool = True) -> np.ndarray | None:
     """Each object (``find_objects``) looked up by its ``by`` feature (``object_values``) in
     ``table``, pairs of (value, action), and changed by the action: "keep", "delete" (becomes
-    background) or a colour (every cell of it takes that colour). With ``at_least``, the key is
-    whether the value is at least that (True / False). A value the table lacks takes ``default``;
-    None when there is none (the rule never saw such an object) or no object at all.
+    background), a colour (every cell of it takes that colour), a turn in its own box
+    ("flip_lr", "flip_ud", "rot180", "transpose") or a move "<up|down|left|right>:<cells>" (a
+    number of cells, "own" for its own height or width, "contact" until it would meet a cell no
+    moving object had, or the border). Objects that turn or move are lifted first, then drawn
+    where they go. With ``at_least``, the key is whether the value is at least that (True /
+    False). A value the table lacks takes ``default``; None when there is none (the rule never
+    saw such an object), no object at all, or a move that leaves the grid.
 
     Example: grid = map_objects(grid, by="size", table=((6, Color.RED),), default=Color.BLUE, background=0)
     """
@@ -142,15 +194,26 @@ def map_objects(grid: np.ndarray, by: str, table: tuple, default: int | str | No
     if not masks:
         return None
     actions = dict(table)
-    out = grid.copy()
+    chosen = []
     for m, value in zip(masks, object_values(grid, masks, by, bg)):
         action = actions.get(rule_key(value, at_least), default)
         if action is None:
             return None
-        if action == "delete":
+        chosen.append(action)
+    out = grid.copy()
+    redrawn = [(m, a) for m, a in zip(masks, chosen) if isinstance(a, str) and a not in ("keep", "delete")]
+    for m, action in zip(masks, chosen):
+        if action == "delete" or isinstance(action, str) and action != "keep":
             out[m] = bg
         elif action != "keep":
             out[m] = int(action)
+    obstacles = out != bg
+    for m, action in redrawn:
+        placed = object_action_cells(grid, m, action, obstacles)
+        if placed is None:
+            return None
+        rows, cols, colors = placed
+        out[rows, cols] = colors
     return out
 
 

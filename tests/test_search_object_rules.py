@@ -22,6 +22,7 @@ CASES = [
     ("aedd82e4", "map", "at_least=2"),  # one-cell-wide objects recoloured, the wider kept
     ("23b5c85d", "pick-object", "by='size', pick='min'"),  # the smallest rectangle, cropped
     ("88a62173", "pick-object", "pick='unique'"),  # the one quarter whose shape no other has
+    ("5521c0d9", "map", "default='up:own'"),  # every object moves up by its own height
     ("5c0a986e", "rays", "'up_left'"),  # blue block casts up-left, red block down-right
     ("d43fd935", "rays", "(None, 'toward:3', None, 'obstacle')"),  # any pixel facing the green block reaches it
 ]
@@ -66,15 +67,22 @@ def test_families_do_not_fire_where_they_do_not_fit(arc1_train):
 
 
 def test_rule_needs_support_and_one_fate_per_value():
+    def fates(*names):
+        return [[{a} for a in names]]
+
     # one value with two fates: the feature does not decide
-    assert _rule([[1, 1, 2]], [["keep", "delete", "delete"]], True) is None
+    assert _rule([[1, 1, 2]], fates("keep", "delete", "delete"), True) is None
     # a table whose entry only one object shows is a list of the demonstration's objects
-    assert _rule([["a", "b", "c"]], [[1, 2, 3]], False) is None
+    assert _rule([["a", "b", "c"]], fates(1, 2, 3), False) is None
     # a threshold: 3 and more kept, below deleted, each side shown twice
-    assert _rule([[1, 2, 3, 4]], [["delete", "delete", "keep", "keep"]], True) == \
+    assert _rule([[1, 2, 3, 4]], fates("delete", "delete", "keep", "keep"), True) == \
         (2, ((True, "keep"), (False, "delete")), None, 3)
     # one value against the rest
-    assert _rule([[6, 6, 2, 3, 4]], [[2, 2, 1, 1, 1]], False) == (2, ((6, 2),), 1, None)
+    assert _rule([[6, 6, 2, 3, 4]], fates(2, 2, 1, 1, 1), False) == (2, ((6, 2),), 1, None)
+    # a move every object allows (one also allows being deleted): one action for all
+    assert _rule([[1, 2]], [[{"up:own", "up:3"}, {"up:own", "delete"}]], True) == (1, (), "up:own", None)
+    # one keep or colour for all is no rule of this family
+    assert _rule([[1, 2]], fates(3, 3), True) is None
 
 
 def test_map_objects_refuses_an_unseen_value_without_default():
@@ -85,6 +93,13 @@ def test_map_objects_refuses_an_unseen_value_without_default():
     assert map_objects(grid, "size", ((1, "delete"), (2, "keep")), background=0) is None
     out = map_objects(grid, "size", ((1, "delete"),), default=5, background=0)
     assert out.tolist() == [[0, 0, 5, 5], [0, 0, 0, 0], [5, 5, 5, 0]]
+
+
+def test_map_objects_turns_and_moves():
+    grid = np.array([[1, 2, 0, 0], [0, 0, 0, 0], [0, 0, 0, 3], [0, 0, 0, 3]])
+    out = map_objects(grid, "color", ((1, "flip_lr"), (2, "flip_lr"), (3, "up:contact")), connectivity=8, by_color=False)
+    assert out.tolist() == [[2, 1, 0, 3], [0, 0, 0, 3], [0, 0, 0, 0], [0, 0, 0, 0]]
+    assert map_objects(grid, "color", (), default="up:2", connectivity=8, by_color=False) is None  # leaves the grid
 
 
 def test_cast_rays_from_any_object_toward_an_anchor():

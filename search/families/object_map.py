@@ -1,12 +1,14 @@
 """Object-wise maps learnt from the demonstrations (same-shape tasks).
 
 The inputs are cut into objects (4- or 8-connected, of one colour or of any colours); each input
-object's fate is read off its output (kept, deleted, or recoloured in one colour), the cells no
-object covers having to stay as they were. Then one feature of the objects (``OBJECT_FEATURES``:
-colour, size, shape, rank, border, holes, symmetry, how many share it, ...) must decide the fate,
-as the smallest rule that does: a threshold on a number, one value against the rest, or a table
-whose every entry more than one object shows. A rule is tentative where, learnt without one
-demonstration, it does not give that demonstration's fates.
+object's possible fates are read off its output (kept, deleted, recoloured in one colour, turned in
+its box, moved to contact, by its own extent or by a number of cells), a changed cell that no
+object covers having to be one that a turn or move reaches. Then one feature of the objects
+(``OBJECT_FEATURES``: colour, size, shape, rank, border, holes, symmetry, how many share it, ...)
+must decide the fate, as the smallest rule that does: one move or turn for all, a threshold on a
+number, one value against the rest, or a table whose every entry more than one object shows. A
+rule is tentative where, learnt without one demonstration, it does not give that demonstration's
+fates, or where a test object's value falls in a threshold's open gap.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from typing import Iterator
 import numpy as np
 
 from dsl.color import resolve_background
-from dsl.object_rules import NUMERIC_FEATURES, OBJECT_FEATURES, object_values, rule_key
+from dsl.object_rules import (
+    NUMERIC_FEATURES,
+    OBJECT_FEATURES,
+    SIDES,
+    TURNS,
+    object_action_cells,
+    object_values,
+    rule_key,
+)
 from dsl.objects import find_objects
 from search.budget import calls, cells
 from search.problem import Problem
@@ -28,7 +38,7 @@ MAX_ENTRIES = 4  # a table with more entries is a list of the demonstrations' ob
 
 
 def map_programs(problem: Problem) -> Iterator[Program]:
-    """Every object kept, deleted or recoloured by one feature's value, simplest rules first."""
+    """Every object kept, deleted, recoloured, turned or moved by one feature's value, simplest rules first."""
     inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
     if not info.same_shape or all(np.array_equal(g, t) for g, t in zip(inputs, targets)):
         return
@@ -42,8 +52,6 @@ def map_programs(problem: Problem) -> Iterator[Program]:
         if fates is None:
             continue
         objects, actions = fates
-        if len(set(a for demo in actions for a in demo)) < 2:
-            continue  # one fate for every object: no choice for a feature to make
         for feature in OBJECT_FEATURES:
             if budget.exhausted:
                 break
@@ -53,7 +61,7 @@ def map_programs(problem: Problem) -> Iterator[Program]:
             if rule is None:
                 continue
             cost, table, default, at_least = rule
-            key = (feature, table, default, at_least)
+            key = (feature if table else None, table, default, at_least)  # a rule for all: any feature
             if (conn, by_color, key) in seen:
                 continue
             seen.add((conn, by_color, key))
@@ -68,8 +76,9 @@ def map_programs(problem: Problem) -> Iterator[Program]:
 
 
 def _fates(inputs, targets, background, conn: int, by_color: bool):
-    """Per demonstration the objects (masks) and each one's fate ("keep", "delete" or a colour);
-    None where the cells outside every object change or an object's output is none of these."""
+    """Per demonstration the objects (masks) and, per object, the set of actions that give its
+    output ("keep", "delete", a colour, a turn, a move); None where an object has none, where a
+    changed cell is no object's and no move or turn reaches it, or where every object is kept."""
     objects, actions = [], []
     for g, t in zip(inputs, targets):
         bg = resolve_background(g, background)
@@ -77,56 +86,123 @@ def _fates(inputs, targets, background, conn: int, by_color: bool):
         if not masks or len(masks) > MAX_OBJECTS:
             return None
         covered = np.zeros(g.shape, dtype=bool)
-        fates = []
         for m in masks:
             covered |= m
-            out = t[m]
-            if np.array_equal(out, g[m]):
-                fates.append("keep")
-            elif (out == bg).all():
-                fates.append("delete")
-            elif (out == out[0]).all():
-                fates.append(int(out[0]))
-            else:
+        options = [_in_place(g, t, m, bg) for m in masks]
+        static = np.zeros(g.shape, dtype=bool)
+        for m, o in zip(masks, options):
+            if "keep" in o:
+                static |= m
+        reached = np.zeros(g.shape, dtype=bool)
+        for m, o in zip(masks, options):
+            if "keep" not in o:
+                for action, (rows, cols) in _redraws(g, t, m, static & ~m):
+                    o.add(action)
+                    reached[rows, cols] = True
+            if not o:
                 return None
-        if not np.array_equal(g[~covered], t[~covered]):
+        outside = (g != t) & ~covered
+        if (outside & ~reached).any():
             return None
+        if outside.any():  # cells no object had are drawn: an object that can be redrawn is, not deleted
+            options = [o - {"delete"} if any(isinstance(a, str) and ":" in a or a in TURNS for a in o) else o
+                       for o in options]
         objects.append((g, masks))
-        actions.append(fates)
+        actions.append([frozenset(o) for o in options])
+    if all("keep" in o for demo in actions for o in demo):
+        return None
     return objects, actions
 
 
-def _rule(values: list[list], actions: list[list], numeric: bool):
-    """The simplest rule giving every object's fate from its value: (cost, table, default,
-    at_least), or None. A threshold or one value against the others (cost 2) before a table (cost:
-    its entries), each entry shown by two objects or more, both sides of a threshold too."""
-    pairs = [(v, a) for vs, acts in zip(values, actions) for v, a in zip(vs, acts)]
-    if any(v is None for v, _ in pairs):
+def _in_place(g, t, m, bg) -> set:
+    out = t[m]
+    options = set()
+    if np.array_equal(out, g[m]):
+        options.add("keep")
+    if (out == bg).all():
+        options.add("delete")
+    elif (out == out[0]).all():
+        options.add(int(out[0]))
+    return options
+
+
+def _redraws(g, t, m, obstacles):
+    """The turns and moves of ``m`` whose cells the output shows in the object's colours, with the
+    cells each one draws."""
+    h, w = g.shape
+    actions = [*TURNS, *(f"{side}:{amount}" for side in SIDES for amount in ("contact", "own"))]
+    rows, cols = np.nonzero(m)
+    for side, (dy, dx) in SIDES.items():  # every distance that puts the object where the output shows it
+        reach = range(1, (h if dy else w))
+        actions += [f"{side}:{n}" for n in reach
+                    if 0 <= rows.min() + dy * n and rows.max() + dy * n < h and 0 <= cols.min() + dx * n
+                    and cols.max() + dx * n < w and np.array_equal(t[rows + dy * n, cols + dx * n], g[rows, cols])]
+    for action in actions:
+        placed = object_action_cells(g, m, action, obstacles)
+        if placed is None:
+            continue
+        r, c, colors = placed
+        if np.array_equal(t[r, c], colors) and not (np.array_equal(r, rows) and np.array_equal(c, cols)
+                                                    and np.array_equal(colors, g[rows, cols])):
+            yield action, (r, c)
+
+
+def _preference(action) -> tuple:
+    """Simplest first: keep, delete, a colour, a turn, a move to contact, by its own extent, by a number."""
+    if action in ("keep", "delete"):
+        return (0, action == "delete", 0, "")
+    if isinstance(action, int):
+        return (1, 0, action, "")
+    if action in TURNS:
+        return (2, TURNS.index(action), 0, "")
+    side, amount = action.split(":")
+    return (3, ("contact", "own").index(amount) if amount in ("contact", "own") else 2,
+            int(amount) if amount.isdigit() else 0, side)
+
+
+def _best(options) -> object:
+    return min(options, key=_preference)
+
+
+def _rule(values: list[list], options: list[list], numeric: bool):
+    """The simplest rule giving every object an action it allows from its value: (cost, table,
+    default, at_least), or None. The same move or turn for every object (cost 1); a threshold or
+    one value against the others (cost 2); a table (cost: its entries), each entry shown by two
+    objects or more, both sides of a threshold too."""
+    pairs = [(v, o) for vs, os in zip(values, options) for v, o in zip(vs, os)]
+    if not pairs or any(v is None for v, _ in pairs):
         return None
-    mapping: dict = {}
+    common: dict = {}
     support: dict = {}
-    for v, a in pairs:
-        if mapping.setdefault(v, a) != a:
-            return None  # one value, two fates: this feature does not decide
+    for v, o in pairs:
+        common[v] = common[v] & o if v in common else set(o)
         support[v] = support.get(v, 0) + 1
-    fates = sorted(set(mapping.values()), key=repr)
-    if len(mapping) < 2:
+        if not common[v]:
+            return None  # one value, two fates: this feature does not decide
+    every = set.intersection(*common.values())
+    if every:
+        # one move or turn for all, where some grid has several objects (one object alone is the
+        # whole-grid steps' job); one keep, delete or colour for all is no choice to learn
+        redraws = [a for a in every if isinstance(a, str) and a not in ("keep", "delete")]
+        return (1, (), _best(redraws), None) if redraws and max(map(len, values)) > 1 else None
+    if len(common) < 2:
         return None
-    if len(fates) == 2:
-        for a, b in (fates, fates[::-1]):
-            above = [v for v, f in mapping.items() if f == a]
-            below = [v for v, f in mapping.items() if f == b]
-            if numeric and min(above) > max(below) and len(above) + len(below) > 2:
-                n_above = sum(support[v] for v in above)
-                if n_above >= 2 and len(pairs) - n_above >= 2:
-                    # the middle of the gap; a value inside it the demonstrations leave open
-                    return 2, ((True, a), (False, b)), None, (max(below) + min(above) + 1) // 2
-        for a, b in (fates, fates[::-1]):
-            one = [v for v, f in mapping.items() if f == a]
-            if len(one) == 1 and len(mapping) > 2 and support[one[0]] >= 2:
-                return 2, ((one[0], a),), b, None
-    if len(mapping) <= MAX_ENTRIES and min(support.values()) >= 2:
-        table = tuple(sorted(mapping.items(), key=lambda kv: repr(kv[0])))
+    ordered = sorted(common, key=repr)
+    if numeric and len(common) > 2:
+        vals = sorted(common)
+        for cut in range(1, len(vals)):
+            below, above = set.intersection(*(common[v] for v in vals[:cut])), set.intersection(*(common[v] for v in vals[cut:]))
+            n_above = sum(support[v] for v in vals[cut:])
+            if below and above and n_above >= 2 and len(pairs) - n_above >= 2:
+                # the middle of the gap; a value inside it the demonstrations leave open
+                return 2, ((True, _best(above)), (False, _best(below))), None, (vals[cut - 1] + vals[cut] + 1) // 2
+    if len(common) > 2:
+        for v in ordered:
+            rest = set.intersection(*(common[u] for u in ordered if u != v))
+            if support[v] >= 2 and rest:
+                return 2, ((v, _best(common[v])),), _best(rest), None
+    if len(common) <= MAX_ENTRIES and min(support.values()) >= 2:
+        table = tuple((v, _best(common[v])) for v in ordered)
         return len(table), table, None, None
     return None
 
@@ -153,13 +229,12 @@ def _holds_out(values: list[list], actions: list[list], numeric: bool, rule) -> 
     gives that demonstration's fates."""
     if len(values) < 2:
         return False
-    _, table, default, at_least = rule
     for j in range(len(values)):
         rest = _rule(values[:j] + values[j + 1:], actions[:j] + actions[j + 1:], numeric)
         if rest is None:
             return False
         _, t, d, k = rest
         lookup = dict(t)
-        if any(lookup.get(rule_key(v, k), d) != a for v, a in zip(values[j], actions[j])):
+        if any(lookup.get(rule_key(v, k), d) not in a for v, a in zip(values[j], actions[j])):
             return False
     return True
