@@ -22,7 +22,7 @@ NUMERIC_FEATURES = ("size", "height", "width", "area", "n_colors", "n_holes", "s
 OBJECT_FEATURES = ("color", "size", "height", "width", "area", "n_colors", "n_holes", "touches_border",
                    "is_rectangle", "is_symmetric", "is_largest", "is_smallest", "size_rank", "size_rank_up",
                    "shape", "shape_rigid", "shape_count", "color_count", "shape_is_unique", "color_is_unique",
-                   "row_rank", "col_rank", "n_neighbours")
+                   "row_rank", "col_rank", "n_neighbours", "size_extreme", "touching", "color_touching")
 # What a rule does to an object: stays, becomes background, or takes a colour (an int).
 ACTIONS = ("keep", "delete")
 
@@ -92,7 +92,9 @@ def _neighbours(masks: list[np.ndarray]) -> list[int]:
 def object_values(grid: np.ndarray, masks: list[np.ndarray], feature: str, background: int | None = 0) -> list:
     """``feature`` (one of ``OBJECT_FEATURES``) of every object in ``masks``, ranks and counts taken
     among them: "size_rank" (0 = the largest size, equal sizes share a rank), "size_rank_up" (0 =
-    the smallest), "row_rank"/"col_rank" (by top row / left column), "n_neighbours" (objects touching it), "shape_count"/"color_count"
+    the smallest), "row_rank"/"col_rank" (by top row / left column), "n_neighbours" (objects touching it),
+    "size_extreme" ("largest", "smallest" or "middle"), "touching" (the sorted colours of the
+    cells touching it, side or corner), "color_touching" (its colour and those), "shape_count"/"color_count"
     (objects with its shape / colour), "shape_is_unique"/"color_is_unique", "is_largest"/"is_smallest".
 
     Example: sizes = object_values(grid, find_objects(grid, 0, 4, True), "size", background=0)
@@ -114,6 +116,14 @@ def object_values(grid: np.ndarray, masks: list[np.ndarray], feature: str, backg
         return [order.index(s) for s in starts]
     if feature == "n_neighbours":  # other objects whose cells touch this one's (side or corner)
         return _neighbours(masks)
+    if feature == "size_extreme":
+        sizes = [int(m.sum()) for m in masks]
+        return ["largest" if s == max(sizes) else "smallest" if s == min(sizes) else "middle" for s in sizes]
+    if feature in ("touching", "color_touching"):
+        touching = [tuple(sorted(set(grid[dilate(m, 8) & ~m & (grid != bg)].tolist()))) for m in masks]
+        if feature == "touching":
+            return touching
+        return [(_own(grid, m, masks, "color", bg), t) for m, t in zip(masks, touching)]
     if feature in ("shape_count", "color_count", "shape_is_unique", "color_is_unique"):
         keys = [_own(grid, m, masks, "shape" if feature.startswith("shape") else "color", bg) for m in masks]
         counts = [keys.count(k) for k in keys]
@@ -149,6 +159,8 @@ def object_action_cells(grid: np.ndarray, mask: np.ndarray, action: str, obstacl
                   "transpose": cells.T}[action]
         rows, cols = np.nonzero(turned >= 0)
         return rows + box[0].start, cols + box[1].start, turned[rows, cols]
+    if action == "toward":
+        return _toward(grid, mask, obstacles)
     side, amount = action.split(":")
     dy, dx = SIDES[side]
     rows, cols = np.nonzero(mask)
@@ -174,6 +186,33 @@ def object_action_cells(grid: np.ndarray, mask: np.ndarray, action: str, obstacl
     return r, c, colors
 
 
+def _toward(grid: np.ndarray, mask: np.ndarray, obstacles: np.ndarray | None):
+    """The object slid straight toward the nearest obstacle in its way until it touches it; None
+    when none is in its way on any side, or two are equally near."""
+    if obstacles is None or not obstacles.any():
+        return None
+    rows, cols = np.nonzero(mask)
+    h, w = grid.shape
+    best = []
+    for side, (dy, dx) in SIDES.items():
+        steps = 0
+        while True:
+            r, c = rows + dy * (steps + 1), cols + dx * (steps + 1)
+            if r.min() < 0 or c.min() < 0 or r.max() >= h or c.max() >= w:
+                steps = None
+                break
+            if obstacles[r, c].any():
+                break
+            steps += 1
+        if steps is not None:
+            best.append((steps, dy, dx))
+    best.sort()
+    if not best or len(best) > 1 and best[0][0] == best[1][0]:
+        return None
+    steps, dy, dx = best[0]
+    return rows + dy * steps, cols + dx * steps, grid[rows, cols]
+
+
 def map_objects(grid: np.ndarray, by: str, table: tuple, default: int | str | None = None, at_least: int | None = None,
                 background: int | None = 0, connectivity: int = 4, by_color: bool = True) -> np.ndarray | None:
     """Each object (``find_objects``) looked up by its ``by`` feature (``object_values``) in
@@ -181,7 +220,8 @@ def map_objects(grid: np.ndarray, by: str, table: tuple, default: int | str | No
     background), a colour (every cell of it takes that colour), a turn in its own box
     ("flip_lr", "flip_ud", "rot180", "transpose") or a move "<up|down|left|right>:<cells>" (a
     number of cells, "own" for its own height or width, "contact" until it would meet a cell no
-    moving object had, or the border). Objects that turn or move are lifted first, then drawn
+    moving object had, or the border), or "toward": straight at the nearest such cell in its way
+    until it touches it. Objects that turn or move are lifted first, then drawn
     where they go. With ``at_least``, the key is whether the value is at least that (True /
     False). A value the table lacks takes ``default``; None when there is none (the rule never
     saw such an object), no object at all, or a move that leaves the grid.

@@ -23,6 +23,7 @@ CASES = [
     ("23b5c85d", "pick-object", "by='size', pick='min'"),  # the smallest rectangle, cropped
     ("88a62173", "pick-object", "pick='unique'"),  # the one quarter whose shape no other has
     ("5521c0d9", "map", "default='up:own'"),  # every object moves up by its own height
+    ("ae3edfdc", "map", "'toward'"),  # the satellites slide toward the centre they face until they touch it
     ("5c0a986e", "rays", "'up_left'"),  # blue block casts up-left, red block down-right
     ("d43fd935", "rays", "(None, 'toward:3', None, 'obstacle')"),  # any pixel facing the green block reaches it
 ]
@@ -90,6 +91,8 @@ def test_map_objects_refuses_an_unseen_value_without_default():
     masks = find_objects(grid, 0, 4, True)
     assert object_values(grid, masks, "size", 0) == [1, 2, 3]
     assert object_values(grid, masks, "size_rank", 0) == [2, 1, 0]
+    assert object_values(grid, masks, "size_extreme", 0) == ["smallest", "middle", "largest"]
+    assert object_values(grid, masks, "color_touching", 0) == [(1, ()), (2, ()), (3, ())]
     assert map_objects(grid, "size", ((1, "delete"), (2, "keep")), background=0) is None
     out = map_objects(grid, "size", ((1, "delete"),), default=5, background=0)
     assert out.tolist() == [[0, 0, 5, 5], [0, 0, 0, 0], [5, 5, 5, 0]]
@@ -100,6 +103,10 @@ def test_map_objects_turns_and_moves():
     out = map_objects(grid, "color", ((1, "flip_lr"), (2, "flip_lr"), (3, "up:contact")), connectivity=8, by_color=False)
     assert out.tolist() == [[2, 1, 0, 3], [0, 0, 0, 3], [0, 0, 0, 0], [0, 0, 0, 0]]
     assert map_objects(grid, "color", (), default="up:2", connectivity=8, by_color=False) is None  # leaves the grid
+    # toward: straight at the nearest cell of a kept object in its way, until touching it
+    grid = np.array([[0, 0, 0, 0, 0], [4, 0, 0, 0, 5], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 4]])
+    out = map_objects(grid, "color", ((4, "toward"), (5, "keep")), background=0)
+    assert out.tolist() == [[0, 0, 0, 0, 0], [0, 0, 0, 4, 5], [0, 0, 0, 0, 4], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0]]
 
 
 def test_cast_rays_from_any_object_toward_an_anchor():

@@ -37,12 +37,12 @@ def pick_programs(problem: Problem) -> Iterator[Program]:
         for alone in (False, True):
             if budget.exhausted:
                 return
-            budget.charge(calls(inputs))
+            budget.charge(3 * calls(inputs))  # every object cropped and compared (measured)
             objects = _objects(inputs, targets, info.background, conn, by_color, alone)
             if objects is None:
                 continue
             for feature in OBJECT_FEATURES:
-                budget.charge(cells(inputs))
+                budget.charge(5 * cells(inputs))  # the feature of every object (measured)
                 values = [object_values(g, masks, feature, info.background) for g, (masks, _) in zip(inputs, objects)]
                 for pick in ("max", "min", "unique") if feature in ORDERED else ("unique",):
                     if all(pick_index(vs, pick) in right for vs, (_, right) in zip(values, objects)):

@@ -48,7 +48,7 @@ def ray_programs(problem: Problem) -> Iterator[Program]:
             for stop in STOPS[:1] if direction.startswith("toward") else STOPS:
                 if budget.exhausted:
                     return
-                budget.charge(cells(inputs))  # a walk along the rays, well under a pass of a call each
+                budget.charge(3 * cells(inputs))  # a walk along the rays from every object (measured)
                 ray = _fitted(inputs, targets, objects, changed, color, direction, stop, bgs)
                 if ray is not None and ray[1] not in seen:
                     seen.add(ray[1])
