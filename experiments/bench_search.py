@@ -161,14 +161,18 @@ def _per_family(records: list[dict]) -> dict[str, dict[str, int]]:
 @click.option("--max-train", default=0, help="cut every task to its first N demonstrations; 0 = all")
 @click.option("--exclude-dataset", "exclude", multiple=True,
               help="drop the tasks of this dataset (repeatable), e.g. arc2-train without arc1-eval's tasks")
+@click.option("--ids", default="", help="only these tasks (comma-separated ids)")
 @click.option("--jsonl", type=click.Path(path_type=Path), default=None, help="per-task results (resumable)")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="summary JSON")
 def main(dataset: str, budget: int, cap_s: float, workers: int, max_depth: int, limit: int, offset: int, max_train: int,
-         exclude: tuple[str, ...], jsonl: Path | None, out: Path | None) -> None:
+         exclude: tuple[str, ...], ids: str, jsonl: Path | None, out: Path | None) -> None:
     tasks = cut_tasks(arc.load_dataset(dataset), max_train)
     for other in exclude:
         dropped = set(arc.load_dataset(other))
         tasks = {t: task for t, task in tasks.items() if t not in dropped}
+    if ids:
+        wanted = set(ids.split(","))
+        tasks = {t: task for t, task in tasks.items() if t in wanted}
     ids = sorted(tasks)[offset:]
     ids = ids[:limit] if limit else ids
     stem = f"search_{dataset.replace('-', '_')}" if "/" not in dataset else "search_custom"
