@@ -38,9 +38,7 @@ from search.program import Program, run_source
 
 FAMILIES: dict[str, Callable] = {
     "parts": part_programs,
-    "pick-object": pick_programs,
     "filter": filter_programs,
-    "map": map_programs,
     "move": move_programs,
     "copy": copy_programs,
     "template": template_programs,
@@ -48,12 +46,16 @@ FAMILIES: dict[str, Callable] = {
     "key": key_programs,
     "path": path_programs,
     "shoot": shoot_programs,
-    "rays": ray_programs,
     "holes": hole_programs,
     "boxes": box_programs,
     "rewrite": rewrite_programs,
     "lookup": lookup_programs,
     "count": count_programs,
+    # object-wise breadth (object_map, object_pick, rays): after the older families, so that they
+    # never starve them of the object share
+    "map": map_programs,
+    "pick-object": pick_programs,
+    "rays": ray_programs,
     "assembly": assembly_programs,
 }
 

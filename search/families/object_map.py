@@ -94,26 +94,31 @@ def _fates(inputs, targets, background, conn: int, by_color: bool, budget: WorkB
         for m, o in zip(masks, options):
             if "keep" in o:
                 static |= m
+        outside = (g != t) & ~covered
         reached = np.zeros(g.shape, dtype=bool)
         for m, o in zip(masks, options):
-            if "keep" not in o:
-                budget.charge(sum(g.shape) * CALL_COST)  # a look at every distance on every side
+            # an object looks for a turn or move only where it is not kept, and where it may have
+            # gone somewhere no object was (or is neither deleted nor recoloured in place)
+            if "keep" not in o and (outside.any() or not o):
+                budget.charge(sum(g.shape) * CALL_COST // 2)  # a look at every side (measured)
                 for action, (rows, cols) in _redraws(g, t, m, static & ~m):
                     o.add(action)
                     reached[rows, cols] = True
             if not o:
                 return None
-        outside = (g != t) & ~covered
         if (outside & ~reached).any():
             return None
         if outside.any():  # cells no object had are drawn: an object that can be redrawn is, not deleted
-            options = [o - {"delete"} if any(isinstance(a, str) and (":" in a or a in TURNS or a == "toward") for a in o) else o
-                       for o in options]
+            options = [o - {"delete"} if any(_redraw(a) for a in o) else o for o in options]
         objects.append((g, masks))
         actions.append([frozenset(o) for o in options])
     if all("keep" in o for demo in actions for o in demo):
         return None
     return objects, actions
+
+
+def _redraw(action) -> bool:
+    return isinstance(action, str) and (":" in action or action in TURNS or action == "toward")
 
 
 def _in_place(g, t, m, bg) -> set:
@@ -134,11 +139,13 @@ def _redraws(g, t, m, obstacles):
     h, w = g.shape
     actions = [*TURNS, *(f"{side}:{amount}" for side in SIDES for amount in ("contact", "own")), "toward"]
     rows, cols = np.nonzero(m)
+    r0, c0, first = rows[0], cols[0], g[rows[0], cols[0]]
     for side, (dy, dx) in SIDES.items():  # every distance that puts the object where the output shows it
-        reach = range(1, (h if dy else w))
-        actions += [f"{side}:{n}" for n in reach
-                    if 0 <= rows.min() + dy * n and rows.max() + dy * n < h and 0 <= cols.min() + dx * n
-                    and cols.max() + dx * n < w and np.array_equal(t[rows + dy * n, cols + dx * n], g[rows, cols])]
+        room = {"up": rows.min(), "down": h - 1 - rows.max(), "left": cols.min(), "right": w - 1 - cols.max()}[side]
+        steps = np.arange(1, room + 1)
+        steps = steps[t[r0 + dy * steps, c0 + dx * steps] == first]  # where its first cell would land right
+        actions += [f"{side}:{n}" for n in steps.tolist()
+                    if np.array_equal(t[rows + dy * n, cols + dx * n], g[rows, cols])]
     for action in actions:
         placed = object_action_cells(g, m, action, obstacles)
         if placed is None:
