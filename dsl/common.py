@@ -123,6 +123,8 @@ from dsl.object_ops import (
     shoot_pixels,
     step_toward,
 )
+from dsl.object_rules import crop_by_feature, map_objects, object_values, pick_by_feature
+from dsl.rays import cast_rays, ray_cells
 from dsl.palette import (
     color_histogram,
     color_roles,
@@ -283,10 +285,16 @@ PART_OPERATIONS = [
     "object_feature",
     "object_shape",
     "filter_objects",
+    "object_values",
+    "map_objects",
+    "pick_by_feature",
+    "crop_by_feature",
     "move_until_contact",
     "align_objects",
     "step_toward",
     "shoot_pixels",
+    "ray_cells",
+    "cast_rays",
     "copy_to_markers",
     "complete_templates",
     "fill_holes_by_size",

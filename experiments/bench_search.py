@@ -159,21 +159,25 @@ def _per_family(records: list[dict]) -> dict[str, dict[str, int]]:
 @click.option("--limit", default=0, help="only the first N tasks (sorted by id); 0 = all")
 @click.option("--offset", default=0, help="skip the first N tasks (sorted by id)")
 @click.option("--max-train", default=0, help="cut every task to its first N demonstrations; 0 = all")
-@click.option("--exclude-dataset", default=None,
-              help="leave out the tasks whose ids this dataset holds (arc2-train less arc1-eval: --exclude-dataset arc1-eval)")
+@click.option("--exclude-dataset", "exclude", multiple=True,
+              help="drop the tasks of this dataset (repeatable), e.g. arc2-train without arc1-eval's tasks")
+@click.option("--ids", default="", help="only these tasks (comma-separated ids)")
 @click.option("--jsonl", type=click.Path(path_type=Path), default=None, help="per-task results (resumable)")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="summary JSON")
 def main(dataset: str, budget: int, cap_s: float, workers: int, max_depth: int, limit: int, offset: int, max_train: int,
-         exclude_dataset: str | None, jsonl: Path | None, out: Path | None) -> None:
+         exclude: tuple[str, ...], ids: str, jsonl: Path | None, out: Path | None) -> None:
     tasks = cut_tasks(arc.load_dataset(dataset), max_train)
-    if exclude_dataset:  # only the ids are read
-        excluded = set(arc.load_dataset(exclude_dataset))
-        tasks = {t: task for t, task in tasks.items() if t not in excluded}
+    for other in exclude:
+        dropped = set(arc.load_dataset(other))
+        tasks = {t: task for t, task in tasks.items() if t not in dropped}
+    if ids:
+        wanted = set(ids.split(","))
+        tasks = {t: task for t, task in tasks.items() if t in wanted}
     ids = sorted(tasks)[offset:]
     ids = ids[:limit] if limit else ids
     stem = f"search_{dataset.replace('-', '_')}" if "/" not in dataset else "search_custom"
     stem += f"_train{max_train}" if max_train else ""
-    stem += f"_less_{exclude_dataset.replace('-', '_')}" if exclude_dataset else ""
+    stem += "".join(f"_less_{other.replace('-', '_')}" for other in exclude)
     jsonl = jsonl or RESULTS / f"{stem}.jsonl"
     out = out or RESULTS / f"{stem}.json"
     done = run_resumable(ids, jsonl, _run_one, (budget, cap_s, max_depth), workers, _init, (dataset, max_train),
@@ -181,7 +185,7 @@ def main(dataset: str, budget: int, cap_s: float, workers: int, max_depth: int, 
     records = [done[t] for t in ids]
     summary = summarize(records, tasks)
     summary.update({"dataset": dataset, "budget": budget, "cap_s": cap_s, "workers": workers, "max_depth": max_depth,
-                    "max_train": max_train,
+                    "max_train": max_train, "excluded": list(exclude),
                     "command": "python experiments/bench_search.py " + " ".join(sys.argv[1:])})
     out.write_text(json.dumps(summary, indent=1) + "\n")
     click.echo(

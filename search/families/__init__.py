@@ -28,6 +28,9 @@ from search.families.objects import (
     symmetry_programs,
     template_programs,
 )
+from search.families.object_map import map_programs
+from search.families.object_pick import pick_programs
+from search.families.rays import ray_programs
 from search.families.parts import count_programs, lookup_programs, part_programs
 from search.problem import Problem
 from search.program import Program, run_source
@@ -48,6 +51,11 @@ FAMILIES: dict[str, Callable] = {
     "rewrite": rewrite_programs,
     "lookup": lookup_programs,
     "count": count_programs,
+    # object-wise breadth (object_map, object_pick, rays): after the older families, so that they
+    # never starve them of the object share
+    "map": map_programs,
+    "pick-object": pick_programs,
+    "rays": ray_programs,
     "assembly": assembly_programs,
 }
 

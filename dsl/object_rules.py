@@ -1,0 +1,302 @@
+"""Per-object rules: every object keeps, loses or changes its colour by the value of one of its
+features, the rule a small table, one value against the rest, or a threshold.
+
+Objects are the masks ``find_objects`` gives (4- or 8-connected, of one colour or of any
+non-background colours). A feature is a hashable value of one object among the grid's objects
+(``object_value``): its own cells, its box, how it ranks among the others, whether others share it.
+``background=None`` means the grid's most common colour.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from arc.views import SYMMETRY_NAMES, symmetry_array
+from dsl._masks import dilate, label
+from dsl.color import resolve_background
+from dsl.objects import find_objects
+
+# Features of one object; the numeric ones may also be compared with a threshold (``at_least``).
+NUMERIC_FEATURES = ("size", "height", "width", "area", "n_colors", "n_holes", "size_rank", "size_rank_up",
+                    "shape_count", "color_count", "row_rank", "col_rank", "n_neighbours")
+OBJECT_FEATURES = ("color", "size", "height", "width", "area", "n_colors", "n_holes", "touches_border",
+                   "is_rectangle", "is_symmetric", "is_largest", "is_smallest", "size_rank", "size_rank_up",
+                   "shape", "shape_rigid", "shape_count", "color_count", "shape_is_unique", "color_is_unique",
+                   "row_rank", "col_rank", "n_neighbours", "size_extreme", "touching", "color_touching")
+# What a rule does to an object: stays, becomes background, or takes a colour (an int).
+ACTIONS = ("keep", "delete")
+
+
+def _box(mask: np.ndarray) -> tuple[slice, slice]:
+    rows, cols = np.nonzero(mask)
+    return slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1)
+
+
+def _pattern(m: np.ndarray) -> str:
+    """A mask as text: "<rows>x<columns>:" and its cells row by row as 0/1."""
+    return f"{m.shape[0]}x{m.shape[1]}:" + "".join("1" if v else "0" for v in m.ravel())
+
+
+def _shape_key(mask: np.ndarray) -> str:
+    return _pattern(mask[_box(mask)])
+
+
+def _rigid_key(mask: np.ndarray) -> str:
+    m = mask[_box(mask)]
+    return min(_pattern(symmetry_array(n, m)) for n in SYMMETRY_NAMES)
+
+
+def _own(grid: np.ndarray, mask: np.ndarray, masks: list[np.ndarray], feature: str, bg: int):
+    """A feature that depends on the object alone."""
+    if feature == "color":
+        return int(np.argmax(np.bincount(grid[mask], minlength=10)))
+    if feature == "size":
+        return int(mask.sum())
+    box = _box(mask)
+    m = mask[box]
+    if feature == "height":
+        return m.shape[0]
+    if feature == "width":
+        return m.shape[1]
+    if feature == "area":
+        return int(m.size)
+    if feature == "n_colors":
+        return len(np.unique(grid[mask]))
+    if feature == "n_holes":
+        inner = ~m
+        lab, n = label(inner, 4)
+        edge = set(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]).tolist())
+        return sum(1 for k in range(1, n + 1) if k not in edge)
+    if feature == "touches_border":
+        return bool(mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any())
+    if feature == "is_rectangle":
+        return bool(m.all())
+    if feature == "is_symmetric":
+        cells = np.where(m, grid[box], -1)
+        return bool((cells == cells[::-1]).all() or (cells == cells[:, ::-1]).all())
+    if feature == "shape":
+        return _shape_key(mask)
+    if feature == "shape_rigid":
+        return _rigid_key(mask)
+    raise ValueError(f"unknown object feature {feature!r}")
+
+
+def _neighbours(masks: list[np.ndarray]) -> list[int]:
+    """For each object, how many others touch it (side or corner)."""
+    index = np.full(masks[0].shape, -1) if masks else None
+    for k, m in enumerate(masks):
+        index[m] = k
+    return [len(set(index[dilate(m, 8)].tolist()) - {-1, k}) for k, m in enumerate(masks)]
+
+
+def object_values(grid: np.ndarray, masks: list[np.ndarray], feature: str, background: int | None = 0) -> list:
+    """``feature`` (one of ``OBJECT_FEATURES``) of every object in ``masks``, ranks and counts taken
+    among them: "size_rank" (0 = the largest size, equal sizes share a rank), "size_rank_up" (0 =
+    the smallest), "row_rank"/"col_rank" (by top row / left column), "n_neighbours" (objects touching it),
+    "size_extreme" ("largest", "smallest" or "middle"), "touching" (the sorted colours of the
+    cells touching it, side or corner), "color_touching" (its colour and those), "shape_count"/"color_count"
+    (objects with its shape / colour), "shape_is_unique"/"color_is_unique", "is_largest"/"is_smallest".
+
+    Example: sizes = object_values(grid, find_objects(grid, 0, 4, True), "size", background=0)
+    """
+    grid = np.asarray(grid)
+    bg = resolve_background(grid, background)
+    if feature in ("size_rank", "size_rank_up", "is_largest", "is_smallest"):
+        sizes = [int(m.sum()) for m in masks]
+        ranks = sorted(set(sizes), reverse=feature != "size_rank_up")
+        if feature == "is_largest":
+            return [s == max(sizes) for s in sizes]
+        if feature == "is_smallest":
+            return [s == min(sizes) for s in sizes]
+        return [ranks.index(s) for s in sizes]
+    if feature in ("row_rank", "col_rank"):
+        axis = 0 if feature == "row_rank" else 1
+        starts = [int(np.nonzero(m.any(axis=1 - axis))[0][0]) for m in masks]
+        order = sorted(set(starts))
+        return [order.index(s) for s in starts]
+    if feature == "n_neighbours":  # other objects whose cells touch this one's (side or corner)
+        return _neighbours(masks)
+    if feature == "size_extreme":
+        sizes = [int(m.sum()) for m in masks]
+        return ["largest" if s == max(sizes) else "smallest" if s == min(sizes) else "middle" for s in sizes]
+    if feature in ("touching", "color_touching"):
+        touching = [tuple(sorted(set(grid[dilate(m, 8) & ~m & (grid != bg)].tolist()))) for m in masks]
+        if feature == "touching":
+            return touching
+        return [(_own(grid, m, masks, "color", bg), t) for m, t in zip(masks, touching)]
+    if feature in ("shape_count", "color_count", "shape_is_unique", "color_is_unique"):
+        keys = [_own(grid, m, masks, "shape" if feature.startswith("shape") else "color", bg) for m in masks]
+        counts = [keys.count(k) for k in keys]
+        return counts if feature.endswith("count") else [c == 1 for c in counts]
+    return [_own(grid, m, masks, feature, bg) for m in masks]
+
+
+def rule_key(value: object, at_least: int | None) -> object:
+    """The key a rule looks a feature value up by: the value, or whether it is at least ``at_least``."""
+    return value if at_least is None else bool(value >= at_least)
+
+
+# Actions that redraw an object: turned in its own box, or moved ("<side>:<cells>", the cells a
+# number, "own" for its own extent that way, "contact" for as far as it can go before it meets a
+# cell of another object or the border).
+TURNS = ("flip_lr", "flip_ud", "rot180", "transpose")
+SIDES = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
+
+
+def object_action_cells(grid: np.ndarray, mask: np.ndarray, action: str, obstacles: np.ndarray | None = None
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Where a turn or a move (see ``map_objects``) puts the object ``mask``: its cells' rows,
+    columns and colours afterwards; None when it leaves the grid or the turn does not fit its box.
+    ``obstacles``: the cells a move "contact" stops before (default: the other non-object cells
+    are not known here, so every True cell of ``obstacles``)."""
+    grid = np.asarray(grid)
+    box = _box(mask)
+    if action in TURNS:
+        cells = np.where(mask[box], grid[box], -1)
+        if action == "transpose" and cells.shape[0] != cells.shape[1]:
+            return None
+        turned = {"flip_lr": cells[:, ::-1], "flip_ud": cells[::-1], "rot180": cells[::-1, ::-1],
+                  "transpose": cells.T}[action]
+        rows, cols = np.nonzero(turned >= 0)
+        return rows + box[0].start, cols + box[1].start, turned[rows, cols]
+    if action == "toward":
+        return _toward(grid, mask, obstacles)
+    side, amount = action.split(":")
+    dy, dx = SIDES[side]
+    rows, cols = np.nonzero(mask)
+    colors = grid[rows, cols]
+    h, w = grid.shape
+    if amount == "own":
+        steps = (box[0].stop - box[0].start) if dy else (box[1].stop - box[1].start)
+    elif amount == "contact":
+        blocked = np.zeros(grid.shape, dtype=bool) if obstacles is None else obstacles
+        steps = 0
+        while True:
+            r, c = rows + dy * (steps + 1), cols + dx * (steps + 1)
+            if r.min() < 0 or c.min() < 0 or r.max() >= h or c.max() >= w or blocked[r, c].any():
+                break
+            steps += 1
+        if steps == 0:
+            return None
+    else:
+        steps = int(amount)
+    r, c = rows + dy * steps, cols + dx * steps
+    if r.min() < 0 or c.min() < 0 or r.max() >= h or c.max() >= w:
+        return None
+    return r, c, colors
+
+
+def _toward(grid: np.ndarray, mask: np.ndarray, obstacles: np.ndarray | None):
+    """The object slid straight toward the nearest obstacle in its way until it touches it; None
+    when none is in its way on any side, or two are equally near."""
+    if obstacles is None or not obstacles.any():
+        return None
+    rows, cols = np.nonzero(mask)
+    h, w = grid.shape
+    best = []
+    for side, (dy, dx) in SIDES.items():
+        steps = 0
+        while True:
+            r, c = rows + dy * (steps + 1), cols + dx * (steps + 1)
+            if r.min() < 0 or c.min() < 0 or r.max() >= h or c.max() >= w:
+                steps = None
+                break
+            if obstacles[r, c].any():
+                break
+            steps += 1
+        if steps is not None:
+            best.append((steps, dy, dx))
+    best.sort()
+    if not best or len(best) > 1 and best[0][0] == best[1][0]:
+        return None
+    steps, dy, dx = best[0]
+    return rows + dy * steps, cols + dx * steps, grid[rows, cols]
+
+
+def map_objects(grid: np.ndarray, by: str, table: tuple, default: int | str | None = None, at_least: int | None = None,
+                background: int | None = 0, connectivity: int = 4, by_color: bool = True) -> np.ndarray | None:
+    """Each object (``find_objects``) looked up by its ``by`` feature (``object_values``) in
+    ``table``, pairs of (value, action), and changed by the action: "keep", "delete" (becomes
+    background), a colour (every cell of it takes that colour), a turn in its own box
+    ("flip_lr", "flip_ud", "rot180", "transpose") or a move "<up|down|left|right>:<cells>" (a
+    number of cells, "own" for its own height or width, "contact" until it would meet a cell no
+    moving object had, or the border), or "toward": straight at the nearest such cell in its way
+    until it touches it. Objects that turn or move are lifted first, then drawn
+    where they go. With ``at_least``, the key is whether the value is at least that (True /
+    False). A value the table lacks takes ``default``; None when there is none (the rule never
+    saw such an object), no object at all, or a move that leaves the grid.
+
+    Example: grid = map_objects(grid, by="size", table=((6, Color.RED),), default=Color.BLUE, background=0)
+    """
+    grid = np.asarray(grid)
+    bg = resolve_background(grid, background)
+    masks = find_objects(grid, bg, connectivity, by_color)
+    if not masks:
+        return None
+    actions = dict(table)
+    chosen = []
+    for m, value in zip(masks, object_values(grid, masks, by, bg)):
+        action = actions.get(rule_key(value, at_least), default)
+        if action is None:
+            return None
+        chosen.append(action)
+    out = grid.copy()
+    redrawn = [(m, a) for m, a in zip(masks, chosen) if isinstance(a, str) and a not in ("keep", "delete")]
+    for m, action in zip(masks, chosen):
+        if action == "delete" or isinstance(action, str) and action != "keep":
+            out[m] = bg
+        elif action != "keep":
+            out[m] = int(action)
+    obstacles = out != bg
+    for m, action in redrawn:
+        placed = object_action_cells(grid, m, action, obstacles)
+        if placed is None:
+            return None
+        rows, cols, colors = placed
+        out[rows, cols] = colors
+    return out
+
+
+PICKS = ("max", "min", "unique")
+
+
+def pick_by_feature(grid: np.ndarray, masks: list[np.ndarray], by: str, pick: str,
+                    background: int | None = 0) -> np.ndarray | None:
+    """The one object among ``masks`` whose ``by`` feature (``object_values``) is the largest
+    (pick="max"), the smallest ("min"), or shared by no other object ("unique", among three or
+    more); None on a tie or when no object stands out.
+
+    Example: mask = pick_by_feature(grid, find_objects(grid, 0, 8, False), "n_holes", "max", background=0)
+    """
+    if not masks:
+        return None
+    k = pick_index(object_values(grid, masks, by, background), pick)
+    return None if k is None else masks[k]
+
+
+def pick_index(values: list, pick: str) -> int | None:
+    """Where in ``values`` the one largest ("max"), smallest ("min") or unshared ("unique", of
+    three or more) value is; None on a tie."""
+    if pick == "unique":
+        chosen = [k for k, v in enumerate(values) if values.count(v) == 1]
+        return chosen[0] if len(chosen) == 1 and len(values) > 2 else None
+    best = max(values) if pick == "max" else min(values)
+    chosen = [k for k, v in enumerate(values) if v == best]
+    return chosen[0] if len(chosen) == 1 else None
+
+
+def crop_by_feature(grid: np.ndarray, by: str, pick: str, background: int | None = 0, connectivity: int = 4,
+                    by_color: bool = True, alone: bool = False) -> np.ndarray | None:
+    """The bounding box of the object ``pick_by_feature`` chooses (``find_objects`` with
+    ``connectivity`` and ``by_color``), with whatever else lies inside it, or (``alone``) with the
+    other cells as background; None when no single object stands out.
+
+    Example: grid = crop_by_feature(grid, by="n_colors", pick="max", background=0, connectivity=8, by_color=False)
+    """
+    grid = np.asarray(grid)
+    bg = resolve_background(grid, background)
+    mask = pick_by_feature(grid, find_objects(grid, bg, connectivity, by_color), by, pick, bg)
+    if mask is None:
+        return None
+    box = _box(mask)
+    return np.where(mask[box], grid[box], bg) if alone else grid[box].copy()

@@ -1,0 +1,251 @@
+"""Object-wise maps learnt from the demonstrations (same-shape tasks).
+
+The inputs are cut into objects (4- or 8-connected, of one colour or of any colours); each input
+object's possible fates are read off its output (kept, deleted, recoloured in one colour, turned in
+its box, moved to contact, by its own extent or by a number of cells), a changed cell that no
+object covers having to be one that a turn or move reaches. Then one feature of the objects
+(``OBJECT_FEATURES``: colour, size, shape, rank, border, holes, symmetry, how many share it, ...)
+must decide the fate, as the smallest rule that does: one move or turn for all, a threshold on a
+number, one value against the rest, or a table whose every entry more than one object shows. A
+rule is tentative where, learnt without one demonstration, it does not give that demonstration's
+fates, or where a test object's value falls in a threshold's open gap.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from dsl.color import resolve_background
+from dsl.object_rules import (
+    NUMERIC_FEATURES,
+    OBJECT_FEATURES,
+    SIDES,
+    TURNS,
+    object_action_cells,
+    object_values,
+    rule_key,
+)
+from dsl.objects import find_objects
+from search.budget import CALL_COST, WorkBudget, calls, cells
+from search.problem import Problem
+from search.program import Program
+
+SEGMENTATIONS = ((4, True), (8, True), (4, False), (8, False))
+MAX_OBJECTS = 40  # more objects than this in a grid: noise, not objects
+MAX_ENTRIES = 4  # a table with more entries is a list of the demonstrations' objects
+
+
+def map_programs(problem: Problem) -> Iterator[Program]:
+    """Every object kept, deleted, recoloured, turned or moved by one feature's value, simplest rules first."""
+    inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
+    if not info.same_shape or all(np.array_equal(g, t) for g, t in zip(inputs, targets)):
+        return
+    found: list[tuple[tuple, Program]] = []
+    seen: set = set()
+    for conn, by_color in SEGMENTATIONS:
+        if budget.exhausted:
+            break
+        budget.charge(calls(inputs))
+        fates = _fates(inputs, targets, info.background, conn, by_color, budget)
+        if fates is None:
+            continue
+        objects, actions = fates
+        for feature in OBJECT_FEATURES:
+            if budget.exhausted:
+                break
+            # measured: about five passes over the inputs and 250 units an object per feature
+            budget.charge(5 * cells(inputs) + sum(len(m) for _, m in objects) * 250)
+            values = [object_values(g, masks, feature, info.background) for g, masks in objects]
+            rule = _rule(values, actions, feature in NUMERIC_FEATURES)
+            if rule is None:
+                continue
+            cost, table, default, at_least = rule
+            key = (feature if table else None, table, default, at_least)  # a rule for all: any feature
+            if (conn, by_color, key) in seen:
+                continue
+            seen.add((conn, by_color, key))
+            tentative = (not _holds_out(values, actions, feature in NUMERIC_FEATURES, rule)
+                         or _in_gap(problem, feature, conn, by_color, values, rule))
+            call = (f"grid = map_objects(grid, by={feature!r}, table={table!r}, default={default!r}, "
+                    + (f"at_least={at_least}, " if at_least is not None else "")
+                    + f"background={info.background!r}, connectivity={conn}, by_color={by_color})")
+            found.append(((tentative, cost, len(found)), Program("map", (call,), tentative=tentative)))
+    for _, program in sorted(found, key=lambda f: f[0]):
+        yield program
+
+
+def _fates(inputs, targets, background, conn: int, by_color: bool, budget: WorkBudget):
+    """Per demonstration the objects (masks) and, per object, the set of actions that give its
+    output ("keep", "delete", a colour, a turn, a move); None where an object has none, where a
+    changed cell is no object's and no move or turn reaches it, or where every object is kept."""
+    objects, actions = [], []
+    for g, t in zip(inputs, targets):
+        bg = resolve_background(g, background)
+        masks = find_objects(g, bg, conn, by_color)
+        if not masks or len(masks) > MAX_OBJECTS:
+            return None
+        covered = np.zeros(g.shape, dtype=bool)
+        for m in masks:
+            covered |= m
+        options = [_in_place(g, t, m, bg) for m in masks]
+        static = np.zeros(g.shape, dtype=bool)
+        for m, o in zip(masks, options):
+            if "keep" in o:
+                static |= m
+        outside = (g != t) & ~covered
+        reached = np.zeros(g.shape, dtype=bool)
+        for m, o in zip(masks, options):
+            # an object looks for a turn or move only where it is not kept, and where it may have
+            # gone somewhere no object was (or is neither deleted nor recoloured in place)
+            if "keep" not in o and (outside.any() or not o):
+                budget.charge(sum(g.shape) * CALL_COST // 2)  # a look at every side (measured)
+                for action, (rows, cols) in _redraws(g, t, m, static & ~m):
+                    o.add(action)
+                    reached[rows, cols] = True
+            if not o:
+                return None
+        if (outside & ~reached).any():
+            return None
+        if outside.any():  # cells no object had are drawn: an object that can be redrawn is, not deleted
+            options = [o - {"delete"} if any(_redraw(a) for a in o) else o for o in options]
+        objects.append((g, masks))
+        actions.append([frozenset(o) for o in options])
+    if all("keep" in o for demo in actions for o in demo):
+        return None
+    return objects, actions
+
+
+def _redraw(action) -> bool:
+    return isinstance(action, str) and (":" in action or action in TURNS or action == "toward")
+
+
+def _in_place(g, t, m, bg) -> set:
+    out = t[m]
+    options = set()
+    if np.array_equal(out, g[m]):
+        options.add("keep")
+    if (out == bg).all():
+        options.add("delete")
+    elif (out == out[0]).all():
+        options.add(int(out[0]))
+    return options
+
+
+def _redraws(g, t, m, obstacles):
+    """The turns and moves of ``m`` whose cells the output shows in the object's colours, with the
+    cells each one draws."""
+    h, w = g.shape
+    actions = [*TURNS, *(f"{side}:{amount}" for side in SIDES for amount in ("contact", "own")), "toward"]
+    rows, cols = np.nonzero(m)
+    r0, c0, first = rows[0], cols[0], g[rows[0], cols[0]]
+    for side, (dy, dx) in SIDES.items():  # every distance that puts the object where the output shows it
+        room = {"up": rows.min(), "down": h - 1 - rows.max(), "left": cols.min(), "right": w - 1 - cols.max()}[side]
+        steps = np.arange(1, room + 1)
+        steps = steps[t[r0 + dy * steps, c0 + dx * steps] == first]  # where its first cell would land right
+        actions += [f"{side}:{n}" for n in steps.tolist()
+                    if np.array_equal(t[rows + dy * n, cols + dx * n], g[rows, cols])]
+    for action in actions:
+        placed = object_action_cells(g, m, action, obstacles)
+        if placed is None:
+            continue
+        r, c, colors = placed
+        if np.array_equal(t[r, c], colors) and not (np.array_equal(r, rows) and np.array_equal(c, cols)
+                                                    and np.array_equal(colors, g[rows, cols])):
+            yield action, (r, c)
+
+
+def _preference(action) -> tuple:
+    """Simplest first: keep, delete, a colour, a turn, a move to contact, by its own extent, by a number."""
+    if action in ("keep", "delete"):
+        return (0, action == "delete", 0, "")
+    if isinstance(action, int):
+        return (1, 0, action, "")
+    if action in TURNS:
+        return (2, TURNS.index(action), 0, "")
+    if action == "toward":
+        return (3, -1, 0, "")
+    side, amount = action.split(":")
+    return (3, ("contact", "own").index(amount) if amount in ("contact", "own") else 2,
+            int(amount) if amount.isdigit() else 0, side)
+
+
+def _best(options) -> object:
+    return min(options, key=_preference)
+
+
+def _rule(values: list[list], options: list[list], numeric: bool):
+    """The simplest rule giving every object an action it allows from its value: (cost, table,
+    default, at_least), or None. The same move or turn for every object (cost 1); a threshold or
+    one value against the others (cost 2); a table (cost: its entries), each entry shown by two
+    objects or more, both sides of a threshold too."""
+    pairs = [(v, o) for vs, os in zip(values, options) for v, o in zip(vs, os)]
+    if not pairs or any(v is None for v, _ in pairs):
+        return None
+    common: dict = {}
+    support: dict = {}
+    for v, o in pairs:
+        common[v] = common[v] & o if v in common else set(o)
+        support[v] = support.get(v, 0) + 1
+        if not common[v]:
+            return None  # one value, two fates: this feature does not decide
+    every = set.intersection(*common.values())
+    if every:
+        # one move or turn for all, where some grid has several objects (one object alone is the
+        # whole-grid steps' job); one keep, delete or colour for all is no choice to learn
+        redraws = [a for a in every if isinstance(a, str) and a not in ("keep", "delete")]
+        return (1, (), _best(redraws), None) if redraws and max(map(len, values)) > 1 else None
+    if len(common) < 2:
+        return None
+    ordered = sorted(common, key=repr)
+    if numeric and len(common) > 2:
+        vals = sorted(common)
+        for cut in range(1, len(vals)):
+            below, above = set.intersection(*(common[v] for v in vals[:cut])), set.intersection(*(common[v] for v in vals[cut:]))
+            n_above = sum(support[v] for v in vals[cut:])
+            if below and above and n_above >= 2 and len(pairs) - n_above >= 2:
+                # the middle of the gap; a value inside it the demonstrations leave open
+                return 2, ((True, _best(above)), (False, _best(below))), None, (vals[cut - 1] + vals[cut] + 1) // 2
+    if len(common) > 2:
+        for v in ordered:
+            rest = set.intersection(*(common[u] for u in ordered if u != v))
+            if support[v] >= 2 and rest:
+                return 2, ((v, _best(common[v])),), _best(rest), None
+    if len(common) <= MAX_ENTRIES and min(support.values()) >= 2:
+        table = tuple((v, _best(common[v])) for v in ordered)
+        return len(table), table, None, None
+    return None
+
+
+def _in_gap(problem: Problem, feature: str, conn: int, by_color: bool, values: list[list], rule) -> bool:
+    """A threshold's test object whose value lies between the largest value below it and the
+    smallest above it that the demonstrations show: which side it falls on, they do not say."""
+    at_least = rule[3]
+    if at_least is None:
+        return False
+    seen = sorted({v for vs in values for v in vs})
+    low = max(v for v in seen if v < at_least)
+    high = min(v for v in seen if v >= at_least)
+    bg = problem.info.background
+    for g in problem.test_in:
+        masks = find_objects(g, resolve_background(g, bg), conn, by_color)
+        if any(low < v < high for v in object_values(g, masks, feature, bg)):
+            return True
+    return False
+
+
+def _holds_out(values: list[list], actions: list[list], numeric: bool, rule) -> bool:
+    """Learnt again without each demonstration in turn (the same form of rule), the rule still
+    gives that demonstration's fates."""
+    if len(values) < 2:
+        return False
+    for j in range(len(values)):
+        rest = _rule(values[:j] + values[j + 1:], actions[:j] + actions[j + 1:], numeric)
+        if rest is None:
+            return False
+        _, t, d, k = rest
+        lookup = dict(t)
+        if any(lookup.get(rule_key(v, k), d) not in a for v, a in zip(values[j], actions[j])):
+            return False
+    return True
