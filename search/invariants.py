@@ -31,8 +31,8 @@ SHAPE_SWAPPED = frozenset({"rot90", "rot270", "transpose", "anti_transpose"})
 COLORS_KEPT = SHAPE_KEPT | SHAPE_SWAPPED | frozenset({
     "upscale", "downscale", "shrink_blocks", "tile", "tile_views", "continue_pattern", "repeating_tile",
     "mirror_tile", "pad_grid", "mirror_concat", "self_tile", "crop_to_content", "trim_border",
-    "crop_object", "symmetry_patch", "periodic_patch", "select_cell", "overlay_cells", "cells_to_pixels",
-    "fold_halves", "combine_halves", "color_sequence",
+    "crop_object", "symmetry_patch", "periodic_patch", "pick_part", "overlay_parts", "cells_to_pixels",
+    "fold_halves", "combine_parts", "color_sequence",
 })
 
 # Parameters whose integer values are colours a step may draw with.
