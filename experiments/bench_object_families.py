@@ -17,7 +17,7 @@ import click
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 import arc  # noqa: E402
-from bench_search import cut_tasks  # noqa: E402
+from bench_search import cut_tasks, exclude_tasks  # noqa: E402
 from search.families import object_programs  # noqa: E402
 
 
@@ -29,10 +29,7 @@ from search.families import object_programs  # noqa: E402
 @click.option("--budget", default=2_000_000, show_default=True, help="work per task for the families, in cells")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="results JSON")
 def main(families: str, dataset: str, exclude: tuple[str, ...], max_train: int, budget: int, out: Path | None) -> None:
-    tasks = cut_tasks(arc.load_dataset(dataset), max_train)
-    for other in exclude:
-        dropped = set(arc.load_dataset(other))
-        tasks = {t: task for t, task in tasks.items() if t not in dropped}
+    tasks = exclude_tasks(cut_tasks(arc.load_dataset(dataset), max_train), exclude)
     names = tuple(families.split(","))
     records = []
     cpu = time.process_time()

@@ -42,6 +42,12 @@ def cut_tasks(tasks: dict[str, arc.Task], max_train: int) -> dict[str, arc.Task]
     return {t: arc.Task(task.id, task.train[:max_train], task.test) for t, task in tasks.items()}
 
 
+def exclude_tasks(tasks: dict[str, arc.Task], others: tuple[str, ...]) -> dict[str, arc.Task]:
+    """``tasks`` without those whose ids the datasets ``others`` hold (only their ids are read)."""
+    dropped = {t for other in others for t in arc.load_dataset(other)}
+    return {t: task for t, task in tasks.items() if t not in dropped}
+
+
 def _run_one(args: tuple[str, int, float, int]) -> dict:
     task_id, work, cap_s, max_depth = args
     task = _TASKS[task_id]
@@ -167,9 +173,7 @@ def _per_family(records: list[dict]) -> dict[str, dict[str, int]]:
 def main(dataset: str, budget: int, cap_s: float, workers: int, max_depth: int, limit: int, offset: int, max_train: int,
          exclude: tuple[str, ...], ids: str, jsonl: Path | None, out: Path | None) -> None:
     tasks = cut_tasks(arc.load_dataset(dataset), max_train)
-    for other in exclude:
-        dropped = set(arc.load_dataset(other))
-        tasks = {t: task for t, task in tasks.items() if t not in dropped}
+    tasks = exclude_tasks(tasks, exclude)
     if ids:
         wanted = set(ids.split(","))
         tasks = {t: task for t, task in tasks.items() if t in wanted}
