@@ -16,6 +16,11 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+# The calls each program's process makes, looked up here, in the worker: a lookup on _libc builds and caches
+# a function object, which a process forked for a program would otherwise do (and pay for in page copies)
+# again every time.
+_capset = _libc.capset
+_syscall = _libc.syscall
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
@@ -131,7 +136,7 @@ def clear_ambient_capabilities() -> None:
 def drop_capabilities() -> None:
     """Drop the effective, permitted and inheritable capabilities (the worker empties the bounding and
     ambient sets once for all its children: :func:`drop_bounding_set`, :func:`clear_ambient_capabilities`)."""
-    _check(_libc.capset(_CAP_HEADER, _CAP_NONE), "capset")
+    _check(_capset(_CAP_HEADER, _CAP_NONE), "capset")
 
 
 _CAP_HEADER = ctypes.create_string_buffer(struct.pack("=Ii", 0x20080522, 0))  # _LINUX_CAPABILITY_VERSION_3, self
@@ -205,8 +210,18 @@ def landlock_ruleset(abi: int, read_paths: list[str], write_dirs: list[str], rw_
 
 def landlock_restrict(ruleset_fd: int) -> None:
     """Enter the ruleset's domain (needs no_new_privs). Irreversible for this process and its children."""
-    _check(_libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset_fd), ctypes.c_uint32(0)),
-           "landlock_restrict_self")
+    landlock_restricter(ruleset_fd)()
+
+
+def landlock_restricter(ruleset_fd: int):
+    """A function that enters the domain of the ruleset at ``ruleset_fd`` (built once in the worker with its
+    arguments, called in each forked child, which then only makes the syscall)."""
+    args = (_SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset_fd), ctypes.c_uint32(0))
+
+    def restrict() -> None:
+        _check(_syscall(*args), "landlock_restrict_self")
+
+    return restrict
 
 
 # ---------------------------------------------------------------- seccomp
@@ -315,9 +330,10 @@ def seccomp_installer(program: bytes):
     fprog = ctypes.create_string_buffer(struct.pack("=HxxxxxxQ", len(program) // 8, ctypes.addressof(buf)))
     SECCOMP_SET_MODE_FILTER, SYS_SECCOMP = 1, 317
 
+    args = (SYS_SECCOMP, ctypes.c_uint(SECCOMP_SET_MODE_FILTER), ctypes.c_uint(0), fprog)
+
     def install() -> None:
-        _check(_libc.syscall(SYS_SECCOMP, ctypes.c_uint(SECCOMP_SET_MODE_FILTER), ctypes.c_uint(0), fprog),
-               "seccomp")
+        _check(_syscall(*args), "seccomp")
 
     install.keep = (buf, fprog)  # the kernel reads both at install time
     return install

@@ -133,7 +133,9 @@ def confine(ctx: dict, result_fd: int, request_fd: int) -> None:
     # Alone in a process group: kill(0, ...) reaches no one else. (Not a session: setsid would give every
     # program an autogroup of the scheduler's own, made and torn down per program.)
     os.setpgid(0, 0)
-    if linux is not None:
+    if linux is not None and not ctx["pid_ns"]:
+        # (In a PID namespace the worker is the init of one that holds this process's: if the worker dies,
+        # the kernel kills every process of that namespace, this one included, as this signal would.)
         linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != (0 if ctx["pid_ns"] else ctx["pid"]):  # in its own PID namespace the parent is invisible
         raise RuntimeError("worker exited before the program process started")
@@ -161,7 +163,7 @@ def confine(ctx: dict, result_fd: int, request_fd: int) -> None:
     if linux is not None:
         linux.drop_capabilities()
     if ctx["ruleset_fd"] is not None:
-        linux.landlock_restrict(RULESET_FD)
+        ctx["landlock_restrict"]()  # (built by the worker for fd RULESET_FD)
         os.close(RULESET_FD)
     if ctx["seccomp"]:
         ctx["seccomp_install"]()
@@ -219,15 +221,60 @@ def ok_record(i: int, value) -> str | None:
     return None
 
 
-def run_program(req: dict, emit, write=None) -> None:
+def fresh_globals() -> dict:
+    """The globals a program starts with."""
+    return {"__name__": "__sandbox__", "__builtins__": builtins}
+
+
+def star_globals(aliases) -> dict[str, dict]:
+    """For each preloaded module name, the globals a program has once its first statement,
+    ``from NAME import *``, has run: built by the worker once, before it forks any program's process, and
+    inherited by each (its own copy: what a program changes in it, or in the objects it names, stays in
+    that program's process)."""
+    prepared = {}
+    for alias in aliases:
+        if all(part.isidentifier() for part in alias.split(".")):
+            namespace = fresh_globals()
+            try:
+                exec(f"from {alias} import *", namespace)
+            except Exception:
+                continue  # (a program then runs the statement itself, and fails as it would)
+            prepared[f"from {alias} import *"] = namespace
+    return prepared
+
+
+def program_globals(source: str, prepared: dict[str, dict]) -> tuple[str, dict]:
+    """The source to compile and the globals to run it in. When the program's first statement is a line
+    that reads exactly ``from NAME import *`` for a preloaded NAME, the globals are the namespace the worker
+    prepared (:func:`star_globals`: the same names bound to the same objects in the same order as that
+    statement binds them) and the line is left blank (line numbers stay): running the statement again
+    would touch every object it binds, and copy every page holding one, in each program's process.
+    Otherwise fresh globals and the source unchanged."""
+    at = 0
+    while True:  # the first line that is not blank or a comment
+        end = source.find("\n", at)
+        line = source[at:] if end < 0 else source[at:end]
+        text = line.strip()
+        if text and not text.startswith("#"):
+            break
+        if end < 0:
+            return source, fresh_globals()
+        at = end + 1
+    namespace = prepared.get(line.rstrip())
+    if namespace is None or line[:1].isspace():
+        return source, fresh_globals()
+    return source[:at] + source[at + len(line):], namespace
+
+
+def run_program(req: dict, emit, write=None, prepared: dict[str, dict] | None = None) -> None:
     """Run one program on every input, passing one record per input to ``emit`` as soon as it is known
-    (so a later timeout keeps earlier results)."""
+    (so a later timeout keeps earlier results). ``prepared``: :func:`star_globals` of the worker."""
     data, inputs = req["data"], req["inputs"]
     random.seed(req["seed"])
     np.random.seed(req["seed"])
-    namespace = {"__name__": "__sandbox__", "__builtins__": builtins}
+    source, namespace = program_globals(req["source"], prepared or {})
     try:
-        exec(compile(req["source"], "<program>", "exec"), namespace)
+        exec(compile(source, "<program>", "exec"), namespace)
         transform = namespace.get("transform")
         if not callable(transform):
             raise NameError("the program defines no function transform(input_grid)")
@@ -269,7 +316,7 @@ def main(ctx: dict, request_fd: int, result_fd: int) -> int:
     out, err = BoundedText(CAPTURE_CHARS), BoundedText(CAPTURE_CHARS)
     sys.stdout, sys.stderr = out, err
     try:
-        run_program(req, _emit, _write)
+        run_program(req, _emit, _write, ctx["star_globals"])
     finally:
         sys.stdout = sys.stderr = BoundedText(0)
         _emit({"stdout": out.text(), "stderr": err.text()})

@@ -415,13 +415,14 @@ def _setup(scratch: str, options: dict, pid_ns: bool, linux, caps: dict) -> dict
     for alias, module in options.get("preload") or ():
         sys.modules[alias] = importlib.import_module(module)
     runner = _load("_sandbox_runner", "_runner.py")  # imports numpy, numpy.random, json, ... once for all
+    star_globals = runner.star_globals(alias for alias, _ in options.get("preload") or ())
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # inherited: a program's oversize write fails with EFBIG
     ctx = {"runner": runner, "linux": linux, "pid": os.getpid(), "scratch": scratch, "tmpfs_mb": 0,
            "pid_ns": pid_ns, "pidns_fd": _high(os.open("/proc/self/ns/pid", os.O_RDONLY)) if pid_ns else None,
            "ipc_ns": caps["ipc_namespace"],
            "devnull_fd": _high(os.open(os.devnull, os.O_RDWR)), "ruleset_fd": None,
            "seccomp": False, "seccomp_install": None, "fork": _fork_function(), "mapped_bytes": 0,
-           "request": _unshared(MAX_REQUEST_BYTES), "report": _unshared(MAX_REPORT_BYTES + (1 << 16)), "spare": None}
+           "star_globals": star_globals, "request": _unshared(MAX_REQUEST_BYTES), "report": _unshared(MAX_REPORT_BYTES + (1 << 16)), "spare": None}
     without = set(options.get("without") or ())
     ctx["workdir"] = scratch
     if caps["mount_namespace"] and options.get("tmpfs_mb"):
@@ -440,6 +441,7 @@ def _setup(scratch: str, options: dict, pid_ns: bool, linux, caps: dict) -> dict
     if abi:
         try:
             ctx["ruleset_fd"] = _high(linux.landlock_ruleset(abi, _read_paths(options), [scratch], ["/dev/null"]))
+            ctx["landlock_restrict"] = linux.landlock_restricter(runner.RULESET_FD)  # where each child puts it
             fs, net, scoped = linux.landlock_handled(abi)
             caps.update(landlock_abi=abi, landlock_fs_write=True, landlock_fs_read=True,
                         landlock_net=bool(net), landlock_signal_scope=bool(scoped & 2))
