@@ -134,6 +134,8 @@ class _Program:
     """One program's process, forked and confined before its request exists (zygote side): its request
     pipe (written once, then closed), its result pipe and its pidfd."""
 
+    __slots__ = ("pid", "fd", "request_fd", "pidfd", "big_pipe", "status", "usage")
+
     def __init__(self, ctx: dict):
         read_fd, write_fd = os.pipe()
         request_read, request_fd = os.pipe()
@@ -215,28 +217,29 @@ def _take_spare(ctx: dict) -> _Program:
     """The waiting process, or a new one if there is none or it died waiting (a memory cgroup's OOM killer
     may take it while the program before it runs): a program never inherits a death it did not cause."""
     prog = ctx.pop("spare", None)
-    if prog is not None and (prog.pidfd is not None and select.select([prog.pidfd], [], [], 0)[0]
-                             or prog.pidfd is None and prog.dead()):
+    if prog is not None and prog.dead():
         prog.discard()
         prog = None
     return prog if prog is not None else _Program(ctx)
 
 
 # One answer per job: META (exit code or -1, signal or 0, FLAG_* bits, elapsed and CPU seconds, max RSS in
-# KiB, length of a message), the message (why the sandbox failed, UTF-8), then the program's report.
+# KiB, length of a message), the program's report, then the message (why the sandbox failed, UTF-8).
 META = struct.Struct("<iiBddqI")
 FLAG_TIMED_OUT, FLAG_OVERFLOW, FLAG_SPAWN_ERROR, FLAG_SCRATCH_ERROR, FLAG_SKIPPED = 1, 2, 4, 8, 16
 FRAME_HEAD = struct.Struct("<dII")  # a request frame: wall-clock limit, memory limit in MiB, number of jobs
 EXIT_SETUP_FAILED = 86  # (_runner.EXIT_SETUP_FAILED) the process could not confine itself; nothing ran
 
 
-def run_job(ctx: dict, job: memoryview, timeout_s: float, memory_mb: int,
-            parent_fd: int | None = None) -> tuple[int, int, int, float, float, int, str, int]:
+def run_job(ctx: dict, job: memoryview, timeout_s: float, memory_mb: int, parent_fd: int | None = None,
+            report: memoryview | None = None) -> tuple[int, int, int, float, float, int, str, int]:
     """Run one job (a request without its limits, in the zygote's request buffer) in the waiting process;
-    the META fields and the message, then the length of the report in ``ctx["report"]``, taken only once
-    the process is dead (exited, or killed at the wall-clock limit)."""
+    the META fields and the message, then the length of the report read into ``report`` (a view of
+    REPORT_ROOM bytes of an unshared buffer; ``ctx["report"]`` by default), taken only once the process is
+    dead (exited, or killed at the wall-clock limit)."""
     start = time.monotonic()
-    report = memoryview(ctx["report"])
+    if report is None:
+        report = memoryview(ctx["report"])
     try:
         prog = _take_spare(ctx)
     except OSError as exc:
@@ -313,6 +316,9 @@ def send(fd: int, *parts) -> None:
                 views[0], done = views[0][done:], 0
 
 
+REPORT_ROOM = MAX_REPORT_BYTES + (1 << 16)  # what one job's report is read into (more is an overflow)
+OUTBOX_BYTES = 2 * REPORT_ROOM  # answers waiting to be sent together (see _serve)
+FLUSH_S = 0.2  # answers are sent at the latest once the oldest waiting one is this old (and at a batch's end)
 STACK = 32  # program tmpfs stacked in one container before they are unmounted together
 KEPT_INODES = 16  # a used tmpfs with more inodes than this (or any file data) is unmounted at once
 
@@ -346,7 +352,9 @@ def _mount_scratch(ctx: dict) -> None:
         linux.mount_tmpfs(ctx["container"], 1, inodes=4)
         os.mkdir(ctx["workdir"], 0o700)
         linux.remount_readonly(ctx["container"])
-    linux.mount_tmpfs(ctx["workdir"], ctx["tmpfs_mb"], inodes=4096)
+    if ctx.get("mount_workdir") is None:
+        ctx["mount_workdir"] = linux.tmpfs_mounter(ctx["workdir"], ctx["tmpfs_mb"], inodes=4096)
+    ctx["mount_workdir"]()
     ctx["stacked"] += 1
 
 
@@ -422,7 +430,8 @@ def _setup(scratch: str, options: dict, pid_ns: bool, linux, caps: dict) -> dict
            "ipc_ns": caps["ipc_namespace"],
            "devnull_fd": _high(os.open(os.devnull, os.O_RDWR)), "ruleset_fd": None,
            "seccomp": False, "seccomp_install": None, "fork": _fork_function(), "mapped_bytes": 0,
-           "star_globals": star_globals, "request": _unshared(MAX_REQUEST_BYTES), "report": _unshared(MAX_REPORT_BYTES + (1 << 16)), "spare": None}
+           "star_globals": star_globals, "request": _unshared(MAX_REQUEST_BYTES), "report": _unshared(REPORT_ROOM),
+           "outbox": _unshared(OUTBOX_BYTES), "spare": None}
     without = set(options.get("without") or ())
     ctx["workdir"] = scratch
     if caps["mount_namespace"] and options.get("tmpfs_mb"):
@@ -651,7 +660,7 @@ def _serve(ctx: dict, caps: dict, in_fd: int, out_fd: int) -> None:
     spawn(ctx)
     write_frames(out_fd, json.dumps({"capabilities": caps, "pid": os.getpid()}).encode())
     request = memoryview(ctx["request"])
-    report = memoryview(ctx["report"])
+    outbox = memoryview(ctx["outbox"])
     served = 0
     while True:
         header = read_exact(in_fd, 4)
@@ -662,25 +671,44 @@ def _serve(ctx: dict, caps: dict, in_fd: int, out_fd: int) -> None:
             return
         timeout_s, memory_mb, count = FRAME_HEAD.unpack_from(request)
         at, cut = FRAME_HEAD.size, False
+        # Answers wait in the outbox (unshared, like every buffer a request or report passes through) and
+        # go to the parent in one write: at the batch's end, when the next might not fit, or once the
+        # oldest has waited FLUSH_S (a parent that waits for each answer is then woken once per batch).
+        pending, oldest = 0, 0.0
         for _ in range(count):
             if at + 4 > size or at + 4 + struct.unpack_from("<I", request, at)[0] > size:
+                send(out_fd, outbox[:pending])
                 return  # malformed: the parent sees the worker die
             end = at + 4 + struct.unpack_from("<I", request, at)[0]
+            head = 4 + META.size
+            if pending + head + REPORT_ROOM + (1 << 12) > OUTBOX_BYTES:
+                send(out_fd, outbox[:pending])
+                pending = 0
             if cut:
-                send(out_fd, struct.pack(">I", META.size), META.pack(-1, 0, FLAG_SKIPPED, 0.0, 0.0, 0, 0))
-                at = end
+                struct.pack_into(">I", outbox, pending, META.size)
+                META.pack_into(outbox, pending + 4, -1, 0, FLAG_SKIPPED, 0.0, 0.0, 0, 0)
+                pending, at = pending + head, end
                 continue
             if served % 64 == 0:  # the base of each program's address-space limit, refreshed now and then
                 ctx["mapped_bytes"] = mapped_bytes()
             served += 1
-            exit_code, sig, flags, elapsed, cpu, rss, message, n = run_job(ctx, request[at + 4:end], timeout_s,
-                                                                           memory_mb, parent_fd=in_fd)
+            if not pending:
+                oldest = time.monotonic()
+            exit_code, sig, flags, elapsed, cpu, rss, message, n = run_job(
+                ctx, request[at + 4:end], timeout_s, memory_mb, parent_fd=in_fd,
+                report=outbox[pending + head:pending + head + REPORT_ROOM])
             at = end
-            text = message.encode("utf-8", "replace")
-            send(out_fd, struct.pack(">I", META.size + len(text) + n),
-                 META.pack(exit_code, sig, flags, elapsed, cpu, rss, len(text)), text, report[:n])
+            text = message.encode("utf-8", "replace")[:1 << 12]
+            struct.pack_into(">I", outbox, pending, META.size + n + len(text))
+            META.pack_into(outbox, pending + 4, exit_code, sig, flags, elapsed, cpu, rss, len(text))
+            outbox[pending + head + n:pending + head + n + len(text)] = text
+            pending += head + n + len(text)
             cut = bool(flags & (FLAG_SPAWN_ERROR | FLAG_SCRATCH_ERROR)) or exit_code == EXIT_SETUP_FAILED or (
                 sig == signal.SIGKILL and not flags & FLAG_TIMED_OUT)
+            if time.monotonic() - oldest >= FLUSH_S:
+                send(out_fd, outbox[:pending])
+                pending = 0
+        send(out_fd, outbox[:pending])
 
 
 def main() -> None:
