@@ -431,7 +431,7 @@ def _setup(scratch: str, options: dict, pid_ns: bool, linux, caps: dict) -> dict
            "devnull_fd": _high(os.open(os.devnull, os.O_RDWR)), "ruleset_fd": None,
            "seccomp": False, "seccomp_install": None, "fork": _fork_function(), "mapped_bytes": 0,
            "star_globals": star_globals, "request": _unshared(MAX_REQUEST_BYTES), "report": _unshared(REPORT_ROOM),
-           "outbox": _unshared(OUTBOX_BYTES), "spare": None}
+           "outbox": _unshared(OUTBOX_BYTES), "flush_s": float(options.get("flush_s", FLUSH_S)), "spare": None}
     without = set(options.get("without") or ())
     ctx["workdir"] = scratch
     if caps["mount_namespace"] and options.get("tmpfs_mb"):
@@ -705,7 +705,7 @@ def _serve(ctx: dict, caps: dict, in_fd: int, out_fd: int) -> None:
             pending += head + n + len(text)
             cut = bool(flags & (FLAG_SPAWN_ERROR | FLAG_SCRATCH_ERROR)) or exit_code == EXIT_SETUP_FAILED or (
                 sig == signal.SIGKILL and not flags & FLAG_TIMED_OUT)
-            if time.monotonic() - oldest >= FLUSH_S:
+            if time.monotonic() - oldest >= ctx["flush_s"]:
                 send(out_fd, outbox[:pending])
                 pending = 0
         send(out_fd, outbox[:pending])
