@@ -116,3 +116,24 @@ def test_prepared_namespaces_only_for_exactly_the_statement():
         assert (namespace is prepared["from common import *"]) == uses_prepared, source
         if not uses_prepared:
             assert namespace == _runner.fresh_globals()
+
+
+def test_grid_records_are_sent_for_exactly_the_arrays_of_colours():
+    """The fast record of a returned array (shape and digits, checked by casts, not numpy reductions) is
+    made for 2-D integer arrays of colours 0..9 only; anything else goes the slow way and is judged there."""
+    import json
+
+    import numpy as np
+
+    accepted = [np.arange(9).reshape(3, 3), np.arange(9, dtype=np.uint8).reshape(3, 3),
+                np.array([[1, 2], [3, 4]], dtype=">i8"), np.rot90(np.arange(6).reshape(2, 3)),
+                np.array([[5]], dtype=np.int8), np.zeros((30, 30), dtype=np.uint16)]
+    refused = [np.array([[10]]), np.array([[-1]]), np.array([[256]]), np.array([[2 ** 40 + 1]]),
+               np.array([[True]]), np.array([[1.0]]), np.zeros((31, 1), int), np.zeros((0, 3), int),
+               np.arange(3), np.zeros((2, 2, 1), int), np.arange(4).reshape(2, 2).view(np.matrix)]
+    for value in accepted:
+        record = json.loads(_runner.ok_record(4, value))
+        assert record == {"i": 4, "status": "ok", "h": value.shape[0], "w": value.shape[1],
+                          "cells": "".join(str(int(v)) for v in value.flatten())}
+    for value in refused:
+        assert _runner.ok_record(4, value) is None, value
