@@ -9,8 +9,9 @@ the program on every input and writes one JSON line per input, then one line wit
 to fd 3; then the process exits. Nothing here is trusted afterwards: the zygote forwards the lines only
 once this process is dead, and the parent validates them.
 
-A request (built by sandbox/__init__.py, passed on unread by the zygote) is binary: REQUEST_HEAD (wall-clock
-limit, memory limit in MiB, seed, number of inputs, source length), the source (UTF-8), then each input as
+A request is binary: JOB_HEAD (wall-clock limit, memory limit in MiB, length of the rest), put before it by
+the zygote, then the job (built by sandbox/__init__.py, passed on unread by the zygote): JOB_BODY (seed,
+number of inputs, source length), the source (UTF-8), then each input as
 its height and width in one byte each and its cells in one byte each, row by row. A result that is an
 integer array of colours 0..9 is sent as its shape and a string of digits (``"cells"``); any other value
 as nested lists (``"value"``), which the parent validates with ``arc.grid.as_grid`` either way.
@@ -41,9 +42,8 @@ CAPTURE_CHARS = 4096  # kept of each of stdout / stderr
 FILE_SIZE_LIMIT = 16 << 20
 EXIT_SETUP_FAILED = 86  # the process could not confine itself and refused to run anything
 RESULT_FD, RULESET_FD, REQUEST_FD = 3, 4, 5
-JOB_HEAD = struct.Struct("<dI")  # wall-clock limit, memory limit in MiB: put before a job by the zygote
+JOB_HEAD = struct.Struct("<dII")  # wall-clock limit, memory limit in MiB, the job's length: put before a job by the zygote
 JOB_BODY = struct.Struct("<qII")  # seed, number of inputs, length of the source: the job, built by the parent
-REQUEST_HEAD = struct.Struct("<dIqII")  # the two together, as this process reads them
 
 
 class BoundedText:
@@ -173,17 +173,18 @@ def read_request(ctx: dict) -> dict:
     """Read this process's one request from fd 5 (to the end: the zygote closed its side) and set its
     limits. The file size, open files and core limits are the worker's, inherited. With seccomp a program
     cannot start a thread or process, so the worker's wall-clock kill needs no CPU-time limit beside it."""
-    chunks = []
-    while chunk := os.read(REQUEST_FD, 1 << 20):
-        chunks.append(chunk)
+    # Read by its length, so that each read asks for no more than there is (a larger read allocates, and
+    # this process pays for, a buffer of the size asked for).
+    head = _read_exact(JOB_HEAD.size)
+    timeout_s, memory_mb, length = JOB_HEAD.unpack(head)
+    data = _read_exact(length)
     os.close(REQUEST_FD)
     # Only now: the zygote mounts this program's scratch after the last program is dead, then writes this
     # request, so the scratch this process enters is its own (it was forked while the last one ran).
     os.chdir(ctx["workdir"])
-    data = b"".join(chunks)
-    timeout_s, memory_mb, seed, n, size = REQUEST_HEAD.unpack_from(data)
-    at = REQUEST_HEAD.size + size
-    source = data[REQUEST_HEAD.size:at].decode("utf-8", "surrogatepass")
+    seed, n, size = JOB_BODY.unpack_from(data)
+    at = JOB_BODY.size + size
+    source = data[JOB_BODY.size:at].decode("utf-8", "surrogatepass")
     inputs = []
     for _ in range(n):
         h, w = data[at], data[at + 1]
@@ -198,6 +199,16 @@ def read_request(ctx: dict) -> dict:
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s))
         resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))  # no effect for uid 0
     return {"source": source, "seed": seed, "data": data, "inputs": inputs}
+
+
+def _read_exact(n: int) -> bytes:
+    data = os.read(REQUEST_FD, n)
+    while len(data) < n:  # (a request larger than the pipe holds comes in parts)
+        more = os.read(REQUEST_FD, n - len(data))
+        if not more:
+            raise ValueError("truncated request")
+        data += more
+    return data
 
 
 def _emit(record: dict) -> None:
@@ -330,7 +341,6 @@ def main(ctx: dict, request_fd: int, result_fd: int) -> int:
     try:
         run_program(req, _emit, _write, ctx["star_globals"])
     finally:
-        sys.stdout = sys.stderr = BoundedText(0)
         if out.total or err.total:
             _emit({"stdout": out.text(), "stderr": err.text()})
         else:

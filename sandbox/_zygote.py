@@ -244,7 +244,7 @@ def run_job(ctx: dict, job: memoryview, timeout_s: float, memory_mb: int, parent
         prog = _take_spare(ctx)
     except OSError as exc:
         return -1, 0, FLAG_SPAWN_ERROR, 0.0, 0.0, 0, str(exc), 0
-    prog.hand(ctx["runner"].JOB_HEAD.pack(timeout_s, memory_mb), job)
+    prog.hand(ctx["runner"].JOB_HEAD.pack(timeout_s, memory_mb, len(job)), job)
     spawn(ctx)  # the next program's process, confining itself while this one runs
     poller = select.poll()
     # The result pipe holds MAX_REPORT_BYTES, so nothing needs reading while the program runs: one wait on
