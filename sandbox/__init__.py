@@ -129,7 +129,7 @@ _PROTECTIONS = ("user_namespace", "network_namespace", "mount_namespace", "ipc_n
                 "metadata_denied", "sysv_ipc_denied", "memfd_denied", "cgroup_memory")
 _warned: set[str] = set()
 _MAX_MESSAGE = 2000
-BATCH = 16  # jobs in one request frame at most (run_many)
+BATCH = 32  # jobs in one request frame at most (run_many)
 _DIGITS = bytes.maketrans(b"0123456789", bytes(range(10)))
 
 

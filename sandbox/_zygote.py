@@ -646,6 +646,17 @@ def _self_test(ctx: dict, caps: dict, outer_pid: int) -> None:
                 ctx["seccomp"] = False
 
 
+def _trim_heap() -> None:
+    """Give the free memory of malloc's heap back to the kernel (malloc_trim): pages that every fork
+    would otherwise share and every program's exit unmap (about 1.4 MiB of 19 here, after the imports)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc
+
+
 def _serve(ctx: dict, caps: dict, in_fd: int, out_fd: int) -> None:
     """Requests: a frame (its length, then FRAME_HEAD and each job's length and bytes) read straight into
     the request buffer; the zygote reads only the lengths and limits, and hands each job unread to a
@@ -655,6 +666,7 @@ def _serve(ctx: dict, caps: dict, in_fd: int, out_fd: int) -> None:
     FLAG_SKIPPED without running."""
     gc.collect()
     gc.freeze()  # keep the pre-imported heap shared between forks (copy-on-write)
+    _trim_heap()  # fewer pages for every fork to share and every program's exit to unmap
     if ctx["spare"] is not None:  # forked during the self-test, before the freeze
         ctx.pop("spare").discard()
     spawn(ctx)
