@@ -139,12 +139,7 @@ def confine(ctx: dict, result_fd: int, request_fd: int) -> None:
         linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != (0 if ctx["pid_ns"] else ctx["pid"]):  # in its own PID namespace the parent is invisible
         raise RuntimeError("worker exited before the program process started")
-    try:  # the one a memory cgroup's OOM killer takes, never the worker
-        fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
-        os.write(fd, b"1000")
-        os.close(fd)
-    except OSError:
-        pass
+    # (The worker made it the one a memory cgroup's OOM killer takes, never the worker: oom_score_adj.)
     if linux is not None and not ctx["seccomp"]:  # SysV IPC is not denied: give it a namespace of its own
         try:
             linux.unshare(linux.CLONE_NEWIPC)

@@ -167,6 +167,12 @@ class _Program:
             os.close(request_fd)
             raise OSError("could not fork a process for the program")
         self.pid, self.fd, self.request_fd = pid, read_fd, request_fd
+        try:  # the one a memory cgroup's OOM killer takes, never the worker (written here, where it costs
+            fd = os.open(f"/proc/{pid}/oom_score_adj", os.O_WRONLY)  # no page copies; set before its request)
+            os.write(fd, b"1000")
+            os.close(fd)
+        except OSError:
+            pass
         try:
             self.pidfd = os.pidfd_open(pid)
         except (AttributeError, OSError):  # another OS, or a kernel before 5.3: exit is polled for

@@ -191,3 +191,18 @@ def test_answers_larger_than_the_outbox_and_skipped_ones_arrive_whole(box):
     runs = box.run_many([(big if k % 3 else small, [GRID], k) for k in range(9)])
     assert [run.results[0] for run in runs] == [
         ExecResult("ok", ((2,),), "") if k % 3 == 0 else ExecResult("ok", ((1, 2), (3, 4)), "") for k in range(9)]
+
+
+def test_the_waiting_process_is_the_oom_killers_first_choice_and_the_worker_is_not(box):
+    """The worker sets oom_score_adj of each program's process as it forks it (the process no longer does it
+    itself): a memory cgroup's OOM killer must take a program, never the worker."""
+    from tests.sandbox_checks import process_table
+
+    box.run(FLIP, [GRID])
+    outer = box._all[0].proc.pid
+    table = process_table()
+    worker = [pid for pid, (parent, _) in table.items() if parent == outer]
+    waiting = [pid for pid, (parent, _) in table.items() if parent in worker]
+    assert worker and waiting
+    read = lambda pid: int(open(f"/proc/{pid}/oom_score_adj").read())  # noqa: E731
+    assert [read(pid) for pid in worker] == [0] and [read(pid) for pid in waiting] == [1000] * len(waiting)
