@@ -42,7 +42,7 @@ CAPTURE_CHARS = 4096  # kept of each of stdout / stderr
 FILE_SIZE_LIMIT = 16 << 20
 EXIT_SETUP_FAILED = 86  # the process could not confine itself and refused to run anything
 RESULT_FD, RULESET_FD, REQUEST_FD = 3, 4, 5
-JOB_HEAD = struct.Struct("<dII")  # wall-clock limit, memory limit in MiB, the job's length: put before a job by the zygote
+JOB_HEAD = struct.Struct("<dII")  # wall-clock limit, memory limit in MiB, the job's length: the zygote's part
 JOB_BODY = struct.Struct("<qII")  # seed, number of inputs, length of the source: the job, built by the parent
 
 

@@ -5,15 +5,16 @@ network, mount, IPC and PID namespaces (asking the parent to map it to an unpriv
 and to put it in a memory cgroup when one can be made), marks every mount it inherited read-only, forks the
 real zygote as pid 1 of the new PID namespace, which mounts a /proc of that namespace, imports numpy and the
 modules the parent names (``options["preload"]``: e.g. ``dsl.common`` importable as ``common``), prepares
-the Landlock ruleset and the seccomp filter once, and then serves batches of jobs over length-prefixed
-frames on stdin/stdout, one answer frame per job.
+the Landlock ruleset, the seccomp filter and the globals of programs that start with ``from NAME import *``
+once, and then serves batches of jobs over length-prefixed frames on stdin/stdout, one answer frame per
+job, a batch's answers sent together.
 
 Every program runs in a process of its own (sandbox/_runner.py), forked into a fresh PID namespace where it
 is pid 1 and alone. It is forked before its request exists, while the program before it runs, and confines
 itself; once the program before it is dead and a fresh scratch tmpfs is mounted (over that one's: see
 fresh_scratch), it is handed its request through a pipe of its own, and only then enters its scratch. The
 zygote never parses a job and never copies one onto its heap: frames are read into, reports read into and
-sent from, buffers marked MADV_DONTFORK, which no forked process maps, so no program finds another's data
+sent from (the outbox, where a batch's answers wait), buffers marked MADV_DONTFORK, which no forked process maps, so no program finds another's data
 (its own batch's included) in the memory it inherits. The zygote hands a report to the parent only once
 the program's process is dead: exited, or killed at the wall-clock limit.
 """
@@ -666,10 +667,10 @@ def _trim_heap() -> None:
 def _serve(ctx: dict, caps: dict, in_fd: int, out_fd: int) -> None:
     """Requests: a frame (its length, then FRAME_HEAD and each job's length and bytes) read straight into
     the request buffer; the zygote reads only the lengths and limits, and hands each job unread to a
-    process of its own. One answer frame per job, in order. After a job that ends the way a batch must
-    not go on from (the sandbox failed, or a kill that was not the wall-clock limit's, which the parent
-    looks up in the memory cgroup before anything else runs), the batch's other jobs are answered
-    FLAG_SKIPPED without running."""
+    process of its own. One answer frame per job, in order, sent together (see the outbox below). After a
+    job that ends the way a batch must not go on from (the sandbox failed, or a kill that was not the
+    wall-clock limit's, which the parent looks up in the memory cgroup before anything else runs), the
+    batch's other jobs are answered FLAG_SKIPPED without running."""
     gc.collect()
     gc.freeze()  # keep the pre-imported heap shared between forks (copy-on-write)
     _trim_heap()  # fewer pages for every fork to share and every program's exit to unmap

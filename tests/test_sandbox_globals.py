@@ -92,7 +92,8 @@ def test_leading_comments_and_blank_lines_keep_line_numbers(box):
 
 def test_a_program_cannot_change_what_the_next_program_starts_with(box):
     runs = box.run_many([(VANDAL, [GRID], 0), (CHECK, [GRID], 0), (VANDAL, [GRID], 1), (CHECK, [GRID], 1)])
-    assert [run.results[0] for run in runs] == [ExecResult("ok", ((1, 2), (3, 4)), ""), ExecResult("ok", ((1,),), "")] * 2
+    unharmed, unchanged = ExecResult("ok", ((1, 2), (3, 4)), ""), ExecResult("ok", ((1,),), "")
+    assert [run.results[0] for run in runs] == [unharmed, unchanged] * 2
     assert box.run(CHECK, [GRID]).results[0] == ExecResult("ok", ((1,),), "")  # and in the next batch
 
 
