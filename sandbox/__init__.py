@@ -12,9 +12,13 @@ program runs in a fresh process of its own (sandbox/_runner.py), forked by the w
 namespace, where it is pid 1 and sees no other process. The worker forks it, and it confines itself,
 before its request exists, while the program before it still runs; it is then handed its one request
 through a pipe of its own. The worker never parses a request and never copies one onto its heap: jobs
-(``run_many`` sends up to BATCH in one frame, one answer each) and reports pass through buffers marked
-MADV_DONTFORK, which no forked process maps, so a program finds no other program's source, inputs or
-outputs in the memory it inherits, not even those of its own batch. Its scratch directory (its working
+(``run_many`` sends up to BATCH in one frame) and reports (one answer per job, a batch's answers sent
+together in one write, or once the oldest has waited 0.2 s) pass through buffers marked MADV_DONTFORK,
+which no forked process maps, so a program finds no other program's source, inputs or outputs in the
+memory it inherits, not even those of its own batch. A program whose first line is exactly ``from NAME
+import *`` for a preloaded NAME runs in globals the worker built once with that statement, before any
+fork (each process has its own copy: what a program rebinds or mutates, builtins included, stays in its
+process), and the line is left blank rather than run again. Its scratch directory (its working
 directory, entered only once it has its request) is a size- and inode-limited tmpfs mounted for it alone
 once the program before it is dead, over that one's: a covered tmpfs is out of every path's reach, and
 nothing (files, modes, inode numbers) passes from one program to the next. (Unmounting waits for an RCU
@@ -24,12 +28,15 @@ rlimits (address space = what is mapped + ``memory_mb``, file size, open files, 
 the OOM killer's first choice, drops every capability, sets no_new_privs, enters a Landlock domain
 (writes only in the scratch; reads only in the Python standard library, system library directories and
 the imported packages; no TCP; no signals to or abstract sockets of processes outside the domain) and
-installs a seccomp filter. Output goes to bounded in-memory buffers (first 4096 characters kept); fds 0-2
+installs a seccomp filter (the calls the worker itself needs, refused to the program; the worker's own
+filter, inherited, refuses the rest). Output goes to bounded in-memory buffers (first 4096 characters kept); fds 0-2
 are /dev/null. The memory cgroup's limit is set per batch to the worker's own use + ``memory_mb`` + 32
 MiB, so scratch files and kernel memory a program makes the kernel hold count against its allowance too;
 a program it kills is reported as status "memory".
 
-The seccomp filter is a deny-list, chosen over an allow-list deliberately: a program is arbitrary Python
+The seccomp filter is a deny-list (looked up by binary search: the kernel runs each new filter once per
+syscall number to build its action cache, and every program's process installs one), chosen over an
+allow-list deliberately: a program is arbitrary Python
 and numpy, whose syscalls change with the Python, numpy and libc versions, and a call missing from an
 allow-list would turn correct programs into failures on some machines, silently lowering solve rates.
 The filter instead refuses the families a grid transform never needs and an attacker does: new processes
@@ -122,7 +129,7 @@ _PROTECTIONS = ("user_namespace", "network_namespace", "mount_namespace", "ipc_n
                 "metadata_denied", "sysv_ipc_denied", "memfd_denied", "cgroup_memory")
 _warned: set[str] = set()
 _MAX_MESSAGE = 2000
-BATCH = 16  # jobs in one request frame at most (run_many)
+BATCH = 32  # jobs in one request frame at most (run_many)
 _DIGITS = bytes.maketrans(b"0123456789", bytes(range(10)))
 
 

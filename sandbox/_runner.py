@@ -9,8 +9,9 @@ the program on every input and writes one JSON line per input, then one line wit
 to fd 3; then the process exits. Nothing here is trusted afterwards: the zygote forwards the lines only
 once this process is dead, and the parent validates them.
 
-A request (built by sandbox/__init__.py, passed on unread by the zygote) is binary: REQUEST_HEAD (wall-clock
-limit, memory limit in MiB, seed, number of inputs, source length), the source (UTF-8), then each input as
+A request is binary: JOB_HEAD (wall-clock limit, memory limit in MiB, length of the rest), put before it by
+the zygote, then the job (built by sandbox/__init__.py, passed on unread by the zygote): JOB_BODY (seed,
+number of inputs, source length), the source (UTF-8), then each input as
 its height and width in one byte each and its cells in one byte each, row by row. A result that is an
 integer array of colours 0..9 is sent as its shape and a string of digits (``"cells"``); any other value
 as nested lists (``"value"``), which the parent validates with ``arc.grid.as_grid`` either way.
@@ -41,9 +42,8 @@ CAPTURE_CHARS = 4096  # kept of each of stdout / stderr
 FILE_SIZE_LIMIT = 16 << 20
 EXIT_SETUP_FAILED = 86  # the process could not confine itself and refused to run anything
 RESULT_FD, RULESET_FD, REQUEST_FD = 3, 4, 5
-JOB_HEAD = struct.Struct("<dI")  # wall-clock limit, memory limit in MiB: put before a job by the zygote
+JOB_HEAD = struct.Struct("<dII")  # wall-clock limit, memory limit in MiB, the job's length: the zygote's part
 JOB_BODY = struct.Struct("<qII")  # seed, number of inputs, length of the source: the job, built by the parent
-REQUEST_HEAD = struct.Struct("<dIqII")  # the two together, as this process reads them
 
 
 class BoundedText:
@@ -133,16 +133,13 @@ def confine(ctx: dict, result_fd: int, request_fd: int) -> None:
     # Alone in a process group: kill(0, ...) reaches no one else. (Not a session: setsid would give every
     # program an autogroup of the scheduler's own, made and torn down per program.)
     os.setpgid(0, 0)
-    if linux is not None:
+    if linux is not None and not ctx["pid_ns"]:
+        # (In a PID namespace the worker is the init of one that holds this process's: if the worker dies,
+        # the kernel kills every process of that namespace, this one included, as this signal would.)
         linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != (0 if ctx["pid_ns"] else ctx["pid"]):  # in its own PID namespace the parent is invisible
         raise RuntimeError("worker exited before the program process started")
-    try:  # the one a memory cgroup's OOM killer takes, never the worker
-        fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
-        os.write(fd, b"1000")
-        os.close(fd)
-    except OSError:
-        pass
+    # (The worker made it the one a memory cgroup's OOM killer takes, never the worker: oom_score_adj.)
     if linux is not None and not ctx["seccomp"]:  # SysV IPC is not denied: give it a namespace of its own
         try:
             linux.unshare(linux.CLONE_NEWIPC)
@@ -161,7 +158,7 @@ def confine(ctx: dict, result_fd: int, request_fd: int) -> None:
     if linux is not None:
         linux.drop_capabilities()
     if ctx["ruleset_fd"] is not None:
-        linux.landlock_restrict(RULESET_FD)
+        ctx["landlock_restrict"]()  # (built by the worker for fd RULESET_FD)
         os.close(RULESET_FD)
     if ctx["seccomp"]:
         ctx["seccomp_install"]()
@@ -171,17 +168,18 @@ def read_request(ctx: dict) -> dict:
     """Read this process's one request from fd 5 (to the end: the zygote closed its side) and set its
     limits. The file size, open files and core limits are the worker's, inherited. With seccomp a program
     cannot start a thread or process, so the worker's wall-clock kill needs no CPU-time limit beside it."""
-    chunks = []
-    while chunk := os.read(REQUEST_FD, 1 << 20):
-        chunks.append(chunk)
+    # Read by its length, so that each read asks for no more than there is (a larger read allocates, and
+    # this process pays for, a buffer of the size asked for).
+    head = _read_exact(JOB_HEAD.size)
+    timeout_s, memory_mb, length = JOB_HEAD.unpack(head)
+    data = _read_exact(length)
     os.close(REQUEST_FD)
     # Only now: the zygote mounts this program's scratch after the last program is dead, then writes this
     # request, so the scratch this process enters is its own (it was forked while the last one ran).
     os.chdir(ctx["workdir"])
-    data = b"".join(chunks)
-    timeout_s, memory_mb, seed, n, size = REQUEST_HEAD.unpack_from(data)
-    at = REQUEST_HEAD.size + size
-    source = data[REQUEST_HEAD.size:at].decode("utf-8", "surrogatepass")
+    seed, n, size = JOB_BODY.unpack_from(data)
+    at = JOB_BODY.size + size
+    source = data[JOB_BODY.size:at].decode("utf-8", "surrogatepass")
     inputs = []
     for _ in range(n):
         h, w = data[at], data[at + 1]
@@ -196,6 +194,16 @@ def read_request(ctx: dict) -> dict:
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s))
         resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))  # no effect for uid 0
     return {"source": source, "seed": seed, "data": data, "inputs": inputs}
+
+
+def _read_exact(n: int) -> bytes:
+    data = os.read(REQUEST_FD, n)
+    while len(data) < n:  # (a request larger than the pipe holds comes in parts)
+        more = os.read(REQUEST_FD, n - len(data))
+        if not more:
+            raise ValueError("truncated request")
+        data += more
+    return data
 
 
 def _emit(record: dict) -> None:
@@ -213,21 +221,78 @@ def ok_record(i: int, value) -> str | None:
     """The result line of a returned integer array of colours (shape and a string of digits), or None for
     any other value, which goes through :func:`plain` (the parent validates both the same way)."""
     if (type(value) is np.ndarray and value.ndim == 2 and value.dtype.kind in "iu"
-            and 1 <= value.shape[0] <= 30 and 1 <= value.shape[1] <= 30 and value.min() >= 0 and value.max() <= 9):
-        cells = np.ndarray.tobytes(np.ascontiguousarray(value, dtype=np.uint8) + 48).decode("ascii")
-        return f'\n{{"i": {i}, "status": "ok", "h": {value.shape[0]}, "w": {value.shape[1]}, "cells": "{cells}"}}\n'
+            and 1 <= value.shape[0] <= 30 and 1 <= value.shape[1] <= 30):
+        # Colours 0..9 exactly when the values survive a cast to bytes and back, and every byte is 0..9
+        # (casts and bytes operations only: numpy's reductions cost this process more pages than the rest).
+        small = np.ndarray.astype(value, np.uint8, order="C")
+        cells = np.ndarray.tobytes(small)
+        if cells.translate(None, _COLOURS) or (
+                np.ndarray.tobytes(np.ndarray.astype(small, value.dtype)) != np.ndarray.tobytes(value)):
+            return None
+        return (f'\n{{"i": {i}, "status": "ok", "h": {value.shape[0]}, "w": {value.shape[1]}, '
+                f'"cells": "{cells.translate(_DIGITS).decode("ascii")}"}}\n')
     return None
 
 
-def run_program(req: dict, emit, write=None) -> None:
+_COLOURS = bytes(range(10))
+_DIGITS = bytes.maketrans(_COLOURS, b"0123456789")
+_NO_OUTPUT = b'\n{"stdout": "", "stderr": ""}\n'  # the last line when a program printed nothing
+
+
+def fresh_globals() -> dict:
+    """The globals a program starts with."""
+    return {"__name__": "__sandbox__", "__builtins__": builtins}
+
+
+def star_globals(aliases) -> dict[str, dict]:
+    """For each preloaded module name, the globals a program has once its first statement,
+    ``from NAME import *``, has run: built by the worker once, before it forks any program's process, and
+    inherited by each (its own copy: what a program changes in it, or in the objects it names, stays in
+    that program's process)."""
+    prepared = {}
+    for alias in aliases:
+        if all(part.isidentifier() for part in alias.split(".")):
+            namespace = fresh_globals()
+            try:
+                exec(f"from {alias} import *", namespace)
+            except Exception:
+                continue  # (a program then runs the statement itself, and fails as it would)
+            prepared[f"from {alias} import *"] = namespace
+    return prepared
+
+
+def program_globals(source: str, prepared: dict[str, dict]) -> tuple[str, dict]:
+    """The source to compile and the globals to run it in. When the program's first statement is a line
+    that reads exactly ``from NAME import *`` for a preloaded NAME, the globals are the namespace the worker
+    prepared (:func:`star_globals`: the same names bound to the same objects in the same order as that
+    statement binds them) and the line is left blank (line numbers stay): running the statement again
+    would touch every object it binds, and copy every page holding one, in each program's process.
+    Otherwise fresh globals and the source unchanged."""
+    at = 0
+    while True:  # the first line that is not blank or a comment
+        end = source.find("\n", at)
+        line = source[at:] if end < 0 else source[at:end]
+        text = line.strip()
+        if text and not text.startswith("#"):
+            break
+        if end < 0:
+            return source, fresh_globals()
+        at = end + 1
+    namespace = prepared.get(line.rstrip())
+    if namespace is None or line[:1].isspace():
+        return source, fresh_globals()
+    return source[:at] + source[at + len(line):], namespace
+
+
+def run_program(req: dict, emit, write=None, prepared: dict[str, dict] | None = None) -> None:
     """Run one program on every input, passing one record per input to ``emit`` as soon as it is known
-    (so a later timeout keeps earlier results)."""
+    (so a later timeout keeps earlier results). ``prepared``: :func:`star_globals` of the worker."""
     data, inputs = req["data"], req["inputs"]
     random.seed(req["seed"])
     np.random.seed(req["seed"])
-    namespace = {"__name__": "__sandbox__", "__builtins__": builtins}
+    source, namespace = program_globals(req["source"], prepared or {})
     try:
-        exec(compile(req["source"], "<program>", "exec"), namespace)
+        exec(compile(source, "<program>", "exec"), namespace)
         transform = namespace.get("transform")
         if not callable(transform):
             raise NameError("the program defines no function transform(input_grid)")
@@ -269,8 +334,10 @@ def main(ctx: dict, request_fd: int, result_fd: int) -> int:
     out, err = BoundedText(CAPTURE_CHARS), BoundedText(CAPTURE_CHARS)
     sys.stdout, sys.stderr = out, err
     try:
-        run_program(req, _emit, _write)
+        run_program(req, _emit, _write, ctx["star_globals"])
     finally:
-        sys.stdout = sys.stderr = BoundedText(0)
-        _emit({"stdout": out.text(), "stderr": err.text()})
+        if out.total or err.total:
+            _emit({"stdout": out.text(), "stderr": err.text()})
+        else:
+            _write(_NO_OUTPUT)  # (what _emit writes for it, without the JSON encoder's pages)
     return 0

@@ -142,12 +142,12 @@ class Worker:
                 return
             data = frames[0]
             exit_code, sig, flags, elapsed, cpu, rss, size = META.unpack_from(data)
-            message = data[META.size:META.size + size].decode("utf-8", "replace")
+            message = data[len(data) - size:].decode("utf-8", "replace") if size else ""
             yield {"exit": None if exit_code < 0 else exit_code, "signal": sig or None,
                    "timed_out": bool(flags & FLAG_TIMED_OUT), "overflow": bool(flags & FLAG_OVERFLOW),
                    "elapsed_s": elapsed, "cpu_s": cpu, "maxrss_kb": rss, "skipped": bool(flags & FLAG_SKIPPED),
                    "spawn_error": message if flags & FLAG_SPAWN_ERROR else None,
-                   "scratch_error": message if flags & FLAG_SCRATCH_ERROR else None}, data[META.size + size:]
+                   "scratch_error": message if flags & FLAG_SCRATCH_ERROR else None}, data[META.size:len(data) - size]
 
     def _frames(self, n: int, timeout_s: float) -> list[bytes] | None:
         import time

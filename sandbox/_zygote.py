@@ -5,15 +5,16 @@ network, mount, IPC and PID namespaces (asking the parent to map it to an unpriv
 and to put it in a memory cgroup when one can be made), marks every mount it inherited read-only, forks the
 real zygote as pid 1 of the new PID namespace, which mounts a /proc of that namespace, imports numpy and the
 modules the parent names (``options["preload"]``: e.g. ``dsl.common`` importable as ``common``), prepares
-the Landlock ruleset and the seccomp filter once, and then serves batches of jobs over length-prefixed
-frames on stdin/stdout, one answer frame per job.
+the Landlock ruleset, the seccomp filter and the globals of programs that start with ``from NAME import *``
+once, and then serves batches of jobs over length-prefixed frames on stdin/stdout, one answer frame per
+job, a batch's answers sent together.
 
 Every program runs in a process of its own (sandbox/_runner.py), forked into a fresh PID namespace where it
 is pid 1 and alone. It is forked before its request exists, while the program before it runs, and confines
 itself; once the program before it is dead and a fresh scratch tmpfs is mounted (over that one's: see
 fresh_scratch), it is handed its request through a pipe of its own, and only then enters its scratch. The
 zygote never parses a job and never copies one onto its heap: frames are read into, reports read into and
-sent from, buffers marked MADV_DONTFORK, which no forked process maps, so no program finds another's data
+sent from (the outbox, where a batch's answers wait), buffers marked MADV_DONTFORK, which no forked process maps, so no program finds another's data
 (its own batch's included) in the memory it inherits. The zygote hands a report to the parent only once
 the program's process is dead: exited, or killed at the wall-clock limit.
 """
@@ -134,6 +135,8 @@ class _Program:
     """One program's process, forked and confined before its request exists (zygote side): its request
     pipe (written once, then closed), its result pipe and its pidfd."""
 
+    __slots__ = ("pid", "fd", "request_fd", "pidfd", "big_pipe", "status", "usage")
+
     def __init__(self, ctx: dict):
         read_fd, write_fd = os.pipe()
         request_read, request_fd = os.pipe()
@@ -165,6 +168,12 @@ class _Program:
             os.close(request_fd)
             raise OSError("could not fork a process for the program")
         self.pid, self.fd, self.request_fd = pid, read_fd, request_fd
+        try:  # the one a memory cgroup's OOM killer takes, never the worker (written here, where it costs
+            fd = os.open(f"/proc/{pid}/oom_score_adj", os.O_WRONLY)  # no page copies; set before its request)
+            os.write(fd, b"1000")
+            os.close(fd)
+        except OSError:
+            pass
         try:
             self.pidfd = os.pidfd_open(pid)
         except (AttributeError, OSError):  # another OS, or a kernel before 5.3: exit is polled for
@@ -215,33 +224,34 @@ def _take_spare(ctx: dict) -> _Program:
     """The waiting process, or a new one if there is none or it died waiting (a memory cgroup's OOM killer
     may take it while the program before it runs): a program never inherits a death it did not cause."""
     prog = ctx.pop("spare", None)
-    if prog is not None and (prog.pidfd is not None and select.select([prog.pidfd], [], [], 0)[0]
-                             or prog.pidfd is None and prog.dead()):
+    if prog is not None and prog.dead():
         prog.discard()
         prog = None
     return prog if prog is not None else _Program(ctx)
 
 
 # One answer per job: META (exit code or -1, signal or 0, FLAG_* bits, elapsed and CPU seconds, max RSS in
-# KiB, length of a message), the message (why the sandbox failed, UTF-8), then the program's report.
+# KiB, length of a message), the program's report, then the message (why the sandbox failed, UTF-8).
 META = struct.Struct("<iiBddqI")
 FLAG_TIMED_OUT, FLAG_OVERFLOW, FLAG_SPAWN_ERROR, FLAG_SCRATCH_ERROR, FLAG_SKIPPED = 1, 2, 4, 8, 16
 FRAME_HEAD = struct.Struct("<dII")  # a request frame: wall-clock limit, memory limit in MiB, number of jobs
 EXIT_SETUP_FAILED = 86  # (_runner.EXIT_SETUP_FAILED) the process could not confine itself; nothing ran
 
 
-def run_job(ctx: dict, job: memoryview, timeout_s: float, memory_mb: int,
-            parent_fd: int | None = None) -> tuple[int, int, int, float, float, int, str, int]:
+def run_job(ctx: dict, job: memoryview, timeout_s: float, memory_mb: int, parent_fd: int | None = None,
+            report: memoryview | None = None) -> tuple[int, int, int, float, float, int, str, int]:
     """Run one job (a request without its limits, in the zygote's request buffer) in the waiting process;
-    the META fields and the message, then the length of the report in ``ctx["report"]``, taken only once
-    the process is dead (exited, or killed at the wall-clock limit)."""
+    the META fields and the message, then the length of the report read into ``report`` (a view of
+    REPORT_ROOM bytes of an unshared buffer; ``ctx["report"]`` by default), taken only once the process is
+    dead (exited, or killed at the wall-clock limit)."""
     start = time.monotonic()
-    report = memoryview(ctx["report"])
+    if report is None:
+        report = memoryview(ctx["report"])
     try:
         prog = _take_spare(ctx)
     except OSError as exc:
         return -1, 0, FLAG_SPAWN_ERROR, 0.0, 0.0, 0, str(exc), 0
-    prog.hand(ctx["runner"].JOB_HEAD.pack(timeout_s, memory_mb), job)
+    prog.hand(ctx["runner"].JOB_HEAD.pack(timeout_s, memory_mb, len(job)), job)
     spawn(ctx)  # the next program's process, confining itself while this one runs
     poller = select.poll()
     # The result pipe holds MAX_REPORT_BYTES, so nothing needs reading while the program runs: one wait on
@@ -313,6 +323,9 @@ def send(fd: int, *parts) -> None:
                 views[0], done = views[0][done:], 0
 
 
+REPORT_ROOM = MAX_REPORT_BYTES + (1 << 16)  # what one job's report is read into (more is an overflow)
+OUTBOX_BYTES = 2 * REPORT_ROOM  # answers waiting to be sent together (see _serve)
+FLUSH_S = 0.2  # answers are sent at the latest once the oldest waiting one is this old (and at a batch's end)
 STACK = 32  # program tmpfs stacked in one container before they are unmounted together
 KEPT_INODES = 16  # a used tmpfs with more inodes than this (or any file data) is unmounted at once
 
@@ -346,7 +359,9 @@ def _mount_scratch(ctx: dict) -> None:
         linux.mount_tmpfs(ctx["container"], 1, inodes=4)
         os.mkdir(ctx["workdir"], 0o700)
         linux.remount_readonly(ctx["container"])
-    linux.mount_tmpfs(ctx["workdir"], ctx["tmpfs_mb"], inodes=4096)
+    if ctx.get("mount_workdir") is None:
+        ctx["mount_workdir"] = linux.tmpfs_mounter(ctx["workdir"], ctx["tmpfs_mb"], inodes=4096)
+    ctx["mount_workdir"]()
     ctx["stacked"] += 1
 
 
@@ -415,13 +430,15 @@ def _setup(scratch: str, options: dict, pid_ns: bool, linux, caps: dict) -> dict
     for alias, module in options.get("preload") or ():
         sys.modules[alias] = importlib.import_module(module)
     runner = _load("_sandbox_runner", "_runner.py")  # imports numpy, numpy.random, json, ... once for all
+    star_globals = runner.star_globals(alias for alias, _ in options.get("preload") or ())
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # inherited: a program's oversize write fails with EFBIG
     ctx = {"runner": runner, "linux": linux, "pid": os.getpid(), "scratch": scratch, "tmpfs_mb": 0,
            "pid_ns": pid_ns, "pidns_fd": _high(os.open("/proc/self/ns/pid", os.O_RDONLY)) if pid_ns else None,
            "ipc_ns": caps["ipc_namespace"],
            "devnull_fd": _high(os.open(os.devnull, os.O_RDWR)), "ruleset_fd": None,
            "seccomp": False, "seccomp_install": None, "fork": _fork_function(), "mapped_bytes": 0,
-           "request": _unshared(MAX_REQUEST_BYTES), "report": _unshared(MAX_REPORT_BYTES + (1 << 16)), "spare": None}
+           "star_globals": star_globals, "request": _unshared(MAX_REQUEST_BYTES), "report": _unshared(REPORT_ROOM),
+           "outbox": _unshared(OUTBOX_BYTES), "flush_s": float(options.get("flush_s", FLUSH_S)), "spare": None}
     without = set(options.get("without") or ())
     ctx["workdir"] = scratch
     if caps["mount_namespace"] and options.get("tmpfs_mb"):
@@ -440,6 +457,7 @@ def _setup(scratch: str, options: dict, pid_ns: bool, linux, caps: dict) -> dict
     if abi:
         try:
             ctx["ruleset_fd"] = _high(linux.landlock_ruleset(abi, _read_paths(options), [scratch], ["/dev/null"]))
+            ctx["landlock_restrict"] = linux.landlock_restricter(runner.RULESET_FD)  # where each child puts it
             fs, net, scoped = linux.landlock_handled(abi)
             caps.update(landlock_abi=abi, landlock_fs_write=True, landlock_fs_read=True,
                         landlock_net=bool(net), landlock_signal_scope=bool(scoped & 2))
@@ -635,21 +653,33 @@ def _self_test(ctx: dict, caps: dict, outer_pid: int) -> None:
                 ctx["seccomp"] = False
 
 
+def _trim_heap() -> None:
+    """Give the free memory of malloc's heap back to the kernel (malloc_trim): pages that every fork
+    would otherwise share and every program's exit unmap (about 1.4 MiB of 19 here, after the imports)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc
+
+
 def _serve(ctx: dict, caps: dict, in_fd: int, out_fd: int) -> None:
     """Requests: a frame (its length, then FRAME_HEAD and each job's length and bytes) read straight into
     the request buffer; the zygote reads only the lengths and limits, and hands each job unread to a
-    process of its own. One answer frame per job, in order. After a job that ends the way a batch must
-    not go on from (the sandbox failed, or a kill that was not the wall-clock limit's, which the parent
-    looks up in the memory cgroup before anything else runs), the batch's other jobs are answered
-    FLAG_SKIPPED without running."""
+    process of its own. One answer frame per job, in order, sent together (see the outbox below). After a
+    job that ends the way a batch must not go on from (the sandbox failed, or a kill that was not the
+    wall-clock limit's, which the parent looks up in the memory cgroup before anything else runs), the
+    batch's other jobs are answered FLAG_SKIPPED without running."""
     gc.collect()
     gc.freeze()  # keep the pre-imported heap shared between forks (copy-on-write)
+    _trim_heap()  # fewer pages for every fork to share and every program's exit to unmap
     if ctx["spare"] is not None:  # forked during the self-test, before the freeze
         ctx.pop("spare").discard()
     spawn(ctx)
     write_frames(out_fd, json.dumps({"capabilities": caps, "pid": os.getpid()}).encode())
     request = memoryview(ctx["request"])
-    report = memoryview(ctx["report"])
+    outbox = memoryview(ctx["outbox"])
     served = 0
     while True:
         header = read_exact(in_fd, 4)
@@ -660,25 +690,44 @@ def _serve(ctx: dict, caps: dict, in_fd: int, out_fd: int) -> None:
             return
         timeout_s, memory_mb, count = FRAME_HEAD.unpack_from(request)
         at, cut = FRAME_HEAD.size, False
+        # Answers wait in the outbox (unshared, like every buffer a request or report passes through) and
+        # go to the parent in one write: at the batch's end, when the next might not fit, or once the
+        # oldest has waited FLUSH_S (a parent that waits for each answer is then woken once per batch).
+        pending, oldest = 0, 0.0
         for _ in range(count):
             if at + 4 > size or at + 4 + struct.unpack_from("<I", request, at)[0] > size:
+                send(out_fd, outbox[:pending])
                 return  # malformed: the parent sees the worker die
             end = at + 4 + struct.unpack_from("<I", request, at)[0]
+            head = 4 + META.size
+            if pending + head + REPORT_ROOM + (1 << 12) > OUTBOX_BYTES:
+                send(out_fd, outbox[:pending])
+                pending = 0
             if cut:
-                send(out_fd, struct.pack(">I", META.size), META.pack(-1, 0, FLAG_SKIPPED, 0.0, 0.0, 0, 0))
-                at = end
+                struct.pack_into(">I", outbox, pending, META.size)
+                META.pack_into(outbox, pending + 4, -1, 0, FLAG_SKIPPED, 0.0, 0.0, 0, 0)
+                pending, at = pending + head, end
                 continue
             if served % 64 == 0:  # the base of each program's address-space limit, refreshed now and then
                 ctx["mapped_bytes"] = mapped_bytes()
             served += 1
-            exit_code, sig, flags, elapsed, cpu, rss, message, n = run_job(ctx, request[at + 4:end], timeout_s,
-                                                                           memory_mb, parent_fd=in_fd)
+            if not pending:
+                oldest = time.monotonic()
+            exit_code, sig, flags, elapsed, cpu, rss, message, n = run_job(
+                ctx, request[at + 4:end], timeout_s, memory_mb, parent_fd=in_fd,
+                report=outbox[pending + head:pending + head + REPORT_ROOM])
             at = end
-            text = message.encode("utf-8", "replace")
-            send(out_fd, struct.pack(">I", META.size + len(text) + n),
-                 META.pack(exit_code, sig, flags, elapsed, cpu, rss, len(text)), text, report[:n])
+            text = message.encode("utf-8", "replace")[:1 << 12]
+            struct.pack_into(">I", outbox, pending, META.size + n + len(text))
+            META.pack_into(outbox, pending + 4, exit_code, sig, flags, elapsed, cpu, rss, len(text))
+            outbox[pending + head + n:pending + head + n + len(text)] = text
+            pending += head + n + len(text)
             cut = bool(flags & (FLAG_SPAWN_ERROR | FLAG_SCRATCH_ERROR)) or exit_code == EXIT_SETUP_FAILED or (
                 sig == signal.SIGKILL and not flags & FLAG_TIMED_OUT)
+            if time.monotonic() - oldest >= ctx["flush_s"]:
+                send(out_fd, outbox[:pending])
+                pending = 0
+        send(out_fd, outbox[:pending])
 
 
 def main() -> None:

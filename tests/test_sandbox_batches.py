@@ -161,3 +161,48 @@ def test_a_batch_in_which_programs_fail_answers_every_other_program_right():
     assert statuses[9] == ("invalid", "invalid")
     if oom:
         assert statuses[10] == statuses[12] == ("memory", "memory"), runs[10]
+
+
+def test_a_batchs_answers_reach_the_solver_together(monkeypatch):
+    """The worker keeps a batch's answers (in a buffer no program maps) and sends them in one write, so the
+    solver is woken once per batch, not once per program (here with no time limit on how long an answer
+    may wait, so that the machine's speed does not matter)."""
+    import os
+
+    with Sandbox(workers=1) as box:
+        box._options["flush_s"] = 1e9
+        box.run(FLIP, [GRID])  # the worker is up
+        fd = box._all[0].proc.stdout.fileno()
+        reads, real_read = [], os.read
+        monkeypatch.setattr(os, "read", lambda f, n: reads.append(f) or real_read(f, n))
+        sleepy = "import time\nimport numpy as np\ndef transform(g):\n    time.sleep(0.05)\n    return np.flipud(g)\n"
+        runs = box.run_many([(sleepy, [GRID], k) for k in range(8)])
+        monkeypatch.undo()
+    assert [run.results[0] for run in runs] == [ExecResult("ok", FLIPPED, "")] * 8
+    assert reads.count(fd) == 1
+
+
+def test_answers_larger_than_the_outbox_and_skipped_ones_arrive_whole(box):
+    """Reports near the largest allowed fill the worker's outbox after two answers: it sends what it holds
+    before the next program runs; a batch cut short by a program that could not be confined answers the
+    rest as skipped, and they are run again, all in order."""
+    big = ("import os\ndef transform(g):\n    os.write(3, b'\\n' + b' ' * 900000 + b'\\n')\n    return g\n")
+    small = "def transform(g):\n    return [[len(g)]]\n"
+    runs = box.run_many([(big if k % 3 else small, [GRID], k) for k in range(9)])
+    assert [run.results[0] for run in runs] == [
+        ExecResult("ok", ((2,),), "") if k % 3 == 0 else ExecResult("ok", ((1, 2), (3, 4)), "") for k in range(9)]
+
+
+def test_the_waiting_process_is_the_oom_killers_first_choice_and_the_worker_is_not(box):
+    """The worker sets oom_score_adj of each program's process as it forks it (the process no longer does it
+    itself): a memory cgroup's OOM killer must take a program, never the worker."""
+    from tests.sandbox_checks import process_table
+
+    box.run(FLIP, [GRID])
+    outer = box._all[0].proc.pid
+    table = process_table()
+    worker = [pid for pid, (parent, _) in table.items() if parent == outer]
+    waiting = [pid for pid, (parent, _) in table.items() if parent in worker]
+    assert worker and waiting
+    read = lambda pid: int(open(f"/proc/{pid}/oom_score_adj").read())  # noqa: E731
+    assert [read(pid) for pid in worker] == [0] and [read(pid) for pid in waiting] == [1000] * len(waiting)
