@@ -1,0 +1,62 @@
+"""Lines, rays and counts read off markers (issue 30's breadth): each mechanism solves real
+ARC-AGI-1 training tasks with its parameters read off the demonstrations, its program runs in the
+sandbox as it ran in-process, and a fit the demonstrations do not single out is not `unique`."""
+
+import numpy as np
+import pytest
+
+from arc import load_dataset
+from arc.grid import as_grid
+from dsl.rays import cast_rays
+from search.families import object_programs
+from search.program import compile_program
+
+# (task id, family, text its program must hold): each checked against the known test output.
+CASES = [
+    ("25d487eb", "rays", "(None, 'inward', None, 'border')"),  # the odd pixel of a shape shoots through it
+]
+
+
+def _found(task, family, budget=2_000_000):
+    return object_programs(task, families=(family,), budget=budget)
+
+
+@pytest.mark.parametrize("task_id,family,text", CASES)
+def test_family_solves_task_and_runs_in_the_sandbox(arc1_train, task_id, family, text):
+    task = arc1_train[task_id]
+    found = _found(task, family)
+    assert found, f"{family} found nothing for {task_id}"
+    program, outputs = found[0]
+    assert text in program.source, program.description
+    assert not program.tentative
+    assert outputs == tuple(ex.output for ex in task.test), program.description
+    transform = compile_program(program.source)
+    for ex in task.train:
+        assert as_grid(transform(np.array(ex.input))) == ex.output
+    sandbox = pytest.importorskip("synth.sandbox")
+    inputs = [ex.input for ex in task.train] + [ex.input for ex in task.test]
+    results = sandbox.run_program(program.source, inputs, timeout_s=10.0)
+    assert [r.status for r in results] == ["ok"] * len(inputs), [r.message for r in results]
+    assert [r.grid for r in results] == [ex.output for ex in task.train] + list(outputs)
+
+
+def test_a_marker_points_inward_or_outward():
+    grid = np.zeros((7, 7), dtype=int)
+    grid[3, 2:5] = 2
+    grid[2:5, 3] = 2
+    grid[3, 2] = 1  # the marker, on the left arm of a plus
+    inward = cast_rays(grid, ((None, "inward", None, "border"),), background=0)
+    assert inward[3].tolist() == [0, 0, 1, 2, 2, 1, 1]
+    outward = cast_rays(grid, ((None, "outward", None, "border"),), background=0)
+    assert outward[3].tolist() == [1, 1, 1, 2, 2, 0, 0]
+    assert (inward[:3] == grid[:3]).all() and (inward[4:] == grid[4:]).all()  # the body casts nothing
+
+
+def test_rays_whose_direction_the_demonstrations_leave_open_are_tentative():
+    # ARC-AGI-2 training 5ad8a7c0 (not an ARC-AGI-1 evaluation task): every segment the rays paint
+    # runs between two red cells, so a ray to the left fits as well as one to the right; the fit
+    # answers wrong on the test and must not be unique.
+    task = load_dataset("arc2-train")["5ad8a7c0"]
+    found = _found(task, "rays")
+    assert found and all(p.tentative for p, _ in found)
+    assert all(outs != tuple(ex.output for ex in task.test) for _, outs in found)
