@@ -7,7 +7,9 @@ import pytest
 
 from arc import load_dataset
 from arc.grid import as_grid
+from dsl.fill import connect_pairs, fill_empty_lines
 from dsl.rays import cast_rays
+from search import WorkBudget, search_programs
 from search.families import object_programs
 from search.program import compile_program
 
@@ -38,6 +40,40 @@ def test_family_solves_task_and_runs_in_the_sandbox(arc1_train, task_id, family,
     results = sandbox.run_program(program.source, inputs, timeout_s=10.0)
     assert [r.status for r in results] == ["ok"] * len(inputs), [r.message for r in results]
     assert [r.grid for r in results] == [ex.output for ex in task.train] + list(outputs)
+
+
+# (task id, text the right program must hold), found by the enumeration at a small work budget.
+STEP_CASES = [
+    ("c1d99e64", "fill_empty_lines(color=2, direction='hv'"),  # every empty row and column turns red
+    ("6cdd2623", "ends='border', clear="),  # the pairs of markers on opposite borders joined, the noise gone
+]
+
+
+@pytest.mark.parametrize("task_id,text", STEP_CASES)
+def test_enumeration_finds_lines_and_runs_in_the_sandbox(arc1_train, task_id, text):
+    task = arc1_train[task_id]
+    expected = tuple(ex.output for ex in task.test)
+    hits = search_programs(task, budget=WorkBudget(12_000_000))
+    right = [h for h in hits if h.test_outputs == expected and text in h.description]
+    assert right, [h.description for h in hits]
+    sandbox = pytest.importorskip("synth.sandbox")
+    inputs = [ex.input for ex in task.train] + [ex.input for ex in task.test]
+    results = sandbox.run_program(right[0].source, inputs, timeout_s=10.0)
+    assert [r.status for r in results] == ["ok"] * len(inputs), [r.message for r in results]
+    assert [r.grid for r in results] == [ex.output for ex in task.train] + list(expected)
+
+
+def test_border_pairs_and_empty_lines():
+    grid = np.array([[3, 0, 5, 0, 3],
+                     [0, 0, 0, 0, 0],
+                     [4, 0, 0, 5, 0],
+                     [0, 0, 0, 0, 0]])
+    joined = connect_pairs(grid, "hv", background=0, ends="border", clear=True)
+    assert joined.tolist() == [[3, 3, 3, 3, 3], [0] * 5, [0] * 5, [0] * 5]
+    assert connect_pairs(grid[1:], "hv", background=0, ends="border") is None
+    filled = fill_empty_lines(grid, color=2, direction="hv", background=0)
+    assert filled[1].tolist() == [2] * 5 and filled[:, 1].tolist() == [2] * 4 and filled[0, 0] == 3
+    assert fill_empty_lines(grid, color=2, direction="h", background=0)[:, 1].tolist() == [0, 2, 0, 2]
 
 
 def test_a_marker_points_inward_or_outward():
