@@ -8,6 +8,7 @@ import pytest
 from arc import load_dataset
 from arc.grid import as_grid
 from dsl.fill import connect_pairs, fill_empty_lines
+from dsl.partition import pick_color
 from dsl.rays import cast_rays
 from search import WorkBudget, search_programs
 from search.families import object_programs
@@ -46,6 +47,7 @@ def test_family_solves_task_and_runs_in_the_sandbox(arc1_train, task_id, family,
 STEP_CASES = [
     ("c1d99e64", "fill_empty_lines(color=2, direction='hv'"),  # every empty row and column turns red
     ("6cdd2623", "ends='border', clear="),  # the pairs of markers on opposite borders joined, the noise gone
+    ("de1cd16c", "pick_color(grid, by='most_marked'"),  # 1x1: the colour of the region holding the most noise cells
 ]
 
 
@@ -61,6 +63,16 @@ def test_enumeration_finds_lines_and_runs_in_the_sandbox(arc1_train, task_id, te
     results = sandbox.run_program(right[0].source, inputs, timeout_s=10.0)
     assert [r.status for r in results] == ["ok"] * len(inputs), [r.message for r in results]
     assert [r.grid for r in results] == [ex.output for ex in task.train] + list(expected)
+
+
+def test_most_marked_colour():
+    grid = np.array([[4, 4, 4, 1, 1, 1],
+                     [4, 6, 4, 1, 6, 1],
+                     [4, 4, 4, 1, 1, 6],
+                     [4, 4, 4, 1, 1, 1]])
+    assert pick_color(grid, "most_marked", background=0) == 1  # two 6s in the blue region, one in the yellow
+    grid[2, 5] = 1
+    assert pick_color(grid, "most_marked", background=0) is None  # one each: a tie
 
 
 def test_border_pairs_and_empty_lines():
