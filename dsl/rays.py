@@ -21,7 +21,7 @@ DIRECTIONS = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1),
               "up_left": (-1, -1), "up_right": (-1, 1), "down_left": (1, -1), "down_right": (1, 1)}
 STOPS = ("obstacle", "border")
 STRAIGHT = ("up", "down", "left", "right")
-MARKED = ("inward", "outward")
+MARKED = ("inward", "outward", "open")
 
 
 def ray_cells(grid: np.ndarray, mask: np.ndarray, direction: str, stop: str = "obstacle",
@@ -34,7 +34,8 @@ def ray_cells(grid: np.ndarray, mask: np.ndarray, direction: str, stop: str = "o
     colour but the object's), the cells up to it. direction="inward" / "outward": where the object
     is the smaller part of a shape of several colours (non-background cells, 8-connected), along
     the direction from its centre toward the centre of the rest (away from it), straight or
-    diagonal; nothing otherwise.
+    diagonal; nothing otherwise. direction="open": from each corner of the object's box that the
+    object leaves empty (an L's missing corner), diagonally away from the box.
 
     Example: cells = ray_cells(grid, mask, "up_left", stop="obstacle", background=0)
     """
@@ -42,6 +43,8 @@ def ray_cells(grid: np.ndarray, mask: np.ndarray, direction: str, stop: str = "o
     bg = resolve_background(grid, background)
     if direction.startswith("toward:"):
         return _toward(grid, mask, direction.split(":", 1)[1], bg)
+    if direction == "open":
+        return _open_corners(grid, mask, stop, bg)
     if direction in MARKED:
         direction = _marked_direction(grid, mask, direction, bg)
         if direction is None:
@@ -59,6 +62,27 @@ def ray_cells(grid: np.ndarray, mask: np.ndarray, direction: str, stop: str = "o
             elif stop == "obstacle":
                 break
             r, c = r + dy, c + dx
+    return out
+
+
+def _open_corners(grid: np.ndarray, mask: np.ndarray, stop: str, bg: int) -> list[tuple[int, int]]:
+    rows, cols = np.nonzero(mask)
+    top, bottom, left, right = rows.min(), rows.max(), cols.min(), cols.max()
+    if bottom == top or right == left:
+        return []
+    h, w = grid.shape
+    out = []
+    for y, dy in ((top, -1), (bottom, 1)):
+        for x, dx in ((left, -1), (right, 1)):
+            if mask[y, x]:
+                continue
+            r, c = y + dy, x + dx
+            while 0 <= r < h and 0 <= c < w:
+                if grid[r, c] == bg:
+                    out.append((int(r), int(c)))
+                elif stop == "obstacle":
+                    break
+                r, c = r + dy, c + dx
     return out
 
 
