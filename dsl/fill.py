@@ -95,7 +95,8 @@ def connect_pairs(grid: np.ndarray, direction: str, background: int | None = Col
     either ("hv"), or a diagonal either way ("diag") take that colour, or ``color`` when it is
     given. ends="border": only a row's (column's) two end cells on the grid's opposite borders
     make a pair, when they share a non-background colour, and the line between them runs over
-    every cell (not "diag"; None when no row or column has such ends). clear=True: the lines
+    every cell (not "diag"; None when no row or column has such ends, or where lines of two
+    colours cross). clear=True: the lines
     alone on a background grid, every other cell cleared.
 
     Example: grid = connect_pairs(grid, direction="h", background=Color.BLACK, color=Color.RED)
@@ -103,14 +104,17 @@ def connect_pairs(grid: np.ndarray, direction: str, background: int | None = Col
     bg = resolve_background(grid, background)
     out = np.full_like(grid, bg) if clear else grid.copy()
     if ends == "border":
-        views = {"h": [(out, grid)], "v": [(out.T, grid.T)], "hv": [(out, grid), (out.T, grid.T)]}[direction]
-        drawn = False
+        lines = np.full(grid.shape, -1)
+        views = {"h": [(lines, grid)], "v": [(lines.T, grid.T)], "hv": [(lines, grid), (lines.T, grid.T)]}[direction]
         for view, source in views:
             for r in range(source.shape[0]):
                 if source[r, 0] == source[r, -1] != bg:
-                    view[r, :] = source[r, 0] if color is None else color
-                    drawn = True
-        return out if drawn else None
+                    paint = source[r, 0] if color is None else color
+                    if ((view[r] >= 0) & (view[r] != paint)).any():
+                        return None  # lines of two colours cross: which lies on top is not this rule's to say
+                    view[r, :] = paint
+        out[lines >= 0] = lines[lines >= 0]
+        return out if (lines >= 0).any() else None
     if direction == "diag":
         h, w = grid.shape
         lines = [[(r, r - k) for r in range(h) if 0 <= r - k < w] for k in range(-w + 1, h)]

@@ -85,6 +85,10 @@ def test_border_pairs_and_empty_lines():
     joined = connect_pairs(grid, "hv", background=0, ends="border", clear=True)
     assert joined.tolist() == [[3, 3, 3, 3, 3], [0] * 5, [0] * 5, [0] * 5]
     assert connect_pairs(grid[1:], "hv", background=0, ends="border") is None
+    cross = np.zeros((5, 5), dtype=int)
+    cross[2, [0, 4]] = 7
+    cross[[0, 4], 2] = 1  # a row of orange and a column of blue would cross: which lies on top is open
+    assert connect_pairs(cross, "hv", background=0, ends="border") is None
     filled = fill_empty_lines(grid, color=2, direction="hv", background=0)
     assert filled[1].tolist() == [2] * 5 and filled[:, 1].tolist() == [2] * 4 and filled[0, 0] == 3
     assert fill_empty_lines(grid, color=2, direction="h", background=0)[:, 1].tolist() == [0, 2, 0, 2]
