@@ -90,15 +90,31 @@ def extend_lines(grid: np.ndarray, color: int | None, direction: str,
 
 
 def connect_pairs(grid: np.ndarray, direction: str, background: int | None = Color.BLACK,
-                  color: int | None = None) -> np.ndarray:
+                  color: int | None = None, ends: str = "cells", clear: bool = False) -> np.ndarray | None:
     """Background cells between two cells of the same colour in a row ("h"), a column ("v"),
     either ("hv"), or a diagonal either way ("diag") take that colour, or ``color`` when it is
-    given.
+    given. ends="border": only a row's (column's) two end cells on the grid's opposite borders
+    make a pair, when they share a non-background colour, and the line between them runs over
+    every cell (not "diag"; None when no row or column has such ends, or where lines of two
+    colours cross). clear=True: the lines
+    alone on a background grid, every other cell cleared.
 
     Example: grid = connect_pairs(grid, direction="h", background=Color.BLACK, color=Color.RED)
     """
     bg = resolve_background(grid, background)
-    out = grid.copy()
+    out = np.full_like(grid, bg) if clear else grid.copy()
+    if ends == "border":
+        lines = np.full(grid.shape, -1)
+        views = {"h": [(lines, grid)], "v": [(lines.T, grid.T)], "hv": [(lines, grid), (lines.T, grid.T)]}[direction]
+        for view, source in views:
+            for r in range(source.shape[0]):
+                if source[r, 0] == source[r, -1] != bg:
+                    paint = source[r, 0] if color is None else color
+                    if ((view[r] >= 0) & (view[r] != paint)).any():
+                        return None  # lines of two colours cross: which lies on top is not this rule's to say
+                    view[r, :] = paint
+        out[lines >= 0] = lines[lines >= 0]
+        return out if (lines >= 0).any() else None
     if direction == "diag":
         h, w = grid.shape
         lines = [[(r, r - k) for r in range(h) if 0 <= r - k < w] for k in range(-w + 1, h)]
@@ -107,8 +123,10 @@ def connect_pairs(grid: np.ndarray, direction: str, background: int | None = Col
             cells = [(r, c) for r, c in line if grid[r, c] != bg]
             for (ra, ca), (rb, cb) in zip(cells[:-1], cells[1:]):
                 if grid[ra, ca] == grid[rb, cb] and abs(rb - ra) > 1:
-                    for r, c in line[line.index((ra, ca)) + 1:line.index((rb, cb))]:
-                        out[r, c] = grid[ra, ca] if color is None else color
+                    paint = grid[ra, ca] if color is None else color
+                    for r, c in line[line.index((ra, ca)):line.index((rb, cb)) + 1]:
+                        if clear or grid[r, c] == bg:
+                            out[r, c] = paint if grid[r, c] == bg else grid[r, c]
         return out
     views = {"h": [(out, grid)], "v": [(out.T, grid.T)], "hv": [(out, grid), (out.T, grid.T)]}[direction]
     for view, source in views:  # a transposed view writes through to ``out``; pairs come from the input
@@ -117,6 +135,27 @@ def connect_pairs(grid: np.ndarray, direction: str, background: int | None = Col
             for a, b in zip(cols[:-1], cols[1:]):
                 if source[r, a] == source[r, b] and b > a + 1:
                     view[r, a + 1:b] = source[r, a] if color is None else color
+                    if clear:
+                        view[r, a], view[r, b] = source[r, a], source[r, b]
+    return out
+
+
+def fill_empty_lines(grid: np.ndarray, color: int, direction: str = "hv",
+                     background: int | None = Color.BLACK) -> np.ndarray | None:
+    """Every row ("h"), column ("v") or both ("hv") whose cells are all background becomes a
+    line of ``color``. None when no such line is empty.
+
+    Example: grid = fill_empty_lines(grid, color=Color.RED, direction="hv", background=Color.BLACK)
+    """
+    bg = resolve_background(grid, background)
+    empty = grid == bg
+    rows = empty.all(axis=1) if "h" in direction else np.zeros(grid.shape[0], dtype=bool)
+    cols = empty.all(axis=0) if "v" in direction else np.zeros(grid.shape[1], dtype=bool)
+    if not rows.any() and not cols.any():
+        return None
+    out = grid.copy()
+    out[rows, :] = color
+    out[:, cols] = color
     return out
 
 

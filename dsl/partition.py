@@ -167,16 +167,21 @@ def overlay_parts(parts: list[np.ndarray], background: int | None = 0, reverse: 
 
 
 COLOR_PICKS = ("most_common", "least_common", "largest_object", "smallest_object", "largest_box", "smallest_box",
-               "with_hole")
+               "with_hole", "most_marked")
 
 
 def pick_color(grid: np.ndarray, by: str, background: int | None = 0) -> int | None:
     """One non-background colour of the grid chosen ``by`` (one of ``COLOR_PICKS``): the most or
     least common colour, or the colour of the largest or smallest object (4-connected, one
     colour) by cells or by bounding-box area ("largest_box", "smallest_box"), or the colour of
-    the one object that encloses background ("with_hole"); None on a tie or an empty grid."""
+    the one object that encloses background ("with_hole"), or the colour whose region holds the
+    most markers ("most_marked": the markers are the cells of the grid's rarest colour, the
+    background counted as a colour too, each held by the colour most of its eight neighbours have);
+    None on a tie or an empty grid."""
     grid = np.asarray(grid)
     bg = resolve_background(grid, background)
+    if by == "most_marked":
+        return _most_marked(grid)
     if by in ("most_common", "least_common"):
         counts = np.bincount(grid[grid != bg], minlength=10)
         present = [c for c in range(10) if counts[c]]
@@ -203,6 +208,22 @@ def pick_color(grid: np.ndarray, by: str, background: int | None = 0) -> int | N
         if [s for s, _ in sizes].count(best) != 1:
             return None
     return chosen[0] if len(chosen) == 1 else None
+
+
+def _most_marked(grid: np.ndarray) -> int | None:
+    counts = np.bincount(grid.ravel(), minlength=10)
+    present = sorted((int(counts[c]), c) for c in range(10) if counts[c])
+    if len(present) < 3 or present[0][0] == present[1][0]:
+        return None
+    marker = present[0][1]
+    held = np.zeros(10, dtype=int)
+    for r, c in zip(*np.nonzero(grid == marker)):
+        near = grid[max(r - 1, 0):r + 2, max(c - 1, 0):c + 2].ravel()
+        votes = np.bincount(near[near != marker], minlength=10)
+        if votes.max() > 0 and (votes == votes.max()).sum() == 1:
+            held[int(votes.argmax())] += 1
+    best = held.max()
+    return int(held.argmax()) if best > 0 and (held == best).sum() == 1 else None
 
 
 def keep_color(grid: np.ndarray, by: str, background: int | None = 0) -> np.ndarray | None:

@@ -4,7 +4,10 @@ border or until they meet something.
 A ray leaves an object (8-connected cells of one colour) from its cells furthest along the
 direction (one corner for a diagonal of a box, a whole side for a straight direction, so a block
 casts a beam as wide as it is) and runs over background cells. ``background=None`` means the
-grid's most common colour.
+grid's most common colour. A direction is fixed (``DIRECTIONS``), aimed at a colour
+("toward:<colour>"), or read off the object's place on the larger shape it is part of (``MARKED``:
+a marker, the smaller part of a shape of several colours, points "inward" through the rest of
+the shape, or "outward" away from it).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ DIRECTIONS = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1),
               "up_left": (-1, -1), "up_right": (-1, 1), "down_left": (1, -1), "down_right": (1, 1)}
 STOPS = ("obstacle", "border")
 STRAIGHT = ("up", "down", "left", "right")
+MARKED = ("inward", "outward", "open")
 
 
 def ray_cells(grid: np.ndarray, mask: np.ndarray, direction: str, stop: str = "obstacle",
@@ -27,7 +31,11 @@ def ray_cells(grid: np.ndarray, mask: np.ndarray, direction: str, stop: str = "o
     stop="obstacle" ends it at the first cell that is not background, "border" runs past such
     cells (painting only the background ones). direction="toward:<colour>" (or "toward:any"):
     along each of the four straight directions whose ray first meets a cell of that colour (of any
-    colour but the object's), the cells up to it.
+    colour but the object's), the cells up to it. direction="inward" / "outward": where the object
+    is the smaller part of a shape of several colours (non-background cells, 8-connected), along
+    the direction from its centre toward the centre of the rest (away from it), straight or
+    diagonal; nothing otherwise. direction="open": from each corner of the object's box that the
+    object leaves empty (an L's missing corner), diagonally away from the box.
 
     Example: cells = ray_cells(grid, mask, "up_left", stop="obstacle", background=0)
     """
@@ -35,6 +43,12 @@ def ray_cells(grid: np.ndarray, mask: np.ndarray, direction: str, stop: str = "o
     bg = resolve_background(grid, background)
     if direction.startswith("toward:"):
         return _toward(grid, mask, direction.split(":", 1)[1], bg)
+    if direction == "open":
+        return _open_corners(grid, mask, stop, bg)
+    if direction in MARKED:
+        direction = _marked_direction(grid, mask, direction, bg)
+        if direction is None:
+            return []
     dy, dx = DIRECTIONS[direction]
     spots = np.argwhere(mask)
     reach = spots[:, 0] * dy + spots[:, 1] * dx
@@ -49,6 +63,47 @@ def ray_cells(grid: np.ndarray, mask: np.ndarray, direction: str, stop: str = "o
                 break
             r, c = r + dy, c + dx
     return out
+
+
+def _open_corners(grid: np.ndarray, mask: np.ndarray, stop: str, bg: int) -> list[tuple[int, int]]:
+    rows, cols = np.nonzero(mask)
+    top, bottom, left, right = rows.min(), rows.max(), cols.min(), cols.max()
+    if bottom == top or right == left:
+        return []
+    h, w = grid.shape
+    out = []
+    for y, dy in ((top, -1), (bottom, 1)):
+        for x, dx in ((left, -1), (right, 1)):
+            if mask[y, x]:
+                continue
+            r, c = y + dy, x + dx
+            while 0 <= r < h and 0 <= c < w:
+                if grid[r, c] == bg:
+                    out.append((int(r), int(c)))
+                elif stop == "obstacle":
+                    break
+                r, c = r + dy, c + dx
+    return out
+
+
+def _marked_direction(grid: np.ndarray, mask: np.ndarray, way: str, background: int) -> str | None:
+    """The direction (a key of ``DIRECTIONS``) a marker points: the object ``mask`` the smaller part
+    of the shape (non-background cells, 8-connected, any colours) it belongs to, from its centre
+    toward the centre of the rest of the shape (way="inward") or away from it ("outward"); a
+    diagonal where neither axis leads by more than twice the other. None where the object is not
+    such a part."""
+    bg = background
+    shape = next((s for s in find_objects(grid, bg, 8, False) if (s & mask).any()), None)
+    if shape is None:
+        return None
+    rest = shape & ~mask
+    if not rest.any() or rest.sum() <= mask.sum():
+        return None
+    (y0, x0), (y1, x1) = np.argwhere(mask).mean(axis=0), np.argwhere(rest).mean(axis=0)
+    dy, dx = (y1 - y0, x1 - x0) if way == "inward" else (y0 - y1, x0 - x1)
+    sy = 0 if abs(dy) * 2 < abs(dx) else int(np.sign(dy))
+    sx = 0 if abs(dx) * 2 < abs(dy) else int(np.sign(dx))
+    return next((name for name, step in DIRECTIONS.items() if step == (sy, sx)), None)
 
 
 def _toward(grid: np.ndarray, mask: np.ndarray, anchor: str, bg: int) -> list[tuple[int, int]]:

@@ -21,7 +21,7 @@ SHAPE_KEPT = frozenset({
     "flip_lr", "flip_ud", "rot180", "recolor", "recolor_objects", "fill_with_most_common",
     "complete_symmetry", "complete_periodic", "repeat_band", "copy_cell", "continue_segments",
     "fill_enclosed", "fill_between_corners", "gravity", "gravity_objects", "hollow_objects",
-    "surround_cells", "extend_lines", "extend_ends", "connect_pairs", "cross_lines",
+    "surround_cells", "extend_lines", "extend_ends", "connect_pairs", "cross_lines", "fill_empty_lines",
     "keep_object", "remove_small_objects", "keep_color", "cells_from_first",
 })
 # The output has the input's shape transposed.

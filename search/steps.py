@@ -167,6 +167,10 @@ def static_steps(info: TaskInfo) -> list[Step]:
                 for c in info.grown_colors if c != bg for d in ("hv", "h", "v")]
         out += [step("connect_pairs", direction=d, background=bg, color=c)
                 for c in info.grown_colors if c != bg for d in ("hv", "h", "v")]
+        # lines between markers on opposite borders (alone, or over the grid); empty rows and columns filled
+        out += [step("connect_pairs", direction="hv", background=bg, ends="border", clear=k) for k in (True, False)]
+        out += [step("fill_empty_lines", color=c, direction=d, background=bg)
+                for c in info.grown_colors if c != bg for d in ("hv", "h", "v")]
         for conn, by_color in OBJECT_KINDS[:2]:
             out += [step("keep_object", by=s, background=bg, connectivity=conn, by_color=by_color) for s in SELECTIONS]
         out += [step("remove_small_objects", max_size=k, background=bg, connectivity=8) for k in (1, 2)]

@@ -5,7 +5,10 @@ Every candidate ray (a source colour, one of eight directions, stopping at the f
 running to the border) is cast from every object of its colour on every demonstration; one that
 paints a cell that does not change, or two colours, is out. The fewest candidates that together
 paint every changed cell (greedy cover, most new cells first) make the program, one call of
-``cast_rays``. It is tentative where the cover learnt without one demonstration does not draw it.
+``cast_rays``. It is tentative where the cover learnt without one demonstration does not draw it,
+and where the demonstrations do not single its rays out: another candidate that paints exactly
+the same cells on every demonstration (another direction, a stop no ray met, another source)
+gives another test answer.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 
 from dsl.color import resolve_background
 from dsl.objects import find_objects
-from dsl.rays import DIRECTIONS, STOPS, cast_rays, casts, ray_cells
+from dsl.rays import DIRECTIONS, MARKED, STOPS, cast_rays, casts, ray_cells
 from search.budget import calls, cells
 from search.families.common import same
 from search.problem import Problem
@@ -43,15 +46,13 @@ def ray_programs(problem: Problem) -> Iterator[Program]:
     candidates = []  # (ray, painted cells per demonstration as index sets)
     for color in (*sources, None):
         anchors = [f"toward:{c}" for c in ("any", *sources) if c != color]
-        for direction in (*DIRECTIONS, *anchors):
-            seen: set = set()
+        for direction in (*DIRECTIONS, *anchors, *MARKED):
             for stop in STOPS[:1] if direction.startswith("toward") else STOPS:
                 if budget.exhausted:
                     return
                 budget.charge(3 * cells(inputs))  # a walk along the rays from every object (measured)
                 ray = _fitted(inputs, targets, objects, changed, color, direction, stop, bgs)
-                if ray is not None and ray[1] not in seen:
-                    seen.add(ray[1])
+                if ray is not None:
                     candidates.append(ray)
     chosen = _cover(candidates, changed, range(len(inputs)))
     if chosen is None:
@@ -60,8 +61,34 @@ def ray_programs(problem: Problem) -> Iterator[Program]:
     if not same([safe_call(cast_rays, g, rays, info.background) for g in inputs], targets):
         return
     held = len(inputs) > 1 and all(_draws(candidates, changed, j) for j in range(len(inputs)))
+    held = held and _singled_out(candidates, chosen, problem)
     yield Program("rays", (f"grid = cast_rays(grid, rays={rays!r}, background={info.background!r})",),
                   tentative=not held)
+
+
+def _singled_out(candidates, chosen: list[int], problem: Problem) -> bool:
+    """No chosen ray can be swapped for another candidate that paints the same cells on every
+    demonstration and goes another way (left and right alike: every segment drawn runs between
+    two sources, so the demonstrations show pairs joined, not a direction), or that draws a
+    different answer on a test input (another stop, another source)."""
+    rays = [candidates[k][0] for k in chosen]
+    tests, bg = list(problem.test_in), problem.info.background
+    answer = None
+    for slot, k in enumerate(chosen):
+        for ray, painted in candidates:
+            if painted != candidates[k][1] or ray == rays[slot]:
+                continue
+            if ray[1] != rays[slot][1]:
+                return False
+            problem.budget.charge(2 * calls(tests))
+            if answer is None:
+                answer = [safe_call(cast_rays, g, tuple(rays), bg) for g in tests]
+            other = tuple(rays[:slot] + [ray] + rays[slot + 1:])
+            outs = [safe_call(cast_rays, g, other, bg) for g in tests]
+            if any((a is None) != (o is None) or (a is not None and not np.array_equal(a, o))
+                   for a, o in zip(answer, outs)):
+                return False
+    return True
 
 
 def _fitted(inputs, targets, objects, changed, color, direction, stop, bgs):
