@@ -57,14 +57,25 @@ def object_parts(grid: np.ndarray, background: int | None = 0, connectivity: int
     """
     grid = np.asarray(grid)
     bg = resolve_background(grid, background)
-    parts = []
-    for mask in find_objects(grid, bg, connectivity, by_color):
-        x, y, w, h = bounding_box(mask)
-        part = grid[x:x + w, y:y + h].copy()
-        if isolate:
-            part[~mask[x:x + w, y:y + h]] = bg
-        parts.append(part)
-    return parts
+    key = (grid.shape, grid.dtype.str, grid.tobytes(), bg, connectivity, by_color, isolate)
+    parts = _PARTS_MEMO.get(key)
+    if parts is None:
+        if len(_PARTS_MEMO) > _PARTS_MEMO_SIZE:
+            _PARTS_MEMO.clear()
+        parts = _PARTS_MEMO[key] = []
+        for mask in find_objects(grid, bg, connectivity, by_color):
+            x, y, w, h = bounding_box(mask)
+            part = grid[x:x + w, y:y + h].copy()
+            if isolate:
+                part[~mask[x:x + w, y:y + h]] = bg
+            parts.append(part)
+    return [p.copy() for p in parts]  # copies: a caller may change its parts
+
+
+# object_parts remembers its answers as find_objects does (the enumeration picks objects of the
+# same grid by several properties in a row). Bounded: emptied when it holds this many grids.
+_PARTS_MEMO: dict[tuple, list[np.ndarray]] = {}
+_PARTS_MEMO_SIZE = 5_000
 
 
 def color_parts(grid: np.ndarray, background: int | None = 0) -> list[np.ndarray]:

@@ -50,12 +50,18 @@ def run(tasks: dict[str, arc.Task], budget: int, max_depth: int, prune: bool) ->
     counted = _Counted()
     cpu = 0.0
     solved, found, deepest = [], 0, {}
+    by_steps: dict[int, int] = {}  # states searched for programs, by their number of steps
+    reached: dict[int, int] = {}  # tasks by the deepest level begun
     for task_id, task in tasks.items():
         problem = Problem.of(task, WorkBudget(budget))
-        kwargs = {} if prune else {"prune": False}
+        stats = enumeration.EnumerationStats()
+        kwargs = {"stats": stats} if prune else {"stats": stats, "prune": False}
         start = time.process_time()
         hits = enumeration.enumerate_programs(problem, max_programs=50, max_depth=max_depth, **kwargs)
         cpu += time.process_time() - start
+        for k, n in getattr(stats, "by_steps", {}).items():  # an older enumerate.py does not count them
+            by_steps[k] = by_steps.get(k, 0) + n
+        reached[stats.depth] = reached.get(stats.depth, 0) + 1
         found += bool(hits)
         if hits:
             depth = len(hits[0].steps)
@@ -69,6 +75,8 @@ def run(tasks: dict[str, arc.Task], budget: int, max_depth: int, prune: bool) ->
         "first_hit_right": len(solved),
         "hits_by_depth": {str(k): v for k, v in sorted(deepest.items())},
         "states": counted.states,
+        "states_by_steps": {str(k): v for k, v in sorted(by_steps.items())},
+        "tasks_by_depth_begun": {str(k): v for k, v in sorted(reached.items())},
         "steps_applied": counted.applied,  # single-grid applications
         "cpu_s": round(cpu, 2),
         "states_per_cpu_s": round(counted.states / cpu, 1),
@@ -93,6 +101,7 @@ def main(dataset: str, budget: int, max_depth: int, limit: int, offset: int, pru
     summary = {"dataset": dataset, "budget": budget, "max_depth": max_depth, "n_tasks": len(chosen),
                "offset": offset, **r, "command": "python experiments/bench_enumeration.py " + " ".join(sys.argv[1:])}
     click.echo(f"{r['tasks_with_hits']} with hits ({r['hits_by_depth']} by depth), {r['first_hit_right']} right, "
+               f"states by steps {r['states_by_steps']}, tasks by depth begun {r['tasks_by_depth_begun']}, "
                f"{r['states']} states ({r['states_per_cpu_s']}/s), {r['steps_applied']} applied "
                f"({r['applied_per_cpu_s']}/s), {r['cpu_s']} s CPU")
     if out:

@@ -59,6 +59,7 @@ def _run_one(args: tuple[str, int, float, int]) -> dict:
     except Exception as exc:  # a task that breaks the search is recorded, and the run goes on
         hits, error = [], f"{type(exc).__name__}: {exc}"
     searched = time.perf_counter() - start
+    cpu_searched = time.process_time() - cpu
     status, ranked = group_hits(hits)
     before = "error" if error else status
     # The synthesizer's verdict (synth.verdict): a single answer weighed, then held out; its work counts.
@@ -82,6 +83,7 @@ def _run_one(args: tuple[str, int, float, int]) -> dict:
         "attempts": attempts,  # per test input, up to 2 grids
         "seconds": round(seconds, 3),
         "cpu_seconds": round(cpu_seconds, 3),  # this process's CPU time: what the machine's load does not inflate
+        "cpu_seconds_search": round(cpu_searched, 3),  # of which the search's (``work``), the verdict's left out
         "work": budget.spent,  # cells of work the search spent (search.budget)
         "capped": budget.capped,  # stopped at the wall-clock safety cap: its answer may vary from run to run
         "families": families,  # families with a train-consistent program
@@ -124,6 +126,11 @@ def summarize(records: list[dict], tasks: dict[str, arc.Task]) -> dict:
         # How closely work tracks CPU time across tasks (the unit's calibration): Pearson r.
         "work_cpu_correlation": _correlation([r.get("work", 0) for r in records],
                                              [r.get("cpu_seconds", 0.0) for r in records]),
+        # The same against the search's own CPU time (the verdict's held-out searches spend work
+        # that ``work`` does not count): what the unit's calibration answers for.
+        "work_cpu_search_correlation": _correlation([r.get("work", 0) for r in records if "cpu_seconds_search" in r],
+                                                    [r["cpu_seconds_search"] for r in records if "cpu_seconds_search" in r]),
+        "cpu_seconds_search_mean": float(np.mean([r.get("cpu_seconds_search", 0.0) for r in records])) if records else 0.0,
         "peak_rss_mib_worker": max((r.get("rss_mib", 0.0) for r in records), default=0.0),
         "per_family_right": _per_family(records),
         "solved": sorted(t for t, right in scored["per_task"].items() if all(right)),

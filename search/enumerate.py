@@ -13,7 +13,7 @@ applied is charged to the budget.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -38,13 +38,16 @@ SKIP_COST = 4
 
 @dataclass
 class EnumerationStats:
-    """What one enumeration did: states expanded, steps applied, steps the last level's
-    invariants (``search.invariants``) ruled out without applying them, the deepest level begun."""
+    """What one enumeration did: states searched for programs (in all and by their number of
+    steps), steps applied (a step's result on a grid found in the memo is not counted), steps the
+    last level's invariants (``search.invariants``) ruled out without applying them, the deepest
+    level begun."""
 
     states: int = 0  # states a finishing pass went through
     applied: int = 0
     skipped: int = 0
     depth: int = 0
+    by_steps: dict[int, int] = field(default_factory=dict)  # states finished, by how many steps they hold
 
 
 @dataclass
@@ -52,6 +55,10 @@ class _State:
     steps: tuple[Step, ...]
     train: list[np.ndarray]
     test: list[np.ndarray]
+    # Filled by the finishing pass: the steps tried on this state, and by index their result on
+    # demonstration 0 (the expanding pass reuses them).
+    candidates: list[Step] = field(default_factory=list)
+    firsts: dict[int, np.ndarray | None] = field(default_factory=dict)
 
 
 def apply_step(s: Step, grid: np.ndarray) -> np.ndarray | None:
@@ -82,6 +89,13 @@ def closeness(grids: list[np.ndarray], targets: list[np.ndarray]) -> float:
     return score / len(targets)
 
 
+# Expanding a level into the next is done in chunks, the most promising states first: each chunk
+# may spend this share of what is left, and its children are searched for programs (the
+# finishing pass) before the next chunk is expanded. So a budget too small to expand a whole
+# level still searches the best part of the next one, and depth 3 is reached on a slice.
+EXPAND_SHARE = 0.5
+
+
 def enumerate_programs(problem: Problem, *, max_programs: int, max_depth: int,
                        stats: EnumerationStats | None = None, prune: bool = True) -> list[SearchHit]:
     """Compositions of up to ``max_depth`` steps that give every demonstration output, the
@@ -93,9 +107,11 @@ def enumerate_programs(problem: Problem, *, max_programs: int, max_depth: int,
     outputs' shapes or colours; only a step right there is applied to the rest. Only where no
     program is found does the expanding pass apply the steps to every demonstration and test
     input to make the next level's states (the first demonstration's results kept from the
-    finishing pass, where states that share their first grid share them). So a level is
+    finishing pass; a step's result on a grid another state shares is known already). The
+    expanding pass goes in chunks, the states nearest the outputs first, each chunk's children
+    searched for programs before the next chunk is expanded (``EXPAND_SHARE``). So a level is
     searched for programs at a fraction of what expanding it costs, and a budget too small to
-    expand a level searches several times more of its states for programs.
+    expand a level searches the most promising part of the next one.
     ``stats``, where given, counts what was done; ``prune=False`` applies every step in the
     finishing pass (to measure what the invariants save)."""
     budget, info = problem.budget, problem.info
@@ -111,94 +127,115 @@ def enumerate_programs(problem: Problem, *, max_programs: int, max_depth: int,
     # need not make the outputs' colours: only shapes rule steps out there.
     paintable = _paint_possible(targets, info.background)
     seen = {state_key(train_in + test_in)}
-    frontier = [_State((), train_in, test_in)]
+    # A step's result on a grid, by step and grid: states that differ elsewhere often share a grid.
+    memo: dict[tuple, np.ndarray | None] = {}
     hits: list[SearchHit] = []
-    for depth in range(1, max_depth + 1):
-        stats.depth = depth
-        firsts: list[dict[int, np.ndarray | None]] = []  # per state: step index -> result on demonstration 0
-        # Results on demonstration 0 by step and grid: states that differ elsewhere often share it.
-        memo: dict[tuple, np.ndarray | None] = {}
-        step_lists: list[list[Step]] = []
-        for state in frontier:
+
+    def result(s: Step, grid: np.ndarray) -> np.ndarray | None:
+        key = (s, grid.shape, grid.tobytes())
+        if key in memo:  # known: reading the key is all it costs
+            budget.charge(int(grid.size))
+            return memo[key]
+        stats.applied += 1
+        budget.charge(calls([grid]))
+        out = memo[key] = apply_step(s, grid)
+        return out
+
+    def finish(states: list[_State]) -> bool:
+        """The finishing pass over ``states``: False when the budget or ``max_programs`` ends it."""
+        for state in states:
             if budget.exhausted:
-                return hits
+                return False
             stats.states += 1
+            stats.by_steps[len(state.steps)] = stats.by_steps.get(len(state.steps), 0) + 1
             shaped = reshaped if state.steps and all(g.shape == t.shape for g, t in zip(state.train, targets)) else []
             budget.charge(FIT_PASSES * cells(state.train))
-            steps = static + shaped + fitted_steps(state.train, targets, info)
-            step_lists.append(steps)
-            firsts.append({})
+            state.candidates = static + shaped + fitted_steps(state.train, targets, info)
             can = LastStep(state.train, targets, wanted, colors=not paintable) if prune else None
-            for k, s in enumerate(steps):
+            for k, s in enumerate(state.candidates):
                 if budget.exhausted or len(hits) >= max_programs:
-                    return hits
+                    return False
                 if can is not None and not can.possible(s):
                     budget.charge(SKIP_COST)
                     stats.skipped += 1
                     continue
-                key = (s, state.train[0].shape, state.train[0].tobytes())
-                if key in memo:  # another state has this first grid: the step's result is known
-                    budget.charge(cells(state.train[:1]))
-                    first = memo[key]
-                else:
-                    stats.applied += 1
-                    budget.charge(calls(state.train[:1]))
-                    first = memo[key] = apply_step(s, state.train[0])
-                firsts[-1][k] = first
+                first = state.firsts[k] = result(s, state.train[0])
                 if first is None or not (np.array_equal(first, targets[0])
                                          or (paintable and _same_foreground(first, targets[0], info.background))):
                     continue
-                hit = _finish(state, s, first, problem)
+                hit = _finish(state, s, first, problem, result)
                 if hit is not None:
                     hits.append(hit)
+        return True
+
+    def expand(state: _State) -> list[tuple[float, _State]]:
+        """``state``'s new children, each with its closeness to the outputs."""
+        kids = []
+        for k, s in enumerate(state.candidates):
+            if budget.exhausted:
+                break
+            first = state.firsts[k] if k in state.firsts else result(s, state.train[0])
+            if first is None:
+                continue
+            train = [first]
+            for g in state.train[1:] + state.test:
+                r = result(s, g)
+                if r is None:
+                    break
+                train.append(r)
+            if len(train) < len(state.train) + len(state.test):
+                continue
+            key = state_key(train)
+            if key in seen:
+                continue
+            seen.add(key)
+            n = len(state.train)
+            kids.append((closeness(train[:n], targets), _State(state.steps + (s,), train[:n], train[n:])))
+        return kids
+
+    level = [_State((), train_in, test_in)]
+    stats.depth = 1
+    if not finish(level) or hits or max_depth == 1:
+        return hits
+    for depth in range(2, max_depth + 1):
+        stats.depth = depth
+        children: list[tuple[float, int, _State]] = []
+        i = 0
+        while i < len(level):
+            chunk_start, allowed = budget.spent, EXPAND_SHARE * budget.left
+            kids: list[tuple[float, int, _State]] = []
+            while i < len(level) and budget.spent - chunk_start <= allowed and not budget.exhausted:
+                kids += [(c, len(children) + len(kids), st) for c, st in expand(level[i])]
+                i += 1
+            # Most promising states first, so a budget that runs out mid-level spends itself well.
+            kids.sort(key=lambda c: (-c[0], c[1]))
+            children += kids
+            if not finish([c[2] for c in kids]) or budget.exhausted:
+                return hits
         if hits or depth == max_depth:
             break
-        children: list[tuple[float, int, _State]] = []
-        for state, steps, known in zip(frontier, step_lists, firsts):
-            for k, s in enumerate(steps):
-                if budget.exhausted:
-                    return hits
-                if k in known:
-                    first = known[k]
-                else:
-                    budget.charge(calls(state.train[:1]))
-                    first = apply_step(s, state.train[0])
-                if first is None:
-                    continue
-                budget.charge(calls(state.train[1:]) + calls(state.test))
-                rest = apply_all(s, state.train[1:])
-                test = apply_all(s, state.test) if rest is not None else None
-                if test is None:
-                    continue
-                train = [first] + rest
-                key = state_key(train + test)
-                if key in seen:
-                    continue
-                seen.add(key)
-                children.append((closeness(train, targets), len(children), _State(state.steps + (s,), train, test)))
-        # Most promising states first, so a budget that runs out mid-level spends itself well.
         children.sort(key=lambda c: (-c[0], c[1]))
-        frontier = [c[2] for c in children]
+        level = [c[2] for c in children]
     return hits
 
 
-def _finish(state: _State, s: Step, first: np.ndarray, problem: Problem) -> SearchHit | None:
+def _finish(state: _State, s: Step, first: np.ndarray, problem: Problem, result) -> SearchHit | None:
     """The hit ``state`` then ``s`` makes (``first``: its result on demonstration 0), if it gives
-    every demonstration its output, or does once its foreground is painted; else None."""
-    budget, info = problem.budget, problem.info
+    every demonstration its output, or does once its foreground is painted; else None.
+    ``result(step, grid)``: the step's result on a grid, charged (the enumeration's memo)."""
+    info = problem.info
     targets, train_in, test_in = list(problem.targets), list(problem.train_in), list(problem.test_in)
-    budget.charge(calls(state.train[1:]))
-    rest = apply_all(s, state.train[1:])
-    if rest is None:
-        return None
-    train = [first] + rest
+    train = [first]
+    for g in state.train[1:]:
+        train.append(result(s, g))
+        if train[-1] is None:
+            return None
     solved = all(np.array_equal(g, t) for g, t in zip(train, targets))
     by = None if solved else _paint_choice(train, targets, train_in, info.background)
     if not solved and by is None:
         return None
-    budget.charge(calls(state.test))
-    test = apply_all(s, state.test)
-    if test is None:
+    test = [result(s, g) for g in state.test]
+    if any(g is None for g in test):
         return None
     steps = state.steps + (s,)
     if by is not None:

@@ -16,7 +16,7 @@ import numpy as np
 from arc.views import symmetry_array
 from dsl import common
 from dsl.cells import split_cells
-from dsl.color import most_common_color
+from dsl.color import most_common_color, resolve_background
 from dsl.objects import find_objects, object_property
 
 # Every operation a step may name: the dsl functions programs get from ``from common import *``.
@@ -345,6 +345,14 @@ def region_table(regions: Iterable[tuple[Any, np.ndarray, np.ndarray]]) -> tuple
 def fit_object_recolors(grids: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo) -> list[Step]:
     """recolor_objects steps (one per property that explains every change) fitted to the demonstrations."""
     found = []
+    # A recolouring keeps the background where it is and changes something: checked on the
+    # whole grids first, which rules out most states before any object is found.
+    for g, t in zip(grids, targets):
+        bg = resolve_background(g, info.background)
+        if not (t[g == bg] == bg).all():
+            return found
+    if all(np.array_equal(g, t) for g, t in zip(grids, targets)):
+        return found
     for conn in (4, 8):
         objects = [find_objects(g, info.background, conn, True) for g in grids]
         if any(len(objs) > 60 for objs in objects):

@@ -28,6 +28,10 @@ def test_bench_scores_and_resumes(tmp_path, arc1_train, monkeypatch):
     assert summary["solved"] == ["0d3d703e", "3c9b0459"] and summary["unique_wrong"] == 0
     assert summary["max_depth"] == 3  # the default, recorded beside the budget
     assert len(jsonl.read_text().splitlines()) == 3
+    records = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    # The search's own CPU time, beside the whole task's (the verdict's held-out searches included).
+    assert all(0 <= r["cpu_seconds_search"] <= r["cpu_seconds"] for r in records)
+    assert "work_cpu_search_correlation" in summary and summary["cpu_seconds_search_mean"] > 0
     again = CliRunner().invoke(bench.main, args)
     assert "3 already done" in again.output
     assert len(jsonl.read_text().splitlines()) == 3

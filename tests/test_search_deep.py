@@ -1,0 +1,95 @@
+"""Deeper composition made cheap: the enumeration applies a step to a grid once however many
+states share that grid, expands a level in chunks whose children it searches for programs
+before expanding more (so a budget too small for a whole level still searches the most promising
+part of the next one), and the helpers it calls most remember their answers per grid."""
+
+import numpy as np
+import pytest
+
+import dsl.partition as partition
+import search.enumerate as enumeration
+import search.steps as steps_module
+from search import WorkBudget
+from search.enumerate import EnumerationStats, enumerate_programs
+from search.problem import Problem
+from search.steps import fit_object_recolors, task_info
+
+
+def _sandboxed(hit, task):
+    """The hit's program, as emitted, run through the sandbox on every input."""
+    from synth import sandbox
+
+    inputs = [ex.input for ex in task.train] + [ex.input for ex in task.test]
+    results = sandbox.run_program(hit.source, inputs, timeout_s=10.0)
+    assert [r.status for r in results] == ["ok"] * len(inputs), [r.message for r in results]
+    return tuple(r.grid for r in results)
+
+
+@pytest.mark.parametrize("task_id", ["48d8fb45", "694f12f3"])
+def test_a_step_is_applied_to_a_grid_once(arc1_train, task_id, monkeypatch):
+    applied = []
+    real = enumeration.apply_step
+
+    def counted(s, grid):
+        applied.append((s, grid.shape, grid.tobytes()))
+        return real(s, grid)
+
+    monkeypatch.setattr(enumeration, "apply_step", counted)
+    stats = EnumerationStats()
+    enumerate_programs(Problem.of(arc1_train[task_id], WorkBudget(1_500_000)), max_programs=50, max_depth=3,
+                       stats=stats)
+    assert stats.depth >= 2 and len(applied) > 1000
+    assert len(set(applied)) == len(applied)  # states sharing a grid share the step's result on it
+
+
+@pytest.mark.parametrize("task_id,budget,depth", [("694f12f3", 1_500_000, 3)])
+def test_chunked_expansion_reaches_deeper_programs_on_a_small_budget(arc1_train, task_id, budget, depth):
+    # Expanding the whole previous level before searching this one for programs spent these
+    # budgets before any of the program's level was searched.
+    task = arc1_train[task_id]
+    stats = EnumerationStats()
+    hits = enumerate_programs(Problem.of(task, WorkBudget(budget)), max_programs=50, max_depth=3, stats=stats)
+    assert hits and len(hits[0].steps) == depth
+    truth = tuple(ex.output for ex in task.test)
+    assert hits[0].test_outputs == truth
+    assert _sandboxed(hits[0], task) == tuple(ex.output for ex in task.train) + truth
+    assert stats.by_steps.get(depth - 1, 0) > 0
+
+
+def test_a_level_too_large_to_expand_still_has_part_of_the_next_searched(arc1_train):
+    # A task no composition solves: the budget ends mid-level, after the deepest level begun has
+    # had states searched for programs.
+    stats = EnumerationStats()
+    hits = enumerate_programs(Problem.of(arc1_train["150deff5"], WorkBudget(3_000_000)), max_programs=50,
+                              max_depth=3, stats=stats)
+    assert not hits
+    assert stats.depth == 3 and stats.by_steps.get(2, 0) > 0
+
+
+def test_object_recolouring_is_fitted_only_where_the_background_stays(arc1_train, monkeypatch):
+    task = arc1_train["08ed6ac7"]  # bars recoloured by their size rank
+    problem = Problem.of(task, WorkBudget(1))
+    grids, targets = list(problem.train_in), list(problem.targets)
+    assert fit_object_recolors(grids, targets, problem.info)
+    looked = []
+    real = steps_module.find_objects
+    monkeypatch.setattr(steps_module, "find_objects", lambda *a, **k: looked.append(1) or real(*a, **k))
+    # Painting a background cell is no recolouring of objects: ruled out before any object is found.
+    painted = [t.copy() for t in targets]
+    for t, g in zip(painted, grids):
+        t[tuple(np.argwhere(g == 0)[0])] = 5
+    assert fit_object_recolors(grids, painted, task_info(list(zip(grids, painted)))) == []
+    assert fit_object_recolors(grids, grids, problem.info) == []
+    assert not looked
+
+
+def test_object_parts_are_found_once_per_grid_and_handed_out_as_copies(monkeypatch):
+    grid = np.array([[1, 1, 0, 2], [0, 0, 0, 2], [3, 0, 0, 0]])
+    first = partition.object_parts(grid, 0, 4, True, isolate=True)
+    found = []
+    real = partition.find_objects
+    monkeypatch.setattr(partition, "find_objects", lambda *a, **k: found.append(1) or real(*a, **k))
+    first[0][:] = 9  # a caller changing its parts changes no later answer
+    again = partition.object_parts(grid, 0, 4, True, isolate=True)
+    assert not found
+    assert [p.tolist() for p in again] == [[[1, 1]], [[2], [2]], [[3]]]
