@@ -32,6 +32,7 @@ from search.families.object_map import map_programs
 from search.families.object_pick import pick_programs
 from search.families.rays import ray_programs
 from search.families.parts import count_programs, lookup_programs, part_programs
+from search.families.pattern import inpaint_programs, self_tile_programs
 from search.problem import Problem
 from search.program import Program, run_source
 
@@ -57,6 +58,9 @@ FAMILIES: dict[str, Callable] = {
     "pick-object": pick_programs,
     "rays": ray_programs,
     "assembly": assembly_programs,
+    # patterns (pattern.py): masked cells restored from any symmetry or lattice; self-similar tiling
+    "inpaint": inpaint_programs,
+    "self-tile": self_tile_programs,
 }
 
 
