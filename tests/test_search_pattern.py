@@ -5,6 +5,7 @@ they emit runs in the sandbox as it ran in-process."""
 import numpy as np
 
 from dsl.completion import complete_periodic, complete_symmetry, symmetry_patch
+from dsl.pieces import fit_pieces
 from search.families import object_programs
 from search.budget import WorkBudget
 from search.problem import Problem
@@ -16,6 +17,7 @@ CASES = [
     ("484b58aa", "inpaint", "complete_periodic(grid, mask_color=0, shear=True)"),  # a staggered tiling repaired
     ("8f2ea7aa", "self-tile", "self_tile(grid, background=0, invert=False)"),  # the cropped drawing tiled by itself
     ("cce03e0d", "self-tile", "key=2"),  # copies where the red cells are
+    ("681b3aeb", "pieces", "fit_pieces(grid, background=0"),  # two objects fitted together into a square
 ]
 
 
@@ -100,3 +102,17 @@ def test_inpaint_charges_its_work():
     assert budget.spent > 29 * 29 * 29 * 10  # at least one completion of a 29x29 grid
     starved = Problem.of(task, WorkBudget(1000))
     assert not list(inpaint_programs(starved))
+
+
+def test_fit_pieces_needs_one_way_to_fit():
+    # Two L shapes fill a 2x4 rectangle one way only (a 4x2 one is too narrow for them unturned);
+    # two single cells fill a 1x2 or a 2x1 one either way round.
+    g = np.zeros((6, 6), dtype=int)
+    g[0, 0:3] = 3
+    g[1, 0] = 3
+    g[3, 5] = 5
+    g[4, 3:6] = 5
+    assert fit_pieces(g, background=0).tolist() == [[3, 3, 3, 5], [3, 5, 5, 5]]
+    two = np.zeros((4, 4), dtype=int)
+    two[0, 0], two[3, 3] = 1, 2
+    assert fit_pieces(two, background=0) is None

@@ -33,6 +33,7 @@ from search.families.object_pick import pick_programs
 from search.families.rays import ray_programs
 from search.families.parts import count_programs, lookup_programs, part_programs
 from search.families.pattern import inpaint_programs, self_tile_programs
+from search.families.pieces import pieces_programs
 from search.problem import Problem
 from search.program import Program, run_source
 
@@ -61,6 +62,7 @@ FAMILIES: dict[str, Callable] = {
     # patterns (pattern.py): masked cells restored from any symmetry or lattice; self-similar tiling
     "inpaint": inpaint_programs,
     "self-tile": self_tile_programs,
+    "pieces": pieces_programs,  # pieces.py: objects fitted together into the rectangle they fill
 }
 
 
