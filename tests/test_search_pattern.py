@@ -5,6 +5,7 @@ they emit runs in the sandbox as it ran in-process."""
 import numpy as np
 
 from dsl.completion import complete_periodic, complete_symmetry, symmetry_patch
+from dsl.grids import continue_pattern
 from dsl.pieces import fit_pieces
 from search.families import object_programs
 from search.budget import WorkBudget
@@ -18,6 +19,7 @@ CASES = [
     ("8f2ea7aa", "self-tile", "self_tile(grid, background=0, invert=False)"),  # the cropped drawing tiled by itself
     ("cce03e0d", "self-tile", "key=2"),  # copies where the red cells are
     ("681b3aeb", "pieces", "fit_pieces(grid, background=0"),  # two objects fitted together into a square
+    ("53b68214", "continue", "rows=10, cols=10, drift=True"),  # a staircase carried on down to 10x10
 ]
 
 
@@ -116,3 +118,14 @@ def test_fit_pieces_needs_one_way_to_fit():
     two = np.zeros((4, 4), dtype=int)
     two[0, 0], two[3, 3] = 1, 2
     assert fit_pieces(two, background=0) is None
+
+
+def test_continue_pattern_drifts_down_a_staircase():
+    g = np.array([[1, 1, 0, 0, 0, 0],
+                  [0, 1, 0, 0, 0, 0],
+                  [0, 1, 1, 0, 0, 0],
+                  [0, 0, 1, 0, 0, 0]])
+    out = continue_pattern(g, rows=6, cols=6, drift=True, background=0)
+    assert out[4:].tolist() == [[0, 0, 1, 1, 0, 0], [0, 0, 0, 1, 0, 0]]
+    assert continue_pattern(g, ky=1.5, kx=1, drift=True, background=0).tolist() == out.tolist()
+    assert continue_pattern(g, rows=6, cols=6).tolist() == np.vstack([g, g[:2]]).tolist()  # its plain period

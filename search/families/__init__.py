@@ -32,7 +32,7 @@ from search.families.object_map import map_programs
 from search.families.object_pick import pick_programs
 from search.families.rays import ray_programs
 from search.families.parts import count_programs, lookup_programs, part_programs
-from search.families.pattern import inpaint_programs, self_tile_programs
+from search.families.pattern import continue_programs, inpaint_programs, self_tile_programs
 from search.families.pieces import pieces_programs
 from search.problem import Problem
 from search.program import Program, run_source
@@ -59,9 +59,11 @@ FAMILIES: dict[str, Callable] = {
     "pick-object": pick_programs,
     "rays": ray_programs,
     "assembly": assembly_programs,
-    # patterns (pattern.py): masked cells restored from any symmetry or lattice; self-similar tiling
+    # patterns (pattern.py): masked cells restored from any symmetry or lattice; self-similar tiling;
+    # a pattern carried on to the outputs' size
     "inpaint": inpaint_programs,
     "self-tile": self_tile_programs,
+    "continue": continue_programs,
     "pieces": pieces_programs,  # pieces.py: objects fitted together into the rectangle they fill
 }
 

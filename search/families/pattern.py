@@ -9,6 +9,10 @@ at depth one; these wider forms cost more, so they run here only where the demon
 the mask shape (changed cells all of the mask colour, or outputs the size of its box), charged
 per candidate symmetry and cell.
 
+``continue_programs``: the output carries the input's pattern on past its edges to a size the
+demonstrations fix (a constant shape, or a factor of the input's), by its 2-D period or by a
+step that may also move across (a staircase carried on down: ``continue_pattern(drift=True)``).
+
 ``self_tile_programs``: the output is a grid (the input, or its content cropped) used as a tile,
 copied into the blocks of an (h*h, w*w) grid where its own cells are set, or are background, or
 have one colour (``self_tile``); found without composing the crop and the tiling.
@@ -16,12 +20,13 @@ have one colour (``self_tile``); found without composing the crop and the tiling
 
 from __future__ import annotations
 
+import itertools
 from typing import Iterator
 
 import numpy as np
 
 from dsl.completion import symmetry_maps, complete_periodic, complete_symmetry, under_patch
-from dsl.grids import crop_to_content, self_tile
+from dsl.grids import continue_pattern, crop_to_content, self_tile
 from search.budget import calls
 from search.families.common import fits
 from search.problem import Problem
@@ -106,4 +111,29 @@ def self_tile_programs(problem: Problem) -> Iterator[Program]:
             args = ", ".join(f"{k}={v!r}" for k, v in kw.items())
             yield Program("self-tile", (f"grid = crop_to_content(grid, background={bg!r})",
                                         f"grid = self_tile(grid, {args})"))
+            return
+
+
+def continue_programs(problem: Problem) -> Iterator[Program]:
+    """The input's pattern carried on to the outputs' size: a shape they share, or a factor."""
+    inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
+    if not info.larger or info.smaller:
+        return
+    sizes = []
+    if len({t.shape for t in targets}) == 1:
+        rows, cols = targets[0].shape
+        sizes.append((f"rows={rows}, cols={cols}", dict(rows=rows, cols=cols)))
+    factors = {(t.shape[0] / g.shape[0], t.shape[1] / g.shape[1]) for g, t in zip(inputs, targets)}
+    if len(factors) == 1:
+        ky, kx = factors.pop()
+        ky, kx = (int(k) if float(k).is_integer() else k for k in (ky, kx))
+        sizes.append((f"ky={ky!r}, kx={kx!r}", dict(ky=ky, kx=kx)))
+    bg = info.background
+    for (text, size), drift in itertools.product(sizes, (False, True)):
+        if budget.exhausted:
+            return
+        # the drift is looked for step by step, each a pass over the grid
+        budget.charge(calls(inputs) + (sum(g.size * g.shape[0] * 4 for g in inputs) if drift else 0))
+        if fits(lambda g: continue_pattern(g, drift=drift, background=bg, **size), inputs, targets):
+            yield Program("continue", (f"grid = continue_pattern(grid, {text}, drift={drift}, background={bg!r})",))
             return
