@@ -109,9 +109,9 @@ def self_tile_programs(problem: Problem) -> Iterator[Program]:
         budget.charge(2 * calls(targets))
         if fits(lambda g: self_tile(g, **kw), tiles, targets):
             args = ", ".join(f"{k}={v!r}" for k, v in kw.items())
+            # every option that fits (a key colour and "least_common" may both): they may disagree
             yield Program("self-tile", (f"grid = crop_to_content(grid, background={bg!r})",
                                         f"grid = self_tile(grid, {args})"))
-            return
 
 
 def continue_programs(problem: Problem) -> Iterator[Program]:
