@@ -165,15 +165,20 @@ def symmetry_patch(grid: np.ndarray, mask_color: int, symmetries: str = "mirrors
     return under_patch(complete_symmetry(grid, mask_color, symmetries), grid, mask_color)
 
 
-def complete_periodic(grid: np.ndarray, mask_color: int, shear: bool = False) -> np.ndarray | None:
+def complete_periodic(grid: np.ndarray, mask_color: int | None, shear: bool = False) -> np.ndarray | None:
     """Cells of ``mask_color`` are unknown; fill them from the smallest 2-D period on which all
     known cells agree: rows py and columns px, or diagonal stripes (the colour repeats every py
     rows and moves one row per column, either way); with ``shear``, any lattice: the pattern
     repeats every py rows and, every px columns, shifted down by some rows (a brick or staggered
-    tiling). None when the grid has no such cell or no period short enough to trust.
+    tiling). None when the grid has no such cell or no period short enough to trust. With
+    ``mask_color`` None, no colour is a mask but some cells are noise: the rows-by-columns period
+    that describes the grid most briefly (its tile, then each cell that differs from it) gives
+    every cell its class's majority colour (None where a class has none, or nothing changes).
 
     Example: grid = complete_periodic(grid, mask_color=Color.BLACK, shear=False)
     """
+    if mask_color is None:
+        return _denoise_periodic(grid)
     unknown = grid == mask_color
     if not unknown.any():
         return None
@@ -213,6 +218,34 @@ def complete_periodic(grid: np.ndarray, mask_color: int, shear: bool = False) ->
         tile[ids[seen]] = grid[seen]
         return np.where(unknown, tile[ids], grid).astype(grid.dtype)
     return None
+
+
+def _denoise_periodic(grid: np.ndarray) -> np.ndarray | None:
+    """``complete_periodic`` with no mask: every cell its class's majority colour under the
+    briefest period (bits of the tile, plus position and colour bits for each cell off it)."""
+    h, w = grid.shape
+    rows, cols = np.indices(grid.shape)
+    flat = grid.ravel().astype(np.int64)
+    cell_bits = np.log2(h * w) + np.log2(10)
+    best = None
+    for py in range(1, h + 1):
+        for px in range(1, w + 1):
+            area = py * px
+            if area * 2 > h * w:
+                break
+            ids = ((rows % py) * px + cols % px).ravel()
+            counts = np.bincount(ids * 10 + flat, minlength=area * 10).reshape(area, 10)
+            top = counts.max(axis=1)
+            if (2 * top <= counts.sum(axis=1)).any():
+                continue  # a class without a strict majority
+            off = int(h * w - top.sum())
+            bits = area * np.log2(10) + off * cell_bits
+            if best is None or bits < best[0] - 1e-9:
+                best = (bits, ids, counts.argmax(axis=1))
+    if best is None:
+        return None
+    out = best[2][best[1]].reshape(h, w).astype(grid.dtype)
+    return None if np.array_equal(out, grid) else out
 
 
 def periodic_patch(grid: np.ndarray, mask_color: int, shear: bool = False) -> np.ndarray | None:

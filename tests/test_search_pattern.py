@@ -20,6 +20,7 @@ CASES = [
     ("cce03e0d", "self-tile", "key=2"),  # copies where the red cells are
     ("681b3aeb", "pieces", "fit_pieces(grid, background=0"),  # two objects fitted together into a square
     ("53b68214", "continue", "rows=10, cols=10, drift=True"),  # a staircase carried on down to 10x10
+    ("e26a3af2", "inpaint", "complete_periodic(grid, mask_color=None)"),  # stripes cleared of noise
 ]
 
 
@@ -129,3 +130,12 @@ def test_continue_pattern_drifts_down_a_staircase():
     assert out[4:].tolist() == [[0, 0, 1, 1, 0, 0], [0, 0, 0, 1, 0, 0]]
     assert continue_pattern(g, ky=1.5, kx=1, drift=True, background=0).tolist() == out.tolist()
     assert continue_pattern(g, rows=6, cols=6).tolist() == np.vstack([g, g[:2]]).tolist()  # its plain period
+
+
+def test_complete_periodic_without_a_mask_clears_noise():
+    rows, cols = np.indices((9, 12))
+    g = np.array([3, 3, 5, 1])[cols % 4]  # columns of a 4-column tile
+    noisy = g.copy()
+    noisy[2, 1], noisy[5, 6], noisy[7, 7] = 8, 9, 3
+    assert complete_periodic(noisy, None).tolist() == g.tolist()
+    assert complete_periodic(g, None) is None  # nothing to clear

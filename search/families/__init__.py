@@ -61,10 +61,10 @@ FAMILIES: dict[str, Callable] = {
     "assembly": assembly_programs,
     # patterns (pattern.py): masked cells restored from any symmetry or lattice; self-similar tiling;
     # a pattern carried on to the outputs' size
-    "inpaint": inpaint_programs,
     "self-tile": self_tile_programs,
     "continue": continue_programs,
     "pieces": pieces_programs,  # pieces.py: objects fitted together into the rectangle they fill
+    "inpaint": inpaint_programs,  # the costliest of them, last
 }
 
 
