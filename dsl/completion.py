@@ -35,6 +35,25 @@ def mirror_offset(known: np.ndarray, axis: int) -> int | None:
     return best
 
 
+def _patch_color(grid: np.ndarray, mask_color: int | str) -> int | None:
+    """The mask colour as given, or with mask_color="block" the colour whose cells fill one solid
+    rectangle of at least 2x2 cells and at most half the grid, the largest such (None when there
+    is none, or a tie)."""
+    if mask_color != "block":
+        return mask_color
+    best, size, tie = None, 0, False
+    for c in np.unique(grid):
+        rows, cols = np.nonzero(grid == c)
+        h, w = rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+        if h < 2 or w < 2 or len(rows) != h * w or len(rows) * 2 > grid.size:
+            continue
+        if len(rows) > size:
+            best, size, tie = int(c), len(rows), False
+        elif len(rows) == size:
+            tie = True
+    return None if tie else best
+
+
 @lru_cache(maxsize=8)
 def symmetry_maps(shape: tuple[int, int]) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     """Every candidate symmetry of a grid of ``shape`` as (cells, their images), flat indices of
@@ -70,8 +89,9 @@ def symmetry_maps(shape: tuple[int, int]) -> tuple[tuple[np.ndarray, np.ndarray]
     return tuple(maps)
 
 
-def complete_symmetry(grid: np.ndarray, mask_color: int, symmetries: str = "mirrors") -> np.ndarray | None:
-    """Cells of ``mask_color`` are unknown; fill them from their images under the grid's
+def complete_symmetry(grid: np.ndarray, mask_color: int | str, symmetries: str = "mirrors") -> np.ndarray | None:
+    """Cells of ``mask_color`` (or of the largest solid block of one colour: "block",
+    ``_patch_color``) are unknown; fill them from their images under the grid's
     symmetries, found from the other cells. symmetries="mirrors": the best left-right and up-down
     mirror (axes anywhere) and, on a square grid, the transpose; "all": every mirror (rows,
     columns, either diagonal, axes anywhere) and every half or quarter turn (about any centre)
@@ -81,6 +101,9 @@ def complete_symmetry(grid: np.ndarray, mask_color: int, symmetries: str = "mirr
 
     Example: grid = complete_symmetry(grid, mask_color=Color.BLACK, symmetries="mirrors")
     """
+    mask_color = _patch_color(grid, mask_color)
+    if mask_color is None:
+        return None
     known = np.where(grid == mask_color, -1, grid)
     if not (known < 0).any():
         return None
@@ -148,15 +171,17 @@ def _complete_by_maps(known: np.ndarray) -> np.ndarray | None:
     return out.reshape(known.shape)
 
 
-def under_patch(full: np.ndarray | None, grid: np.ndarray, mask_color: int) -> np.ndarray | None:
-    """The part of ``full`` (a restored ``grid``, or None) in the bounding box of ``mask_color``."""
-    if full is None:
+def under_patch(full: np.ndarray | None, grid: np.ndarray, mask_color: int | str) -> np.ndarray | None:
+    """The part of ``full`` (a restored ``grid``, or None) in the bounding box of ``mask_color``
+    (``_patch_color``)."""
+    mask_color = _patch_color(grid, mask_color)
+    if full is None or mask_color is None:
         return None
     rows, cols = np.nonzero(grid == mask_color)
     return full[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
 
 
-def symmetry_patch(grid: np.ndarray, mask_color: int, symmetries: str = "mirrors") -> np.ndarray | None:
+def symmetry_patch(grid: np.ndarray, mask_color: int | str, symmetries: str = "mirrors") -> np.ndarray | None:
     """What lies under the ``mask_color`` patch once the grid's symmetry is restored
     (``complete_symmetry``'s ``symmetries``).
 
@@ -165,8 +190,9 @@ def symmetry_patch(grid: np.ndarray, mask_color: int, symmetries: str = "mirrors
     return under_patch(complete_symmetry(grid, mask_color, symmetries), grid, mask_color)
 
 
-def complete_periodic(grid: np.ndarray, mask_color: int | None, shear: bool = False) -> np.ndarray | None:
-    """Cells of ``mask_color`` are unknown; fill them from the smallest 2-D period on which all
+def complete_periodic(grid: np.ndarray, mask_color: int | str | None, shear: bool = False) -> np.ndarray | None:
+    """Cells of ``mask_color`` (or of the largest solid block of one colour: "block",
+    ``_patch_color``) are unknown; fill them from the smallest 2-D period on which all
     known cells agree: rows py and columns px, or diagonal stripes (the colour repeats every py
     rows and moves one row per column, either way); with ``shear``, any lattice: the pattern
     repeats every py rows and, every px columns, shifted down by some rows (a brick or staggered
@@ -179,6 +205,9 @@ def complete_periodic(grid: np.ndarray, mask_color: int | None, shear: bool = Fa
     """
     if mask_color is None:
         return _denoise_periodic(grid)
+    mask_color = _patch_color(grid, mask_color)
+    if mask_color is None:
+        return None
     unknown = grid == mask_color
     if not unknown.any():
         return None
@@ -248,7 +277,7 @@ def _denoise_periodic(grid: np.ndarray) -> np.ndarray | None:
     return None if np.array_equal(out, grid) else out
 
 
-def periodic_patch(grid: np.ndarray, mask_color: int, shear: bool = False) -> np.ndarray | None:
+def periodic_patch(grid: np.ndarray, mask_color: int | str, shear: bool = False) -> np.ndarray | None:
     """What lies under the ``mask_color`` patch once the grid's periodic pattern is restored
     (``complete_periodic``'s ``shear``).
 

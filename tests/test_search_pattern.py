@@ -21,6 +21,7 @@ CASES = [
     ("681b3aeb", "pieces", "fit_pieces(grid, background=0"),  # two objects fitted together into a square
     ("53b68214", "continue", "rows=10, cols=10, drift=True"),  # a staircase carried on down to 10x10
     ("e26a3af2", "inpaint", "complete_periodic(grid, mask_color=None)"),  # stripes cleared of noise
+    ("3345333e", "inpaint", "mask_color='block'"),  # an occluder of another colour in each demonstration
 ]
 
 

@@ -26,7 +26,7 @@ from typing import Iterator
 
 import numpy as np
 
-from dsl.completion import symmetry_maps, complete_periodic, complete_symmetry, under_patch
+from dsl.completion import _patch_color, complete_periodic, complete_symmetry, symmetry_maps, under_patch
 from dsl.grids import continue_pattern, crop_to_content, self_tile
 from search.budget import calls
 from search.families.common import fits
@@ -46,15 +46,18 @@ LATTICE_CELL_COST = 10
 DENOISE_CELL_COST = 20
 
 
-def _mask_kind(problem: Problem, mask: int) -> str | None:
+def _mask_kind(problem: Problem, mask: int | str) -> str | None:
     """"fill" where every demonstration changes only cells of ``mask`` and leaves none of it,
-    "patch" where every output has the size of the box of the input's ``mask`` cells."""
-    pairs = list(zip(problem.train_in, problem.targets))
-    if all(g.shape == t.shape and ((g != t) <= (g == mask)).all() and (g == mask).any() and not (t == mask).any()
-           for g, t in pairs):
+    "patch" where every output has the size of the box of the input's ``mask`` cells (a colour,
+    or "block": each input's largest solid block of one colour, ``_patch_color``)."""
+    pairs = [(g, t, _patch_color(g, mask)) for g, t in zip(problem.train_in, problem.targets)]
+    if any(m is None for _, _, m in pairs):
+        return None
+    if all(g.shape == t.shape and ((g != t) <= (g == m)).all() and (g == m).any() and not (t == m).any()
+           for g, t, m in pairs):
         return "fill"
-    for g, t in pairs:
-        rows, cols = np.nonzero(g == mask)
+    for g, t, m in pairs:
+        rows, cols = np.nonzero(g == m)
         if len(rows) == 0 or g.shape == t.shape or t.shape != (rows.max() - rows.min() + 1, cols.max() - cols.min() + 1):
             return None
     return "patch"
@@ -78,7 +81,8 @@ def inpaint_programs(problem: Problem) -> Iterator[Program]:
     it gets wrong (the test inputs' share charged once a program fits)."""
     inputs, targets, budget = list(problem.train_in), list(problem.targets), problem.budget
     built: set = set()
-    for mask in problem.info.mask_colors:
+    # A colour every demonstration hides, or a block of any colour (one a demonstration).
+    for mask in (*problem.info.mask_colors, "block"):
         kind = _mask_kind(problem, mask)
         if kind is None:
             continue
@@ -97,7 +101,7 @@ def inpaint_programs(problem: Problem) -> Iterator[Program]:
             if ok:
                 budget.charge(sum(_cost(name, g, built) for g in problem.test_in))
                 verb = f"complete_{name}" if kind == "fill" else f"{name}_patch"
-                yield Program("inpaint", (f"grid = {verb}(grid, mask_color={mask}, {arg})",))
+                yield Program("inpaint", (f"grid = {verb}(grid, mask_color={mask!r}, {arg})",))
     # No mask colour, but noise: a few cells off a periodic pattern, each given its class's majority.
     if problem.same_shape and all(0 < int((g != t).sum()) * 3 <= g.size for g, t in zip(inputs, targets)):
         for g, t in zip(inputs, targets):
