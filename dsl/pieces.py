@@ -9,7 +9,7 @@ from dsl.color import Color, resolve_background
 from dsl.objects import find_objects
 
 MAX_PIECES = 8
-MAX_TRIES = 20_000  # placements tried before giving up: a puzzle this hard is no ARC rule
+MAX_TRIES = 5_000  # placements tried, over all rectangles, before giving up: a puzzle this hard is no ARC rule
 
 
 def _sprites(grid: np.ndarray, bg: int, connectivity: int, by_color: bool, turns: bool) -> list[list[np.ndarray]] | None:
@@ -30,16 +30,14 @@ def _sprites(grid: np.ndarray, bg: int, connectivity: int, by_color: bool, turns
     return out
 
 
-def _tilings(pieces: list[list[np.ndarray]], h: int, w: int, found: dict[bytes, np.ndarray]) -> bool:
+def _tilings(pieces: list[list[np.ndarray]], h: int, w: int, found: dict[bytes, np.ndarray], tries: list[int]) -> bool:
     """Every exact cover of an h x w rectangle by the pieces (each once, in one of its views),
-    added to ``found`` by the grid it gives; False when the search ran past MAX_TRIES or found a
-    second grid (no need to look further)."""
+    added to ``found`` by the grid it gives; False when the placements tried (``tries[0]``, over
+    every rectangle) pass MAX_TRIES or a second grid is found (no need to look further)."""
     board = np.full((h, w), -1, dtype=np.int64)
     used = [False] * len(pieces)
-    tries = 0
 
     def place() -> bool:
-        nonlocal tries
         free = np.flatnonzero(board.ravel() < 0)
         if len(free) == 0:
             found.setdefault(board.tobytes(), board.copy())
@@ -49,8 +47,8 @@ def _tilings(pieces: list[list[np.ndarray]], h: int, w: int, found: dict[bytes, 
             if used[k]:
                 continue
             for v in views:
-                tries += 1
-                if tries > MAX_TRIES:
+                tries[0] += 1
+                if tries[0] > MAX_TRIES:
                     return False
                 fr, fc = divmod(int(np.flatnonzero(v.ravel() >= 0)[0]), v.shape[1])
                 y, x = r - fr, c - fc  # the piece's first cell on the first free cell
@@ -81,18 +79,25 @@ def fit_pieces(grid: np.ndarray, background: int | None = Color.BLACK, connectiv
 
     Example: grid = fit_pieces(grid, background=Color.BLACK, connectivity=8, by_color=True, turns=False)
     """
+    return fit_pieces_counted(grid, background, connectivity, by_color, turns)[0]
+
+
+def fit_pieces_counted(grid: np.ndarray, background: int | None = Color.BLACK, connectivity: int = 8,
+                       by_color: bool = True, turns: bool = False) -> tuple[np.ndarray | None, int]:
+    """``fit_pieces`` and the placements it tried (the work it did, for the search's budget)."""
     grid = np.asarray(grid)
     bg = resolve_background(grid, background)
     pieces = _sprites(grid, bg, connectivity, by_color, turns)
     if not 2 <= len(pieces) <= MAX_PIECES:
-        return None
+        return None, 0
     total = int((grid != bg).sum())
     tall = max(min(v.shape[0] for v in views) for views in pieces)
     wide = max(min(v.shape[1] for v in views) for views in pieces)
     found: dict[bytes, np.ndarray] = {}
+    tries = [0]
     for h in range(1, total + 1):
         if total % h or h > 30 or total // h > 30 or (not turns and (h < tall or total // h < wide)):
             continue
-        if not _tilings(pieces, h, total // h, found):
-            return None
-    return next(iter(found.values())) if len(found) == 1 else None
+        if not _tilings(pieces, h, total // h, found, tries):
+            return None, tries[0]
+    return (next(iter(found.values())) if len(found) == 1 else None), tries[0]
