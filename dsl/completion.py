@@ -35,7 +35,7 @@ def mirror_offset(known: np.ndarray, axis: int) -> int | None:
     return best
 
 
-def _patch_color(grid: np.ndarray, mask_color: int | str) -> int | None:
+def patch_color(grid: np.ndarray, mask_color: int | str) -> int | None:
     """The mask colour as given, or with mask_color="block" the colour whose cells fill one solid
     rectangle of at least 2x2 cells and at most half the grid, the largest such (None when there
     is none, or a tie)."""
@@ -91,7 +91,7 @@ def symmetry_maps(shape: tuple[int, int]) -> tuple[tuple[np.ndarray, np.ndarray]
 
 def complete_symmetry(grid: np.ndarray, mask_color: int | str, symmetries: str = "mirrors") -> np.ndarray | None:
     """Cells of ``mask_color`` (or of the largest solid block of one colour: "block",
-    ``_patch_color``) are unknown; fill them from their images under the grid's
+    ``patch_color``) are unknown; fill them from their images under the grid's
     symmetries, found from the other cells. symmetries="mirrors": the best left-right and up-down
     mirror (axes anywhere) and, on a square grid, the transpose; "all": every mirror (rows,
     columns, either diagonal, axes anywhere) and every half or quarter turn (about any centre)
@@ -101,7 +101,7 @@ def complete_symmetry(grid: np.ndarray, mask_color: int | str, symmetries: str =
 
     Example: grid = complete_symmetry(grid, mask_color=Color.BLACK, symmetries="mirrors")
     """
-    mask_color = _patch_color(grid, mask_color)
+    mask_color = patch_color(grid, mask_color)
     if mask_color is None:
         return None
     known = np.where(grid == mask_color, -1, grid)
@@ -173,8 +173,8 @@ def _complete_by_maps(known: np.ndarray) -> np.ndarray | None:
 
 def under_patch(full: np.ndarray | None, grid: np.ndarray, mask_color: int | str) -> np.ndarray | None:
     """The part of ``full`` (a restored ``grid``, or None) in the bounding box of ``mask_color``
-    (``_patch_color``)."""
-    mask_color = _patch_color(grid, mask_color)
+    (``patch_color``)."""
+    mask_color = patch_color(grid, mask_color)
     if full is None or mask_color is None:
         return None
     rows, cols = np.nonzero(grid == mask_color)
@@ -192,7 +192,7 @@ def symmetry_patch(grid: np.ndarray, mask_color: int | str, symmetries: str = "m
 
 def complete_periodic(grid: np.ndarray, mask_color: int | str | None, shear: bool = False) -> np.ndarray | None:
     """Cells of ``mask_color`` (or of the largest solid block of one colour: "block",
-    ``_patch_color``) are unknown; fill them from the smallest 2-D period on which all
+    ``patch_color``) are unknown; fill them from the smallest 2-D period on which all
     known cells agree: rows py and columns px, or diagonal stripes (the colour repeats every py
     rows and moves one row per column, either way); with ``shear``, any lattice: the pattern
     repeats every py rows and, every px columns, shifted down by some rows (a brick or staggered
@@ -205,7 +205,7 @@ def complete_periodic(grid: np.ndarray, mask_color: int | str | None, shear: boo
     """
     if mask_color is None:
         return _denoise_periodic(grid)
-    mask_color = _patch_color(grid, mask_color)
+    mask_color = patch_color(grid, mask_color)
     if mask_color is None:
         return None
     unknown = grid == mask_color

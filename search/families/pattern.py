@@ -1,14 +1,15 @@
-"""Patterns repaired or grown: in-painting under a mask, and self-similar tiling.
+"""Patterns repaired or grown: in-painting under a mask, continuation, and self-similar tiling.
 
 ``inpaint_programs``: the outputs are the inputs with the cells of one mask colour restored (or,
 where the outputs are smaller, what lies under the mask), from every symmetry the visible cells
 confirm (mirrors about any axis, either diagonal, half and quarter turns about any centre:
 ``complete_symmetry(symmetries="all")``) or from any 2-D lattice they repeat on, sheared ones
-included (``complete_periodic(shear=True)``); with no mask colour, a few noise cells off a periodic pattern
-given their class's majority (``complete_periodic(mask_color=None)``). The enumeration tries the plain mirrors and periods
-at depth one; these wider forms cost more, so they run here only where the demonstrations show
-the mask shape (changed cells all of the mask colour, or outputs the size of its box), charged
-per candidate symmetry and cell.
+included (``complete_periodic(shear=True)``), the mask a colour every demonstration hides or each
+grid's largest solid block (``mask_color="block"``); with no mask colour, a few noise cells off a
+periodic pattern given their class's majority (``complete_periodic(mask_color=None)``). The
+enumeration tries the plain mirrors and periods at depth one; these wider forms cost more, so they
+run here only where the demonstrations show the mask shape (changed cells all of the mask colour,
+or outputs the size of its box), charged per candidate symmetry and cell.
 
 ``continue_programs``: the output carries the input's pattern on past its edges to a size the
 demonstrations fix (a constant shape, or a factor of the input's), by its 2-D period or by a
@@ -26,7 +27,7 @@ from typing import Iterator
 
 import numpy as np
 
-from dsl.completion import _patch_color, complete_periodic, complete_symmetry, symmetry_maps, under_patch
+from dsl.completion import complete_periodic, complete_symmetry, patch_color, symmetry_maps, under_patch
 from dsl.grids import continue_pattern, crop_to_content, self_tile
 from search.budget import calls
 from search.families.common import fits
@@ -49,8 +50,8 @@ DENOISE_CELL_COST = 20
 def _mask_kind(problem: Problem, mask: int | str) -> str | None:
     """"fill" where every demonstration changes only cells of ``mask`` and leaves none of it,
     "patch" where every output has the size of the box of the input's ``mask`` cells (a colour,
-    or "block": each input's largest solid block of one colour, ``_patch_color``)."""
-    pairs = [(g, t, _patch_color(g, mask)) for g, t in zip(problem.train_in, problem.targets)]
+    or "block": each input's largest solid block of one colour, ``patch_color``)."""
+    pairs = [(g, t, patch_color(g, mask)) for g, t in zip(problem.train_in, problem.targets)]
     if any(m is None for _, _, m in pairs):
         return None
     if all(g.shape == t.shape and ((g != t) <= (g == m)).all() and (g == m).any() and not (t == m).any()
