@@ -65,6 +65,7 @@ from dsl.generate import (
     randomly_spaced_indices,
 )
 from dsl.gravity import gravity, gravity_objects
+from dsl.pieces import fit_pieces
 from dsl.grids import (
     anti_transpose,
     crop_to_content,
@@ -305,6 +306,7 @@ PART_OPERATIONS = [
     "fill_bounding_boxes",
     "rewrite_objects",
     "recolor_like_key",
+    "fit_pieces",
 ]
 OPERATIONS += PART_OPERATIONS
 

@@ -4,6 +4,8 @@ periodically over the grid."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from arc.views import symmetry_array
@@ -33,16 +35,80 @@ def mirror_offset(known: np.ndarray, axis: int) -> int | None:
     return best
 
 
-def complete_symmetry(grid: np.ndarray, mask_color: int) -> np.ndarray | None:
-    """Cells of ``mask_color`` are unknown; fill them from their mirror images (left-right,
-    up-down, and the transposes), whose axes are found from the other cells. None when the
-    grid has no such cell or some stay unknown.
+def patch_color(grid: np.ndarray, mask_color: int | str) -> int | None:
+    """The mask colour as given, or with mask_color="block" the colour whose cells fill one solid
+    rectangle of at least 2x2 cells and at most half the grid, the largest such (None when there
+    is none, or a tie)."""
+    if mask_color != "block":
+        return mask_color
+    best, size, tie = None, 0, False
+    for c in np.unique(grid):
+        rows, cols = np.nonzero(grid == c)
+        h, w = rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+        if h < 2 or w < 2 or len(rows) != h * w or len(rows) * 2 > grid.size:
+            continue
+        if len(rows) > size:
+            best, size, tie = int(c), len(rows), False
+        elif len(rows) == size:
+            tie = True
+    return None if tie else best
 
-    Example: grid = complete_symmetry(grid, mask_color=Color.BLACK)
+
+@lru_cache(maxsize=8)
+def symmetry_maps(shape: tuple[int, int]) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Every candidate symmetry of a grid of ``shape`` as (cells, their images), flat indices of
+    the cells whose image stays in the grid: every mirror of rows, columns or either diagonal
+    about any axis, and every half and quarter turn about any centre that keeps at least half
+    of the grid on itself (a smaller overlap could not be confirmed by half the known cells)."""
+    h, w = shape
+    rows, cols = np.indices(shape)
+    maps = []
+
+    def add(y, x):
+        inside = ((y >= 0) & (y < h) & (x >= 0) & (x < w)).ravel()
+        src = np.flatnonzero(inside).astype(np.int32)
+        maps.append((src, (y.ravel()[inside] * w + x.ravel()[inside]).astype(np.int32)))
+
+    for s in range(1, 2 * h - 2):
+        add(s - rows, cols)
+    for s in range(1, 2 * w - 2):
+        add(rows, s - cols)
+    for d in range(-(w - 1), h):  # the diagonal r - c = d
+        add(cols + d, rows - d)
+    for s in range(0, h + w - 1):  # the anti-diagonal r + c = s
+        add(s - cols, s - rows)
+    for sy in range(2 * h - 1):
+        for sx in range(2 * w - 1):
+            if 2 * (h - abs(sy - (h - 1))) * (w - abs(sx - (w - 1))) < h * w:
+                continue
+            add(sy - rows, sx - cols)  # the half turn about (sy / 2, sx / 2)
+            if (sy + sx) % 2 == 0:  # a quarter turn about the same centre, both ways
+                a, b = (sy - sx) // 2, (sy + sx) // 2
+                add(cols + a, b - rows)
+                add(b - cols, rows - a)
+    return tuple(maps)
+
+
+def complete_symmetry(grid: np.ndarray, mask_color: int | str, symmetries: str = "mirrors") -> np.ndarray | None:
+    """Cells of ``mask_color`` (or of the largest solid block of one colour: "block",
+    ``patch_color``) are unknown; fill them from their images under the grid's
+    symmetries, found from the other cells. symmetries="mirrors": the best left-right and up-down
+    mirror (axes anywhere) and, on a square grid, the transpose; "all": every mirror (rows,
+    columns, either diagonal, axes anywhere) and every half or quarter turn (about any centre)
+    on which the known cells agree, each confirmed by at least half of them; a cell on a mirror's
+    axis that no image fills takes the axis's colour where its known cells share one. None when
+    the grid has no such cell or some stay unknown.
+
+    Example: grid = complete_symmetry(grid, mask_color=Color.BLACK, symmetries="mirrors")
     """
+    mask_color = patch_color(grid, mask_color)
+    if mask_color is None:
+        return None
     known = np.where(grid == mask_color, -1, grid)
     if not (known < 0).any():
         return None
+    if symmetries == "all":
+        return _complete_by_maps(known)
     s_rows, s_cols = mirror_offset(known, 0), mirror_offset(known, 1)
     both = (known >= 0) & (known.T >= 0) if grid.shape[0] == grid.shape[1] else None
     square = both is not None and both.any() and not (known.T[both] != known[both]).any()
@@ -70,58 +136,154 @@ def complete_symmetry(grid: np.ndarray, mask_color: int) -> np.ndarray | None:
     return known
 
 
-def under_patch(full: np.ndarray | None, grid: np.ndarray, mask_color: int) -> np.ndarray | None:
-    """The part of ``full`` (a restored ``grid``, or None) in the bounding box of ``mask_color``."""
-    if full is None:
+def _complete_by_maps(known: np.ndarray) -> np.ndarray | None:
+    """``complete_symmetry``'s "all": ``known`` (-1 unknown) filled from every symmetry its known
+    cells confirm."""
+    n_known = int((known >= 0).sum())
+    flat = known.ravel()
+    chosen = []
+    for src, dst in symmetry_maps(known.shape):
+        if 2 * len(src) < n_known:
+            continue
+        a, b = flat[src], flat[dst]
+        both = (a >= 0) & (b >= 0)
+        if 2 * int(both.sum()) < n_known or (a[both] != b[both]).any():
+            continue
+        chosen.append((src, dst))
+    if not chosen:
+        return None
+    out = flat.copy()
+    while (out < 0).any():
+        before = int((out < 0).sum())
+        for src, dst in chosen:
+            take = (out[src] < 0) & (out[dst] >= 0)
+            out[src[take]] = out[dst[take]]
+        if int((out < 0).sum()) == before:
+            break
+    for src, dst in chosen:  # a mirror's axis: its own image, filled from the axis's one colour
+        axis = src[src == dst]
+        if len(axis) and (out[axis] < 0).any():
+            seen = np.unique(out[axis][out[axis] >= 0])
+            if len(seen) == 1:
+                out[axis[out[axis] < 0]] = seen[0]
+    if (out < 0).any():
+        return None
+    return out.reshape(known.shape)
+
+
+def under_patch(full: np.ndarray | None, grid: np.ndarray, mask_color: int | str) -> np.ndarray | None:
+    """The part of ``full`` (a restored ``grid``, or None) in the bounding box of ``mask_color``
+    (``patch_color``)."""
+    mask_color = patch_color(grid, mask_color)
+    if full is None or mask_color is None:
         return None
     rows, cols = np.nonzero(grid == mask_color)
     return full[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
 
 
-def symmetry_patch(grid: np.ndarray, mask_color: int) -> np.ndarray | None:
-    """What lies under the ``mask_color`` patch once the grid's symmetry is restored."""
-    return under_patch(complete_symmetry(grid, mask_color), grid, mask_color)
+def symmetry_patch(grid: np.ndarray, mask_color: int | str, symmetries: str = "mirrors") -> np.ndarray | None:
+    """What lies under the ``mask_color`` patch once the grid's symmetry is restored
+    (``complete_symmetry``'s ``symmetries``).
 
-
-def complete_periodic(grid: np.ndarray, mask_color: int) -> np.ndarray | None:
-    """Cells of ``mask_color`` are unknown; fill them from the smallest 2-D period on which all
-    known cells agree: rows py and columns px, or diagonal stripes (the colour repeats every py
-    rows and moves one row per column, either way); None when the grid has no such cell or no period
-    short enough to trust.
-
-    Example: grid = complete_periodic(grid, mask_color=Color.BLACK)
+    Example: grid = symmetry_patch(grid, mask_color=Color.BLACK, symmetries="mirrors")
     """
+    return under_patch(complete_symmetry(grid, mask_color, symmetries), grid, mask_color)
+
+
+def complete_periodic(grid: np.ndarray, mask_color: int | str | None, shear: bool = False) -> np.ndarray | None:
+    """Cells of ``mask_color`` (or of the largest solid block of one colour: "block",
+    ``patch_color``) are unknown; fill them from the smallest 2-D period on which all
+    known cells agree: rows py and columns px, or diagonal stripes (the colour repeats every py
+    rows and moves one row per column, either way); with ``shear``, any lattice: the pattern
+    repeats every py rows and, every px columns, shifted down by some rows (a brick or staggered
+    tiling). None when the grid has no such cell or no period short enough to trust. With
+    ``mask_color`` None, no colour is a mask but some cells are noise: the rows-by-columns period
+    that describes the grid most briefly (its tile, then each cell that differs from it) gives
+    every cell its class's majority colour (None where a class has none, or nothing changes).
+
+    Example: grid = complete_periodic(grid, mask_color=Color.BLACK, shear=False)
+    """
+    if mask_color is None:
+        return _denoise_periodic(grid)
+    mask_color = patch_color(grid, mask_color)
+    if mask_color is None:
+        return None
     unknown = grid == mask_color
     if not unknown.any():
         return None
     h, w = grid.shape
     rows, cols = np.indices(grid.shape)
     periods = [(py * px, 0, py, px) for py in range(1, h + 1) for px in range(1, w + 1)]
-    periods += [(py, shift, py, 1) for py in range(2, h + 1) for shift in sorted({1, py - 1})]  # slopes +-1
+    if shear:
+        periods += [(py * px, shift, py, px) for py in range(2, h + 1) for px in range(1, w + 1)
+                    for shift in range(1, py) if py * px * 2 <= h * w]
+    else:
+        periods += [(py, shift, py, 1) for py in range(2, h + 1) for shift in sorted({1, py - 1})]  # slopes +-1
+    known = np.where(unknown, -1, grid)
+    agree: dict[tuple[int, int], bool] = {}
+
+    def consistent(dy: int, dx: int) -> bool:  # known cells equal to those (dy, dx) away
+        if (dy, dx) not in agree:
+            c0, c1 = max(0, -dx), min(w, w - dx)
+            a, b = known[:h - dy, c0:c1], known[dy:, c0 + dx:c1 + dx]
+            agree[dy, dx] = not ((a >= 0) & (b >= 0) & (a != b)).any()
+        return agree[dy, dx]
+
     for area, shift, py, px in sorted(periods):
         if area * 2 > h * w:
             break  # a period this long repeats too little to trust
-        ids = ((rows - (cols // px) * shift) % py) * px + cols % px if shift else None
+        # Every two cells of one class lie a lattice vector apart: the class agrees iff every
+        # lattice vector inside the grid maps known cells onto equal ones.
+        vectors = ((i * py + j * shift, j * px) for j in range(0, (w - 1) // px + 1)
+                   for i in range(-((h - 1 + j * shift) // py), (h - 1 - j * shift) // py + 1))
+        if not all(consistent(dy, dx) if dy >= 0 else consistent(-dy, -dx)
+                   for dy, dx in vectors if (dy, dx) != (0, 0) and abs(dy) < h):
+            continue
+        ids = ((rows - (cols // px) * shift) % py) * px + cols % px
+        seen = ~unknown
+        if not (np.bincount(ids[seen], minlength=area) > 0).all():
+            continue
         tile = np.full(area, -1)
-        for k in range(area):  # class by class, so that a wrong period fails at its first disagreement
-            if shift:
-                values = grid[(ids == k) & ~unknown]
-            else:
-                r, c = divmod(k, px)
-                values = grid[r::py, c::px][~unknown[r::py, c::px]]
-            if len(values) == 0 or (values != values[0]).any():
-                break
-            tile[k] = values[0]
-        else:
-            if ids is None:
-                ids = (rows % py) * px + cols % px
-            return np.where(unknown, tile[ids], grid).astype(grid.dtype)
+        tile[ids[seen]] = grid[seen]
+        return np.where(unknown, tile[ids], grid).astype(grid.dtype)
     return None
 
 
-def periodic_patch(grid: np.ndarray, mask_color: int) -> np.ndarray | None:
-    """What lies under the ``mask_color`` patch once the grid's periodic pattern is restored."""
-    return under_patch(complete_periodic(grid, mask_color), grid, mask_color)
+def _denoise_periodic(grid: np.ndarray) -> np.ndarray | None:
+    """``complete_periodic`` with no mask: every cell its class's majority colour under the
+    briefest period (bits of the tile, plus position and colour bits for each cell off it)."""
+    h, w = grid.shape
+    rows, cols = np.indices(grid.shape)
+    flat = grid.ravel().astype(np.int64)
+    cell_bits = np.log2(h * w) + np.log2(10)
+    best = None
+    for py in range(1, h + 1):
+        for px in range(1, w + 1):
+            area = py * px
+            if area * 2 > h * w:
+                break
+            ids = ((rows % py) * px + cols % px).ravel()
+            counts = np.bincount(ids * 10 + flat, minlength=area * 10).reshape(area, 10)
+            top = counts.max(axis=1)
+            if (2 * top <= counts.sum(axis=1)).any():
+                continue  # a class without a strict majority
+            off = int(h * w - top.sum())
+            bits = area * np.log2(10) + off * cell_bits
+            if best is None or bits < best[0] - 1e-9:
+                best = (bits, ids, counts.argmax(axis=1))
+    if best is None:
+        return None
+    out = best[2][best[1]].reshape(h, w).astype(grid.dtype)
+    return None if np.array_equal(out, grid) else out
+
+
+def periodic_patch(grid: np.ndarray, mask_color: int | str, shear: bool = False) -> np.ndarray | None:
+    """What lies under the ``mask_color`` patch once the grid's periodic pattern is restored
+    (``complete_periodic``'s ``shear``).
+
+    Example: grid = periodic_patch(grid, mask_color=Color.BLACK, shear=False)
+    """
+    return under_patch(complete_periodic(grid, mask_color, shear), grid, mask_color)
 
 
 def repeat_band(grid: np.ndarray, axis: int, background: int | None = 0, shortest: bool = False) -> np.ndarray | None:

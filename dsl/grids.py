@@ -90,19 +90,65 @@ def _period(grid: np.ndarray, axis: int) -> int:
     return next(p for p in range(1, n + 1) if p == n or np.array_equal(lines[p:], lines[:-p]))
 
 
-def continue_pattern(grid: np.ndarray, ky: float, kx: float) -> np.ndarray | None:
-    """A (ky * h, kx * w) grid (factors may be fractions such as 1.5) that carries on the grid's
-    repeating pattern (its smallest period down and across) past its edges; None when the
-    factors do not give whole sides or neither grows the grid.
+def _drift(grid: np.ndarray, background: int) -> tuple[int, int] | None:
+    """The smallest step (dy rows down, dx columns across, dx nearest 0) that carries every row
+    onto the row dy further down, on every cell both lines show; the cells it would bring in
+    from past the side must be background, and some non-background cell must move. None if no
+    step does."""
+    h, w = grid.shape
+    for dy in range(1, h):
+        for dx in sorted(range(-(w - 1), w), key=lambda d: (abs(d), d < 0)):
+            src = grid[:h - dy, max(0, -dx):w - max(0, dx)]
+            dst = grid[dy:, max(0, dx):w - max(0, -dx)]
+            entering = grid[dy:, :dx] if dx > 0 else grid[dy:, w + dx:] if dx < 0 else grid[:0]
+            if np.array_equal(src, dst) and (src != background).any() and (entering == background).all():
+                return dy, dx
+    return None
 
-    Example: grid = continue_pattern(grid, ky=1.5, kx=1)
+
+def continue_pattern(grid: np.ndarray, ky: float = 1, kx: float = 1, rows: int | None = None,
+                     cols: int | None = None, drift: bool = False, background: int | None = Color.BLACK) -> np.ndarray | None:
+    """A (ky * h, kx * w) grid (factors may be fractions such as 1.5), or a ``rows`` x ``cols``
+    one, that carries on the grid's repeating pattern (its smallest period down and across) past
+    its edges; None when the factors do not give whole sides or neither grows the grid. With
+    ``drift``, the pattern is carried on down the rows (and across the columns, the grid turned)
+    by its smallest step that may also move across (a staircase, a diagonal), cells coming in
+    from past the side ``background``.
+
+    Example: grid = continue_pattern(grid, ky=1.5, kx=1, rows=None, cols=None, drift=False, background=Color.BLACK)
     """
     h, w = grid.shape
-    rows_out, cols_out = round(ky * h), round(kx * w)
-    if ky < 1 or kx < 1 or (ky == 1 and kx == 1) or abs(rows_out - ky * h) > 1e-6 or abs(cols_out - kx * w) > 1e-6:
+    rows_out = round(ky * h) if rows is None else rows
+    cols_out = round(kx * w) if cols is None else cols
+    if rows_out < h or cols_out < w or (rows_out == h and cols_out == w) or rows_out > 30 or cols_out > 30:
         return None
+    if (rows is None and abs(rows_out - ky * h) > 1e-6) or (cols is None and abs(cols_out - kx * w) > 1e-6):
+        return None
+    if drift:
+        bg = resolve_background(grid, background)
+        out = _drift_down(grid, rows_out, bg)
+        out = None if out is None else _drift_down(out.T, cols_out, bg)
+        return None if out is None else out.T.copy()
     py, px = _period(grid, 0), _period(grid, 1)
     return grid[np.ix_(np.arange(rows_out) % py, np.arange(cols_out) % px)]
+
+
+def _drift_down(grid: np.ndarray, rows: int, background: int) -> np.ndarray | None:
+    """``grid`` carried on down to ``rows`` rows by its drift (``_drift``); as it is where it
+    already has them."""
+    h, w = grid.shape
+    if rows == h:
+        return grid
+    step = _drift(grid, background)
+    if step is None:
+        return None
+    dy, dx = step
+    out = np.full((rows, w), background, dtype=grid.dtype)
+    out[:h] = grid
+    for r in range(h, rows):
+        c0, c1 = max(0, dx), w + min(0, dx)
+        out[r, c0:c1] = out[r - dy, c0 - dx:c1 - dx]
+    return out
 
 
 def mirror_tile(grid: np.ndarray, ny: int, nx: int) -> np.ndarray | None:

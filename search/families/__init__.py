@@ -32,6 +32,8 @@ from search.families.object_map import map_programs
 from search.families.object_pick import pick_programs
 from search.families.rays import ray_programs
 from search.families.parts import count_programs, lookup_programs, part_programs
+from search.families.pattern import continue_programs, inpaint_programs, self_tile_programs
+from search.families.pieces import pieces_programs
 from search.problem import Problem
 from search.program import Program, run_source
 
@@ -57,6 +59,12 @@ FAMILIES: dict[str, Callable] = {
     "pick-object": pick_programs,
     "rays": ray_programs,
     "assembly": assembly_programs,
+    # patterns (pattern.py): masked cells restored from any symmetry or lattice; self-similar tiling;
+    # a pattern carried on to the outputs' size
+    "self-tile": self_tile_programs,
+    "continue": continue_programs,
+    "pieces": pieces_programs,  # pieces.py: objects fitted together into the rectangle they fill
+    "inpaint": inpaint_programs,  # the costliest of them, last
 }
 
 

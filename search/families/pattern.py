@@ -1,0 +1,165 @@
+"""Patterns repaired or grown: in-painting under a mask, continuation, and self-similar tiling.
+
+``inpaint_programs``: the outputs are the inputs with the cells of one mask colour restored (or,
+where the outputs are smaller, what lies under the mask), from every symmetry the visible cells
+confirm (mirrors about any axis, either diagonal, half and quarter turns about any centre:
+``complete_symmetry(symmetries="all")``) or from any 2-D lattice they repeat on, sheared ones
+included (``complete_periodic(shear=True)``), the mask a colour every demonstration hides or each
+grid's largest solid block (``mask_color="block"``); with no mask colour, a few noise cells off a
+periodic pattern given their class's majority (``complete_periodic(mask_color=None)``). The
+enumeration tries the plain mirrors and periods at depth one; these wider forms cost more, so they
+run here only where the demonstrations show the mask shape (changed cells all of the mask colour,
+or outputs the size of its box), charged per candidate symmetry and cell.
+
+``continue_programs``: the output carries the input's pattern on past its edges to a size the
+demonstrations fix (a constant shape, or a factor of the input's), by its 2-D period or by a
+step that may also move across (a staircase carried on down: ``continue_pattern(drift=True)``).
+
+``self_tile_programs``: the output is a grid (the input, or its content cropped) used as a tile,
+copied into the blocks of an (h*h, w*w) grid where its own cells are set, or are background, or
+have one colour (``self_tile``); found without composing the crop and the tiling.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Iterator
+
+import numpy as np
+
+from dsl.completion import complete_periodic, complete_symmetry, patch_color, symmetry_maps, under_patch
+from dsl.grids import continue_pattern, crop_to_content, self_tile
+from search.budget import calls
+from search.families.common import fits
+from search.problem import Problem
+from search.program import Program, safe_call
+
+# Checking one candidate symmetry against one cell costs about a quarter of a unit, building it a
+# third, once a shape (measured: 40 ms for the 1,327 symmetries of a 30x30 grid, 1.2M
+# candidate-cells; 48 ms to build them).
+SYMMETRY_CELL_COST = 0.25
+SYMMETRY_BUILD_COST = 0.3
+# complete_periodic(shear=True) costs about 10 units a cell for each cell of the grid's longer side
+# (measured on grids no lattice fits: 1.3 ms at 10x10, 13 ms at 20x20, 35 ms at 30x30).
+LATTICE_CELL_COST = 10
+# complete_periodic(mask_color=None) weighs every rows-by-columns period: about 17 units a cell for
+# each cell of the longer side (measured: 1.1 ms at 10x10, 14 ms at 20x20, 60 ms at 30x30).
+DENOISE_CELL_COST = 20
+
+
+def _mask_kind(problem: Problem, mask: int | str) -> str | None:
+    """"fill" where every demonstration changes only cells of ``mask`` and leaves none of it,
+    "patch" where every output has the size of the box of the input's ``mask`` cells (a colour,
+    or "block": each input's largest solid block of one colour, ``patch_color``)."""
+    pairs = [(g, t, patch_color(g, mask)) for g, t in zip(problem.train_in, problem.targets)]
+    if any(m is None for _, _, m in pairs):
+        return None
+    if all(g.shape == t.shape and ((g != t) <= (g == m)).all() and (g == m).any() and not (t == m).any()
+           for g, t, m in pairs):
+        return "fill"
+    for g, t, m in pairs:
+        rows, cols = np.nonzero(g == m)
+        if len(rows) == 0 or g.shape == t.shape or t.shape != (rows.max() - rows.min() + 1, cols.max() - cols.min() + 1):
+            return None
+    return "patch"
+
+
+def _cost(name: str, grid: np.ndarray, built: set) -> int:
+    """Units of work one wide completion of ``grid`` costs: its lattices tried, or its symmetry
+    maps checked (and built, the first time a shape is met: ``built`` holds those met)."""
+    if name != "symmetry":
+        return LATTICE_CELL_COST * max(grid.shape) * grid.size
+    cost = SYMMETRY_CELL_COST * len(symmetry_maps(grid.shape)) * grid.size
+    if grid.shape not in built:
+        built.add(grid.shape)
+        cost += SYMMETRY_BUILD_COST * len(symmetry_maps(grid.shape)) * grid.size
+    return int(cost)
+
+
+def inpaint_programs(problem: Problem) -> Iterator[Program]:
+    """Masked cells restored from the symmetries or lattice the visible cells confirm; each
+    completion charged before it runs, demonstration by demonstration, stopping at the first
+    it gets wrong (the test inputs' share charged once a program fits)."""
+    inputs, targets, budget = list(problem.train_in), list(problem.targets), problem.budget
+    built: set = set()
+    # A colour every demonstration hides, or a block of any colour (one a demonstration).
+    for mask in (*problem.info.mask_colors, "block"):
+        kind = _mask_kind(problem, mask)
+        if kind is None:
+            continue
+        for name, arg in (("symmetry", 'symmetries="all"'), ("periodic", "shear=True")):
+            complete = complete_symmetry if name == "symmetry" else complete_periodic
+            ok = True
+            for g, t in zip(inputs, targets):
+                if budget.exhausted:
+                    return
+                budget.charge(_cost(name, g, built) + calls([g]))
+                full = safe_call(complete, g, mask, "all" if name == "symmetry" else True)
+                out = full if kind == "fill" else safe_call(under_patch, full, g, mask)
+                if out is None or out.shape != t.shape or not np.array_equal(out, t):
+                    ok = False
+                    break
+            if ok:
+                budget.charge(sum(_cost(name, g, built) for g in problem.test_in))
+                verb = f"complete_{name}" if kind == "fill" else f"{name}_patch"
+                yield Program("inpaint", (f"grid = {verb}(grid, mask_color={mask!r}, {arg})",))
+    # No mask colour, but noise: a few cells off a periodic pattern, each given its class's majority.
+    if problem.same_shape and all(0 < int((g != t).sum()) * 3 <= g.size for g, t in zip(inputs, targets)):
+        for g, t in zip(inputs, targets):
+            if budget.exhausted:
+                return
+            budget.charge(DENOISE_CELL_COST * max(g.shape) * g.size + calls([g]))
+            out = safe_call(complete_periodic, g, None)
+            if out is None or not np.array_equal(out, t):
+                return
+        budget.charge(sum(DENOISE_CELL_COST * max(g.shape) * g.size for g in problem.test_in))
+        yield Program("inpaint", ("grid = complete_periodic(grid, mask_color=None)",))
+
+
+def self_tile_programs(problem: Problem) -> Iterator[Program]:
+    """The input's content, cropped, used as a tile where its own cells say (``self_tile``)."""
+    inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
+    bg = info.background
+    if bg is None:
+        return
+    budget.charge(calls(inputs))
+    tiles = [safe_call(crop_to_content, g, bg) for g in inputs]
+    if any(c is None or t.shape != (c.shape[0] ** 2, c.shape[1] ** 2) or c.size < 4 for c, t in zip(tiles, targets)):
+        return
+    options = [dict(background=bg, invert=inv) for inv in (False, True)]
+    options += [dict(background=bg, key=k) for k in ("most_common", "least_common",
+                                                     *[c for c in info.in_colors if c != bg])]
+    for kw in options:
+        if budget.exhausted:
+            return
+        budget.charge(2 * calls(targets))
+        if fits(lambda g: self_tile(g, **kw), tiles, targets):
+            args = ", ".join(f"{k}={v!r}" for k, v in kw.items())
+            # every option that fits (a key colour and "least_common" may both): they may disagree
+            yield Program("self-tile", (f"grid = crop_to_content(grid, background={bg!r})",
+                                        f"grid = self_tile(grid, {args})"))
+
+
+def continue_programs(problem: Problem) -> Iterator[Program]:
+    """The input's pattern carried on to the outputs' size: a shape they share, or a factor."""
+    inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
+    if not info.larger or info.smaller:
+        return
+    sizes = []
+    if len({t.shape for t in targets}) == 1:
+        rows, cols = targets[0].shape
+        sizes.append((f"rows={rows}, cols={cols}", dict(rows=rows, cols=cols)))
+    factors = {(t.shape[0] / g.shape[0], t.shape[1] / g.shape[1]) for g, t in zip(inputs, targets)}
+    if len(factors) == 1:
+        ky, kx = factors.pop()
+        ky, kx = (int(k) if float(k).is_integer() else k for k in (ky, kx))
+        sizes.append((f"ky={ky!r}, kx={kx!r}", dict(ky=ky, kx=kx)))
+    bg = info.background
+    for (text, size), drift in itertools.product(sizes, (False, True)):
+        if budget.exhausted:
+            return
+        # the drift is looked for step by step, each a pass over the grid
+        budget.charge(calls(inputs) + (sum(g.size * g.shape[0] * 4 for g in inputs) if drift else 0))
+        if fits(lambda g: continue_pattern(g, drift=drift, background=bg, **size), inputs, targets):
+            yield Program("continue", (f"grid = continue_pattern(grid, {text}, drift={drift}, background={bg!r})",))
+            return
