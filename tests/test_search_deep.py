@@ -42,7 +42,7 @@ def test_a_step_is_applied_to_a_grid_once(arc1_train, task_id, monkeypatch):
     assert len(set(applied)) == len(applied)  # states sharing a grid share the step's result on it
 
 
-@pytest.mark.parametrize("task_id,budget,depth", [("694f12f3", 1_500_000, 3)])
+@pytest.mark.parametrize("task_id,budget,depth", [("694f12f3", 2_500_000, 3)])
 def test_chunked_expansion_reaches_deeper_programs_on_a_small_budget(arc1_train, task_id, budget, depth):
     # Expanding the whole previous level before searching this one for programs spent these
     # budgets before any of the program's level was searched.
