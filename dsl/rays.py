@@ -52,17 +52,24 @@ def ray_cells(grid: np.ndarray, mask: np.ndarray, direction: str, stop: str = "o
     dy, dx = DIRECTIONS[direction]
     spots = np.argwhere(mask)
     reach = spots[:, 0] * dy + spots[:, 1] * dx
-    h, w = grid.shape
     out = []
     for y, x in spots[reach == reach.max()]:
-        r, c = y + dy, x + dx
-        while 0 <= r < h and 0 <= c < w:
-            if grid[r, c] == bg:
-                out.append((int(r), int(c)))
-            elif stop == "obstacle":
-                break
-            r, c = r + dy, c + dx
+        _walk(grid, y, x, dy, dx, stop, bg, out)
     return out
+
+
+def _walk(grid: np.ndarray, y: int, x: int, dy: int, dx: int, stop: str, bg: int,
+          out: list[tuple[int, int]]) -> None:
+    """Append to ``out`` the background cells a ray from (y, x) in direction (dy, dx) passes, up to
+    the border, or to the first obstacle where ``stop == "obstacle"``."""
+    h, w = grid.shape
+    r, c = y + dy, x + dx
+    while 0 <= r < h and 0 <= c < w:
+        if grid[r, c] == bg:
+            out.append((int(r), int(c)))
+        elif stop == "obstacle":
+            break
+        r, c = r + dy, c + dx
 
 
 def _open_corners(grid: np.ndarray, mask: np.ndarray, stop: str, bg: int) -> list[tuple[int, int]]:
@@ -70,19 +77,11 @@ def _open_corners(grid: np.ndarray, mask: np.ndarray, stop: str, bg: int) -> lis
     top, bottom, left, right = rows.min(), rows.max(), cols.min(), cols.max()
     if bottom == top or right == left:
         return []
-    h, w = grid.shape
     out = []
     for y, dy in ((top, -1), (bottom, 1)):
         for x, dx in ((left, -1), (right, 1)):
-            if mask[y, x]:
-                continue
-            r, c = y + dy, x + dx
-            while 0 <= r < h and 0 <= c < w:
-                if grid[r, c] == bg:
-                    out.append((int(r), int(c)))
-                elif stop == "obstacle":
-                    break
-                r, c = r + dy, c + dx
+            if not mask[y, x]:
+                _walk(grid, y, x, dy, dx, stop, bg, out)
     return out
 
 
