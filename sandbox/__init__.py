@@ -183,7 +183,7 @@ class Sandbox:
         """``workers`` processes run programs in parallel (run_many); every program gets a fresh process.
         ``preload`` names modules the workers import once and programs may import, as (name programs
         use, module): e.g. ``(("common", "dsl.common"),)``. ``without`` switches mechanisms off
-        ("namespaces", "landlock", "seccomp", "cgroup"), to test how the sandbox degrades on machines
+        ("namespaces", "landlock", "seccomp", "cgroup", "forker"), to test how the sandbox degrades on machines
         that lack them; never for real use."""
         if workers < 1:
             raise ValueError("workers must be >= 1")

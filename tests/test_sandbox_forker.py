@@ -95,3 +95,17 @@ def test_what_a_program_leaves_in_its_pipes_never_reaches_the_next():
                 assert run.results[0] == FLIPPED, (k, run)
         assert [run.results[0].status for run in runs[4:6]] == ["ok", "ok"]  # (its own line, believed)
         assert box.run(FLIP, [GRID]).results[0] == FLIPPED
+
+
+def test_without_a_forker_the_worker_forks_each_process_itself():
+    """Where there is no forker (no PID namespace or pidfd, not x86_64; here switched off) the worker proper
+    forks each program's process itself, with a pipe pair of its own: the same answers, nothing shared."""
+    probe = ("import os\ndef transform(g):\n    open('f', 'w').close()\n"
+             "    return [[len(os.listdir('.')), os.getpid()]]\n")
+    with Sandbox(without=("forker",)) as box:
+        assert box.run(FLIP, [GRID]).results[0] == FLIPPED
+        table = process_table()
+        propers = {pid for pid, depth in descendants(box._all[0].proc.pid, table).items() if depth == 1}
+        assert propers and forkers(propers, table) == {}
+        runs = box.run_many([(probe, [GRID], k) for k in range(6)] + [(FLIP, [GRID], 0)])
+        assert [run.results[0] for run in runs] == [ExecResult("ok", ((1, 1),), "")] * 6 + [FLIPPED]
