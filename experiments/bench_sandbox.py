@@ -3,9 +3,10 @@
 Throughput is program runs per second, each run one program on the 4 demonstration inputs of a real task,
 in a process forked for it and confined before it runs (with a tmpfs scratch mounted for it alone), set
 beside the floor of any fork-per-program design on the same machine in the same run: a process holding
-the worker's imports forking children that exit at once, one such process per core. Worker RSS is the worker's three processes
-between programs (the one that entered the namespaces, the worker proper, pid 1 of its PID namespace, and the process it keeps
-confined and waiting for the next program).
+the worker's imports forking children that exit at once, one such process per core. Worker RSS is the worker's processes
+between programs (the one that entered the namespaces, the worker proper, pid 1 of its PID namespace, and the worker proper's
+children: its forker, which makes each program's process, and the process kept confined and waiting for the next program),
+summed as the kernel counts each (pages they share are counted once per process).
 
 On a shared machine, run it as ``chrt -r 1 python experiments/bench_sandbox.py`` (as root): SCHED_RR, which the
 workers and their programs inherit, approximates a quiet machine (the floor then reads as on a quiet day). Under

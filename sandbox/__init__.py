@@ -8,10 +8,16 @@ user, network, mount, IPC and PID namespaces (as root, this process maps the wor
 unprivileged ``nobody`` when the interpreter is readable by it; otherwise it keeps the caller's uid), with
 every mount it inherited made read-only and nosuid, a /proc of its own PID namespace, a memory cgroup of
 its own where one can be made (sandbox/_cgroup.py), numpy and the preloaded modules imported. Every
-program runs in a fresh process of its own (sandbox/_runner.py), forked by the worker into a new PID
-namespace, where it is pid 1 and sees no other process. The worker forks it, and it confines itself,
-before its request exists, while the program before it still runs; it is then handed its one request
-through a pipe of its own. The worker never parses a request and never copies one onto its heap: jobs
+program runs in a fresh process of its own (sandbox/_runner.py), in a new PID namespace, where it is pid 1
+and sees no other process. The worker's forker makes it, and it confines itself, before its request
+exists, while the program before it still runs; it is then handed its one request through a pipe (the
+forker's, one of two taken in turn, so the process running a program and the one waiting for the next
+never share one; what a dead process left in a pipe is emptied out before the next process of its turn
+reads it). The forker is a copy of the worker forked once, before any request existed (after its
+imports, prepared globals and a warm-up run of a fixed program of our own), that only makes these
+processes (each a child of the worker, which reaps it), so it never holds a request or report; without
+one (no PID namespace or pidfd, not x86_64) the worker forks each process itself. The worker never
+parses a request and never copies one onto its heap: jobs
 (``run_many`` sends up to BATCH in one frame) and reports (one answer per job, a batch's answers sent
 together in one write, or once the oldest has waited 0.2 s) pass through buffers marked MADV_DONTFORK,
 which no forked process maps, so a program finds no other program's source, inputs or outputs in the
@@ -177,7 +183,7 @@ class Sandbox:
         """``workers`` processes run programs in parallel (run_many); every program gets a fresh process.
         ``preload`` names modules the workers import once and programs may import, as (name programs
         use, module): e.g. ``(("common", "dsl.common"),)``. ``without`` switches mechanisms off
-        ("namespaces", "landlock", "seccomp", "cgroup"), to test how the sandbox degrades on machines
+        ("namespaces", "landlock", "seccomp", "cgroup", "forker"), to test how the sandbox degrades on machines
         that lack them; never for real use."""
         if workers < 1:
             raise ValueError("workers must be >= 1")

@@ -63,6 +63,35 @@ def setns(fd: int, nstype: int) -> None:
     _check(_libc.setns(fd, nstype), "setns")
 
 
+CLONE_PARENT = 0x00008000
+_SYS_CLONE = 56  # x86_64 (the argument order differs between architectures: x86_64 only, like seccomp)
+
+
+def sibling_cloner():
+    """A function that makes a process as fork(2) does, but in a new PID namespace (where it is pid 1) and
+    as a child of this process's parent, not of this process (clone(2) with CLONE_NEWPID | CLONE_PARENT):
+    the sandbox's forker makes each program's process with it, and the worker proper, its parent, reaps
+    them. Returns the pid in the child's parent (0 in the child). Called through a raw system call with the
+    GIL held: glibc's fork wrapper is skipped (its atfork handlers, and the thread id it caches, matter
+    only to a process with threads; a forker and its children have one). Raises OSError."""
+    if platform.machine() != "x86_64":
+        raise OSError("no raw clone for this architecture (x86_64 only)")
+    syscall = ctypes.PyDLL(None, use_errno=True).syscall
+    syscall.restype = ctypes.c_long
+    syscall.argtypes = [ctypes.c_long, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                        ctypes.c_ulong]
+    flags = CLONE_PARENT | CLONE_NEWPID | 17  # SIGCHLD: the exit signal the parent gets
+
+    def clone() -> int:
+        pid = syscall(_SYS_CLONE, flags, None, None, None, 0)
+        if pid < 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"clone: {os.strerror(err)}")
+        return pid
+
+    return clone
+
+
 def map_ids_to_self(uid: int, gid: int) -> None:
     """Inside a fresh user namespace, map our own uid/gid (read before unsharing: inside, unmapped, they
     read as the overflow id) to themselves, which is what an unprivileged process may do."""

@@ -1,10 +1,10 @@
-"""The confined process that executes one untrusted program (forked by sandbox/_zygote.py per program).
+"""The confined process that executes one untrusted program (made by sandbox/_zygote.py per program).
 
-The zygote forks it into a PID namespace of its own (it is pid 1 there and sees no other process) before
-it has a request for it, while the program before it still runs: :func:`main` first confines the process
-(process group, fds, no capabilities, Landlock, seccomp), then waits for its one request on a pipe of its
-own (fd 5; the zygote writes it once the last program is dead and a fresh scratch is mounted, and closes
-the pipe), enters its scratch directory (a tmpfs mounted for it alone), sets the request's limits, runs
+The zygote's forker (or, without one, the zygote) makes it in a PID namespace of its own (it is pid 1 there
+and sees no other process) before it has a request for it, while the program before it still runs:
+:func:`main` first confines the process (process group, fds, no capabilities, Landlock, seccomp), then
+waits for its one request on fd 5 (the zygote writes it once the last program is dead and a fresh scratch
+is mounted; the process reads it by its length and closes the pipe), enters its scratch directory (a tmpfs mounted for it alone), sets the request's limits, runs
 the program on every input and writes one JSON line per input, then one line with the captured output,
 to fd 3; then the process exits. Nothing here is trusted afterwards: the zygote forwards the lines only
 once this process is dead, and the parent validates them.
@@ -316,6 +316,30 @@ def run_program(req: dict, emit, write=None, prepared: dict[str, dict] | None = 
         except BaseException as exc:
             record = {"i": i, "status": "error", "message": describe(exc)}
         emit(record)
+
+
+_WARM_UP = """{first}
+import numpy as np
+
+def transform(input_grid):
+    output_grid = np.zeros_like(input_grid)
+    output_grid[:, :] = input_grid
+    return output_grid
+"""
+
+
+def warm_up(prepared: dict[str, dict]) -> None:
+    """Run a fixed program of our own (a copy of its input) through :func:`run_program` once in the worker,
+    before any process for a program is forked, with every prepared first line: the lookups, caches and
+    lazily bound library calls on that path are then filled in the worker and shared, not filled again
+    (and paid for in page copies) by every program's process. It uses copies of the prepared globals,
+    and its results are dropped: what a program's process inherits from it is the state of the
+    interpreter's caches, the same in every worker and for every program."""
+    grid = bytes((3, 3)) + bytes(range(9))
+    for first in [""] + list(prepared):
+        req = {"source": _WARM_UP.format(first=first), "seed": 0, "data": grid, "inputs": [(3, 3, 2)]}
+        copies = {line: dict(namespace) for line, namespace in prepared.items()}
+        run_program(req, lambda record: json.dumps(record), lambda data: None, copies)
 
 
 def main(ctx: dict, request_fd: int, result_fd: int) -> int:

@@ -32,6 +32,7 @@ _ENV = {  # the whole environment of a worker: nothing of the caller's leaks in
     "OPENBLAS_NUM_THREADS": "1",  # no BLAS threads: the worker must stay single-threaded to fork safely
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
+    "LD_BIND_NOW": "1",  # every library call bound once in the worker, not again (lazily) in each program's process
 }
 NOBODY = 65534  # the uid and gid a worker runs as, seen from outside, when the solver runs as root
 

@@ -9,14 +9,20 @@ the Landlock ruleset, the seccomp filter and the globals of programs that start 
 once, and then serves batches of jobs over length-prefixed frames on stdin/stdout, one answer frame per
 job, a batch's answers sent together.
 
-Every program runs in a process of its own (sandbox/_runner.py), forked into a fresh PID namespace where it
-is pid 1 and alone. It is forked before its request exists, while the program before it runs, and confines
-itself; once the program before it is dead and a fresh scratch tmpfs is mounted (over that one's: see
-fresh_scratch), it is handed its request through a pipe of its own, and only then enters its scratch. The
-zygote never parses a job and never copies one onto its heap: frames are read into, reports read into and
-sent from (the outbox, where a batch's answers wait), buffers marked MADV_DONTFORK, which no forked process maps, so no program finds another's data
-(its own batch's included) in the memory it inherits. The zygote hands a report to the parent only once
-the program's process is dead: exited, or killed at the wall-clock limit.
+Every program runs in a process of its own (sandbox/_runner.py), in a fresh PID namespace where it is pid 1
+and alone. It is made before its request exists, while the program before it runs, and confines itself;
+once the program before it is dead and a fresh scratch tmpfs is mounted (over that one's: see
+fresh_scratch), it is handed its request through a pipe, and only then enters its scratch. The processes
+are made by the forker (_start_forker): a copy of the zygote forked once, after the imports, the prepared
+globals, the Landlock ruleset and seccomp filters and a warm-up run of a fixed program of our own, before
+any request existed, which makes them on command (each a child of the zygote, which reaps it) and does
+nothing else, so its few dirtied pages are all a program's process copies of it, and the zygote's own
+work (requests, reports, its loop) is in no program's memory. Without a forker (no PID namespace, no
+pidfd, not x86_64) the zygote forks each process itself. Either way the zygote never parses a job and
+never copies one onto its heap: frames are read into, reports read into and sent from (the outbox, where
+a batch's answers wait), buffers marked MADV_DONTFORK, which no forked process maps, so no program finds
+another's data (its own batch's included) in the memory it inherits. The zygote hands a report to the
+parent only once the program's process is dead: exited, or killed at the wall-clock limit.
 """
 
 from __future__ import annotations
@@ -135,9 +141,21 @@ class _Program:
     """One program's process, forked and confined before its request exists (zygote side): its request
     pipe (written once, then closed), its result pipe and its pidfd."""
 
-    __slots__ = ("pid", "fd", "request_fd", "pidfd", "big_pipe", "status", "usage")
+    __slots__ = ("pid", "fd", "request_fd", "pidfd", "big_pipe", "status", "usage", "parity", "forker")
 
     def __init__(self, ctx: dict):
+        self.parity = None
+        self.forker = forker = ctx.get("forker")
+        if forker is not None:  # asked of the forker, which makes it while this process goes on
+            self.parity = parity = forker["next"]
+            try:
+                os.write(forker["cmd"], b"\x01" if parity else b"\x00")
+            except OSError:
+                sys.exit(1)  # the forker is gone: this worker ends, and its parent starts a new one
+            forker["next"] = parity ^ 1
+            self.pid = self.pidfd = self.status = self.usage = None
+            self.fd, self.request_fd, self.big_pipe = forker["result"][parity], forker["request"][parity], True
+            return
         read_fd, write_fd = os.pipe()
         request_read, request_fd = os.pipe()
         try:
@@ -167,9 +185,13 @@ class _Program:
             os.close(read_fd)
             os.close(request_fd)
             raise OSError("could not fork a process for the program")
-        self.pid, self.fd, self.request_fd = pid, read_fd, request_fd
-        try:  # the one a memory cgroup's OOM killer takes, never the worker (written here, where it costs
-            fd = os.open(f"/proc/{pid}/oom_score_adj", os.O_WRONLY)  # no page copies; set before its request)
+        self.fd, self.request_fd = read_fd, request_fd
+        self._arrived(pid)
+
+    def _arrived(self, pid: int) -> None:
+        self.pid = pid
+        try:  # the one a memory cgroup's OOM killer takes, never the worker (written by the worker, where it
+            fd = os.open(f"/proc/{pid}/oom_score_adj", os.O_WRONLY)  # costs no page copies; before its request)
             os.write(fd, b"1000")
             os.close(fd)
         except OSError:
@@ -180,8 +202,25 @@ class _Program:
             self.pidfd = None
         self.status = self.usage = None
 
+    def arrive(self) -> None:
+        """Wait for the forker's answer (the process's pid) if this process was asked of it. Raises
+        OSError if the forker could not make it."""
+        if self.pid is not None:
+            return
+        data = read_exact(self.forker["reply"], 4)
+        if data is None:
+            sys.exit(1)  # the forker is gone: this worker ends, and its parent starts a new one
+        (pid,) = struct.unpack("<i", data)
+        if pid <= 0:
+            raise OSError(-pid, "could not make a process for the program")
+        self._arrived(pid)
+
     def hand(self, head: bytes, job: memoryview) -> None:
-        """Write the request into the process's pipe and close it (the process reads to its end)."""
+        """Write the request into the process's pipe and close it (the process reads to its end). A
+        forker's pipe stays open (the forker holds its other end), so the write stops if the process dies."""
+        if self.forker is not None:
+            send(self.request_fd, head, job, until_dead=self.pidfd)
+            return
         try:
             send(self.request_fd, head, job)
         except OSError:
@@ -205,10 +244,30 @@ class _Program:
 
     def discard(self) -> None:
         """Kill and reap a process that was never handed a request."""
-        os.close(self.request_fd)
+        if self.forker is None:
+            os.close(self.request_fd)
         self.kill()
         self.reap()
-        os.close(self.fd)
+        self.done(True)
+
+    def done(self, dirty: bool) -> None:
+        """After the process is dead and its report taken: close its pipes, or, for a forker's (shared by
+        every process of its parity), empty them of anything it did not read or its report did not take
+        (``dirty``), so that nothing of it reaches the next process of that parity."""
+        if self.forker is None:
+            os.close(self.fd)
+            return
+        if dirty:
+            _drain(self.fd)
+            _drain(self.forker["request_read"][self.parity])
+
+
+def _drain(fd: int) -> None:
+    """Read and drop what a pipe holds, without blocking (the fd itself may be blocking: its file is
+    shared with the forker's children, which read it blocking)."""
+    while select.select([fd], [], [], 0)[0]:
+        if not os.read(fd, 1 << 16):
+            return
 
 
 def spawn(ctx: dict) -> None:
@@ -224,10 +283,18 @@ def _take_spare(ctx: dict) -> _Program:
     """The waiting process, or a new one if there is none or it died waiting (a memory cgroup's OOM killer
     may take it while the program before it runs): a program never inherits a death it did not cause."""
     prog = ctx.pop("spare", None)
+    if prog is not None:
+        try:
+            prog.arrive()
+        except OSError:
+            prog = None
     if prog is not None and prog.dead():
         prog.discard()
         prog = None
-    return prog if prog is not None else _Program(ctx)
+    if prog is None:
+        prog = _Program(ctx)
+        prog.arrive()
+    return prog
 
 
 # One answer per job: META (exit code or -1, signal or 0, FLAG_* bits, elapsed and CPU seconds, max RSS in
@@ -290,16 +357,23 @@ def run_job(ctx: dict, job: memoryview, timeout_s: float, memory_mb: int, parent
             break
     if timed_out or overflow or orphaned:
         prog.kill()
+    spare = ctx.get("spare")
+    if spare is not None and spare.pid is None:  # the forker's answer: taken now, before this program's
+        try:                                      # answer goes out (the next one is then the OOM killer's
+            spare.arrive()                        # first choice too)
+        except OSError:
+            ctx["spare"] = None  # (the next job asks for another, and reports if that fails too)
     prog.reap()
     if not overflow:  # the process is dead: take what it wrote
-        os.set_blocking(prog.fd, False)
+        if prog.forker is None:
+            os.set_blocking(prog.fd, False)
         try:
             while size <= MAX_REPORT_BYTES and (n := os.readv(prog.fd, [report[size:]])):
                 size += n
         except BlockingIOError:
             pass
         overflow = size >= MAX_REPORT_BYTES
-    os.close(prog.fd)
+    prog.done(overflow or not os.WIFEXITED(prog.status) or os.WEXITSTATUS(prog.status) != 0)
     if orphaned:
         sys.exit(0)
     scratch_error = fresh_scratch(ctx)  # nothing of the program is alive to race this
@@ -311,11 +385,23 @@ def run_job(ctx: dict, job: memoryview, timeout_s: float, memory_mb: int, parent
             scratch_error or "", 0 if overflow else size)
 
 
-def send(fd: int, *parts) -> None:
-    """Write every part (bytes, or views of the zygote's buffers: never joined into a copy on its heap)."""
+def send(fd: int, *parts, until_dead: int | None = None) -> None:
+    """Write every part (bytes, or views of the zygote's buffers: never joined into a copy on its heap).
+    With ``until_dead`` (the reader's pidfd; ``fd`` non-blocking), stop if the reader dies first."""
     views = [memoryview(p) for p in parts if len(p)]
     while views:
-        done = os.writev(fd, views)
+        if until_dead is not None:
+            try:
+                done = os.writev(fd, views)
+            except BlockingIOError:
+                ready = select.select([until_dead], [fd], [])[0]
+                if ready:
+                    return  # the reader is dead
+                continue
+            except OSError:
+                return
+        else:
+            done = os.writev(fd, views)
         while done:
             if done >= len(views[0]):
                 done -= len(views.pop(0))
@@ -438,8 +524,9 @@ def _setup(scratch: str, options: dict, pid_ns: bool, linux, caps: dict) -> dict
            "devnull_fd": _high(os.open(os.devnull, os.O_RDWR)), "ruleset_fd": None,
            "seccomp": False, "seccomp_install": None, "fork": _fork_function(), "mapped_bytes": 0,
            "star_globals": star_globals, "request": _unshared(MAX_REQUEST_BYTES), "report": _unshared(REPORT_ROOM),
-           "outbox": _unshared(OUTBOX_BYTES), "flush_s": float(options.get("flush_s", FLUSH_S)), "spare": None}
-    without = set(options.get("without") or ())
+           "outbox": _unshared(OUTBOX_BYTES), "flush_s": float(options.get("flush_s", FLUSH_S)), "spare": None,
+           "forker": None, "without": set(options.get("without") or ())}
+    without = ctx["without"]
     ctx["workdir"] = scratch
     if caps["mount_namespace"] and options.get("tmpfs_mb"):
         # The scratch: a tmpfs mounted anew for every program on ``workdir`` (p/q), in a read-only
@@ -491,6 +578,12 @@ def _setup(scratch: str, options: dict, pid_ns: bool, linux, caps: dict) -> dict
     elif linux is not None:
         notes.append("seccomp: switched off" if "seccomp" in without else "seccomp: no syscall table for this architecture (x86_64 only)")
     caps["seccomp"] = ctx["seccomp"]
+    ctx["forker_pipes"] = None
+    if pid_ns and "forker" not in without:  # (made now: above fd 100, which the open files limit then forbids)
+        try:
+            ctx["forker_pipes"] = [_high(fd) for _ in range(6) for fd in os.pipe()]
+        except OSError as exc:
+            notes.append(f"forker: {exc}")
     # Limits that are the same for every program, set here once and inherited (this process keeps its fds
     # above 100 open; new ones it opens are few and low).
     for which, limit in ((resource.RLIMIT_FSIZE, runner.FILE_SIZE_LIMIT), (resource.RLIMIT_NOFILE, 64),
@@ -653,6 +746,82 @@ def _self_test(ctx: dict, caps: dict, outer_pid: int) -> None:
                 ctx["seccomp"] = False
 
 
+def _start_forker(ctx: dict, caps: dict, keep_out: tuple[int, ...]) -> None:
+    """Fork the forker, once, before any request exists: a copy of this process (confined, imports done,
+    globals prepared, heap frozen and trimmed) that only makes program processes, one per byte it is sent,
+    each a child of this process (sibling_cloner) in a PID namespace of its own, and answers with its pid.
+    Its loop touches few pages, so a program's process copies few of them and neither process copies
+    the pages of the other's work (this process's loop, its requests and reports are never in a program's
+    process's memory: it forks none). Every program's process inherits its pipes from the forker: two
+    request pipes and two result pipes, one of each per parity, taken in turn, so the process running a
+    program and the one waiting for the next never share a pipe (``_Program.done`` empties a pipe a dead
+    process left anything in). Without a PID namespace, a pidfd, pipes of MAX_REPORT_BYTES or x86_64, the
+    worker forks each program's process itself."""
+    linux = ctx["linux"]
+    if not ctx["forker_pipes"]:
+        return
+    try:
+        clone = linux.sibling_cloner()
+        os.close(os.pidfd_open(os.getpid()))
+    except (AttributeError, OSError) as exc:
+        caps["notes"].append(f"forker: {exc}")
+        return
+    opened: list[int] = ctx.pop("forker_pipes") or []
+    try:
+        if not opened:
+            raise OSError("no pipes for a forker")
+        ends = opened
+        cmd_r, cmd_w, reply_r, reply_w = ends[:4]
+        request, result = [ends[4:6], ends[6:8]], [ends[8:10], ends[10:12]]
+        for pipe in result + request:
+            if fcntl.fcntl(pipe[1], F_SETPIPE_SZ, MAX_REPORT_BYTES) < MAX_REPORT_BYTES:
+                raise OSError("pipes too small for a report")
+        pid = os.fork()
+    except OSError as exc:
+        for fd in opened:
+            os.close(fd)
+        caps["notes"].append(f"forker: {exc}")
+        return
+    if pid == 0:
+        code = 1
+        try:
+            for fd in (cmd_w, reply_r, *keep_out, *(pipe[0] for pipe in result), *(pipe[1] for pipe in request)):
+                os.close(fd)
+            _forker_loop(ctx, clone, cmd_r, reply_w, [(request[p][0], result[p][1]) for p in (0, 1)])
+        finally:
+            os._exit(code)
+    for fd in (cmd_r, reply_w, *(pipe[1] for pipe in result)):
+        os.close(fd)
+    for fd in [pipe[0] for pipe in result] + [pipe[1] for pipe in request]:
+        os.set_blocking(fd, False)  # (files of their own: the forker closed its copies)
+    ctx["forker"] = {"pid": pid, "cmd": cmd_w, "reply": reply_r, "next": 0,
+                     "result": [pipe[0] for pipe in result], "request": [pipe[1] for pipe in request],
+                     "request_read": [pipe[0] for pipe in request]}
+
+
+def _forker_loop(ctx: dict, clone, cmd: int, reply: int, ends: list[tuple[int, int]]) -> None:
+    """The forker: for each byte read (a parity), a program's process with that parity's request and
+    result pipes; its pid (or -errno) back. Never returns (it exits when the worker closes its pipe)."""
+    main = ctx["runner"].main
+    pack = struct.Struct("<i").pack
+    while True:
+        parity = os.read(cmd, 1)
+        if not parity:
+            os._exit(0)
+        request_read, result_write = ends[parity[0]]
+        try:
+            pid = clone()
+        except OSError as exc:
+            pid = -(exc.errno or 1)
+        if pid == 0:  # never return into the forker's loop from here
+            code = EXIT_SETUP_FAILED
+            try:
+                code = main(ctx, request_read, result_write)
+            finally:
+                os._exit(code)
+        os.write(reply, pack(pid))
+
+
 def _trim_heap() -> None:
     """Give the free memory of malloc's heap back to the kernel (malloc_trim): pages that every fork
     would otherwise share and every program's exit unmap (about 1.4 MiB of 19 here, after the imports)."""
@@ -671,12 +840,10 @@ def _serve(ctx: dict, caps: dict, in_fd: int, out_fd: int) -> None:
     job that ends the way a batch must not go on from (the sandbox failed, or a kill that was not the
     wall-clock limit's, which the parent looks up in the memory cgroup before anything else runs), the
     batch's other jobs are answered FLAG_SKIPPED without running."""
-    gc.collect()
-    gc.freeze()  # keep the pre-imported heap shared between forks (copy-on-write)
-    _trim_heap()  # fewer pages for every fork to share and every program's exit to unmap
-    if ctx["spare"] is not None:  # forked during the self-test, before the freeze
-        ctx.pop("spare").discard()
-    spawn(ctx)
+    if ctx["forker"] is None:  # (a spare forked by this process during the self-test: from a heap that
+        if ctx["spare"] is not None:  # held the self-test's request; a forker's never did)
+            ctx.pop("spare").discard()
+        spawn(ctx)
     write_frames(out_fd, json.dumps({"capabilities": caps, "pid": os.getpid()}).encode())
     request = memoryview(ctx["request"])
     outbox = memoryview(ctx["outbox"])
@@ -708,7 +875,8 @@ def _serve(ctx: dict, caps: dict, in_fd: int, out_fd: int) -> None:
                 META.pack_into(outbox, pending + 4, -1, 0, FLAG_SKIPPED, 0.0, 0.0, 0, 0)
                 pending, at = pending + head, end
                 continue
-            if served % 64 == 0:  # the base of each program's address-space limit, refreshed now and then
+            if ctx["forker"] is None and served % 64 == 0:  # the base of each program's address-space
+                # limit, refreshed now and then (a forker's is taken once: its loop does not grow it)
                 ctx["mapped_bytes"] = mapped_bytes()
             served += 1
             if not pending:
@@ -782,6 +950,12 @@ def main() -> None:
             except OSError as exc:
                 caps["notes"].append(f"private /proc: {exc} (fix: a /proc without masked paths, as outside most containers)")
         ctx = _setup(scratch, options, pid_ns, linux, caps)
+        ctx["runner"].warm_up(ctx["star_globals"])  # (before the freeze: what it leaves is shared)
+        gc.collect()
+        gc.freeze()  # keep the pre-imported heap shared between forks (copy-on-write)
+        _trim_heap()  # fewer pages for every fork to share and every program's exit to unmap
+        ctx["mapped_bytes"] = mapped_bytes()
+        _start_forker(ctx, caps, (in_fd, out_fd))
         _self_test(ctx, caps, outer_pid)
     except Exception as exc:
         import traceback

@@ -60,6 +60,21 @@ def worker_pids() -> set[int]:
     return found
 
 
+def forkers(propers: set[int], table: dict | None = None) -> dict[int, int]:
+    """worker proper -> its forker: the one child of a worker proper in the proper's own PID namespace (each
+    program's process is in a PID namespace of its own; sandbox/_zygote.py, _start_forker)."""
+    table = table if table is not None else process_table()
+    found = {}
+    for pid, (ppid, _) in table.items():
+        if ppid in propers:
+            try:
+                if os.readlink(f"/proc/{pid}/ns/pid") == os.readlink(f"/proc/{ppid}/ns/pid"):
+                    found[ppid] = pid
+            except OSError:
+                pass
+    return found
+
+
 def waits_for_a_request(pid: int) -> bool:
     """Whether the process is asleep reading a pipe (a worker's next program's process, never handed a
     request: it reads one to its end before anything else)."""
@@ -110,8 +125,9 @@ def private_tempdir():
 @pytest.fixture
 def nothing_left_behind(private_tempdir):
     """A worker is a process of ours (depth 1) with one child, the worker proper, pid 1 of its PID
-    namespace (depth 2). A program's process (depth 3) must never outlive its call; the one process each
-    worker proper keeps for its next program waits for its request on a pipe, never handed one yet."""
+    namespace (depth 2), whose child is its forker (depth 3). A program's process (depth 3, the worker
+    proper's child too) must never outlive its call; the one process each worker proper keeps for its next
+    program waits for its request on a pipe, never handed one yet."""
     before = set(descendants(os.getpid()))
     temp_before = temp_entries()
     limits = {r: resource.getrlimit(r) for r in _LIMITS}
@@ -124,10 +140,11 @@ def nothing_left_behind(private_tempdir):
     after = descendants(os.getpid(), table)
     workers = worker_pids()
     propers = {pid for pid, depth in after.items() if depth == 2 and table[pid][0] in workers}
+    kept = set(forkers(propers, table).values())
     waiting: set[int] = set()
     for pid, depth in after.items():
         assert table[pid][1] != "Z", f"zombie process {pid}"
-        if pid in before or pid in workers or pid in propers:
+        if pid in before or pid in workers or pid in propers or pid in kept:
             continue
         parent = table[pid][0]
         assert depth == 3 and parent in propers and parent not in waiting and waits_for_a_request(pid), \
