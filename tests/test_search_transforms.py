@@ -6,7 +6,9 @@ the charges that keep work in step with CPU time."""
 import numpy as np
 import pytest
 
-from search.enumerate import STEP_WEIGHT
+from search.budget import WorkBudget
+from search.enumerate import STEP_WEIGHT, enumerate_programs
+from search.problem import Problem
 from search.invariants import COLORS_KEPT, SHAPE_KEPT, LastStep, _named_colors, palette
 from search.steps import TaskInfo, static_steps, step
 
@@ -134,3 +136,38 @@ def test_costly_steps_are_charged_more():
     # a lattice or a symmetry tried per cell costs many plain calls (measured): the budget must say so
     assert STEP_WEIGHT["complete_periodic"] >= 10 and STEP_WEIGHT["complete_symmetry"] >= 5
     assert "flip_lr" not in STEP_WEIGHT
+
+
+# arc1-train tasks the new steps express in fewer steps or on a smaller budget than before, each
+# with the call its program must make: (task, budget, call)
+TASKS = [
+    ("694f12f3", 2_500_000, "hollow_objects(grid, background=0, color=2"),  # insides painted, the smaller recoloured
+    ("1c786137", 4_000_000, "compress_grid("),  # the framed box cropped, its frame's one-colour lines dropped
+    ("3aa6fb7a", 1_000_000, "fill_bounding_boxes(grid, color=1"),  # each corner's box completed
+]
+
+
+@pytest.mark.parametrize("task_id,budget,call", TASKS)
+def test_new_steps_solve_tasks_and_run_in_the_sandbox(arc1_train, task_id, budget, call):
+    from synth import sandbox
+
+    task = arc1_train[task_id]
+    hits = enumerate_programs(Problem.of(task, WorkBudget(budget)), max_programs=50, max_depth=3)
+    hit = next((h for h in hits if call in h.source), None)
+    assert hit is not None, [h.description for h in hits]
+    truth = tuple(ex.output for ex in task.test)
+    assert hit.test_outputs == truth
+    inputs = [ex.input for ex in task.train] + [ex.input for ex in task.test]
+    results = sandbox.run_program(hit.source, inputs, timeout_s=10.0)
+    assert [r.status for r in results] == ["ok"] * len(inputs), [r.message for r in results]
+    assert tuple(r.grid for r in results) == tuple(ex.output for ex in task.train) + truth
+
+
+def test_painting_insides_does_not_fire_where_the_insides_stay(arc1_train):
+    # 4347f46a: rectangles hollowed out (their insides become background): no colour to paint
+    problem = Problem.of(arc1_train["4347f46a"], WorkBudget(10**6))
+    steps = static_steps(problem.info)
+    painted = [s for s in steps if s.op == "hollow_objects" and dict(s.params).get("color") is not None]
+    assert painted == []
+    hits = enumerate_programs(problem, max_programs=50, max_depth=1)
+    assert hits and all("color=" not in h.source.split("hollow_objects(")[-1].split(")")[0] for h in hits)
