@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dsl._masks import dilate, reachable_from_border, shift
+from dsl._masks import dilate, neighbour_offsets, reachable_from_border, shift
 from dsl.color import Color, resolve_background
 from dsl.objects import bounding_box, find_objects
 
@@ -47,15 +47,26 @@ def surround_cells(grid: np.ndarray, source: int | None, color: int, connectivit
     return out
 
 
-def hollow_objects(grid: np.ndarray, background: int | None = Color.BLACK) -> np.ndarray | None:
-    """Cells whose four neighbours all have their colour become background (objects keep only
-    their outline); None when no cell is inside."""
+def hollow_objects(grid: np.ndarray, background: int | None = Color.BLACK, color: int | None = None,
+                   keep: str = "outline", connectivity: int = 4) -> np.ndarray | None:
+    """Split every object into its inside (cells whose neighbours, the four sides or with
+    ``connectivity=8`` all eight, have the cell's colour; the grid's edge counts as another
+    colour) and its outline (the rest). keep="outline" repaints the inside, keep="interior" the
+    outline, with ``color`` (None: the background). None when no cell is inside.
+
+    Example: grid = hollow_objects(grid, background=Color.BLACK, color=Color.RED)
+    """
+    grid = np.asarray(grid)
     bg = resolve_background(grid, background)
     p = np.pad(grid, 1, constant_values=-1)
-    inner = (grid != bg) & (p[:-2, 1:-1] == grid) & (p[2:, 1:-1] == grid) & (p[1:-1, :-2] == grid) & (p[1:-1, 2:] == grid)
+    h, w = grid.shape
+    inner = grid != bg
+    for dy, dx in neighbour_offsets(connectivity):
+        inner &= p[1 + dy:1 + dy + h, 1 + dx:1 + dx + w] == grid
     if not inner.any():
         return None
-    return np.where(inner, bg, grid)
+    paint = bg if color is None else color
+    return np.where(inner if keep == "outline" else (grid != bg) & ~inner, paint, grid)
 
 
 _RAYS = {

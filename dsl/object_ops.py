@@ -214,16 +214,18 @@ def fill_holes_by(grid: np.ndarray, prop: str, values: tuple, colors: tuple,
     return out
 
 
-def fill_bounding_boxes(grid: np.ndarray, color: int, background: int | None = 0, connectivity: int = 8,
+def fill_bounding_boxes(grid: np.ndarray, color: int | None, background: int | None = 0, connectivity: int = 8,
                         by_color: bool = True) -> np.ndarray:
-    """The background cells inside every object's bounding box take ``color``."""
+    """The background cells inside every object's bounding box take ``color`` (None: the
+    object's own colour, its most common one: each object becomes its filled hull)."""
     grid = np.asarray(grid)
     bg = resolve_background(grid, background)
     out = grid.copy()
     for m in find_objects(grid, bg, connectivity, by_color):
         rows, cols = np.nonzero(m)
+        paint = color if color is not None else int(np.bincount(grid[m]).argmax())
         box = out[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
-        box[grid[rows.min():rows.max() + 1, cols.min():cols.max() + 1] == bg] = color
+        box[grid[rows.min():rows.max() + 1, cols.min():cols.max() + 1] == bg] = paint
     return out
 
 

@@ -237,14 +237,18 @@ def _most_marked(grid: np.ndarray) -> int | None:
     return int(held.argmax()) if best > 0 and (held == best).sum() == 1 else None
 
 
-def keep_color(grid: np.ndarray, by: str, background: int | None = 0) -> np.ndarray | None:
-    """The grid with only the cells of the colour ``pick_color`` chooses ``by``; every other
-    cell becomes background. None when no single colour is chosen.
+def keep_color(grid: np.ndarray, by: str | int, background: int | None = 0) -> np.ndarray | None:
+    """The grid with only the cells of the colour ``pick_color`` chooses ``by`` (or of colour
+    ``by`` itself, given as a number); every other cell becomes background. None when no single
+    colour is chosen or the grid lacks it.
 
     Example: grid = keep_color(grid, by="least_common", background=Color.BLACK)
     """
     grid = np.asarray(grid)
-    color = pick_color(grid, by, background)
+    if isinstance(by, str):
+        color = pick_color(grid, by, background)
+    else:
+        color = int(by) if (grid == by).any() else None
     if color is None:
         return None
     return np.where(grid == color, grid, resolve_background(grid, background))
@@ -272,11 +276,23 @@ def combine_parts(parts: list[np.ndarray], logic: str, color: int, background: i
     return np.where(rule, color, bg)
 
 
-def compress_grid(grid: np.ndarray) -> np.ndarray:
-    """The grid with every run of identical adjacent rows, then of identical adjacent columns,
-    kept once."""
+def compress_grid(grid: np.ndarray, drop: str = "repeats", color: int | None = None) -> np.ndarray | None:
+    """The grid with some of its rows, then some of its columns, left out. drop: "repeats" (each
+    run of identical adjacent rows or columns kept once), "uniform" (every row or column of one
+    colour removed; with ``color``, of that colour only). None when nothing is left.
+
+    Example: grid = compress_grid(grid, drop="uniform", color=Color.BLACK)
+    """
     grid = np.asarray(grid)
-    keep_rows = [0] + [r for r in range(1, grid.shape[0]) if not (grid[r] == grid[r - 1]).all()]
-    grid = grid[keep_rows]
-    keep_cols = [0] + [c for c in range(1, grid.shape[1]) if not (grid[:, c] == grid[:, c - 1]).all()]
-    return grid[:, keep_cols]
+    if drop == "repeats":
+        keep_rows = [0] + [r for r in range(1, grid.shape[0]) if not (grid[r] == grid[r - 1]).all()]
+        grid = grid[keep_rows]
+        keep_cols = [0] + [c for c in range(1, grid.shape[1]) if not (grid[:, c] == grid[:, c - 1]).all()]
+        return grid[:, keep_cols]
+    if drop != "uniform":
+        raise ValueError(f"unknown drop rule {drop!r}")
+    first_col, first_row = grid[:, :1], grid[:1, :]
+    rows = (grid == first_col).all(axis=1) & (color is None or (grid[:, 0] == color))
+    cols = (grid == first_row).all(axis=0) & (color is None or (grid[0, :] == color))
+    out = grid[~rows][:, ~cols]
+    return out if out.size else None

@@ -14,25 +14,27 @@ from dsl.partition import object_parts, pick_part
 
 
 def _picked_object(grid: np.ndarray, by: str, background: int | None, connectivity: int,
-                   by_color: bool) -> np.ndarray | None:
+                   by_color: bool, color: int | None = None) -> np.ndarray | None:
     """The mask of the object whose sprite (its cells on background, cropped to its bounding
-    box) ``pick_part`` picks ``by``; None when none stands out."""
+    box) ``pick_part`` picks ``by`` (``color``: counting that colour's cells); None when none
+    stands out."""
     bg = resolve_background(grid, background)
     masks = find_objects(grid, bg, connectivity, by_color)
     sprites = object_parts(grid, bg, connectivity, by_color, isolate=True)  # in the masks' order
-    chosen = pick_part(sprites, by, bg)
+    chosen = pick_part(sprites, by, bg, color)
     return next((m for m, s in zip(masks, sprites) if s is chosen), None)
 
 
 def crop_object(grid: np.ndarray, by: str, background: int | None = Color.BLACK, connectivity: int = 4,
-                by_color: bool = True) -> np.ndarray | None:
+                by_color: bool = True, color: int | None = None) -> np.ndarray | None:
     """The bounding box of the object that stands out ``by`` a property (one of pick_part's
-    PICKS: "max_cells" the largest, "min_area" the smallest box, "unique_colors", ...), with
+    PICKS: "max_cells" the largest, "min_area" the smallest box, "unique_colors", ...; with
+    ``color``, "max_cells" is the object with the most cells of that colour, a marker), with
     whatever else lies inside the box; None when no single object stands out.
 
     Example: grid = crop_object(grid, by="max_cells", background=0, connectivity=8, by_color=False)
     """
-    mask = _picked_object(grid, by, background, connectivity, by_color)
+    mask = _picked_object(grid, by, background, connectivity, by_color, color)
     if mask is None:
         return None
     x, y, w, h = bounding_box(mask)

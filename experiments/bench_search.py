@@ -24,7 +24,7 @@ import arc  # noqa: E402
 from _resumable import run_resumable  # noqa: E402
 from synth.config import SynthConfig  # noqa: E402
 from search import WorkBudget, group_hits, search_programs  # noqa: E402
-from synth.verdict import judge_hits  # noqa: E402
+from synth.verdict import judge_hits, search_answers  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 _TASKS: dict[str, arc.Task] = {}
@@ -63,7 +63,13 @@ def _run_one(args: tuple[str, int, float, int]) -> dict:
     status, ranked = group_hits(hits)
     before = "error" if error else status
     # The synthesizer's verdict (synth.verdict): a single answer weighed, then held out; its work counts.
-    judged = None if error else judge_hits(task, hits, budget=work)
+    held_out: list[WorkBudget] = []  # the budgets of the verdict's held-out searches, to count their work
+
+    def counted(t: arc.Task, units: int) -> list:
+        held_out.append(WorkBudget(units, cap_s=cap_s))
+        return search_answers(t, held_out[-1])
+
+    judged = None if error else judge_hits(task, hits, budget=work, propose=counted)
     status = judged.status if judged else "error"
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu
@@ -83,8 +89,9 @@ def _run_one(args: tuple[str, int, float, int]) -> dict:
         "attempts": attempts,  # per test input, up to 2 grids
         "seconds": round(seconds, 3),
         "cpu_seconds": round(cpu_seconds, 3),  # this process's CPU time: what the machine's load does not inflate
-        "cpu_seconds_search": round(cpu_searched, 3),  # of which the search's (``work``), the verdict's left out
-        "work": budget.spent,  # cells of work the search spent (search.budget)
+        "cpu_seconds_search": round(cpu_searched, 3),  # of which the search's (``work_search``), the verdict's left out
+        "work": budget.spent + sum(b.spent for b in held_out),  # cells of work (search.budget), the verdict's too
+        "work_search": budget.spent,  # of which the search's own
         "capped": budget.capped,  # stopped at the wall-clock safety cap: its answer may vary from run to run
         "families": families,  # families with a train-consistent program
         "families_right": right,  # families with a program whose test answers are right
@@ -126,9 +133,10 @@ def summarize(records: list[dict], tasks: dict[str, arc.Task]) -> dict:
         # How closely work tracks CPU time across tasks (the unit's calibration): Pearson r.
         "work_cpu_correlation": _correlation([r.get("work", 0) for r in records],
                                              [r.get("cpu_seconds", 0.0) for r in records]),
-        # The same against the search's own CPU time (the verdict's held-out searches spend work
-        # that ``work`` does not count): what the unit's calibration answers for.
-        "work_cpu_search_correlation": _correlation([r.get("work", 0) for r in records if "cpu_seconds_search" in r],
+        # The same for the search alone (``work_search`` against the search's own CPU time, the
+        # verdict's held-out searches left out of both).
+        "work_cpu_search_correlation": _correlation([r.get("work_search", r.get("work", 0))
+                                                     for r in records if "cpu_seconds_search" in r],
                                                     [r["cpu_seconds_search"] for r in records if "cpu_seconds_search" in r]),
         "cpu_seconds_search_mean": float(np.mean([r.get("cpu_seconds_search", 0.0) for r in records])) if records else 0.0,
         "peak_rss_mib_worker": max((r.get("rss_mib", 0.0) for r in records), default=0.0),

@@ -30,10 +30,20 @@ from search.program import as_result, safe_call
 from search.steps import Step, fitted_steps, static_steps
 
 # Fitting a state's steps (colour maps, object recolourings, ...) costs about this many units a cell
-# of its grids (measured: 2.6 ms for 150 cells).
-FIT_PASSES = 80
-# Ruling a step out by its declared invariants costs a few dictionary look-ups: a few units.
-SKIP_COST = 4
+# of its grids (measured: 2.6 ms for 150 cells; about half that with the step lists of 2026-12).
+FIT_PASSES = 40
+# Ruling a step out by its declared invariants costs a few dictionary look-ups and the loop's own
+# turn: about 8 us (measured on 40 arc1-train tasks, 250k skips), some 40 units.
+SKIP_COST = 40
+# Operations that read each cell many times (a symmetry or lattice tried per cell, a walk per cell,
+# parts compared with each other) cost this many times a plain call: CPU time per unit of each
+# step's charge, measured on 40 arc1-train tasks (every 10th from the 4th) against the mean.
+STEP_WEIGHT = {
+    "periodic_patch": 20, "complete_periodic": 16, "symmetry_patch": 12, "complete_symmetry": 10,
+    "pick_part": 5, "copy_cell": 5, "overlay_parts": 5, "continue_segments": 4, "gravity_objects": 3,
+    "extend_ends": 3, "cells_to_pixels": 3, "fill_enclosed": 3, "fill_between_corners": 3,
+    "crop_object": 2, "connect_pairs": 2, "fill_bounding_boxes": 2, "repeating_tile": 2,
+}
 
 
 @dataclass
@@ -137,7 +147,7 @@ def enumerate_programs(problem: Problem, *, max_programs: int, max_depth: int,
             budget.charge(int(grid.size))
             return memo[key]
         stats.applied += 1
-        budget.charge(calls([grid]))
+        budget.charge(STEP_WEIGHT.get(s.op, 1) * calls([grid]))
         out = memo[key] = apply_step(s, grid)
         return out
 

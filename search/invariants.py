@@ -22,7 +22,8 @@ SHAPE_KEPT = frozenset({
     "complete_symmetry", "complete_periodic", "repeat_band", "copy_cell", "continue_segments",
     "fill_enclosed", "fill_between_corners", "gravity", "gravity_objects", "hollow_objects",
     "surround_cells", "extend_lines", "extend_ends", "connect_pairs", "cross_lines", "fill_empty_lines",
-    "keep_object", "remove_small_objects", "keep_color", "cells_from_first",
+    "keep_object", "remove_small_objects", "keep_color", "cells_from_first", "fill_bounding_boxes",
+    "paint_foreground",
 })
 # The output has the input's shape transposed.
 SHAPE_SWAPPED = frozenset({"rot90", "rot270", "transpose", "anti_transpose"})
@@ -32,7 +33,7 @@ COLORS_KEPT = SHAPE_KEPT | SHAPE_SWAPPED | frozenset({
     "upscale", "downscale", "shrink_blocks", "tile", "tile_views", "continue_pattern", "repeating_tile",
     "mirror_tile", "pad_grid", "mirror_concat", "self_tile", "crop_to_content", "trim_border",
     "crop_object", "symmetry_patch", "periodic_patch", "pick_part", "overlay_parts", "cells_to_pixels",
-    "fold_halves", "combine_parts", "color_sequence",
+    "fold_halves", "combine_parts", "color_sequence", "compress_grid",
 })
 
 # Parameters whose integer values are colours a step may draw with.

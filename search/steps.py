@@ -120,6 +120,16 @@ def static_steps(info: TaskInfo) -> list[Step]:
         out += [step("periodic_patch", mask_color=c) for c in info.mask_colors]
         for conn, by_color in OBJECT_KINDS:
             out += [step("crop_object", by=s, background=bg, connectivity=conn, by_color=by_color) for s in SELECTIONS]
+        # the object (of several colours) that holds the most cells of a marker colour; or that is
+        # (is not) symmetric
+        for conn in (8, 4):
+            out += [step("crop_object", by="max_cells", background=bg, connectivity=conn, by_color=False, color=c)
+                    for c in info.in_colors if c != bg]
+            out += [step("crop_object", by=s, background=bg, connectivity=conn, by_color=False)
+                    for s in ("symmetric", "asymmetric", "min_colors")]
+        # rows and columns left out: repeats, one-colour lines (separators, empty margins between parts)
+        out += [step("compress_grid"), step("compress_grid", drop="uniform")]
+        out += [step("compress_grid", drop="uniform", color=c) for c in info.in_colors]
         out += [step("symmetry_patch", mask_color=c) for c in info.mask_colors]
         cells = step("split_cells")
         out += [step("pick_part", cells, by=s, background=None)
@@ -153,6 +163,16 @@ def static_steps(info: TaskInfo) -> list[Step]:
         out += [step("gravity", direction=d, background=bg) for d in ("down", "up", "left", "right")]
         out += [step("gravity_objects", direction=d, background=bg) for d in ("down", "up", "left", "right")]
         out.append(step("hollow_objects", background=bg))
+        # objects' insides or outlines repainted; each object's bounding box filled (its hull)
+        out += [step("hollow_objects", background=bg, keep=k, connectivity=8) for k in ("outline", "interior")]
+        out.append(step("hollow_objects", background=bg, keep="interior"))
+        for c in info.grown_colors:
+            if c != bg:
+                out += [step("hollow_objects", background=bg, color=c, keep=k, connectivity=n)
+                        for k in ("outline", "interior") for n in (4, 8)]
+                out += [step("fill_bounding_boxes", color=c, background=bg, connectivity=8, by_color=b)
+                        for b in (True, False)]
+        out += [step("fill_bounding_boxes", color=None, background=bg, connectivity=8, by_color=b) for b in (True, False)]
         for c in info.grown_colors:
             if c != bg:
                 out += [step("surround_cells", source=s, color=c, connectivity=k, background=bg)
@@ -175,6 +195,9 @@ def static_steps(info: TaskInfo) -> list[Step]:
             out += [step("keep_object", by=s, background=bg, connectivity=conn, by_color=by_color) for s in SELECTIONS]
         out += [step("remove_small_objects", max_size=k, background=bg, connectivity=8) for k in (1, 2)]
         out += [step("keep_color", by=b, background=bg) for b in ("least_common", "most_common", "largest_object")]
+    if info.same_shape or info.smaller:  # one colour alone (a crop may follow); the foreground one colour
+        out += [step("keep_color", by=c, background=bg) for c in info.in_colors if c != bg]
+        out += [step("paint_foreground", color=c, background=bg) for c in fg_colors]
     return out
 
 

@@ -96,7 +96,7 @@ def test_api_reference_lists_barc_helpers_first_then_the_search_operations():
     assert barc.rstrip().endswith("if_padding also keeps the first and last position free.")
     for name in common.OPERATIONS:
         assert f"\n{name}(" not in barc and f"\n{name}(" in "\n" + operations.lstrip(), name
-    assert "crop_object(grid, by, background=Color.BLACK, connectivity=4, by_color=True)" in operations
+    assert "crop_object(grid, by, background=Color.BLACK, connectivity=4, by_color=True, color=None)" in operations
 
 
 def test_rigid_transforms_have_one_home():

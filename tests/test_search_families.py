@@ -83,7 +83,7 @@ CASES = [
 # Work (cells) each case gets: the default budget, or more where the program lies deep in the
 # enumeration (a crop whose shape is far from the output's, then a tiling that grows it back).
 BUDGET = 12_000_000
-BUDGETS = {"8f2ea7aa": 80_000_000, "1bfc4729": 20_000_000}
+BUDGETS = {"8f2ea7aa": 80_000_000, "1bfc4729": 20_000_000, "80af3007": 16_000_000}
 _HITS: dict = {}
 
 
