@@ -20,9 +20,14 @@ def _may_refuse(op: str) -> bool:
     return "None" in str(inspect.signature(OPS[op]).return_annotation)
 
 
-def step_call(s: Step) -> str:
-    """The dsl call of one step on ``grid``, parameters written out: ``tile(grid, ny=2, nx=2)``."""
-    return s.call
+def step_call(s: Step, name: str = "grid") -> str:
+    """The dsl call of one step on the variable ``name``, parameters written out: ``tile(grid, ny=2, nx=2)``."""
+    return s.on(name)
+
+
+def may_refuse(s: Step) -> bool:
+    """Whether the step's operation is documented to return None (its result is then checked)."""
+    return _may_refuse(s.op)
 
 
 def step_program(steps: Sequence[Step], paint_by: tuple[str, int] | None = None, family: str = "compose") -> Program:

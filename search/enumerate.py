@@ -21,6 +21,7 @@ from arc.grid import from_array
 from dsl.color import resolve_background
 from dsl.palette import paint_foreground
 from dsl.partition import COLOR_PICKS, pick_color
+from search.assemble import CandidatePool
 from search.budget import calls, cells
 from search.emit import step_program
 from search.hits import SearchHit
@@ -107,7 +108,8 @@ EXPAND_SHARE = 0.5
 
 
 def enumerate_programs(problem: Problem, *, max_programs: int, max_depth: int,
-                       stats: EnumerationStats | None = None, prune: bool = True) -> list[SearchHit]:
+                       stats: EnumerationStats | None = None, prune: bool = True,
+                       pool: CandidatePool | None = None) -> list[SearchHit]:
     """Compositions of up to ``max_depth`` steps that give every demonstration output, the
     fewest steps first, within ``problem.budget``.
 
@@ -123,7 +125,9 @@ def enumerate_programs(problem: Problem, *, max_programs: int, max_depth: int,
     searched for programs at a fraction of what expanding it costs, and a budget too small to
     expand a level searches the most promising part of the next one.
     ``stats``, where given, counts what was done; ``prune=False`` applies every step in the
-    finishing pass (to measure what the invariants save)."""
+    finishing pass (to measure what the invariants save); ``pool``, where given, is offered the
+    input and every state made, in the order made (``search.assemble``: the candidate pieces of
+    an assembly, at no further cost)."""
     budget, info = problem.budget, problem.info
     stats = EnumerationStats() if stats is None else stats
     train_in, targets, test_in = list(problem.train_in), list(problem.targets), list(problem.test_in)
@@ -200,10 +204,14 @@ def enumerate_programs(problem: Problem, *, max_programs: int, max_depth: int,
                 continue
             seen.add(key)
             n = len(state.train)
+            if pool is not None:
+                pool.add(state.steps + (s,), train[:n], train[n:])
             kids.append((closeness(train[:n], targets), _State(state.steps + (s,), train[:n], train[n:])))
         return kids
 
     level = [_State((), train_in, test_in)]
+    if pool is not None:
+        pool.add((), train_in, test_in)
     stats.depth = 1
     if not finish(level) or hits or max_depth == 1:
         return hits

@@ -4,8 +4,9 @@
 LLM writes (``from common import *`` and a few calls of dsl operations). The whole-program
 families run first, each on a share of the budget (local rules, local rules after one step, the
 object and part families, the cell lift); the breadth-first enumeration gets the rest, less the
-part kept back for the roles lift while nothing fits. Enumerated compositions come first in the
-answer, simplest first.
+parts kept back while nothing fits for the assembly (``search.assemble``: layers of the states the
+enumeration made, where it found no program) and the roles lift. Enumerated compositions come first
+in the answer, simplest first.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from arc.task import Task
+from search.assemble import CandidatePool, assemble
 from search.budget import DEFAULT_WORK_BUDGET, WorkBudget, as_budget, calls
 from search.emit import step_call
 from search.enumerate import apply_all, closeness, enumerate_programs, state_key
@@ -25,8 +27,8 @@ from search.steps import Step, fitted_steps, static_steps
 
 # The whole-program families run first, each on a share of the work budget; the enumeration gets
 # the rest. Their programs follow the enumeration's, so a composition stays the first answer. The
-# shares, with the part kept back for the roles lift, add up to at most 0.75, so the enumeration
-# always has a quarter of the budget, whatever the families spend.
+# shares, with the parts kept back for the assembly and the roles lift, add up to at most 0.8, so
+# the enumeration always has a fifth of the budget, whatever the families spend.
 LOCAL_RULE_SHARE = 0.2  # local_rules.py: per-cell rules, same-shape tasks only
 AFTER_STEP_SHARE = 0.1  # same-shape tasks: local rules after one step, when none fits the inputs
 # (tasks whose shapes change: LOCAL_RULE_SHARE, the learner having had none on the inputs)
@@ -34,6 +36,7 @@ OBJECT_SHARE = 0.15  # objects.py: parts, objects, assembly
 CELL_SHARE = 0.15  # same-shape tasks on a grid of one-colour cells: the search again, a pixel per cell
 ROLE_SHARE = 0.15  # tasks whose colours change between demonstrations: the search again on colours
 # renamed by role, when it finds nothing otherwise
+ASSEMBLY_SHARE = 0.05  # assemble.py: layers of the enumeration's states, kept back while nothing fits
 
 
 def search_programs(
@@ -66,12 +69,18 @@ def search_programs(
     families = [SearchHit(p.source, p.description, (), outputs, f"objects:{p.family}", p.tentative, program=p)
                 for p, outputs in object_programs(problem.with_budget(budget.share(OBJECT_SHARE)))]
     found = families + local + lifted
-    # Work for the search on colours renamed by role is kept back only while nothing fits.
-    roles = task_roles(problem) if lift and all(h.fallback for h in found) else None
+    # Work for assembling the enumeration's states, and for the search on colours renamed by role,
+    # is kept back only while nothing fits.
+    nothing = all(h.fallback for h in found)
+    roles = task_roles(problem) if lift and nothing else None
     kept = int(ROLE_SHARE * budget.limit) if roles else 0
-    hits = enumerate_programs(problem.with_budget(budget.part(budget.left - kept)),
-                              max_programs=max_programs, max_depth=max_depth)
+    layered = int(ASSEMBLY_SHARE * budget.limit) if nothing else 0
+    pool = CandidatePool(problem.targets) if nothing else None
+    hits = enumerate_programs(problem.with_budget(budget.part(budget.left - kept - layered)),
+                              max_programs=max_programs, max_depth=max_depth, pool=pool)
     found = hits + found
+    if pool is not None and all(h.fallback for h in found):
+        found = assemble(problem.with_budget(budget.part(budget.left - kept)), pool) + found
     if roles and all(h.fallback for h in found):
         found += lifted_hits(role_lift(problem, roles, budget.part(budget.left)), search_programs, max_depth=max_depth)
     return ([h for h in found if not h.fallback] or found)[:max_programs]

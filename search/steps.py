@@ -40,7 +40,11 @@ class Step:
     @property
     def call(self) -> str:
         """The call on ``grid`` as source: ``tile(grid, ny=2, nx=2)``."""
-        inner = "grid" if self.cut is None else self.cut.call
+        return self.on("grid")
+
+    def on(self, name: str) -> str:
+        """The call on the variable ``name`` as source: ``tile(layer0, ny=2, nx=2)``."""
+        inner = name if self.cut is None else self.cut.on(name)
         return f"{self.op}({inner}" + "".join(f", {k}={v!r}" for k, v in self.params) + ")"
 
     @property

@@ -11,7 +11,8 @@ weighs what stands behind that group, and reports ``several`` where the evidence
   entropy); where the shape changes, the output's cells (their colour entropy) and its shape; each
   colour the input lacks, named. A program costs as many bits as it has syntax nodes once the
   boilerplate every program shares is left out (``description_bits``: every call, name, literal
-  and table entry), ``BITS_PER_NODE`` each. A program that fits by coincidence is one of about
+  and table entry), ``BITS_PER_NODE`` each, and ``PIECE_BITS`` per layer an assembly overlays beyond
+  its first (each one a choice among the search's many candidate images). A program that fits by coincidence is one of about
   ``2**cost`` programs of its size, each fitting with a chance of about ``2**-evidence``: the answer
   is singled out only when the demonstrations' bits exceed the simplest supporting program's by
   ``MARGIN_BITS``. (A demonstration whose output is its input tells 0 bits here: an undercount, as
@@ -43,6 +44,9 @@ from arc.grid import Grid
 from arc.task import Example, Task
 
 BITS_PER_NODE = 2.0  # a syntax node picks one of a handful of names, literals, operators
+# Each layer of an overlay beyond the first is one piece chosen among the search's many candidate
+# images (about a thousand: search.assemble), on top of what its own calls cost.
+PIECE_BITS = 10.0
 MARGIN_BITS = 0.0  # demonstrations' bits beyond the program's, for a fit not to be a coincidence
 HOLD_OUT_SHARE = 1.0  # of the search's budget, for all held-out re-runs of one task together
 COLOUR_BITS = math.log2(10)
@@ -127,10 +131,24 @@ def _is_docstring(node: ast.stmt) -> bool:
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
 
 
+def extra_pieces(source: str) -> int:
+    """Layers a program overlays beyond the first: in every ``overlay_parts([...])`` call of a
+    literal list, its items less one (0 when it does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return 0
+    return sum(len(n.args[0].elts) - 1 for n in ast.walk(tree)
+               if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "overlay_parts"
+               and n.args and isinstance(n.args[0], ast.List) and n.args[0].elts)
+
+
 def description_bits(source: str) -> float:
-    """A program's cost in bits: ``BITS_PER_NODE`` per syntax node (``description_nodes``)."""
+    """A program's cost in bits: ``BITS_PER_NODE`` per syntax node (``description_nodes``), and
+    ``PIECE_BITS`` per layer it overlays beyond the first (``extra_pieces``): an assembly of
+    pieces is a weaker explanation than one composition of the same calls."""
     nodes = description_nodes(source)
-    return math.inf if nodes is None else BITS_PER_NODE * nodes
+    return math.inf if nodes is None else BITS_PER_NODE * nodes + PIECE_BITS * extra_pieces(source)
 
 
 @dataclass(frozen=True)

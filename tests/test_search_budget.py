@@ -13,6 +13,7 @@ from cli import main
 from synth.config import DEFAULT_WORK_BUDGET as CONFIG_DEFAULT
 from synth.config import SynthConfig
 from search import DEFAULT_WORK_BUDGET, WorkBudget, search_programs
+from search.orchestrate import ASSEMBLY_SHARE
 
 # Solved at once (a symmetry, a colour map), and three the search spends its whole budget on.
 TASKS = "3c9b0459,0d3d703e,0dfd9992,1f0c79e5,137eaa0f"
@@ -97,7 +98,9 @@ def test_a_busy_machine_gives_the_same_submission(idle_run, tmp_path):
     assert (tmp_path / "busy" / "submission.json").read_bytes() == (idle_run / "submission.json").read_bytes()
     work = _work(idle_run)
     assert work == _work(tmp_path / "busy")
-    assert sum(w >= int(BUDGET) for w in work.values()) >= 3  # the budget, not the task, ended those searches
+    # the budget, not the task, ended those searches (less what the assembly, kept its share while nothing
+    # fits, may leave unspent: search.orchestrate.ASSEMBLY_SHARE)
+    assert sum(w >= (1 - ASSEMBLY_SHARE) * int(BUDGET) for w in work.values()) >= 3
 
 
 def test_two_workers_give_the_same_submission(idle_run, tmp_path):

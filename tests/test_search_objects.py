@@ -101,7 +101,7 @@ def test_family_hits_follow_the_enumeration(arc1_train):
 
 
 def test_assembly_refuses_a_layer_that_paints_one_demonstration_only():
-    from search.families.assembly import _layers
+    from search.assemble import cover
 
     # Two demonstrations of 3 cells each (background 0).
     target = np.array([1, 1, 3, 1, 2, 3])
@@ -109,9 +109,9 @@ def test_assembly_refuses_a_layer_that_paints_one_demonstration_only():
     ones = np.array([1, 1, 0, 1, 0, 0])  # right where it paints, in both demonstrations
     patch = np.array([0, 0, 0, 0, 2, 0])  # right, but paints in the second demonstration only
     threes = np.full(6, 3)  # a bottom layer right on what is left once cell 4 is covered
-    cands = [(None, ones), (None, patch), (None, threes)]
-    assert _layers(cands, target, 0) == [0, 1, 2]  # without the demonstrations: the patch is used
-    assert _layers(cands, target, 0, demo) is None
+    flats = np.array([ones, patch, threes])
+    assert cover(flats, target, 0) == [0, 1, 2]  # without the demonstrations: the patch is used
+    assert cover(flats, target, 0, demo) is None
 
 
 def test_lookup_needs_a_repeated_key():

@@ -1,6 +1,7 @@
-"""Greedy assembly: an output built as layers of partial candidates.
+"""Greedy assembly over one-step candidates, run with the other families (before the enumeration).
 
-Each candidate is a grid some one-step program makes from the input. Where a candidate is not
+Each candidate is a grid some one-step program makes from the input; the cover and the program
+are ``search.assemble``'s (which also assembles the enumeration's deeper states). Where a candidate is not
 background it "paints"; it explains the demonstration cells it paints correctly. Layers are
 chosen from the top down: the top layer must be right everywhere it paints, each next layer
 must be right wherever it paints cells not yet explained (what lies under a higher layer is
@@ -17,8 +18,8 @@ from typing import Iterator
 
 import numpy as np
 
+from search.assemble import Piece, cover, holds_out, layered_program
 from search.budget import WorkBudget, calls
-from search.emit import step_call
 from search.problem import Problem
 from search.program import Program, as_result, safe_call
 from search.steps import Step, TaskInfo, fitted_steps, static_steps
@@ -55,59 +56,6 @@ def _candidates(inputs: list[np.ndarray], targets: list[np.ndarray], info: TaskI
     return out
 
 
-def _layers(cands: list[tuple[Step | None, np.ndarray]], target: np.ndarray, bg: int,
-            demo: np.ndarray | None = None) -> list[int] | None:
-    """Indices of the chosen layers, top first, the last one possibly a whole-grid bottom; None
-    when the greedy choice cannot explain every cell within MAX_LAYERS. ``demo`` numbers each
-    cell's demonstration: a layer that paints in one demonstration only is a patch learnt by
-    heart, not a rule, and is never chosen where there are several."""
-    left = np.ones(target.shape, dtype=bool)
-    need = 1 if demo is None else min(2, len(np.unique(demo)))
-    chosen: list[int] = []
-    while True:
-        if (target[left] == bg).all():
-            return chosen
-        for i, (_, flat) in enumerate(cands):
-            if i not in chosen and (flat[left] == target[left]).all():
-                return chosen + [i]  # a whole candidate right on every cell left is the bottom
-        if len(chosen) == MAX_LAYERS - 1:
-            return None
-        best, gain = -1, 0
-        for i, (_, flat) in enumerate(cands):
-            paint = (flat != bg) & left
-            if i in chosen or (flat[paint] != target[paint]).any():
-                continue
-            n = int(paint.sum())
-            if n > gain and (need == 1 or len(np.unique(demo[paint])) >= need):
-                best, gain = i, n
-        if best < 0:
-            return None
-        chosen.append(best)
-        left &= cands[best][1] == bg
-
-
-def _build(cands: list[tuple[Step | None, np.ndarray]], chosen: list[int], cells: np.ndarray, bg: int) -> np.ndarray:
-    """The chosen layers overlaid, the top one (first) last, on the given cells."""
-    out = np.full(len(cells), bg, dtype=np.int64)
-    for i in reversed(chosen):
-        flat = cands[i][1][cells]
-        out = np.where(flat != bg, flat, out)
-    return out
-
-
-def _holds_out(cands: list[tuple[Step | None, np.ndarray]], target: np.ndarray, bg: int, demo: np.ndarray) -> bool:
-    """Whether, for each demonstration, the layers chosen without it build it."""
-    n = int(demo.max()) + 1
-    if n < 2:
-        return False  # nothing to hold out
-    for k in range(n):
-        rest, mine = np.flatnonzero(demo != k), np.flatnonzero(demo == k)
-        chosen = _layers([(s, flat[rest]) for s, flat in cands], target[rest], bg, demo[rest])
-        if chosen is None or not np.array_equal(_build(cands, chosen, mine, bg), target[mine]):
-            return False
-    return True
-
-
 def assembly_programs(problem: Problem) -> Iterator[Program]:
     """At most one layered program: the greedy choice of layers over one-step candidates."""
     inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
@@ -131,19 +79,9 @@ def assembly_programs(problem: Problem) -> Iterator[Program]:
         return
     budget.charge(per * len(cands))
     demo = np.concatenate([np.full(t.size, k) for k, t in enumerate(targets)])
-    plain = [(s, flat) for s, _, flat in cands]
-    chosen = _layers(plain, target, bg, demo)
+    flats = np.array([flat for _, _, flat in cands], dtype=np.int8)
+    chosen = cover(flats, target.astype(np.int8), bg, demo, MAX_LAYERS)
     if chosen is None or len(chosen) < 2:
         return  # one layer is a plain one-step program: the enumeration's job
-    lines = []
-    for k, i in enumerate(chosen):
-        s, color, _ = cands[i]
-        if s is None:
-            lines.append(f"layer{k} = grid")
-        else:
-            lines.append(f"layer{k} = {step_call(s)}")
-        if color is not None:
-            lines.append(f"layer{k} = np.where(layer{k} == {color}, {color}, {bg})")
-    order = ", ".join(f"layer{k}" for k in reversed(range(len(chosen))))
-    lines.append(f"grid = overlay_parts([{order}], background={bg!r})")
-    yield Program("assembly", tuple(lines), tentative=not _holds_out(plain, target, bg, demo))
+    pieces = [Piece(() if cands[i][0] is None else (cands[i][0],), cands[i][1]) for i in chosen]
+    yield layered_program(pieces, bg, tentative=not holds_out(flats, target.astype(np.int8), bg, demo, MAX_LAYERS))

@@ -1,0 +1,229 @@
+"""Greedy assembly: an output built as layers of candidate pieces, over what the enumeration reached.
+
+A candidate is a grid some short composition of steps makes from the input (the input itself, a
+state the enumeration made at one or two steps, a blank of one colour), kept only where it has the
+output's shape on every demonstration, each distinct result once (by what it holds on every
+demonstration and test input). Where a candidate is not background it "paints"; background is
+transparent. The cover chooses layers from the top down (``cover``): a layer must be right on every
+cell it paints that no higher layer explains (what lies under a higher layer is hidden); the layer
+painting the most cells not yet explained goes next, ties to the candidate found first (fewer
+steps, then the enumeration's order); the bottom layer is a whole candidate right on every cell
+left, or nothing where every cell left is background. More than ``MAX_PIECES`` layers is
+memorising, not a rule, and is refused; so is a layer that paints in one demonstration only where
+there are several. The same layers, computed on the test input and overlaid in the same order, are
+the answer. An assembly must also hold out (``holds_out``): chosen on all demonstrations but one,
+its layers must build the one left out, for each demonstration; one that does not is ``tentative``.
+
+``CandidatePool`` is what the enumeration fills as it expands (``enumerate_programs(pool=)``): its
+states cost nothing more here. The cover is a few vectorised passes over a candidates x cells
+array per layer chosen, charged ``1 / CELLS_PER_UNIT`` of a unit per candidate-cell of a round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from arc.grid import from_array
+from search.budget import calls, cells
+from search.emit import may_refuse, step_call
+from search.hits import SearchHit
+from search.problem import Problem
+from search.program import Program, run_source
+from search.steps import Step
+
+MAX_PIECES = 3  # layers of one assembly, the bottom one included
+MAX_CANDIDATES = 1200  # whole candidates the pool keeps (the first found)
+MAX_SPLITS = 600  # candidates also offered as the cells of one colour only (the first ones)
+MAX_STEPS = 2  # steps of a candidate
+# A vectorised pass of the cover over a cell of a candidate costs far less than a unit (a cell read
+# by a Python-level operation): measured, about 5 ns for the whole round of comparisons a layer's
+# choice makes, against 0.13 us a unit; so a unit pays for this many candidate-cells of a round.
+CELLS_PER_UNIT = 24
+ROW_COST = 40  # units to gather one candidate row (a few numpy calls: about 5 us)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One layer: ``steps`` applied to the input (none: the input itself), then, where ``color`` is
+    given, only that colour's cells kept; ``blank``: instead, the input's shape filled with ``color``."""
+
+    steps: tuple[Step, ...] = ()
+    color: int | None = None
+    blank: bool = False
+
+    def lines(self, name: str, background: int) -> list[tuple[str, bool]]:
+        """The lines computing this layer into the variable ``name``, each with whether it may refuse."""
+        if self.blank:
+            return [(f"{name} = np.full_like(grid, {self.color})", False)]
+        if not self.steps:
+            out = [(f"{name} = grid", False)]
+        else:
+            out = [(f"{name} = {step_call(self.steps[0], 'grid')}", may_refuse(self.steps[0]))]
+            out += [(f"{name} = {step_call(s, name)}", may_refuse(s)) for s in self.steps[1:]]
+        if self.color is not None:
+            out.append((f"{name} = np.where({name} == {self.color}, {self.color}, {background})", False))
+        return out
+
+    @property
+    def label(self) -> str:
+        if self.blank:
+            return f"blank({self.color})"
+        base = " | ".join(s.label for s in self.steps) or "input"
+        return base if self.color is None else f"{base} [colour {self.color}]"
+
+
+class CandidatePool:
+    """The distinct grids of at most ``max_steps`` steps with the outputs' shapes on every
+    demonstration, in the order offered, at most ``limit``: filled by the enumeration as it makes
+    its states (``add``), read by ``assemble``."""
+
+    def __init__(self, targets: Sequence[np.ndarray], *, limit: int = MAX_CANDIDATES, max_steps: int = MAX_STEPS):
+        self.shapes = [t.shape for t in targets]
+        self.limit = limit
+        self.max_steps = max_steps
+        self.items: list[tuple[tuple[Step, ...], list[np.ndarray], list[np.ndarray]]] = []
+        self._seen: set[tuple] = set()
+
+    def wants(self, steps: tuple[Step, ...]) -> bool:
+        return len(steps) <= self.max_steps and len(self.items) < self.limit
+
+    def add(self, steps: tuple[Step, ...], train: list[np.ndarray], test: list[np.ndarray]) -> None:
+        if not self.wants(steps) or [g.shape for g in train] != self.shapes:
+            return
+        key = tuple((g.shape, g.tobytes()) for g in train + test)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.items.append((steps, train, test))
+
+
+def cover(flats: np.ndarray, target: np.ndarray, background: int, demo: np.ndarray | None = None,
+          max_pieces: int = MAX_PIECES, charge: Callable[[int], None] | None = None) -> list[int] | None:
+    """Rows of ``flats`` (candidates x cells) chosen as layers, top first, the last one possibly a
+    whole-grid bottom; None when the greedy choice cannot explain every cell of ``target`` within
+    ``max_pieces``. ``demo`` numbers each cell's demonstration: a layer that paints in one
+    demonstration only is a patch learnt by heart, and is never chosen where there are several.
+    Ties go to the lowest row. ``charge``, where given, is told the work of each round
+    (``CELLS_PER_UNIT`` candidate-cells a unit)."""
+    left = np.ones(target.shape, dtype=bool)
+    demos = np.zeros(target.shape, dtype=np.int64) if demo is None else demo
+    need = min(2, len(np.unique(demos)))
+    chosen: list[int] = []
+    free = np.ones(len(flats), dtype=bool)
+    while True:
+        goal = target[left]
+        if (goal == background).all():
+            return chosen
+        if charge is not None:
+            charge(1 + len(flats) * len(goal) // CELLS_PER_UNIT)
+        sub = flats[:, left]
+        right = sub == goal
+        whole = np.flatnonzero(right.all(axis=1) & free)
+        if len(whole):
+            return chosen + [int(whole[0])]  # a whole candidate right on every cell left is the bottom
+        if len(chosen) == max_pieces - 1:
+            return None
+        paint = sub != background
+        ok = free & ~(paint & ~right).any(axis=1)
+        gain = np.where(ok, paint.sum(axis=1), 0)
+        if need > 1:
+            where = demos[left]
+            painted = sum(paint[:, where == d].any(axis=1).astype(np.int64) for d in np.unique(where))
+            gain = np.where(painted >= need, gain, 0)
+        best = int(np.argmax(gain))
+        if gain[best] <= 0:
+            return None
+        chosen.append(best)
+        free[best] = False
+        left &= flats[best] == background
+
+
+def build(flats: np.ndarray, chosen: list[int], cells: np.ndarray, background: int) -> np.ndarray:
+    """The chosen layers overlaid, the top one (first) last, on the given cells."""
+    out = np.full(len(cells), background, dtype=flats.dtype)
+    for i in reversed(chosen):
+        layer = flats[i, cells]
+        out = np.where(layer != background, layer, out)
+    return out
+
+
+def holds_out(flats: np.ndarray, target: np.ndarray, background: int, demo: np.ndarray,
+              max_pieces: int = MAX_PIECES, charge: Callable[[int], None] | None = None) -> bool:
+    """Whether, for each demonstration, the layers chosen without it build it."""
+    n = int(demo.max()) + 1
+    if n < 2:
+        return False  # nothing to hold out
+    for k in range(n):
+        rest, mine = np.flatnonzero(demo != k), np.flatnonzero(demo == k)
+        chosen = cover(flats[:, rest], target[rest], background, demo[rest], max_pieces, charge)
+        if chosen is None or not np.array_equal(build(flats, chosen, mine, background), target[mine]):
+            return False
+    return True
+
+
+def cover_cost(n_candidates: int, n_cells: int, n_demos: int, max_pieces: int = MAX_PIECES) -> int:
+    """Units of work of a cover and its hold-outs over that many candidates and cells at most
+    (every round over every cell)."""
+    return max(1, (n_demos + 1) * max_pieces * (1 + n_candidates * n_cells // CELLS_PER_UNIT))
+
+
+def layered_program(pieces: Sequence[Piece], background: int, family: str = "assembly",
+                    tentative: bool = False) -> Program:
+    """The program computing each piece from the input and overlaying them, the first on top."""
+    lines: list[tuple[str, bool]] = []
+    for k, piece in enumerate(pieces):
+        lines += piece.lines(f"layer{k}", background)
+    order = ", ".join(f"layer{k}" for k in reversed(range(len(pieces))))
+    lines.append((f"grid = overlay_parts([{order}], background={background!r})", False))
+    return Program(family, tuple(t for t, _ in lines), tentative=tentative, checked=tuple(c for _, c in lines))
+
+
+def assemble(problem: Problem, pool: CandidatePool) -> list[SearchHit]:
+    """At most one layered program over the pool's candidates (and blanks of the outputs'
+    colours, on a task whose outputs keep the inputs' shapes), within ``problem.budget``."""
+    info, budget = problem.info, problem.budget
+    bg = info.background
+    targets, inputs, tests = list(problem.targets), list(problem.train_in), list(problem.test_in)
+    if bg is None or len(pool.items) < 2 or budget.exhausted:
+        return []
+    target = np.concatenate([t.ravel() for t in targets])
+    demo = np.concatenate([np.full(t.size, k) for k, t in enumerate(targets)])
+    pieces = [Piece(steps) for steps, _, _ in pool.items]
+    rows = [np.concatenate([g.ravel() for g in train]) for _, train, _ in pool.items]
+    if info.same_shape:
+        for c in info.out_colors:
+            if c != bg:
+                pieces.append(Piece(color=c, blank=True))
+                rows.append(np.full(target.size, c))
+    colors = [c for c in info.out_colors if c != bg]
+    if len(colors) > 1:  # a candidate's cells of one colour only, the rest made transparent
+        for piece, row in list(zip(pieces, rows))[:MAX_SPLITS]:
+            if piece.blank:
+                continue
+            for c in colors:
+                mask = row == c
+                if mask.any() and not mask.all():
+                    pieces.append(Piece(piece.steps, color=c))
+                    rows.append(np.where(mask, c, bg))
+    # Cut (the whole candidates first) so that the most the cover and its hold-outs can cost fits
+    # in what the budget has left; what they do cost is charged as they go.
+    budget.charge(ROW_COST * len(rows) + cells(rows) // CELLS_PER_UNIT)  # gathering the candidates
+    keep = min(len(rows), budget.left // cover_cost(1, target.size, len(targets)))
+    if keep < 2:
+        return []
+    flats = np.array(rows[:keep], dtype=np.int8)
+    chosen = cover(flats, target.astype(np.int8), bg, demo, charge=budget.charge)
+    if chosen is None or len(chosen) < 2:
+        return []  # one layer is a plain composition: the enumeration's job
+    tentative = not holds_out(flats, target.astype(np.int8), bg, demo, charge=budget.charge)
+    program = layered_program([pieces[i] for i in chosen], bg, tentative=tentative)
+    budget.charge(calls(inputs + tests) * (1 + sum(len(pieces[i].steps) for i in chosen)))
+    outs = run_source(program.source, inputs + tests)
+    if outs is None or any(o is None or np.shape(o) != t.shape or not np.array_equal(o, t)
+                           for o, t in zip(outs, targets)):
+        return []
+    description = "assembly: " + " over ".join(pieces[i].label for i in chosen)
+    return [SearchHit(program.source, description, (), tuple(from_array(o) for o in outs[len(inputs):]),
+                      "assembly", tentative, program=program)]
