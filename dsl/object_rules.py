@@ -169,31 +169,31 @@ def paint_region(grid: np.ndarray, mask: np.ndarray, paint: str, background: int
 
 # Actions that recolour an object like another it corresponds to: "like:<relation>", the relation
 # one of RELATIONS (see ``partner_color``).
-RELATIONS = ("shape", "shape_rigid", "touching", "rows", "columns", "nearest", "fits")
+RELATIONS = ("shape", "shape_rigid", "adjacent", "touching", "rows", "columns", "nearest", "fits")
 
 
 def partner_color(grid: np.ndarray, masks: list[np.ndarray], k: int, relation: str, background: int) -> int | None:
     """The colour of the objects of another colour that object ``k`` of ``masks`` corresponds to
     by ``relation``: "shape" (the same cells, moved), "shape_rigid" (the same up to a turn or
-    mirror), "touching" (side or corner), "rows"/"columns" (sharing a row / a column), "nearest"
+    mirror), "adjacent" (side by side), "touching" (side or corner), "rows"/"columns" (sharing a row / a column), "nearest"
     (the nearest, by the fewest king's moves between cells), "fits" (shaped like the hole object
-    ``k`` encloses: ``paint_region(..., "holes", ...)``); None unless those objects have one colour
-    between them."""
+    ``k`` encloses: ``paint_region(..., "holes", ...)``); its own colour where it corresponds to
+    none; None where those it corresponds to have more than one colour between them."""
     grid = np.asarray(grid)
     own = _own(grid, masks[k], masks, "color", background)
     others = [j for j in range(len(masks)) if j != k and _own(grid, masks[j], masks, "color", background) != own]
     if not others:
-        return None
+        return own
     mk = masks[k]
     if relation in ("shape", "shape_rigid", "fits"):
         key = _rigid_key if relation == "shape_rigid" else _shape_key
         hole = paint_region(grid, mk, "holes", background) if relation == "fits" else mk
         if not hole.any():
-            return None
+            return own
         mine = key(hole)
         chosen = [j for j in others if key(masks[j]) == mine]
-    elif relation == "touching":
-        near = dilate(mk, 8)
+    elif relation in ("adjacent", "touching"):
+        near = dilate(mk, 4 if relation == "adjacent" else 8)
         chosen = [j for j in others if (masks[j] & near).any()]
     elif relation in ("rows", "columns"):
         axis = 1 if relation == "rows" else 0
@@ -209,7 +209,7 @@ def partner_color(grid: np.ndarray, masks: list[np.ndarray], k: int, relation: s
     else:
         raise ValueError(f"unknown relation {relation!r}")
     colors = {_own(grid, masks[j], masks, "color", background) for j in chosen}
-    return colors.pop() if len(colors) == 1 else None
+    return own if not colors else colors.pop() if len(colors) == 1 else None
 
 
 def object_action_cells(grid: np.ndarray, mask: np.ndarray, action: str, obstacles: np.ndarray | None = None

@@ -45,6 +45,16 @@ def test_programs_through_sandbox(arc1_train):
         assert [r.grid for r in results] == [ex.output for ex in task.train] + list(outputs), task_id
 
 
+def test_map_solves_arc2_task():
+    # ARC-AGI-2 training, in neither ARC-AGI-1 set: each bar takes the colour of the marker beside
+    # it (a bar with none keeps its own), the markers vanish
+    import arc
+
+    task = arc.load_dataset("arc2-train")["b7256dcd"]
+    program, outputs = next((p, o) for p, o in _found(task) if "'like:adjacent'" in p.source)
+    assert outputs == tuple(ex.output for ex in task.test), program.description
+
+
 def test_partner_color_needs_one_colour():
     grid = np.array([[1, 0, 2, 0, 5],
                      [0, 0, 0, 0, 0],
@@ -55,6 +65,7 @@ def test_partner_color_needs_one_colour():
     assert partner_color(grid, masks, 2, "nearest", 0) is None  # the 5: the 2 and the 4 equally near
     row = np.array([[1, 2, 0, 0, 3]])
     assert partner_color(row, find_objects(row, 0, 4, True), 0, "nearest", 0) == 2
+    assert partner_color(row, find_objects(row, 0, 4, True), 2, "adjacent", 0) == 3  # none beside it: its own
     # a map whose partner is ambiguous refuses the grid rather than guess
     assert map_objects(grid, "color", ((1, "like:rows"),), default="keep", background=0) is None
     out = map_objects(grid, "color", ((1, "like:columns"),), default="keep", background=0)
