@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from arc.views import SYMMETRY_NAMES, symmetry_array
-from dsl._masks import dilate, label
+from dsl._masks import dilate, label, reachable_from_border
 from dsl.color import resolve_background
-from dsl.objects import find_objects
+from dsl.objects import find_objects, find_regions
 
 # Features of one object; the numeric ones may also be compared with a threshold (``at_least``).
 NUMERIC_FEATURES = ("size", "height", "width", "area", "n_colors", "n_holes", "size_rank", "size_rank_up",
@@ -143,6 +143,75 @@ TURNS = ("flip_lr", "flip_ud", "rot180", "transpose")
 SIDES = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
 
 
+# Actions that paint around an object that stays: "<paint>:<colour>", the paint one of PAINTS (the
+# background cells next to it, side or corner; those it encloses in its box; those of its box).
+PAINTS = ("ring", "holes", "box")
+
+
+def paint_region(grid: np.ndarray, mask: np.ndarray, paint: str, background: int) -> np.ndarray:
+    """The background cells a paint of ``PAINTS`` covers around the object ``mask``: "holes" those
+    inside its box that cannot reach the box's edge but through it, "ring" those outside touching
+    it (side or corner; not its holes), "box" every one inside its box."""
+    if paint not in PAINTS:
+        raise ValueError(f"unknown paint {paint!r}")
+    free = np.asarray(grid) == background
+    region = np.zeros(mask.shape, dtype=bool)
+    box = _box(mask)
+    if paint == "box":
+        region[box] = True
+        return region & free & ~mask
+    inside = ~mask[box]
+    region[box] = inside & ~reachable_from_border(inside, 4)  # its holes
+    if paint == "holes":
+        return region & free
+    return dilate(mask, 8, include_self=False) & free & ~region
+
+
+# Actions that recolour an object like another it corresponds to: "like:<relation>", the relation
+# one of RELATIONS (see ``partner_color``).
+RELATIONS = ("shape", "shape_rigid", "adjacent", "touching", "rows", "columns", "nearest", "fits")
+
+
+def partner_color(grid: np.ndarray, masks: list[np.ndarray], k: int, relation: str, background: int) -> int | None:
+    """The colour of the objects of another colour that object ``k`` of ``masks`` corresponds to
+    by ``relation``: "shape" (the same cells, moved), "shape_rigid" (the same up to a turn or
+    mirror), "adjacent" (side by side), "touching" (side or corner), "rows"/"columns" (sharing a row / a column), "nearest"
+    (the nearest, by the fewest king's moves between cells), "fits" (shaped like the hole object
+    ``k`` encloses: ``paint_region(..., "holes", ...)``); its own colour where it corresponds to
+    none; None where those it corresponds to have more than one colour between them."""
+    grid = np.asarray(grid)
+    own = _own(grid, masks[k], masks, "color", background)
+    others = [j for j in range(len(masks)) if j != k and _own(grid, masks[j], masks, "color", background) != own]
+    if not others:
+        return own
+    mk = masks[k]
+    if relation in ("shape", "shape_rigid", "fits"):
+        key = _rigid_key if relation == "shape_rigid" else _shape_key
+        hole = paint_region(grid, mk, "holes", background) if relation == "fits" else mk
+        if not hole.any():
+            return own
+        mine = key(hole)
+        chosen = [j for j in others if key(masks[j]) == mine]
+    elif relation in ("adjacent", "touching"):
+        near = dilate(mk, 4 if relation == "adjacent" else 8)
+        chosen = [j for j in others if (masks[j] & near).any()]
+    elif relation in ("rows", "columns"):
+        axis = 1 if relation == "rows" else 0
+        span = mk.any(axis=axis)
+        chosen = [j for j in others if (masks[j].any(axis=axis) & span).any()]
+    elif relation == "nearest":
+        rows, cols = np.nonzero(mk)
+        dist = []
+        for j in others:
+            r, c = np.nonzero(masks[j])
+            dist.append(int(np.maximum(np.abs(rows[:, None] - r[None]), np.abs(cols[:, None] - c[None])).min()))
+        chosen = [j for j, d in zip(others, dist) if d == min(dist)]
+    else:
+        raise ValueError(f"unknown relation {relation!r}")
+    colors = {_own(grid, masks[j], masks, "color", background) for j in chosen}
+    return own if not colors else colors.pop() if len(colors) == 1 else None
+
+
 def object_action_cells(grid: np.ndarray, mask: np.ndarray, action: str, obstacles: np.ndarray | None = None
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Where a turn or a move (see ``map_objects``) puts the object ``mask``: its cells' rows,
@@ -214,23 +283,28 @@ def _toward(grid: np.ndarray, mask: np.ndarray, obstacles: np.ndarray | None):
 
 
 def map_objects(grid: np.ndarray, by: str, table: tuple, default: int | str | None = None, at_least: int | None = None,
-                background: int | None = 0, connectivity: int = 4, by_color: bool = True) -> np.ndarray | None:
+                background: int | None = 0, connectivity: int = 4, by_color: bool = True,
+                regions: bool = False) -> np.ndarray | None:
     """Each object (``find_objects``) looked up by its ``by`` feature (``object_values``) in
     ``table``, pairs of (value, action), and changed by the action: "keep", "delete" (becomes
     background), a colour (every cell of it takes that colour), a turn in its own box
     ("flip_lr", "flip_ud", "rot180", "transpose") or a move "<up|down|left|right>:<cells>" (a
     number of cells, "own" for its own height or width, "contact" until it would meet a cell no
-    moving object had, or the border), or "toward": straight at the nearest such cell in its way
-    until it touches it. Objects that turn or move are lifted first, then drawn
-    where they go. With ``at_least``, the key is whether the value is at least that (True /
-    False). A value the table lacks takes ``default``; None when there is none (the rule never
+    moving object had, or the border), "toward": straight at the nearest such cell in its way
+    until it touches it, or a paint "<ring|holes|box>:<colour>" (``paint_region``: the object
+    stays, the background around it, inside it or in its box takes the colour), or "like:<relation>"
+    (the colour of the objects it corresponds to: ``partner_color``; a paint may take it too:
+    "holes:like:fits"). Objects that turn or move are
+    lifted first, then drawn where they go; paints come last, on background only. With
+    ``at_least``, the key is whether the value is at least that (True / False). With ``regions``
+    the objects are the background's regions instead (``find_regions``), kept or recoloured. A value the table lacks takes ``default``; None when there is none (the rule never
     saw such an object), no object at all, or a move that leaves the grid.
 
     Example: grid = map_objects(grid, by="size", table=((6, Color.RED),), default=Color.BLUE, background=0)
     """
     grid = np.asarray(grid)
     bg = resolve_background(grid, background)
-    masks = find_objects(grid, bg, connectivity, by_color)
+    masks = find_regions(grid, bg, connectivity) if regions else find_objects(grid, bg, connectivity, by_color)
     if not masks:
         return None
     actions = dict(table)
@@ -240,9 +314,20 @@ def map_objects(grid: np.ndarray, by: str, table: tuple, default: int | str | No
         if action is None:
             return None
         chosen.append(action)
+    for k, action in enumerate(chosen):  # colours taken from corresponding objects: "like:<relation>"
+        if isinstance(action, str) and "like:" in action:
+            head, relation = action.split("like:")
+            color = partner_color(grid, masks, k, relation, bg)
+            if color is None:
+                return None
+            chosen[k] = f"{head}{color}" if head else color
     out = grid.copy()
-    redrawn = [(m, a) for m, a in zip(masks, chosen) if isinstance(a, str) and a not in ("keep", "delete")]
+    painted = [(m, a) for m, a in zip(masks, chosen) if _is_paint(a)]
+    redrawn = [(m, a) for m, a in zip(masks, chosen)
+               if isinstance(a, str) and a not in ("keep", "delete") and not _is_paint(a)]
     for m, action in zip(masks, chosen):
+        if _is_paint(action):
+            continue
         if action == "delete" or isinstance(action, str) and action != "keep":
             out[m] = bg
         elif action != "keep":
@@ -254,7 +339,14 @@ def map_objects(grid: np.ndarray, by: str, table: tuple, default: int | str | No
             return None
         rows, cols, colors = placed
         out[rows, cols] = colors
+    for m, action in painted:
+        paint, color = action.split(":")
+        out[paint_region(out, m, paint, bg)] = int(color)
     return out
+
+
+def _is_paint(action) -> bool:
+    return isinstance(action, str) and action.split(":")[0] in PAINTS
 
 
 PICKS = ("max", "min", "unique")

@@ -306,6 +306,18 @@ def find_objects(grid: np.ndarray, background: int | None = Color.BLACK, connect
     return [m.copy() for m in masks]  # copies: a caller may change its masks
 
 
+def find_regions(grid: np.ndarray, background: int | None = Color.BLACK, connectivity: int = 4) -> list[np.ndarray]:
+    """Connected components of background cells (the regions the objects leave), as boolean masks
+    in reading order of each region's first cell. background=None: the grid's most common colour.
+
+    Example: regions = find_regions(grid, background=Color.BLACK, connectivity=4)
+    """
+    grid = np.asarray(grid)
+    bg = resolve_background(grid, background)
+    labels, n = label(grid == bg, connectivity)
+    return [labels == i for i in range(1, n + 1)]
+
+
 def mask_shape(mask: np.ndarray) -> tuple[int, int, bytes]:
     """The object's cells within its bounding box as a hashable value: (rows, columns, bytes)."""
     x, y, w, h = bounding_box(mask)

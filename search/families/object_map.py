@@ -21,18 +21,24 @@ from dsl.color import resolve_background
 from dsl.object_rules import (
     NUMERIC_FEATURES,
     OBJECT_FEATURES,
+    PAINTS,
+    RELATIONS,
     SIDES,
     TURNS,
     object_action_cells,
     object_values,
+    paint_region,
+    partner_color,
     rule_key,
 )
-from dsl.objects import find_objects
+from dsl.objects import find_objects, find_regions
 from search.budget import CALL_COST, WorkBudget, calls, cells
 from search.problem import Problem
 from search.program import Program
 
 SEGMENTATIONS = ((4, True), (8, True), (4, False), (8, False))
+# the map's own: the objects as above, then the background's regions (kept or recoloured)
+MAP_SEGMENTATIONS = tuple((conn, by_color, False) for conn, by_color in SEGMENTATIONS) + ((4, True, True), (8, True, True))
 MAX_OBJECTS = 40  # more objects than this in a grid: noise, not objects
 MAX_ENTRIES = 4  # a table with more entries is a list of the demonstrations' objects
 
@@ -44,11 +50,11 @@ def map_programs(problem: Problem) -> Iterator[Program]:
         return
     found: list[tuple[tuple, Program]] = []
     seen: set = set()
-    for conn, by_color in SEGMENTATIONS:
+    for conn, by_color, regions in MAP_SEGMENTATIONS:
         if budget.exhausted:
             break
         budget.charge(calls(inputs))
-        fates = _fates(inputs, targets, info.background, conn, by_color, budget)
+        fates = _fates(inputs, targets, info.background, conn, by_color, regions, budget)
         if fates is None:
             continue
         objects, actions = fates
@@ -63,43 +69,58 @@ def map_programs(problem: Problem) -> Iterator[Program]:
                 continue
             cost, table, default, at_least = rule
             key = (feature if table else None, table, default, at_least)  # a rule for all: any feature
-            if (conn, by_color, key) in seen:
+            if (conn, by_color, regions, key) in seen:
                 continue
-            seen.add((conn, by_color, key))
+            seen.add((conn, by_color, regions, key))
             tentative = (not _holds_out(values, actions, feature in NUMERIC_FEATURES, rule)
-                         or _in_gap(problem, feature, conn, by_color, values, rule))
+                         or _in_gap(problem, feature, conn, by_color, regions, values, rule))
             call = (f"grid = map_objects(grid, by={feature!r}, table={table!r}, default={default!r}, "
                     + (f"at_least={at_least}, " if at_least is not None else "")
-                    + f"background={info.background!r}, connectivity={conn}, by_color={by_color})")
+                    + f"background={info.background!r}, connectivity={conn}, "
+                    + ("regions=True)" if regions else f"by_color={by_color})"))
             found.append(((tentative, cost, len(found)), Program("map", (call,), tentative=tentative)))
     for _, program in sorted(found, key=lambda f: f[0]):
         yield program
 
 
-def _fates(inputs, targets, background, conn: int, by_color: bool, budget: WorkBudget):
+def _masks(g, bg, conn: int, by_color: bool, regions: bool) -> list[np.ndarray]:
+    return find_regions(g, bg, conn) if regions else find_objects(g, bg, conn, by_color)
+
+
+def _fates(inputs, targets, background, conn: int, by_color: bool, regions: bool, budget: WorkBudget):
     """Per demonstration the objects (masks) and, per object, the set of actions that give its
     output ("keep", "delete", a colour, a turn, a move); None where an object has none, where a
     changed cell is no object's and no move or turn reaches it, or where every object is kept."""
     objects, actions = [], []
     for g, t in zip(inputs, targets):
         bg = resolve_background(g, background)
-        masks = find_objects(g, bg, conn, by_color)
+        masks = _masks(g, bg, conn, by_color, regions)
         if not masks or len(masks) > MAX_OBJECTS:
             return None
         covered = np.zeros(g.shape, dtype=bool)
         for m in masks:
             covered |= m
-        options = [_in_place(g, t, m, bg) for m in masks]
+        options, painted = [], np.zeros(g.shape, dtype=bool)
+        for k, m in enumerate(masks):
+            o, region = _in_place(g, t, m, bg, paints=not regions)
+            colored = [(a, "") for a in o if isinstance(a, int)] + \
+                [(int(a.split(":")[1]), a.split(":")[0] + ":") for a in o if _paint(a)]
+            if colored and not regions:  # recoloured, or painted, like the objects it corresponds to
+                budget.charge(len(masks) * m.size // 4)  # every other object weighed once a relation (measured)
+                partners = {r: partner_color(g, masks, k, r, bg) for r in RELATIONS}
+                o.update(f"{head}like:{r}" for color, head in colored for r, c in partners.items() if c == color)
+            options.append(o)
+            painted |= region
         static = np.zeros(g.shape, dtype=bool)
         for m, o in zip(masks, options):
-            if "keep" in o:
+            if "keep" in o or any(_paint(a) for a in o):
                 static |= m
         outside = (g != t) & ~covered
-        reached = np.zeros(g.shape, dtype=bool)
+        reached = painted.copy()
         for m, o in zip(masks, options):
-            # an object looks for a turn or move only where it is not kept, and where it may have
-            # gone somewhere no object was (or is neither deleted nor recoloured in place)
-            if "keep" not in o and (outside.any() or not o):
+            # an object looks for a turn or move only where it is neither kept nor painted around,
+            # and where it may have gone somewhere no object was (or is neither deleted nor recoloured in place)
+            if not regions and "keep" not in o and not any(_paint(a) for a in o) and (outside.any() or not o):
                 budget.charge(sum(g.shape) * CALL_COST // 2)  # a look at every side (measured)
                 for action, (rows, cols) in _redraws(g, t, m, static & ~m):
                     o.add(action)
@@ -118,19 +139,36 @@ def _fates(inputs, targets, background, conn: int, by_color: bool, budget: WorkB
 
 
 def _redraw(action) -> bool:
-    return isinstance(action, str) and (":" in action or action in TURNS or action == "toward")
+    return (isinstance(action, str) and not _paint(action) and "like:" not in action
+            and (":" in action or action in TURNS or action == "toward"))
 
 
-def _in_place(g, t, m, bg) -> set:
+def _in_place(g, t, m, bg, paints: bool = True) -> tuple[set, np.ndarray]:
+    """The fates that leave ``m`` where it is, and the cells its paints (``PAINTS``) draw. An
+    object whose paint the output shows whole, in one new colour, is painted, not kept."""
     out = t[m]
     options = set()
+    painted = np.zeros(g.shape, dtype=bool)
     if np.array_equal(out, g[m]):
         options.add("keep")
+        for paint in PAINTS if paints else ():
+            region = paint_region(g, m, paint, bg)
+            if region.any():
+                colors = t[region]
+                if colors[0] != bg and (colors == colors[0]).all():
+                    options.add(f"{paint}:{int(colors[0])}")
+                    painted |= region
     if (out == bg).all():
         options.add("delete")
-    elif (out == out[0]).all():
+    elif (out == out[0]).all() and not painted.any():  # painted: neither kept nor recoloured in place
         options.add(int(out[0]))
-    return options
+    if painted.any():
+        options.discard("keep")
+    return options, painted
+
+
+def _paint(action) -> bool:
+    return isinstance(action, str) and action.split(":")[0] in PAINTS
 
 
 def _redraws(g, t, m, obstacles):
@@ -162,6 +200,12 @@ def _preference(action) -> tuple:
         return (0, action == "delete", 0, "")
     if isinstance(action, int):
         return (1, 0, action, "")
+    if "like:" in action:  # a colour read off a corresponding object: after the fixed ones
+        head, relation = action.split("like:")
+        return (1, 1 + len(PAINTS) + RELATIONS.index(relation), 0, head)
+    if _paint(action):
+        paint, color = action.split(":")
+        return (1, 1 + PAINTS.index(paint), int(color), "")
     if action in TURNS:
         return (2, TURNS.index(action), 0, "")
     if action == "toward":
@@ -218,7 +262,7 @@ def _rule(values: list[list], options: list[list], numeric: bool):
     return None
 
 
-def _in_gap(problem: Problem, feature: str, conn: int, by_color: bool, values: list[list], rule) -> bool:
+def _in_gap(problem: Problem, feature: str, conn: int, by_color: bool, regions: bool, values: list[list], rule) -> bool:
     """A threshold's test object whose value lies between the largest value below it and the
     smallest above it that the demonstrations show: which side it falls on, they do not say."""
     at_least = rule[3]
@@ -229,7 +273,7 @@ def _in_gap(problem: Problem, feature: str, conn: int, by_color: bool, values: l
     high = min(v for v in seen if v >= at_least)
     bg = problem.info.background
     for g in problem.test_in:
-        masks = find_objects(g, resolve_background(g, bg), conn, by_color)
+        masks = _masks(g, resolve_background(g, bg), conn, by_color, regions)
         if any(low < v < high for v in object_values(g, masks, feature, bg)):
             return True
     return False
