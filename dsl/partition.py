@@ -277,9 +277,10 @@ def combine_parts(parts: list[np.ndarray], logic: str, color: int, background: i
 
 
 def compress_grid(grid: np.ndarray, drop: str = "repeats", color: int | None = None) -> np.ndarray | None:
-    """The grid with some of its rows, then some of its columns, left out. drop: "repeats" (each
-    run of identical adjacent rows or columns kept once), "uniform" (every row or column of one
-    colour removed; with ``color``, of that colour only). None when nothing is left.
+    """The grid with some of its rows and columns left out. drop: "repeats" (each run of
+    identical adjacent rows kept once, then of identical adjacent columns), "uniform" (every row
+    and every column of one colour in the grid as given removed; with ``color``, of that colour
+    only). None when nothing is left.
 
     Example: grid = compress_grid(grid, drop="uniform", color=Color.BLACK)
     """

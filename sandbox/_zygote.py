@@ -757,28 +757,20 @@ def _start_forker(ctx: dict, caps: dict, keep_out: tuple[int, ...]) -> None:
     program and the one waiting for the next never share a pipe (``_Program.done`` empties a pipe a dead
     process left anything in). Without a PID namespace, a pidfd, pipes of MAX_REPORT_BYTES or x86_64, the
     worker forks each program's process itself."""
-    linux = ctx["linux"]
-    if not ctx["forker_pipes"]:
+    ends: list[int] = ctx.pop("forker_pipes")
+    if not ends:
         return
     try:
-        clone = linux.sibling_cloner()
+        clone = ctx["linux"].sibling_cloner()
         os.close(os.pidfd_open(os.getpid()))
-    except (AttributeError, OSError) as exc:
-        caps["notes"].append(f"forker: {exc}")
-        return
-    opened: list[int] = ctx.pop("forker_pipes") or []
-    try:
-        if not opened:
-            raise OSError("no pipes for a forker")
-        ends = opened
         cmd_r, cmd_w, reply_r, reply_w = ends[:4]
         request, result = [ends[4:6], ends[6:8]], [ends[8:10], ends[10:12]]
         for pipe in result + request:
             if fcntl.fcntl(pipe[1], F_SETPIPE_SZ, MAX_REPORT_BYTES) < MAX_REPORT_BYTES:
                 raise OSError("pipes too small for a report")
         pid = os.fork()
-    except OSError as exc:
-        for fd in opened:
+    except (AttributeError, OSError) as exc:
+        for fd in ends:
             os.close(fd)
         caps["notes"].append(f"forker: {exc}")
         return

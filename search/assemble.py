@@ -99,6 +99,14 @@ class CandidatePool:
             self.items.append((steps, train, test))
 
 
+def flat_targets(targets: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Every demonstration output's cells in one row (as the candidates' rows hold them), and the
+    number of the demonstration each cell belongs to (``cover``'s ``demo``)."""
+    target = np.concatenate([t.ravel() for t in targets]).astype(np.int8)
+    demo = np.concatenate([np.full(t.size, k) for k, t in enumerate(targets)])
+    return target, demo
+
+
 def cover(flats: np.ndarray, target: np.ndarray, background: int, demo: np.ndarray | None = None,
           max_pieces: int = MAX_PIECES, charge: Callable[[int], None] | None = None) -> list[int] | None:
     """Rows of ``flats`` (candidates x cells) chosen as layers, top first, the last one possibly a
@@ -188,8 +196,7 @@ def assemble(problem: Problem, pool: CandidatePool) -> list[SearchHit]:
     targets, inputs, tests = list(problem.targets), list(problem.train_in), list(problem.test_in)
     if bg is None or len(pool.items) < 2 or budget.exhausted:
         return []
-    target = np.concatenate([t.ravel() for t in targets])
-    demo = np.concatenate([np.full(t.size, k) for k, t in enumerate(targets)])
+    target, demo = flat_targets(targets)
     pieces = [Piece(steps) for steps, _, _ in pool.items]
     rows = [np.concatenate([g.ravel() for g in train]) for _, train, _ in pool.items]
     if info.same_shape:
@@ -214,10 +221,10 @@ def assemble(problem: Problem, pool: CandidatePool) -> list[SearchHit]:
     if keep < 2:
         return []
     flats = np.array(rows[:keep], dtype=np.int8)
-    chosen = cover(flats, target.astype(np.int8), bg, demo, charge=budget.charge)
+    chosen = cover(flats, target, bg, demo, charge=budget.charge)
     if chosen is None or len(chosen) < 2:
         return []  # one layer is a plain composition: the enumeration's job
-    tentative = not holds_out(flats, target.astype(np.int8), bg, demo, charge=budget.charge)
+    tentative = not holds_out(flats, target, bg, demo, charge=budget.charge)
     program = layered_program([pieces[i] for i in chosen], bg, tentative=tentative)
     budget.charge(calls(inputs + tests) * (1 + sum(len(pieces[i].steps) for i in chosen)))
     outs = run_source(program.source, inputs + tests)

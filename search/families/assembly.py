@@ -18,7 +18,7 @@ from typing import Iterator
 
 import numpy as np
 
-from search.assemble import Piece, cover, holds_out, layered_program
+from search.assemble import Piece, cover, flat_targets, holds_out, layered_program
 from search.budget import WorkBudget, calls
 from search.problem import Problem
 from search.program import Program, as_result, safe_call
@@ -63,7 +63,7 @@ def assembly_programs(problem: Problem) -> Iterator[Program]:
     if bg is None:
         return
     whole = _candidates(inputs, targets, info, budget)
-    target = np.concatenate([t.ravel() for t in targets])
+    target, demo = flat_targets(targets)
     # Each candidate also as the cells of one colour only, the rest made transparent.
     colors = [c for c in info.out_colors if c != bg]
     cands = [(s, None, flat) for s, flat in whole]
@@ -78,10 +78,9 @@ def assembly_programs(problem: Problem) -> Iterator[Program]:
     if len(cands) < 2:
         return
     budget.charge(per * len(cands))
-    demo = np.concatenate([np.full(t.size, k) for k, t in enumerate(targets)])
     flats = np.array([flat for _, _, flat in cands], dtype=np.int8)
-    chosen = cover(flats, target.astype(np.int8), bg, demo, MAX_LAYERS)
+    chosen = cover(flats, target, bg, demo, MAX_LAYERS)
     if chosen is None or len(chosen) < 2:
         return  # one layer is a plain one-step program: the enumeration's job
     pieces = [Piece(() if cands[i][0] is None else (cands[i][0],), cands[i][1]) for i in chosen]
-    yield layered_program(pieces, bg, tentative=not holds_out(flats, target.astype(np.int8), bg, demo, MAX_LAYERS))
+    yield layered_program(pieces, bg, tentative=not holds_out(flats, target, bg, demo, MAX_LAYERS))
