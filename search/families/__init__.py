@@ -33,6 +33,7 @@ from search.families.object_pick import pick_programs
 from search.families.rays import ray_programs
 from search.families.parts import count_programs, lookup_programs, part_programs
 from search.families.pattern import continue_programs, inpaint_programs, self_tile_programs
+from search.families.panels import panel_programs
 from search.families.pieces import pieces_programs
 from search.problem import Problem
 from search.program import Program, run_source
@@ -65,6 +66,8 @@ FAMILIES: dict[str, Callable] = {
     "continue": continue_programs,
     "pieces": pieces_programs,  # pieces.py: objects fitted together into the rectangle they fill
     "inpaint": inpaint_programs,  # the costliest of them, last
+    # panels between separator lines redrawn from one another (panels.py): returns at once without separators
+    "panels": panel_programs,
 }
 
 
