@@ -227,14 +227,15 @@ def mirror_cells(grid: np.ndarray) -> np.ndarray | None:
     return out
 
 
-REDRAWS = ("copy", "stamp", "fill", "keep")
+REDRAWS = ("copy", "mark", "stamp", "fill", "keep")
 FILL_PICKS = ("max_cells", "min_cells", "max_colors", "min_colors")
 
 
 def redraw_cells(grid: np.ndarray, by: str, mode: str) -> np.ndarray | None:
-    """Every cell between separator lines (``split_cells``, of one shape for "copy" and
-    "stamp") redrawn from the cells picked ``by`` a property, by ``mode`` (one of ``REDRAWS``):
-    "copy": every cell becomes the one cell ``pick_part`` picks ``by``; "stamp": every cell's
+    """Every cell between separator lines (``split_cells``, of one shape for "copy",
+    "mark" and "stamp") redrawn from the cells picked ``by`` a property, by ``mode`` (one of ``REDRAWS``):
+    "copy": every cell becomes the one cell ``pick_part`` picks ``by``; "mark": every
+    cell that holds anything but background (a marker) becomes it, empty cells stay; "stamp": every cell's
     background shows the picked cell's drawing in the separator lines' colour; "fill": the cells
     that score best ``by`` (``picked_cells``, one of ``FILL_PICKS``, ties all picked) are filled
     with their most common colour and the others emptied; "keep": those cells kept and
@@ -249,7 +250,7 @@ def redraw_cells(grid: np.ndarray, by: str, mode: str) -> np.ndarray | None:
     if len(flat) < 2:
         return None
     bg = most_common_color(out)
-    if mode in ("copy", "stamp"):
+    if mode in ("copy", "mark", "stamp"):
         if len({c.shape for c in flat}) != 1:
             return None
         chosen = pick_part([c.copy() for c in flat], by, bg)
@@ -257,7 +258,10 @@ def redraw_cells(grid: np.ndarray, by: str, mode: str) -> np.ndarray | None:
             return None
         ink = _separator_lines(grid)[0]
         for cell in flat:
-            cell[...] = chosen if mode == "copy" else np.where((cell == bg) & (chosen != bg), ink, cell)
+            if mode == "stamp":
+                cell[...] = np.where((cell == bg) & (chosen != bg), ink, cell)
+            elif mode == "copy" or (cell != bg).any():
+                cell[...] = chosen
         return out
     if mode not in ("fill", "keep"):
         raise ValueError(f"unknown redraw {mode!r}")

@@ -1,5 +1,5 @@
 """Panels cut by separator lines (issue 30): the grid made mirror-symmetric across its separator
-lines, every panel copied from or stamped with the panel a property picks, the panels that score
+lines, every panel (or every marked panel) copied from, or stamped with, the panel a property picks, the panels that score
 best filled or kept, each panel one pixel, and panels merged by a cell-wise majority with the
 cells where they disagree marked. Each solves real training tasks (arc1-train and ARC-AGI-2
 training tasks in neither ARC-AGI-1 set), its program run in the sandbox as it ran in-process,
@@ -20,6 +20,7 @@ CASES = [
     ("arc2-train", "60d73be6", ("panels",), "mirror_cells(grid)"),  # drawings mirrored across the separator cross
     ("arc1-train", "1e32b0e9", ("panels",), "mode='stamp'"),  # the first panel's drawing stamped in the lines' colour
     ("arc1-train", "29623171", ("panels",), "mode='fill'"),  # the fullest panels filled, the others emptied
+    ("arc2-train", "e734a0e8", ("panels",), "mode='mark'"),  # the drawn panel copied onto the marked ones
     ("arc1-train", "6773b310", ("panels",), "cells_to_pixels(grid, separator='color', by='max_cells'"),
     ("arc2-train", "e84fef15", ("parts",), "majority_parts(parts, mark=1)"),  # where the odd panel differs
 ]
@@ -78,6 +79,8 @@ def test_redraw_cells_modes():
                      [1, 0, 5, 0, 0, 5, 0, 0]])
     assert redraw_cells(grid, by="max_cells", mode="copy").tolist() == [[1, 1, 5, 1, 1, 5, 1, 1],
                                                                         [1, 0, 5, 1, 0, 5, 1, 0]]
+    assert redraw_cells(grid, by="max_cells", mode="mark").tolist() == [[1, 1, 5, 0, 0, 5, 1, 1],
+                                                                        [1, 0, 5, 0, 0, 5, 1, 0]]
     assert redraw_cells(grid, by="first", mode="stamp").tolist() == [[1, 1, 5, 5, 5, 5, 2, 5],
                                                                      [1, 0, 5, 5, 0, 5, 5, 0]]
     assert redraw_cells(grid, by="max_cells", mode="fill").tolist() == [[1, 1, 5, 0, 0, 5, 0, 0],

@@ -23,7 +23,7 @@ from search.program import Program
 def _candidates() -> Iterator[tuple[str, object]]:
     yield "grid = mirror_cells(grid)", mirror_cells
     for mode in REDRAWS:
-        for by in (PICKS if mode in ("copy", "stamp") else FILL_PICKS):
+        for by in (PICKS if mode in ("copy", "mark", "stamp") else FILL_PICKS):
             yield f"grid = redraw_cells(grid, by={by!r}, mode={mode!r})", partial(redraw_cells, by=by, mode=mode)
 
 
