@@ -54,6 +54,9 @@ FAMILIES: dict[str, Callable] = {
     "rewrite": rewrite_programs,
     "lookup": lookup_programs,
     "count": count_programs,
+    # panels between separator lines redrawn from one another (panels.py): among the part families, as
+    # it returns after one pass where the inputs have no separator lines, and the later ones spend the share
+    "panels": panel_programs,
     # object-wise breadth (object_map, object_pick, rays): after the older families, so that they
     # never starve them of the object share
     "map": map_programs,
@@ -66,8 +69,6 @@ FAMILIES: dict[str, Callable] = {
     "continue": continue_programs,
     "pieces": pieces_programs,  # pieces.py: objects fitted together into the rectangle they fill
     "inpaint": inpaint_programs,  # the costliest of them, last
-    # panels between separator lines redrawn from one another (panels.py): returns at once without separators
-    "panels": panel_programs,
 }
 
 
