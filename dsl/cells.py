@@ -137,10 +137,12 @@ def fold_halves(grid: np.ndarray, axis: int, mirror: bool = True, reverse: bool 
     return np.where(top != background, top, under)
 
 
-def cells_to_pixels(grid: np.ndarray, separator: str = "color") -> np.ndarray | None:
+def cells_to_pixels(grid: np.ndarray, separator: str = "color", by: str | None = None,
+                    color: int | None = None) -> np.ndarray | None:
     """Each cell between separator lines (``split_cells``, whose ``separator`` this is) becomes
-    one pixel: its most common non-background colour (or background). None when there are no
-    cells.
+    one pixel: its most common non-background colour (or background); with ``by`` (one of
+    ``FILL_PICKS``), ``color`` for the cells that score best (``picked_cells``) and background
+    for the others. None when there are no cells (or, with ``by``, when all tie).
 
     Example: small = cells_to_pixels(grid, separator="gaps")
     """
@@ -148,6 +150,11 @@ def cells_to_pixels(grid: np.ndarray, separator: str = "color") -> np.ndarray | 
     if rows is None:
         return None
     bg = most_common_color(grid)
+    if by is not None:
+        picked = picked_cells([cell for row in rows for cell in row], by, bg)
+        if picked is None:
+            return None
+        return np.where(np.array(picked).reshape(len(rows), len(rows[0])), color, bg)
     out = np.full((len(rows), len(rows[0])), bg)
     for i, row in enumerate(rows):
         for j, cell in enumerate(row):
@@ -173,3 +180,111 @@ def pixels_to_cells(small: np.ndarray, grid: np.ndarray, separator: str = "color
         for j, cell in enumerate(row):
             cell[...] = small[i, j]
     return out
+
+
+def _separator_lines(grid: np.ndarray) -> tuple[int | None, list[int], list[int]]:
+    """The colour of the separator lines that ``split_cells(grid)`` cuts along (None when none
+    cut it), with the indices of those full rows and full columns."""
+    grid = np.asarray(grid)
+    bg = most_common_color(grid)
+    for color in range(10):
+        if color == bg:
+            continue
+        full = grid == color
+        rows = [r for r in range(grid.shape[0]) if full[r].all()]
+        cols = [c for c in range(grid.shape[1]) if full[:, c].all()]
+        if len(spans(grid.shape[0], rows)) * len(spans(grid.shape[1], cols)) > 1:
+            return color, rows, cols
+    return None, [], []
+
+
+def mirror_cells(grid: np.ndarray) -> np.ndarray | None:
+    """The grid made mirror-symmetric across its separator lines (at most one full row and one
+    full column of one colour, as ``split_cells`` finds them): every background cell takes the
+    colour of its image across the row, across the column or across both, where that image is
+    in the grid and not background (in that order). None without such lines.
+
+    Example: grid = mirror_cells(grid)
+    """
+    grid = np.asarray(grid)
+    color, rows, cols = _separator_lines(grid)
+    if color is None or len(rows) > 1 or len(cols) > 1:
+        return None
+    h, w = grid.shape
+    bg = most_common_color(grid)
+    ys, xs = np.mgrid[0:h, 0:w]
+    out = grid.copy()
+    row, col = (rows[0] if rows else None), (cols[0] if cols else None)
+    for r, c in dict.fromkeys(((row, None), (None, col), (row, col))):
+        if r is None and c is None:
+            continue
+        my = 2 * r - ys if r is not None else ys
+        mx = 2 * c - xs if c is not None else xs
+        inside = (my >= 0) & (my < h) & (mx >= 0) & (mx < w)
+        image = np.full((h, w), bg)
+        image[inside] = grid[my[inside], mx[inside]]
+        out = np.where((out == bg) & (image != bg), image, out)
+    return out
+
+
+REDRAWS = ("copy", "mark", "stamp", "fill", "keep")
+FILL_PICKS = ("max_cells", "min_cells", "max_colors", "min_colors")
+
+
+def redraw_cells(grid: np.ndarray, by: str, mode: str) -> np.ndarray | None:
+    """Every cell between separator lines (``split_cells``, of one shape for "copy",
+    "mark" and "stamp") redrawn from the cells picked ``by`` a property, by ``mode`` (one of ``REDRAWS``):
+    "copy": every cell becomes the one cell ``pick_part`` picks ``by``; "mark": every
+    cell that holds anything but background (a marker) becomes it, empty cells stay; "stamp": every cell's
+    background shows the picked cell's drawing in the separator lines' colour; "fill": the cells
+    that score best ``by`` (``picked_cells``, one of ``FILL_PICKS``, ties all picked) are filled
+    with their most common colour and the others emptied; "keep": those cells kept and
+    the others emptied. None without cells or when no cell is picked.
+
+    Example: grid = redraw_cells(grid, by="max_cells", mode="fill")
+    """
+    from dsl.partition import pick_part
+
+    out = np.array(grid, copy=True)
+    flat = split_cells(out)  # views into ``out``
+    if len(flat) < 2:
+        return None
+    bg = most_common_color(out)
+    if mode in ("copy", "mark", "stamp"):
+        if len({c.shape for c in flat}) != 1:
+            return None
+        chosen = pick_part([c.copy() for c in flat], by, bg)
+        if chosen is None:
+            return None
+        ink = _separator_lines(grid)[0]
+        for cell in flat:
+            if mode == "stamp":
+                cell[...] = np.where((cell == bg) & (chosen != bg), ink, cell)
+            elif mode == "copy" or (cell != bg).any():
+                cell[...] = chosen
+        return out
+    if mode not in ("fill", "keep"):
+        raise ValueError(f"unknown redraw {mode!r}")
+    picked = picked_cells(flat, by, bg)
+    if picked is None:
+        return None
+    for cell, chosen in zip(flat, picked):
+        values = cell[cell != bg]
+        if not chosen:
+            cell[...] = bg
+        elif mode == "fill" and len(values):
+            cell[...] = np.argmax(np.bincount(values, minlength=10))
+    return out
+
+
+def picked_cells(cells: list[np.ndarray], by: str, background: int) -> list[bool] | None:
+    """Which of ``cells`` score best ``by`` (one of ``FILL_PICKS``: most or fewest
+    non-background cells, most or fewest colours; ties all picked); None when all tie."""
+    if by not in FILL_PICKS:
+        raise ValueError(f"unknown pick {by!r}")
+    fg = [c[c != background] for c in cells]
+    scores = [len(v) if by.endswith("cells") else len(np.unique(v)) for v in fg]
+    best = max(scores) if by.startswith("max") else min(scores)
+    if scores.count(best) == len(cells):
+        return None  # nothing stands out
+    return [s == best for s in scores]

@@ -16,7 +16,9 @@ from dsl.cells import (
     cells_to_pixels,
     copy_cell,
     fold_halves,
+    mirror_cells,
     pixels_to_cells,
+    redraw_cells,
     split_cells,
     two_halves,
 )
@@ -139,6 +141,7 @@ from dsl.palette import (
 from dsl.partition import (
     color_parts,
     combine_parts,
+    majority_parts,
     compress_grid,
     object_parts,
     overlay_parts,
@@ -260,6 +263,8 @@ OPERATIONS = [
     "color_histogram",
     "cells_from_first",
     "copy_cell",
+    "mirror_cells",
+    "redraw_cells",
     "cell_features",
     "apply_local_rule",
 ]
@@ -278,6 +283,7 @@ PART_OPERATIONS = [
     "pick_color",
     "overlay_parts",
     "combine_parts",
+    "majority_parts",
     "compress_grid",
     "grid_key",
     "lookup_output",

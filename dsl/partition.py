@@ -276,6 +276,25 @@ def combine_parts(parts: list[np.ndarray], logic: str, color: int, background: i
     return np.where(rule, color, bg)
 
 
+def majority_parts(parts: list[np.ndarray], mark: int | None = None) -> np.ndarray | None:
+    """Parts of one shape (three or more) merged cell by cell: each cell takes the colour most
+    parts have there (a tie: the lower colour), a repeated picture cleaned of what single parts
+    add or lose; with ``mark``, every cell where the parts do not all agree gets colour ``mark``
+    instead (where the odd part differs). None unless there are three parts or more, of one
+    shape.
+
+    Example: grid = majority_parts(split_cells(grid), mark=Color.BLUE)
+    """
+    if len(parts) < 3 or len({p.shape for p in parts}) != 1:
+        return None
+    stack = np.stack([np.asarray(p) for p in parts])
+    votes = (stack[None] == np.arange(10)[:, None, None, None]).sum(axis=1)
+    out = votes.argmax(axis=0)
+    if mark is not None:
+        out = np.where(votes.max(axis=0) < len(parts), mark, out)
+    return out
+
+
 def compress_grid(grid: np.ndarray, drop: str = "repeats", color: int | None = None) -> np.ndarray | None:
     """The grid with some of its rows and columns left out. drop: "repeats" (each run of
     identical adjacent rows kept once, then of identical adjacent columns), "uniform" (every row

@@ -33,6 +33,7 @@ from search.families.object_pick import pick_programs
 from search.families.rays import ray_programs
 from search.families.parts import count_programs, lookup_programs, part_programs
 from search.families.pattern import continue_programs, inpaint_programs, self_tile_programs
+from search.families.panels import panel_programs
 from search.families.pieces import pieces_programs
 from search.problem import Problem
 from search.program import Program, run_source
@@ -53,6 +54,9 @@ FAMILIES: dict[str, Callable] = {
     "rewrite": rewrite_programs,
     "lookup": lookup_programs,
     "count": count_programs,
+    # panels between separator lines redrawn from one another (panels.py): among the part families, as
+    # it returns after one pass where the inputs have no separator lines, and the later ones spend the share
+    "panels": panel_programs,
     # object-wise breadth (object_map, object_pick, rays): after the older families, so that they
     # never starve them of the object share
     "map": map_programs,

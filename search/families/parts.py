@@ -26,6 +26,7 @@ from dsl.partition import (
     color_parts,
     combine_parts,
     compress_grid,
+    majority_parts,
     object_parts,
     overlay_parts,
     pick_color,
@@ -170,6 +171,10 @@ def part_programs(problem: Problem) -> Iterator[Program]:
                 line = f"grid = overlay_parts(parts, background={bg!r}, order={order!r})"
                 grids = [overlay_parts(p, bg, False, order) for p in parts]
                 yield from offer("overlay", (f"parts = {cut}", line), grids)
+        budget.charge(calls(inputs))  # the parts' majority, cells where they disagree marked
+        for mark in ((None, *info.out_colors) if not cut.startswith("split_corners") else ()):
+            line = f"grid = majority_parts(parts, mark={mark!r})"
+            yield from offer("combine", (f"parts = {cut}", line), [majority_parts(p, mark) for p in parts])
         for color in info.out_colors:
             if color == bg:
                 continue
