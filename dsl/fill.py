@@ -107,13 +107,17 @@ def connect_pairs(grid: np.ndarray, direction: str, background: int | None = Col
     given. ends="border": only a row's (column's) two end cells on the grid's opposite borders
     make a pair, when they share a non-background colour, and the line between them runs over
     every cell (not "diag"; None when no row or column has such ends, or where lines of two
-    colours cross). clear=True: the lines
-    alone on a background grid, every other cell cleared.
+    colours cross). ends="objects" with direction="diag": two objects of one colour (8-connected)
+    whose facing box corners are their own cells on one diagonal, two or more steps apart, are
+    joined corner to corner where every cell between is background (None when no pair is).
+    clear=True: the lines alone on a background grid, every other cell cleared.
 
     Example: grid = connect_pairs(grid, direction="h", background=Color.BLACK, color=Color.RED)
     """
     bg = resolve_background(grid, background)
     out = np.full_like(grid, bg) if clear else grid.copy()
+    if ends == "objects":
+        return _join_corners(grid, out, bg, color) if direction == "diag" else None
     if ends == "border":
         lines = np.full(grid.shape, -1)
         views = {"h": [(lines, grid)], "v": [(lines.T, grid.T)], "hv": [(lines, grid), (lines.T, grid.T)]}[direction]
@@ -149,6 +153,28 @@ def connect_pairs(grid: np.ndarray, direction: str, background: int | None = Col
                     if clear:
                         view[r, a], view[r, b] = source[r, a], source[r, b]
     return out
+
+
+def _join_corners(grid: np.ndarray, out: np.ndarray, bg: int, color: int | None) -> np.ndarray | None:
+    """``connect_pairs(ends="objects", direction="diag")``: objects of one colour joined diagonally
+    between the facing corners of their boxes, drawn on ``out``."""
+    boxes = []
+    for mask in find_objects(grid, bg, 8, by_color=True):
+        rows, cols = np.nonzero(mask)
+        boxes.append((int(grid[mask][0]), rows.min(), cols.min(), rows.max(), cols.max(), mask))
+    drew = False
+    for a, b in ((a, b) for a in boxes for b in boxes if a[0] == b[0] and a[1] < b[1]):
+        (own, _, c0a, r1a, c1a, ma), (_, r0b, c0b, _, c1b, mb) = a, b
+        for ya, xa, xb, sx in ((r1a, c1a, c0b, 1), (r1a, c0a, c1b, -1)):  # a above b: down-right, down-left
+            n = r0b - ya
+            if n < 2 or xb - xa != sx * n or not (ma[ya, xa] and mb[r0b, xb]):
+                continue
+            cells = [(ya + k, xa + sx * k) for k in range(1, n)]
+            if all(grid[r, c] == bg for r, c in cells):
+                for r, c in cells:
+                    out[r, c] = own if color is None else color
+                drew = True
+    return out if drew else None
 
 
 def fill_empty_lines(grid: np.ndarray, color: int, direction: str = "hv",

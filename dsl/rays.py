@@ -7,7 +7,9 @@ casts a beam as wide as it is) and runs over background cells. ``background=None
 grid's most common colour. A direction is fixed (``DIRECTIONS``), aimed at a colour
 ("toward:<colour>"), or read off the object's place on the larger shape it is part of (``MARKED``:
 a marker, the smaller part of a shape of several colours, points "inward" through the rest of
-the shape, or "outward" away from it).
+the shape, or "outward" away from it). A ray stops at the first obstacle, runs to the border over
+other cells, or bounces off two opposite borders (``BOUNCES``); it paints one colour, or a cycle
+of colours step by step from its object (a dotted line: "skip" leaves a step's cell as it is).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dsl.objects import find_objects
 DIRECTIONS = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1),
               "up_left": (-1, -1), "up_right": (-1, 1), "down_left": (1, -1), "down_right": (1, 1)}
 STOPS = ("obstacle", "border")
+BOUNCES = ("bounce_h", "bounce_v")  # off the left and right borders / the top and bottom ones
 STRAIGHT = ("up", "down", "left", "right")
 MARKED = ("inward", "outward", "open")
 
@@ -29,7 +32,9 @@ def ray_cells(grid: np.ndarray, mask: np.ndarray, direction: str, stop: str = "o
     """The background cells a ray from the object ``mask`` covers along ``direction`` (one of
     ``DIRECTIONS``): from each of the object's cells furthest that way, onward until the border;
     stop="obstacle" ends it at the first cell that is not background, "border" runs past such
-    cells (painting only the background ones). direction="toward:<colour>" (or "toward:any"):
+    cells (painting only the background ones); "bounce_h" / "bounce_v" (a diagonal) reflects off
+    the left and right (top and bottom) borders and ends at the first obstacle or the other
+    border. direction="toward:<colour>" (or "toward:any"):
     along each of the four straight directions whose ray first meets a cell of that colour (of any
     colour but the object's), the cells up to it. direction="inward" / "outward": where the object
     is the smaller part of a shape of several colours (non-background cells, 8-connected), along
@@ -39,6 +44,13 @@ def ray_cells(grid: np.ndarray, mask: np.ndarray, direction: str, stop: str = "o
 
     Example: cells = ray_cells(grid, mask, "up_left", stop="obstacle", background=0)
     """
+    return [(r, c) for r, c, _ in ray_steps(grid, mask, direction, stop, background)]
+
+
+def ray_steps(grid: np.ndarray, mask: np.ndarray, direction: str, stop: str = "obstacle",
+              background: int | None = 0) -> list[tuple[int, int, int]]:
+    """``ray_cells`` with each cell's step from the object: (row, column, step), the cell next to
+    the object step 1 (a cell passed over counts a step too)."""
     grid = np.asarray(grid)
     bg = resolve_background(grid, background)
     if direction.startswith("toward:"):
@@ -59,20 +71,28 @@ def ray_cells(grid: np.ndarray, mask: np.ndarray, direction: str, stop: str = "o
 
 
 def _walk(grid: np.ndarray, y: int, x: int, dy: int, dx: int, stop: str, bg: int,
-          out: list[tuple[int, int]]) -> None:
-    """Append to ``out`` the background cells a ray from (y, x) in direction (dy, dx) passes, up to
-    the border, or to the first obstacle where ``stop == "obstacle"``."""
+          out: list[tuple[int, int, int]]) -> None:
+    """Append to ``out`` the background cells (row, column, step) a ray from (y, x) in direction
+    (dy, dx) passes, up to the border, or to the first obstacle where ``stop`` is not "border";
+    a bounce reflects the ray off two opposite borders (a diagonal only; at most h * w steps)."""
     h, w = grid.shape
-    r, c = y + dy, x + dx
-    while 0 <= r < h and 0 <= c < w:
-        if grid[r, c] == bg:
-            out.append((int(r), int(c)))
-        elif stop == "obstacle":
+    r, c, k = y + dy, x + dx, 1
+    bounce = stop in BOUNCES and dy != 0 and dx != 0
+    while k <= h * w:
+        if bounce and stop == "bounce_h" and 0 <= r < h and not 0 <= c < w:
+            dx, c = -dx, c - 2 * dx
+        elif bounce and stop == "bounce_v" and 0 <= c < w and not 0 <= r < h:
+            dy, r = -dy, r - 2 * dy
+        if not (0 <= r < h and 0 <= c < w):
             break
-        r, c = r + dy, c + dx
+        if grid[r, c] == bg:
+            out.append((int(r), int(c), k))
+        elif stop != "border":
+            break
+        r, c, k = r + dy, c + dx, k + 1
 
 
-def _open_corners(grid: np.ndarray, mask: np.ndarray, stop: str, bg: int) -> list[tuple[int, int]]:
+def _open_corners(grid: np.ndarray, mask: np.ndarray, stop: str, bg: int) -> list[tuple[int, int, int]]:
     rows, cols = np.nonzero(mask)
     top, bottom, left, right = rows.min(), rows.max(), cols.min(), cols.max()
     if bottom == top or right == left:
@@ -105,7 +125,7 @@ def _marked_direction(grid: np.ndarray, mask: np.ndarray, way: str, background: 
     return next((name for name, step in DIRECTIONS.items() if step == (sy, sx)), None)
 
 
-def _toward(grid: np.ndarray, mask: np.ndarray, anchor: str, bg: int) -> list[tuple[int, int]]:
+def _toward(grid: np.ndarray, mask: np.ndarray, anchor: str, bg: int) -> list[tuple[int, int, int]]:
     own = int(grid[mask][0])
     h, w = grid.shape
     out = []
@@ -116,7 +136,7 @@ def _toward(grid: np.ndarray, mask: np.ndarray, anchor: str, bg: int) -> list[tu
         for y, x in spots[reach == reach.max()]:
             r, c, cells = y + dy, x + dx, []
             while 0 <= r < h and 0 <= c < w and grid[r, c] == bg:
-                cells.append((int(r), int(c)))
+                cells.append((int(r), int(c), len(cells) + 1))
                 r, c = r + dy, c + dx
             if 0 <= r < h and 0 <= c < w and (grid[r, c] != own if anchor == "any" else grid[r, c] == int(anchor)):
                 out += cells
@@ -130,25 +150,35 @@ def casts(own: int, source: int | None, direction: str) -> bool:
     return not direction.startswith("toward:") or direction.split(":")[1] != str(own)
 
 
-def cast_rays(grid: np.ndarray, rays: tuple, background: int | None = 0) -> np.ndarray | None:
+def cast_rays(grid: np.ndarray, rays: tuple, background: int | None = 0, rest: int | None = None) -> np.ndarray | None:
     """Every object (8-connected, one colour) of a ray's source colour casts it: ``rays`` holds
-    (source colour, direction, paint colour or None for the source's own, stop) tuples, a source
-    of None meaning every object (but those of the colour a "toward:<colour>" ray aims at), each cast
-    on the input grid (rays do not stop at each other); where two rays of different colours cross,
-    the later one in ``rays`` wins. None when no object casts any ray.
+    (source colour, direction, paint, stop) tuples, a source of None meaning every object (but
+    those of the colour a "toward:<colour>" ray aims at), each cast on the input grid (rays do not
+    stop at each other); where two rays of different colours cross, the later one in ``rays``
+    wins. paint: a colour, None for the source's own, or a tuple of them repeated step by step
+    from the object (a dotted line; "skip" leaves that step's cell as it is). rest: a colour for
+    every background cell no ray paints. None when no object casts any ray.
 
-    Example: grid = cast_rays(grid, rays=((Color.RED, "down_right", None, "border"),), background=0)
+    Example: grid = cast_rays(grid, rays=((Color.RED, "right", (Color.GRAY, None), "border"),), background=0)
     """
     grid = np.asarray(grid)
     bg = resolve_background(grid, background)
     objects = find_objects(grid, bg, 8, True)
     out = grid.copy()
+    painted = np.zeros(grid.shape, dtype=bool)
     cast = False
     for color, direction, paint, stop in rays:
+        cycle = paint if isinstance(paint, tuple) else (paint,)
         for m in objects:
-            if not casts(int(grid[m][0]), color, direction):
+            own = int(grid[m][0])
+            if not casts(own, color, direction):
                 continue
             cast = True
-            for r, c in ray_cells(grid, m, direction, stop, bg):
-                out[r, c] = grid[m][0] if paint is None else paint
+            for r, c, k in ray_steps(grid, m, direction, stop, bg):
+                p = cycle[(k - 1) % len(cycle)]
+                if p != "skip":
+                    out[r, c] = own if p is None else p
+                    painted[r, c] = True
+    if rest is not None:
+        out[(grid == bg) & ~painted] = rest
     return out if cast else None

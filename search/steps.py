@@ -187,6 +187,7 @@ def static_steps(info: TaskInfo) -> list[Step]:
                               "up_left", "up_right", "down_left", "down_right")]
         out.append(step("extend_ends", background=bg))
         out += [step("connect_pairs", direction=d, background=bg) for d in ("hv", "h", "v", "diag")]
+        out.append(step("connect_pairs", direction="diag", background=bg, ends="objects"))  # corner to corner
         out += [step("cross_lines", color=c, direction=d, background=bg)
                 for c in info.grown_colors if c != bg for d in ("hv", "h", "v")]
         out += [step("connect_pairs", direction=d, background=bg, color=c)
