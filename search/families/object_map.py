@@ -2,7 +2,8 @@
 
 The inputs are cut into objects (4- or 8-connected, of one colour or of any colours); each input
 object's possible fates are read off its output (kept, deleted, recoloured in one colour, turned in
-its box, moved to contact, by its own extent or by a number of cells), a changed cell that no
+its box, moved to contact, by its own extent, its count of cells or a number of cells, toward the
+nearest object in its way, mirrored across that object's line, away from the object it touches), a changed cell that no
 object covers having to be one that a turn or move reaches. Then one feature of the objects
 (``OBJECT_FEATURES``: colour, size, shape, rank, border, holes, symmetry, how many share it, ...)
 must decide the fate, as the smallest rule that does: one move or turn for all, a threshold on a
@@ -41,6 +42,7 @@ SEGMENTATIONS = ((4, True), (8, True), (4, False), (8, False))
 MAP_SEGMENTATIONS = tuple((conn, by_color, False) for conn, by_color in SEGMENTATIONS) + ((4, True, True), (8, True, True))
 MAX_OBJECTS = 40  # more objects than this in a grid: noise, not objects
 MAX_ENTRIES = 4  # a table with more entries is a list of the demonstrations' objects
+AMOUNTS = ("contact", "own", "size")  # how far a move goes, besides a number of cells (``map_objects``)
 
 
 def map_programs(problem: Problem) -> Iterator[Program]:
@@ -91,7 +93,7 @@ def _fates(inputs, targets, background, conn: int, by_color: bool, regions: bool
     """Per demonstration the objects (masks) and, per object, the set of actions that give its
     output ("keep", "delete", a colour, a turn, a move); None where an object has none, where a
     changed cell is no object's and no move or turn reaches it, or where every object is kept."""
-    objects, actions = [], []
+    objects, actions, statics = [], [], []
     for g, t in zip(inputs, targets):
         bg = resolve_background(g, background)
         masks = _masks(g, bg, conn, by_color, regions)
@@ -132,15 +134,37 @@ def _fates(inputs, targets, background, conn: int, by_color: bool, regions: bool
         if outside.any():  # cells no object had are drawn: an object that can be redrawn is, not deleted
             options = [o - {"delete"} if any(_redraw(a) for a in o) else o for o in options]
         objects.append((g, masks))
-        actions.append([frozenset(o) for o in options])
+        actions.append(options)
+        statics.append(static)
     if all("keep" in o for demo in actions for o in demo):
         return None
-    return objects, actions
+    _kept_in_place(objects, actions, statics, budget)
+    return objects, [[frozenset(o) for o in demo] for demo in actions]
+
+
+def _kept_in_place(objects, actions, statics, budget: WorkBudget) -> None:
+    """A kept object also allows the moves relative to other objects ("toward", "away", "<side>:contact")
+    that some object of the demonstrations makes, where that move leaves it where it is (it is
+    already as far as it can go)."""
+    relative = sorted({a for demo in actions for o in demo for a in o
+                       if a in ("toward", "away") or isinstance(a, str) and a.endswith(":contact")})
+    if not relative:
+        return
+    for (g, masks), options, static in zip(objects, actions, statics):
+        for m, o in zip(masks, options):
+            if "keep" not in o:
+                continue
+            budget.charge(len(relative) * sum(g.shape) * CALL_COST // 8)
+            rows, cols = np.nonzero(m)
+            for action in relative:
+                placed = object_action_cells(g, m, action, static & ~m)
+                if placed is not None and np.array_equal(placed[0], rows) and np.array_equal(placed[1], cols):
+                    o.add(action)
 
 
 def _redraw(action) -> bool:
     return (isinstance(action, str) and not _paint(action) and "like:" not in action
-            and (":" in action or action in TURNS or action == "toward"))
+            and (":" in action or action in TURNS or action in ("toward", "away", "mirror")))
 
 
 def _in_place(g, t, m, bg, paints: bool = True) -> tuple[set, np.ndarray]:
@@ -175,7 +199,7 @@ def _redraws(g, t, m, obstacles):
     """The turns and moves of ``m`` whose cells the output shows in the object's colours, with the
     cells each one draws."""
     h, w = g.shape
-    actions = [*TURNS, *(f"{side}:{amount}" for side in SIDES for amount in ("contact", "own")), "toward"]
+    actions = [*TURNS, *(f"{side}:{amount}" for side in SIDES for amount in AMOUNTS), "toward", "away", "mirror"]
     rows, cols = np.nonzero(m)
     r0, c0, first = rows[0], cols[0], g[rows[0], cols[0]]
     for side, (dy, dx) in SIDES.items():  # every distance that puts the object where the output shows it
@@ -208,10 +232,10 @@ def _preference(action) -> tuple:
         return (1, 1 + PAINTS.index(paint), int(color), "")
     if action in TURNS:
         return (2, TURNS.index(action), 0, "")
-    if action == "toward":
-        return (3, -1, 0, "")
+    if action in ("toward", "away", "mirror"):
+        return (3, -1, ("toward", "away", "mirror").index(action), "")
     side, amount = action.split(":")
-    return (3, ("contact", "own").index(amount) if amount in ("contact", "own") else 2,
+    return (3, AMOUNTS.index(amount) if amount in AMOUNTS else len(AMOUNTS),
             int(amount) if amount.isdigit() else 0, side)
 
 
@@ -223,7 +247,8 @@ def _rule(values: list[list], options: list[list], numeric: bool):
     """The simplest rule giving every object an action it allows from its value: (cost, table,
     default, at_least), or None. The same move or turn for every object (cost 1); a threshold or
     one value against the others (cost 2); a table (cost: its entries), each entry shown by two
-    objects or more, both sides of a threshold too."""
+    objects or more, both sides of a threshold too, or (cost: one more) an entry one object alone
+    shows where that entry moves or turns it."""
     pairs = [(v, o) for vs, os in zip(values, options) for v, o in zip(vs, os)]
     if not pairs or any(v is None for v, _ in pairs):
         return None
@@ -256,9 +281,14 @@ def _rule(values: list[list], options: list[list], numeric: bool):
             rest = set.intersection(*(common[u] for u in ordered if u != v))
             if support[v] >= 2 and rest:
                 return 2, ((v, _best(common[v])),), _best(rest), None
-    if len(common) <= MAX_ENTRIES and min(support.values()) >= 2:
+    if len(common) <= MAX_ENTRIES:
         table = tuple((v, _best(common[v])) for v in ordered)
-        return len(table), table, None, None
+        if min(support.values()) >= 2:
+            return len(table), table, None, None
+        # an entry one object shows: only a move or turn of its own (never tentative-free: held
+        # out, its demonstration's value is missing from the table)
+        if all(support[v] >= 2 or _redraw(a) for v, a in table):
+            return len(table) + 1, table, None, None
     return None
 
 
