@@ -1,6 +1,6 @@
 """The object map's moves read per object (issue 30, round 35): an object mirrored across the line
-of the first obstacle it faces, moved away from the one object it touches, moved by its own
-count of cells, an object already as far as a relative move takes it counted as making that move,
+of the first obstacle it faces, moved away from the one object it touches, toward the nearest
+still cell of its colour ("home"), by its own count of cells; objects moving to contact stack, an object already as far as a relative move takes it counted as making that move,
 and a table of moves whose entries one object alone shows (tentative: never ``unique``). Each
 solves real training tasks (ARC-AGI-1 training and ARC-AGI-2 training outside ARC-AGI-1), its
 program run in the sandbox as it ran in-process, and none fires where its rule does not fit."""
@@ -20,6 +20,7 @@ CASES = [
     ("arc2-train", "5623160b", "'away'", False),  # shapes on a maroon hub slide away from it to the border
     ("arc2-train", "b2bc3ffd", "'up:size'", False),  # shapes rise by their count of cells above the floor
     ("arc2-train", "342dd610", "'down:2'", True),  # each colour moves its own way; one pixel shows maroon's
+    ("arc2-train", "f0100645", "'home'", False),  # shapes slide to the wall of their colour and stack there
 ]
 
 
@@ -92,3 +93,15 @@ def test_moves_do_not_fire_where_no_rule_fits(arc1_train):
     # mirror or per-object amount explains them
     for task_id in ("0d3d703e", "3befdf3e"):
         assert not any(w in p.source for p, _ in _found(arc1_train[task_id]) for w in ("mirror", "away", ":size")), task_id
+
+
+def test_moves_to_contact_stack_and_go_home():
+    grid = np.array([[4, 0, 4, 0, 4, 0, 6],
+                     [4, 0, 0, 0, 0, 0, 6],
+                     [4, 0, 0, 6, 0, 0, 6]])
+    # the two yellow cells of row 0 slide left and stack against the wall, nearest first
+    left = map_objects(grid, "size", ((3, "keep"), (1, "left:contact")), connectivity=4)
+    assert left[0].tolist() == [4, 4, 4, 0, 0, 0, 6]
+    # each small object goes to the wall of its own colour: yellow left, magenta right
+    home = map_objects(grid, "size", ((3, "keep"), (1, "home")), connectivity=4)
+    assert home[0].tolist() == [4, 4, 4, 0, 0, 0, 6] and home[2].tolist() == [4, 0, 0, 0, 0, 6, 6]

@@ -26,6 +26,7 @@ from dsl.object_rules import (
     RELATIONS,
     SIDES,
     TURNS,
+    home_side,
     object_action_cells,
     object_values,
     paint_region,
@@ -43,6 +44,7 @@ MAP_SEGMENTATIONS = tuple((conn, by_color, False) for conn, by_color in SEGMENTA
 MAX_OBJECTS = 40  # more objects than this in a grid: noise, not objects
 MAX_ENTRIES = 4  # a table with more entries is a list of the demonstrations' objects
 AMOUNTS = ("contact", "own", "size")  # how far a move goes, besides a number of cells (``map_objects``)
+RELATIVE = ("toward", "away", "mirror", "home")  # moves whose way each object's surroundings decide
 
 
 def map_programs(problem: Problem) -> Iterator[Program]:
@@ -124,7 +126,7 @@ def _fates(inputs, targets, background, conn: int, by_color: bool, regions: bool
             # and where it may have gone somewhere no object was (or is neither deleted nor recoloured in place)
             if not regions and "keep" not in o and not any(_paint(a) for a in o) and (outside.any() or not o):
                 budget.charge(sum(g.shape) * CALL_COST // 2)  # a look at every side (measured)
-                for action, (rows, cols) in _redraws(g, t, m, static & ~m):
+                for action, (rows, cols) in _redraws(g, t, m, static & ~m, bg):
                     o.add(action)
                     reached[rows, cols] = True
             if not o:
@@ -143,11 +145,11 @@ def _fates(inputs, targets, background, conn: int, by_color: bool, regions: bool
 
 
 def _kept_in_place(objects, actions, statics, budget: WorkBudget) -> None:
-    """A kept object also allows the moves relative to other objects ("toward", "away", "<side>:contact")
-    that some object of the demonstrations makes, where that move leaves it where it is (it is
-    already as far as it can go)."""
+    """A kept object also allows the moves relative to other objects (``RELATIVE`` but "mirror",
+    "<side>:contact") that some object of the demonstrations makes, where that move leaves it
+    where it is (it is already as far as it can go)."""
     relative = sorted({a for demo in actions for o in demo for a in o
-                       if a in ("toward", "away") or isinstance(a, str) and a.endswith(":contact")})
+                       if a in RELATIVE and a != "mirror" or isinstance(a, str) and a.endswith(":contact")})
     if not relative:
         return
     for (g, masks), options, static in zip(objects, actions, statics):
@@ -164,7 +166,7 @@ def _kept_in_place(objects, actions, statics, budget: WorkBudget) -> None:
 
 def _redraw(action) -> bool:
     return (isinstance(action, str) and not _paint(action) and "like:" not in action
-            and (":" in action or action in TURNS or action in ("toward", "away", "mirror")))
+            and (":" in action or action in TURNS or action in RELATIVE))
 
 
 def _in_place(g, t, m, bg, paints: bool = True) -> tuple[set, np.ndarray]:
@@ -195,19 +197,27 @@ def _paint(action) -> bool:
     return isinstance(action, str) and action.split(":")[0] in PAINTS
 
 
-def _redraws(g, t, m, obstacles):
+def _redraws(g, t, m, obstacles, bg):
     """The turns and moves of ``m`` whose cells the output shows in the object's colours, with the
-    cells each one draws."""
+    cells each one draws; a move that lands it against a cell the output shows (or the border) is
+    also one "to contact" (the objects that move to contact stack: ``map_objects``)."""
     h, w = g.shape
-    actions = [*TURNS, *(f"{side}:{amount}" for side in SIDES for amount in AMOUNTS), "toward", "away", "mirror"]
+    actions = [*TURNS, *(f"{side}:{amount}" for side in SIDES for amount in AMOUNTS), *RELATIVE]
     rows, cols = np.nonzero(m)
     r0, c0, first = rows[0], cols[0], g[rows[0], cols[0]]
+    home = home_side(g, m, obstacles)
     for side, (dy, dx) in SIDES.items():  # every distance that puts the object where the output shows it
         room = {"up": rows.min(), "down": h - 1 - rows.max(), "left": cols.min(), "right": w - 1 - cols.max()}[side]
         steps = np.arange(1, room + 1)
         steps = steps[t[r0 + dy * steps, c0 + dx * steps] == first]  # where its first cell would land right
-        actions += [f"{side}:{n}" for n in steps.tolist()
-                    if np.array_equal(t[rows + dy * n, cols + dx * n], g[rows, cols])]
+        landed = [n for n in steps.tolist() if np.array_equal(t[rows + dy * n, cols + dx * n], g[rows, cols])]
+        actions += [f"{side}:{n}" for n in landed]
+        for n in landed:
+            r, c = rows + dy * n, cols + dx * n
+            if _against(t, r, c, dy, dx, bg):
+                yield f"{side}:contact", (r, c)
+                if side == home:
+                    yield "home", (r, c)
     for action in actions:
         placed = object_action_cells(g, m, action, obstacles)
         if placed is None:
@@ -216,6 +226,17 @@ def _redraws(g, t, m, obstacles):
         if np.array_equal(t[r, c], colors) and not (np.array_equal(r, rows) and np.array_equal(c, cols)
                                                     and np.array_equal(colors, g[rows, cols])):
             yield action, (r, c)
+
+
+def _against(t, r, c, dy, dx, bg) -> bool:
+    """Cells (r, c) one step short of the border or of a cell of ``t`` they do not cover, that way."""
+    h, w = t.shape
+    nr, nc = r + dy, c + dx
+    if nr.min() < 0 or nc.min() < 0 or nr.max() >= h or nc.max() >= w:
+        return True
+    mine = np.zeros(t.shape, dtype=bool)
+    mine[r, c] = True
+    return bool(((t[nr, nc] != bg) & ~mine[nr, nc]).any())
 
 
 def _preference(action) -> tuple:
@@ -232,8 +253,8 @@ def _preference(action) -> tuple:
         return (1, 1 + PAINTS.index(paint), int(color), "")
     if action in TURNS:
         return (2, TURNS.index(action), 0, "")
-    if action in ("toward", "away", "mirror"):
-        return (3, -1, ("toward", "away", "mirror").index(action), "")
+    if action in RELATIVE:
+        return (3, -1, RELATIVE.index(action), "")
     side, amount = action.split(":")
     return (3, AMOUNTS.index(amount) if amount in AMOUNTS else len(AMOUNTS),
             int(amount) if amount.isdigit() else 0, side)
