@@ -137,10 +137,11 @@ def rule_key(value: object, at_least: int | None) -> object:
 
 
 # Actions that redraw an object: turned in its own box, or moved ("<side>:<cells>", the cells a
-# number, "own" for its own extent that way, "size" for its count of cells, "contact" for as far as
-# it can go before it meets a cell of another object or the border, maybe nowhere); "toward" the nearest obstacle
-# in its way, "mirror" across the line of that obstacle, "away" from the one obstacle it touches
-# (to contact or the border), "home" to contact toward the nearest obstacle of its colour.
+# number, "own" for its own extent that way, "size" for its count of cells, "contact" for as far
+# as it can go before it meets a cell of another object or the border, maybe nowhere); "toward"
+# the nearest obstacle in its way, "mirror" across the line of that obstacle, "away" from the one
+# obstacle it touches (to contact or the border), "home" to contact toward the nearest obstacle of
+# its own colour.
 TURNS = ("flip_lr", "flip_ud", "rot180", "transpose")
 SIDES = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
 

@@ -3,13 +3,16 @@
 The inputs are cut into objects (4- or 8-connected, of one colour or of any colours); each input
 object's possible fates are read off its output (kept, deleted, recoloured in one colour, turned in
 its box, moved to contact, by its own extent, its count of cells or a number of cells, toward the
-nearest object in its way, mirrored across that object's line, away from the object it touches), a changed cell that no
-object covers having to be one that a turn or move reaches. Then one feature of the objects
-(``OBJECT_FEATURES``: colour, size, shape, rank, border, holes, symmetry, how many share it, ...)
-must decide the fate, as the smallest rule that does: one move or turn for all, a threshold on a
-number, one value against the rest, or a table whose every entry more than one object shows. A
-rule is tentative where, learnt without one demonstration, it does not give that demonstration's
-fates, or where a test object's value falls in a threshold's open gap.
+nearest object in its way, mirrored across that object's line, away from the object it touches,
+to the nearest still object of its colour), a changed cell that no object covers having to be one
+that a turn or move reaches; an object the output shows against another or the border moved to
+contact (those that do stack), and a kept object already as far as such a move goes makes it too.
+Then one feature of the objects (``OBJECT_FEATURES``: colour, size, shape, rank, border, holes,
+symmetry, how many share it, ...) must decide the fate, as the smallest rule that does: one move or
+turn for all, a threshold on a number, one value against the rest, or a table whose every entry
+more than one object shows (or one object, where the entry moves or turns it). A rule is tentative
+where, learnt without one demonstration, it does not give that demonstration's fates, or where a
+test object's value falls in a threshold's open gap.
 """
 
 from __future__ import annotations
@@ -306,8 +309,8 @@ def _rule(values: list[list], options: list[list], numeric: bool):
         table = tuple((v, _best(common[v])) for v in ordered)
         if min(support.values()) >= 2:
             return len(table), table, None, None
-        # an entry one object shows: only a move or turn of its own (never tentative-free: held
-        # out, its demonstration's value is missing from the table)
+        # an entry one object alone shows, only where it moves or turns that object: always
+        # tentative (held out, its demonstration's value is missing from the table)
         if all(support[v] >= 2 or _redraw(a) for v, a in table):
             return len(table) + 1, table, None, None
     return None
