@@ -128,7 +128,7 @@ def _fates(inputs, targets, background, conn: int, by_color: bool, regions: bool
             # an object looks for a turn or move only where it is neither kept nor painted around,
             # and where it may have gone somewhere no object was (or is neither deleted nor recoloured in place)
             if not regions and "keep" not in o and not any(_paint(a) for a in o) and (outside.any() or not o):
-                budget.charge(sum(g.shape) * CALL_COST // 2)  # a look at every side (measured)
+                budget.charge(sum(g.shape) * CALL_COST)  # a look at every side and way (measured)
                 for action, (rows, cols) in _redraws(g, t, m, static & ~m, bg):
                     o.add(action)
                     reached[rows, cols] = True
@@ -159,7 +159,7 @@ def _kept_in_place(objects, actions, statics, budget: WorkBudget) -> None:
         for m, o in zip(masks, options):
             if "keep" not in o:
                 continue
-            budget.charge(len(relative) * sum(g.shape) * CALL_COST // 8)
+            budget.charge(len(relative) * sum(g.shape) * CALL_COST // 4)
             rows, cols = np.nonzero(m)
             for action in relative:
                 placed = object_action_cells(g, m, action, static & ~m)
