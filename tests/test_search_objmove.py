@@ -89,6 +89,9 @@ def test_away_needs_one_touched_side():
 
 
 def test_moves_do_not_fire_where_no_rule_fits(arc1_train):
+    # a cell between two walls of its colour, equally near: no way home
+    grid = np.array([[4, 0, 4, 0, 4]])
+    assert object_action_cells(grid, np.array([[0, 0, 1, 0, 0]], dtype=bool), "home", grid == 4) is None
     # 0d3d703e changes every cell by a colour table; 3befdf3e grows each square outward: no move,
     # mirror or per-object amount explains them
     for task_id in ("0d3d703e", "3befdf3e"):
