@@ -137,8 +137,11 @@ def rule_key(value: object, at_least: int | None) -> object:
 
 
 # Actions that redraw an object: turned in its own box, or moved ("<side>:<cells>", the cells a
-# number, "own" for its own extent that way, "contact" for as far as it can go before it meets a
-# cell of another object or the border).
+# number, "own" for its own extent that way, "size" for its count of cells, "contact" for as far
+# as it can go before it meets a cell of another object or the border, maybe nowhere); "toward"
+# the nearest obstacle in its way, "mirror" across the line of that obstacle, "away" from the one
+# obstacle it touches (to contact or the border), "home" to contact toward the nearest obstacle of
+# its own colour.
 TURNS = ("flip_lr", "flip_ud", "rot180", "transpose")
 SIDES = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
 
@@ -228,8 +231,13 @@ def object_action_cells(grid: np.ndarray, mask: np.ndarray, action: str, obstacl
                   "transpose": cells.T}[action]
         rows, cols = np.nonzero(turned >= 0)
         return rows + box[0].start, cols + box[1].start, turned[rows, cols]
-    if action == "toward":
-        return _toward(grid, mask, obstacles)
+    if action in ("toward", "mirror"):
+        return _toward(grid, mask, obstacles, mirror=action == "mirror")
+    if action in ("away", "home"):
+        side = _away_side(mask, obstacles) if action == "away" else home_side(grid, mask, obstacles)
+        if side is None:
+            return None
+        action = f"{side}:contact"
     side, amount = action.split(":")
     dy, dx = SIDES[side]
     rows, cols = np.nonzero(mask)
@@ -237,6 +245,8 @@ def object_action_cells(grid: np.ndarray, mask: np.ndarray, action: str, obstacl
     h, w = grid.shape
     if amount == "own":
         steps = (box[0].stop - box[0].start) if dy else (box[1].stop - box[1].start)
+    elif amount == "size":
+        steps = len(rows)
     elif amount == "contact":
         blocked = np.zeros(grid.shape, dtype=bool) if obstacles is None else obstacles
         steps = 0
@@ -245,8 +255,6 @@ def object_action_cells(grid: np.ndarray, mask: np.ndarray, action: str, obstacl
             if r.min() < 0 or c.min() < 0 or r.max() >= h or c.max() >= w or blocked[r, c].any():
                 break
             steps += 1
-        if steps == 0:
-            return None
     else:
         steps = int(amount)
     r, c = rows + dy * steps, cols + dx * steps
@@ -255,9 +263,63 @@ def object_action_cells(grid: np.ndarray, mask: np.ndarray, action: str, obstacl
     return r, c, colors
 
 
-def _toward(grid: np.ndarray, mask: np.ndarray, obstacles: np.ndarray | None):
-    """The object slid straight toward the nearest obstacle in its way until it touches it; None
-    when none is in its way on any side, or two are equally near."""
+OPPOSITE = {"up": "down", "down": "up", "left": "right", "right": "left"}
+
+
+def _away_side(mask: np.ndarray, obstacles: np.ndarray | None) -> str | None:
+    """The side opposite the one on which ``mask`` touches obstacle cells (a cell next to one of
+    its own, straight that way); None when it touches them on no side or on more than one."""
+    if obstacles is None:
+        return None
+    rows, cols = np.nonzero(mask)
+    h, w = mask.shape
+    touched = []
+    for side, (dy, dx) in SIDES.items():
+        r, c = rows + dy, cols + dx
+        inside = (r >= 0) & (r < h) & (c >= 0) & (c < w)
+        r, c = r[inside], c[inside]
+        if (obstacles[r, c] & ~mask[r, c]).any():
+            touched.append(side)
+    return OPPOSITE[touched[0]] if len(touched) == 1 else None
+
+
+def home_side(grid: np.ndarray, mask: np.ndarray, obstacles: np.ndarray | None) -> str | None:
+    """The side on which the nearest obstacle cell straight in the way of ``mask`` has the
+    object's own colour (its most common); None when no side has one, or two are equally near.
+
+    Example: side = home_side(grid, grid == 4, (grid != 0) & (grid != 4) | wall)
+    """
+    if obstacles is None:
+        return None
+    grid = np.asarray(grid)
+    own = int(np.argmax(np.bincount(grid[mask], minlength=10)))
+    rows, cols = np.nonzero(mask)
+    h, w = grid.shape
+    found = []
+    for side, (dy, dx) in SIDES.items():
+        steps = 1
+        while True:
+            r, c = rows + dy * steps, cols + dx * steps
+            inside = (r >= 0) & (r < h) & (c >= 0) & (c < w)
+            if not inside.any():
+                break
+            r, c = r[inside], c[inside]
+            hit = obstacles[r, c] & ~mask[r, c]
+            if hit.any():
+                if (grid[r, c][hit] == own).any():
+                    found.append((steps, side))
+                break
+            steps += 1
+    found.sort()
+    if not found or len(found) > 1 and found[0][0] == found[1][0]:
+        return None
+    return found[0][1]
+
+
+def _toward(grid: np.ndarray, mask: np.ndarray, obstacles: np.ndarray | None, mirror: bool = False):
+    """The object slid straight toward the nearest obstacle in its way until it touches it, or
+    (``mirror``) reflected across the line of the first obstacle cells it meets that way; None
+    when none is in its way on any side, two are equally near, or the mirror image leaves the grid."""
     if obstacles is None or not obstacles.any():
         return None
     rows, cols = np.nonzero(mask)
@@ -279,7 +341,17 @@ def _toward(grid: np.ndarray, mask: np.ndarray, obstacles: np.ndarray | None):
     if not best or len(best) > 1 and best[0][0] == best[1][0]:
         return None
     steps, dy, dx = best[0]
-    return rows + dy * steps, cols + dx * steps, grid[rows, cols]
+    if not mirror:
+        return rows + dy * steps, cols + dx * steps, grid[rows, cols]
+    if dy:  # the obstacle's row (or column) just past the object's far edge that way
+        line = (rows.max() if dy > 0 else rows.min()) + dy * (steps + 1)
+        r, c = 2 * line - rows, cols
+    else:
+        line = (cols.max() if dx > 0 else cols.min()) + dx * (steps + 1)
+        r, c = rows, 2 * line - cols
+    if r.min() < 0 or c.min() < 0 or r.max() >= h or c.max() >= w:
+        return None
+    return r, c, grid[rows, cols]
 
 
 def map_objects(grid: np.ndarray, by: str, table: tuple, default: int | str | None = None, at_least: int | None = None,
@@ -289,10 +361,15 @@ def map_objects(grid: np.ndarray, by: str, table: tuple, default: int | str | No
     ``table``, pairs of (value, action), and changed by the action: "keep", "delete" (becomes
     background), a colour (every cell of it takes that colour), a turn in its own box
     ("flip_lr", "flip_ud", "rot180", "transpose") or a move "<up|down|left|right>:<cells>" (a
-    number of cells, "own" for its own height or width, "contact" until it would meet a cell no
-    moving object had, or the border), "toward": straight at the nearest such cell in its way
-    until it touches it, or a paint "<ring|holes|box>:<colour>" (``paint_region``: the object
-    stays, the background around it, inside it or in its box takes the colour), or "like:<relation>"
+    number of cells, "own" for its own height or width, "size" for its number of cells, "contact"
+    until it would meet a cell no moving object had, one that moved to contact before it (the
+    nearest to the border first: they stack), or the border), "toward": straight at the
+    nearest such cell in its way until it touches it, "mirror": reflected across the row (column)
+    of the first such cells met that way, "away": straight away from the one such cell it touches
+    (on one side only) until it meets another or the border, "home": to contact toward the
+    nearest such cell of its own colour straight in its way (``home_side``), or a paint
+    "<ring|holes|box>:<colour>" (``paint_region``: the object stays, the background around it,
+    inside it or in its box takes the colour), or "like:<relation>"
     (the colour of the objects it corresponds to: ``partner_color``; a paint may take it too:
     "holes:like:fits"). Objects that turn or move are
     lifted first, then drawn where they go; paints come last, on background only. With
@@ -333,16 +410,36 @@ def map_objects(grid: np.ndarray, by: str, table: tuple, default: int | str | No
         elif action != "keep":
             out[m] = int(action)
     obstacles = out != bg
-    for m, action in redrawn:
-        placed = object_action_cells(grid, m, action, obstacles)
+    stacked = obstacles.copy()  # moves to contact stop at those placed before them too
+    for k, (m, action) in enumerate(redrawn):  # "home": the way to the nearest still cell of its colour
+        if action == "home":
+            side = home_side(grid, m, obstacles)
+            if side is None:
+                return None
+            redrawn[k] = (m, f"{side}:contact")
+    for m, action in sorted(redrawn, key=lambda ma: _room(ma[0], ma[1])):
+        contact = action.endswith(":contact")
+        placed = object_action_cells(grid, m, action, stacked if contact else obstacles)
         if placed is None:
             return None
         rows, cols, colors = placed
         out[rows, cols] = colors
+        if contact:
+            stacked[rows, cols] = True
     for m, action in painted:
         paint, color = action.split(":")
         out[paint_region(out, m, paint, bg)] = int(color)
     return out
+
+
+def _room(mask: np.ndarray, action: str) -> int:
+    """How far a move to contact could go at most (the nearest to the border first); 0 for any other redraw."""
+    if not action.endswith(":contact"):
+        return 0
+    rows, cols = np.nonzero(mask)
+    h, w = mask.shape
+    return {"up": rows.min(), "down": h - 1 - rows.max(), "left": cols.min(),
+            "right": w - 1 - cols.max()}[action.split(":")[0]]
 
 
 def _is_paint(action) -> bool:

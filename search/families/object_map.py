@@ -2,13 +2,17 @@
 
 The inputs are cut into objects (4- or 8-connected, of one colour or of any colours); each input
 object's possible fates are read off its output (kept, deleted, recoloured in one colour, turned in
-its box, moved to contact, by its own extent or by a number of cells), a changed cell that no
-object covers having to be one that a turn or move reaches. Then one feature of the objects
-(``OBJECT_FEATURES``: colour, size, shape, rank, border, holes, symmetry, how many share it, ...)
-must decide the fate, as the smallest rule that does: one move or turn for all, a threshold on a
-number, one value against the rest, or a table whose every entry more than one object shows. A
-rule is tentative where, learnt without one demonstration, it does not give that demonstration's
-fates, or where a test object's value falls in a threshold's open gap.
+its box, moved to contact, by its own extent, its count of cells or a number of cells, toward the
+nearest object in its way, mirrored across that object's line, away from the object it touches,
+to the nearest still object of its colour), a changed cell that no object covers having to be one
+that a turn or move reaches; an object the output shows against another or the border moved to
+contact (those that do stack), and a kept object already as far as such a move goes makes it too.
+Then one feature of the objects (``OBJECT_FEATURES``: colour, size, shape, rank, border, holes,
+symmetry, how many share it, ...) must decide the fate, as the smallest rule that does: one move or
+turn for all, a threshold on a number, one value against the rest, or a table whose every entry
+more than one object shows (or one object, where the entry moves or turns it). A rule is tentative
+where, learnt without one demonstration, it does not give that demonstration's fates, or where a
+test object's value falls in a threshold's open gap.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from dsl.object_rules import (
     RELATIONS,
     SIDES,
     TURNS,
+    home_side,
     object_action_cells,
     object_values,
     paint_region,
@@ -41,6 +46,8 @@ SEGMENTATIONS = ((4, True), (8, True), (4, False), (8, False))
 MAP_SEGMENTATIONS = tuple((conn, by_color, False) for conn, by_color in SEGMENTATIONS) + ((4, True, True), (8, True, True))
 MAX_OBJECTS = 40  # more objects than this in a grid: noise, not objects
 MAX_ENTRIES = 4  # a table with more entries is a list of the demonstrations' objects
+AMOUNTS = ("contact", "own", "size")  # how far a move goes, besides a number of cells (``map_objects``)
+RELATIVE = ("toward", "away", "mirror", "home")  # moves whose way each object's surroundings decide
 
 
 def map_programs(problem: Problem) -> Iterator[Program]:
@@ -91,7 +98,7 @@ def _fates(inputs, targets, background, conn: int, by_color: bool, regions: bool
     """Per demonstration the objects (masks) and, per object, the set of actions that give its
     output ("keep", "delete", a colour, a turn, a move); None where an object has none, where a
     changed cell is no object's and no move or turn reaches it, or where every object is kept."""
-    objects, actions = [], []
+    objects, actions, statics = [], [], []
     for g, t in zip(inputs, targets):
         bg = resolve_background(g, background)
         masks = _masks(g, bg, conn, by_color, regions)
@@ -121,8 +128,8 @@ def _fates(inputs, targets, background, conn: int, by_color: bool, regions: bool
             # an object looks for a turn or move only where it is neither kept nor painted around,
             # and where it may have gone somewhere no object was (or is neither deleted nor recoloured in place)
             if not regions and "keep" not in o and not any(_paint(a) for a in o) and (outside.any() or not o):
-                budget.charge(sum(g.shape) * CALL_COST // 2)  # a look at every side (measured)
-                for action, (rows, cols) in _redraws(g, t, m, static & ~m):
+                budget.charge(sum(g.shape) * CALL_COST)  # a look at every side and way (measured)
+                for action, (rows, cols) in _redraws(g, t, m, static & ~m, bg):
                     o.add(action)
                     reached[rows, cols] = True
             if not o:
@@ -132,15 +139,37 @@ def _fates(inputs, targets, background, conn: int, by_color: bool, regions: bool
         if outside.any():  # cells no object had are drawn: an object that can be redrawn is, not deleted
             options = [o - {"delete"} if any(_redraw(a) for a in o) else o for o in options]
         objects.append((g, masks))
-        actions.append([frozenset(o) for o in options])
+        actions.append(options)
+        statics.append(static)
     if all("keep" in o for demo in actions for o in demo):
         return None
-    return objects, actions
+    _kept_in_place(objects, actions, statics, budget)
+    return objects, [[frozenset(o) for o in demo] for demo in actions]
+
+
+def _kept_in_place(objects, actions, statics, budget: WorkBudget) -> None:
+    """A kept object also allows the moves relative to other objects (``RELATIVE`` but "mirror",
+    "<side>:contact") that some object of the demonstrations makes, where that move leaves it
+    where it is (it is already as far as it can go)."""
+    relative = sorted({a for demo in actions for o in demo for a in o
+                       if a in RELATIVE and a != "mirror" or isinstance(a, str) and a.endswith(":contact")})
+    if not relative:
+        return
+    for (g, masks), options, static in zip(objects, actions, statics):
+        for m, o in zip(masks, options):
+            if "keep" not in o:
+                continue
+            budget.charge(len(relative) * sum(g.shape) * CALL_COST // 4)
+            rows, cols = np.nonzero(m)
+            for action in relative:
+                placed = object_action_cells(g, m, action, static & ~m)
+                if placed is not None and np.array_equal(placed[0], rows) and np.array_equal(placed[1], cols):
+                    o.add(action)
 
 
 def _redraw(action) -> bool:
     return (isinstance(action, str) and not _paint(action) and "like:" not in action
-            and (":" in action or action in TURNS or action == "toward"))
+            and (":" in action or action in TURNS or action in RELATIVE))
 
 
 def _in_place(g, t, m, bg, paints: bool = True) -> tuple[set, np.ndarray]:
@@ -171,19 +200,27 @@ def _paint(action) -> bool:
     return isinstance(action, str) and action.split(":")[0] in PAINTS
 
 
-def _redraws(g, t, m, obstacles):
+def _redraws(g, t, m, obstacles, bg):
     """The turns and moves of ``m`` whose cells the output shows in the object's colours, with the
-    cells each one draws."""
+    cells each one draws; a move that lands it against a cell the output shows (or the border) is
+    also one "to contact" (the objects that move to contact stack: ``map_objects``)."""
     h, w = g.shape
-    actions = [*TURNS, *(f"{side}:{amount}" for side in SIDES for amount in ("contact", "own")), "toward"]
+    actions = [*TURNS, *(f"{side}:{amount}" for side in SIDES for amount in AMOUNTS), *RELATIVE]
     rows, cols = np.nonzero(m)
     r0, c0, first = rows[0], cols[0], g[rows[0], cols[0]]
+    home = home_side(g, m, obstacles)
     for side, (dy, dx) in SIDES.items():  # every distance that puts the object where the output shows it
         room = {"up": rows.min(), "down": h - 1 - rows.max(), "left": cols.min(), "right": w - 1 - cols.max()}[side]
         steps = np.arange(1, room + 1)
         steps = steps[t[r0 + dy * steps, c0 + dx * steps] == first]  # where its first cell would land right
-        actions += [f"{side}:{n}" for n in steps.tolist()
-                    if np.array_equal(t[rows + dy * n, cols + dx * n], g[rows, cols])]
+        landed = [n for n in steps.tolist() if np.array_equal(t[rows + dy * n, cols + dx * n], g[rows, cols])]
+        actions += [f"{side}:{n}" for n in landed]
+        for n in landed:
+            r, c = rows + dy * n, cols + dx * n
+            if _against(t, r, c, dy, dx, bg):
+                yield f"{side}:contact", (r, c)
+                if side == home:
+                    yield "home", (r, c)
     for action in actions:
         placed = object_action_cells(g, m, action, obstacles)
         if placed is None:
@@ -192,6 +229,17 @@ def _redraws(g, t, m, obstacles):
         if np.array_equal(t[r, c], colors) and not (np.array_equal(r, rows) and np.array_equal(c, cols)
                                                     and np.array_equal(colors, g[rows, cols])):
             yield action, (r, c)
+
+
+def _against(t, r, c, dy, dx, bg) -> bool:
+    """Cells (r, c) one step short of the border or of a cell of ``t`` they do not cover, that way."""
+    h, w = t.shape
+    nr, nc = r + dy, c + dx
+    if nr.min() < 0 or nc.min() < 0 or nr.max() >= h or nc.max() >= w:
+        return True
+    mine = np.zeros(t.shape, dtype=bool)
+    mine[r, c] = True
+    return bool(((t[nr, nc] != bg) & ~mine[nr, nc]).any())
 
 
 def _preference(action) -> tuple:
@@ -208,10 +256,10 @@ def _preference(action) -> tuple:
         return (1, 1 + PAINTS.index(paint), int(color), "")
     if action in TURNS:
         return (2, TURNS.index(action), 0, "")
-    if action == "toward":
-        return (3, -1, 0, "")
+    if action in RELATIVE:
+        return (3, -1, RELATIVE.index(action), "")
     side, amount = action.split(":")
-    return (3, ("contact", "own").index(amount) if amount in ("contact", "own") else 2,
+    return (3, AMOUNTS.index(amount) if amount in AMOUNTS else len(AMOUNTS),
             int(amount) if amount.isdigit() else 0, side)
 
 
@@ -223,7 +271,8 @@ def _rule(values: list[list], options: list[list], numeric: bool):
     """The simplest rule giving every object an action it allows from its value: (cost, table,
     default, at_least), or None. The same move or turn for every object (cost 1); a threshold or
     one value against the others (cost 2); a table (cost: its entries), each entry shown by two
-    objects or more, both sides of a threshold too."""
+    objects or more, both sides of a threshold too, or (cost: one more) an entry one object alone
+    shows where that entry moves or turns it."""
     pairs = [(v, o) for vs, os in zip(values, options) for v, o in zip(vs, os)]
     if not pairs or any(v is None for v, _ in pairs):
         return None
@@ -256,9 +305,14 @@ def _rule(values: list[list], options: list[list], numeric: bool):
             rest = set.intersection(*(common[u] for u in ordered if u != v))
             if support[v] >= 2 and rest:
                 return 2, ((v, _best(common[v])),), _best(rest), None
-    if len(common) <= MAX_ENTRIES and min(support.values()) >= 2:
+    if len(common) <= MAX_ENTRIES:
         table = tuple((v, _best(common[v])) for v in ordered)
-        return len(table), table, None, None
+        if min(support.values()) >= 2:
+            return len(table), table, None, None
+        # an entry one object alone shows, only where it moves or turns that object: always
+        # tentative (held out, its demonstration's value is missing from the table)
+        if all(support[v] >= 2 or _redraw(a) for v, a in table):
+            return len(table) + 1, table, None, None
     return None
 
 
