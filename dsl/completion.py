@@ -1,6 +1,6 @@
 """Repairing grids: cells hidden under a mask colour restored from the grid's mirror symmetry
-or its 2-D period, and what lies under such a patch; a band or a run of cells carried on
-periodically over the grid."""
+or its 2-D period, and what lies under such a patch; a band or a run of cells, or a sequence of
+rings, diamonds or corner shells, carried on periodically over the grid."""
 
 from __future__ import annotations
 
@@ -340,6 +340,66 @@ def continue_segments(grid: np.ndarray, direction: str = "hv", background: int |
                 free = o[r] == bg
                 o[r, free] = copy[free]
     return out if found else None
+
+
+def _layer_index(layers: str, shape: tuple[int, int], content: np.ndarray) -> np.ndarray | None:
+    """Each cell's layer (0 the innermost) in a grid of ``shape`` whose top-left part is
+    ``content`` (a mask of the non-background cells): "rings" and "diamonds", the square and the
+    diamond distance from the centre of the content's box; "shells", the larger of the row and
+    column distance from a grid corner the content's box touches on both sides (the top left
+    first)."""
+    ys, xs = np.nonzero(content)
+    h, w = content.shape
+    rows, cols = np.indices(shape)
+    if layers == "shells":
+        down, right = ys.min() == 0, xs.min() == 0  # the top (left) side first, where both
+        if not (down or ys.max() == h - 1) or not (right or xs.max() == w - 1):
+            return None
+        dy = rows if down else (h - 1) - rows
+        dx = cols if right else (w - 1) - cols
+        return np.maximum(dy, dx) if (dy >= 0).all() and (dx >= 0).all() else None
+    cy, cx = int(ys.min() + ys.max()), int(xs.min() + xs.max())  # the centre, doubled
+    dy, dx = np.abs(2 * rows - cy), np.abs(2 * cols - cx)
+    if layers == "rings":
+        if cy % 2 != cx % 2:
+            return None
+        return (np.maximum(dy, dx) - cy % 2) // 2
+    if layers == "diamonds":
+        return (dy + dx - (cy + cx) % 2) // 2
+    raise ValueError(f"unknown layers {layers!r}")
+
+
+def continue_layers(grid: np.ndarray, layers: str = "rings", background: int | None = 0, ky: int = 1,
+                    kx: int = 1) -> np.ndarray | None:
+    """The grid seen as layers (``layers``: "rings", the square rings about the centre of the
+    non-background cells' box; "diamonds", the diamonds about it; "shells", nested L shapes out
+    from a grid corner that box touches, the top left first), each of one colour: the colour its non-background
+    cells share, or the background where it has none. The colours of the layers from the first to
+    the last holding a non-background cell repeat with their smallest period, and every layer of
+    a (ky * h, kx * w) grid (the input at its top left) is painted its colour in that sequence,
+    those before the first counted back. None when a layer holds two colours or the grid has no
+    non-background cell.
+
+    Example: grid = continue_layers(grid, layers="rings", background=Color.BLACK, ky=1, kx=1)
+    """
+    bg = resolve_background(grid, background)
+    content = grid != bg
+    if not content.any() or ky < 1 or kx < 1 or ky * grid.shape[0] > 30 or kx * grid.shape[1] > 30:
+        return None
+    shape = (ky * grid.shape[0], kx * grid.shape[1])
+    index = _layer_index(layers, shape, content)
+    if index is None:
+        return None
+    own = index[:grid.shape[0], :grid.shape[1]]
+    seen = own[content]
+    first, last = int(seen.min()), int(seen.max())
+    n = last - first + 1
+    counts = np.bincount((seen - first) * 10 + grid[content], minlength=n * 10).reshape(n, 10) > 0
+    if (counts.sum(axis=1) > 1).any():
+        return None
+    colours = np.where(counts.any(axis=1), counts.argmax(axis=1), bg)
+    period = next(p for p in range(1, n + 1) if p == n or np.array_equal(colours[p:], colours[:-p]))
+    return colours[(index - first) % period].astype(grid.dtype)
 
 
 # Each symmetry group as maps of offsets from the centre (doubled, so that a centre may lie

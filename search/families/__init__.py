@@ -32,7 +32,7 @@ from search.families.object_map import map_programs
 from search.families.object_pick import pick_programs
 from search.families.rays import ray_programs
 from search.families.parts import count_programs, lookup_programs, part_programs
-from search.families.pattern import continue_programs, inpaint_programs, self_tile_programs
+from search.families.pattern import continue_programs, inpaint_programs, layers_programs, self_tile_programs
 from search.families.pieces import pieces_programs
 from search.problem import Problem
 from search.program import Program, run_source
@@ -65,6 +65,8 @@ FAMILIES: dict[str, Callable] = {
     "continue": continue_programs,
     "pieces": pieces_programs,  # pieces.py: objects fitted together into the rectangle they fill
     "inpaint": inpaint_programs,  # the costliest of them, last
+    # search-pattern (round 35): rings, diamonds or corner shells carried on periodically (pattern.py)
+    "layers": layers_programs,
 }
 
 
