@@ -1,5 +1,5 @@
-"""Pattern families widened (round 35): a grid's rings, diamonds or corner shells carried on
-periodically (``continue_layers``, family "layers"), and self-similar tiling whose blocks hold the
+"""Pattern families widened (round 35): a grid's square or diamond rings (about the middle of
+its drawing, or a side or corner of the grid it touches) carried on periodically (``continue_layers``, family "layers"), and self-similar tiling whose blocks hold the
 tile's cells of their own cell's colour or the tile painted in it (``self_tile(content=...)``), on
 real ARC tasks (ARC-AGI-1 training, and ARC-AGI-2 training tasks in neither ARC-AGI-1 set); every
 program they emit runs in the sandbox as it ran in-process."""
@@ -15,7 +15,7 @@ from search.families import object_programs
 # (dataset, task id, family, what its program must call)
 CASES = [
     ("arc1-train", "5c2c9af4", "layers", "layers='rings'"),  # square rings about the middle point, spaced as its neighbours
-    ("arc1-train", "539a4f51", "layers", "layers='shells', background=0, ky=2, kx=2"),  # nested Ls carried on past the edge
+    ("arc1-train", "539a4f51", "layers", "layers='rings', background=0, ky=2, kx=2"),  # nested Ls from the corner, past the edge
     ("arc2-train", "973e499e", "self-tile", "content='own'"),  # each block the tile's cells of its own cell's colour
 ]
 
@@ -47,7 +47,7 @@ def test_families_solve_tasks_through_the_sandbox(datasets, dataset, task_id, fa
 
 def test_layers_do_not_fire_where_they_do_not_fit(datasets):
     # A pattern carried on by its 2-D period (not by layers), a grid tiled by itself, stripes
-    # repaired by their period: none is a sequence of rings, diamonds or shells.
+    # repaired by their period: none is a sequence of rings or diamonds.
     arc1 = datasets["arc1-train"]
     for task_id in ("53b68214", "007bbfb7", "e26a3af2", "a416b8f3"):
         assert not _found(arc1[task_id], "layers"), task_id
@@ -55,7 +55,7 @@ def test_layers_do_not_fire_where_they_do_not_fit(datasets):
     assert not _found(arc1["007bbfb7"], "self-tile")
 
 
-def test_continue_layers_rings_diamonds_and_shells():
+def test_continue_layers_rings_and_diamonds():
     g = np.zeros((9, 9), dtype=int)
     g[2, 2], g[4, 4], g[6, 6] = 3, 3, 3  # the centre and two points two rings out: every second ring
     rings = continue_layers(g, "rings", 0)
@@ -70,9 +70,10 @@ def test_continue_layers_rings_diamonds_and_shells():
     diamonds = continue_layers(d, "diamonds", 0)
     assert diamonds[2].tolist() == [1, 2, 1, 2, 1] and diamonds[0].tolist() == [1, 2, 1, 2, 1]
     s = np.array([[1, 2, 0], [2, 2, 0], [0, 0, 0]])
-    assert continue_layers(s, "shells", 0, ky=2, kx=2)[4].tolist() == [1, 1, 1, 1, 1, 2]
-    bad = np.array([[1, 2, 0], [3, 2, 0], [0, 0, 0]])  # a shell of two colours
-    assert continue_layers(bad, "shells", 0) is None
+    # rings about the corner the drawing touches (nested Ls), not about its middle
+    assert continue_layers(s, "rings", 0, ky=2, kx=2)[4].tolist() == [1, 1, 1, 1, 1, 2]
+    bad = np.array([[1, 2, 0], [3, 2, 0], [0, 0, 0]])  # an L of two colours
+    assert continue_layers(bad, "rings", 0) is None
 
 
 def test_self_tile_content_own_and_paint():
