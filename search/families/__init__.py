@@ -58,6 +58,9 @@ FAMILIES: dict[str, Callable] = {
     "map": map_programs,
     "pick-object": pick_programs,
     "rays": ray_programs,
+    # search-pattern (round 35): rings or diamonds carried on periodically (pattern.py); a few calls
+    # a demonstration, so before the assembly, which spends whatever share is left
+    "layers": layers_programs,
     "assembly": assembly_programs,
     # patterns (pattern.py): masked cells restored from any symmetry or lattice; self-similar tiling;
     # a pattern carried on to the outputs' size
@@ -65,8 +68,6 @@ FAMILIES: dict[str, Callable] = {
     "continue": continue_programs,
     "pieces": pieces_programs,  # pieces.py: objects fitted together into the rectangle they fill
     "inpaint": inpaint_programs,  # the costliest of them, last
-    # search-pattern (round 35): rings, diamonds or corner shells carried on periodically (pattern.py)
-    "layers": layers_programs,
 }
 
 
