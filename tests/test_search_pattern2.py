@@ -72,6 +72,12 @@ def test_continue_layers_rings_and_diamonds():
     s = np.array([[1, 2, 0], [2, 2, 0], [0, 0, 0]])
     # rings about the corner the drawing touches (nested Ls), not about its middle
     assert continue_layers(s, "rings", 0, ky=2, kx=2)[4].tolist() == [1, 1, 1, 1, 1, 2]
+    # rings about the middle of the top side the drawing touches: nested U shapes, the next one below
+    u = np.zeros((5, 7), dtype=int)
+    u[0, 3] = 6
+    u[0:3, 1] = u[0:3, 5] = u[2, 1:6] = 6
+    assert continue_layers(u, "rings", 0)[:3].tolist() == u[:3].tolist()
+    assert continue_layers(u, "rings", 0)[4].tolist() == [6] * 7
     bad = np.array([[1, 2, 0], [3, 2, 0], [0, 0, 0]])  # an L of two colours
     assert continue_layers(bad, "rings", 0) is None
 
