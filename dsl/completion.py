@@ -375,7 +375,8 @@ def continue_layers(grid: np.ndarray, layers: str = "rings", background: int | N
     inside layers of a colour. The colours of the layers from the first to the last holding a
     non-background cell repeat with their smallest period, and every layer of a (ky * h, kx * w)
     grid (the input at its top left) is painted its colour in that sequence, those before the
-    first counted back. None when no anchor gives every layer one colour, when two that do best
+    first counted back; a sequence that never repeats must have no empty layer (a gap it never
+    shows again). None when no anchor gives every layer one colour, when two that do best
     disagree, or when the grid has no non-background cell.
 
     Example: grid = continue_layers(grid, layers="rings", background=Color.BLACK, ky=1, kx=1)
@@ -401,6 +402,8 @@ def continue_layers(grid: np.ndarray, layers: str = "rings", background: int | N
             continue
         colours = np.where(drawn, counts.argmax(axis=1), bg)
         period = next(p for p in range(1, n + 1) if p == n or np.array_equal(colours[p:], colours[:-p]))
+        if period == n and not drawn.all():
+            continue  # a gap the sequence never shows again: its period is not shown
         out = colours[(index - first) % period].astype(grid.dtype)
         if best is None or missing < best:
             best, results = missing, {}
