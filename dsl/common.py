@@ -27,6 +27,7 @@ from dsl.color import Color, most_common_color
 from dsl.completion import (
     complete_periodic,
     complete_symmetry,
+    continue_layers,
     continue_segments,
     periodic_patch,
     repeat_band,
@@ -256,6 +257,7 @@ OPERATIONS = [
     "complete_periodic",
     "repeat_band",
     "continue_segments",
+    "continue_layers",
     "periodic_patch",
     "fold_halves",
     "cells_to_pixels",

@@ -1,6 +1,6 @@
 """Repairing grids: cells hidden under a mask colour restored from the grid's mirror symmetry
-or its 2-D period, and what lies under such a patch; a band or a run of cells carried on
-periodically over the grid."""
+or its 2-D period, and what lies under such a patch; a band or a run of cells, or a sequence of
+square or diamond rings, carried on periodically over the grid."""
 
 from __future__ import annotations
 
@@ -340,6 +340,75 @@ def continue_segments(grid: np.ndarray, direction: str = "hv", background: int |
                 free = o[r] == bg
                 o[r, free] = copy[free]
     return out if found else None
+
+
+def _layer_indices(layers: str, shape: tuple[int, int], content: np.ndarray) -> list[np.ndarray]:
+    """Each cell's layer (0 the innermost) in a grid of ``shape`` whose top-left part is
+    ``content`` (a mask of the non-background cells), for each candidate anchor: the square
+    ("rings") or diamond ("diamonds") distance from it. On each axis the anchor may lie on a side
+    of the grid the content's box touches, or in the box's middle (between two cells: both
+    count as layer 0)."""
+    if layers not in ("rings", "diamonds"):
+        raise ValueError(f"unknown layers {layers!r}")
+    ys, xs = np.nonzero(content)
+    h, w = content.shape
+    rows, cols = np.indices(shape)
+
+    def anchors(lo: int, hi: int, n: int) -> list[int]:  # doubled
+        return [a for a, touched in ((0, lo == 0), (2 * (n - 1), hi == n - 1), (lo + hi, True)) if touched]
+
+    out = []
+    for cy in anchors(int(ys.min()), int(ys.max()), h):
+        for cx in anchors(int(xs.min()), int(xs.max()), w):
+            dy, dx = (np.abs(2 * rows - cy) - cy % 2) // 2, (np.abs(2 * cols - cx) - cx % 2) // 2
+            out.append(np.maximum(dy, dx) if layers == "rings" else dy + dx)
+    return out
+
+
+def continue_layers(grid: np.ndarray, layers: str = "rings", background: int | None = 0, ky: int = 1,
+                    kx: int = 1) -> np.ndarray | None:
+    """The grid seen as layers about an anchor (``layers``: "rings", square rings; "diamonds"),
+    each of one colour: the colour its non-background cells share, or the background where it
+    has none. The anchor lies, on each axis, on a side of the grid that the
+    non-background cells' box touches or in the box's middle (rings from a corner are nested L
+    shapes, from a side nested U shapes): the one whose layers leave the fewest background cells
+    inside layers of a colour. The colours of the layers from the first to the last holding a
+    non-background cell repeat with their smallest period, and every layer of a (ky * h, kx * w)
+    grid (the input at its top left) is painted its colour in that sequence, those before the
+    first counted back; a sequence that never repeats must have no empty layer (a gap it never
+    shows again). None when no anchor gives every layer one colour, when two that do best
+    disagree, or when the grid has no non-background cell.
+
+    Example: grid = continue_layers(grid, layers="rings", background=Color.BLACK, ky=1, kx=1)
+    """
+    bg = resolve_background(grid, background)
+    content = grid != bg
+    if not content.any() or ky < 1 or kx < 1 or ky * grid.shape[0] > 30 or kx * grid.shape[1] > 30:
+        return None
+    h, w = grid.shape
+    best, results = None, {}
+    for index in _layer_indices(layers, (ky * h, kx * w), content):
+        own = index[:h, :w]
+        seen = own[content]
+        first, last = int(seen.min()), int(seen.max())
+        n = last - first + 1
+        counts = np.bincount((seen - first) * 10 + grid[content], minlength=n * 10).reshape(n, 10) > 0
+        if (counts.sum(axis=1) > 1).any():
+            continue
+        drawn = counts.any(axis=1)
+        inside = (own >= first) & (own <= last) & ~content
+        missing = int(drawn[own[inside] - first].sum())  # background cells in layers of a colour
+        if best is not None and missing > best:
+            continue
+        colours = np.where(drawn, counts.argmax(axis=1), bg)
+        period = next(p for p in range(1, n + 1) if p == n or np.array_equal(colours[p:], colours[:-p]))
+        if period == n and not drawn.all():
+            continue  # a gap the sequence never shows again: its period is not shown
+        out = colours[(index - first) % period].astype(grid.dtype)
+        if best is None or missing < best:
+            best, results = missing, {}
+        results[out.tobytes()] = out
+    return next(iter(results.values())) if len(results) == 1 else None
 
 
 # Each symmetry group as maps of offsets from the centre (doubled, so that a centre may lie

@@ -208,13 +208,16 @@ def mirror_concat(grid: np.ndarray, side: str) -> np.ndarray:
 
 
 def self_tile(grid: np.ndarray, background: int | None = Color.BLACK, invert: bool = False,
-              key: int | str | None = None) -> np.ndarray | None:
+              key: int | str | None = None, content: str = "copy") -> np.ndarray | None:
     """A (h*h, w*w) grid whose block (i, j) is a copy of the grid where cell (i, j) is not
     background (with invert, where it is background); the other blocks are background. With
     ``key`` (a colour, or "most_common" / "least_common" for the grid's own), the copies go where
     the cell has that colour instead (None on a tie for the most or least common colour).
+    ``content`` says what a block holds: "copy", the grid; "own", only the grid's cells of the
+    colour of cell (i, j), the rest background; "paint", the grid's non-background cells all in
+    the colour of cell (i, j).
 
-    Example: grid = self_tile(grid, background=Color.BLACK, key="most_common")
+    Example: grid = self_tile(grid, background=Color.BLACK, key="most_common", content="copy")
     """
     bg = resolve_background(grid, background)
     h, w = grid.shape
@@ -233,7 +236,12 @@ def self_tile(grid: np.ndarray, background: int | None = Color.BLACK, invert: bo
     for i in range(h):
         for j in range(w):
             if chosen[i, j]:
-                out[i * h:(i + 1) * h, j * w:(j + 1) * w] = grid
+                block = grid
+                if content == "own":
+                    block = np.where(grid == grid[i, j], grid, bg)
+                elif content == "paint":
+                    block = np.where(grid != bg, grid[i, j], bg)
+                out[i * h:(i + 1) * h, j * w:(j + 1) * w] = block
     return out
 
 

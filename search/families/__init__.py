@@ -32,7 +32,7 @@ from search.families.object_map import map_programs
 from search.families.object_pick import pick_programs
 from search.families.rays import ray_programs
 from search.families.parts import count_programs, lookup_programs, part_programs
-from search.families.pattern import continue_programs, inpaint_programs, self_tile_programs
+from search.families.pattern import continue_programs, inpaint_programs, layers_programs, self_tile_programs
 from search.families.panels import panel_programs
 from search.families.pieces import pieces_programs
 from search.problem import Problem
@@ -62,6 +62,9 @@ FAMILIES: dict[str, Callable] = {
     "map": map_programs,
     "pick-object": pick_programs,
     "rays": ray_programs,
+    # search-pattern (round 35): rings or diamonds carried on periodically (pattern.py); a few calls
+    # a demonstration, so before the assembly, which spends whatever share is left
+    "layers": layers_programs,
     "assembly": assembly_programs,
     # patterns (pattern.py): masked cells restored from any symmetry or lattice; self-similar tiling;
     # a pattern carried on to the outputs' size

@@ -17,7 +17,14 @@ step that may also move across (a staircase carried on down: ``continue_pattern(
 
 ``self_tile_programs``: the output is a grid (the input, or its content cropped) used as a tile,
 copied into the blocks of an (h*h, w*w) grid where its own cells are set, or are background, or
-have one colour (``self_tile``); found without composing the crop and the tiling.
+have one colour (``self_tile``); found without composing the crop and the tiling. A block may hold
+instead the tile's cells of its own cell's colour, or the tile painted in it (``content``), on
+the background the tile has or on the one colour every output adds.
+
+``layers_programs``: the output is the input seen as layers (square rings or diamonds about the
+middle of its drawing, or about a side or corner of the grid it touches: nested U or L shapes),
+one colour each, whose sequence repeats by its period over the grid or onto the outputs' multiple
+of its size (``continue_layers``).
 """
 
 from __future__ import annotations
@@ -27,7 +34,8 @@ from typing import Iterator
 
 import numpy as np
 
-from dsl.completion import complete_periodic, complete_symmetry, patch_color, symmetry_maps, under_patch
+from dsl.completion import (complete_periodic, complete_symmetry, continue_layers, patch_color, symmetry_maps,
+                            under_patch)
 from dsl.grids import continue_pattern, crop_to_content, self_tile
 from search.budget import calls
 from search.families.common import fits
@@ -45,6 +53,9 @@ LATTICE_CELL_COST = 10
 # complete_periodic(mask_color=None) weighs every rows-by-columns period: about 17 units a cell for
 # each cell of the longer side (measured: 1.1 ms at 10x10, 14 ms at 20x20, 60 ms at 30x30).
 DENOISE_CELL_COST = 20
+# continue_layers weighs one to nine anchors, a few vectorised passes over the output each: about
+# two plain calls (measured: 0.17 ms for a 30x30 output from four anchors, 0.05 ms from one).
+LAYER_CALLS = 2
 
 
 def _mask_kind(problem: Problem, mask: int | str) -> str | None:
@@ -117,8 +128,12 @@ def inpaint_programs(problem: Problem) -> Iterator[Program]:
 
 
 def self_tile_programs(problem: Problem) -> Iterator[Program]:
-    """The input's content, cropped, used as a tile where its own cells say (``self_tile``)."""
+    """The input's content, cropped, used as a tile where its own cells say (``self_tile``);
+    or the whole input, on a background no input has, each block the tile's cells of its own
+    cell's colour or the tile painted in it."""
     inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
+    if info.squared:
+        yield from _self_tile_new_background(problem)
     bg = info.background
     if bg is None:
         return
@@ -129,6 +144,8 @@ def self_tile_programs(problem: Problem) -> Iterator[Program]:
     options = [dict(background=bg, invert=inv) for inv in (False, True)]
     options += [dict(background=bg, key=k) for k in ("most_common", "least_common",
                                                      *[c for c in info.in_colors if c != bg])]
+    if any(len(np.unique(c[c != bg])) > 1 for c in tiles):  # with one colour, "own" and "paint" copy
+        options += [dict(background=bg, content=c) for c in ("own", "paint")]
     for kw in options:
         if budget.exhausted:
             return
@@ -138,6 +155,41 @@ def self_tile_programs(problem: Problem) -> Iterator[Program]:
             # every option that fits (a key colour and "least_common" may both): they may disagree
             yield Program("self-tile", (f"grid = crop_to_content(grid, background={bg!r})",
                                         f"grid = self_tile(grid, {args})"))
+
+
+def _self_tile_new_background(problem: Problem) -> Iterator[Program]:
+    """``self_tile`` of the whole input on the one colour every output has and no input: each
+    block the input's cells of its own cell's colour, or the input painted in that colour."""
+    inputs, targets, budget = list(problem.train_in), list(problem.targets), problem.budget
+    new = [c for c in range(10) if all((t == c).any() for t in targets) and not any((g == c).any() for g in inputs)]
+    if len(new) != 1:
+        return
+    for content in ("own", "paint"):
+        if budget.exhausted:
+            return
+        budget.charge(2 * calls(targets))
+        if fits(lambda g: self_tile(g, background=new[0], content=content), inputs, targets):
+            yield Program("self-tile", (f"grid = self_tile(grid, background={new[0]!r}, content={content!r})",))
+
+
+def layers_programs(problem: Problem) -> Iterator[Program]:
+    """The input's square or diamond rings (``continue_layers``), one colour each, carried on
+    periodically over the grid or onto the outputs' whole multiple of its size."""
+    inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
+    factors = {(t.shape[0] / g.shape[0], t.shape[1] / g.shape[1]) for g, t in zip(inputs, targets)}
+    if len(factors) != 1 or info.smaller:
+        return
+    ky, kx = factors.pop()
+    if not (ky.is_integer() and kx.is_integer()) or not set(info.out_colors) <= set(info.in_colors):
+        return
+    bg, ky, kx = info.fill, int(ky), int(kx)
+    for layers in ("rings", "diamonds"):
+        if budget.exhausted:
+            return
+        budget.charge(LAYER_CALLS * calls(targets))
+        if fits(lambda g: continue_layers(g, layers, bg, ky, kx), inputs, targets):
+            yield Program("layers", (f"grid = continue_layers(grid, layers={layers!r}, background={bg!r}, "
+                                     f"ky={ky}, kx={kx})",))
 
 
 def continue_programs(problem: Problem) -> Iterator[Program]:
