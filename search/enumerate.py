@@ -92,11 +92,14 @@ def state_key(grids: list[np.ndarray]) -> tuple:
 
 
 def closeness(grids: list[np.ndarray], targets: list[np.ndarray]) -> float:
-    """How near a state is to the outputs: right shapes first, then share of right cells."""
+    """How near a state is to the outputs: right shapes first, then share of right cells; a
+    shape the output's is a whole multiple of (a scaling or tiling away) counts half a right one."""
     score = 0.0
     for g, t in zip(grids, targets):
         if g.shape == t.shape:
             score += 1.0 + float((g == t).mean())
+        elif t.shape[0] % g.shape[0] == 0 and t.shape[1] % g.shape[1] == 0:
+            score += 0.5
     return score / len(targets)
 
 
@@ -165,7 +168,7 @@ def enumerate_programs(problem: Problem, *, max_programs: int, max_depth: int,
             shaped = reshaped if state.steps and all(g.shape == t.shape for g, t in zip(state.train, targets)) else []
             budget.charge(FIT_PASSES * cells(state.train))
             state.candidates = static + shaped + fitted_steps(state.train, targets, info)
-            can = LastStep(state.train, targets, wanted, colors=not paintable) if prune else None
+            can = LastStep(state.train, targets, wanted, colors=not paintable, charge=budget.charge) if prune else None
             for k, s in enumerate(state.candidates):
                 if budget.exhausted or len(hits) >= max_programs:
                     return False
