@@ -6,7 +6,8 @@ Invariants, each declared per operation and checked on every demonstration by
 output's colours (at most the input's colours and the colours the step's parameters name), and
 on a grid of the same shape which cells may change: only background cells (a step that paints,
 ``PAINTS_BACKGROUND``), only to background (a step that removes, ``REMOVES``), or none of the
-colour counts (a step that moves cells, ``COUNTS_KEPT``). At
+colour counts (a step that moves cells, ``COUNTS_KEPT``); and for a step that crops or cuts
+(``SHRINKS``), an output no larger than the input, the input itself where the shapes agree. At
 the enumeration's last level a step that cannot give a demonstration its output's shape or
 colours cannot complete a program there, so it is skipped without being applied (and without
 being charged for): the work it would have cost goes to other states, which is what lets
@@ -46,6 +47,13 @@ COLORS_KEPT = SHAPE_KEPT | SHAPE_SWAPPED | frozenset({
     "fold_halves", "combine_parts", "color_sequence", "compress_grid",
 })
 
+# The output is no larger than the input either way, and where it has the input's shape it is the
+# input (a crop to all of it, nothing compressed): such a last step finishes no state larger than
+# its outputs nowhere, nor one of their shapes that is not already right.
+SHRINKS = frozenset({
+    "crop_object", "crop_to_content", "compress_grid", "trim_border", "fold_halves", "combine_parts",
+    "cells_to_pixels", "pick_part", "overlay_parts",
+})
 # Only background cells change (the step's ``background``, resolved per grid): lines, fills, copies.
 # connect_pairs with clear=True clears the rest, and is not one of them.
 PAINTS_BACKGROUND = frozenset({
@@ -116,7 +124,10 @@ class LastStep:
                 self._charge(calls(self._grids) // CHECKS_PER_CALL)
             ok = True
             for g, t in zip(self._grids, self._targets):
-                if kind == "counts":
+                if kind == "shrinks":  # no larger either way, and not the state itself unless it is right
+                    ok = t.shape[0] <= g.shape[0] and t.shape[1] <= g.shape[1] and (
+                        t.shape != g.shape or (not self._colors or np.array_equal(g, t)))
+                elif kind == "counts":
                     ok = bool((np.bincount(g.ravel(), minlength=10) == np.bincount(t.ravel(), minlength=10)).all())
                 else:
                     bg = resolve_background(g, background)
@@ -134,6 +145,8 @@ class LastStep:
         if op in SHAPE_KEPT and not self.same:
             return False
         if op in SHAPE_SWAPPED and not self.swapped:
+            return False
+        if op in SHRINKS and not self._cells_allow("shrinks", None):
             return False
         if not self._colors:
             return True

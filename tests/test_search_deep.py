@@ -141,3 +141,29 @@ def test_cell_invariants_let_the_enumeration_reach_deeper_on_the_same_budget(arc
         runs[cells] = stats
     assert runs[True].skipped > runs[False].skipped and runs[True].states > runs[False].states
     assert runs[True].by_steps.get(2, 0) > 0 == runs[False].by_steps.get(2, 0)
+
+
+def test_a_crop_is_no_last_step_where_the_state_has_the_outputs_shape_already():
+    from search.invariants import LastStep, palette
+    from search.steps import step
+
+    grid = np.array([[0, 2, 0], [0, 3, 0], [0, 0, 0]])
+    crop = step("crop_object", by="max_cells", background=0, connectivity=4, by_color=True)
+    same = np.array([[0, 0, 0], [0, 3, 2], [0, 0, 0]])
+    assert not LastStep([grid], [same], [palette(same)]).possible(crop)  # a crop to all of it is the grid
+    assert not LastStep([grid], [np.zeros((4, 1), int)], [1]).possible(crop)  # taller than the grid
+    assert LastStep([grid], [np.array([[2], [3]])], [palette(grid)]).possible(crop)
+
+
+def test_80af3007_is_found_at_the_default_budget(arc1_train):
+    # crop, shrink the blocks, tile by itself: the third step past the enumeration's share of the
+    # default budget (after the families') until crops and cell changes ruled last steps out.
+    from search.orchestrate import search_programs
+    from synth.config import SynthConfig
+
+    task = arc1_train["80af3007"]
+    hits = search_programs(task, budget=WorkBudget(SynthConfig().search_budget))
+    assert hits and len(hits[0].steps) == 3 and hits[0].steps[1].op == "shrink_blocks"
+    truth = tuple(ex.output for ex in task.test)
+    assert hits[0].test_outputs == truth
+    assert _sandboxed(hits[0], task) == tuple(ex.output for ex in task.train) + truth

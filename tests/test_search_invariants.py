@@ -9,7 +9,7 @@ from search import WorkBudget
 from search.enumerate import EnumerationStats, enumerate_programs
 from dsl.color import resolve_background
 from search.invariants import (COLORS_KEPT, COUNTS_KEPT, PAINTS_BACKGROUND, REMOVES, SHAPE_KEPT, SHAPE_SWAPPED,
-                               LastStep, _default_background, _named_colors, palette)
+                               SHRINKS, LastStep, _default_background, _named_colors, palette)
 from search.problem import Problem
 from search.steps import fitted_steps, static_steps, step
 
@@ -43,6 +43,9 @@ def test_declared_invariants_hold_on_every_step_of_a_task(arc1_train, task_id):
                 assert (out == g)[g != bg].all(), s.label
             if s.op in REMOVES:
                 assert ((out == g) | (out == bg)).all(), s.label
+            if s.op in SHRINKS:
+                assert out.shape[0] <= g.shape[0] and out.shape[1] <= g.shape[1], s.label
+                assert out.shape != g.shape or np.array_equal(out, g), s.label
             if s.op in COUNTS_KEPT:
                 assert (np.bincount(out.ravel(), minlength=10) == np.bincount(g.ravel(), minlength=10)).all(), s.label
     assert checked > 20
