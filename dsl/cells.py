@@ -30,8 +30,8 @@ def _cell_rows(grid: np.ndarray, separator: str) -> list[list[np.ndarray]] | Non
                 continue  # a colour filling the grid separates nothing
         elif (color == bg) != (separator == "gaps"):
             continue
-        sep_rows = [r for r in range(h) if full[r].all()]
-        sep_cols = [c for c in range(w) if full[:, c].all()]
+        sep_rows = np.flatnonzero(full.all(axis=1)).tolist()
+        sep_cols = np.flatnonzero(full.all(axis=0)).tolist()
         if not sep_rows and not sep_cols:
             continue
         row_spans, col_spans = spans(h, sep_rows), spans(w, sep_cols)

@@ -31,11 +31,12 @@ from search.program import as_result, safe_call
 from search.steps import Step, fitted_steps, static_steps
 
 # Fitting a state's steps (colour maps, object recolourings, ...) costs about this many units a cell
-# of its grids (measured: 2.6 ms for 150 cells; about half that with the step lists of 2026-12).
-FIT_PASSES = 40
+# of its grids (measured on 40 arc1-train tasks, every 10th from the 4th, against the steps applied:
+# 40 charged twice the time a unit of a step takes once the outputs' cells are split once a task).
+FIT_PASSES = 20
 # Ruling a step out by its declared invariants costs a few dictionary look-ups and the loop's own
-# turn: about 8 us (measured on 40 arc1-train tasks, 250k skips), some 40 units.
-SKIP_COST = 40
+# turn: measured on the same tasks (880k skips) with the rest of the loop's own work, some 60 units.
+SKIP_COST = 60
 # Operations that read each cell many times (a symmetry or lattice tried per cell, a walk per cell,
 # parts compared with each other) cost this many times a plain call: CPU time per unit of each
 # step's charge, measured on 40 arc1-train tasks (every 10th from the 4th) against the mean.
@@ -92,11 +93,14 @@ def state_key(grids: list[np.ndarray]) -> tuple:
 
 
 def closeness(grids: list[np.ndarray], targets: list[np.ndarray]) -> float:
-    """How near a state is to the outputs: right shapes first, then share of right cells."""
+    """How near a state is to the outputs: right shapes first, then share of right cells; a
+    shape the output's is a whole multiple of (a scaling or tiling away) counts half a right one."""
     score = 0.0
     for g, t in zip(grids, targets):
         if g.shape == t.shape:
             score += 1.0 + float((g == t).mean())
+        elif t.shape[0] % g.shape[0] == 0 and t.shape[1] % g.shape[1] == 0:
+            score += 0.5
     return score / len(targets)
 
 
@@ -165,14 +169,14 @@ def enumerate_programs(problem: Problem, *, max_programs: int, max_depth: int,
             shaped = reshaped if state.steps and all(g.shape == t.shape for g, t in zip(state.train, targets)) else []
             budget.charge(FIT_PASSES * cells(state.train))
             state.candidates = static + shaped + fitted_steps(state.train, targets, info)
-            can = LastStep(state.train, targets, wanted, colors=not paintable) if prune else None
+            can = LastStep(state.train, targets, wanted, colors=not paintable, charge=budget.charge) if prune else None
             for k, s in enumerate(state.candidates):
-                if budget.exhausted or len(hits) >= max_programs:
-                    return False
-                if can is not None and not can.possible(s):
+                if can is not None and not can.possible(s):  # the budget is looked at before a step applied
                     budget.charge(SKIP_COST)
                     stats.skipped += 1
                     continue
+                if budget.exhausted or len(hits) >= max_programs:
+                    return False
                 first = state.firsts[k] = result(s, state.train[0])
                 if first is None or not (np.array_equal(first, targets[0])
                                          or (paintable and _same_foreground(first, targets[0], info.background))):

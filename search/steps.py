@@ -7,6 +7,7 @@ cell by cell. Families whose shape change cannot occur in the task are left out.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Iterable
@@ -255,9 +256,12 @@ def fit_cell_views(grids: list[np.ndarray], targets: list[np.ndarray]) -> tuple[
     """The symmetries of its first cell that every other cell of the targets shows (the first
     that fits, identity first), when the first cell stays as it is; None otherwise."""
     common: list[set[str]] | None = None  # per cell after the first: the views every demonstration allows
-    for g, t in zip(grids, targets):
-        a, b = split_cells(g), split_cells(t)
-        if len(a) != len(b) or len(a) < 2 or not np.array_equal(a[0], b[0]):
+    parts = [_target_cells(t.shape, t.dtype.str, t.tobytes()) for t in targets]  # the same in every state: kept
+    if any(len(b) < 2 for b in parts):
+        return None
+    for g, b in zip(grids, parts):
+        a = split_cells(g)
+        if len(a) != len(b) or not np.array_equal(a[0], b[0]):
             return None
         views = [symmetry_array(n, a[0]) for n in VIEW_NAMES]
         fits = [{n for n, v in zip(VIEW_NAMES, views) if v.shape == c.shape and np.array_equal(v, c)} for c in b[1:]]
@@ -267,6 +271,15 @@ def fit_cell_views(grids: list[np.ndarray], targets: list[np.ndarray]) -> tuple[
     if not common or not all(common):
         return None
     return tuple(next(n for n in VIEW_NAMES if n in f) for f in common)
+
+
+@functools.lru_cache(maxsize=16)
+def _target_cells(shape: tuple[int, int], dtype: str, data: bytes) -> tuple[np.ndarray, ...]:
+    """``split_cells`` of a demonstration output, given as its shape, dtype and bytes (read-only copies)."""
+    cells = [c.copy() for c in split_cells(np.frombuffer(data, dtype=np.dtype(dtype)).reshape(shape))]
+    for c in cells:
+        c.flags.writeable = False
+    return tuple(cells)
 
 
 def fit_tile_views(grids: list[np.ndarray], targets: list[np.ndarray], ny: int, nx: int,

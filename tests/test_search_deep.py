@@ -94,3 +94,76 @@ def test_object_parts_are_found_once_per_grid_and_handed_out_as_copies(monkeypat
     again = partition.object_parts(grid, 0, 4, True, isolate=True)
     assert not found
     assert [p.tolist() for p in again] == [[[1, 1]], [[2], [2]], [[3]]]
+
+
+def test_last_step_rules_out_painting_removing_and_moving_by_the_cells_that_change():
+    from search.invariants import LastStep, palette
+    from search.steps import step
+
+    grid = np.array([[0, 2, 0], [0, 3, 0], [0, 0, 0]])
+    painted = np.array([[0, 2, 0], [4, 3, 4], [0, 0, 0]])  # only background cells change
+    removed = np.array([[0, 2, 0], [0, 0, 0], [0, 0, 0]])  # a cell becomes background
+    moved = np.array([[0, 0, 0], [0, 2, 0], [0, 3, 0]])  # the same counts of every colour
+    lines = step("extend_lines", color=4, direction="h", background=0)
+    keep = step("keep_color", by=2, background=0)
+    fall = step("gravity", direction="down", background=0)
+    charged = []
+
+    def can(target):
+        return LastStep([grid], [target], [palette(target) | palette(grid)], charge=charged.append)
+
+    assert can(painted).possible(lines) and not can(painted).possible(keep) and not can(painted).possible(fall)
+    assert can(removed).possible(keep) and not can(removed).possible(lines) and not can(removed).possible(fall)
+    assert can(moved).possible(fall) and not can(moved).possible(lines) and not can(moved).possible(keep)
+    # connect_pairs(clear=True) clears the other cells: not one of the steps that only paint
+    assert can(removed).possible(step("connect_pairs", direction="hv", background=0, ends="border", clear=True))
+    assert len(charged) == 9  # each answer computed is charged
+    charged.clear()
+    both = can(painted)
+    both.possible(lines), both.possible(step("extend_lines", color=4, direction="v", background=0))
+    assert len(charged) == 1 and charged[0] > 0  # each kind's answer computed once a state
+
+
+@pytest.mark.parametrize("task_id", ["178fcbfb", "cbded52d"])
+def test_cell_invariants_let_the_enumeration_reach_deeper_on_the_same_budget(arc1_train, task_id, monkeypatch):
+    # Steps that only paint background, only remove or only move cells are ruled out where the
+    # outputs cannot come of a state that way: the work goes to more states, and on these tasks
+    # the same budget now reaches compositions of three steps.
+    import search.invariants as invariants
+
+    runs = {}
+    for cells in (True, False):
+        if not cells:
+            monkeypatch.setattr(invariants.LastStep, "_cells_allow", lambda self, kind, background: True)
+        stats = EnumerationStats()
+        enumerate_programs(Problem.of(arc1_train[task_id], WorkBudget(12_000_000)), max_programs=50, max_depth=3,
+                           stats=stats)
+        runs[cells] = stats
+    assert runs[True].skipped > runs[False].skipped and runs[True].states > runs[False].states
+    assert runs[True].by_steps.get(2, 0) > 0 == runs[False].by_steps.get(2, 0)
+
+
+def test_a_crop_is_no_last_step_where_the_state_has_the_outputs_shape_already():
+    from search.invariants import LastStep, palette
+    from search.steps import step
+
+    grid = np.array([[0, 2, 0], [0, 3, 0], [0, 0, 0]])
+    crop = step("crop_object", by="max_cells", background=0, connectivity=4, by_color=True)
+    same = np.array([[0, 0, 0], [0, 3, 2], [0, 0, 0]])
+    assert not LastStep([grid], [same], [palette(same)]).possible(crop)  # a crop to all of it is the grid
+    assert not LastStep([grid], [np.zeros((4, 1), int)], [1]).possible(crop)  # taller than the grid
+    assert LastStep([grid], [np.array([[2], [3]])], [palette(grid)]).possible(crop)
+
+
+def test_80af3007_is_found_at_the_default_budget(arc1_train):
+    # crop, shrink the blocks, tile by itself: the third step past the enumeration's share of the
+    # default budget (after the families') until crops and cell changes ruled last steps out.
+    from search.orchestrate import search_programs
+    from synth.config import SynthConfig
+
+    task = arc1_train["80af3007"]
+    hits = search_programs(task, budget=WorkBudget(SynthConfig().search_budget))
+    assert hits and len(hits[0].steps) == 3 and hits[0].steps[1].op == "shrink_blocks"
+    truth = tuple(ex.output for ex in task.test)
+    assert hits[0].test_outputs == truth
+    assert _sandboxed(hits[0], task) == tuple(ex.output for ex in task.train) + truth

@@ -7,7 +7,9 @@ import pytest
 from arc.grid import to_array
 from search import WorkBudget
 from search.enumerate import EnumerationStats, enumerate_programs
-from search.invariants import COLORS_KEPT, SHAPE_KEPT, SHAPE_SWAPPED, LastStep, _named_colors, palette
+from dsl.color import resolve_background
+from search.invariants import (COLORS_KEPT, COUNTS_KEPT, PAINTS_BACKGROUND, REMOVES, SHAPE_KEPT, SHAPE_SWAPPED,
+                               SHRINKS, LastStep, _default_background, _named_colors, palette)
 from search.problem import Problem
 from search.steps import fitted_steps, static_steps, step
 
@@ -35,6 +37,17 @@ def test_declared_invariants_hold_on_every_step_of_a_task(arc1_train, task_id):
                 assert out.shape == g.shape[::-1], s.label
             if s.op in COLORS_KEPT:
                 assert palette(out) & ~(palette(g) | _named_colors(s)) == 0, s.label
+            params = dict(s.params)
+            bg = resolve_background(g, params.get("background", _default_background(s.op)))
+            if s.op in PAINTS_BACKGROUND and not params.get("clear"):
+                assert (out == g)[g != bg].all(), s.label
+            if s.op in REMOVES:
+                assert ((out == g) | (out == bg)).all(), s.label
+            if s.op in SHRINKS:
+                assert out.shape[0] <= g.shape[0] and out.shape[1] <= g.shape[1], s.label
+                assert out.shape != g.shape or np.array_equal(out, g), s.label
+            if s.op in COUNTS_KEPT:
+                assert (np.bincount(out.ravel(), minlength=10) == np.bincount(g.ravel(), minlength=10)).all(), s.label
     assert checked > 20
 
 
@@ -42,7 +55,7 @@ def test_last_step_rules_out_shape_and_colours():
     grid = np.zeros((3, 4), dtype=int)
     grid[0, 0] = 2
     target = np.zeros((3, 4), dtype=int)
-    target[1, 1] = 5
+    target[0, 0], target[1, 1] = 2, 5
 
     can = LastStep([grid], [target], [palette(target)])
     assert not can.possible(step("rot90"))  # (4, 3) is not the output's shape
