@@ -34,12 +34,17 @@ class SearchHit:
 
 
 def group_hits(hits: list[SearchHit]) -> tuple[str, list[tuple[Grid, ...]]]:
-    """("unique" | "several" | "none", test-output tuples ranked by group size, then simplest
-    first). ``unique`` needs one group with a hit in it that is not tentative."""
+    """("unique" | "several" | "none", test-output tuples ranked: groups with a hit that is not
+    tentative first (a tentative hit did not hold out a demonstration, so near-copies of one never
+    outvote a program that did), then by group size, then simplest first). ``unique`` needs one
+    group with a hit in it that is not tentative."""
     groups: dict[tuple[Grid, ...], int] = {}
+    backed: set[tuple[Grid, ...]] = set()
     for h in hits:
         groups[h.test_outputs] = groups.get(h.test_outputs, 0) + 1
-    ranked = sorted(groups, key=lambda k: -groups[k])  # stable: ties keep first-found order
+        if not h.tentative:
+            backed.add(h.test_outputs)
+    ranked = sorted(groups, key=lambda k: (k not in backed, -groups[k]))  # stable: ties keep first-found order
     if not ranked:
         return "none", ranked
     sure = len(ranked) == 1 and not all(h.tentative for h in hits)

@@ -156,10 +156,13 @@ def summarise(task_id: str, programs: Sequence[ProgramResult], n_test: int, n_du
     outcomes = []
     for i in range(n_test):
         votes: dict[Grid, list[int]] = defaultdict(list)
+        backed: set[Grid] = set()  # answers a program that is not tentative gives: they rank first
         for p in passing:
             if p.test_outputs[i] is not None:
                 votes[p.test_outputs[i]].append(p.index)
-        best = sorted(votes.items(), key=lambda kv: (-len(kv[1]), min(kv[1])))[:2]
+                if not p.tentative:
+                    backed.add(p.test_outputs[i])
+        best = sorted(votes.items(), key=lambda kv: (kv[0] not in backed, -len(kv[1]), min(kv[1])))[:2]
         det_answers = {p.test_outputs[i] for p in passing if p.deterministic and p.test_outputs[i] is not None}
         backing = [p.source for p in passing if p.deterministic and not p.tentative and p.test_outputs[i] is not None]
         sure = bool(backing) and (not demonstrations or weigh_answer(demonstrations, backing).convincing)

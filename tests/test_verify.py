@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pytest
 
 import arc
@@ -74,6 +75,14 @@ def _prog(index, outputs, deterministic=True, consistent=True):
 
 
 A, B, C = ((1,),), ((2,),), ((3,),)
+
+
+def test_tentative_near_copies_never_outvote_a_program_that_held_out():
+    # three tentative programs (they did not hold out a demonstration) against one that did
+    progs = [_prog(0, (A,))] + [dataclasses.replace(_prog(i, (B,)), tentative=True) for i in (1, 2, 3)]
+    v = summarise("t", progs, n_test=1)
+    assert v.outcomes[0].attempts == (A, B) and v.outcomes[0].votes == (1, 3)
+    assert v.outcomes[0].status == "several"
 
 
 def test_ties_broken_by_smallest_program_index():
