@@ -62,8 +62,8 @@ FAMILIES: dict[str, Callable] = {
     "map": map_programs,
     "pick-object": pick_programs,
     "rays": ray_programs,
-    # search-pattern (round 35): rings or diamonds carried on periodically (pattern.py); a few calls
-    # a demonstration, so before the assembly, which spends whatever share is left
+    # layers (pattern.py): rings, diamonds or shells carried on by their period; a few calls a
+    # demonstration, so before the assembly, which spends whatever share is left
     "layers": layers_programs,
     "assembly": assembly_programs,
     # patterns (pattern.py): masked cells restored from any symmetry or lattice; self-similar tiling;
