@@ -13,11 +13,12 @@ from dsl.color import most_common_color
 SEPARATORS = ("color", "gaps", "either", "most")
 
 
-def _cell_rows(grid: np.ndarray, separator: str) -> list[list[np.ndarray]] | None:
-    """The cells of ``split_cells`` as rows of cells (views into ``grid``); None when there are none."""
+def _separators(grid: np.ndarray, separator: str) -> tuple[int, list[int], list[int]] | None:
+    """The colour of the full-length lines ``split_cells`` cuts ``grid`` along, with the indices of
+    those full rows and full columns; None when no colour's lines cut it into two cells or more."""
     if separator == "either":
-        rows = _cell_rows(grid, "color")
-        return rows if rows is not None else _cell_rows(grid, "gaps")
+        found = _separators(grid, "color")
+        return found if found is not None else _separators(grid, "gaps")
     if separator not in SEPARATORS:
         raise ValueError(f"unknown separator {separator!r}")
     h, w = grid.shape
@@ -34,13 +35,21 @@ def _cell_rows(grid: np.ndarray, separator: str) -> list[list[np.ndarray]] | Non
         sep_cols = np.flatnonzero(full.all(axis=0)).tolist()
         if not sep_rows and not sep_cols:
             continue
-        row_spans, col_spans = spans(h, sep_rows), spans(w, sep_cols)
-        n = len(row_spans) * len(col_spans)
+        n = len(spans(h, sep_rows)) * len(spans(w, sep_cols))
         if n > most:
-            best, most = [[grid[a:b, c:d] for c, d in col_spans] for a, b in row_spans], n
+            best, most = (color, sep_rows, sep_cols), n
             if separator != "most":
                 break  # the first colour that cuts
     return best
+
+
+def _cell_rows(grid: np.ndarray, separator: str) -> list[list[np.ndarray]] | None:
+    """The cells of ``split_cells`` as rows of cells (views into ``grid``); None when there are none."""
+    found = _separators(grid, separator)
+    if found is None:
+        return None
+    _, sep_rows, sep_cols = found
+    return [[grid[a:b, c:d] for c, d in spans(grid.shape[1], sep_cols)] for a, b in spans(grid.shape[0], sep_rows)]
 
 
 def split_cells(grid: np.ndarray, separator: str = "color") -> list[np.ndarray]:
@@ -182,22 +191,6 @@ def pixels_to_cells(small: np.ndarray, grid: np.ndarray, separator: str = "color
     return out
 
 
-def _separator_lines(grid: np.ndarray) -> tuple[int | None, list[int], list[int]]:
-    """The colour of the separator lines that ``split_cells(grid)`` cuts along (None when none
-    cut it), with the indices of those full rows and full columns."""
-    grid = np.asarray(grid)
-    bg = most_common_color(grid)
-    for color in range(10):
-        if color == bg:
-            continue
-        full = grid == color
-        rows = [r for r in range(grid.shape[0]) if full[r].all()]
-        cols = [c for c in range(grid.shape[1]) if full[:, c].all()]
-        if len(spans(grid.shape[0], rows)) * len(spans(grid.shape[1], cols)) > 1:
-            return color, rows, cols
-    return None, [], []
-
-
 def mirror_cells(grid: np.ndarray) -> np.ndarray | None:
     """The grid made mirror-symmetric across its separator lines (at most one full row and one
     full column of one colour, as ``split_cells`` finds them): every background cell takes the
@@ -207,9 +200,10 @@ def mirror_cells(grid: np.ndarray) -> np.ndarray | None:
     Example: grid = mirror_cells(grid)
     """
     grid = np.asarray(grid)
-    color, rows, cols = _separator_lines(grid)
-    if color is None or len(rows) > 1 or len(cols) > 1:
+    found = _separators(grid, "color")
+    if found is None or len(found[1]) > 1 or len(found[2]) > 1:
         return None
+    _, rows, cols = found
     h, w = grid.shape
     bg = most_common_color(grid)
     ys, xs = np.mgrid[0:h, 0:w]
@@ -256,7 +250,7 @@ def redraw_cells(grid: np.ndarray, by: str, mode: str) -> np.ndarray | None:
         chosen = pick_part([c.copy() for c in flat], by, bg)
         if chosen is None:
             return None
-        ink = _separator_lines(grid)[0]
+        ink = _separators(out, "color")[0]  # the lines are there: split_cells cut along them
         for cell in flat:
             if mode == "stamp":
                 cell[...] = np.where((cell == bg) & (chosen != bg), ink, cell)

@@ -113,6 +113,14 @@ def throughput(box: Sandbox, inputs, n: int) -> float:
     return n / elapsed
 
 
+def write_results(results: dict, out: str | Path) -> None:
+    """``results`` as indented JSON into ``out`` (its folder made if need be), and on stdout."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3000)
@@ -160,10 +168,7 @@ def main() -> None:
     results["rss_mb_parent"] = round(_rss_mb(os.getpid()), 1)
     results["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
 
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
+    write_results(results, args.out)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ Usage: python experiments/sandbox_costs.py [--runs 3000] [--out experiments/resu
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -22,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import arc  # noqa: E402
 from synth.sandbox import Sandbox  # noqa: E402
-from experiments.bench_sandbox import PROGRAM, TASK_ID, _children  # noqa: E402
+from experiments.bench_sandbox import PROGRAM, TASK_ID, _children, write_results  # noqa: E402
 
 
 def _stat(pid: int) -> dict[str, float]:
@@ -63,10 +62,7 @@ def main() -> None:
     for key in ("cpu_ms_per_run", "page_faults_per_run"):
         results[key]["total"] = round(sum(results[key].values()), 3)
     results["command"] = f"python experiments/sandbox_costs.py --runs {args.runs}"
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
+    write_results(results, args.out)
 
 
 if __name__ == "__main__":

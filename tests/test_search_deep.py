@@ -13,16 +13,7 @@ from search import WorkBudget
 from search.enumerate import EnumerationStats, enumerate_programs
 from search.problem import Problem
 from search.steps import fit_object_recolors, task_info
-
-
-def _sandboxed(hit, task):
-    """The hit's program, as emitted, run through the sandbox on every input."""
-    from synth import sandbox
-
-    inputs = [ex.input for ex in task.train] + [ex.input for ex in task.test]
-    results = sandbox.run_program(hit.source, inputs, timeout_s=10.0)
-    assert [r.status for r in results] == ["ok"] * len(inputs), [r.message for r in results]
-    return tuple(r.grid for r in results)
+from tests.search_checks import assert_reruns
 
 
 @pytest.mark.parametrize("task_id", ["48d8fb45", "80af3007"])
@@ -53,7 +44,7 @@ def test_chunked_expansion_reaches_deeper_programs_on_a_small_budget(arc1_train,
     assert hits and len(hits[0].steps) == depth
     truth = tuple(ex.output for ex in task.test)
     assert hits[0].test_outputs == truth
-    assert _sandboxed(hits[0], task) == tuple(ex.output for ex in task.train) + truth
+    assert_reruns(hits[0].source, task, truth)
     assert stats.by_steps.get(depth - 1, 0) > 0
 
 
@@ -166,4 +157,4 @@ def test_80af3007_is_found_at_the_default_budget(arc1_train):
     assert hits and len(hits[0].steps) == 3 and hits[0].steps[1].op == "shrink_blocks"
     truth = tuple(ex.output for ex in task.test)
     assert hits[0].test_outputs == truth
-    assert _sandboxed(hits[0], task) == tuple(ex.output for ex in task.train) + truth
+    assert_reruns(hits[0].source, task, truth)

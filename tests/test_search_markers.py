@@ -13,6 +13,7 @@ from dsl.rays import cast_rays
 from search import WorkBudget, search_programs
 from search.families import object_programs
 from search.program import compile_program
+from tests.search_checks import assert_reruns
 
 # (task id, family, text its program must hold, whether the demonstrations single it out): each
 # checked against the known test output.
@@ -38,11 +39,7 @@ def test_family_solves_task_and_runs_in_the_sandbox(arc1_train, task_id, family,
     transform = compile_program(program.source)
     for ex in task.train:
         assert as_grid(transform(np.array(ex.input))) == ex.output
-    sandbox = pytest.importorskip("synth.sandbox")
-    inputs = [ex.input for ex in task.train] + [ex.input for ex in task.test]
-    results = sandbox.run_program(program.source, inputs, timeout_s=10.0)
-    assert [r.status for r in results] == ["ok"] * len(inputs), [r.message for r in results]
-    assert [r.grid for r in results] == [ex.output for ex in task.train] + list(outputs)
+    assert_reruns(program.source, task, outputs)
 
 
 # (task id, text the right program must hold), found by the enumeration at a small work budget.
@@ -60,11 +57,7 @@ def test_enumeration_finds_lines_and_runs_in_the_sandbox(arc1_train, task_id, te
     hits = search_programs(task, budget=WorkBudget(12_000_000))
     right = [h for h in hits if h.test_outputs == expected and text in h.description]
     assert right, [h.description for h in hits]
-    sandbox = pytest.importorskip("synth.sandbox")
-    inputs = [ex.input for ex in task.train] + [ex.input for ex in task.test]
-    results = sandbox.run_program(right[0].source, inputs, timeout_s=10.0)
-    assert [r.status for r in results] == ["ok"] * len(inputs), [r.message for r in results]
-    assert [r.grid for r in results] == [ex.output for ex in task.train] + list(expected)
+    assert_reruns(right[0].source, task, expected)
 
 
 def test_most_marked_colour():

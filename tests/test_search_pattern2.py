@@ -11,6 +11,7 @@ from arc.data import load_dataset
 from dsl.completion import continue_layers
 from dsl.grids import self_tile
 from search.families import object_programs
+from tests.search_checks import assert_reruns
 
 # (dataset, task id, family, what its program must call)
 CASES = [
@@ -31,18 +32,13 @@ def _found(task, family):
 
 @pytest.mark.parametrize("dataset,task_id,family,call", CASES)
 def test_families_solve_tasks_through_the_sandbox(datasets, dataset, task_id, family, call):
-    from synth import sandbox
-
     task = datasets[dataset][task_id]
     found = _found(task, family)
     assert found, f"{family} found nothing for {task_id}"
     program, outputs = found[0]
     assert call in program.source, program.description
     assert outputs == tuple(ex.output for ex in task.test), (task_id, program.description)
-    inputs = [ex.input for ex in task.train] + [ex.input for ex in task.test]
-    results = sandbox.run_program(program.source, inputs, timeout_s=20.0)
-    assert [r.status for r in results] == ["ok"] * len(inputs), (task_id, [r.message for r in results])
-    assert [r.grid for r in results] == [ex.output for ex in task.train] + list(outputs), task_id
+    assert_reruns(program.source, task, outputs, timeout_s=20.0, label=task_id)
 
 
 def test_layers_do_not_fire_where_they_do_not_fit(datasets):

@@ -14,7 +14,7 @@ from typing import Iterator
 
 import numpy as np
 
-from dsl.cells import FILL_PICKS, REDRAWS, _separator_lines, cells_to_pixels, mirror_cells, redraw_cells
+from dsl.cells import FILL_PICKS, REDRAWS, cells_to_pixels, mirror_cells, redraw_cells, split_cells
 from dsl.partition import PICKS
 from search.budget import calls
 from search.families.common import fits
@@ -37,7 +37,7 @@ def panel_programs(problem: Problem) -> Iterator[Program]:
         yield from _pixel_programs(problem)
         return
     budget.charge(calls(inputs))
-    if any(_separator_lines(g)[0] is None for g in inputs):
+    if any(not split_cells(g) for g in inputs):  # no separator lines
         return
     for line, fn in _candidates():
         for g, t in zip(inputs, targets):  # up to the first demonstration it gets wrong
