@@ -89,7 +89,7 @@ def test_batched_path_times_engine_start_up_once_and_limits_each_task(arc1_train
 
     from ttt.model import save_base
 
-    engine = stand_in_engine(start_s=0.3)
+    engine = stand_in_engine(start_s=1.0)
     model_dir = save_base(tiny_llama(tok, hidden=32, layers=2), tok, tmp_path / "model")
     cfg, icfg = configs()
     icfg = replace(icfg, backend="vllm")
@@ -106,12 +106,13 @@ def test_batched_path_times_engine_start_up_once_and_limits_each_task(arc1_train
     results = solve_ttt({i: arc1_train[i] for i in IDS}, model_dir, cfg, icfg, tmp_path / "run",
                         task_limit=task_limit, batch_timings=batch)
     assert limited == list(IDS) and engine.started == engine.closed == 1
-    assert batch["n_tasks"] == 1 and batch["engine_start_s"] >= 0.3 and "batch_s" in batch
+    assert batch["n_tasks"] == 1 and batch["engine_start_s"] >= 1.0 and "batch_s" in batch
     first, second = results[IDS[0]], results[IDS[1]]
     assert second.error == "TimeoutError: task exceeded its budget" and "infer_s" not in second.timings
     # the engine's start-up is in no task's timings; the one task in the batch has all of it
     assert first.error is None and first.timings["infer_s"] == pytest.approx(batch["batch_s"], abs=1e-3)
-    assert first.timings["infer_s"] < 0.3
+    # a task charged with the start-up would show at least its 1 s: a bound by what the stand-in does
+    assert first.timings["infer_s"] < batch["engine_start_s"]
 
 
 def test_a_failed_engine_fails_every_pending_task_once(arc1_train, tok, tmp_path, monkeypatch):
