@@ -87,24 +87,6 @@ def cells_from_first(grid: np.ndarray, views: tuple[str, ...]) -> np.ndarray | N
     return out
 
 
-def copy_cell(grid: np.ndarray) -> np.ndarray | None:
-    """The one cell between separator lines that holds anything but background, copied into
-    every cell; None unless exactly one cell is not empty and all cells have its shape.
-
-    Example: grid = copy_cell(grid)
-    """
-    out = grid.copy()
-    flat = split_cells(out)  # views into ``out``
-    bg = most_common_color(grid)
-    full = [c for c in flat if (c != bg).any()]
-    if len(full) != 1 or any(c.shape != full[0].shape for c in flat):
-        return None
-    source = full[0].copy()
-    for cell in flat:
-        cell[...] = source
-    return out
-
-
 def spans(n: int, separators: list[int]) -> list[tuple[int, int]]:
     """Maximal runs of indices in range(n) that are not separators, as (start, stop) pairs."""
     out, start = [], 0

@@ -14,7 +14,6 @@ import numpy as np
 from dsl.cells import (
     cells_from_first,
     cells_to_pixels,
-    copy_cell,
     fold_halves,
     mirror_cells,
     pixels_to_cells,
@@ -264,7 +263,6 @@ OPERATIONS = [
     "pixels_to_cells",
     "color_histogram",
     "cells_from_first",
-    "copy_cell",
     "mirror_cells",
     "redraw_cells",
     "cell_features",

@@ -42,7 +42,7 @@ SKIP_COST = 60
 # step's charge, measured on 40 arc1-train tasks (every 10th from the 4th) against the mean.
 STEP_WEIGHT = {
     "periodic_patch": 20, "complete_periodic": 16, "symmetry_patch": 12, "complete_symmetry": 10,
-    "pick_part": 5, "copy_cell": 5, "overlay_parts": 5, "continue_segments": 4, "gravity_objects": 3,
+    "pick_part": 5, "redraw_cells": 5, "overlay_parts": 5, "continue_segments": 4, "gravity_objects": 3,
     "extend_ends": 3, "cells_to_pixels": 3, "fill_enclosed": 3, "fill_between_corners": 3,
     "crop_object": 2, "connect_pairs": 2, "fill_bounding_boxes": 2, "repeating_tile": 2,
 }

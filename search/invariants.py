@@ -30,7 +30,7 @@ from search.steps import OPS, Step
 # The output has the input's shape, whatever the parameters.
 SHAPE_KEPT = frozenset({
     "flip_lr", "flip_ud", "rot180", "recolor", "recolor_objects", "fill_with_most_common",
-    "complete_symmetry", "complete_periodic", "repeat_band", "copy_cell", "continue_segments",
+    "complete_symmetry", "complete_periodic", "repeat_band", "redraw_cells", "continue_segments",
     "fill_enclosed", "fill_between_corners", "gravity", "gravity_objects", "hollow_objects",
     "surround_cells", "extend_lines", "extend_ends", "connect_pairs", "cross_lines", "fill_empty_lines",
     "keep_object", "remove_small_objects", "keep_color", "cells_from_first", "fill_bounding_boxes",
@@ -57,7 +57,7 @@ SHRINKS = frozenset({
 # Only background cells change (the step's ``background``, resolved per grid): lines, fills, copies.
 # connect_pairs with clear=True clears the rest, and is not one of them.
 PAINTS_BACKGROUND = frozenset({
-    "continue_segments", "copy_cell", "cross_lines", "extend_ends", "extend_lines", "fill_between_corners",
+    "continue_segments", "cross_lines", "extend_ends", "extend_lines", "fill_between_corners",
     "fill_bounding_boxes", "fill_empty_lines", "fill_enclosed", "repeat_band", "surround_cells", "connect_pairs",
 })
 # Every cell keeps its colour or becomes background.

@@ -160,7 +160,7 @@ def static_steps(info: TaskInfo) -> list[Step]:
         out += [step("complete_periodic", mask_color=c) for c in info.mask_colors]
         out += [step("repeat_band", axis=a, background=bg) for a in (0, 1)]
         out += [step("repeat_band", axis=a, background=bg, shortest=True) for a in (0, 1)]
-        out.append(step("copy_cell"))
+        out.append(step("redraw_cells", by="max_cells", mode="copy"))
         out += [step("continue_segments", direction=d, background=bg) for d in ("hv", "h", "v")]
         out += [step("fill_enclosed", color=c, background=bg) for c in fg_colors]
         out += [step("fill_between_corners", color=c, background=bg) for c in info.grown_colors if c != bg]

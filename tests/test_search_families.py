@@ -75,7 +75,7 @@ CASES = [
     ("3de23699", "trim_border"),  # the box inside four corner cells, painted in the corners' colour
     ("9af7a82c", "color_histogram"),  # a bar per colour, as long as its count
     ("780d0b14", "cells_to_pixels"),  # blocks apart by empty rows and columns, one pixel each
-    ("c444b776", "copy_cell"),  # the one full cell copied into every cell
+    ("c444b776", "redraw_cells"),  # the one full cell copied into every cell
     ("47c1f68c", "tile_views"),  # the shape's four mirror images, fitted on the foreground, painted in the lines' colour
 ]
 

@@ -284,10 +284,11 @@ def test_cells_apart_by_gaps():
     assert OPS["cells_to_pixels"](g, separator="gaps").tolist() == [[1, 2], [3, 5]]
 
 
-def test_copy_cell_and_neighbours_read_in_the_grid():
+def test_copied_cell_and_neighbours_read_in_the_grid():
     g = np.array([[0, 0, 5, 0, 0], [0, 0, 5, 0, 0], [0, 0, 5, 3, 1]])
-    assert OPS["copy_cell"](g).tolist() == [[0, 0, 5, 0, 0], [0, 0, 5, 0, 0], [3, 1, 5, 3, 1]]
-    assert OPS["copy_cell"](np.array([[1, 0, 5, 0, 2], [0, 0, 5, 0, 0]])) is None  # two full cells
+    copy = OPS["redraw_cells"](g, by="max_cells", mode="copy")
+    assert copy.tolist() == [[0, 0, 5, 0, 0], [0, 0, 5, 0, 0], [3, 1, 5, 3, 1]]
+    assert OPS["redraw_cells"](np.array([[1, 0, 5, 0, 2], [0, 0, 5, 0, 0]]), by="max_cells", mode="copy") is None  # a tie
     corner = np.array([[1, 0], [0, 0]])
     n4, n4_in = cell_features(corner, ("n4", "n4_in"))[0, 0]
     assert n4 != n4_in  # up and left are off the grid: outside for n4, background for n4_in
