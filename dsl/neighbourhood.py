@@ -401,18 +401,30 @@ def cell_features(grid: np.ndarray, features: tuple[str, ...], background: int =
     return np.stack(columns, axis=-1) if columns else np.zeros(cells.grid.shape + (0,), dtype=np.int64)
 
 
+MAX_ROUNDS = 30  # apply_local_rule(..., until_stable=True): at most this many rounds
+
+
 def apply_local_rule(
     grid: np.ndarray, features: tuple[str, ...], table: dict[tuple[int, ...], int | str],
-    background: int = Color.BLACK,
+    background: int = Color.BLACK, until_stable: bool = False,
 ) -> np.ndarray:
     """Recolour every cell by looking up its feature values (see cell_features) in ``table``.
     A value is a colour, or the name of a colour-valued feature (e.g. "ray_left", "mirror_lr")
     whose value at the cell becomes its colour. A cell whose values the table lacks, or whose
-    named feature gives 10 (outside / none), keeps its colour.
+    named feature gives 10 (outside / none), keeps its colour. With ``until_stable``, the rule
+    is applied again to what it gives until nothing changes (at most 30 rounds): a growth or a
+    flood that spreads cell by cell.
 
     Example: output_grid = apply_local_rule(input_grid, ("colour", "n4_count"), {(0, 2): Color.RED, (0, 3): "up"})
     """
     grid = np.asarray(grid, dtype=np.int64)
+    if until_stable:
+        for _ in range(MAX_ROUNDS):
+            after = apply_local_rule(grid, features, table, background)
+            if np.array_equal(after, grid):
+                break
+            grid = after
+        return grid
     named = sorted({v for v in table.values() if isinstance(v, str)})
     feats = cell_features(grid, tuple(features) + tuple(named), background)
     at = {name: len(features) + i for i, name in enumerate(named)}

@@ -19,6 +19,7 @@ from search.budget import DEFAULT_WORK_BUDGET, WorkBudget, as_budget, calls
 from search.emit import step_call
 from search.enumerate import apply_all, closeness, enumerate_programs, state_key
 from search.families import object_programs
+from search.families.local_fixpoint import learn_fixpoint_rules
 from search.families.local_rules import learn_local_rules, rule_program
 from search.hits import SearchHit
 from search.lifts import cell_lift, lifted_hits, role_lift, task_roles
@@ -27,10 +28,13 @@ from search.steps import Step, fitted_steps, static_steps
 
 # The whole-program families run first, each on a share of the work budget; the enumeration gets
 # the rest. Their programs follow the enumeration's, so a composition stays the first answer. The
-# shares, with the parts kept back for the assembly and the roles lift, add up to at most 0.8, so
-# the enumeration always has a fifth of the budget, whatever the families spend.
+# shares, with the parts kept back for the assembly and the roles lift, add up to at most 0.9
+# (0.8 but on a same-shape task that no one-shot local rule fits), so the enumeration always has a
+# tenth of the budget (most often more than a fifth), whatever the families spend.
 LOCAL_RULE_SHARE = 0.2  # local_rules.py: per-cell rules, same-shape tasks only
 AFTER_STEP_SHARE = 0.1  # same-shape tasks: local rules after one step, when none fits the inputs
+UNTIL_STABLE_SHARE = 0.1  # local_fixpoint.py: same-shape tasks, a local rule applied until nothing
+# changes, when no rule fits the inputs in one application
 # (tasks whose shapes change: LOCAL_RULE_SHARE, the learner having had none on the inputs)
 OBJECT_SHARE = 0.15  # objects.py: parts, objects, assembly
 CELL_SHARE = 0.15  # same-shape tasks on a grid of one-colour cells: the search again, a pixel per cell
@@ -66,6 +70,10 @@ def search_programs(
                        rule_program(r)) for r in rules]
     if not any(r.replicated for r in rules):
         local += _rules_after_a_step(problem)
+        if problem.info.same_shape:
+            local += [SearchHit(r.source, r.description, (), r.test_outputs, "local-rule-until-stable", r.tentative,
+                                not r.replicated, rule_program(r))
+                      for r in learn_fixpoint_rules(problem.with_budget(budget.share(UNTIL_STABLE_SHARE)))]
     families = [SearchHit(p.source, p.description, (), outputs, f"objects:{p.family}", p.tentative, program=p)
                 for p, outputs in object_programs(problem.with_budget(budget.share(OBJECT_SHARE)))]
     found = families + local + lifted

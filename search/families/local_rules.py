@@ -64,6 +64,7 @@ class LocalRule:
     n_agreeing: int  # minimal rules that give these test outputs
     tentative: bool = False  # no agreeing rule holds out (see the module docstring)
     replicated: bool = True  # False: one of the smallest rules where none is replicated (module docstring)
+    until_stable: bool = False  # applied again to what it gives until nothing changes (local_fixpoint.py)
 
     @property
     def source(self) -> str:
@@ -271,12 +272,16 @@ def rule_program(rule: LocalRule, after: str | None = None) -> Program:
     else:
         lines += (f"# Local rule: each cell's new colour from its {', '.join(rule.features)}, learned from the "
                   "demonstrations;", "# a value naming a feature copies that feature's colour, a tuple not listed "
-                  "keeps its colour.")
+                  "keeps its colour." + (" Applied again until nothing changes." if rule.until_stable else ""))
     checked += (False,) * (len(lines) - len(checked))
     lines += _table_lines(rule.features, rule.table)
-    lines += (f"grid = apply_local_rule(np.array(grid, dtype=int), features, table, background={rule.background})",)
+    until = ", until_stable=True" if rule.until_stable else ""
+    lines += (f"grid = apply_local_rule(np.array(grid, dtype=int), features, table, background={rule.background}"
+              f"{until})",)
     checked += (False, False, False)
-    return Program("local-rule" if after is None else "local-rule-after-step", lines, rule.tentative, checked)
+    family = "local-rule-after-step" if after is not None else "local-rule-until-stable" if rule.until_stable \
+        else "local-rule"
+    return Program(family, lines, rule.tentative, checked)
 
 
 def _subsets(names: list[str], k: int, blocked: set[frozenset]):
