@@ -263,6 +263,37 @@ def object_action_cells(grid: np.ndarray, mask: np.ndarray, action: str, obstacl
     return r, c, colors
 
 
+def wall_holes(occupied: np.ndarray) -> list[tuple[str, int, int]]:
+    """The holes among ``occupied`` cells: each region of other cells that cannot reach the
+    border (4-connected), as (its shape's key, its top row, its left column)."""
+    free = ~np.asarray(occupied, dtype=bool)
+    labels, n = label(free & ~reachable_from_border(free, 4), 4)
+    out = []
+    for k in range(1, n + 1):
+        hole = labels == k
+        rows, cols = np.nonzero(hole)
+        out.append((_shape_key(hole), int(rows.min()), int(cols.min())))
+    return out
+
+
+def fit_moves(masks: list[np.ndarray], holes: list[tuple[str, int, int]]) -> dict[int, tuple[int, int]]:
+    """Where "fit" moves objects: each hole of ``holes`` (``wall_holes``) takes the nearest object
+    of ``masks`` of exactly its shape (by the steps between their top left corners; a tie takes
+    none), an object taken by one hole only moving there unturned. Returns, by object index,
+    the (rows, columns) it moves by; an object not in it stays."""
+    corners = []
+    for m in masks:
+        rows, cols = np.nonzero(m)
+        corners.append((_shape_key(m), int(rows.min()), int(cols.min())))
+    taken: dict[int, list[tuple[int, int]]] = {}
+    for key, r, c in holes:
+        near = sorted((abs(r - mr) + abs(c - mc), k) for k, (mkey, mr, mc) in enumerate(corners) if mkey == key)
+        if near and (len(near) == 1 or near[0][0] < near[1][0]):
+            k = near[0][1]
+            taken.setdefault(k, []).append((r - corners[k][1], c - corners[k][2]))
+    return {k: moves[0] for k, moves in taken.items() if len(moves) == 1}
+
+
 OPPOSITE = {"up": "down", "down": "up", "left": "right", "right": "left"}
 
 
@@ -367,7 +398,9 @@ def map_objects(grid: np.ndarray, by: str, table: tuple, default: int | str | No
     nearest such cell in its way until it touches it, "mirror": reflected across the row (column)
     of the first such cells met that way, "away": straight away from the one such cell it touches
     (on one side only) until it meets another or the border, "home": to contact toward the
-    nearest such cell of its own colour straight in its way (``home_side``), or a paint
+    nearest such cell of its own colour straight in its way (``home_side``), "fit": into a hole of
+    the grid as given (background cells walled in, 4-connected) of exactly its shape, each hole
+    taking the nearest such object (``fit_moves``; an object no hole takes stays), or a paint
     "<ring|holes|box>:<colour>" (``paint_region``: the object stays, the background around it,
     inside it or in its box takes the colour), or "like:<relation>"
     (the colour of the objects it corresponds to: ``partner_color``; a paint may take it too:
@@ -410,6 +443,9 @@ def map_objects(grid: np.ndarray, by: str, table: tuple, default: int | str | No
         elif action != "keep":
             out[m] = int(action)
     obstacles = out != bg
+    # "fit": into the holes of the grid as given, before anything moved
+    fitting = [m for m, a in redrawn if a == "fit"]
+    fits = fit_moves(fitting, wall_holes(grid != bg)) if fitting else {}
     stacked = obstacles.copy()  # moves to contact stop at those placed before them too
     for k, (m, action) in enumerate(redrawn):  # "home": the way to the nearest still cell of its colour
         if action == "home":
@@ -419,6 +455,12 @@ def map_objects(grid: np.ndarray, by: str, table: tuple, default: int | str | No
             redrawn[k] = (m, f"{side}:contact")
     for m, action in sorted(redrawn, key=lambda ma: _room(ma[0], ma[1])):
         contact = action.endswith(":contact")
+        if action == "fit":
+            k = next(k for k, f in enumerate(fitting) if f is m)
+            rows, cols = np.nonzero(m)
+            dr, dc = fits.get(k, (0, 0))
+            out[rows + dr, cols + dc] = grid[rows, cols]
+            continue
         placed = object_action_cells(grid, m, action, stacked if contact else obstacles)
         if placed is None:
             return None

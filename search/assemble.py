@@ -31,7 +31,7 @@ from search.budget import calls, cells
 from search.emit import may_refuse, step_call
 from search.hits import SearchHit
 from search.problem import Problem
-from search.program import Program, run_source
+from search.program import Program, as_result, run_source, safe_call
 from search.steps import Step
 
 MAX_PIECES = 3  # layers of one assembly, the bottom one included
@@ -97,6 +97,160 @@ class CandidatePool:
         if key not in self._seen:
             self._seen.add(key)
             self.items.append((steps, train, test))
+
+
+# Per-object pieces (``object_pieces``): the input's objects of one kind, those with one value of a
+# feature, each kept, recoloured, turned in its box, painted around or fitted into the hole of its
+# shape (``map_objects`` with a one-entry table), the others left out; or the input without them.
+OBJECT_KINDS = ((4, True), (8, True), (8, False))  # (connectivity, one colour an object)
+SELECT_FEATURES = ("color", "is_largest", "is_smallest", "touches_border", "is_rectangle", "shape_is_unique")
+MOVES = ("fit", "flip_lr", "flip_ud", "rot180")  # redraws that move an object's cells
+MAX_OBJECT_PIECES = 160
+MAX_BASES = 3  # grids the per-object pieces are made from (the inputs, one-step states)
+# What a map_objects call costs, in units: about 0.25 ms of overhead (finding the objects, their
+# features) and 1 unit a cell per object (measured on the first demonstration of 63 arc1-train
+# tasks: 0.07 to 0.27 us a cell-object); a "fit" labels the grid's holes too, about twice that.
+MAP_CALL = 2000
+
+
+def _map_step(by: str, table: tuple, default, background: int, kind: tuple[int, bool]) -> Step:
+    conn, by_color = kind
+    return Step("map_objects", (("by", by), ("table", table), ("default", default), ("background", background),
+                                ("connectivity", conn), ("by_color", by_color)))
+
+
+def _useful(layer: np.ndarray, grid: np.ndarray, target: np.ndarray, bg: int) -> bool:
+    """Whether a layer is worth offering, judged on the first demonstration: what it changes of
+    the input (where it paints) is at least half right there, or, where it changes nothing, the
+    output keeps at least half of the input's cells it paints."""
+    paint = layer != bg
+    if not paint.any():
+        return False
+    changed = paint & (layer != grid)
+    if changed.any():
+        return (layer[changed] == target[changed]).mean() >= 0.5
+    return (target[paint] == grid[paint]).mean() >= 0.5
+
+
+def object_pieces(problem: Problem, bases: Sequence[tuple[tuple[Step, ...], list[np.ndarray]]] | None = None,
+                  limit: int = MAX_OBJECT_PIECES) -> list[tuple[Piece, np.ndarray]]:
+    """Per-object pieces of a task, each with its rows on the demonstrations (flattened and joined,
+    as ``cover`` reads them), at most ``limit``, made from each of ``bases`` in turn: (steps, what
+    they make of the demonstration inputs, in the outputs' shapes); by default the inputs
+    themselves, on a same-shape task (``object_bases`` gives more). From each: for each kind of object
+    (``OBJECT_KINDS``), every object moved (``MOVES``: fitted into the hole of its shape, or turned
+    in its box), and, for each value a feature (``SELECT_FEATURES``) takes on the first
+    demonstration's objects, the objects with that value kept, recoloured (to an output colour),
+    moved or painted around (ring, holes, box in a colour the outputs grow), the others left out;
+    or the input without them. A placement is always read from the input (its own place, its own
+    box, a hole of the input's). Each is judged on the first demonstration first (``_useful``;
+    a keep, a recolouring or a removal computed there directly, the rest only where the output
+    changes the selected objects' cells or their box) and only then computed on the others.
+    Every call is charged to ``problem.budget``, which ends the offer when spent."""
+    info, budget = problem.info, problem.budget
+    bg = info.background
+    targets = list(problem.targets)
+    if bases is None:
+        bases = [((), list(problem.train_in))] if info.same_shape else []
+    if bg is None:
+        return []
+    out: list[tuple[Piece, np.ndarray]] = []
+    seen: set[bytes] = set()
+    bases = [(steps, inputs) for steps, inputs in bases if [g.shape for g in inputs] == [t.shape for t in targets]]
+    for k, (steps, inputs) in enumerate(bases):  # each base an equal share of what is left
+        _object_pieces(steps, inputs, targets, info, budget.part(budget.left // (len(bases) - k)), limit, out, seen)
+    return out
+
+
+def object_bases(pool: CandidatePool, targets: Sequence[np.ndarray], same_shape: bool,
+                 n: int = MAX_BASES) -> list[tuple[tuple[Step, ...], list[np.ndarray]]]:
+    """What per-object pieces are made from: the inputs, on a same-shape task, then the pool's
+    one-step states (a crop, a tiling, a scaling, a gravity, ...) that leave the most cells of
+    the outputs right, at most ``n`` in all."""
+    ranked = sorted((-sum(int((g == t).sum()) for g, t in zip(train, targets)), k)
+                    for k, (steps, train, _) in enumerate(pool.items) if len(steps) == 1)
+    bases = [(pool.items[k][0], pool.items[k][1]) for _, k in ranked]
+    if same_shape:
+        bases = [((), pool.items[0][1])] + bases if pool.items and not pool.items[0][0] else bases
+    return bases[:n]
+
+
+def _object_pieces(steps: tuple[Step, ...], inputs: list[np.ndarray], targets: list[np.ndarray], info,
+                   budget, limit: int, out: list, seen: set) -> None:
+    """``object_pieces`` from one base, appended to ``out``."""
+    from dsl.object_rules import PAINTS, object_values
+    from dsl.objects import find_objects
+
+    bg = info.background
+    g0, t0 = inputs[0], targets[0]
+    moved0 = g0 != t0
+    colors = [c for c in info.out_colors if c != bg]
+    paints = [f"{p}:{c}" for p in PAINTS for c in info.grown_colors if c != bg]
+    n_objects: dict[tuple, int] = {}
+
+    def cost(g: np.ndarray, kind: tuple[int, bool], fit: bool) -> int:
+        key = (kind, g.shape, g.tobytes())
+        if key not in n_objects:
+            n_objects[key] = len(find_objects(g, bg, kind[0], kind[1]))
+        return (2 if fit else 1) * (MAP_CALL + int(g.size) * max(1, n_objects[key]))
+
+    def offer(s: Step, kind: tuple[int, bool], first: np.ndarray | None = None) -> None:
+        fit = "fit" in repr(s.params)
+        if first is None:
+            budget.charge(cost(g0, kind, fit))
+            first = as_result(safe_call(s.apply, g0))
+        if first is None or first.shape != t0.shape or not _useful(first, g0, t0, bg):
+            return
+        rows = [first]
+        for g in inputs[1:]:
+            budget.charge(cost(g, kind, fit))
+            r = as_result(safe_call(s.apply, g))
+            if r is None or r.shape != g.shape:
+                return
+            rows.append(r)
+        row = np.concatenate([r.ravel() for r in rows])
+        if row.tobytes() not in seen:
+            seen.add(row.tobytes())
+            out.append((Piece(steps + (s,)), row))
+
+    for kind in OBJECT_KINDS:
+        for move in MOVES:
+            if len(out) >= limit or budget.exhausted:
+                return
+            offer(_map_step("color", (), move, bg, kind), kind)
+        budget.charge(cost(g0, kind, False))
+        masks = find_objects(g0, bg, kind[0], kind[1])
+        if len(masks) < 2:
+            continue
+        for feature in SELECT_FEATURES:
+            budget.charge(cost(g0, kind, False))
+            values = object_values(g0, masks, feature, bg)
+            for v in sorted({x for x in values if x is not None}, key=repr):
+                sel = np.zeros(g0.shape, dtype=bool)
+                for m, x in zip(masks, values):
+                    if x == v:
+                        sel |= m
+                if sel.all() or not sel.any():
+                    continue
+                ys, xs = np.nonzero(sel)
+                changes_near = bool(moved0[max(0, ys.min() - 1):ys.max() + 2, max(0, xs.min() - 1):xs.max() + 2].any())
+                budget.charge(4 * int(g0.size))
+                # computed here directly: the same cells map_objects gives (checked again on every
+                # demonstration when the assembly's program is run)
+                direct = [("keep", np.where(sel, g0, bg))] + [(c, np.where(sel, c, bg)) for c in colors]
+                for a, first in direct:
+                    if len(out) >= limit or budget.exhausted:
+                        return
+                    if _useful(first, g0, t0, bg):
+                        offer(_map_step(feature, ((v, a),), "delete", bg, kind), kind)
+                if _useful(np.where(sel, bg, g0), g0, t0, bg) and (moved0 & sel).any():
+                    offer(_map_step(feature, ((v, "delete"),), "keep", bg, kind), kind)
+                if not changes_near:
+                    continue
+                for a in (*MOVES, *paints):
+                    if len(out) >= limit or budget.exhausted:
+                        return
+                    offer(_map_step(feature, ((v, a),), "delete", bg, kind), kind)
 
 
 def flat_targets(targets: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -190,10 +344,12 @@ def layered_program(pieces: Sequence[Piece], background: int, family: str = "ass
 
 def assemble(problem: Problem, pool: CandidatePool) -> list[SearchHit]:
     """At most one layered program over the pool's candidates (and blanks of the outputs'
-    colours, on a task whose outputs keep the inputs' shapes), within ``problem.budget``."""
+    colours, on a task whose outputs keep the inputs' shapes), within ``problem.budget``; where
+    they have no cover, over them and per-object pieces (``object_pieces``, on at most half of
+    what is left), of which one alone may answer."""
     info, budget = problem.info, problem.budget
     bg = info.background
-    targets, inputs, tests = list(problem.targets), list(problem.train_in), list(problem.test_in)
+    targets = list(problem.targets)
     if bg is None or len(pool.items) < 2 or budget.exhausted:
         return []
     target, demo = flat_targets(targets)
@@ -204,6 +360,7 @@ def assemble(problem: Problem, pool: CandidatePool) -> list[SearchHit]:
             if c != bg:
                 pieces.append(Piece(color=c, blank=True))
                 rows.append(np.full(target.size, c))
+    whole = len(pieces)
     colors = [c for c in info.out_colors if c != bg]
     if len(colors) > 1:  # a candidate's cells of one colour only, the rest made transparent
         for piece, row in list(zip(pieces, rows))[:MAX_SPLITS]:
@@ -214,16 +371,37 @@ def assemble(problem: Problem, pool: CandidatePool) -> list[SearchHit]:
                 if mask.any() and not mask.all():
                     pieces.append(Piece(piece.steps, color=c))
                     rows.append(np.where(mask, c, bg))
-    # Cut (the whole candidates first) so that the most the cover and its hold-outs can cost fits
-    # in what the budget has left; what they do cost is charged as they go.
     budget.charge(ROW_COST * len(rows) + cells(rows) // CELLS_PER_UNIT)  # gathering the candidates
+    found = _assembled(problem, pieces, rows, target, demo, single=())
+    if found is not None:
+        return found
+    made = object_pieces(problem.with_budget(budget.part(budget.left // 2)), object_bases(pool, targets, info.same_shape))
+    if not made:
+        return []
+    # The per-object pieces go after the whole candidates and blanks, before the one-colour splits.
+    pieces = pieces[:whole] + [p for p, _ in made] + pieces[whole:]
+    rows = rows[:whole] + [r for _, r in made] + rows[whole:]
+    budget.charge(ROW_COST * len(made) + cells([r for _, r in made]) // CELLS_PER_UNIT)
+    return _assembled(problem, pieces, rows, target, demo, single=range(whole, whole + len(made))) or []
+
+
+def _assembled(problem: Problem, pieces: list[Piece], rows: list[np.ndarray], target: np.ndarray, demo: np.ndarray,
+               single: Sequence[int]) -> list[SearchHit] | None:
+    """The layered program the cover chooses among ``pieces`` (their ``rows``), cut (the first
+    ones kept) so that the most the cover and its hold-outs can cost fits in what the budget has
+    left (what they do cost is charged as they go): [] where its program does not rebuild the
+    demonstrations, None where there is no cover, or one of a single piece not in ``single``
+    (a single candidate of the enumeration's is a plain composition: the enumeration's job)."""
+    info, budget = problem.info, problem.budget
+    bg = info.background
+    targets, inputs, tests = list(problem.targets), list(problem.train_in), list(problem.test_in)
     keep = min(len(rows), budget.left // cover_cost(1, target.size, len(targets)))
     if keep < 2:
-        return []
+        return None
     flats = np.array(rows[:keep], dtype=np.int8)
     chosen = cover(flats, target, bg, demo, charge=budget.charge)
-    if chosen is None or len(chosen) < 2:
-        return []  # one layer is a plain composition: the enumeration's job
+    if chosen is None or not chosen or (len(chosen) < 2 and chosen[0] not in single):
+        return None
     tentative = not holds_out(flats, target, bg, demo, charge=budget.charge)
     program = layered_program([pieces[i] for i in chosen], bg, tentative=tentative)
     budget.charge(calls(inputs + tests) * (1 + sum(len(pieces[i].steps) for i in chosen)))
