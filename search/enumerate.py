@@ -29,7 +29,7 @@ from search.hits import SearchHit
 from search.invariants import LastStep, palette, rule_key
 from search.problem import Problem
 from search.program import as_result, safe_call
-from search.steps import Step, fitted_steps, static_steps
+from search.steps import VIEW_NAMES, Step, fitted_steps, static_steps
 
 # Fitting a state's steps (colour maps, object recolourings, ...) costs about this many units a cell
 # of its grids (measured on 40 arc1-train tasks, every 10th from the 4th, against the steps applied:
@@ -110,8 +110,10 @@ def closeness(grids: list[np.ndarray], targets: list[np.ndarray]) -> float:
 def promise(grids: list[np.ndarray], targets: list[np.ndarray]) -> float:
     """How likely one more step is to turn a state into the outputs, read off each demonstration
     (its mean, and a bonus where one ratio of shapes holds for all of them, as a fitted scaling or
-    tiling needs). A state of the output's shape scores 2 and its share of right cells among
-    those where either is not the output's background (``_agreement``); one of its shape
+    tiling needs). A state of the output's shape scores 2 and the mean of its share of right
+    cells and its share of right cells among those where either is not the output's background
+    (``_agreement``: a state that lacks most of what the output draws is no nearer for sharing
+    its background); one of its shape
     transposed, 1 and twice the best such share of a quarter turn or diagonal mirror of it; one
     the output is a whole multiple of (a scaling or tiling away), 1 and twice the share of the
     output's blocks that are some turn or mirror of it (or, failing that, its share of cells
@@ -121,7 +123,7 @@ def promise(grids: list[np.ndarray], targets: list[np.ndarray]) -> float:
     for g, t in zip(grids, targets):
         (h, w), (th, tw) = g.shape, t.shape
         if (h, w) == (th, tw):
-            total += 2.0 + _agreement(g, t)
+            total += 2.0 + 0.5 * (float((g == t).mean()) + _agreement(g, t))
             ratios.add((1, 1))
         elif (h, w) == (tw, th):
             total += 1.0 + 2.0 * max(_agreement(symmetry_array(n, g), t) for n in _SWAPS)
@@ -162,7 +164,7 @@ def _blocks_seen(g: np.ndarray, t: np.ndarray) -> float:
     ny, nx = t.shape[0] // h, t.shape[1] // w
     blocks = t.reshape(ny, h, nx, w).swapaxes(1, 2).reshape(ny * nx, h, w)
     seen = np.zeros(ny * nx, bool)
-    for name in _VIEWS:
+    for name in VIEW_NAMES:
         v = symmetry_array(name, g)
         if v.shape == (h, w):
             seen |= (blocks == v).all(axis=(1, 2))
@@ -177,7 +179,6 @@ def _is_window(g: np.ndarray, t: np.ndarray) -> float:
     return float((windows == t).all(axis=(2, 3)).any())
 
 
-_VIEWS = ("identity", "flip_lr", "flip_ud", "rot180", "transpose", "anti_transpose", "rot90", "rot270")
 _SWAPS = ("transpose", "anti_transpose", "rot90", "rot270")
 
 
