@@ -5,7 +5,7 @@ pass goes through is recorded in order with the work spent when its turn came. F
 program found, its prefix (the state its last step finished) is looked up: its position among
 the states of its number of steps, and the work spent before it was reached. Alternative
 orderings are judged on the same states: the rank the prefix would have among its level's
-states under each score (``search.enumerate.SCORES``, where the module has them).
+states under each score (``closeness``, and ``promise`` where the module has it).
 
     python experiments/trace_depth.py --dataset arc1-train --ids 3de23699,80af3007 --budget 40000000
 """
@@ -27,7 +27,16 @@ from search import WorkBudget  # noqa: E402
 from search.problem import Problem  # noqa: E402
 
 
-EXTRA: dict = {}
+EXTRA: dict = {}  # more scores to rank by, by name (a script importing this one adds them)
+
+
+def _scores() -> dict:
+    """The orders to compare: the found order's score where the module has one (``promise``),
+    and the older ``closeness`` (right shapes, then shapes a scaling or tiling away)."""
+    found = {"closeness": enumeration.closeness}
+    if hasattr(enumeration, "promise"):
+        found["promise"] = enumeration.promise
+    return found
 
 
 def trace(task: arc.Task, budget: int, max_depth: int) -> dict:
@@ -57,7 +66,7 @@ def trace(task: arc.Task, budget: int, max_depth: int) -> dict:
     by_depth: dict[int, list] = {}
     for steps, spent, grids in order:
         by_depth.setdefault(len(steps), []).append((steps, spent, grids))
-    scores = dict(getattr(enumeration, "SCORES", {"closeness": enumeration.closeness}), **EXTRA)
+    scores = dict(_scores(), **EXTRA)
     found = []
     for h in hits:
         prefix = h.steps[:-1]
