@@ -114,6 +114,7 @@ class LastStep:
         self._wanted = target_palettes
         self._colors = colors  # False: the colours are not checked (a later paint may give them)
         self._cells: dict[tuple, bool] = {}  # the cell invariants' answers, by kind and background
+        self._rules: dict[tuple, bool] = {}  # each rule's answer (``rule_key``), once computed
         self._charge = charge  # told the work of each cell invariant computed (a pass over the grids)
 
     def _cells_allow(self, kind: str, background) -> bool:
@@ -141,29 +142,65 @@ class LastStep:
         return self._cells[key]
 
     def possible(self, s: Step) -> bool:
-        op = s.op
-        if op in SHAPE_KEPT and not self.same:
+        """Whether ``s`` could give every demonstration its output (its rule's answer, computed
+        once a state for every step that shares the rule)."""
+        key = rule_key(s)
+        if key not in self._rules:
+            self._rules[key] = self._allows(key)
+        return self._rules[key]
+
+    def allowed(self, keys: list[tuple]) -> tuple[list[int], int]:
+        """The indices of the steps whose rules are ``keys`` (``rule_key`` of each) that could
+        give every demonstration its output, in order, and how many rules that took to answer:
+        each rule is checked once, whatever the number of steps that declare it."""
+        rules = self._rules
+        before = len(rules)
+        for key in dict.fromkeys(keys):
+            if key not in rules:
+                rules[key] = self._allows(key)
+        return [k for k, key in enumerate(keys) if rules[key]], len(rules) - before
+
+    def _allows(self, key: tuple) -> bool:
+        shape, swapped, shrinks, counts, paints, removes, named = key
+        if shape and not self.same:
             return False
-        if op in SHAPE_SWAPPED and not self.swapped:
+        if swapped and not self.swapped:
             return False
-        if op in SHRINKS and not self._cells_allow("shrinks", None):
+        if shrinks and not self._cells_allow("shrinks", None):
             return False
         if not self._colors:
             return True
-        if op in COUNTS_KEPT and not self._cells_allow("counts", None):
+        if counts and not self._cells_allow("counts", None):
             return False
-        if op in PAINTS_BACKGROUND or op in REMOVES:
-            params = dict(s.params)
-            background = params.get("background", _default_background(op))
-            if op in PAINTS_BACKGROUND and not params.get("clear") and not self._cells_allow("paints", background):
-                return False
-            if op in REMOVES and not self._cells_allow("removes", background):
-                return False
-        if op not in COLORS_KEPT:
+        if paints is not _NO and not self._cells_allow("paints", paints):
+            return False
+        if removes is not _NO and not self._cells_allow("removes", removes):
+            return False
+        if named is _NO:
             return True
         if self._palettes is None:
             self._palettes = [palette(g) for g in self._grids]
-        named = _named_colors(s)
         return all(w & ~(p | named) == 0 for p, w in zip(self._palettes, self._wanted))
 
 
+# A rule's part that does not apply to a step (no background to paint, colours not kept).
+_NO = "-"
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def rule_key(s: Step) -> tuple:
+    """What ``LastStep`` asks of a step, as a key its steps share: whether the operation keeps
+    the shape, transposes it, shrinks, keeps colour counts; the background it only paints or only
+    removes to (``_NO`` where it does neither); the colours its parameters name where it keeps
+    colours (``_NO`` where it does not). Steps with one key are ruled out or in together."""
+    op = s.op
+    paints = removes = _NO
+    if op in PAINTS_BACKGROUND or op in REMOVES:
+        params = dict(s.params)
+        background = params.get("background", _default_background(op))
+        if op in PAINTS_BACKGROUND and not params.get("clear"):
+            paints = background
+        if op in REMOVES:
+            removes = background
+    return (op in SHAPE_KEPT, op in SHAPE_SWAPPED, op in SHRINKS, op in COUNTS_KEPT, paints, removes,
+            _named_colors(s) if op in COLORS_KEPT else _NO)
