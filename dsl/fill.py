@@ -78,20 +78,15 @@ _RAYS = {
 
 
 def extend_lines(grid: np.ndarray, color: int | None, direction: str,
-                 background: int | None = Color.BLACK, through: bool = False) -> np.ndarray:
+                 background: int | None = Color.BLACK) -> np.ndarray:
     """From every cell of ``color`` (None: every non-background cell), paint a ray of the cell's
     colour over background up to the first obstacle. direction: "up", "down", "left", "right",
     "h" (both sideways), "v" (up and down), "hv" (all four), "diag" (the four diagonals) or one
-    diagonal ("up_left", "up_right", "down_left", "down_right"). through=True (one of "up",
-    "down", "left", "right"): a smear, the ray does not stop at a non-background cell but goes on
-    to the border in that cell's colour, so every background cell takes the colour of the nearest
-    non-background cell behind it (with ``color``: where that cell has ``color``).
+    diagonal ("up_left", "up_right", "down_left", "down_right").
 
     Example: grid = extend_lines(grid, color=None, direction="right", background=Color.BLACK)
     """
     bg = resolve_background(grid, background)
-    if through:
-        return _smear(grid, color, direction, bg)
     steps = _RAYS[direction]
     h, w = grid.shape
     out = grid.copy()
@@ -103,29 +98,6 @@ def extend_lines(grid: np.ndarray, color: int | None, direction: str,
                 out[y, x] = grid[r, c]
                 y, x = y + dy, x + dx
     return out
-
-
-_SMEAR_VIEWS = {"right": (False, False), "left": (False, True), "down": (True, False), "up": (True, True)}
-
-
-def _smear(grid: np.ndarray, color: int | None, direction: str, bg: int) -> np.ndarray:
-    """``extend_lines(..., through=True)``: each background cell takes the colour of the nearest
-    non-background cell before it along ``direction`` (of ``color`` only, when given)."""
-    if direction not in _SMEAR_VIEWS:
-        raise ValueError(f"a smear goes one way, not {direction!r}")
-    turn, back = _SMEAR_VIEWS[direction]
-    view = grid.T if turn else grid
-    view = view[:, ::-1] if back else view
-    h, w = view.shape
-    idx = np.where(view != bg, np.arange(w)[None, :], -1)
-    last = np.maximum.accumulate(idx, axis=1)  # column of the nearest non-background cell so far
-    carried = np.where(last >= 0, view[np.arange(h)[:, None], np.maximum(last, 0)], bg)
-    paint = (view == bg) & (last >= 0)
-    if color is not None:
-        paint &= carried == color
-    out = np.where(paint, carried, view)
-    out = out[:, ::-1] if back else out
-    return np.ascontiguousarray(out.T if turn else out)
 
 
 def connect_pairs(grid: np.ndarray, direction: str, background: int | None = Color.BLACK,

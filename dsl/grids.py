@@ -45,29 +45,6 @@ def downscale(grid: np.ndarray, ky: int, kx: int) -> np.ndarray | None:
     return out
 
 
-def scale_to(grid: np.ndarray, height: int, width: int) -> np.ndarray | None:
-    """The grid scaled to ``height`` x ``width``, each side by a whole factor: grown as ``upscale``
-    grows it (a cell becomes a block) or shrunk as ``downscale`` shrinks it (a block becomes its
-    most common colour). None where a side is neither a divisor nor a multiple of its target,
-    or where the grid has that shape already.
-
-    Example: grid = scale_to(grid, height=3, width=3)
-    """
-    h, w = grid.shape
-    if (h, w) == (height, width) or height < 1 or width < 1:
-        return None
-    up, down = [1, 1], [1, 1]
-    for axis, (n, m) in enumerate(((h, height), (w, width))):
-        if m % n == 0:
-            up[axis] = m // n
-        elif n % m == 0:
-            down[axis] = n // m
-        else:
-            return None
-    out = upscale_array(grid, up[0], up[1]) if up != [1, 1] else grid
-    return downscale(out, down[0], down[1]) if down != [1, 1] else out
-
-
 def shrink_blocks(grid: np.ndarray) -> np.ndarray | None:
     """The grid drawn at its own scale: when it is made of uniform k x k blocks (k > 1, the
     largest such k), one cell per block; None when no block size above 1 fits.

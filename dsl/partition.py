@@ -237,11 +237,10 @@ def _most_marked(grid: np.ndarray) -> int | None:
     return int(held.argmax()) if best > 0 and (held == best).sum() == 1 else None
 
 
-def keep_color(grid: np.ndarray, by: str | int, background: int | None = 0, drop: bool = False) -> np.ndarray | None:
+def keep_color(grid: np.ndarray, by: str | int, background: int | None = 0) -> np.ndarray | None:
     """The grid with only the cells of the colour ``pick_color`` chooses ``by`` (or of colour
-    ``by`` itself, given as a number); every other cell becomes background. drop=True: the
-    other way round, the cells of that colour become background and the rest stay (a colour
-    erased). None when no single colour is chosen or the grid lacks it.
+    ``by`` itself, given as a number); every other cell becomes background. None when no single
+    colour is chosen or the grid lacks it.
 
     Example: grid = keep_color(grid, by="least_common", background=Color.BLACK)
     """
@@ -252,8 +251,7 @@ def keep_color(grid: np.ndarray, by: str | int, background: int | None = 0, drop
         color = int(by) if (grid == by).any() else None
     if color is None:
         return None
-    keep = grid != color if drop else grid == color
-    return np.where(keep, grid, resolve_background(grid, background))
+    return np.where(grid == color, grid, resolve_background(grid, background))
 
 
 LOGICS = ("and", "or", "xor", "nor", "one", "first_only", "none_first")

@@ -42,14 +42,13 @@ def crop_object(grid: np.ndarray, by: str, background: int | None = Color.BLACK,
 
 
 def keep_object(grid: np.ndarray, by: str, background: int | None = Color.BLACK, connectivity: int = 4,
-                by_color: bool = True, drop: bool = False) -> np.ndarray | None:
+                by_color: bool = True) -> np.ndarray | None:
     """Only the object that stands out ``by`` a property (as crop_object picks it) stays; every
-    other cell becomes background. drop=True: the other way round, that object becomes
-    background and the rest stays."""
+    other cell becomes background."""
     mask = _picked_object(grid, by, background, connectivity, by_color)
     if mask is None:
         return None
-    return np.where(mask != drop, grid, resolve_background(grid, background))
+    return np.where(mask, grid, resolve_background(grid, background))
 
 
 def remove_small_objects(grid: np.ndarray, max_size: int, background: int | None = Color.BLACK,

@@ -41,7 +41,7 @@ SHAPE_SWAPPED = frozenset({"rot90", "rot270", "transpose", "anti_transpose"})
 
 # The output's colours are among the input's and those the parameters name (``_named_colors``).
 COLORS_KEPT = SHAPE_KEPT | SHAPE_SWAPPED | frozenset({
-    "upscale", "downscale", "scale_to", "shrink_blocks", "tile", "tile_views", "continue_pattern", "repeating_tile",
+    "upscale", "downscale", "shrink_blocks", "tile", "tile_views", "continue_pattern", "repeating_tile",
     "mirror_tile", "pad_grid", "mirror_concat", "self_tile", "crop_to_content", "trim_border",
     "crop_object", "symmetry_patch", "periodic_patch", "pick_part", "overlay_parts", "cells_to_pixels",
     "fold_halves", "combine_parts", "color_sequence", "compress_grid",

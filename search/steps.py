@@ -105,8 +105,6 @@ def task_info(train: list[tuple[np.ndarray, np.ndarray]]) -> TaskInfo:
 
 SELECTIONS = ("max_cells", "min_cells", "max_area", "min_area", "max_colors", "unique_colors", "unique_shape")
 OBJECT_KINDS = ((8, False), (4, True), (8, True), (4, False))
-# How one colour's part (``color_parts``: the box of its cells, scattered or not) is picked.
-COLOR_PART_PICKS = ("max_cells", "min_cells", "max_area", "min_area", "max_colors", "min_colors", "unique_shape")
 
 
 def static_steps(info: TaskInfo) -> list[Step]:
@@ -142,10 +140,6 @@ def static_steps(info: TaskInfo) -> list[Step]:
         out += [step("pick_part", cells, by=s, background=None)
                 for s in ("max_cells", "min_cells", "max_colors", "min_colors", "odd_one")]
         out += [step("overlay_parts", cells, background=None, reverse=r) for r in (False, True)]
-        # one colour's box picked by a property (pieces split by colour); one half of the grid
-        colors = step("color_parts", background=bg)
-        out += [step("pick_part", colors, by=s, background=bg) for s in COLOR_PART_PICKS]
-        out += [step("pick_part", step("two_halves", axis=a), by=s) for a in (0, 1) for s in ("first", "last")]
         out += [step("cells_to_pixels"), step("cells_to_pixels", separator="gaps")]
         out += [step("fold_halves", axis=axis, mirror=m, reverse=r, background=fill)
                 for axis in (0, 1) for m in (True, False) for r in (False, True)]
@@ -192,9 +186,6 @@ def static_steps(info: TaskInfo) -> list[Step]:
             out += [step("extend_lines", color=c, direction=d, background=bg)
                     for d in ("hv", "h", "v", "up", "down", "left", "right", "diag",
                               "up_left", "up_right", "down_left", "down_right")]
-        # smears: a ray goes on past what it meets, in that cell's colour, to the border
-        out += [step("extend_lines", color=None, direction=d, background=bg, through=True)
-                for d in ("up", "down", "left", "right")]
         out.append(step("extend_ends", background=bg))
         out += [step("connect_pairs", direction=d, background=bg) for d in ("hv", "h", "v", "diag")]
         out.append(step("connect_pairs", direction="diag", background=bg, ends="objects"))  # corner to corner
@@ -208,13 +199,10 @@ def static_steps(info: TaskInfo) -> list[Step]:
                 for c in info.grown_colors if c != bg for d in ("hv", "h", "v")]
         for conn, by_color in OBJECT_KINDS[:2]:
             out += [step("keep_object", by=s, background=bg, connectivity=conn, by_color=by_color) for s in SELECTIONS]
-            out += [step("keep_object", by=s, background=bg, connectivity=conn, by_color=by_color, drop=True)
-                    for s in SELECTIONS]
         out += [step("remove_small_objects", max_size=k, background=bg, connectivity=8) for k in (1, 2)]
         out += [step("keep_color", by=b, background=bg) for b in ("least_common", "most_common", "largest_object")]
     if info.same_shape or info.smaller:  # one colour alone (a crop may follow); the foreground one colour
         out += [step("keep_color", by=c, background=bg) for c in info.in_colors if c != bg]
-        out += [step("keep_color", by=c, background=bg, drop=True) for c in info.in_colors if c != bg]
         out += [step("paint_foreground", color=c, background=bg) for c in fg_colors]
     return out
 
@@ -223,10 +211,6 @@ def fitted_steps(grids: list[np.ndarray], targets: list[np.ndarray], info: TaskI
     """Steps whose parameters are read off the current grids and the demonstration outputs."""
     out: list[Step] = []
     ratios = {_ratio(g.shape, t.shape) for g, t in zip(grids, targets)}
-    sizes = {t.shape for t in targets}
-    if len(sizes) == 1 and len(ratios) > 1:  # one output shape, reached from each grid by its own factors
-        height, width = sizes.pop()
-        out.append(step("scale_to", height=height, width=width))
     if len(ratios) == 1:
         ratio = ratios.pop()
         if ratio is not None and ratio[0] == "up" and ratio[1:] != (1, 1):
