@@ -27,9 +27,10 @@ import itertools
 import numpy as np
 
 from arc.grid import from_array
+from dsl.color import most_common_color
 from dsl.neighbourhood import MAX_ROUNDS, cell_features
 from search.budget import calls
-from search.families.local_rules import (MIN_CHANGED_PER_ENTRY, MIN_DEMOS, MIN_SUPPORT, LocalRule, _background)
+from search.families.local_rules import MIN_CHANGED_PER_ENTRY, MIN_DEMOS, MIN_SUPPORT, LocalRule
 from search.problem import Problem
 
 # Cheap neighbourhood features, general first: the learner tries one, two, then three of them.
@@ -151,7 +152,7 @@ def learn_fixpoint_rules(problem: Problem, max_rules: int = 3) -> list[LocalRule
         return []
     if all(np.array_equal(a, b) for a, b in zip(train_in, targets)):
         return []
-    background = _background(train_in)
+    background = most_common_color(np.concatenate([g.ravel() for g in train_in]))
     every_changes = all(not np.array_equal(a, b) for a, b in zip(train_in, targets))
     n_changed = sum(int((a != b).sum()) for a, b in zip(train_in, targets))
     found: list[tuple[int, _Run, tuple]] = []

@@ -41,6 +41,7 @@ import numpy as np
 
 from arc.grid import Grid, from_array
 from arc.task import Task
+from dsl.color import most_common_color
 from dsl.neighbourhood import COLOUR_FEATURES, FEATURES, OUTSIDE, apply_local_rule, cell_features
 from search.budget import CALL_COST, WorkBudget, as_budget, calls
 from search.problem import Problem
@@ -89,11 +90,6 @@ class _Cells:
     @property
     def inputs(self) -> np.ndarray:
         return self.colours[0, : self.n_train]
-
-
-def _background(grids: list[np.ndarray]) -> int:
-    counts = np.bincount(np.concatenate([g.ravel() for g in grids]), minlength=10)
-    return int(np.argmax(counts))
 
 
 def _collect(train_in: list[np.ndarray], train_out: list[np.ndarray], test_in: list[np.ndarray],
@@ -306,7 +302,7 @@ def learn_local_rules(task: Task | Problem, *, budget: int | WorkBudget = 3_000_
         return []
     if all(np.array_equal(a, b) for a, b in zip(train_in, train_out)):
         return []  # nothing changes: not a local rule's business
-    background = _background(train_in)
+    background = most_common_color(np.concatenate([g.ravel() for g in train_in]))
     budget.charge(len(FEATURES) * calls(train_in + test_in))
     cells = _collect(train_in, train_out, test_in, background)
     changed = np.flatnonzero(cells.inputs != cells.outputs)
