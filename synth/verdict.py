@@ -42,7 +42,8 @@ from typing import Callable, Sequence
 from arc.grid import Grid
 from arc.task import Example, Task
 # A program's description length has its home in the search, which ranks its answers by it.
-from search.description import BITS_PER_NODE, PIECE_BITS, description_bits, description_nodes, extra_pieces  # noqa: F401
+from search.description import (BITS_PER_NODE, PIECE_BITS, description_bits, description_nodes,  # noqa: F401
+                                extra_pieces)
 
 MARGIN_BITS = 0.0  # demonstrations' bits beyond the program's, for a fit not to be a coincidence
 HOLD_OUT_SHARE = 1.0  # of the search's budget, for all held-out re-runs of one task together
