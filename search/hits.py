@@ -35,16 +35,18 @@ class SearchHit:
     program: Program | None = field(default=None, compare=False, repr=False)
 
 
-def answer_evidence(programs: Sequence[tuple[str, bool]]) -> tuple[bool, float, int]:
+def answer_evidence(programs: Sequence[tuple[str, bool]]) -> tuple[bool, float, int, int]:
     """How strongly the programs (source, tentative) giving one answer back it, as a sort key,
     strongest first. An answer is as credible as its simplest explanation: an answer a program that
     is not tentative gives (one that held out its demonstrations) first; then the one whose cheapest
     such program is shortest to write down (``description_bits``; among answers only tentative
     programs give, their cheapest); then the one more distinct structures back (``program_calls``:
-    near-copies count once, so they never outvote two kinds of program that agree)."""
+    near-copies count once, so they never outvote two kinds of program that agree), those of such
+    programs first, then those of all."""
     sure = [source for source, tentative in programs if not tentative]
     behind = sure or [source for source, _ in programs]
-    return not sure, min(description_bits(s) for s in behind), -len({program_calls(s) for s in behind})
+    return (not sure, min(description_bits(s) for s in behind), -len({program_calls(s) for s in behind}),
+            -len({program_calls(s) for s, _ in programs}))
 
 
 def group_hits(hits: list[SearchHit]) -> tuple[str, list[tuple[Grid, ...]]]:
