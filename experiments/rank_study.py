@@ -15,6 +15,8 @@ sits (first, second, lower), so pass@1 and pass@2 of each rule, set by set.
     python experiments/rank_study.py collect --dataset arc1-train --max-train 2 \\
         --records experiments/results/search_arc1_train_train2.jsonl --out experiments/results/rank_study_train2.jsonl
     python experiments/rank_study.py analyse experiments/results/rank_study_*.jsonl
+
+``compare``: two bench_search runs, before and after a ranking change (pass@2, first attempt right).
 """
 
 from __future__ import annotations
@@ -219,6 +221,54 @@ def analyse(files: tuple[Path, ...], out: Path | None) -> None:
                        f"lower {r['right_lower']} not first {r['right_not_first']}")
     if out:
         out.write_text(json.dumps(summary, indent=1) + "\n")
+
+
+def _first_right(record: dict, task: arc.Task) -> bool:
+    """The first attempt right on every test input."""
+    return all(bool(tries) and tuple(map(tuple, tries[0])) == tuple(map(tuple, ex.output))
+               for tries, ex in zip(record["attempts"], task.test))
+
+
+@cli.command()
+@click.argument("before", type=click.Path(path_type=Path))
+@click.argument("after", type=click.Path(path_type=Path))
+@click.option("--dataset", default="arc1-train", show_default=True)
+@click.option("--max-train", default=0)
+@click.option("--out", type=click.Path(path_type=Path), default=None)
+def compare(before: Path, after: Path, dataset: str, max_train: int, out: Path | None) -> None:
+    """Two bench_search runs (jsonl; their summaries beside them): pass@2 gained and lost, the
+    first attempt right (pass@1), tasks whose attempts or status differ, unique-and-wrong, CPU."""
+    tasks = arc.load_dataset(dataset)
+    runs = []
+    for path in (before, after):
+        records = {r["task_id"]: r for r in map(json.loads, path.read_text().splitlines())}
+        summary = json.loads(path.with_suffix(".json").read_text())
+        runs.append((records, summary))
+    (rb, sb), (ra, sa) = runs
+    common = sorted(set(rb) & set(ra))
+    cut = {t: arc.Task(t, tasks[t].train[:max_train] if max_train else tasks[t].train, tasks[t].test) for t in common}
+    first = [sum(_first_right(r[t], cut[t]) for t in common) for r in (rb, ra)]
+    result = {
+        "n_common": len(common),
+        "pass2": [sb["tasks_correct"], sa["tasks_correct"]],
+        "gained": sorted(set(sa["solved"]) - set(sb["solved"])),
+        "lost": sorted(set(sb["solved"]) - set(sa["solved"])),
+        "first_attempt_right": first,
+        "first_right_gained": sorted(t for t in common if _first_right(ra[t], cut[t]) and not _first_right(rb[t], cut[t])),
+        "first_right_lost": sorted(t for t in common if _first_right(rb[t], cut[t]) and not _first_right(ra[t], cut[t])),
+        "attempts_differ": sorted(t for t in common if rb[t]["attempts"] != ra[t]["attempts"]),
+        "status_differ": sorted(t for t in common if rb[t]["status"] != ra[t]["status"]),
+        "work_differ": sorted(t for t in common if rb[t].get("work") != ra[t].get("work")),
+        "unique_wrong": [sb["unique_wrong"], sa["unique_wrong"]],
+        "unique": [sb["unique"], sa["unique"]],
+        "cpu_seconds_mean": [round(sb["cpu_seconds_mean"], 3), round(sa["cpu_seconds_mean"], 3)],
+        "cpu_seconds_median": [round(sb["cpu_seconds_median"], 3), round(sa["cpu_seconds_median"], 3)],
+        "commands": [sb.get("command"), sa.get("command")],
+    }
+    text = json.dumps(result, indent=1)
+    if out:
+        out.write_text(text + "\n")
+    click.echo(text)
 
 
 if __name__ == "__main__":
