@@ -55,7 +55,9 @@ def group_hits(hits: list[SearchHit]) -> tuple[str, list[tuple[Grid, ...]]]:
     groups: dict[tuple[Grid, ...], list[tuple[str, bool]]] = {}
     for h in hits:
         groups.setdefault(h.test_outputs, []).append((h.source, h.tentative))
-    ranked = sorted(groups, key=lambda outputs: answer_evidence(groups[outputs]))  # stable: ties keep found order
+    ranked = list(groups)  # found order; ranked where there is a choice (stable: ties keep it)
+    if len(ranked) > 1:
+        ranked.sort(key=lambda outputs: answer_evidence(groups[outputs]))
     if not ranked:
         return "none", ranked
     sure = len(ranked) == 1 and not all(h.tentative for h in hits)

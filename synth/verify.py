@@ -166,7 +166,7 @@ def summarise(task_id: str, programs: Sequence[ProgramResult], n_test: int, n_du
                 votes[p.test_outputs[i]].append(p.index)
                 if not p.tentative:
                     backed.add(p.test_outputs[i])
-        if demonstrations:  # the search's programs: the evidence behind each answer, not its votes
+        if demonstrations and len(votes) > 1:  # the search's programs: the evidence behind each answer, not its votes
             best = sorted(votes.items(), key=lambda kv: (
                 answer_evidence([(by_index[j].source, by_index[j].tentative) for j in kv[1]]), min(kv[1])))[:2]
         else:
