@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from arc.grid import Grid
+from search.description import description_bits, program_calls
 from search.program import Program
 from search.steps import Step
 
@@ -33,18 +35,29 @@ class SearchHit:
     program: Program | None = field(default=None, compare=False, repr=False)
 
 
+def answer_evidence(programs: Sequence[tuple[str, bool]]) -> tuple[bool, float, int, int]:
+    """How strongly the programs (source, tentative) giving one answer back it, as a sort key,
+    strongest first. An answer is as credible as its simplest explanation: an answer a program that
+    is not tentative gives (one that held out its demonstrations) first; then the one whose cheapest
+    such program is shortest to write down (``description_bits``; among answers only tentative
+    programs give, their cheapest); then the one more distinct structures back (``program_calls``:
+    near-copies count once, so they never outvote two kinds of program that agree), those of such
+    programs first, then those of all."""
+    sure = [source for source, tentative in programs if not tentative]
+    behind = sure or [source for source, _ in programs]
+    return (not sure, min(description_bits(s) for s in behind), -len({program_calls(s) for s in behind}),
+            -len({program_calls(s) for s, _ in programs}))
+
+
 def group_hits(hits: list[SearchHit]) -> tuple[str, list[tuple[Grid, ...]]]:
-    """("unique" | "several" | "none", test-output tuples ranked: groups with a hit that is not
-    tentative first (a tentative hit did not hold out a demonstration, so near-copies of one never
-    outvote a program that did), then by group size, then simplest first). ``unique`` needs one
-    group with a hit in it that is not tentative."""
-    groups: dict[tuple[Grid, ...], int] = {}
-    backed: set[tuple[Grid, ...]] = set()
+    """("unique" | "several" | "none", test-output tuples ranked by ``answer_evidence``, ties in the
+    order found). ``unique`` needs one group with a hit in it that is not tentative."""
+    groups: dict[tuple[Grid, ...], list[tuple[str, bool]]] = {}
     for h in hits:
-        groups[h.test_outputs] = groups.get(h.test_outputs, 0) + 1
-        if not h.tentative:
-            backed.add(h.test_outputs)
-    ranked = sorted(groups, key=lambda k: (k not in backed, -groups[k]))  # stable: ties keep first-found order
+        groups.setdefault(h.test_outputs, []).append((h.source, h.tentative))
+    ranked = list(groups)  # found order; ranked where there is a choice (stable: ties keep it)
+    if len(ranked) > 1:
+        ranked.sort(key=lambda outputs: answer_evidence(groups[outputs]))
     if not ranked:
         return "none", ranked
     sure = len(ranked) == 1 and not all(h.tentative for h in hits)

@@ -7,7 +7,9 @@ Train-consistent programs are grouped by the tuple of their test outputs (the ta
 Per test input i the outcome projects those groups onto component i: programs whose i-th outputs are
 equal vote together, so two groups that differ only on another test input agree here. Attempts are the
 distinct valid i-th outputs ranked by the number of train-consistent programs giving them (ties: the
-smallest program index first), at most 2. Status: ``unique`` when the deterministic train-consistent
+smallest program index first), at most 2; the search's (``summarise`` given the demonstrations) by the
+evidence behind each instead (``search.hits.answer_evidence``: near-copies of one program do not
+outvote a cheaper one, nor two kinds of program that agree). Status: ``unique`` when the deterministic train-consistent
 programs give exactly one distinct valid grid for input i and at least one of them is not *tentative*;
 ``several`` when they give more than one, when only non-deterministic programs are train-consistent, or
 when only tentative ones give the grid; ``none`` when no train-consistent program produced a valid grid
@@ -36,6 +38,7 @@ from typing import Collection, Literal, Sequence
 from arc.grid import Grid, as_grid
 from arc.task import Example, Task
 from synth.sandbox import ExecResult, Sandbox, default_sandbox
+from search.hits import answer_evidence
 from synth.verdict import weigh as weigh_answer
 
 
@@ -153,6 +156,7 @@ def summarise(task_id: str, programs: Sequence[ProgramResult], n_test: int, n_du
         groups[p.test_outputs].append(p.index)
     ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), min(kv[1])))
     n_det = sum(1 for p in passing if p.deterministic)
+    by_index = {p.index: p for p in passing}
     outcomes = []
     for i in range(n_test):
         votes: dict[Grid, list[int]] = defaultdict(list)
@@ -162,7 +166,11 @@ def summarise(task_id: str, programs: Sequence[ProgramResult], n_test: int, n_du
                 votes[p.test_outputs[i]].append(p.index)
                 if not p.tentative:
                     backed.add(p.test_outputs[i])
-        best = sorted(votes.items(), key=lambda kv: (kv[0] not in backed, -len(kv[1]), min(kv[1])))[:2]
+        if demonstrations and len(votes) > 1:  # the search's programs: the evidence behind each answer, not its votes
+            best = sorted(votes.items(), key=lambda kv: (
+                answer_evidence([(by_index[j].source, by_index[j].tentative) for j in kv[1]]), min(kv[1])))[:2]
+        else:
+            best = sorted(votes.items(), key=lambda kv: (kv[0] not in backed, -len(kv[1]), min(kv[1])))[:2]
         det_answers = {p.test_outputs[i] for p in passing if p.deterministic and p.test_outputs[i] is not None}
         backing = [p.source for p in passing if p.deterministic and not p.tentative and p.test_outputs[i] is not None]
         sure = bool(backing) and (not demonstrations or weigh_answer(demonstrations, backing).convincing)

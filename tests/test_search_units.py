@@ -122,12 +122,12 @@ def test_max_programs_is_respected():
 def test_group_hits_statuses():
     from search.hits import SearchHit
 
-    def hit(g):
-        return SearchHit("", "", (), (g,))
+    def hit(g, call="f"):
+        return SearchHit(f"grid = {call}(grid)", "", (), (g,))
 
     a, b = ((1,),), ((2,),)
     assert group_hits([hit(a), hit(a)])[0] == "unique"
-    status, ranked = group_hits([hit(b), hit(a), hit(a)])
+    status, ranked = group_hits([hit(b), hit(a), hit(a, "g")])  # two kinds of program agree on a
     assert status == "several" and ranked == [(a,), (b,)]
 
 
