@@ -337,19 +337,29 @@ def object_property(grid: np.ndarray, mask: np.ndarray, objects: list[np.ndarray
         return int(mask.sum()) == max(int(m.sum()) for m in objects)
     if prop == "is_smallest":
         return int(mask.sum()) == min(int(m.sum()) for m in objects)
-    if prop in ("height", "width"):
-        _, _, rows, cols = bounding_box(mask)
-        return rows if prop == "height" else cols
     if prop == "touches_border":
         return bool(mask[0, :].any() or mask[-1, :].any() or mask[:, 0].any() or mask[:, -1].any())
-    if prop == "has_hole":
+    if prop in BOXED_PROPERTIES:
         x, y, w, h = bounding_box(mask)
-        inner = ~mask[x:x + w, y:y + h]
-        return bool(inner.any() and (inner & ~reachable_from_border(inner, 4)).any())
-    if prop == "shape":
-        rows, cols, cells = mask_shape(mask)
-        return f"{rows}x{cols}:" + cells.hex()
+        return boxed_property(mask[x:x + w, y:y + h], prop)
     return None
+
+
+# The properties ``object_property`` reads inside the object's bounding box alone.
+BOXED_PROPERTIES = ("height", "width", "has_hole", "shape")
+
+
+def boxed_property(crop: np.ndarray, prop: str) -> int | bool | str:
+    """One of ``BOXED_PROPERTIES`` of an object given as its mask cut to its bounding box (what
+    ``object_property`` gives for the whole mask; a caller reading several of them cuts once)."""
+    if prop == "height":
+        return crop.shape[0]
+    if prop == "width":
+        return crop.shape[1]
+    if prop == "has_hole":
+        inner = ~crop
+        return bool(inner.any() and (inner & ~reachable_from_border(inner, 4)).any())
+    return f"{crop.shape[0]}x{crop.shape[1]}:" + crop.tobytes().hex()
 
 
 def count_objects(grid: np.ndarray, color: int | None = None, connectivity: int = 4, min_size: int = 1,

@@ -110,6 +110,8 @@ MAX_BASES = 3  # grids the per-object pieces are made from (the inputs, one-step
 # What a map_objects call costs, in units: about 0.25 ms of overhead (finding the objects, their
 # features) and 1 unit a cell per object (measured on the first demonstration of 63 arc1-train
 # tasks: 0.07 to 0.27 us a cell-object); a "fit" labels the grid's holes too, about twice that.
+# Charged three fifths of that: measured on 100 arc1-train tasks per phase, the pieces took 0.6
+# times the time a unit of a step takes (experiments/calibrate_work.py).
 MAP_CALL = 2000
 
 
@@ -192,7 +194,7 @@ def _object_pieces(steps: tuple[Step, ...], inputs: list[np.ndarray], targets: l
         key = (kind, g.shape, g.tobytes())
         if key not in n_objects:
             n_objects[key] = len(find_objects(g, bg, kind[0], kind[1]))
-        return (2 if fit else 1) * (MAP_CALL + int(g.size) * max(1, n_objects[key]))
+        return (2 if fit else 1) * (MAP_CALL + int(g.size) * max(1, n_objects[key])) * 3 // 5
 
     def offer(s: Step, kind: tuple[int, bool], first: np.ndarray | None = None) -> None:
         fit = "fit" in repr(s.params)

@@ -34,16 +34,28 @@ from search.steps import VIEW_NAMES, Step, fitted_steps, static_steps
 # Fitting a state's steps (colour maps, object recolourings, ...) costs about this many units a cell
 # of its grids (measured on 40 arc1-train tasks, every 10th from the 4th, against the steps applied:
 # 40 charged twice the time a unit of a step takes once the outputs' cells are split once a task).
-FIT_PASSES = 20
+# The objects a recolouring reads are charged apart (``search.steps.fit_object_recolors``): at 20
+# a cell, with them read once a property, the fitting took 0.3 times the time a unit of a step
+# takes on 100 arc1-train tasks, 12 times it on d23f8c26 (experiments/calibrate_work.py).
+FIT_PASSES = 8
 # Ruling steps out by their declared invariants (``search.invariants.LastStep.allowed``): each rule
 # the state's steps declare is answered once (RULE_COST), and each step costs a look-up of its
 # rule (SKIP_COST). Measured on the same tasks at 3M: 378k steps of 2,163 states declaring 40k
 # rules took some 2.4M units' time, charged 3.1M (the cell invariants are charged apart). Checked
 # a step at a time, at 60 units a step ruled out, the check had cost more than it took: with it
 # grouped, the enumeration's CPU time a unit rose from about 0.085 to 0.12-0.14 us on those tasks,
-# the budget's nominal unit (``search.budget``).
-RULE_COST = 60
+# the budget's nominal unit (``search.budget``). Measured again per phase on 100 arc1-train tasks
+# (experiments/calibrate_work.py), the rules at 60 took 0.77 times the time a unit of a step takes:
+# charged 45.
+RULE_COST = 45
 SKIP_COST = 2
+# A step's result looked up in the enumeration's memo (its key: the grid's bytes, the step's hash)
+# and a candidate's result compared with the first demonstration's output (``finish``): a few
+# microseconds of Python each, whatever the grid's size. Uncharged, they were a sixth of the
+# enumeration's CPU time on arc1-train (experiments/calibrate_work.py), and most of it on tasks of
+# small grids, whose states share many grids (25ff71a9: 0.86 s of 1.6 s).
+MEMO_COST = 80
+CHECK_COST = 100
 # Operations that read each cell many times (a symmetry or lattice tried per cell, a walk per cell,
 # parts compared with each other) cost this many times a plain call: CPU time per unit of each
 # step's charge, measured on 40 arc1-train tasks (every 10th from the 4th) against the mean.
@@ -58,12 +70,15 @@ STEP_WEIGHT = {
 @dataclass
 class EnumerationStats:
     """What one enumeration did: states searched for programs (in all and by their number of
-    steps), steps applied (a step's result on a grid found in the memo is not counted), steps the
+    steps), steps applied (a step's result on a grid found in the memo is not counted, but
+    ``looked_up``), candidates compared with the first output in the finishing pass, steps the
     last level's invariants (``search.invariants``) ruled out without applying them, the deepest
     level begun."""
 
     states: int = 0  # states a finishing pass went through
     applied: int = 0
+    looked_up: int = 0  # results found in the memo
+    checked: int = 0  # candidates the finishing pass compared with the first output
     skipped: int = 0
     depth: int = 0
     by_steps: dict[int, int] = field(default_factory=dict)  # states finished, by how many steps they hold
@@ -153,12 +168,15 @@ def _agreement(g: np.ndarray, t: np.ndarray) -> float:
 
 
 def promise_cost(grids: list[np.ndarray], targets: list[np.ndarray]) -> int:
-    """Units of work of ``promise`` on a state: a call, a pass over its grids, and the windows a
-    crop compares (a hundred cells compared at once cost a unit); measured on 40 arc1-train tasks."""
+    """Units of work of ``promise`` on a state: a call, a few numpy calls a demonstration, a pass
+    over its grids, and the windows a crop compares (a hundred cells compared at once cost a
+    unit); measured on 40 arc1-train tasks, the numpy calls a demonstration against 100 of them
+    (experiments/calibrate_work.py: charged a call a state alone, it took 1.6 times the time a
+    unit of a step takes)."""
     windows = sum((g.shape[0] - t.shape[0] + 1) * (g.shape[1] - t.shape[1] + 1) * t.size
                   for g, t in zip(grids, targets)
                   if g.shape != t.shape and t.shape[0] <= g.shape[0] and t.shape[1] <= g.shape[1])
-    return CALL_COST // 2 + cells(grids) + windows // 100
+    return CALL_COST // 2 + CALL_COST // 4 * len(grids) + cells(grids) + windows // 100
 
 
 def _blocks_seen(g: np.ndarray, t: np.ndarray) -> float:
@@ -227,6 +245,7 @@ def enumerate_programs(problem: Problem, *, max_programs: int, max_depth: int,
     # Where a composition may end by painting its foreground (``_paint_choice``), its last step
     # need not make the outputs' colours: only shapes rule steps out there.
     paintable = _paint_possible(targets, info.background)
+    target0 = targets[0].tobytes()
     seen = {state_key(train_in + test_in)}
     # A step's result on a grid, by step and grid: states that differ elsewhere often share a grid.
     memo: dict[tuple, np.ndarray | None] = {}
@@ -235,7 +254,8 @@ def enumerate_programs(problem: Problem, *, max_programs: int, max_depth: int,
     def result(s: Step, grid: np.ndarray) -> np.ndarray | None:
         key = (s, grid.shape, grid.tobytes())
         if key in memo:  # known: reading the key is all it costs
-            budget.charge(int(grid.size))
+            stats.looked_up += 1
+            budget.charge(MEMO_COST + int(grid.size))
             return memo[key]
         stats.applied += 1
         budget.charge(STEP_WEIGHT.get(s.op, 1) * calls([grid]))
@@ -251,7 +271,7 @@ def enumerate_programs(problem: Problem, *, max_programs: int, max_depth: int,
             stats.by_steps[len(state.steps)] = stats.by_steps.get(len(state.steps), 0) + 1
             shaped = reshaped if state.steps and all(g.shape == t.shape for g, t in zip(state.train, targets)) else []
             budget.charge(FIT_PASSES * cells(state.train))
-            fitted = fitted_steps(state.train, targets, info)
+            fitted = fitted_steps(state.train, targets, info, charge=budget.charge)
             state.candidates = static + shaped + fitted
             if prune:  # each rule (``rule_key``) checked once, every step that declares it ruled out with it
                 can = LastStep(state.train, targets, wanted, colors=not paintable, charge=budget.charge)
@@ -266,7 +286,9 @@ def enumerate_programs(problem: Problem, *, max_programs: int, max_depth: int,
                 if budget.exhausted or len(hits) >= max_programs:
                     return False
                 first = state.firsts[k] = result(s, state.train[0])
-                if first is None or not (np.array_equal(first, targets[0])
+                stats.checked += 1
+                budget.charge(CHECK_COST)
+                if first is None or not (_equal(first, targets[0], target0)
                                          or (paintable and _same_foreground(first, targets[0], info.background))):
                     continue
                 hit = _finish(state, s, first, problem, result)
@@ -328,6 +350,16 @@ def enumerate_programs(problem: Problem, *, max_programs: int, max_depth: int,
         children.sort(key=lambda c: (-c[0], c[1]))
         level = [c[2] for c in children]
     return hits
+
+
+def _equal(grid: np.ndarray, target: np.ndarray, target_bytes: bytes) -> bool:
+    """``np.array_equal(grid, target)``, read off the bytes where the dtypes agree (a tenth of
+    its time on a small grid; the finishing pass asks it of every candidate)."""
+    if grid.shape != target.shape:
+        return False
+    if grid.dtype == target.dtype:
+        return grid.tobytes() == target_bytes
+    return bool(np.array_equal(grid, target))
 
 
 def _finish(state: _State, s: Step, first: np.ndarray, problem: Problem, result) -> SearchHit | None:

@@ -15,9 +15,9 @@ import numpy as np
 
 from arc.task import Task
 from search.assemble import CandidatePool, assemble
-from search.budget import DEFAULT_WORK_BUDGET, WorkBudget, as_budget, calls
+from search.budget import DEFAULT_WORK_BUDGET, WorkBudget, as_budget, calls, cells
 from search.emit import step_call
-from search.enumerate import apply_all, closeness, enumerate_programs, state_key
+from search.enumerate import FIT_PASSES, apply_all, closeness, enumerate_programs, state_key
 from search.families import object_programs
 from search.families.local_fixpoint import learn_fixpoint_rules
 from search.families.local_rules import learn_local_rules, rule_program
@@ -95,6 +95,8 @@ def search_programs(
 
 
 MAX_PRE_STEPS = 6
+# Comparing a step's results with the outputs (``closeness``): a few numpy calls a demonstration.
+CLOSENESS_COST = 100
 
 
 def _rules_after_a_step(problem: Problem) -> list[SearchHit]:
@@ -113,6 +115,7 @@ def _rules_after_a_step(problem: Problem) -> list[SearchHit]:
     pre: list[tuple[Step, list[np.ndarray], list[np.ndarray]]] = []
     closer: list[tuple[float, int]] = []  # same-shape tasks: (cells right, order) per entry of pre
     base = closeness(train_in, targets)
+    budget.charge(FIT_PASSES * cells(train_in))  # the fitted steps, as the enumeration charges them
     for s in static_steps(info) + fitted_steps(train_in, targets, info):
         if (not info.same_shape and len(pre) >= MAX_PRE_STEPS) or budget.exhausted:
             break
@@ -122,8 +125,10 @@ def _rules_after_a_step(problem: Problem) -> list[SearchHit]:
             continue
         if all(np.array_equal(g, t) for g, t in zip(train, targets)):
             continue  # the step alone answers: the enumeration's job
-        if info.same_shape and closeness(train, targets) <= base:
-            continue
+        if info.same_shape:
+            budget.charge(CLOSENESS_COST * len(train) + cells(train))  # a few numpy calls a demonstration
+            if closeness(train, targets) <= base:
+                continue
         budget.charge(calls(test_in))
         test = apply_all(s, test_in)
         if test is None or state_key(train + test) in seen:
@@ -138,6 +143,7 @@ def _rules_after_a_step(problem: Problem) -> list[SearchHit]:
         share = budget.left // (len(pre) - k)
         if share <= 0:
             break
+        budget.charge(calls(train + targets + test))  # the task's facts read again (``task_info``)
         shaped = Problem.of_arrays(problem.task.id, train, targets, test, budget.part(share))
         for rule in learn_local_rules(shaped):
             program = rule_program(rule, after=step_call(s))

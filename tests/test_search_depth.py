@@ -56,8 +56,8 @@ def test_children_are_searched_most_promising_first():
     order = []
     real = enumeration.fitted_steps
     try:
-        enumeration.fitted_steps = lambda grids, targets, info: order.append(
-            promise(grids, targets)) or real(grids, targets, info)
+        enumeration.fitted_steps = lambda grids, targets, info, **kw: order.append(
+            promise(grids, targets)) or real(grids, targets, info, **kw)
         hits = enumerate_programs(problem, max_programs=50, max_depth=2)
     finally:
         enumeration.fitted_steps = real

@@ -38,6 +38,11 @@ FIXPOINT_FEATURES = ("colour", "up", "down", "left", "right", "up_left", "up_rig
                      "n4_count", "n8_count", "n4_colours", "n8_colours")
 MAX_FEATURES = 3
 HOLD_OUT_SHARE = 0.25
+# A round costs (features + 2) passes over the grids, in fifths (measured on 100 arc1-train tasks,
+# experiments/calibrate_work.py: at five fifths a round took 0.6 times the time a unit of a step
+# takes), and each changed cell a few units more (its entry's support counted in Python).
+ROUND_PASSES = 3
+MOVED_COST = 3
 _BASE = 1 << 11  # above every value these features take (a colour bitmask is below 2**10, OUTSIDE is 10)
 
 
@@ -78,7 +83,7 @@ class _Run:
         for _ in range(MAX_ROUNDS):
             if budget.exhausted:
                 return False
-            budget.charge((len(self.subset) + 2) * calls(current))
+            budget.charge(ROUND_PASSES * (len(self.subset) + 2) * calls(current) // 5)
             codes = [self.codes(g) for g in current]
             code = np.concatenate(codes)
             colour = np.concatenate([g.ravel() for g in current])
@@ -105,6 +110,7 @@ class _Run:
             if not moved.any():
                 break
             self.rounds += 1
+            budget.charge(MOVED_COST * int(moved.sum()))
             for key, d, c in zip(code[moved].tolist(), demo[moved].tolist(), colour[moved].tolist()):
                 self.support[key] = self.support.get(key, 0) + 1
                 self.demos.setdefault(key, set()).add(d)
@@ -117,7 +123,7 @@ class _Run:
         its colour never seen changed; None on a tuple no demonstration showed or no end."""
         odd: set[int] = set()
         for _ in range(MAX_ROUNDS):
-            budget.charge((len(self.subset) + 2) * calls([grid]))
+            budget.charge(ROUND_PASSES * (len(self.subset) + 2) * calls([grid]) // 5)
             code = self.codes(grid)
             if not np.isin(code, np.fromiter(self.seen, dtype=np.int64)).all():
                 return None

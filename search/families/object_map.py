@@ -104,6 +104,8 @@ def _fates(inputs, targets, background, conn: int, by_color: bool, regions: bool
         masks = _masks(g, bg, conn, by_color, regions)
         if not masks or len(masks) > MAX_OBJECTS:
             return None
+        # each object's fate in place (``_in_place``): a call over the grid an object
+        budget.charge(len(masks) * (CALL_COST + int(g.size)))
         covered = np.zeros(g.shape, dtype=bool)
         for m in masks:
             covered |= m
@@ -113,7 +115,10 @@ def _fates(inputs, targets, background, conn: int, by_color: bool, regions: bool
             colored = [(a, "") for a in o if isinstance(a, int)] + \
                 [(int(a.split(":")[1]), a.split(":")[0] + ":") for a in o if _paint(a)]
             if colored and not regions:  # recoloured, or painted, like the objects it corresponds to
-                budget.charge(len(masks) * m.size // 4)  # every other object weighed once a relation (measured)
+                # every other object weighed once a relation: its colour, box or shape read (measured;
+                # experiments/calibrate_work.py: charged a quarter of a cell an object alone, the object
+                # map took twice the time a unit of a step takes on 100 arc1-train tasks)
+                budget.charge(len(masks) * (len(RELATIONS) * CALL_COST // 8 + m.size // 4))
                 partners = {r: partner_color(g, masks, k, r, bg) for r in RELATIONS}
                 o.update(f"{head}like:{r}" for color, head in colored for r, c in partners.items() if c == color)
             options.append(o)
