@@ -18,6 +18,7 @@ from arc.views import symmetry_array
 from dsl import common
 from dsl.cells import split_cells
 from dsl.color import most_common_color, resolve_background
+from dsl.object_rules import object_values
 from dsl.objects import BOXED_PROPERTIES, bounding_box, boxed_property, find_objects, object_property
 from search.budget import calls
 
@@ -376,22 +377,20 @@ RECOLOR_PROPS = ("size", "size_rank", "is_largest", "is_smallest", "touches_bord
 def region_table(regions: Iterable[tuple[Any, np.ndarray, np.ndarray]]) -> tuple[dict, dict] | None:
     """From (key, mask, output) triples: the one output colour of each key, and how many regions
     showed it; None when a region's output holds two colours or two regions of a key disagree."""
-    table: dict = {}
-    support: dict = {}
-    for key, mask, target in regions:
+    def one_color(target: np.ndarray, mask: np.ndarray) -> int | None:
         colors = np.unique(target[mask])
-        if len(colors) != 1 or table.setdefault(key, int(colors[0])) != int(colors[0]):
-            return None
-        support[key] = support.get(key, 0) + 1
-    return table, support
+        return int(colors[0]) if len(colors) == 1 else None
+
+    return _color_table((key, one_color(target, mask)) for key, mask, target in regions)
 
 
-def _color_table(pairs: Iterable[tuple[Any, int]]) -> tuple[dict, dict] | None:
-    """``region_table`` of regions whose output colour is known: (key, colour) pairs."""
+def _color_table(pairs: Iterable[tuple[Any, int | None]]) -> tuple[dict, dict] | None:
+    """``region_table`` of regions whose output colour is known: (key, colour) pairs, a colour of
+    None standing for a region whose output holds two."""
     table: dict = {}
     support: dict = {}
     for key, color in pairs:
-        if table.setdefault(key, color) != color:
+        if color is None or table.setdefault(key, color) != color:
             return None
         support[key] = support.get(key, 0) + 1
     return table, support
@@ -410,15 +409,11 @@ def _pairs_agree(g: np.ndarray, t: np.ndarray, bg: int, offset: tuple[int, int])
 
 def _object_values(grid: np.ndarray, objects: list[np.ndarray], prop: str, crops: list[np.ndarray]) -> list:
     """``object_property`` of each of ``objects``, read once a list where it compares them (the
-    sizes) and inside ``crops`` (each object's mask cut to its bounding box, filled the first time
-    a property needs it) where it reads only the box: the same values, a box found once an object."""
+    sizes: ``dsl.object_rules.object_values``) and inside ``crops`` (each object's mask cut to its
+    bounding box, filled the first time a property needs it) where it reads only the box: the same
+    values, a box found once an object."""
     if prop in ("size_rank", "is_largest", "is_smallest"):
-        sizes = [int(m.sum()) for m in objects]
-        if prop == "size_rank":
-            ranks = sorted(set(sizes), reverse=True)
-            return [ranks.index(n) for n in sizes]
-        best = max(sizes) if prop == "is_largest" else min(sizes)
-        return [n == best for n in sizes]
+        return object_values(grid, objects, prop)
     if prop not in BOXED_PROPERTIES:
         return [object_property(grid, mask, objects, prop) for mask in objects]
     if not crops:
