@@ -60,7 +60,7 @@ def _run_one(args: tuple[str, int, float, int]) -> dict:
         hits, error = [], f"{type(exc).__name__}: {exc}"
     searched = time.perf_counter() - start
     cpu_searched = time.process_time() - cpu
-    status, ranked = group_hits(hits)
+    status, ranked = group_hits(hits, task)
     before = "error" if error else status
     # The synthesizer's verdict (synth.verdict): a single answer weighed, then held out; its work counts.
     held_out: list[WorkBudget] = []  # the budgets of the verdict's held-out searches, to count their work

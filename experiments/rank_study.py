@@ -9,12 +9,20 @@ the search drops or never reports (the per-cell rules that no two demonstrations
 ``search_programs`` keeps only where nothing else fits) are asked whether a second attempt from them
 would have been right. The verdict's held-out outcome comes from the benchmark's record.
 
+Each task also logs every demonstration's bits (``demonstration_bits``) and, for the demonstrations'
+outputs and each group's answers, what an output asserts about its input (``_grid_facts``), so that
+evidence can be weighed: the demonstrations' bits a group's cheapest program accounts for, less its
+bits (in total, on the demonstration telling least, with the most telling one held out), and the
+facts all demonstrations' outputs share that an answer breaks (``search.hits.contradictions``).
+
 ``analyse``: on the logged groups, how each candidate ranking orders them: where the right answer
-sits (first, second, lower), so pass@1 and pass@2 of each rule, set by set.
+sits (first, second, lower), so pass@1 and pass@2 of each rule, set by set; and, on the files that
+log the facts, how the evidence measures split right groups from wrong ones (``_evidence_features``).
 
     python experiments/rank_study.py collect --dataset arc1-train --max-train 2 \\
         --records experiments/results/search_arc1_train_train2.jsonl --out experiments/results/rank_study_train2.jsonl
-    python experiments/rank_study.py analyse experiments/results/rank_study_*.jsonl
+    python experiments/rank_study.py analyse experiments/results/rank_study_*search-evidence.jsonl \\
+        --out experiments/results/rank_study_search-evidence.json
 
 ``compare``: two bench_search runs, before and after a ranking change (pass@2, first attempt right).
 """
@@ -33,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 import arc  # noqa: E402
 from search import WorkBudget, search_programs  # noqa: E402
 from search.description import program_calls  # noqa: E402
-from search.hits import group_hits  # noqa: E402
+from search.hits import group_hits, output_facts  # noqa: E402
 from synth.config import SynthConfig  # noqa: E402
 from synth.verdict import demonstration_bits, description_bits  # noqa: E402
 
@@ -61,9 +69,18 @@ def _lower_evidence(task: arc.Task, budget: int) -> list[tuple]:
     return [r.test_outputs for r in rules if not r.replicated]
 
 
+def _grid_facts(grid_in, grid_out) -> dict:
+    """What an output (a demonstration's, or an answer to a test input) asserts about its input: its
+    bits beyond the input (``demonstration_bits``), its shape, ``search.hits.output_facts`` (one
+    colour, the input's most common colour kept, the input as it is, a colour the input lacks), and
+    the grid itself."""
+    return {"bits": demonstration_bits(arc.Example(grid_in, grid_out)), "shape": [len(grid_out), len(grid_out[0])],
+            "facts": list(output_facts(grid_in, grid_out)), "grid": grid_out}
+
+
 def study_task(task: arc.Task, record: dict, budget: int) -> dict:
     hits = search_programs(task, budget=WorkBudget(budget))
-    status, ranked = group_hits(hits)
+    status, ranked = group_hits(hits, task)
     truth = tuple(e.output for e in task.test)
     found = list(dict.fromkeys(h.test_outputs for h in hits))
     groups = []
@@ -74,12 +91,16 @@ def study_task(task: arc.Task, record: dict, budget: int) -> dict:
             "found": found.index(outputs),
             "right": outputs == truth,
             "right_per_test": [a == b for a, b in zip(outputs, truth)],
+            # what the answer itself asserts, to set beside what the demonstrations' outputs share
+            "answer": [None if o is None else _grid_facts(ex.input, o) for ex, o in zip(task.test, outputs)],
             "hits": [{"family": h.family, "structure": list(program_calls(h.source)), "bits": description_bits(h.source),
                       "tentative": h.tentative, "fallback": h.fallback, "description": h.description[:160]}
                      for h in members],
         })
+    each = [demonstration_bits(ex) for ex in task.train]
     out = {"task_id": task.id, "status": status, "n_test": len(truth), "groups": groups,
-           "demo_bits": sum(demonstration_bits(ex) for ex in task.train),
+           "demo_bits": sum(each), "demo_bits_each": each,
+           "demo_outputs": [_grid_facts(ex.input, ex.output) for ex in task.train],
            "held_out": record.get("held_out")}
     if len(ranked) == 1 and not groups[0]["right"]:
         others = [o for o in _lower_evidence(task, budget) if o != ranked[0]]
@@ -114,9 +135,9 @@ def collect(dataset: str, max_train: int, records: Path, budget: int, out: Path)
     click.echo(f"{len(chosen)} tasks -> {out}")
 
 
-# Candidate rankings over a logged group (a dict as ``study_task`` writes it); smaller keys first,
-# ties in the order found. Each starts with today's first criterion: a group a hit that is not
-# tentative backs comes before one only tentative hits back.
+# Candidate rankings over a logged group (a dict as ``study_task`` writes it) of a logged task
+# (``t``); smaller keys first, ties in the order found. Each starts with the first criterion of
+# round 37: a group a hit that is not tentative backs comes before one only tentative hits back.
 def _backed(g: dict) -> bool:
     return any(not h["tentative"] for h in g["hits"])
 
@@ -138,31 +159,79 @@ def _cheapest(g: dict, backed_only: bool = True) -> float:
     return min(bits, default=math.inf)
 
 
-def _evidence(g: dict) -> tuple:
-    """``search.hits.answer_evidence`` on this branch: backed first, then the cheapest program (of
-    those not tentative, or of all where every one is), then distinct structures among the same,
-    then among all."""
-    sure = [h for h in g["hits"] if not h["tentative"]] or g["hits"]
+def _sure(g: dict) -> list[dict]:
+    """The hits not tentative, or all where every one is (``answer_evidence``'s programs behind)."""
+    return [h for h in g["hits"] if not h["tentative"]] or g["hits"]
+
+
+def _evidence(g: dict, t: dict | None = None) -> tuple:
+    """``search.hits.answer_evidence`` of round 37 (main before this study): backed first, then the
+    cheapest program (of those not tentative, or of all where every one is), then distinct
+    structures among the same, then among all."""
+    sure = _sure(g)
     return (not _backed(g), min(h["bits"] for h in sure), -len({tuple(h["structure"]) for h in sure}),
             -_structures(g))
 
 
-def _evidence_without_tentative_structures(g: dict) -> tuple:
-    return _evidence(g)[:3]
+# Evidence: the demonstrations' output bits (``demonstration_bits``, per demonstration) the group's
+# cheapest program accounts for, less the program's bits. Every group of a task explains the same
+# demonstrations, so within a task each gain is a constant less the program's bits.
+def _gain_total(g: dict, t: dict) -> float:
+    return sum(t["demo_bits_each"]) - min(h["bits"] for h in _sure(g))
+
+
+def _gain_smallest(g: dict, t: dict) -> float:
+    return min(t["demo_bits_each"]) - min(h["bits"] for h in _sure(g))
+
+
+def _gain_held_out(g: dict, t: dict) -> float:
+    """What the demonstrations tell with the most telling one held out, less the program's bits: a
+    program the rest pay for could be learnt again without any one of them."""
+    return sum(t["demo_bits_each"]) - max(t["demo_bits_each"]) - min(h["bits"] for h in _sure(g))
+
+
+def _contradicted(g: dict, t: dict) -> int:
+    """Facts (``search.hits.output_facts``) every demonstration's output shares that the group's
+    answer breaks, over the test inputs (``search.hits.contradictions`` on the logged facts)."""
+    shared = [set(column) for column in zip(*(d["facts"] for d in t["demo_outputs"]))]
+    return sum(len(values) == 1 and fact not in values for a in g["answer"] if a is not None
+               for values, fact in zip(shared, a["facts"]))
+
+
+def _contradicted_by(g: dict, t: dict, k: int) -> bool:
+    """The answer breaks shared fact ``k`` on some test input."""
+    shared = {d["facts"][k] for d in t["demo_outputs"]}
+    return len(shared) == 1 and any(a is not None and a["facts"][k] not in shared for a in g["answer"])
+
+
+def _threshold(gain):
+    """Groups whose cheapest program the evidence pays for (gain >= 0) first, by bits; the others
+    after, by distinct structures (agreement being what evidence is left), then bits."""
+    def key(g: dict, t: dict) -> tuple:
+        paid = gain(g, t) >= 0
+        return (not _backed(g), not paid, _cheapest(g) if paid else 0, -_structures(g), *_evidence(g)[1:])
+    return key
 
 
 RULES = {
-    "main: backed, votes": lambda g: (not _backed(g), -len(g["hits"])),
-    "backed, structures": lambda g: (not _backed(g), -_structures(g)),
-    "backed, structures, cheapest": lambda g: (not _backed(g), -_structures(g), _cheapest(g)),
-    "backed, backed structures, cheapest": lambda g: (not _backed(g), -_backed_structures(g), _cheapest(g)),
-    "backed, families, cheapest": lambda g: (not _backed(g), -_families(g), _cheapest(g)),
-    "backed, cheapest": lambda g: (not _backed(g), _cheapest(g)),
-    "backed, cheapest, structures": _evidence_without_tentative_structures,
-    "backed, cheapest, structures, all structures (this branch)": _evidence,
-    "backed, cheapest, structures, votes": lambda g: (*_evidence_without_tentative_structures(g), -len(g["hits"])),
-    "backed, structures - cheapest/20": lambda g: (not _backed(g), -(_structures(g) - _cheapest(g) / 20)),
+    "main r36: backed, votes": lambda g, t: (not _backed(g), -len(g["hits"])),
+    "backed, structures": lambda g, t: (not _backed(g), -_structures(g)),
+    "backed, structures, cheapest": lambda g, t: (not _backed(g), -_structures(g), _cheapest(g)),
+    "backed, backed structures, cheapest": lambda g, t: (not _backed(g), -_backed_structures(g), _cheapest(g)),
+    "backed, families, cheapest": lambda g, t: (not _backed(g), -_families(g), _cheapest(g)),
+    "backed, cheapest": lambda g, t: (not _backed(g), _cheapest(g)),
+    "main r37: backed, cheapest, structures, all structures": _evidence,
+    "backed, total gain": lambda g, t: (not _backed(g), -_gain_total(g, t)),
+    "backed, smallest gain": lambda g, t: (not _backed(g), -_gain_smallest(g, t)),
+    "backed, gain one held out": lambda g, t: (not _backed(g), -_gain_held_out(g, t)),
+    "backed, total gain paid, then structures": _threshold(_gain_total),
+    "backed, smallest gain paid, then structures": _threshold(_gain_smallest),
+    "backed, gain one held out paid, then structures": _threshold(_gain_held_out),
+    "backed, contradicted, cheapest, structures, all (this branch)":
+        lambda g, t: (not _backed(g), _contradicted(g, t), *_evidence(g)[1:]),
+    "contradicted, backed, cheapest, structures, all": lambda g, t: (_contradicted(g, t), *_evidence(g)),
 }
+NEEDS_FACTS = {name for name in RULES if "gain" in name or "contradicted" in name}  # fields logged from round 38
 
 
 def _place(order: list[dict]) -> int | None:
@@ -197,11 +266,14 @@ def analyse(files: tuple[Path, ...], out: Path | None) -> None:
             "single_group_wrong_with_lower_evidence_answer": sum(bool(t.get("lower_evidence_answers")) for t in single),
             "rules": {},
         }
+        facts = bool(tasks) and "demo_outputs" in tasks[0]
         for name, key in RULES.items():
+            if name in NEEDS_FACTS and not facts:
+                continue
             firsts, seconds, lower, pass2, wrong_first = 0, 0, [], 0, []
             for t in several:
                 found_order = sorted(t["groups"], key=lambda g: g.get("found", g.get("rank_today")))
-                order = sorted(found_order, key=key)  # stable: the order found breaks ties
+                order = sorted(found_order, key=lambda g: key(g, t))  # stable: the order found breaks ties
                 place = _place(order)
                 firsts += place == 0
                 seconds += place == 1
@@ -212,6 +284,8 @@ def analyse(files: tuple[Path, ...], out: Path | None) -> None:
                 pass2 += _pass2(order, t["n_test"])
             per_set["rules"][name] = {"right_first": firsts, "right_second": seconds, "right_lower": sorted(lower),
                                       "pass2": pass2, "right_not_first": sorted(wrong_first)}
+        if facts:
+            per_set["evidence"] = _evidence_features(several)
         summary[path.stem] = per_set
         click.echo(f"{path.stem}: {len(several)} tasks with 2+ groups ({per_set['tasks_3plus_groups']} with 3+), "
                    f"{len(found)} with a right group; {len(single)} with one wrong group, a lower-evidence answer "
@@ -219,8 +293,35 @@ def analyse(files: tuple[Path, ...], out: Path | None) -> None:
         for name, r in per_set["rules"].items():
             click.echo(f"  {name:58s} first {r['right_first']:3d} second {r['right_second']:3d} pass@2 {r['pass2']:3d} "
                        f"lower {r['right_lower']} not first {r['right_not_first']}")
+        if facts:
+            click.echo(f"  evidence over the groups of tasks with 2+ groups (right / wrong groups): "
+                       f"{json.dumps(per_set['evidence'])}")
     if out:
         out.write_text(json.dumps(summary, indent=1) + "\n")
+
+
+FACT_NAMES = ("one colour", "input's most common colour", "input as it is", "colour the input lacks")
+
+
+def _evidence_features(several: list[dict]) -> dict:
+    """Over the groups of tasks with 2+ groups, right against wrong: how many the evidence pays for
+    (gain >= 0: in total, on the demonstration telling least, with the most telling held out), how
+    many break each fact the demonstrations' outputs share, and on how many tasks ordering by a gain
+    differs from ordering by the cheapest program (within a task, none can)."""
+    def count(test) -> list[int]:
+        return [sum(test(g, t) for t in several for g in t["groups"] if g["right"] == right) for right in (True, False)]
+
+    out = {"groups": count(lambda g, t: True)}
+    for name, gain in (("total", _gain_total), ("smallest", _gain_smallest), ("one held out", _gain_held_out)):
+        out[f"paid: {name}"] = count(lambda g, t, gain=gain: _backed(g) and gain(g, t) >= 0)
+        out[f"tasks ordered otherwise than by bits: {name}"] = sum(
+            [g["found"] for g in sorted(t["groups"], key=lambda g: (not _backed(g), -gain(g, t)))]
+            != [g["found"] for g in sorted(t["groups"], key=lambda g: (not _backed(g), min(h["bits"] for h in _sure(g))))]
+            for t in several)
+    for k, name in enumerate(FACT_NAMES):
+        out[f"breaks: {name}"] = count(lambda g, t, k=k: _contradicted_by(g, t, k))
+    out["breaks any"] = count(lambda g, t: _contradicted(g, t) > 0)
+    return out
 
 
 def _first_right(record: dict, task: arc.Task) -> bool:

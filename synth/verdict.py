@@ -121,7 +121,7 @@ def search_answers(task: Task, budget: int) -> list[Answer]:
     for h in hits:
         bits = math.inf if h.tentative else description_bits(h.source)
         cost[h.test_outputs] = min(cost.get(h.test_outputs, math.inf), bits)
-    return [(outputs, cost[outputs]) for outputs in group_hits(hits)[1]]
+    return [(outputs, cost[outputs]) for outputs in group_hits(hits, task)[1]]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ equal vote together, so two groups that differ only on another test input agree 
 distinct valid i-th outputs ranked by the number of train-consistent programs giving them (ties: the
 smallest program index first), at most 2; the search's (``summarise`` given the demonstrations) by the
 evidence behind each instead (``search.hits.answer_evidence``: near-copies of one program do not
-outvote a cheaper one, nor two kinds of program that agree). Status: ``unique`` when the deterministic train-consistent
+outvote a cheaper one, nor two kinds of program that agree; an answer that breaks what every
+demonstration's output shares comes after one that does not). Status: ``unique`` when the deterministic train-consistent
 programs give exactly one distinct valid grid for input i and at least one of them is not *tentative*;
 ``several`` when they give more than one, when only non-deterministic programs are train-consistent, or
 when only tentative ones give the grid; ``none`` when no train-consistent program produced a valid grid
@@ -38,7 +39,7 @@ from typing import Collection, Literal, Sequence
 from arc.grid import Grid, as_grid
 from arc.task import Example, Task
 from synth.sandbox import ExecResult, Sandbox, default_sandbox
-from search.hits import answer_evidence
+from search.hits import answer_evidence, contradictions
 from synth.verdict import weigh as weigh_answer
 
 
@@ -143,13 +144,15 @@ def verify_programs(task: Task, sources: Sequence[str], *, sandbox: Sandbox | No
             message=next((r.message for r in res if r.message), ""), tentative=source in tentative,
         ))
     return summarise(task.id, programs, n_test=len(task.test), n_duplicates=len(sources) - len(distinct),
-                     demonstrations=task.train if weigh else ())
+                     demonstrations=task.train if weigh else (),
+                     test_inputs=tuple(ex.input for ex in task.test) if weigh else ())
 
 
 def summarise(task_id: str, programs: Sequence[ProgramResult], n_test: int, n_duplicates: int = 0,
-              demonstrations: Sequence[Example] = ()) -> Verification:
+              demonstrations: Sequence[Example] = (), test_inputs: Sequence[Grid] = ()) -> Verification:
     """Group train-consistent programs and build one SynthOutcome per test input (no execution);
-    with ``demonstrations``, a single answer is also weighed against its simplest program."""
+    with ``demonstrations``, a single answer is also weighed against its simplest program, and with
+    the ``test_inputs`` too, answers are ranked against what the demonstrations' outputs share."""
     passing = [p for p in programs if p.train_consistent]
     groups: dict[tuple, list[int]] = defaultdict(list)
     for p in passing:
@@ -168,7 +171,8 @@ def summarise(task_id: str, programs: Sequence[ProgramResult], n_test: int, n_du
                     backed.add(p.test_outputs[i])
         if demonstrations and len(votes) > 1:  # the search's programs: the evidence behind each answer, not its votes
             best = sorted(votes.items(), key=lambda kv: (
-                answer_evidence([(by_index[j].source, by_index[j].tentative) for j in kv[1]]), min(kv[1])))[:2]
+                answer_evidence([(by_index[j].source, by_index[j].tentative) for j in kv[1]],
+                                contradictions(demonstrations, test_inputs[i:i + 1], (kv[0],))), min(kv[1])))[:2]
         else:
             best = sorted(votes.items(), key=lambda kv: (kv[0] not in backed, -len(kv[1]), min(kv[1])))[:2]
         det_answers = {p.test_outputs[i] for p in passing if p.deterministic and p.test_outputs[i] is not None}

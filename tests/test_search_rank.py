@@ -1,12 +1,16 @@
 """Which answers the search submits when several programs fit (issue 30, item 4): an answer is as
-credible as its simplest explanation. Near-copies of one program do not outvote two kinds of
-program that agree, the cheaper program's answer comes first, a tentative one stays behind, and on
-a real task cut to two demonstrations the rule that a withheld demonstration confirms moves into the
-attempts."""
+credible as its simplest explanation that the demonstrations do not contradict. Near-copies of one
+program do not outvote two kinds of program that agree, the cheaper program's answer comes first, a
+tentative one stays behind, an answer that breaks what every demonstration's output shares comes
+after one that does not, and on real tasks cut to two demonstrations the rule that a withheld
+demonstration confirms moves into the attempts, or to the first attempt."""
 
 import arc
+from arc.grid import as_grid
+from arc.task import Example, Task
 from search import group_hits, search_programs
-from search.hits import SearchHit
+from search.description import description_bits
+from search.hits import SearchHit, contradictions, output_facts
 from tests.search_checks import assert_reruns
 
 A, B = (((1,),),), (((2,),),)  # two answers to a task of one test input
@@ -67,3 +71,67 @@ def test_the_synthesizer_ranks_the_search_s_answers_alike():
     result = ProgramSynthesizer(SynthConfig(sampler="search", search_budget=1_000_000)).solve(task)
     outcome = result.outcomes[0]
     assert outcome.status == "several" and outcome.attempts[0] == task.test[0].output, outcome
+
+
+# Two demonstrations whose 1x1 outputs are a colour of the input other than its most common one (0),
+# and a test input whose top-left cell is that common colour.
+DEMOS = (Example(as_grid([[2, 0, 0], [0, 4, 0], [0, 4, 0]]), as_grid([[4]])),
+         Example(as_grid([[8, 0, 3], [0, 3, 0], [0, 0, 0]]), as_grid([[3]])))
+TEST_IN = as_grid([[0, 1, 0], [0, 0, 6], [0, 6, 0]])
+CORNER, SECOND = ((as_grid([[0]]),), (as_grid([[6]]),))
+
+
+def test_an_answer_the_demonstrations_outputs_contradict_comes_after():
+    assert output_facts(DEMOS[0].input, DEMOS[0].output) == (True, False, False, False)
+    assert output_facts(TEST_IN, CORNER[0]) == (True, True, False, False)  # it holds the input's most common colour
+    assert contradictions(DEMOS, (TEST_IN,), CORNER) == 1 and contradictions(DEMOS, (TEST_IN,), SECOND) == 0
+    assert contradictions((), (TEST_IN,), CORNER) == 0 and contradictions(DEMOS, (TEST_IN,), (None,)) == 0
+    task = Task("t", DEMOS, (Example(TEST_IN),))
+    corner = SearchHit("from common import *\n\ndef transform(grid):\n    return grid[:1, :1]\n", "corner", (), CORNER)
+    costly = _hit(SECOND, "crop", "fold", "turn")
+    # The cheaper program's answer breaks a fact both demonstrations' outputs share: it comes second;
+    # without the task (nothing to contradict), the cheaper first as before.
+    assert group_hits([corner, costly], task) == ("several", [SECOND, CORNER])
+    assert group_hits([corner, costly]) == ("several", [CORNER, SECOND])
+    # A program that holds out its demonstrations still comes before a tentative one.
+    assert group_hits([corner, _hit(SECOND, "flip", tentative=True)], task)[1] == [CORNER, SECOND]
+
+
+def test_the_synthesizer_s_summary_weighs_the_shared_facts_alike():
+    from synth.verify import ProgramResult, summarise
+
+    def program(index, source, outputs):
+        return ProgramResult(index, source, ("ok",) * 2, tuple(ex.output for ex in DEMOS), ("ok",), outputs,
+                             True, True)
+
+    programs = [program(0, "def transform(grid):\n    return grid[:1, :1]\n", CORNER),
+                program(1, _hit(SECOND, "crop", "fold", "turn").source, SECOND)]
+    weighed = summarise("t", programs, n_test=1, demonstrations=DEMOS, test_inputs=(TEST_IN,)).outcomes[0]
+    assert weighed.status == "several" and weighed.attempts == (SECOND[0], CORNER[0])
+    alone = summarise("t", programs, n_test=1, demonstrations=DEMOS).outcomes[0]
+    assert alone.attempts == (CORNER[0], SECOND[0])  # no test inputs given: the cheaper first
+
+
+def test_a_coincidental_corner_no_longer_comes_first():
+    # d9fac9be (the output is the colour of the 3x3 ring's centre) cut to its first two
+    # demonstrations: the input's top-left cell happens to be that colour in both, so the 18-bit
+    # window grid[:1, :1] fits; its test answer is the background, the input's most common colour,
+    # which neither demonstration's output holds. The rule that the withheld ones confirm comes first.
+    full = arc.load_dataset("arc1-train")["d9fac9be"]
+    task = arc.Task(full.id, full.train[:2], full.test)
+    hits = search_programs(task, budget=2_000_000)
+    status, ranked = group_hits(hits, task)
+    truth = tuple(ex.output for ex in task.test)
+    corner = [h for h in hits if h.source.count("grid[:1, :1]")]
+    assert corner and group_hits(hits)[1][0] == corner[0].test_outputs != truth  # the cheapest program's answer
+    assert status == "several" and ranked[0] == truth
+    right = min((h for h in hits if h.test_outputs == truth), key=lambda h: description_bits(h.source))
+    assert right.description.startswith("trim_border | color_sequence")
+    assert_reruns(right.source, task, truth, label=task.id)
+    assert_reruns(right.source, full, truth, label="all demonstrations")
+    # Through the synthesizer (every program verified in the sandbox), the same first attempt.
+    from synth.config import SynthConfig
+    from synth.solver import ProgramSynthesizer
+
+    result = ProgramSynthesizer(SynthConfig(sampler="search", search_budget=2_000_000)).solve(task)
+    assert result.outcomes[0].status == "several" and result.outcomes[0].attempts[0] == truth[0], result.outcomes[0]
