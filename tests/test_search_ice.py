@@ -1,6 +1,7 @@
 """Mechanisms from the study of the arc1-train tasks icecuber solves and the search did not
 (issue 30, round 38): objects moved or trailed the way a marker colour on their edge points
-(``move_by_marker``, the ``marked`` family). Each solves real training tasks of different look
+(``move_by_marker``, the ``marked`` family); the object picked because another colour's drawing
+copies it larger, cut by the border (``copy_scale``, a feature of ``pick-object``). Each solves real training tasks of different look
 (arc1-train and ARC-AGI-2 training tasks in neither ARC-AGI-1 set) with a small work budget, its
 program run in the sandbox as it ran in-process, and none fires where its rule does not fit."""
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 import arc
+from dsl.object_rules import copy_scale
 from dsl.rays import marked_parts, move_by_marker
 from search.families import object_programs
 from tests.search_checks import assert_reruns
@@ -20,6 +22,8 @@ CASES = [
     ("arc1-train", "1f0c79e5", ("marked",), "amount='trail', marker='paint'"),
     # each shape moved one cell toward the corner its marker (8) sits on, the marker painted over
     ("arc2-train", "470c91de", ("marked",), "amount=1, marker='paint'"),
+    # the small shape whose twice-larger copy (in another colour, cut by the border) the grid shows
+    ("arc1-train", "ce602527", ("pick-object",), "by='copy_scale'"),
 ]
 
 
@@ -70,3 +74,23 @@ def test_marked_does_not_fire_without_its_rule():
         task = arc.load_dataset("arc1-train")[task_id]
         found = object_programs(task, families=("marked",), budget=300_000)
         assert found == [], (task_id, [p.description for p, _ in found])
+
+
+def test_copy_scale_reads_a_copy_cut_by_the_border():
+    grid = np.zeros((8, 8), dtype=int)
+    grid[1, 1:3] = 2
+    grid[2, 1] = 2  # an L of three cells
+    grid[4:6, 5:8] = 3  # the L twice as large, its right quarter cut off by the border
+    grid[6:8, 5:7] = 3
+    assert copy_scale(grid, grid == 2, 0) == 2
+    assert copy_scale(grid, grid == 3, 0) == 0  # the larger drawing has no larger copy
+    grid[7, 5] = 0  # the copy broken
+    assert copy_scale(grid, grid == 2, 0) == 0
+
+
+def test_copy_scale_does_not_pick_where_another_feature_does():
+    # pick-object tasks of main whose answer another feature gives: no copy larger in another colour
+    for task_id in ("23b5c85d", "a87f7484", "be94b721"):
+        task = arc.load_dataset("arc1-train")[task_id]
+        found = object_programs(task, families=("pick-object",), budget=300_000)
+        assert found and not any("copy_scale" in p.source for p, _ in found), task_id
