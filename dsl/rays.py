@@ -189,7 +189,7 @@ MARKER_AMOUNTS = ("trail",)  # besides a number of cells: "trail", the body repe
 
 
 def marked_parts(grid: np.ndarray, marker_color: int, background: int | None = 0
-                 ) -> list[tuple[np.ndarray, int, tuple[str, ...]]]:
+                 ) -> list[tuple[np.ndarray, int, tuple[str, ...]]] | None:
     """The objects (8-connected, one colour, not ``marker_color``) that cells of ``marker_color``
     mark: each marker cell belongs to the object it touches (side or corner) whose box holds it,
     or else to the one object it touches; one that touches none is left alone. Per marked
