@@ -129,7 +129,7 @@ from dsl.object_ops import (
     step_toward,
 )
 from dsl.object_rules import crop_by_feature, map_objects, object_values, pick_by_feature
-from dsl.rays import cast_rays, ray_cells
+from dsl.rays import cast_rays, move_by_marker, ray_cells
 from dsl.palette import (
     color_histogram,
     color_roles,
@@ -306,6 +306,7 @@ PART_OPERATIONS = [
     "shoot_pixels",
     "ray_cells",
     "cast_rays",
+    "move_by_marker",
     "copy_to_markers",
     "complete_templates",
     "fill_holes_by_size",

@@ -23,6 +23,10 @@ OBJECT_FEATURES = ("color", "size", "height", "width", "area", "n_colors", "n_ho
                    "is_rectangle", "is_symmetric", "is_largest", "is_smallest", "size_rank", "size_rank_up",
                    "shape", "shape_rigid", "shape_count", "color_count", "shape_is_unique", "color_is_unique",
                    "row_rank", "col_rank", "n_neighbours", "size_extreme", "touching", "color_touching")
+# Features that relate an object to the rest of the drawing, read only where one object is picked
+# (``crop_by_feature``): "copy_scale", how many times larger another colour's drawing copies its shape.
+RELATIONAL_FEATURES = ("copy_scale",)
+MAX_COPY_SCALE = 4
 # What a rule does to an object: stays, becomes background, or takes a colour (an int).
 ACTIONS = ("keep", "delete")
 
@@ -95,7 +99,9 @@ def object_values(grid: np.ndarray, masks: list[np.ndarray], feature: str, backg
     the smallest), "row_rank"/"col_rank" (by top row / left column), "n_neighbours" (objects touching it),
     "size_extreme" ("largest", "smallest" or "middle"), "touching" (the sorted colours of the
     cells touching it, side or corner), "color_touching" (its colour and those), "shape_count"/"color_count"
-    (objects with its shape / colour), "shape_is_unique"/"color_is_unique", "is_largest"/"is_smallest".
+    (objects with its shape / colour), "shape_is_unique"/"color_is_unique", "is_largest"/"is_smallest",
+    "copy_scale" (``copy_scale``: the largest k, 2 to ``MAX_COPY_SCALE``, for which the cells of
+    another colour draw the object's shape k times larger, 0 where none does).
 
     Example: sizes = object_values(grid, find_objects(grid, 0, 4, True), "size", background=0)
     """
@@ -116,6 +122,8 @@ def object_values(grid: np.ndarray, masks: list[np.ndarray], feature: str, backg
         return [order.index(s) for s in starts]
     if feature == "n_neighbours":  # other objects whose cells touch this one's (side or corner)
         return _neighbours(masks)
+    if feature == "copy_scale":
+        return [copy_scale(grid, m, bg) for m in masks]
     if feature == "size_extreme":
         sizes = [int(m.sum()) for m in masks]
         return ["largest" if s == max(sizes) else "smallest" if s == min(sizes) else "middle" for s in sizes]
@@ -129,6 +137,47 @@ def object_values(grid: np.ndarray, masks: list[np.ndarray], feature: str, backg
         counts = [keys.count(k) for k in keys]
         return counts if feature.endswith("count") else [c == 1 for c in counts]
     return [_own(grid, m, masks, feature, bg) for m in masks]
+
+
+def copy_scale(grid: np.ndarray, mask: np.ndarray, background: int | None = 0) -> int:
+    """The largest k (2 to ``MAX_COPY_SCALE``) for which all the cells of some colour other than
+    the object's (not the background) draw the object ``mask``'s shape k times larger, each cell a
+    k x k block; a copy the grid's border cuts counts, where at least half of it shows along each
+    side it is cut at. 0 where no colour does.
+
+    Example: k = copy_scale(grid, mask, background=0)
+    """
+    grid = np.asarray(grid)
+    bg = resolve_background(grid, background)
+    h, w = grid.shape
+    shape = mask[_box(mask)]
+    own = int(np.argmax(np.bincount(grid[mask], minlength=10)))
+    best = 0
+    for color in np.unique(grid).tolist():
+        if color in (bg, own):
+            continue
+        rows, cols = np.nonzero(grid == color)
+        top, bottom, left, right = rows.min(), rows.max(), cols.min(), cols.max()
+        seen = (grid == color)[top:bottom + 1, left:right + 1]
+        for k in range(MAX_COPY_SCALE, max(best, 1), -1):
+            full = np.kron(shape, np.ones((k, k), dtype=bool))
+            dy = _cut_offset(full.shape[0], seen.shape[0], top == 0, bottom == h - 1)
+            dx = _cut_offset(full.shape[1], seen.shape[1], left == 0, right == w - 1)
+            if dy is not None and dx is not None and np.array_equal(
+                    full[dy:dy + seen.shape[0], dx:dx + seen.shape[1]], seen):
+                best = k
+                break
+    return best
+
+
+def _cut_offset(full: int, seen: int, at_start: bool, at_end: bool) -> int | None:
+    """Where a copy ``full`` cells long starts within what shows of it (``seen`` cells, the
+    border at its start and / or end): 0 where it shows whole; None where it cannot be such a copy."""
+    if seen == full:
+        return 0
+    if seen > full or 2 * seen < full or at_start == at_end:
+        return None
+    return full - seen if at_start else 0
 
 
 def rule_key(value: object, at_least: int | None) -> object:

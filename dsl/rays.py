@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from dsl.color import resolve_background
+from dsl._masks import dilate
 from dsl.objects import find_objects
 
 DIRECTIONS = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1),
@@ -182,3 +183,101 @@ def cast_rays(grid: np.ndarray, rays: tuple, background: int | None = 0, rest: i
     if rest is not None:
         out[(grid == bg) & ~painted] = rest
     return out if cast else None
+
+
+MARKER_AMOUNTS = ("trail",)  # besides a number of cells: "trail", the body repeated step by step to the border
+
+
+def marked_parts(grid: np.ndarray, marker_color: int, background: int | None = 0
+                 ) -> list[tuple[np.ndarray, int, tuple[str, ...]]] | None:
+    """The objects (8-connected, one colour, not ``marker_color``) that cells of ``marker_color``
+    mark: each marker cell belongs to the object it touches (side or corner) whose box holds it,
+    or else to the one object it touches; one that touches none is left alone. Per marked
+    object the mask of it and its marker cells, its colour, and the directions its marker cells
+    point, one a cell, in the order of the cells, each once: out of the box of the object and its
+    markers, diagonally from a corner of it, straight from the middle of a side (a side the box
+    has: a one-row object's marker points left or right). None where a marker cell touches two
+    objects and lies in the box of neither or both, or lies inside the box, pointing nowhere.
+
+    Example: parts = marked_parts(grid, marker_color=Color.RED, background=0)
+    """
+    grid = np.asarray(grid)
+    bg = resolve_background(grid, background)
+    objects = [m for m in find_objects(grid, bg, 8, True) if int(grid[m][0]) != marker_color]
+    near = [dilate(m, 8) for m in objects]
+    boxes = [(rows.min(), rows.max(), cols.min(), cols.max()) for rows, cols in (np.nonzero(m) for m in objects)]
+    owned: dict[int, list[tuple[int, int]]] = {}
+    for r, c in np.argwhere(grid == marker_color):
+        touched = [k for k, n in enumerate(near) if n[r, c]]
+        inside = [k for k in touched if boxes[k][0] <= r <= boxes[k][1] and boxes[k][2] <= c <= boxes[k][3]]
+        if len(inside) == 1 or (not inside and len(touched) == 1):
+            owned.setdefault(inside[0] if inside else touched[0], []).append((int(r), int(c)))
+        elif touched:
+            return None
+    out = []
+    for k in sorted(owned):
+        shape = objects[k].copy()
+        for r, c in owned[k]:
+            shape[r, c] = True
+        rows, cols = np.nonzero(shape)
+        top, bottom, left, right = rows.min(), rows.max(), cols.min(), cols.max()
+        directions: list[str] = []
+        for r, c in owned[k]:
+            dy = 0 if top == bottom else -1 if r == top else 1 if r == bottom else 0
+            dx = 0 if left == right else -1 if c == left else 1 if c == right else 0
+            if dy == dx == 0:
+                return None
+            direction = next(name for name, step in DIRECTIONS.items() if step == (dy, dx))
+            if direction not in directions:
+                directions.append(direction)
+        out.append((shape, int(grid[objects[k]][0]), tuple(directions)))
+    return out
+
+
+def move_by_marker(grid: np.ndarray, marker_color: int, amount: int | str = 1, marker: str = "paint",
+                   background: int | None = 0) -> np.ndarray | None:
+    """Every object that cells of ``marker_color`` mark (``marked_parts``) goes the way its
+    marker cells point: amount=<n> moves it n cells (one direction only: a shape whose markers
+    point two ways, or that would leave the grid, makes the answer None); amount="trail" repeats
+    it step by step along each direction its markers point until it leaves the grid, over the
+    background only (cut by the border), the shape staying where it is. marker="paint": the shape
+    goes in its body's colour, marker cells included; "drop": the marker cells are left behind as
+    background and only the body goes. None where no object is marked, or a marker is unclear.
+
+    Example: grid = move_by_marker(grid, marker_color=Color.RED, amount="trail", marker="paint", background=0)
+    """
+    grid = np.asarray(grid)
+    bg = resolve_background(grid, background)
+    parts = marked_parts(grid, marker_color, bg)
+    if not parts:
+        return None
+    h, w = grid.shape
+    out = grid.copy()
+    moved = []
+    for shape, body, directions in parts:
+        cells = shape if marker == "paint" else shape & (grid == body)
+        rows, cols = np.nonzero(cells)
+        if amount == "trail":
+            out[shape] = body if marker == "paint" else np.where(grid[shape] == body, body, bg)
+            for direction in directions:
+                dy, dx = DIRECTIONS[direction]
+                for k in range(1, h + w):
+                    r, c = rows + dy * k, cols + dx * k
+                    inside = (r >= 0) & (r < h) & (c >= 0) & (c < w)
+                    if not inside.any():
+                        break
+                    r, c = r[inside], c[inside]
+                    free = grid[r, c] == bg
+                    out[r[free], c[free]] = body
+            continue
+        if len(directions) != 1:
+            return None
+        dy, dx = DIRECTIONS[directions[0]]
+        r, c = rows + dy * int(amount), cols + dx * int(amount)
+        if r.min() < 0 or c.min() < 0 or r.max() >= h or c.max() >= w:
+            return None
+        out[shape] = bg
+        moved.append((r, c, body))
+    for r, c, body in moved:
+        out[r, c] = body
+    return out

@@ -28,6 +28,7 @@ from search.families.objects import (
     symmetry_programs,
     template_programs,
 )
+from search.families.marked import marked_programs
 from search.families.object_map import map_programs
 from search.families.object_pick import pick_programs
 from search.families.rays import ray_programs
@@ -65,6 +66,9 @@ FAMILIES: dict[str, Callable] = {
     # layers (pattern.py): rings, diamonds or shells carried on by their period; a few calls a
     # demonstration, so before the assembly, which spends whatever share is left
     "layers": layers_programs,
+    # objects moved or trailed the way a marker colour on their edge points (marked.py): a few calls,
+    # so before the assembly, which spends whatever share is left
+    "marked": marked_programs,
     "assembly": assembly_programs,
     # patterns (pattern.py): masked cells restored from any symmetry or lattice; self-similar tiling;
     # a pattern carried on to the outputs' size

@@ -4,7 +4,8 @@ smallest, or the only one of its kind, the feature read off the demonstrations.
 For each way of cutting the inputs into objects, the objects whose crop (their box as it is, or
 their cells alone) is a demonstration's output are the ones to pick; every feature of
 ``OBJECT_FEATURES`` and pick of ``PICKS`` that singles one of them out on every demonstration
-makes a program, the simplest features first.
+makes a program, the simplest features first; then the features that relate an object to the
+rest of the drawing (``RELATIONAL_FEATURES``: the object another colour copies larger).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Iterator
 import numpy as np
 
 from dsl.color import resolve_background
-from dsl.object_rules import NUMERIC_FEATURES, OBJECT_FEATURES, object_values, pick_index
+from dsl.object_rules import NUMERIC_FEATURES, OBJECT_FEATURES, RELATIONAL_FEATURES, object_values, pick_index
 from dsl.objects import find_objects
 from search.budget import calls, cells
 from search.families.object_map import MAX_OBJECTS, SEGMENTATIONS
@@ -22,9 +23,10 @@ from search.problem import Problem
 from search.program import Program
 
 # max/min for numbers and yes/no features (the one that is, or is not); unique for any feature
-ORDERED = set(NUMERIC_FEATURES) | {"touches_border", "is_rectangle", "is_symmetric", "is_largest", "is_smallest",
+ORDERED = set(NUMERIC_FEATURES) | set(RELATIONAL_FEATURES) | {"touches_border", "is_rectangle", "is_symmetric", "is_largest", "is_smallest",
                                   "shape_is_unique", "color_is_unique"}
 MAX_PROGRAMS = 3
+COPY_CALLS = 4  # ``copy_scale``: an object against each other colour at each scale, a few calls
 
 
 def pick_programs(problem: Problem) -> Iterator[Program]:
@@ -41,8 +43,10 @@ def pick_programs(problem: Problem) -> Iterator[Program]:
             objects = _objects(inputs, targets, info.background, conn, by_color, alone)
             if objects is None:
                 continue
-            for feature in OBJECT_FEATURES:
+            for feature in (*OBJECT_FEATURES, *RELATIONAL_FEATURES):
                 budget.charge(5 * cells(inputs))  # the feature of every object (measured)
+                if feature in RELATIONAL_FEATURES:  # every object against every other colour's drawing
+                    budget.charge(COPY_CALLS * sum(len(masks) * calls([g]) for g, (masks, _) in zip(inputs, objects)))
                 values = [object_values(g, masks, feature, info.background) for g, (masks, _) in zip(inputs, objects)]
                 for pick in ("max", "min", "unique") if feature in ORDERED else ("unique",):
                     if all(pick_index(vs, pick) in right for vs, (_, right) in zip(values, objects)):
