@@ -69,6 +69,36 @@ def tiny_model_dir(tmp_path_factory):
     return path
 
 
+SMALL_ENSEMBLE = ("--mode", "ensemble", "--dataset", "arc1-train", "--tasks", "0d3d703e,3c9b0459,6150a2bd,67a3c6ac",
+                  "--ttt-max-tasks", "4", "--ttt-epochs", "1", "--lora-rank", "4", "--views", "identity,transpose",
+                  "--n-orders", "1", "--max-new-tokens", "48", "--search-budget", "2000000", "--device", "cpu",
+                  "--threads", "1")
+
+
+@pytest.fixture(scope="session")
+def small_ensemble_runs(tmp_path_factory, tiny_model_dir):
+    """An ensemble over four quick arc1-train tasks on the tiny model with one thread, run in process
+    once per session: ``{"args": the command line less --out, "plain": its run folder, "budgeted": the
+    run folder of the same command under --time-budget 1h}``. tests/test_budget.py compares the two
+    runs; tests/test_ray.py compares each with the same command over Ray. Read them, never write there."""
+    import torch
+    from click.testing import CliRunner
+
+    from cli import main
+
+    args = (*SMALL_ENSEMBLE, "--model", str(tiny_model_dir))
+    folder = tmp_path_factory.mktemp("small-ensemble")
+    runs = {"args": args, "plain": folder / "plain", "budgeted": folder / "budget"}
+    threads = torch.get_num_threads()
+    try:  # --threads 1 sets torch's thread count for the process: put it back
+        for name, extra in (("plain", ()), ("budgeted", ("--time-budget", "1h"))):
+            result = CliRunner().invoke(main, [*args, *extra, "--out", str(runs[name])])
+            assert result.exit_code == 0, result.output
+    finally:
+        torch.set_num_threads(threads)
+    return runs
+
+
 @pytest.fixture
 def write_json(tmp_path):
     """Write an object (or raw text) to a JSON file in tmp_path and return its path."""

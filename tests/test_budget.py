@@ -254,30 +254,15 @@ def test_sigterm_writes_the_submission_and_says_so(tmp_path, arc1_train):
     assert RunDir(run).budget()[-1]["ended"] == "terminated"
 
 
-def test_with_time_enough_a_budgeted_ensemble_gives_the_ordinary_runs_answers(tmp_path, tiny_model_dir):
-    import torch
-    from click.testing import CliRunner
-
-    from cli import main
-
-    four = "0d3d703e,3c9b0459,6150a2bd,67a3c6ac"
-    args = ["--mode", "ensemble", "--dataset", "arc1-train", "--tasks", four, "--model", str(tiny_model_dir),
-            "--ttt-max-tasks", "4", "--ttt-epochs", "1", "--lora-rank", "4", "--views", "identity,transpose",
-            "--n-orders", "1", "--max-new-tokens", "48", "--search-budget", "2000000", "--device", "cpu", "--threads", "1"]
-    threads = torch.get_num_threads()
-    try:
-        plain = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "plain")])
-        budgeted = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "budget"), "--time-budget", "1h"])
-    finally:
-        torch.set_num_threads(threads)
-    assert plain.exit_code == 0 and budgeted.exit_code == 0, plain.output + budgeted.output
-    assert (tmp_path / "plain" / "submission.json").read_bytes() == (tmp_path / "budget" / "submission.json").read_bytes()
-    mine, theirs = RunDir(tmp_path / "budget").records(), RunDir(tmp_path / "plain").records()
+def test_with_time_enough_a_budgeted_ensemble_gives_the_ordinary_runs_answers(small_ensemble_runs):
+    plain, budget = small_ensemble_runs["plain"], small_ensemble_runs["budgeted"]
+    assert (plain / "submission.json").read_bytes() == (budget / "submission.json").read_bytes()
+    mine, theirs = RunDir(budget).records(), RunDir(plain).records()
     for tid, r in theirs.items():
         assert (mine[tid].attempts, mine[tid].rules, mine[tid].ttt, mine[tid].synth) == (r.attempts, r.rules, r.ttt, r.synth)
         assert mine[tid].info["synth"]["kept"] is True  # made in the first phase, taken at the task's turn
-    [entry] = RunDir(tmp_path / "budget").budget()
-    assert entry["ended"] == "done" and sorted(entry["ttt"]["ran"]) == sorted(four.split(","))
+    [entry] = RunDir(budget).budget()
+    assert entry["ended"] == "done" and sorted(entry["ttt"]["ran"]) == ["0d3d703e", "3c9b0459", "6150a2bd", "67a3c6ac"]
 
 
 def test_stopped_after_the_first_phase_the_submission_holds_the_kept_answers_and_a_resume_takes_them(tmp_path, arc1_train):

@@ -26,7 +26,6 @@ QUICK = "007bbfb7,0d3d703e,3c9b0459,6150a2bd,67a3c6ac,68b16354,74dd1130,9dfd6313
 FOUR = "0d3d703e,3c9b0459,6150a2bd,67a3c6ac"
 TTT_SMALL = ["--ttt-max-tasks", "4", "--ttt-epochs", "1", "--lora-rank", "4", "--views", "identity,transpose",
              "--n-orders", "1", "--max-new-tokens", "48", "--device", "cpu"]
-SMALL = [*TTT_SMALL, "--search-budget", "2000000"]
 
 
 @pytest.fixture(scope="module")
@@ -76,18 +75,11 @@ def pool_run(out: Path, worker_init, tasks: str = QUICK) -> tuple[RayPool, dict]
     return pool, done
 
 
-def test_ensemble_over_two_workers_equals_the_in_process_run(cluster, tmp_path, tiny_model_dir):
-    args = ["--mode", "ensemble", "--dataset", "arc1-train", "--tasks", FOUR, "--model", str(tiny_model_dir), *SMALL]
-    local, over_ray = tmp_path / "local", tmp_path / "ray"
-    import torch
-
-    threads = torch.get_num_threads()
-    try:  # CPU float sums depend on the thread count: one thread here, as in each worker
-        result = CliRunner().invoke(main, [*args, "--out", str(local), "--threads", "1"])
-    finally:
-        torch.set_num_threads(threads)
-    assert result.exit_code == 0, result.output
-    result = CliRunner().invoke(main, [*args, "--out", str(over_ray), "--ray", "--ray-workers", "2", "--threads", "1"])
+def test_ensemble_over_two_workers_equals_the_in_process_run(cluster, tmp_path, small_ensemble_runs):
+    # the same command in process, made once per session (conftest), with one thread as in each worker:
+    # CPU float sums depend on the thread count
+    args, local, over_ray = small_ensemble_runs["args"], small_ensemble_runs["plain"], tmp_path / "ray"
+    result = CliRunner().invoke(main, [*args, "--out", str(over_ray), "--ray", "--ray-workers", "2"])
     assert result.exit_code == 0, result.output
     assert "ray: 2 workers" in result.output
     assert (over_ray / "submission.json").read_bytes() == (local / "submission.json").read_bytes()
@@ -201,8 +193,10 @@ def test_the_time_budget_holds_over_ray(cluster, tmp_path):
     tasks_ = select_tasks("arc1-train", QUICK, None)
     run = new_run(run_config(ctx.params, tuple(tasks_)), out)
     pool = RayPool(run.config(), workers=2, worker_init=hang_on("007bbfb7"))
+    # The hanging task keeps the run going until the deadline whatever its length; no assertion needs the
+    # other tasks done by then (they are counted either way), so the budget is short: the test lasts as long.
     try:
-        done = run_budgeted(tasks_, pool, run, 30.0, submission=tmp_path / "submission.json", started=time.monotonic())
+        done = run_budgeted(tasks_, pool, run, 10.0, submission=tmp_path / "submission.json", started=time.monotonic())
     finally:
         pool.close()  # the hanging worker is killed mid-task
         run.unlock()
@@ -213,20 +207,12 @@ def test_the_time_budget_holds_over_ray(cluster, tmp_path):
     assert entry["synth"]["tasks"] + len(entry["synth"]["unreached"]) == 8
 
 
-def test_a_budgeted_ensemble_over_ray_plans_both_phases_and_gives_the_in_process_answers(cluster, tmp_path, tiny_model_dir):
+def test_a_budgeted_ensemble_over_ray_plans_both_phases_and_gives_the_in_process_answers(cluster, tmp_path,
+                                                                                         small_ensemble_runs):
     from ensemble.run import RunDir
 
-    args = ["--mode", "ensemble", "--dataset", "arc1-train", "--tasks", FOUR, "--model", str(tiny_model_dir), *SMALL,
-            "--threads", "1", "--time-budget", "1h"]
-    local, over_ray = tmp_path / "local", tmp_path / "ray"
-    import torch
-
-    threads = torch.get_num_threads()
-    try:
-        result = CliRunner().invoke(main, [*args, "--out", str(local)])
-    finally:
-        torch.set_num_threads(threads)
-    assert result.exit_code == 0, result.output
+    args = [*small_ensemble_runs["args"], "--time-budget", "1h"]
+    local, over_ray = small_ensemble_runs["budgeted"], tmp_path / "ray"  # the same command, in process
     result = CliRunner().invoke(main, [*args, "--out", str(over_ray), "--ray", "--ray-workers", "2"])
     assert result.exit_code == 0, result.output
     assert (over_ray / "submission.json").read_bytes() == (local / "submission.json").read_bytes()

@@ -2,7 +2,8 @@
 gives the hf backend's tokens exactly in float32, the synth sampler samples, and an ensemble run
 with both engines answers through both solvers. Deselected by default: run with ``-m vllm`` in an
 environment that has vLLM (CI builds one, see .ci/run). Each engine takes about a minute to start
-on two cores; one engine runs at a time."""
+on two cores; one engine runs at a time, and tests that need the same engine share it (a class-scoped
+fixture, freed when the class's last test ends)."""
 
 import json
 import time
@@ -40,84 +41,98 @@ def adapters(model_dir, arc1_train, tmp_path_factory):
     return {t: str(run / "adapters" / t) for t in TASKS}
 
 
-def test_ttt_vllm_equals_hf_token_for_token_over_several_adapters(model_dir, arc1_train, adapters):
-    from ttt.backends import HFBackend, VLLMBackend
-    from ttt.config import InferConfig
-    from ttt.format import make_formatter
-    from ttt.infer import predict_tasks
+class TestOneTTTEngineOverSeveralAdapters:
+    """One hf backend and one vLLM engine with the same float32 inference config, for both tests."""
 
-    infer = InferConfig(symmetries=("identity", "transpose", "rot90"), n_orders=1, max_new_tokens=40,
-                        max_tokens=4096, dtype="float32", device="cpu", gpu_memory_utilization=SHARE, max_loras=4)
-    hf = HFBackend(str(model_dir), cfg=infer)
-    fmt = make_formatter("compact", hf.tokenizer)
-    tasks = [arc1_train[t] for t in TASKS]
-    prompts, owners = [], []
-    for task in tasks:
-        for ex in task.test + task.train[:2]:
-            prompts.append(fmt.render_prompt(task.train, ex.input))
-            owners.append(adapters[task.id])
-    prompts.append(prompts[0])  # the bare base model in the same batch
-    owners.append(None)
-    kw = {"max_new_tokens": 40, "stop": [fmt.end_marker], "add_special_tokens": getattr(fmt, "add_special_tokens", True)}
-    want = hf.generate(prompts, owners, **kw)
-    bare = hf.generate(prompts, None, **kw)
-    assert sum(w != b for w, b in zip(want, bare)) >= 2, "the adapters should change some answers"
-    want_pred = predict_tasks(tasks, hf, fmt, infer, adapters)
+    INFER = dict(symmetries=("identity", "transpose", "rot90"), n_orders=1, max_new_tokens=40, max_tokens=4096,
+                 dtype="float32", device="cpu", gpu_memory_utilization=SHARE, max_loras=4)
 
-    engine = VLLMBackend(str(model_dir), hf.tokenizer, infer, max_lora_rank=8)
-    try:
+    @pytest.fixture(scope="class")
+    def infer(self):
+        from ttt.config import InferConfig
+
+        return InferConfig(**self.INFER)
+
+    @pytest.fixture(scope="class")
+    def hf(self, model_dir, infer):
+        from ttt.backends import HFBackend
+
+        return HFBackend(str(model_dir), cfg=infer)
+
+    @pytest.fixture(scope="class")
+    def engine(self, model_dir, hf, infer):
+        from ttt.backends import VLLMBackend
+
+        engine = VLLMBackend(str(model_dir), hf.tokenizer, infer, max_lora_rank=8)
+        try:
+            yield engine
+        finally:
+            engine.close()
+
+    @pytest.fixture(scope="class")
+    def hf_fmt(self, hf):
+        from ttt.format import make_formatter
+
+        return make_formatter("compact", hf.tokenizer)
+
+    def test_ttt_vllm_equals_hf_token_for_token_over_several_adapters(self, arc1_train, adapters, infer, hf, engine,
+                                                                       hf_fmt):
+        from ttt.infer import predict_tasks
+
+        fmt = hf_fmt
+        tasks = [arc1_train[t] for t in TASKS]
+        prompts, owners = [], []
+        for task in tasks:
+            for ex in task.test + task.train[:2]:
+                prompts.append(fmt.render_prompt(task.train, ex.input))
+                owners.append(adapters[task.id])
+        prompts.append(prompts[0])  # the bare base model in the same batch
+        owners.append(None)
+        kw = {"max_new_tokens": 40, "stop": [fmt.end_marker], "add_special_tokens": getattr(fmt, "add_special_tokens", True)}
+        want = hf.generate(prompts, owners, **kw)
+        bare = hf.generate(prompts, None, **kw)
+        assert sum(w != b for w, b in zip(want, bare)) >= 2, "the adapters should change some answers"
+        want_pred = predict_tasks(tasks, hf, fmt, infer, adapters)
+
         got = engine.generate(prompts, owners, **kw)
         got_pred = predict_tasks(tasks, engine, fmt, infer, adapters)
-        lora_ids = dict(engine._lora_ids)
-    finally:
-        engine.close()
-    assert [(g.text, g.n_tokens, g.stopped) for g in got] == [(g.text, g.n_tokens, g.stopped) for g in want]
-    assert {t: p.candidates for t, p in got_pred.items()} == {t: p.candidates for t, p in want_pred.items()}
-    assert {t: p.attempts for t, p in got_pred.items()} == {t: p.attempts for t, p in want_pred.items()}
-    assert sorted(lora_ids.values()) == [1, 2, 3]  # one LoRA id per adapter, from 1
+        assert [(g.text, g.n_tokens, g.stopped) for g in got] == [(g.text, g.n_tokens, g.stopped) for g in want]
+        assert {t: p.candidates for t, p in got_pred.items()} == {t: p.candidates for t, p in want_pred.items()}
+        assert {t: p.attempts for t, p in got_pred.items()} == {t: p.attempts for t, p in want_pred.items()}
+        # one LoRA id per adapter, from 1 (the other test of the class loads the same three adapters)
+        assert sorted(engine._lora_ids.values()) == [1, 2, 3]
 
+    def test_poe_scores_and_samples_of_vllm_equal_hf_in_float32(self, arc1_train, adapters, infer, hf, engine, hf_fmt):
+        """Teacher-forced scores of candidate grids under several views and adapters: the same numbers
+        from vLLM's prompt log-probabilities as from the hf backend; vLLM's explore keeps the greedy
+        completion first and only completions above the threshold after it."""
+        import math
 
-def test_poe_scores_and_samples_of_vllm_equal_hf_in_float32(model_dir, arc1_train, adapters):
-    """Teacher-forced scores of candidate grids under several views and adapters: the same numbers
-    from vLLM's prompt log-probabilities as from the hf backend; vLLM's explore keeps the greedy
-    completion first and only completions above the threshold after it."""
-    import math
+        from ttt.select import score_requests, ScoreRequest
 
-    from ttt.backends import HFBackend, VLLMBackend
-    from ttt.config import InferConfig
-    from ttt.format import make_formatter
-    from ttt.select import score_requests, ScoreRequest
-
-    infer = InferConfig(symmetries=("identity", "transpose", "rot90"), n_orders=1, max_new_tokens=40,
-                        max_tokens=4096, dtype="float32", device="cpu", gpu_memory_utilization=SHARE, max_loras=4)
-    hf = HFBackend(str(model_dir), cfg=infer)
-    fmt = make_formatter("compact", hf.tokenizer)
-    requests = []
-    for tid in TASKS:
-        task = arc1_train[tid]
-        right = task.test[0].output
-        grids = (right, tuple(tuple((v + 1) % 10 for v in row) for row in right), ((0, 0), (0, 0)))
-        requests.append(ScoreRequest(task, 0, grids, adapters[tid]))
-    requests.append(ScoreRequest(arc1_train[TASKS[0]], 0, requests[0].grids, None))  # the bare model too
-    want = score_requests(requests, hf, fmt, infer)
-    engine = VLLMBackend(str(model_dir), hf.tokenizer, infer, max_lora_rank=8)
-    try:
+        fmt = hf_fmt
+        requests = []
+        for tid in TASKS:
+            task = arc1_train[tid]
+            right = task.test[0].output
+            grids = (right, tuple(tuple((v + 1) % 10 for v in row) for row in right), ((0, 0), (0, 0)))
+            requests.append(ScoreRequest(task, 0, grids, adapters[tid]))
+        requests.append(ScoreRequest(arc1_train[TASKS[0]], 0, requests[0].grids, None))  # the bare model too
+        want = score_requests(requests, hf, fmt, infer)
         got = score_requests(requests, engine, fmt, infer)
         task = arc1_train[TASKS[1]]
         prompt = fmt.render_prompt(task.train, task.test[0].input)
         [explored] = engine.explore([prompt], adapters[TASKS[1]], max_new_tokens=40, threshold=0.05,
                                     max_candidates=4, max_tokens=400, stop=[fmt.end_marker])
         [greedy] = engine.generate([prompt], adapters[TASKS[1]], max_new_tokens=40, stop=[fmt.end_marker])
-    finally:
-        engine.close()
-    for w_row, g_row in zip(want, got):
-        for w, g in zip(w_row, g_row):
-            assert [n for n, _ in w.views] == [n for n, _ in g.views] and len(w.views) == 3
-            for (_, a), (_, b) in zip(w.views, g.views):
-                assert b == pytest.approx(a, abs=1e-3)
-    assert explored[0].greedy and explored[0].text == greedy.text
-    assert all(not g.greedy and g.logprob >= math.log(0.05) for g in explored[1:])
-    assert len({g.text for g in explored}) == len(explored) <= 4
+        for w_row, g_row in zip(want, got):
+            for w, g in zip(w_row, g_row):
+                assert [n for n, _ in w.views] == [n for n, _ in g.views] and len(w.views) == 3
+                for (_, a), (_, b) in zip(w.views, g.views):
+                    assert b == pytest.approx(a, abs=1e-3)
+        assert explored[0].greedy and explored[0].text == greedy.text
+        assert all(not g.greedy and g.logprob >= math.log(0.05) for g in explored[1:])
+        assert len({g.text for g in explored}) == len(explored) <= 4
 
 
 def test_synth_sampler_samples_a_long_prompt_with_a_seed(model_dir, arc1_train):
