@@ -1,9 +1,10 @@
 """Mechanisms from the study of the arc1-train tasks icecuber solves and the search did not
 (issue 30, round 38): objects moved or trailed the way a marker colour on their edge points
 (``move_by_marker``, the ``marked`` family); the object picked because another colour's drawing
-copies it larger, cut by the border (``copy_scale``, a feature of ``pick-object``). Each solves real training tasks of different look
-(arc1-train and ARC-AGI-2 training tasks in neither ARC-AGI-1 set) with a small work budget, its
-program run in the sandbox as it ran in-process, and none fires where its rule does not fit."""
+copies it larger, cut by the border (``copy_scale``, a feature of ``pick-object``). Each solves
+the real training tasks it reaches (``marked``: one arc1-train task and one ARC-AGI-2 training task
+in neither ARC-AGI-1 set; ``copy_scale``: one arc1-train task) with a small work budget, its program
+run in the sandbox as it ran in-process, and none fires where its rule does not fit."""
 
 import functools
 

@@ -23,8 +23,8 @@ from search.problem import Problem
 from search.program import Program
 
 # max/min for numbers and yes/no features (the one that is, or is not); unique for any feature
-ORDERED = set(NUMERIC_FEATURES) | set(RELATIONAL_FEATURES) | {"touches_border", "is_rectangle", "is_symmetric", "is_largest", "is_smallest",
-                                  "shape_is_unique", "color_is_unique"}
+ORDERED = set(NUMERIC_FEATURES) | set(RELATIONAL_FEATURES) | {
+    "touches_border", "is_rectangle", "is_symmetric", "is_largest", "is_smallest", "shape_is_unique", "color_is_unique"}
 MAX_PROGRAMS = 3
 COPY_CALLS = 4  # ``copy_scale``: an object against each other colour at each scale, a few calls
 
