@@ -7,6 +7,7 @@ from typing import Sequence
 
 from arc.grid import Grid
 from arc.task import Example, Task
+from dsl.color import most_common_color
 from search.description import description_bits, program_calls
 from search.program import Program
 from search.steps import Step
@@ -39,11 +40,9 @@ class SearchHit:
 def output_facts(grid_in: Grid, grid_out: Grid) -> tuple[bool, bool, bool, bool]:
     """What an output says of its input beyond its cells: it is one colour; it holds the input's most
     common colour (ties: the smallest); it is the input unchanged; it holds a colour the input lacks."""
-    cells = [c for row in grid_in for c in row]
-    counts = [cells.count(c) for c in range(10)]
-    common = counts.index(max(counts))
     colours = {c for row in grid_out for c in row}
-    return len(colours) == 1, common in colours, grid_out == grid_in, not colours <= set(cells)
+    return (len(colours) == 1, most_common_color(grid_in) in colours, grid_out == grid_in,
+            not colours <= {c for row in grid_in for c in row})
 
 
 def contradictions(demonstrations: Sequence[Example], test_inputs: Sequence[Grid],

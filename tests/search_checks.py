@@ -1,8 +1,11 @@
 """What every search test checks of a program it found: the source as emitted, run through the real
 sandbox on every input of its task, gives each demonstration's output and the test outputs the search
-reported. Used by test_search*.py."""
+reported; and the cases a family's test file lists (dataset, task, families, a text its program
+holds), searched once each. Used by test_search*.py."""
 
 from __future__ import annotations
+
+import functools
 
 
 def assert_reruns(source: str, task, test_outputs, timeout_s: float = 10.0, label=None) -> None:
@@ -14,3 +17,22 @@ def assert_reruns(source: str, task, test_outputs, timeout_s: float = 10.0, labe
     results = sandbox.run_program(source, inputs, timeout_s=timeout_s)
     assert [r.status for r in results] == ["ok"] * len(inputs), (label, [r.message for r in results])
     assert [r.grid for r in results] == [ex.output for ex in task.train] + list(test_outputs), label
+
+
+@functools.lru_cache(maxsize=None)
+def found(dataset: str, task_id: str, families: tuple[str, ...], budget: int):
+    """The task and what ``families`` find on it (``search.families.object_programs``) at ``budget``,
+    searched once a session so a case's in-process test and its sandbox re-run share one search."""
+    import arc
+    from search.families import object_programs
+
+    task = arc.load_dataset(dataset)[task_id]
+    return task, object_programs(task, families=families, budget=budget)
+
+
+def first_hit(dataset: str, task_id: str, families: tuple[str, ...], text: str, budget: int):
+    """The task and the first (program, test outputs) that ``found`` gives whose source holds ``text``."""
+    task, programs = found(dataset, task_id, families, budget)
+    hits = [(p, o) for p, o in programs if text in p.source]
+    assert hits, f"no program with {text} for {task_id}: {[p.description for p, _ in programs]}"
+    return task, hits[0]

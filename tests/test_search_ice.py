@@ -6,8 +6,6 @@ the real training tasks it reaches (``marked``: one arc1-train task and one ARC-
 in neither ARC-AGI-1 set; ``copy_scale``: one arc1-train task) with a small work budget, its program
 run in the sandbox as it ran in-process, and none fires where its rule does not fit."""
 
-import functools
-
 import numpy as np
 import pytest
 
@@ -15,7 +13,7 @@ import arc
 from dsl.object_rules import copy_scale
 from dsl.rays import marked_parts, move_by_marker
 from search.families import object_programs
-from tests.search_checks import assert_reruns
+from tests.search_checks import assert_reruns, first_hit
 
 # (dataset, task id, families, text its program must hold): each checked against the known test output.
 CASES = [
@@ -28,25 +26,18 @@ CASES = [
 ]
 
 
-@functools.lru_cache(maxsize=None)
-def _found(dataset, task_id, families):
-    task = arc.load_dataset(dataset)[task_id]
-    return task, object_programs(task, families=families, budget=300_000)
+BUDGET = 300_000
 
 
 @pytest.mark.parametrize("dataset,task_id,families,text", CASES)
 def test_mechanism_solves_task(dataset, task_id, families, text):
-    task, found = _found(dataset, task_id, families)
-    hits = [(p, o) for p, o in found if text in p.source]
-    assert hits, f"no program with {text} for {task_id}: {[p.description for p, _ in found]}"
-    program, outputs = hits[0]
+    task, (program, outputs) = first_hit(dataset, task_id, families, text, BUDGET)
     assert outputs == tuple(ex.output for ex in task.test), program.description
 
 
 def test_programs_through_sandbox():
     for dataset, task_id, families, text in CASES:
-        task, found = _found(dataset, task_id, families)
-        program, outputs = next((p, o) for p, o in found if text in p.source)
+        task, (program, outputs) = first_hit(dataset, task_id, families, text, BUDGET)
         assert_reruns(program.source, task, outputs, label=task_id)
 
 
@@ -73,7 +64,7 @@ def test_marked_does_not_fire_without_its_rule():
     # 6d58a25d: lines drawn from an object or dots (nothing moves); a5313dff: enclosed regions filled
     for task_id in ("05f2a901", "3bd67248", "6d58a25d", "a5313dff"):
         task = arc.load_dataset("arc1-train")[task_id]
-        found = object_programs(task, families=("marked",), budget=300_000)
+        found = object_programs(task, families=("marked",), budget=BUDGET)
         assert found == [], (task_id, [p.description for p, _ in found])
 
 
@@ -93,5 +84,5 @@ def test_copy_scale_does_not_pick_where_another_feature_does():
     # pick-object tasks of main whose answer another feature gives: no copy larger in another colour
     for task_id in ("23b5c85d", "a87f7484", "be94b721"):
         task = arc.load_dataset("arc1-train")[task_id]
-        found = object_programs(task, families=("pick-object",), budget=300_000)
+        found = object_programs(task, families=("pick-object",), budget=BUDGET)
         assert found and not any("copy_scale" in p.source for p, _ in found), task_id

@@ -5,8 +5,6 @@ cells where they disagree marked. Each solves real training tasks (arc1-train an
 training tasks in neither ARC-AGI-1 set), its program run in the sandbox as it ran in-process,
 and none fires where its rule does not fit."""
 
-import functools
-
 import numpy as np
 import pytest
 
@@ -14,7 +12,7 @@ import arc
 from dsl.cells import cells_to_pixels, mirror_cells, redraw_cells
 from dsl.partition import majority_parts
 from search.families import object_programs
-from tests.search_checks import assert_reruns
+from tests.search_checks import assert_reruns, first_hit
 
 # (dataset, task id, families, text its program must hold): each checked against the known test output.
 CASES = [
@@ -27,25 +25,18 @@ CASES = [
 ]
 
 
-@functools.lru_cache(maxsize=None)
-def _found(dataset, task_id, families):
-    task = arc.load_dataset(dataset)[task_id]
-    return task, object_programs(task, families=families, budget=2_000_000)
+BUDGET = 2_000_000
 
 
 @pytest.mark.parametrize("dataset,task_id,families,text", CASES)
 def test_panels_solve_task(dataset, task_id, families, text):
-    task, found = _found(dataset, task_id, families)
-    hits = [(p, o) for p, o in found if text in p.source]
-    assert hits, f"no program with {text} for {task_id}: {[p.description for p, _ in found]}"
-    program, outputs = hits[0]
+    task, (program, outputs) = first_hit(dataset, task_id, families, text, BUDGET)
     assert outputs == tuple(ex.output for ex in task.test), program.description
 
 
 def test_programs_through_sandbox():
     for dataset, task_id, families, text in CASES:
-        task, found = _found(dataset, task_id, families)
-        program, outputs = next((p, o) for p, o in found if text in p.source)
+        task, (program, outputs) = first_hit(dataset, task_id, families, text, BUDGET)
         assert_reruns(program.source, task, outputs, label=task_id)
 
 
@@ -55,7 +46,7 @@ def test_panels_do_not_fire_without_their_rule():
     # between separator lines, of the same shape, under rules these do not express
     for task_id in ("0d3d703e", "1b2d62fb", "cbded52d", "e48d4e1a"):
         task = arc.load_dataset("arc1-train")[task_id]
-        found = object_programs(task, families=("panels",), budget=2_000_000)
+        found = object_programs(task, families=("panels",), budget=BUDGET)
         assert found == [], (task_id, [p.description for p, _ in found])
 
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import numpy as np
-
 from dsl.rays import MARKER_AMOUNTS, marked_parts, move_by_marker
 from search.budget import calls
+from search.families.common import fits
 from search.problem import Problem
 from search.program import Program, safe_call
 
@@ -49,18 +48,10 @@ def marked_programs(problem: Problem) -> Iterator[Program]:
             continue
         for amount in (*MARKER_AMOUNTS, *range(1, MAX_STEPS + 1)):
             for marker in MARKERS:
-                if _fits(lambda g: move_by_marker(g, color, amount, marker, bg), inputs, targets, budget):
+                if fits(lambda g: move_by_marker(g, color, amount, marker, bg), inputs, targets,
+                        charge=lambda g: budget.charge(CALL_WEIGHT * calls([g]))):
                     yield Program("marked", (f"grid = move_by_marker(grid, marker_color={color}, amount={amount!r}, "
                                              f"marker={marker!r}, background={bg!r})",))
                 if budget.exhausted:
                     return
 
-
-def _fits(fn, inputs, targets, budget) -> bool:
-    """``fn`` turns every input into its target, each demonstration charged as it is tried."""
-    for g, t in zip(inputs, targets):
-        budget.charge(CALL_WEIGHT * calls([g]))
-        out = safe_call(fn, g)
-        if out is None or not np.array_equal(out, t):
-            return False
-    return True
