@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 import arc  # noqa: E402
 from search import WorkBudget, search_programs  # noqa: E402
 from search.description import program_calls  # noqa: E402
-from search.hits import group_hits, output_facts  # noqa: E402
+from search.hits import broken_facts, group_hits, output_facts  # noqa: E402
 from synth.config import SynthConfig  # noqa: E402
 from synth.verdict import demonstration_bits, description_bits  # noqa: E402
 
@@ -192,10 +192,8 @@ def _gain_held_out(g: dict, t: dict) -> float:
 
 def _contradicted(g: dict, t: dict) -> int:
     """Facts (``search.hits.output_facts``) every demonstration's output shares that the group's
-    answer breaks, over the test inputs (``search.hits.contradictions`` on the logged facts)."""
-    shared = [set(column) for column in zip(*(d["facts"] for d in t["demo_outputs"]))]
-    return sum(len(values) == 1 and fact not in values for a in g["answer"] if a is not None
-               for values, fact in zip(shared, a["facts"]))
+    answer breaks, over the test inputs (``search.hits.broken_facts`` on the logged facts)."""
+    return broken_facts([d["facts"] for d in t["demo_outputs"]], [a["facts"] for a in g["answer"] if a is not None])
 
 
 def _contradicted_by(g: dict, t: dict, k: int) -> bool:

@@ -45,16 +45,22 @@ def output_facts(grid_in: Grid, grid_out: Grid) -> tuple[bool, bool, bool, bool]
             not colours <= {c for row in grid_in for c in row})
 
 
+def broken_facts(demonstration_facts: Sequence[Sequence[bool]], answer_facts: Sequence[Sequence[bool]]) -> int:
+    """How many of the facts (``output_facts``) that every demonstration's output shares the answer's
+    outputs (their ``output_facts``, one a test input) break."""
+    shared = [set(column) for column in zip(*demonstration_facts)]
+    return sum(len(values) == 1 and fact not in values for facts in answer_facts for values, fact in zip(shared, facts))
+
+
 def contradictions(demonstrations: Sequence[Example], test_inputs: Sequence[Grid],
                    answer: Sequence[Grid | None]) -> int:
     """How many facts (``output_facts``) that every demonstration's output shares the answer breaks
     on its test inputs (an input a program gave no grid for breaks none)."""
     if not demonstrations:
         return 0
-    shared = [set(column) for column in zip(*(output_facts(ex.input, ex.output) for ex in demonstrations))]
-    return sum(len(values) == 1 and fact not in values
-               for grid_in, grid_out in zip(test_inputs, answer) if grid_out is not None
-               for values, fact in zip(shared, output_facts(grid_in, grid_out)))
+    return broken_facts([output_facts(ex.input, ex.output) for ex in demonstrations],
+                        [output_facts(grid_in, grid_out) for grid_in, grid_out in zip(test_inputs, answer)
+                         if grid_out is not None])
 
 
 def answer_evidence(programs: Sequence[tuple[str, bool]], contradicted: int = 0) -> tuple[bool, int, float, int, int]:
