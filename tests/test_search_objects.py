@@ -6,7 +6,7 @@ import pytest
 
 from arc.grid import as_grid
 from search import WorkBudget, group_hits, search_programs
-from search.families import object_programs
+from tests.search_checks import found
 from search.problem import Problem
 from search.program import compile_program
 
@@ -55,15 +55,10 @@ CASES = [
 ]
 
 
-_FOUND: dict[str, list] = {}
-
-
 def _found(task) -> list:
-    """The families' programs on a case's task, computed once per session: the sandbox test below runs
-    the very programs that test_family_solves_task checked in-process (the search is deterministic)."""
-    if task.id not in _FOUND:
-        _FOUND[task.id] = object_programs(task, families=None, budget=5_000_000)
-    return _FOUND[task.id]
+    """The families' programs on a case's task, searched once a session (``search_checks.found``): the
+    sandbox test below runs the very programs that test_family_solves_task checked in-process."""
+    return found("arc1-train", task.id, None, 5_000_000)[1]
 
 
 @pytest.mark.parametrize("task_id,family,helper", CASES)

@@ -8,10 +8,8 @@ program run in the sandbox as it ran in-process, and none fires where its rule d
 import numpy as np
 import pytest
 
-import arc
 from dsl.object_rules import map_objects, object_action_cells
-from search.families import object_programs
-from tests.search_checks import assert_reruns
+from tests.search_checks import assert_reruns, first_hit, found
 
 # (dataset, task id, text its program must hold, whether it is tentative): each checked against
 # the known test output.
@@ -25,22 +23,14 @@ CASES = [
 ]
 
 
-_FOUND: dict[tuple[str, str], list] = {}
-
-
-def _found(dataset, task):
-    """The object map's programs on a case's task, computed once per session: the sandbox test runs the
-    very programs that test_map_moves_solve_task checked in-process (the search is deterministic)."""
-    if (dataset, task.id) not in _FOUND:
-        _FOUND[dataset, task.id] = object_programs(task, families=("map",), budget=2_000_000)
-    return _FOUND[dataset, task.id]
+MAP = ("map",)
+BUDGET = 2_000_000
 
 
 def _case(dataset, task_id, text):
-    task = arc.load_dataset(dataset)[task_id]
-    found = [(p, o) for p, o in _found(dataset, task) if text in p.source]
-    assert found, f"no map program with {text} for {task_id}: {[p.description for p, _ in _found(dataset, task)]}"
-    return task, found[0]
+    """The task and the first object-map program holding ``text`` (one search a case a session: the
+    sandbox test runs the very programs the in-process test checked)."""
+    return first_hit(dataset, task_id, MAP, text, BUDGET)
 
 
 @pytest.mark.parametrize("dataset,task_id,text,tentative", CASES)
@@ -99,7 +89,7 @@ def test_moves_do_not_fire_where_no_rule_fits(arc1_train):
     # 0d3d703e changes every cell by a colour table; 3befdf3e grows each square outward: no move,
     # mirror or per-object amount explains them
     for task_id in ("0d3d703e", "3befdf3e"):
-        assert not any(w in p.source for p, _ in _found("arc1-train", arc1_train[task_id]) for w in ("mirror", "away", ":size")), task_id
+        assert not any(w in p.source for p, _ in found("arc1-train", task_id, MAP, BUDGET)[1] for w in ("mirror", "away", ":size")), task_id
 
 
 def test_moves_to_contact_stack_and_go_home():
