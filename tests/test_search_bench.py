@@ -60,3 +60,25 @@ def test_bench_records_a_task_that_breaks_the_search_and_goes_on(tmp_path, arc1_
     assert summary["n_tasks"] == 2 and summary["solved"] == ["3c9b0459"]
     assert summary["errors"] == ["0d3d703e"]
     assert "0d3d703e: the search failed: ZeroDivisionError: integer modulo by zero" in result.output
+
+
+def test_readme_quotes_the_frozen_eval_figures():
+    """The README's sentence on what the search alone solves quotes the frozen arc1-eval results file,
+    so a new measurement that lands without the README (or the other way round) fails here."""
+    import re
+
+    root = BENCH.parents[1]
+    summary = json.loads((root / "experiments" / "results" / "search_arc1_eval.json").read_text())
+    readme = " ".join((root / "README.md").read_text().split())
+    quoted = re.search(r"the search alone solves (\d+) of the (\d+) ARC-AGI-1 evaluation tasks "
+                       r"\(([\d.]+)% pass@2; (\d+) of its (\d+) `unique` answers wrong\) at its default work budget, "
+                       r"a median ([\d.]+) s of CPU", readme)
+    assert quoted, "README no longer says what the search alone solves on arc1-eval"
+    solved, n, percent, wrong, unique, median = quoted.groups()
+    assert (int(solved), int(n)) == (summary["tasks_correct"], summary["n_tasks"])
+    assert float(percent) == round(100 * summary["task_accuracy"], 2)
+    assert (int(wrong), int(unique)) == (summary["unique_wrong"], summary["unique"])
+    assert float(median) == round(summary["cpu_seconds_median"], 1)
+    from search import DEFAULT_WORK_BUDGET
+
+    assert summary["budget"] == DEFAULT_WORK_BUDGET  # "its default work budget"
