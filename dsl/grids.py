@@ -18,7 +18,7 @@ from dsl.objects import crop
 
 __all__ = [
     "rot90", "rot180", "rot270", "flip_lr", "flip_ud", "transpose", "anti_transpose",
-    "upscale", "downscale", "tile", "tile_views", "continue_pattern", "stack_steps", "repeating_tile", "pad_grid", "mirror_concat", "self_tile", "crop_to_content", "trim_border",
+    "upscale", "downscale", "tile", "tile_views", "continue_pattern", "stack_steps", "repeat_from_seeds", "repeating_tile", "pad_grid", "mirror_concat", "self_tile", "crop_to_content", "trim_border",
     "recolor", "fill_with_most_common",
 ]
 
@@ -215,6 +215,34 @@ def stack_steps(grid: np.ndarray, up: tuple[str, int | None] | None = None,
             row = _step_row(row, step, bg)
             out[i] = row if color is None else np.where(row != bg, color, bg)
             i += sign
+    return out
+
+
+def repeat_from_seeds(grid: np.ndarray, ahead: tuple[tuple[int, int, int | None], ...],
+                      behind: tuple[tuple[int, int, int | None], ...], period: tuple[int, int],
+                      background: int | None = Color.BLACK) -> np.ndarray | None:
+    """Each drawn cell of the grid (a seed) with a motif repeated from it to the grid's edge:
+    ``ahead``'s cells (row and column offsets from the seed, a colour; None: the seed's own) drawn,
+    then again ``period`` further on, and so on; ``behind``'s the same way against the period.
+    Drawn cells are kept. None when the grid has no drawn cell or the period is (0, 0).
+
+    Example: grid = repeat_from_seeds(grid, ahead=((1, -1, None), (1, 1, None), (2, 0, None)), behind=(), period=(2, 0), background=Color.BLACK)
+    """
+    bg = resolve_background(grid, background)
+    dy, dx = period
+    seeds = np.argwhere(grid != bg)
+    if len(seeds) == 0 or (dy == 0 and dx == 0):
+        return None
+    h, w = grid.shape
+    out = grid.copy()
+    for r, c in seeds.tolist():
+        own = grid[r, c]
+        for motif, sign in ((ahead, 1), (behind, -1)):
+            for k in range(max(h, w) + 1):  # a copy beyond that many periods is off the grid
+                for y, x, color in motif:
+                    rr, cc = r + y + sign * k * dy, c + x + sign * k * dx
+                    if 0 <= rr < h and 0 <= cc < w and out[rr, cc] == bg:
+                        out[rr, cc] = own if color is None else color
     return out
 
 

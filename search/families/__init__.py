@@ -34,7 +34,7 @@ from search.families.object_pick import pick_programs
 from search.families.rays import ray_programs
 from search.families.parts import count_programs, lookup_programs, part_programs
 from search.families.pattern import (continue_programs, inpaint_programs, layers_programs, self_tile_programs,
-                                     stairs_programs)
+                                     repeat_programs, stairs_programs)
 from search.families.panels import panel_programs
 from search.families.pieces import pieces_programs
 from search.problem import Problem
@@ -73,6 +73,9 @@ FAMILIES: dict[str, Callable] = {
     # rows generated from one drawn row a step each (pattern.py): returns at once unless every input
     # has exactly one drawn row or column, so before the assembly
     "stairs": stairs_programs,
+    # a motif repeated from each seed cell by a period (pattern.py): returns at once unless every
+    # output keeps its input's few drawn cells, one input having one
+    "repeat": repeat_programs,
     "assembly": assembly_programs,
     # patterns (pattern.py): masked cells restored from any symmetry or lattice; self-similar tiling;
     # a pattern carried on to the outputs' size

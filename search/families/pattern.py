@@ -31,6 +31,11 @@ continued from a pattern the input shows: each row further from it one more step
 runs grown or shrunk by a cell), in its own colours or one colour a side (``stack_steps``), on the
 input's shape or on one whose sides are read off the input (its sides, its count of drawn cells or
 of colours, halved or multiplied: ``SIDE_RULES``), the seed on its top or bottom row.
+
+``repeat_programs``: the output is the input's single cells (seeds), each with a motif repeated
+from it by a period to the grid's edge, one motif ahead of it and one behind
+(``repeat_from_seeds``): the period the smallest that generates a demonstration with one seed
+from a motif at most half its new cells, the motif read off that demonstration.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ import numpy as np
 
 from dsl.completion import (complete_periodic, complete_symmetry, continue_layers, patch_color, symmetry_maps,
                             under_patch)
-from dsl.grids import ROW_STEPS, continue_pattern, crop_to_content, self_tile, stack_steps
+from dsl.grids import ROW_STEPS, continue_pattern, crop_to_content, repeat_from_seeds, self_tile, stack_steps
 from dsl.palette import count_colors
 from search.budget import calls
 from search.families.common import fits
@@ -65,6 +70,8 @@ DENOISE_CELL_COST = 20
 LAYER_CALLS = 2
 # Programs stairs_programs gives at most: options the demonstrations leave open, each answering.
 MAX_STAIRS = 4
+# The periods repeat_programs tries: every step of at most this many cells down and across.
+MAX_PERIOD = 5
 
 
 def _mask_kind(problem: Problem, mask: int | str) -> str | None:
@@ -322,3 +329,58 @@ def stairs_programs(problem: Problem) -> Iterator[Program]:
                 lines = ("grid = transpose(grid)", line, "grid = transpose(grid)") if turned else (line,)
                 found += 1
                 yield Program("stairs", lines)
+
+
+def _periods() -> list[tuple[int, int]]:
+    steps = [(dy, dx) for dy in range(-MAX_PERIOD, MAX_PERIOD + 1) for dx in range(-MAX_PERIOD, MAX_PERIOD + 1)]
+    return sorted((p for p in steps if p != (0, 0)), key=lambda p: (abs(p[0]) + abs(p[1]), p))
+
+
+def _motifs(new: dict, period: tuple[int, int]) -> tuple[tuple, tuple] | None:
+    """The motifs ahead of and behind a seed that ``period`` repeats into ``new`` (offset ->
+    colour, None for the seed's own): each new cell on the period's side (or across it) whose
+    cell one period back is not new starts a copy, the others behind alike; None unless the
+    motifs are at most two thirds of the new cells (a period seen repeating)."""
+    dy, dx = period
+    ahead = {o: c for o, c in new.items() if o[0] * dy + o[1] * dx >= 0}
+    behind = {o: c for o, c in new.items() if o[0] * dy + o[1] * dx < 0}
+    first = tuple(sorted((y, x, c) for (y, x), c in ahead.items() if (y - dy, x - dx) not in ahead))
+    last = tuple(sorted((y, x, c) for (y, x), c in behind.items() if (y + dy, x + dx) not in behind))
+    if 3 * (len(first) + len(last)) > 2 * len(new):
+        return None
+    return first, last
+
+
+def repeat_programs(problem: Problem) -> Iterator[Program]:
+    """Single seed cells, each with a motif repeated from it by a period (``repeat_from_seeds``),
+    learnt on the first demonstration with one seed and checked on all; the two that fit with the
+    fewest motif cells (another the demonstrations cannot tell apart may answer otherwise)."""
+    inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
+    bg = info.background
+    if not info.same_shape or bg is None:
+        return
+    budget.charge(calls(inputs))
+    if any(not (g != bg).any() or not np.array_equal(t[g != bg], g[g != bg]) for g, t in zip(inputs, targets)):
+        return
+    single = [(g, t) for g, t in zip(inputs, targets) if int((g != bg).sum()) == 1]
+    if not single:
+        return
+    g, t = single[0]
+    (r, c), = np.argwhere(g != bg).tolist()
+    own = int(g[r, c])
+    new = {(y - r, x - c): (None if int(t[y, x]) == own else int(t[y, x])) for y, x in np.argwhere(t != g).tolist()}
+    if len(new) < 2:
+        return
+    budget.charge(len(new) * len(_periods()))
+    options = [(period, _motifs(new, period)) for period in _periods()]
+    # the fewest motif cells first (the simplest account of the new cells), then the shortest period
+    options = sorted(((p, m) for p, m in options if m is not None), key=lambda o: len(o[1][0] + o[1][1]))
+    found = 0
+    for period, (ahead, behind) in options:
+        if budget.exhausted or found >= 2:
+            return
+        if fits(lambda g: repeat_from_seeds(g, ahead, behind, period, bg), inputs, targets,
+                charge=lambda g: budget.charge(calls([g]) + len(ahead + behind) * max(g.shape))):
+            found += 1
+            yield Program("repeat", (f"grid = repeat_from_seeds(grid, ahead={ahead!r}, behind={behind!r}, "
+                                     f"period={period!r}, background={bg!r})",))
