@@ -18,7 +18,7 @@ from dsl.objects import crop
 
 __all__ = [
     "rot90", "rot180", "rot270", "flip_lr", "flip_ud", "transpose", "anti_transpose",
-    "upscale", "downscale", "tile", "tile_views", "continue_pattern", "repeating_tile", "pad_grid", "mirror_concat", "self_tile", "crop_to_content", "trim_border",
+    "upscale", "downscale", "tile", "tile_views", "continue_pattern", "stack_steps", "repeat_from_seeds", "repeating_tile", "pad_grid", "mirror_concat", "self_tile", "crop_to_content", "trim_border",
     "recolor", "fill_with_most_common",
 ]
 
@@ -148,6 +148,101 @@ def _drift_down(grid: np.ndarray, rows: int, background: int) -> np.ndarray | No
     for r in range(h, rows):
         c0, c1 = max(0, dx), w + min(0, dx)
         out[r, c0:c1] = out[r - dy, c0 - dx:c1 - dx]
+    return out
+
+
+# The steps ``stack_steps`` takes a row by: shifted one cell, or each drawn run one cell longer
+# (grown) or shorter (shrunk) at its right or left end.
+ROW_STEPS = ("right", "left", "grow_right", "grow_left", "shrink_right", "shrink_left")
+
+
+def _step_row(row: np.ndarray, step: str, background: int) -> np.ndarray:
+    drawn = row != background
+    out = row.copy()
+    if step == "right":
+        out[1:], out[0] = row[:-1], background
+    elif step == "left":
+        out[:-1], out[-1] = row[1:], background
+    elif step == "grow_right":
+        new = drawn[:-1] & ~drawn[1:]
+        out[1:][new] = row[:-1][new]
+    elif step == "grow_left":
+        new = drawn[1:] & ~drawn[:-1]
+        out[:-1][new] = row[1:][new]
+    elif step == "shrink_right":
+        out[drawn & ~np.append(drawn[1:], False)] = background
+    elif step == "shrink_left":
+        out[drawn & ~np.insert(drawn[:-1], 0, False)] = background
+    else:
+        raise ValueError(f"unknown step {step!r}; use one of {ROW_STEPS}")
+    return out
+
+
+def stack_steps(grid: np.ndarray, up: tuple[str, int | None] | None = None,
+                down: tuple[str, int | None] | None = None, shape: tuple[int, int] | None = None,
+                at: str = "own", background: int | None = Color.BLACK) -> np.ndarray | None:
+    """The grid's one drawn row (its seed) with rows generated from it above (``up``) and below
+    (``down``) to the grid's edge: each row one ``step`` further from the seed than the one before
+    ("right"/"left": shifted one cell; "grow_right"/"grow_left", "shrink_right"/"shrink_left":
+    each drawn run one cell longer/shorter at that end), painted ``color`` (None: the seed's own
+    colours). ``shape`` gives the output a new size (the seed left-aligned in it, cut to its
+    width) with the seed on its "top" or "bottom" row; "own" keeps the grid's shape and the
+    seed's row. None unless exactly one row is drawn.
+
+    Example: grid = stack_steps(grid, up=("grow_right", Color.GREEN), down=("shrink_right", Color.BLUE), shape=None, at="own", background=Color.BLACK)
+    """
+    bg = resolve_background(grid, background)
+    drawn = np.nonzero((grid != bg).any(axis=1))[0]
+    if len(drawn) != 1:
+        return None
+    r = int(drawn[0])
+    rows, cols = grid.shape if shape is None else (int(shape[0]), int(shape[1]))
+    if not (0 < rows <= 30 and 0 < cols <= 30):
+        return None
+    seed = np.full(cols, bg, dtype=grid.dtype)
+    seed[:min(cols, grid.shape[1])] = grid[r, :cols]
+    r0 = {"own": r, "top": 0, "bottom": rows - 1}[at]
+    if r0 >= rows:
+        return None
+    out = np.full((rows, cols), bg, dtype=grid.dtype)
+    out[r0] = seed
+    for side, sign in ((up, -1), (down, 1)):
+        if side is None:
+            continue
+        step, color = side
+        row, i = seed, r0 + sign
+        while 0 <= i < rows:
+            row = _step_row(row, step, bg)
+            out[i] = row if color is None else np.where(row != bg, color, bg)
+            i += sign
+    return out
+
+
+def repeat_from_seeds(grid: np.ndarray, ahead: tuple[tuple[int, int, int | None], ...],
+                      behind: tuple[tuple[int, int, int | None], ...], period: tuple[int, int],
+                      background: int | None = Color.BLACK) -> np.ndarray | None:
+    """Each drawn cell of the grid (a seed) with a motif repeated from it to the grid's edge:
+    ``ahead``'s cells (row and column offsets from the seed, a colour; None: the seed's own) drawn,
+    then again ``period`` further on, and so on; ``behind``'s the same way against the period.
+    Drawn cells are kept. None when the grid has no drawn cell or the period is (0, 0).
+
+    Example: grid = repeat_from_seeds(grid, ahead=((1, -1, None), (1, 1, None), (2, 0, None)), behind=(), period=(2, 0), background=Color.BLACK)
+    """
+    bg = resolve_background(grid, background)
+    dy, dx = period
+    seeds = np.argwhere(grid != bg)
+    if len(seeds) == 0 or (dy == 0 and dx == 0):
+        return None
+    h, w = grid.shape
+    out = grid.copy()
+    for r, c in seeds.tolist():
+        own = grid[r, c]
+        for motif, sign in ((ahead, 1), (behind, -1)):
+            for k in range(max(h, w) + 1):  # a copy beyond that many periods is off the grid
+                for y, x, color in motif:
+                    rr, cc = r + y + sign * k * dy, c + x + sign * k * dx
+                    if 0 <= rr < h and 0 <= cc < w and out[rr, cc] == bg:
+                        out[rr, cc] = own if color is None else color
     return out
 
 

@@ -33,7 +33,8 @@ from search.families.object_map import map_programs
 from search.families.object_pick import pick_programs
 from search.families.rays import ray_programs
 from search.families.parts import count_programs, lookup_programs, part_programs
-from search.families.pattern import continue_programs, inpaint_programs, layers_programs, self_tile_programs
+from search.families.pattern import (continue_programs, inpaint_programs, layers_programs, self_tile_programs,
+                                     repeat_programs, stairs_programs)
 from search.families.panels import panel_programs
 from search.families.pieces import pieces_programs
 from search.problem import Problem
@@ -69,6 +70,12 @@ FAMILIES: dict[str, Callable] = {
     # objects moved or trailed the way a marker colour on their edge points (marked.py): a few calls,
     # so before the assembly, which spends whatever share is left
     "marked": marked_programs,
+    # rows generated from one drawn row a step each (pattern.py): returns at once unless every input
+    # has exactly one drawn row or column, so before the assembly
+    "stairs": stairs_programs,
+    # a motif repeated from each seed cell by a period (pattern.py): returns at once unless every
+    # output keeps its input's few drawn cells, one input having one
+    "repeat": repeat_programs,
     "assembly": assembly_programs,
     # patterns (pattern.py): masked cells restored from any symmetry or lattice; self-similar tiling;
     # a pattern carried on to the outputs' size

@@ -25,6 +25,17 @@ the background the tile has or on the one colour every output adds.
 middle of its drawing, or about a side or corner of the grid it touches: nested U or L shapes),
 one colour each, whose sequence repeats by its period over the grid or onto the outputs' multiple
 of its size (``continue_layers``).
+
+``stairs_programs``: the output is generated from the input's one drawn row (or column), not
+continued from a pattern the input shows: each row further from it one more step (shifted, or its
+runs grown or shrunk by a cell), in its own colours or one colour a side (``stack_steps``), on the
+input's shape or on one whose sides are read off the input (its sides, its count of drawn cells or
+of colours, halved or multiplied: ``SIDE_RULES``), the seed on its top or bottom row.
+
+``repeat_programs``: the output is the input's single cells (seeds), each with a motif repeated
+from it by a period to the grid's edge, one motif ahead of it and one behind
+(``repeat_from_seeds``): the period the smallest that generates a demonstration with one seed
+from a motif at most half its new cells, the motif read off that demonstration.
 """
 
 from __future__ import annotations
@@ -36,7 +47,8 @@ import numpy as np
 
 from dsl.completion import (complete_periodic, complete_symmetry, continue_layers, patch_color, symmetry_maps,
                             under_patch)
-from dsl.grids import continue_pattern, crop_to_content, self_tile
+from dsl.grids import ROW_STEPS, continue_pattern, crop_to_content, repeat_from_seeds, self_tile, stack_steps
+from dsl.palette import count_colors
 from search.budget import calls
 from search.families.common import fits
 from search.problem import Problem
@@ -56,6 +68,10 @@ DENOISE_CELL_COST = 20
 # continue_layers weighs one to nine anchors, a few vectorised passes over the output each: about
 # two plain calls (measured: 0.17 ms for a 30x30 output from four anchors, 0.05 ms from one).
 LAYER_CALLS = 2
+# Programs stairs_programs gives at most: options the demonstrations leave open, each answering.
+MAX_STAIRS = 4
+# The periods repeat_programs tries: every step of at most this many cells down and across.
+MAX_PERIOD = 5
 
 
 def _mask_kind(problem: Problem, mask: int | str) -> str | None:
@@ -215,3 +231,156 @@ def continue_programs(problem: Problem) -> Iterator[Program]:
         if fits(lambda g: continue_pattern(g, drift=drift, background=bg, **size), inputs, targets):
             yield Program("continue", (f"grid = continue_pattern(grid, {text}, drift={drift}, background={bg!r})",))
             return
+
+
+def _quantities(bg: int) -> tuple:
+    """Numbers read off a grid that an output's side may be, each with the source computing it."""
+    return (("grid.shape[0]", lambda g: g.shape[0]), ("grid.shape[1]", lambda g: g.shape[1]),
+            (f"int((grid != {bg}).sum())", lambda g: int((g != bg).sum())),
+            (f"count_colors(grid, background={bg})", lambda g: count_colors(g, bg)))
+
+
+def _side_rules(bg: int) -> list[tuple[str, object]]:
+    """An output side as a quantity of the input, its half, or the product of two, simplest first."""
+    qs = _quantities(bg)
+    rules = list(qs) + [(f"{t} // 2", lambda g, f=f: f(g) // 2) for t, f in qs]
+    rules += [(f"{t1} * {t2}", lambda g, f1=f1, f2=f2: f1(g) * f2(g))
+              for (t1, f1), (t2, f2) in itertools.combinations_with_replacement(qs, 2)]
+    return rules
+
+
+def _layouts(ins: list[np.ndarray], outs: list[np.ndarray], bg: int) -> Iterator[tuple[str, list, str]]:
+    """Where the seed goes: (the shape's source, each demonstration's shape, "own"/"top"/"bottom");
+    only those whose seed row is the output's row there."""
+    if all(g.shape == t.shape for g, t in zip(ins, outs)):
+        options = [("None", [None] * len(ins), "own")]
+    else:
+        rules = _side_rules(bg)
+        rows = [t for t, f in rules if all(f(g) == o.shape[0] for g, o in zip(ins, outs))][:2]
+        cols = [t for t, f in rules if all(f(g) == o.shape[1] for g, o in zip(ins, outs))][:2]
+        options = [(f"({r}, {c})", [o.shape for o in outs], at)
+                   for r, c in itertools.product(rows, cols) for at in ("top", "bottom")]
+    for text, shapes, at in options:
+        if all(_seed_row(g, t, s, at, bg) for g, t, s in zip(ins, outs, shapes)):
+            yield text, shapes, at
+
+
+def _seed_row(g: np.ndarray, t: np.ndarray, shape, at: str, bg: int) -> bool:
+    r = int(np.nonzero((g != bg).any(axis=1))[0][0])
+    row = {"own": r, "top": 0, "bottom": t.shape[0] - 1}[at]
+    seed = np.full(t.shape[1], bg)
+    seed[:min(t.shape[1], g.shape[1])] = g[r, :t.shape[1]]
+    return row < t.shape[0] and np.array_equal(t[row], seed)
+
+
+def _sides(ins, outs, shapes, at: str, bg: int, sign: int, budget) -> list:
+    """The (step, colour) options, or None, that give every demonstration's rows on one side of
+    the seed (above: ``sign`` -1); colours: the seed's own, or the one colour of the first row."""
+    seeds = [int(np.nonzero((g != bg).any(axis=1))[0][0]) if at == "own" else {"top": 0, "bottom": t.shape[0] - 1}[at]
+             for g, t in zip(ins, outs)]
+    parts = [t[:r] if sign < 0 else t[r + 1:] for t, r in zip(outs, seeds)]
+    if all((p == bg).all() for p in parts):
+        return [None]
+    firsts = [p[-1] if sign < 0 else p[0] for p in parts if len(p)]
+    colors = {int(c) for row in firsts for c in np.unique(row) if c != bg}
+    paints = (None, *sorted(colors)) if len(colors) == 1 else (None,)
+    options = [(step, color) for step in ROW_STEPS for color in paints]
+    kept = []
+    for side in options:
+        ok = True
+        for g, t, shape, r, p in zip(ins, outs, shapes, seeds, parts):
+            if budget.exhausted:
+                return kept
+            budget.charge(calls([t]))
+            kw = {"up" if sign < 0 else "down": side}
+            out = safe_call(stack_steps, g, shape=shape, at=at, background=bg, **kw)
+            if out is None or out.shape != t.shape or not np.array_equal(out[:r] if sign < 0 else out[r + 1:], p):
+                ok = False
+                break
+        if ok:
+            kept.append(side)
+    return kept
+
+
+def stairs_programs(problem: Problem) -> Iterator[Program]:
+    """Outputs generated from the input's one drawn row (or, turned, column) a step a row
+    (``stack_steps``): the sides' steps and colours and the output's shape read off the
+    demonstrations; every combination that fits (at most ``MAX_STAIRS``), so that options the
+    demonstrations cannot tell apart disagree rather than one of them being trusted."""
+    inputs, targets, bg, budget = list(problem.train_in), list(problem.targets), problem.info.background, problem.budget
+    if bg is None:
+        return
+    found = 0
+    for turned in (False, True):
+        ins = [g.T if turned else g for g in inputs]
+        outs = [t.T if turned else t for t in targets]
+        budget.charge(calls(ins))
+        if any(int((g != bg).any(axis=1).sum()) != 1 for g in ins):
+            continue
+        for text, shapes, at in _layouts(ins, outs, bg):
+            up = _sides(ins, outs, shapes, at, bg, -1, budget)
+            down = _sides(ins, outs, shapes, at, bg, 1, budget)
+            for u, d in itertools.product(up, down):
+                if (u is None and d is None) or found >= MAX_STAIRS or budget.exhausted:
+                    continue
+                budget.charge(calls(ins))
+                line = (f"grid = stack_steps(grid, up={u!r}, down={d!r}, shape={text}, at={at!r}, "
+                        f"background={bg!r})")
+                lines = ("grid = transpose(grid)", line, "grid = transpose(grid)") if turned else (line,)
+                found += 1
+                yield Program("stairs", lines)
+
+
+def _periods() -> list[tuple[int, int]]:
+    steps = [(dy, dx) for dy in range(-MAX_PERIOD, MAX_PERIOD + 1) for dx in range(-MAX_PERIOD, MAX_PERIOD + 1)]
+    return sorted((p for p in steps if p != (0, 0)), key=lambda p: (abs(p[0]) + abs(p[1]), p))
+
+
+def _motifs(new: dict, period: tuple[int, int]) -> tuple[tuple, tuple] | None:
+    """The motifs ahead of and behind a seed that ``period`` repeats into ``new`` (offset ->
+    colour, None for the seed's own): each new cell on the period's side (or across it) whose
+    cell one period back is not new starts a copy, the others behind alike; None unless the
+    motifs are at most two thirds of the new cells (a period seen repeating)."""
+    dy, dx = period
+    ahead = {o: c for o, c in new.items() if o[0] * dy + o[1] * dx >= 0}
+    behind = {o: c for o, c in new.items() if o[0] * dy + o[1] * dx < 0}
+    first = tuple(sorted((y, x, c) for (y, x), c in ahead.items() if (y - dy, x - dx) not in ahead))
+    last = tuple(sorted((y, x, c) for (y, x), c in behind.items() if (y + dy, x + dx) not in behind))
+    if 3 * (len(first) + len(last)) > 2 * len(new):
+        return None
+    return first, last
+
+
+def repeat_programs(problem: Problem) -> Iterator[Program]:
+    """Single seed cells, each with a motif repeated from it by a period (``repeat_from_seeds``),
+    learnt on the first demonstration with one seed and checked on all; the two that fit with the
+    fewest motif cells (another the demonstrations cannot tell apart may answer otherwise)."""
+    inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
+    bg = info.background
+    if not info.same_shape or bg is None:
+        return
+    budget.charge(calls(inputs))
+    if any(not (g != bg).any() or not np.array_equal(t[g != bg], g[g != bg]) for g, t in zip(inputs, targets)):
+        return
+    single = [(g, t) for g, t in zip(inputs, targets) if int((g != bg).sum()) == 1]
+    if not single:
+        return
+    g, t = single[0]
+    (r, c), = np.argwhere(g != bg).tolist()
+    own = int(g[r, c])
+    new = {(y - r, x - c): (None if int(t[y, x]) == own else int(t[y, x])) for y, x in np.argwhere(t != g).tolist()}
+    if len(new) < 2:
+        return
+    budget.charge(len(new) * len(_periods()))
+    options = [(period, _motifs(new, period)) for period in _periods()]
+    # the fewest motif cells first (the simplest account of the new cells), then the shortest period
+    options = sorted(((p, m) for p, m in options if m is not None), key=lambda o: len(o[1][0] + o[1][1]))
+    found = 0
+    for period, (ahead, behind) in options:
+        if budget.exhausted or found >= 2:
+            return
+        if fits(lambda g: repeat_from_seeds(g, ahead, behind, period, bg), inputs, targets,
+                charge=lambda g: budget.charge(calls([g]) + len(ahead + behind) * max(g.shape))):
+            found += 1
+            yield Program("repeat", (f"grid = repeat_from_seeds(grid, ahead={ahead!r}, behind={behind!r}, "
+                                     f"period={period!r}, background={bg!r})",))
