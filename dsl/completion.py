@@ -111,10 +111,12 @@ def _lines(shape: tuple[int, int], step: tuple[int, int]) -> tuple[np.ndarray, .
     return tuple(np.diagonal(index, d).copy() for d in range(-(h - 1), w))
 
 
-def _along_lines(out: np.ndarray, shape: tuple[int, int], steps: list[tuple[int, int]]) -> np.ndarray:
-    """Each unknown cell (-1 in the flat ``out``) whose nearest known cells on both sides along a
-    line of one of ``steps`` share a colour, given that colour where every such line agrees (a
-    run carried on under the mask); the new ``out``."""
+def _along_lines(out: np.ndarray, shape: tuple[int, int], steps: list[tuple[int, int]],
+                 mirrored: np.ndarray) -> np.ndarray:
+    """Each unknown cell (-1 in the flat ``out``) of ``mirrored`` (the cells a mirror maps inside
+    the grid: their image is unknown too) whose nearest known cells on both sides along a line of
+    one of ``steps`` share a colour, given that colour where every such line agrees (a run
+    carried on under the mask); the new ``out``."""
     votes = np.full((len(steps), out.size), -1)
     for k, step in enumerate(steps):
         for line in _lines(shape, step):
@@ -129,7 +131,7 @@ def _along_lines(out: np.ndarray, shape: tuple[int, int], steps: list[tuple[int,
             gap[gap] &= vals[before[gap]] == vals[after[gap]]
             votes[k, line[gap]] = vals[before[gap]]
     top, low = votes.max(axis=0), np.where(votes < 0, 10, votes).min(axis=0)
-    agree = (out < 0) & (top >= 0) & (top == low)
+    agree = (out < 0) & mirrored & (top >= 0) & (top == low)
     return np.where(agree, top, out)
 
 
@@ -141,10 +143,10 @@ def complete_symmetry(grid: np.ndarray, mask_color: int | str, symmetries: str =
     columns, either diagonal, axes anywhere) and every half or quarter turn (about any centre)
     on which the known cells agree, each confirmed by at least half of them, and a cell on a
     mirror's axis that no image fills takes the axis's colour where its known cells share one.
-    Either way, a cell whose images are all unknown too (next to an axis, under a mask that
-    covers both sides) takes the colour its nearest known cells on both sides share along a line
-    parallel to a mirror's axis (a run carried on under the mask), alternating with the
-    symmetries until nothing changes. None when the grid has no such cell or some stay unknown.
+    Either way, a cell whose mirror image lies in the grid but is unknown too (next to an axis,
+    under a mask that covers both sides) takes the colour its nearest known cells on both sides
+    share along a line parallel to a mirror's axis (a run carried on under the mask), alternating
+    with the symmetries until nothing changes. None when the grid has no such cell or some stay unknown.
 
     Example: grid = complete_symmetry(grid, mask_color=Color.BLACK, symmetries="mirrors")
     """
@@ -161,6 +163,12 @@ def complete_symmetry(grid: np.ndarray, mask_color: int | str, symmetries: str =
     square = both is not None and both.any() and not (known.T[both] != known[both]).any()
     h, w = grid.shape
     steps = [step for step, on in (((0, 1), s_rows is not None), ((1, 0), s_cols is not None), ((1, 1), square)) if on]
+    rows, cols = np.indices(grid.shape)
+    mirrored = np.full(grid.shape, square)
+    if s_rows is not None:
+        mirrored |= (s_rows - rows >= 0) & (s_rows - rows < h)
+    if s_cols is not None:
+        mirrored |= (s_cols - cols >= 0) & (s_cols - cols < w)
     while (known < 0).any():
         changed = True
         while changed and (known < 0).any():
@@ -184,7 +192,7 @@ def complete_symmetry(grid: np.ndarray, mask_color: int | str, symmetries: str =
         if not stalled or not steps:
             break
         # cells whose images are all unknown too: a run along a mirror's axis carried on under the mask
-        known = _along_lines(known.ravel(), grid.shape, steps).reshape(grid.shape)
+        known = _along_lines(known.ravel(), grid.shape, steps, mirrored.ravel()).reshape(grid.shape)
         if int((known < 0).sum()) == stalled:
             break
     if (known < 0).any():
@@ -210,6 +218,10 @@ def _complete_by_maps(known: np.ndarray) -> np.ndarray | None:
         return None
     out = flat.copy()
     steps = sorted({axis for _, _, axis in chosen if axis is not None})
+    mirrored = np.zeros(out.size, dtype=bool)
+    for src, _, axis in chosen:
+        if axis is not None:
+            mirrored[src] = True
     axis_filled = False
     while (out < 0).any():
         before = int((out < 0).sum())
@@ -230,7 +242,7 @@ def _complete_by_maps(known: np.ndarray) -> np.ndarray | None:
         # cells whose images are all unknown too: a run along a mirror's axis carried on under the mask
         if not steps:
             break
-        out = _along_lines(out, known.shape, steps)
+        out = _along_lines(out, known.shape, steps, mirrored)
         if int((out < 0).sum()) == before:
             break
     if (out < 0).any():

@@ -2,7 +2,7 @@
 ``complete_symmetry`` carries a run along a line parallel to a confirmed mirror's axis on under the
 mask (its nearest known cells on both sides agree), alternating with the symmetries until nothing
 changes, in both its "mirrors" form (an enumeration step) and its "all" form (the ``inpaint``
-family). It solves 73251a56 (a picture symmetric about its diagonal, holes on the diagonal: no
+family), for cells whose mirror image lies in the grid and is masked too. It solves 73251a56 (a picture symmetric about its diagonal, holes on the diagonal: no
 image restores the cells next to it) with a small work budget, its program run in the sandbox as
 it ran in-process; the lines never decide a cell where they disagree, and never without a mirror."""
 
@@ -59,6 +59,13 @@ def test_lines_that_disagree_or_have_no_mirror_decide_nothing():
     hidden[2, 3] = hidden[3, 2] = 7  # the band's run broken on one side: its two ends now disagree
     for form in ("mirrors", "all"):
         assert complete_symmetry(hidden, 0, form) is None, form
+    # A mirror of columns (c <-> 3 - c) leaves columns 4 and 5 without an image: a cell there is not
+    # the gap the lines close, even where its column's run (7 above and below) would agree.
+    off = np.array([[1, 2, 2, 1, 3, 7], [4, 5, 5, 4, 6, 7], [2, 8, 8, 2, 9, 7], [3, 1, 1, 3, 4, 5],
+                    [6, 4, 4, 6, 2, 3]])
+    off[1, 5] = 0
+    for form in ("mirrors", "all"):
+        assert complete_symmetry(off, 0, form) is None, form
     # Runs along rows under a mask, but the picture has no mirror: nothing restores the mask.
     stripes = np.array([[1, 1, 1, 1, 1], [2, 3, 4, 5, 6], [7, 7, 7, 7, 7], [3, 5, 2, 4, 6]])
     masked = stripes.copy()
