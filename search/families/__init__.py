@@ -32,6 +32,7 @@ from search.families.marked import marked_programs
 from search.families.object_map import map_programs
 from search.families.object_pick import pick_programs
 from search.families.rays import ray_programs
+from search.families.relate import relate_programs
 from search.families.parts import count_programs, lookup_programs, part_programs
 from search.families.pattern import continue_programs, inpaint_programs, layers_programs, self_tile_programs
 from search.families.panels import panel_programs
@@ -69,6 +70,8 @@ FAMILIES: dict[str, Callable] = {
     # objects moved or trailed the way a marker colour on their edge points (marked.py): a few calls,
     # so before the assembly, which spends whatever share is left
     "marked": marked_programs,
+    # cells painted from their nearest lone pixels (relate.py): a few calls, before the assembly
+    "relate": relate_programs,
     "assembly": assembly_programs,
     # patterns (pattern.py): masked cells restored from any symmetry or lattice; self-similar tiling;
     # a pattern carried on to the outputs' size
