@@ -4,7 +4,8 @@ pixel nearest to it; the pixels stay or go, and the answer is the grid or the bo
 
 The background is the one read off the task, or black where that is another colour (a frame
 that covers most of the grid). The target is a colour every input holds (the test's too); on same-shape tasks its cells change
-in some demonstration, otherwise each output is exactly its box. The mode and the pixels' fate
+in some demonstration and every changed cell is one of them (or a pixel erased: one that becomes
+background), otherwise each output is exactly its box. The mode and the pixels' fate
 are read off the demonstrations: every combination is run on each demonstration in turn,
 stopping at the first it gets wrong.
 """
@@ -32,6 +33,12 @@ def _box_shape(grid: np.ndarray, color: int) -> tuple[int, int]:
     return int(rows.max() - rows.min() + 1), int(cols.max() - cols.min() + 1)
 
 
+def _changed_colors(inputs: list[np.ndarray], targets: list[np.ndarray], background: int | None) -> set[int]:
+    """The input colours of the cells the demonstrations change (those that become ``background``
+    left out unless it is None)."""
+    return {int(v) for g, t in zip(inputs, targets) for v in np.unique(g[(g != t) & (t != background)])}
+
+
 def relate_programs(problem: Problem) -> Iterator[Program]:
     """Target cells painted from their nearest lone pixels (or the pixels onto their nearest cell)."""
     inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
@@ -45,9 +52,16 @@ def relate_programs(problem: Problem) -> Iterator[Program]:
         colors = [c for c in colors if all(_box_shape(g, c) == t.shape for g, t in zip(inputs, targets))]
         crop = True
     # the background as read, or black where it is another colour (a frame that covers most cells)
-    for bg, color in [(bg, c) for bg in dict.fromkeys((info.background, 0)) for c in colors if c != bg]:
-        for mode in MODES:
-            for pixels in PIXELS:
+    for bg in dict.fromkeys((info.background, 0)):
+        budget.charge(calls(inputs))
+        if crop:
+            options = [(c, pixels) for c in colors if c != bg for pixels in PIXELS]
+        else:  # every changed cell is a target cell, or (pixels erased) becomes background
+            kept, erased = _changed_colors(inputs, targets, None), _changed_colors(inputs, targets, bg)
+            options = [(c, pixels) for c in colors if c != bg for pixels, changed in zip(PIXELS, (kept, erased))
+                       if changed == {c}]
+        for color, pixels in options:
+            for mode in MODES:
                 if budget.exhausted:
                     return
                 if fits(lambda g: paint_from_pixels(g, color, mode, pixels, crop, bg), inputs, targets,
