@@ -2,12 +2,12 @@
 paints the cell of a target colour nearest to it, or each target cell takes the colour of the
 pixel nearest to it; the pixels stay or go, and the answer is the grid or the box of the target.
 
-The background is the one read off the task, or black where that is another colour (a frame
-that covers most of the grid). The target is a colour every input holds (the test's too); on same-shape tasks its cells change
-in some demonstration and every changed cell is one of them (or a pixel erased: one that becomes
-background), otherwise each output is exactly its box. The mode and the pixels' fate
-are read off the demonstrations: every combination is run on each demonstration in turn,
-stopping at the first it gets wrong.
+The background is the one read off the task, or black where that is another colour (a frame that
+covers most of the grid). The target is a colour every input holds (the test's too); on same-shape
+tasks every cell the demonstrations change is a target cell (or, the pixels erased, becomes
+background), otherwise each output is exactly the target's box. The mode and the pixels' fate are
+read off the demonstrations: every combination is run on each demonstration in turn, stopping at
+the first it gets wrong.
 """
 
 from __future__ import annotations
@@ -45,12 +45,9 @@ def relate_programs(problem: Problem) -> Iterator[Program]:
     budget.charge(calls(inputs))
     grids = inputs + list(problem.test_in)
     colors = [c for c in range(10) if all((g == c).any() for g in grids)]
-    if info.same_shape:
-        colors = [c for c in colors if any(((g == c) & (g != t)).any() for g, t in zip(inputs, targets))]
-        crop = False
-    else:
+    crop = not info.same_shape
+    if crop:
         colors = [c for c in colors if all(_box_shape(g, c) == t.shape for g, t in zip(inputs, targets))]
-        crop = True
     # the background as read, or black where it is another colour (a frame that covers most cells)
     for bg in dict.fromkeys((info.background, 0)):
         budget.charge(calls(inputs))
