@@ -518,3 +518,49 @@ def align_objects(grid: np.ndarray, anchor_color: int, edge: str = "top", backgr
             return None
         out[rows, cols] = grid[m]
     return out
+
+
+def paint_from_pixels(grid: np.ndarray, target: int, mode: str = "pixel", pixels: str = "keep", crop: bool = False,
+                      background: int | None = 0) -> np.ndarray | None:
+    """Lone pixels give their colour to the nearest cells of colour ``target``. A lone pixel is
+    a one-cell object (8-connected, one colour) of any colour but the target's. mode="pixel":
+    each pixel paints the one target cell nearest to it (straight-line distance); mode="cell":
+    each target cell takes the colour of the pixel nearest to it. The pixels stay
+    (pixels="keep") or are erased ("delete"); crop=True answers only the box of the target
+    cells. None where there is no pixel or no target cell, a pixel's nearest cell is tied, a
+    cell's nearest pixels differ in colour, or two pixels paint one cell different colours.
+
+    Example: grid = paint_from_pixels(grid, target=Color.TEAL, mode="pixel", pixels="delete", crop=False)
+    """
+    grid = np.asarray(grid)
+    bg = resolve_background(grid, background)
+    cells = np.argwhere(grid == target)
+    lone = [m for m in find_objects(grid, bg, 8, True) if m.sum() == 1 and grid[m][0] != target]
+    if not len(cells) or not lone:
+        return None
+    where = np.array([np.argwhere(m)[0] for m in lone])
+    colors = np.array([grid[m][0] for m in lone])
+    dist = ((cells[:, None, :] - where[None]) ** 2).sum(axis=2)  # target cell x pixel
+    out = grid.copy()
+    if mode == "pixel":
+        nearest = dist == dist.min(axis=0)
+        if (nearest.sum(axis=0) != 1).any():
+            return None
+        chosen = nearest.argmax(axis=0)
+        for cell in set(chosen.tolist()):
+            if len(set(colors[chosen == cell].tolist())) != 1:
+                return None
+        out[cells[chosen, 0], cells[chosen, 1]] = colors
+    elif mode == "cell":
+        nearest = dist == dist.min(axis=1, keepdims=True)
+        first = colors[nearest.argmax(axis=1)]
+        if (nearest & (colors[None] != first[:, None])).any():
+            return None
+        out[cells[:, 0], cells[:, 1]] = first
+    else:
+        raise ValueError(f"unknown mode {mode!r}")
+    if pixels == "delete":
+        out[where[:, 0], where[:, 1]] = bg
+    if crop:
+        out = out[cells[:, 0].min():cells[:, 0].max() + 1, cells[:, 1].min():cells[:, 1].max() + 1]
+    return out

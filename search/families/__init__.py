@@ -32,6 +32,7 @@ from search.families.marked import marked_programs
 from search.families.object_map import map_programs
 from search.families.object_pick import pick_programs
 from search.families.rays import ray_programs
+from search.families.relate import relate_programs
 from search.families.parts import count_programs, lookup_programs, part_programs
 from search.families.pattern import (continue_programs, inpaint_programs, layers_programs, self_tile_programs,
                                      repeat_programs, stairs_programs)
@@ -76,6 +77,8 @@ FAMILIES: dict[str, Callable] = {
     # a motif repeated from each seed cell by a period (pattern.py): returns at once unless every
     # output keeps its input's few drawn cells, one input having one
     "repeat": repeat_programs,
+    # cells painted from their nearest lone pixels (relate.py): a few calls, before the assembly
+    "relate": relate_programs,
     "assembly": assembly_programs,
     # patterns (pattern.py): masked cells restored from any symmetry or lattice; self-similar tiling;
     # a pattern carried on to the outputs' size
