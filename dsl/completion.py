@@ -60,79 +60,33 @@ def symmetry_maps(shape: tuple[int, int]) -> tuple[tuple[np.ndarray, np.ndarray]
     the cells whose image stays in the grid: every mirror of rows, columns or either diagonal
     about any axis, and every half and quarter turn about any centre that keeps at least half
     of the grid on itself (a smaller overlap could not be confirmed by half the known cells)."""
-    return tuple((src, dst) for src, dst, _ in _maps_and_axes(shape))
-
-
-@lru_cache(maxsize=8)
-def _maps_and_axes(shape: tuple[int, int]) -> tuple[tuple[np.ndarray, np.ndarray, tuple[int, int] | None], ...]:
-    """``symmetry_maps``, each with the step (dy, dx) along its axis: (0, 1) for a mirror of
-    rows, (1, 0) of columns, (1, 1) and (1, -1) for the diagonals; None for a turn."""
     h, w = shape
     rows, cols = np.indices(shape)
     maps = []
 
-    def add(y, x, axis):
+    def add(y, x):
         inside = ((y >= 0) & (y < h) & (x >= 0) & (x < w)).ravel()
         src = np.flatnonzero(inside).astype(np.int32)
-        maps.append((src, (y.ravel()[inside] * w + x.ravel()[inside]).astype(np.int32), axis))
+        maps.append((src, (y.ravel()[inside] * w + x.ravel()[inside]).astype(np.int32)))
 
     for s in range(1, 2 * h - 2):
-        add(s - rows, cols, (0, 1))
+        add(s - rows, cols)
     for s in range(1, 2 * w - 2):
-        add(rows, s - cols, (1, 0))
+        add(rows, s - cols)
     for d in range(-(w - 1), h):  # the diagonal r - c = d
-        add(cols + d, rows - d, (1, 1))
+        add(cols + d, rows - d)
     for s in range(0, h + w - 1):  # the anti-diagonal r + c = s
-        add(s - cols, s - rows, (1, -1))
+        add(s - cols, s - rows)
     for sy in range(2 * h - 1):
         for sx in range(2 * w - 1):
             if 2 * (h - abs(sy - (h - 1))) * (w - abs(sx - (w - 1))) < h * w:
                 continue
-            add(sy - rows, sx - cols, None)  # the half turn about (sy / 2, sx / 2)
+            add(sy - rows, sx - cols)  # the half turn about (sy / 2, sx / 2)
             if (sy + sx) % 2 == 0:  # a quarter turn about the same centre, both ways
                 a, b = (sy - sx) // 2, (sy + sx) // 2
-                add(cols + a, b - rows, None)
-                add(b - cols, rows - a, None)
+                add(cols + a, b - rows)
+                add(b - cols, rows - a)
     return tuple(maps)
-
-
-@lru_cache(maxsize=16)
-def _lines(shape: tuple[int, int], step: tuple[int, int]) -> tuple[np.ndarray, ...]:
-    """The lines of a grid of ``shape`` along ``step`` (dy, dx): rows, columns or diagonals, each
-    its cells' flat indices in order."""
-    h, w = shape
-    index = np.arange(h * w).reshape(shape)
-    if step == (0, 1):
-        return tuple(index)
-    if step == (1, 0):
-        return tuple(index.T)
-    if step == (1, -1):
-        index = index[:, ::-1]
-    return tuple(np.diagonal(index, d).copy() for d in range(-(h - 1), w))
-
-
-def _along_lines(out: np.ndarray, shape: tuple[int, int], steps: list[tuple[int, int]],
-                 mirrored: np.ndarray) -> np.ndarray:
-    """Each unknown cell (-1 in the flat ``out``) of ``mirrored`` (the cells a mirror maps inside
-    the grid: their image is unknown too) whose nearest known cells on both sides along a line of
-    one of ``steps`` share a colour, given that colour where every such line agrees (a run
-    carried on under the mask); the new ``out``."""
-    votes = np.full((len(steps), out.size), -1)
-    for k, step in enumerate(steps):
-        for line in _lines(shape, step):
-            vals = out[line]
-            known = vals >= 0
-            if known.all() or known.sum() < 2:
-                continue
-            at = np.arange(len(line))
-            before = np.maximum.accumulate(np.where(known, at, -1))
-            after = np.minimum.accumulate(np.where(known, at, len(line))[::-1])[::-1]
-            gap = ~known & (before >= 0) & (after < len(line))
-            gap[gap] &= vals[before[gap]] == vals[after[gap]]
-            votes[k, line[gap]] = vals[before[gap]]
-    top, low = votes.max(axis=0), np.where(votes < 0, 10, votes).min(axis=0)
-    agree = (out < 0) & mirrored & (top >= 0) & (top == low)
-    return np.where(agree, top, out)
 
 
 def complete_symmetry(grid: np.ndarray, mask_color: int | str, symmetries: str = "mirrors") -> np.ndarray | None:
@@ -141,12 +95,9 @@ def complete_symmetry(grid: np.ndarray, mask_color: int | str, symmetries: str =
     symmetries, found from the other cells. symmetries="mirrors": the best left-right and up-down
     mirror (axes anywhere) and, on a square grid, the transpose; "all": every mirror (rows,
     columns, either diagonal, axes anywhere) and every half or quarter turn (about any centre)
-    on which the known cells agree, each confirmed by at least half of them, and a cell on a
-    mirror's axis that no image fills takes the axis's colour where its known cells share one.
-    Either way, a cell whose mirror image lies in the grid but is unknown too (next to an axis,
-    under a mask that covers both sides) takes the colour its nearest known cells on both sides
-    share along a line parallel to a mirror's axis (a run carried on under the mask), alternating
-    with the symmetries until nothing changes. None when the grid has no such cell or some stay unknown.
+    on which the known cells agree, each confirmed by at least half of them; a cell on a mirror's
+    axis that no image fills takes the axis's colour where its known cells share one. None when
+    the grid has no such cell or some stay unknown.
 
     Example: grid = complete_symmetry(grid, mask_color=Color.BLACK, symmetries="mirrors")
     """
@@ -162,39 +113,24 @@ def complete_symmetry(grid: np.ndarray, mask_color: int | str, symmetries: str =
     both = (known >= 0) & (known.T >= 0) if grid.shape[0] == grid.shape[1] else None
     square = both is not None and both.any() and not (known.T[both] != known[both]).any()
     h, w = grid.shape
-    steps = [step for step, on in (((0, 1), s_rows is not None), ((1, 0), s_cols is not None), ((1, 1), square)) if on]
-    rows, cols = np.indices(grid.shape)
-    mirrored = np.full(grid.shape, square)
-    if s_rows is not None:
-        mirrored |= (s_rows - rows >= 0) & (s_rows - rows < h)
-    if s_cols is not None:
-        mirrored |= (s_cols - cols >= 0) & (s_cols - cols < w)
-    while (known < 0).any():
-        changed = True
-        while changed and (known < 0).any():
-            changed = False
-            for r, c in zip(*np.nonzero(known < 0)):
-                partners = []
-                if s_rows is not None:
-                    partners.append((s_rows - r, c))
-                if s_cols is not None:
-                    partners.append((r, s_cols - c))
-                if s_rows is not None and s_cols is not None:
-                    partners.append((s_rows - r, s_cols - c))
-                if square:
-                    partners.append((c, r))
-                for y, x in partners:
-                    if 0 <= y < h and 0 <= x < w and known[y, x] >= 0:
-                        known[r, c] = known[y, x]
-                        changed = True
-                        break
-        stalled = int((known < 0).sum())
-        if not stalled or not steps:
-            break
-        # cells whose images are all unknown too: a run along a mirror's axis carried on under the mask
-        known = _along_lines(known.ravel(), grid.shape, steps, mirrored.ravel()).reshape(grid.shape)
-        if int((known < 0).sum()) == stalled:
-            break
+    changed = True
+    while changed and (known < 0).any():
+        changed = False
+        for r, c in zip(*np.nonzero(known < 0)):
+            partners = []
+            if s_rows is not None:
+                partners.append((s_rows - r, c))
+            if s_cols is not None:
+                partners.append((r, s_cols - c))
+            if s_rows is not None and s_cols is not None:
+                partners.append((s_rows - r, s_cols - c))
+            if square:
+                partners.append((c, r))
+            for y, x in partners:
+                if 0 <= y < h and 0 <= x < w and known[y, x] >= 0:
+                    known[r, c] = known[y, x]
+                    changed = True
+                    break
     if (known < 0).any():
         return None
     return known
@@ -202,49 +138,34 @@ def complete_symmetry(grid: np.ndarray, mask_color: int | str, symmetries: str =
 
 def _complete_by_maps(known: np.ndarray) -> np.ndarray | None:
     """``complete_symmetry``'s "all": ``known`` (-1 unknown) filled from every symmetry its known
-    cells confirm; what no image fills, from the lines along their mirrors' axes."""
+    cells confirm."""
     n_known = int((known >= 0).sum())
     flat = known.ravel()
     chosen = []
-    for src, dst, axis in _maps_and_axes(known.shape):
+    for src, dst in symmetry_maps(known.shape):
         if 2 * len(src) < n_known:
             continue
         a, b = flat[src], flat[dst]
         both = (a >= 0) & (b >= 0)
         if 2 * int(both.sum()) < n_known or (a[both] != b[both]).any():
             continue
-        chosen.append((src, dst, axis))
+        chosen.append((src, dst))
     if not chosen:
         return None
     out = flat.copy()
-    steps = sorted({axis for _, _, axis in chosen if axis is not None})
-    mirrored = np.zeros(out.size, dtype=bool)
-    for src, _, axis in chosen:
-        if axis is not None:
-            mirrored[src] = True
-    axis_filled = False
     while (out < 0).any():
         before = int((out < 0).sum())
-        for src, dst, _ in chosen:
+        for src, dst in chosen:
             take = (out[src] < 0) & (out[dst] >= 0)
             out[src[take]] = out[dst[take]]
-        if int((out < 0).sum()) < before:
-            continue
-        if not axis_filled:  # a mirror's axis: its own image, filled from the axis's one colour
-            axis_filled = True
-            for src, dst, _ in chosen:
-                axis = src[src == dst]
-                if len(axis) and (out[axis] < 0).any():
-                    seen = np.unique(out[axis][out[axis] >= 0])
-                    if len(seen) == 1:
-                        out[axis[out[axis] < 0]] = seen[0]
-            continue
-        # cells whose images are all unknown too: a run along a mirror's axis carried on under the mask
-        if not steps:
-            break
-        out = _along_lines(out, known.shape, steps, mirrored)
         if int((out < 0).sum()) == before:
             break
+    for src, dst in chosen:  # a mirror's axis: its own image, filled from the axis's one colour
+        axis = src[src == dst]
+        if len(axis) and (out[axis] < 0).any():
+            seen = np.unique(out[axis][out[axis] >= 0])
+            if len(seen) == 1:
+                out[axis[out[axis] < 0]] = seen[0]
     if (out < 0).any():
         return None
     return out.reshape(known.shape)
