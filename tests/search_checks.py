@@ -36,3 +36,17 @@ def first_hit(dataset: str, task_id: str, families: tuple[str, ...], text: str, 
     hits = [(p, o) for p, o in programs if text in p.source]
     assert hits, f"no program with {text} for {task_id}: {[p.description for p, _ in programs]}"
     return task, hits[0]
+
+
+def assert_case_solved(case: tuple, budget: int) -> None:
+    """A case (dataset, task id, families, text): its first matching program's test outputs are the
+    task's known ones."""
+    task, (program, outputs) = first_hit(*case, budget)
+    assert outputs == tuple(ex.output for ex in task.test), program.description
+
+
+def assert_cases_rerun(cases, budget: int) -> None:
+    """Each case's first matching program, run in the sandbox, gives what it gave in-process."""
+    for case in cases:
+        task, (program, outputs) = first_hit(*case, budget)
+        assert_reruns(program.source, task, outputs, label=case[1])

@@ -18,7 +18,7 @@ import pytest
 import arc
 from dsl.grids import repeat_from_seeds, stack_steps
 from search.families import object_programs
-from tests.search_checks import assert_reruns, first_hit
+from tests.search_checks import assert_case_solved, assert_cases_rerun
 
 # (dataset, task id, families, text its program must hold): each checked against the known test output.
 CASES = [
@@ -41,14 +41,11 @@ BUDGET = 300_000
 
 @pytest.mark.parametrize("dataset,task_id,families,text", CASES)
 def test_mechanism_solves_task(dataset, task_id, families, text):
-    task, (program, outputs) = first_hit(dataset, task_id, families, text, BUDGET)
-    assert outputs == tuple(ex.output for ex in task.test), program.description
+    assert_case_solved((dataset, task_id, families, text), BUDGET)
 
 
 def test_programs_through_sandbox():
-    for dataset, task_id, families, text in CASES:
-        task, (program, outputs) = first_hit(dataset, task_id, families, text, BUDGET)
-        assert_reruns(program.source, task, outputs, label=task_id)
+    assert_cases_rerun(CASES, BUDGET)
 
 
 def test_stack_steps_sides_shape_and_columns():

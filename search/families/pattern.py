@@ -265,9 +265,16 @@ def _layouts(ins: list[np.ndarray], outs: list[np.ndarray], bg: int) -> Iterator
             yield text, shapes, at
 
 
+def _seed_at(g: np.ndarray, t: np.ndarray, at: str, bg: int) -> int:
+    """The output row the input's one drawn row goes to ("own": its own row)."""
+    if at == "own":
+        return int(np.nonzero((g != bg).any(axis=1))[0][0])
+    return 0 if at == "top" else t.shape[0] - 1
+
+
 def _seed_row(g: np.ndarray, t: np.ndarray, shape, at: str, bg: int) -> bool:
     r = int(np.nonzero((g != bg).any(axis=1))[0][0])
-    row = {"own": r, "top": 0, "bottom": t.shape[0] - 1}[at]
+    row = _seed_at(g, t, at, bg)
     seed = np.full(t.shape[1], bg)
     seed[:min(t.shape[1], g.shape[1])] = g[r, :t.shape[1]]
     return row < t.shape[0] and np.array_equal(t[row], seed)
@@ -276,8 +283,7 @@ def _seed_row(g: np.ndarray, t: np.ndarray, shape, at: str, bg: int) -> bool:
 def _sides(ins, outs, shapes, at: str, bg: int, sign: int, budget) -> list:
     """The (step, colour) options, or None, that give every demonstration's rows on one side of
     the seed (above: ``sign`` -1); colours: the seed's own, or the one colour of the first row."""
-    seeds = [int(np.nonzero((g != bg).any(axis=1))[0][0]) if at == "own" else {"top": 0, "bottom": t.shape[0] - 1}[at]
-             for g, t in zip(ins, outs)]
+    seeds = [_seed_at(g, t, at, bg) for g, t in zip(ins, outs)]
     parts = [t[:r] if sign < 0 else t[r + 1:] for t, r in zip(outs, seeds)]
     if all((p == bg).all() for p in parts):
         return [None]

@@ -17,6 +17,7 @@ from typing import Iterator
 import numpy as np
 
 from dsl.object_ops import paint_from_pixels
+from dsl.objects import bounding_box
 from search.budget import calls
 from search.families.common import fits
 from search.problem import Problem
@@ -29,8 +30,8 @@ CALL_WEIGHT = 4
 
 
 def _box_shape(grid: np.ndarray, color: int) -> tuple[int, int]:
-    rows, cols = np.nonzero(grid == color)
-    return int(rows.max() - rows.min() + 1), int(cols.max() - cols.min() + 1)
+    _, _, height, width = bounding_box(grid == color, background=False)
+    return height, width
 
 
 def _changed_colors(inputs: list[np.ndarray], targets: list[np.ndarray], background: int | None) -> set[int]:
