@@ -18,11 +18,17 @@ from dsl.objects import find_objects, find_regions
 
 # Features of one object; the numeric ones may also be compared with a threshold (``at_least``).
 NUMERIC_FEATURES = ("size", "height", "width", "area", "n_colors", "n_holes", "size_rank", "size_rank_up",
-                    "shape_count", "color_count", "row_rank", "col_rank", "n_neighbours")
+                    "shape_count", "color_count", "row_rank", "col_rank", "n_neighbours", "n_ends", "n_corners")
 OBJECT_FEATURES = ("color", "size", "height", "width", "area", "n_colors", "n_holes", "touches_border",
                    "is_rectangle", "is_symmetric", "is_largest", "is_smallest", "size_rank", "size_rank_up",
                    "shape", "shape_rigid", "shape_count", "color_count", "shape_is_unique", "color_is_unique",
                    "row_rank", "col_rank", "n_neighbours", "size_extreme", "touching", "color_touching")
+# Features the object map (``map_objects``) also weighs: whether another object's box holds the
+# object ("inside"); its drawing as a path, its cells with one neighbour ("n_ends") and those where
+# it turns ("n_corners"), or both ("path"); the parity of its first column (row) counted from an
+# edge (``PARITY_FEATURES``, by the axis whose length decides which edge counts).
+PARITY_FEATURES = {"col_parity": 1, "col_parity_right": 1, "row_parity": 0, "row_parity_bottom": 0}
+MAP_FEATURES = OBJECT_FEATURES + ("inside", "n_ends", "n_corners", "path", *PARITY_FEATURES)
 # Features that relate an object to the rest of the drawing, read only where one object is picked
 # (``crop_by_feature``): "copy_scale", how many times larger another colour's drawing copies its shape.
 RELATIONAL_FEATURES = ("copy_scale",)
@@ -78,6 +84,20 @@ def _own(grid: np.ndarray, mask: np.ndarray, masks: list[np.ndarray], feature: s
     if feature == "is_symmetric":
         cells = np.where(m, grid[box], -1)
         return bool((cells == cells[::-1]).all() or (cells == cells[:, ::-1]).all())
+    if feature == "path":
+        return (_own(grid, mask, masks, "n_ends", bg), _own(grid, mask, masks, "n_corners", bg))
+    if feature in PARITY_FEATURES:
+        rows, cols = np.nonzero(mask)
+        h, w = mask.shape
+        return {"col_parity": int(cols.min()) % 2, "col_parity_right": (w - 1 - int(cols.max())) % 2,
+                "row_parity": int(rows.min()) % 2, "row_parity_bottom": (h - 1 - int(rows.max())) % 2}[feature]
+    if feature in ("n_ends", "n_corners"):
+        pad = np.pad(m, 1)
+        up, down, left, right = pad[:-2, 1:-1], pad[2:, 1:-1], pad[1:-1, :-2], pad[1:-1, 2:]
+        count = up.astype(int) + down + left + right
+        if feature == "n_ends":
+            return int((m & (count == 1)).sum())
+        return int((m & (count == 2) & (up | down) & (left | right)).sum())
     if feature == "shape":
         return _shape_key(mask)
     if feature == "shape_rigid":
@@ -94,12 +114,16 @@ def _neighbours(masks: list[np.ndarray]) -> list[int]:
 
 
 def object_values(grid: np.ndarray, masks: list[np.ndarray], feature: str, background: int | None = 0) -> list:
-    """``feature`` (one of ``OBJECT_FEATURES``) of every object in ``masks``, ranks and counts taken
+    """``feature`` (one of ``MAP_FEATURES``) of every object in ``masks``, ranks and counts taken
     among them: "size_rank" (0 = the largest size, equal sizes share a rank), "size_rank_up" (0 =
     the smallest), "row_rank"/"col_rank" (by top row / left column), "n_neighbours" (objects touching it),
     "size_extreme" ("largest", "smallest" or "middle"), "touching" (the sorted colours of the
     cells touching it, side or corner), "color_touching" (its colour and those), "shape_count"/"color_count"
     (objects with its shape / colour), "shape_is_unique"/"color_is_unique", "is_largest"/"is_smallest",
+    "inside" (another object's box holds all its cells), "n_ends"/"n_corners" (its cells with one
+    neighbour / turning a corner, side neighbours in its box), "path" (both), "col_parity" /
+    "col_parity_right" / "row_parity" / "row_parity_bottom" (the parity of its first column counted
+    from the left / of its last from the right, rows alike),
     "copy_scale" (``copy_scale``: the largest k, 2 to ``MAX_COPY_SCALE``, for which the cells of
     another colour draw the object's shape k times larger, 0 where none does).
 
@@ -120,6 +144,10 @@ def object_values(grid: np.ndarray, masks: list[np.ndarray], feature: str, backg
         starts = [int(np.nonzero(m.any(axis=1 - axis))[0][0]) for m in masks]
         order = sorted(set(starts))
         return [order.index(s) for s in starts]
+    if feature == "inside":  # another object's box holds every cell of this one
+        boxes = [_box(m) for m in masks]
+        return [any(j != k and mask[boxes[j]].sum() == mask.sum() for j in range(len(masks)))
+                for k, mask in enumerate(masks)]
     if feature == "n_neighbours":  # other objects whose cells touch this one's (side or corner)
         return _neighbours(masks)
     if feature == "copy_scale":

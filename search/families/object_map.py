@@ -7,12 +7,13 @@ nearest object in its way, mirrored across that object's line, away from the obj
 to the nearest still object of its colour), a changed cell that no object covers having to be one
 that a turn or move reaches; an object the output shows against another or the border moved to
 contact (those that do stack), and a kept object already as far as such a move goes makes it too.
-Then one feature of the objects (``OBJECT_FEATURES``: colour, size, shape, rank, border, holes,
-symmetry, how many share it, ...) must decide the fate, as the smallest rule that does: one move or
+Then one feature of the objects (``MAP_FEATURES``: colour, size, shape, rank, border, holes,
+symmetry, how many share it, inside another's box, ends and corners, column or row parity, ...) must decide the fate, as the smallest rule that does: one move or
 turn for all, a threshold on a number, one value against the rest, or a table whose every entry
 more than one object shows (or one object, where the entry moves or turns it). A rule is tentative
 where, learnt without one demonstration, it does not give that demonstration's fates, or where a
-test object's value falls in a threshold's open gap.
+test object's value falls in a threshold's open gap, or where a parity counted from one edge
+could as well be counted from the other and a test grid's side tells them apart.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ import numpy as np
 
 from dsl.color import resolve_background
 from dsl.object_rules import (
+    MAP_FEATURES,
     NUMERIC_FEATURES,
-    OBJECT_FEATURES,
     PAINTS,
+    PARITY_FEATURES,
     RELATIONS,
     SIDES,
     TURNS,
@@ -65,7 +67,7 @@ def map_programs(problem: Problem) -> Iterator[Program]:
         if fates is None:
             continue
         objects, actions = fates
-        for feature in OBJECT_FEATURES:
+        for feature in MAP_FEATURES:
             if budget.exhausted:
                 break
             # measured: about five passes over the inputs and 250 units an object per feature
@@ -80,7 +82,8 @@ def map_programs(problem: Problem) -> Iterator[Program]:
                 continue
             seen.add((conn, by_color, regions, key))
             tentative = (not _holds_out(values, actions, feature in NUMERIC_FEATURES, rule)
-                         or _in_gap(problem, feature, conn, by_color, regions, values, rule))
+                         or _in_gap(problem, feature, conn, by_color, regions, values, rule)
+                         or _edge_open(problem, feature))
             call = (f"grid = map_objects(grid, by={feature!r}, table={table!r}, default={default!r}, "
                     + (f"at_least={at_least}, " if at_least is not None else "")
                     + f"background={info.background!r}, connectivity={conn}, "
@@ -336,6 +339,17 @@ def _in_gap(problem: Problem, feature: str, conn: int, by_color: bool, regions: 
         if any(low < v < high for v in object_values(g, masks, feature, bg)):
             return True
     return False
+
+
+def _edge_open(problem: Problem, feature: str) -> bool:
+    """A parity counted from one edge (``PARITY_FEATURES``) where every demonstration's input has
+    the same parity of that side's length and a test input another: counted from the other edge,
+    it would fit them as well and answer otherwise."""
+    axis = PARITY_FEATURES.get(feature)
+    if axis is None:
+        return False
+    seen = {g.shape[axis] % 2 for g in problem.train_in}
+    return len(seen) == 1 and any(g.shape[axis] % 2 not in seen for g in problem.test_in)
 
 
 def _holds_out(values: list[list], actions: list[list], numeric: bool, rule) -> bool:
