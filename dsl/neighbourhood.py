@@ -463,7 +463,9 @@ def cell_features(grid: np.ndarray, features: tuple[str, ...], background: int =
     other than the background and its own); symmetry partners (mirror_lr, mirror_ud,
     mirror_rot180, mirror_transpose); position (row, col, mod 2 / 3, on_border, the middle row
     or column, the band between full separator lines, the colours whose bounding box holds it); its region (same-colour component: size, rank, shape, touches the edge) and
-    object (8-connected non-background component: size, rank, bounding box, colours, shape).
+    object (8-connected non-background component: size, rank, bounding box, colours, shape); a
+    path's ends and bends in its region or object (a shape class turns and sizes keep); its
+    distance to the nearest non-background cell mod 2, and that cell's colour (nearest_colour).
     10 stands for "outside the grid" or "none".
 
     Example: feats = cell_features(input_grid, ("colour", "n4_count"), background=Color.BLACK)
