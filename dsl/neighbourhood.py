@@ -344,6 +344,10 @@ FEATURES: dict[str, tuple[str, Callable[[_Cells], np.ndarray]]] = {
     "col_mod2": ("column index mod 2", lambda c: c.cols % 2),
     "row_mod3": ("row index mod 3", lambda c: c.rows % 3),
     "col_mod3": ("column index mod 3", lambda c: c.cols % 3),
+    # Counted from the far edge: on grids whose sides differ in parity, stripes anchored at the bottom or right.
+    "row_mod2_up": ("row index counted up from the bottom row, mod 2", lambda c: (c.grid.shape[0] - 1 - c.rows) % 2),
+    "col_mod2_left": ("column index counted leftward from the right column, mod 2",
+                      lambda c: (c.grid.shape[1] - 1 - c.cols) % 2),
     "diag_mod2": ("(row + column) mod 2", lambda c: (c.rows + c.cols) % 2),
     "on_border": ("1 on the grid's outer ring", lambda c: (
         (c.rows == 0) | (c.cols == 0) | (c.rows == c.grid.shape[0] - 1) | (c.cols == c.grid.shape[1] - 1)
@@ -461,9 +465,10 @@ def cell_features(grid: np.ndarray, features: tuple[str, ...], background: int =
     up_left, ..., n4/n8 codes, counts and colour bitmasks); the colours of its row and column;
     rays (the first non-background colour seen looking in a direction, and the nearest colour
     other than the background and its own); symmetry partners (mirror_lr, mirror_ud,
-    mirror_rot180, mirror_transpose); position (row, col, mod 2 / 3, on_border, the middle row
-    or column, the band between full separator lines, the colours whose bounding box holds it); its region (same-colour component: size, rank, shape, touches the edge) and
-    object (8-connected non-background component: size, rank, bounding box, colours, shape); a
+    mirror_rot180, mirror_transpose); position (row, col, mod 2 / 3, mod 2 from the bottom or
+    right, on_border, the middle row or column, the band between full separator lines, the
+    colours whose bounding box holds it); its region (same-colour component: size, rank, shape,
+    touches the edge) and object (8-connected non-background component: size, rank, bounding box, colours, shape); a
     path's ends and bends in its region or object (a shape class turns and sizes keep); its
     distance to the nearest non-background cell mod 2, and that cell's colour (nearest_colour).
     10 stands for "outside the grid" or "none".
