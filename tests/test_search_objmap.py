@@ -12,7 +12,7 @@ import pytest
 
 import arc
 from arc.task import Task
-from dsl.object_rules import map_objects, object_values
+from dsl.object_rules import PARITY_FEATURES, map_objects, object_values
 from dsl.objects import find_objects
 from search.families import object_programs
 from tests.search_checks import assert_case_solved, assert_cases_rerun
@@ -71,10 +71,10 @@ def test_parity_from_an_edge_is_tentative_where_the_sides_do_not_decide():
 
 
 def test_new_features_do_not_fire_where_objects_do_not_change_by_them():
-    # 3aa6fb7a / 6e82a1ae: object-map tasks main solves by a corner paint / size; a5313dff: enclosed
+    # 6e82a1ae: objects recoloured by their size (main solves it by the map); a5313dff: enclosed
     # regions filled (no object's feature decides)
     for task_id in ("6e82a1ae", "a5313dff"):
         task = arc.load_dataset("arc1-train")[task_id]
         found = object_programs(task, families=("map",), budget=BUDGET)
         assert not any(f"by='{f}'" in p.source for p, _ in found
-                       for f in ("inside", "path", "n_ends", "n_corners", "col_parity", "row_parity")), task_id
+                       for f in ("inside", "path", "n_ends", "n_corners", *PARITY_FEATURES)), task_id
