@@ -146,7 +146,8 @@ def object_values(grid: np.ndarray, masks: list[np.ndarray], feature: str, backg
         return [order.index(s) for s in starts]
     if feature == "inside":  # another object's box holds every cell of this one
         boxes = [_box(m) for m in masks]
-        return [any(j != k and mask[boxes[j]].sum() == mask.sum() for j in range(len(masks)))
+        sizes = [int(m.sum()) for m in masks]
+        return [any(j != k and mask[boxes[j]].sum() == sizes[k] for j in range(len(masks)))
                 for k, mask in enumerate(masks)]
     if feature == "n_neighbours":  # other objects whose cells touch this one's (side or corner)
         return _neighbours(masks)
