@@ -80,6 +80,27 @@ def dilate(mask: np.ndarray, connectivity: int = 4, iterations: int = 1, include
     return out
 
 
+def _side_counts(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell, how many of its side neighbours are in ``mask``, and whether one of them is above
+    or below and one left or right of it."""
+    mask = np.asarray(mask, dtype=bool)
+    up, down, left, right = (shift(mask, dx, dy) for dx, dy in _OFFSETS[4])
+    count = up.astype(int) + down + left + right
+    return count, (up | down) & (left | right)
+
+
+def path_ends(mask: np.ndarray) -> int:
+    """How many cells of ``mask`` have exactly one side neighbour in it: a path's ends."""
+    count, _ = _side_counts(mask)
+    return int((np.asarray(mask, dtype=bool) & (count == 1)).sum())
+
+
+def path_bends(mask: np.ndarray) -> int:
+    """How many cells of ``mask`` have exactly two side neighbours in it, at a right angle: a path's turns."""
+    count, turns = _side_counts(mask)
+    return int((np.asarray(mask, dtype=bool) & (count == 2) & turns).sum())
+
+
 def reachable_from_border(mask: np.ndarray, connectivity: int = 4) -> np.ndarray:
     """The True cells of ``mask`` connected to the edge of the canvas through True cells."""
     labels, _ = label(mask, connectivity)

@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from dsl._masks import label
+from dsl._masks import dilate, label, path_bends, path_ends
 from dsl.color import Color
 
 OUTSIDE = 10
@@ -267,13 +267,59 @@ def _nearest_other(c: "_Cells") -> np.ndarray:
     return best
 
 
+def _distance_mod2(c: "_Cells") -> np.ndarray:
+    """Per cell, its distance in king's moves to the nearest non-background cell, mod 2 (0 on
+    one; 0 everywhere when the grid is all background): rings around the drawing alternate."""
+    reached = c.grid != c.background
+    out = np.zeros(c.grid.shape, dtype=np.int64)
+    d = 0
+    while reached.any() and not reached.all():
+        d += 1
+        grown = dilate(reached, 8)
+        out[grown & ~reached] = d % 2
+        reached = grown
+    return out
+
+
+def _nearest_colour(c: "_Cells") -> np.ndarray:
+    """Per cell, the colour of the nearest non-background cell by steps up, down, left and right
+    (its own colour on one; OUTSIDE where two colours are equally near or there is none)."""
+    fg = c.grid != c.background
+    colours = np.where(fg, np.left_shift(1, c.grid), 0).astype(np.int64)  # a bitmask of the nearest colours
+    n, m = c.grid.shape
+    reached = fg.copy()
+    while reached.any() and not reached.all():
+        padded = np.pad(np.where(reached, colours, 0), 1)
+        near = np.zeros_like(colours)
+        for dx, dy in (_NEIGHBOURS[d] for d in _SIDES):
+            near |= padded[1 + dx : 1 + dx + n, 1 + dy : 1 + dy + m]
+        new = ~reached & (near != 0)
+        colours[new] = near[new]
+        reached |= new
+    single = (colours != 0) & ((colours & (colours - 1)) == 0)
+    return np.where(single, np.log2(np.maximum(colours, 1)).astype(np.int64), OUTSIDE)
+
+
+def _ends(mask: np.ndarray) -> int:
+    """A path's ends in ``mask`` (``path_ends``), at most 6."""
+    return min(path_ends(mask), 6)
+
+
+def _bends(mask: np.ndarray) -> int:
+    """A path's right-angle turns in ``mask`` (``path_bends``), at most 6."""
+    return min(path_bends(mask), 6)
+
+
 # Features whose value is a colour: a rule may copy one into the cell.
 COLOUR_FEATURES = ("colour", *_SIDES, *_CORNERS, *(f"ray_{d}" for d in _SIDES + _CORNERS),
                    "mirror_lr", "mirror_ud", "mirror_rot180", "mirror_transpose", "object_majority",
-                   "nearest_other", "least_colour")
+                   "nearest_other", "least_colour", "nearest_colour")
 
 # name -> (description, function of the cell context). Ordered roughly from cheap and general
-# to costly and specific: the learner tries feature sets in this order.
+# to costly and specific: the learner tries feature sets in this order. The features named in
+# ``SECOND_PASS`` come last and a learner tries them in a pass of their own, on work of their
+# own, only where the others give no rule: a feature added there never delays a rule the
+# others find (search/families/local_rules.py).
 FEATURES: dict[str, tuple[str, Callable[[_Cells], np.ndarray]]] = {
     "colour": ("the cell's colour", lambda c: c.grid),
     "is_background": ("1 if the cell has the background colour", lambda c: (c.grid == c.background).astype(np.int64)),
@@ -376,7 +422,27 @@ FEATURES: dict[str, tuple[str, Callable[[_Cells], np.ndarray]]] = {
                         lambda c: c.per_object(c.objects, _majority(c), empty=OUTSIDE)),
     "object_shape": ("id of the shape of the cell's object (0 on background)",
                      lambda c: c.per_object(c.objects, _shape_id)),
+    # The second pass (``SECOND_PASS``): tried only where the features above give no rule.
+    # Counted from the far edge: on grids whose sides differ in parity, stripes anchored at the bottom or right.
+    "row_mod2_up": ("row index counted up from the bottom row, mod 2", lambda c: (c.grid.shape[0] - 1 - c.rows) % 2),
+    "col_mod2_left": ("column index counted leftward from the right column, mod 2",
+                      lambda c: (c.grid.shape[1] - 1 - c.cols) % 2),
+    # Shape classes that a turn, a mirror or a size change keeps: a path's ends and turns.
+    "region_ends": ("how many cells of the cell's same-colour 4-connected region have one side neighbour in it "
+                    "(a path's ends; at most 6)", lambda c: c.per_object(c.same_colour_4, _ends)),
+    "region_bends": ("how many cells of the cell's same-colour 4-connected region turn a right angle in it "
+                     "(a path's bends; at most 6)", lambda c: c.per_object(c.same_colour_4, _bends)),
+    "object_bends": ("as region_bends, over the cell's object (0 on background)",
+                     lambda c: c.per_object(c.objects, _bends)),
+    # Distance to the drawing, and the colour nearest: rings and Voronoi cells around the drawn cells.
+    "distance_mod2": ("distance in king's moves to the nearest non-background cell, mod 2",
+                      _distance_mod2),
+    "nearest_colour": ("colour of the nearest non-background cell by side steps (its own on one; 10 on a tie)",
+                       _nearest_colour),
 }
+
+SECOND_PASS = ("row_mod2_up", "col_mod2_left", "region_ends", "region_bends", "object_bends", "distance_mod2",
+               "nearest_colour")
 
 
 def cell_features(grid: np.ndarray, features: tuple[str, ...], background: int = Color.BLACK) -> np.ndarray:
@@ -386,9 +452,12 @@ def cell_features(grid: np.ndarray, features: tuple[str, ...], background: int =
     up_left, ..., n4/n8 codes, counts and colour bitmasks); the colours of its row and column;
     rays (the first non-background colour seen looking in a direction, and the nearest colour
     other than the background and its own); symmetry partners (mirror_lr, mirror_ud,
-    mirror_rot180, mirror_transpose); position (row, col, mod 2 / 3, on_border, the middle row
-    or column, the band between full separator lines, the colours whose bounding box holds it); its region (same-colour component: size, rank, shape, touches the edge) and
-    object (8-connected non-background component: size, rank, bounding box, colours, shape).
+    mirror_rot180, mirror_transpose); position (row, col, mod 2 / 3, mod 2 from the bottom or
+    right, on_border, the middle row or column, the band between full separator lines, the
+    colours whose bounding box holds it); its region (same-colour component: size, rank, shape,
+    touches the edge) and object (8-connected non-background component: size, rank, bounding box, colours, shape); a
+    path's ends and bends in its region or object (a shape class turns and sizes keep); its
+    distance to the nearest non-background cell mod 2, and that cell's colour (nearest_colour).
     10 stands for "outside the grid" or "none".
 
     Example: feats = cell_features(input_grid, ("colour", "n4_count"), background=Color.BLACK)

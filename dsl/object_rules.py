@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from arc.views import SYMMETRY_NAMES, symmetry_array
-from dsl._masks import dilate, label, reachable_from_border
+from dsl._masks import dilate, label, path_bends, path_ends, reachable_from_border
 from dsl.color import resolve_background
 from dsl.objects import find_objects, find_regions
 
@@ -91,13 +91,10 @@ def _own(grid: np.ndarray, mask: np.ndarray, masks: list[np.ndarray], feature: s
         h, w = mask.shape
         return {"col_parity": int(cols.min()) % 2, "col_parity_right": (w - 1 - int(cols.max())) % 2,
                 "row_parity": int(rows.min()) % 2, "row_parity_bottom": (h - 1 - int(rows.max())) % 2}[feature]
-    if feature in ("n_ends", "n_corners"):
-        pad = np.pad(m, 1)
-        up, down, left, right = pad[:-2, 1:-1], pad[2:, 1:-1], pad[1:-1, :-2], pad[1:-1, 2:]
-        count = up.astype(int) + down + left + right
-        if feature == "n_ends":
-            return int((m & (count == 1)).sum())
-        return int((m & (count == 2) & (up | down) & (left | right)).sum())
+    if feature == "n_ends":
+        return path_ends(m)
+    if feature == "n_corners":
+        return path_bends(m)
     if feature == "shape":
         return _shape_key(mask)
     if feature == "shape_rigid":

@@ -28,10 +28,12 @@ from search.steps import Step, fitted_steps, static_steps
 
 # The whole-program families run first, each on a share of the work budget; the enumeration gets
 # the rest. Their programs follow the enumeration's, so a composition stays the first answer. The
-# shares, with the parts kept back for the assembly and the roles lift, add up to at most 0.9
-# (0.8 but on a same-shape task that no one-shot local rule fits), so the enumeration always has a
-# tenth of the budget (most often more than a fifth), whatever the families spend.
+# shares, with the parts kept back for the assembly and the roles lift, add up to at most 0.95
+# (0.7 but on a same-shape task that no one-shot local rule fits), so the enumeration always has a
+# twentieth of the budget (most often more than a fifth), whatever the families spend.
 LOCAL_RULE_SHARE = 0.2  # local_rules.py: per-cell rules, same-shape tasks only
+SECOND_PASS_SHARE = 0.05  # local_rules.py: the same with the features of its second pass, when the
+# first finds no replicated rule (work of its own, so that a feature added there delays no rule)
 AFTER_STEP_SHARE = 0.1  # same-shape tasks: local rules after one step, when none fits the inputs
 UNTIL_STABLE_SHARE = 0.1  # local_fixpoint.py: same-shape tasks, a local rule applied until nothing
 # changes, when no rule fits the inputs in one application
@@ -65,7 +67,8 @@ def search_programs(
     if lift:
         cells_view = cell_lift(problem, budget.share(CELL_SHARE))
         lifted = lifted_hits(cells_view, search_programs, max_depth=max_depth) if cells_view else []
-    rules = learn_local_rules(problem.with_budget(budget.share(LOCAL_RULE_SHARE)))
+    rules = learn_local_rules(problem.with_budget(budget.share(LOCAL_RULE_SHARE)),
+                              second_pass=budget.share(SECOND_PASS_SHARE))
     local = [SearchHit(r.source, r.description, (), r.test_outputs, "local-rule", r.tentative, not r.replicated,
                        rule_program(r)) for r in rules]
     if not any(r.replicated for r in rules):

@@ -6,7 +6,10 @@ colour, or copy a colour-valued feature (a neighbour, a ray, a mirror partner...
 consistent when no tuple seen on the demonstrations needs two actions. The learner looks for the
 smallest consistent feature sets (fewest features, then smallest table): one, two, then three at
 a time, in the order of ``FEATURES`` (cheap and general first), never a superset of a consistent
-set (it could only be larger), within a work budget (``search.budget``).
+set (it could only be larger), within a work budget (``search.budget``). The features of
+``SECOND_PASS`` come in a second pass on work of its own (``second_pass``), only where the first
+finds no replicated rule: every set holding one of them, those features first. A feature added
+there cannot delay or change a rule the first pass finds, whatever the budget.
 
 Precision before recall, because the ensemble trusts a ``unique`` program:
 - a test cell whose tuple no demonstration showed makes the rule refuse. No identity default:
@@ -42,7 +45,7 @@ import numpy as np
 from arc.grid import Grid, from_array
 from arc.task import Task
 from dsl.color import most_common_color
-from dsl.neighbourhood import COLOUR_FEATURES, FEATURES, OUTSIDE, apply_local_rule, cell_features
+from dsl.neighbourhood import COLOUR_FEATURES, FEATURES, OUTSIDE, SECOND_PASS, apply_local_rule, cell_features
 from search.budget import CALL_COST, WorkBudget, as_budget, calls
 from search.problem import Problem
 from search.program import Program
@@ -51,6 +54,7 @@ MAX_FEATURES = 3
 MIN_CHANGED_PER_ENTRY = 2.0  # changed demonstration cells per colour-changing table entry, on average
 MIN_DEMOS = 2  # demonstrations in which each entry that changes a test cell changed some cell
 MIN_SUPPORT = 2  # changed demonstration cells behind each entry that changes a test cell
+FIRST_PASS = tuple(n for n in FEATURES if n not in SECOND_PASS)
 
 
 @dataclass(frozen=True)
@@ -79,8 +83,9 @@ class _Cells:
     raw: dict[str, np.ndarray]  # feature -> values on train cells then test cells
     codes: dict[str, np.ndarray]  # feature -> dense code 0..k-1 on the same cells
     sizes: dict[str, int]  # feature -> k
-    colours: np.ndarray  # (len(COLOUR_FEATURES), cells): the colour-valued features, never deduplicated
-    fits: np.ndarray  # per train cell, bit j set when COLOUR_FEATURES[j] equals the output colour
+    colour_names: tuple[str, ...]  # the colour-valued features among those collected, as in COLOUR_FEATURES
+    colours: np.ndarray  # (len(colour_names), cells): the colour-valued features, never deduplicated
+    fits: np.ndarray  # per train cell, bit j set when colour_names[j] equals the output colour
     n_train: int
     outputs: np.ndarray  # output colour of each train cell
     demo: np.ndarray  # which demonstration each train cell belongs to
@@ -93,8 +98,7 @@ class _Cells:
 
 
 def _collect(train_in: list[np.ndarray], train_out: list[np.ndarray], test_in: list[np.ndarray],
-             background: int) -> _Cells:
-    names = tuple(FEATURES)
+             background: int, names: tuple[str, ...]) -> _Cells:
     per_grid = [cell_features(g, names, background).reshape(-1, len(names)) for g in train_in + test_in]
     values = np.concatenate(per_grid)
     raw, codes, sizes, seen = {}, {}, {}, set()
@@ -113,14 +117,16 @@ def _collect(train_in: list[np.ndarray], train_out: list[np.ndarray], test_in: l
         raw[name], codes[name], sizes[name] = column, code.astype(np.int64), len(uniq)
     n_train = sum(g.size for g in train_in)
     outputs = np.concatenate([g.ravel() for g in train_out]).astype(np.int64)
-    colours = np.stack([values[:, names.index(n)] for n in COLOUR_FEATURES])
+    colour_names = tuple(n for n in COLOUR_FEATURES if n in names)
+    colours = np.stack([values[:, names.index(n)] for n in colour_names])
     fits = np.zeros(n_train, dtype=np.int64)
-    for j in range(len(COLOUR_FEATURES)):
+    for j in range(len(colour_names)):
         fits |= np.where(colours[j, :n_train] == outputs, 1 << j, 0)
     demo = np.concatenate([np.full(g.size, i) for i, g in enumerate(train_in)])
     test_starts = np.cumsum([0] + [g.size for g in test_in[:-1]])
     every_demo_changes = all(not np.array_equal(a, b) for a, b in zip(train_in, train_out))
-    return _Cells(raw, codes, sizes, colours, fits, n_train, outputs, demo, test_starts, every_demo_changes)
+    return _Cells(raw, codes, sizes, colour_names, colours, fits, n_train, outputs, demo, test_starts,
+                  every_demo_changes)
 
 
 def _joint(cells: _Cells, subset: tuple[str, ...]) -> np.ndarray:
@@ -206,7 +212,7 @@ def _table(cells: _Cells, subset: tuple[str, ...], code: np.ndarray):
         if a == -1:
             continue
         key = tuple(int(cells.raw[n][firsts[i]]) for n in subset)
-        table[key] = int(a) if a >= 0 else COLOUR_FEATURES[-2 - int(a)]
+        table[key] = int(a) if a >= 0 else cells.colour_names[-2 - int(a)]
     return len(keys), table, replicated
 
 
@@ -215,7 +221,7 @@ def _actions(cells: _Cells, train: np.ndarray, rows: np.ndarray) -> tuple[np.nda
     tuple): the stable order of ``rows`` by tuple, where each tuple's run starts, and each
     tuple's action. The action keeps the colour (-1) if that fits every cell of the tuple, else
     paints the one output colour, else copies the first colour-valued feature that fits
-    (-2 - j for ``COLOUR_FEATURES[j]``); the caller has checked that one of them fits."""
+    (-2 - j for ``cells.colour_names[j]``); the caller has checked that one of them fits."""
     order, starts = _groups(train[rows])
     o = cells.outputs[rows][order]
     refs = np.bitwise_and.reduceat(cells.fits[rows][order], starts)
@@ -280,31 +286,56 @@ def rule_program(rule: LocalRule, after: str | None = None) -> Program:
     return Program(family, lines, rule.tentative, checked)
 
 
-def _subsets(names: list[str], k: int, blocked: set[frozenset]):
+def _subsets(names: list[str], k: int, blocked: set[frozenset], first: tuple[str, ...] = ()):
     """k-feature subsets in order, leaving out those with a blocked part (a consistent subset,
-    which could only grow, or one already too fine on the changed cells)."""
+    which could only grow, or one already too fine on the changed cells). With ``first``: only
+    the subsets holding one of those features, the subsets with those features tried first."""
+    if first:
+        names = [n for n in names if n in first] + [n for n in names if n not in first]
     for subset in itertools.combinations(names, k):
+        if first and subset[0] not in first:
+            break  # ordered so: every later subset is made of the other features alone
         if not any(frozenset(part) in blocked
                    for j in range(1, k) for part in itertools.combinations(subset, j)):
             yield subset
 
 
 def learn_local_rules(task: Task | Problem, *, budget: int | WorkBudget = 3_000_000,
-                      max_features: int = MAX_FEATURES, max_rules: int = 5) -> list[LocalRule]:
+                      max_features: int = MAX_FEATURES, max_rules: int = 5,
+                      second_pass: int | WorkBudget | None = None) -> list[LocalRule]:
     """Minimal local rules explaining every demonstration of a same-shape ``task``, one per
     distinct test answer, most agreed-on first; [] when no rule passes (deterministic: the
     ``budget`` counts cells, a call over every grid for each feature computed and a few passes
-    over every cell for each feature set tried). Given a ``Problem``, its arrays and its budget."""
+    over every cell for each feature set tried). Given a ``Problem``, its arrays and its budget.
+    With ``second_pass`` (work of its own), where the first pass finds no replicated rule, the
+    sets holding a ``SECOND_PASS`` feature are tried too; their replicated rules, where there
+    are any, answer instead of the first pass's tentative ones."""
     problem = task if isinstance(task, Problem) else Problem.of(task, as_budget(budget))
-    budget = problem.budget
     train_in, train_out, test_in = list(problem.train_in), list(problem.targets), list(problem.test_in)
     if not train_in or not test_in or any(a.shape != b.shape for a, b in zip(train_in, train_out)):
         return []
     if all(np.array_equal(a, b) for a, b in zip(train_in, train_out)):
         return []  # nothing changes: not a local rule's business
     background = most_common_color(np.concatenate([g.ravel() for g in train_in]))
-    budget.charge(len(FEATURES) * calls(train_in + test_in))
-    cells = _collect(train_in, train_out, test_in, background)
+    blocked: set[frozenset] = set()
+    found, weak = _search(train_in, train_out, test_in, background, FIRST_PASS, (), problem.budget,
+                          max_features, blocked)
+    if not found and second_pass is not None:
+        more, more_weak = _search(train_in, train_out, test_in, background, FIRST_PASS + SECOND_PASS,
+                                  SECOND_PASS, as_budget(second_pass), max_features, blocked)
+        found, weak = more, weak or more_weak
+    return _rules(found, background, test_in, max_rules) or _rules(weak, background, test_in, max_rules, False)
+
+
+def _search(train_in: list[np.ndarray], train_out: list[np.ndarray], test_in: list[np.ndarray], background: int,
+            features: tuple[str, ...], first: tuple[str, ...], budget: WorkBudget, max_features: int,
+            blocked: set[frozenset]) -> tuple[list, list]:
+    """One pass of the learner over ``features`` (with ``first``: only the sets holding one of
+    those): the consistent minimal rules whose changes the demonstrations replicate, and the
+    smallest ones whose changes they do not. ``blocked`` gathers the sets no superset of which
+    needs trying, across passes."""
+    budget.charge(len(features) * calls(train_in + test_in))
+    cells = _collect(train_in, train_out, test_in, background, features)
     changed = np.flatnonzero(cells.inputs != cells.outputs)
     max_changing = len(changed) / MIN_CHANGED_PER_ENTRY if MIN_CHANGED_PER_ENTRY > 0 else np.inf
 
@@ -314,12 +345,11 @@ def learn_local_rules(task: Task | Problem, *, budget: int | WorkBudget = 3_000_
         return len(np.unique(code[changed])) > max_changing
 
     names = [n for n in cells.codes if not too_fine(cells.codes[n])]
-    blocked: set[frozenset] = set()
     found: list[tuple[int, tuple[str, ...], dict, bool]] = []
     weak: list[tuple[int, tuple[str, ...], dict, bool]] = []  # the smallest rules whose changes no
     # two demonstrations replicate: tentative answers, only where no rule is replicated
     for k in range(1, max_features + 1):
-        for subset in _subsets(names, k, blocked):
+        for subset in _subsets(names, k, blocked, first):
             if budget.exhausted:
                 break
             # The joint code, then its table: a few vectorised passes, about a twenty-fourth of a unit
@@ -342,7 +372,7 @@ def learn_local_rules(task: Task | Problem, *, budget: int | WorkBudget = 3_000_
                 weak.append((size, subset, table, False))
         if found or budget.exhausted:
             break
-    return _rules(found, background, test_in, max_rules) or _rules(weak, background, test_in, max_rules, False)
+    return found, weak
 
 
 def _rules(found: list, background: int, test_in: list[np.ndarray], max_rules: int,
