@@ -28,12 +28,13 @@ from search.steps import Step, fitted_steps, static_steps
 
 # The whole-program families run first, each on a share of the work budget; the enumeration gets
 # the rest. Their programs follow the enumeration's, so a composition stays the first answer. The
-# shares, with the parts kept back for the assembly and the roles lift, add up to at most 0.95
-# (0.7 but on a same-shape task that no one-shot local rule fits), so the enumeration always has a
-# twentieth of the budget (most often more than a fifth), whatever the families spend.
+# shares, with the parts kept back for the assembly and the roles lift, add up to at most 0.93
+# (0.7 but on a same-shape task that no one-shot local rule fits), so the enumeration always has
+# 7% of the budget (most often more than a fifth), whatever the families spend.
 LOCAL_RULE_SHARE = 0.2  # local_rules.py: per-cell rules, same-shape tasks only
-SECOND_PASS_SHARE = 0.05  # local_rules.py: the same with the features of its second pass, when the
-# first finds no replicated rule (work of its own, so that a feature added there delays no rule)
+SECOND_PASS_SHARE = 0.03  # local_rules.py: the same with the features of its second pass (sets of one
+# or two), when the first finds no replicated rule (work of its own, so that a feature added there
+# delays no rule; 0.05 cost 6cdd2623 its composition at half the default work)
 AFTER_STEP_SHARE = 0.1  # same-shape tasks: local rules after one step, when none fits the inputs
 UNTIL_STABLE_SHARE = 0.1  # local_fixpoint.py: same-shape tasks, a local rule applied until nothing
 # changes, when no rule fits the inputs in one application

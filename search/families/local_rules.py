@@ -8,8 +8,9 @@ smallest consistent feature sets (fewest features, then smallest table): one, tw
 a time, in the order of ``FEATURES`` (cheap and general first), never a superset of a consistent
 set (it could only be larger), within a work budget (``search.budget``). The features of
 ``SECOND_PASS`` come in a second pass on work of its own (``second_pass``), only where the first
-finds no replicated rule: every set holding one of them, those features first. A feature added
-there cannot delay or change a rule the first pass finds, whatever the budget.
+finds no replicated rule: every set of one or two features holding one of them, those features
+first. A feature added there cannot delay or change a rule the first pass finds, whatever the
+budget.
 
 Precision before recall, because the ensemble trusts a ``unique`` program:
 - a test cell whose tuple no demonstration showed makes the rule refuse. No identity default:
@@ -38,7 +39,7 @@ Precision before recall, because the ensemble trusts a ``unique`` program:
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -55,6 +56,8 @@ MIN_CHANGED_PER_ENTRY = 2.0  # changed demonstration cells per colour-changing t
 MIN_DEMOS = 2  # demonstrations in which each entry that changes a test cell changed some cell
 MIN_SUPPORT = 2  # changed demonstration cells behind each entry that changes a test cell
 FIRST_PASS = tuple(n for n in FEATURES if n not in SECOND_PASS)
+SECOND_PASS_MAX_FEATURES = 2  # the second pass's sets: one or two features (one of them its own), so
+# that its work is bounded by what it needs (the sets of three holding one are ~20 times as many)
 
 
 @dataclass(frozen=True)
@@ -98,35 +101,47 @@ class _Cells:
 
 
 def _collect(train_in: list[np.ndarray], train_out: list[np.ndarray], test_in: list[np.ndarray],
-             background: int, names: tuple[str, ...]) -> _Cells:
+             background: int, names: tuple[str, ...], onto: _Cells | None = None) -> _Cells:
+    """The features ``names`` of every demonstration and test cell; with ``onto``, those cells
+    with ``names`` added after theirs (a feature that splits the cells as an earlier one does is
+    left out: the earlier one is kept)."""
     per_grid = [cell_features(g, names, background).reshape(-1, len(names)) for g in train_in + test_in]
     values = np.concatenate(per_grid)
-    raw, codes, sizes, seen = {}, {}, {}, set()
+    raw, codes, sizes = (dict(onto.raw), dict(onto.codes), dict(onto.sizes)) if onto else ({}, {}, {})
+    seen = {_split(code) for code in codes.values()}
     for i, name in enumerate(names):
         column = np.ascontiguousarray(values[:, i])
         uniq, code = np.unique(column, return_inverse=True)
         if len(uniq) < 2:
             continue  # a constant cannot tell cells apart
-        # Two features that split the cells identically are one feature: keep the first.
-        _, first = np.unique(code, return_index=True)
-        canon = np.argsort(np.argsort(first))[code]
-        key = canon.tobytes()
+        key = _split(code)
         if key in seen:
             continue
         seen.add(key)
         raw[name], codes[name], sizes[name] = column, code.astype(np.int64), len(uniq)
+    named = tuple(n for n in COLOUR_FEATURES if n in names)
+    added = np.stack([values[:, names.index(n)] for n in named]) if named else np.zeros((0, len(values)), np.int64)
+    if onto is not None:
+        fits = onto.fits.copy()
+        for j, row in enumerate(added, start=len(onto.colour_names)):
+            fits |= np.where(row[: onto.n_train] == onto.outputs, 1 << j, 0)
+        return replace(onto, raw=raw, codes=codes, sizes=sizes, colour_names=onto.colour_names + named,
+                       colours=np.concatenate([onto.colours, added]), fits=fits)
     n_train = sum(g.size for g in train_in)
     outputs = np.concatenate([g.ravel() for g in train_out]).astype(np.int64)
-    colour_names = tuple(n for n in COLOUR_FEATURES if n in names)
-    colours = np.stack([values[:, names.index(n)] for n in colour_names])
     fits = np.zeros(n_train, dtype=np.int64)
-    for j in range(len(colour_names)):
-        fits |= np.where(colours[j, :n_train] == outputs, 1 << j, 0)
+    for j in range(len(named)):
+        fits |= np.where(added[j, :n_train] == outputs, 1 << j, 0)
     demo = np.concatenate([np.full(g.size, i) for i, g in enumerate(train_in)])
     test_starts = np.cumsum([0] + [g.size for g in test_in[:-1]])
     every_demo_changes = all(not np.array_equal(a, b) for a, b in zip(train_in, train_out))
-    return _Cells(raw, codes, sizes, colour_names, colours, fits, n_train, outputs, demo, test_starts,
-                  every_demo_changes)
+    return _Cells(raw, codes, sizes, named, added, fits, n_train, outputs, demo, test_starts, every_demo_changes)
+
+
+def _split(code: np.ndarray) -> bytes:
+    """How ``code`` splits the cells, whatever its values: two features with one split are one feature."""
+    _, first = np.unique(code, return_index=True)
+    return np.argsort(np.argsort(first))[code].tobytes()
 
 
 def _joint(cells: _Cells, subset: tuple[str, ...]) -> np.ndarray:
@@ -317,25 +332,26 @@ def learn_local_rules(task: Task | Problem, *, budget: int | WorkBudget = 3_000_
     if all(np.array_equal(a, b) for a, b in zip(train_in, train_out)):
         return []  # nothing changes: not a local rule's business
     background = most_common_color(np.concatenate([g.ravel() for g in train_in]))
+    grids = train_in + test_in
+    problem.budget.charge(len(FIRST_PASS) * calls(grids))
+    cells = _collect(train_in, train_out, test_in, background, FIRST_PASS)
     blocked: set[frozenset] = set()
-    found, weak = _search(train_in, train_out, test_in, background, FIRST_PASS, (), problem.budget,
-                          max_features, blocked)
+    found, weak = _search(cells, (), problem.budget, max_features, blocked)
     if not found and second_pass is not None:
-        more, more_weak = _search(train_in, train_out, test_in, background, FIRST_PASS + SECOND_PASS,
-                                  SECOND_PASS, as_budget(second_pass), max_features, blocked)
+        extra = as_budget(second_pass)
+        extra.charge(len(SECOND_PASS) * calls(grids))
+        cells = _collect(train_in, train_out, test_in, background, SECOND_PASS, onto=cells)
+        more, more_weak = _search(cells, SECOND_PASS, extra, min(max_features, SECOND_PASS_MAX_FEATURES), blocked)
         found, weak = more, weak or more_weak
     return _rules(found, background, test_in, max_rules) or _rules(weak, background, test_in, max_rules, False)
 
 
-def _search(train_in: list[np.ndarray], train_out: list[np.ndarray], test_in: list[np.ndarray], background: int,
-            features: tuple[str, ...], first: tuple[str, ...], budget: WorkBudget, max_features: int,
+def _search(cells: _Cells, first: tuple[str, ...], budget: WorkBudget, max_features: int,
             blocked: set[frozenset]) -> tuple[list, list]:
-    """One pass of the learner over ``features`` (with ``first``: only the sets holding one of
-    those): the consistent minimal rules whose changes the demonstrations replicate, and the
-    smallest ones whose changes they do not. ``blocked`` gathers the sets no superset of which
-    needs trying, across passes."""
-    budget.charge(len(features) * calls(train_in + test_in))
-    cells = _collect(train_in, train_out, test_in, background, features)
+    """One pass of the learner over the features of ``cells`` (with ``first``: only the sets
+    holding one of those): the consistent minimal rules whose changes the demonstrations
+    replicate, and the smallest ones whose changes they do not. ``blocked`` gathers the sets no
+    superset of which needs trying, across passes."""
     changed = np.flatnonzero(cells.inputs != cells.outputs)
     max_changing = len(changed) / MIN_CHANGED_PER_ENTRY if MIN_CHANGED_PER_ENTRY > 0 else np.inf
 
