@@ -32,9 +32,9 @@ from search.steps import Step, fitted_steps, static_steps
 # (0.7 but on a same-shape task that no one-shot local rule fits), so the enumeration always has
 # 7% of the budget (most often more than a fifth), whatever the families spend.
 LOCAL_RULE_SHARE = 0.2  # local_rules.py: per-cell rules, same-shape tasks only
-SECOND_PASS_SHARE = 0.03  # local_rules.py: the same with the features of its second pass (sets of one
-# or two), when the first finds no replicated rule (work of its own, so that a feature added there
-# delays no rule; 0.05 cost 6cdd2623 its composition at half the default work)
+SECOND_PASS_SHARE = 0.03  # local_rules.py: the same with the features of its second pass, when the
+# first finds no replicated rule (work of its own, so that a feature added there delays no rule;
+# 0.05 cost 6cdd2623 its composition at half the default work, 0.02 misses dev 5ad8a7c0's rule)
 AFTER_STEP_SHARE = 0.1  # same-shape tasks: local rules after one step, when none fits the inputs
 UNTIL_STABLE_SHARE = 0.1  # local_fixpoint.py: same-shape tasks, a local rule applied until nothing
 # changes, when no rule fits the inputs in one application

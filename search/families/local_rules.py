@@ -8,9 +8,8 @@ smallest consistent feature sets (fewest features, then smallest table): one, tw
 a time, in the order of ``FEATURES`` (cheap and general first), never a superset of a consistent
 set (it could only be larger), within a work budget (``search.budget``). The features of
 ``SECOND_PASS`` come in a second pass on work of its own (``second_pass``), only where the first
-finds no replicated rule: every set of one or two features holding one of them, those features
-first. A feature added there cannot delay or change a rule the first pass finds, whatever the
-budget.
+finds no replicated rule: every set holding one of them, those features first. A feature added
+there cannot delay or change a rule the first pass finds, whatever the budget.
 
 Precision before recall, because the ensemble trusts a ``unique`` program:
 - a test cell whose tuple no demonstration showed makes the rule refuse. No identity default:
@@ -56,8 +55,6 @@ MIN_CHANGED_PER_ENTRY = 2.0  # changed demonstration cells per colour-changing t
 MIN_DEMOS = 2  # demonstrations in which each entry that changes a test cell changed some cell
 MIN_SUPPORT = 2  # changed demonstration cells behind each entry that changes a test cell
 FIRST_PASS = tuple(n for n in FEATURES if n not in SECOND_PASS)
-SECOND_PASS_MAX_FEATURES = 2  # the second pass's sets: one or two features (one of them its own), so
-# that its work is bounded by what it needs (the sets of three holding one are ~20 times as many)
 
 
 @dataclass(frozen=True)
@@ -341,7 +338,7 @@ def learn_local_rules(task: Task | Problem, *, budget: int | WorkBudget = 3_000_
         extra = as_budget(second_pass)
         extra.charge(len(SECOND_PASS) * calls(grids))
         cells = _collect(train_in, train_out, test_in, background, SECOND_PASS, onto=cells)
-        more, more_weak = _search(cells, SECOND_PASS, extra, min(max_features, SECOND_PASS_MAX_FEATURES), blocked)
+        more, more_weak = _search(cells, SECOND_PASS, extra, max_features, blocked)
         found, weak = more, weak or more_weak
     return _rules(found, background, test_in, max_rules) or _rules(weak, background, test_in, max_rules, False)
 
