@@ -14,7 +14,7 @@ import pytest
 import arc
 from dsl.neighbourhood import FEATURES, SECOND_PASS, cell_features
 from search import search_programs
-from search.budget import DEFAULT_WORK_BUDGET
+from search.budget import DEFAULT_WORK_BUDGET, WorkBudget
 from search.families.local_rules import FIRST_PASS, learn_local_rules
 from search.orchestrate import LOCAL_RULE_SHARE, SECOND_PASS_SHARE
 from tests.search_checks import assert_reruns
@@ -122,3 +122,14 @@ def test_distance_and_nearest_colour():
     assert nearest[1][1] == 4 and nearest[0][0] == 4 and nearest[3][4] == 6
     assert nearest[1][3] == 10  # as near to 4 as to 6: no answer
     assert _features([[0, 0], [0, 0]], ("distance_mod2", "nearest_colour")) == [[[0, 0], [0, 0]], [[10, 10], [10, 10]]]
+
+
+def test_the_second_pass_never_runs_past_its_work(tasks):
+    # too little work for even its features: the second pass spends nothing and answers nothing
+    task = tasks["d22278a0"]
+    small = WorkBudget(1_000)
+    assert learn_local_rules(task, budget=FIRST, second_pass=small) == learn_local_rules(task, budget=FIRST)
+    assert small.spent == 0
+    enough = WorkBudget(SECOND)
+    learn_local_rules(task, budget=FIRST, second_pass=enough)
+    assert 0 < enough.spent <= SECOND + 10_000  # a set's charge may pass the limit, once

@@ -334,9 +334,9 @@ def learn_local_rules(task: Task | Problem, *, budget: int | WorkBudget = 3_000_
     cells = _collect(train_in, train_out, test_in, background, FIRST_PASS)
     blocked: set[frozenset] = set()
     found, weak = _search(cells, (), problem.budget, max_features, blocked)
-    if not found and second_pass is not None:
-        extra = as_budget(second_pass)
-        extra.charge(len(SECOND_PASS) * calls(grids))
+    extra = None if second_pass is None else as_budget(second_pass)
+    if not found and extra is not None and extra.left > len(SECOND_PASS) * calls(grids):
+        extra.charge(len(SECOND_PASS) * calls(grids))  # never past its work: too little for its features, no pass
         cells = _collect(train_in, train_out, test_in, background, SECOND_PASS, onto=cells)
         more, more_weak = _search(cells, SECOND_PASS, extra, max_features, blocked)
         found, weak = more, weak or more_weak
