@@ -80,25 +80,29 @@ def dilate(mask: np.ndarray, connectivity: int = 4, iterations: int = 1, include
     return out
 
 
-def _side_counts(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per cell, how many of its side neighbours are in ``mask``, and whether one of them is above
-    or below and one left or right of it."""
-    mask = np.asarray(mask, dtype=bool)
-    up, down, left, right = (shift(mask, dx, dy) for dx, dy in _OFFSETS[4])
+def path_counts(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per label (0 to the largest in ``labels``): how many of its cells have exactly one side
+    neighbour of that label (a path's ends), and how many exactly two, one above or below and one
+    beside (a path's right-angle turns). One pass over the grid, whatever the number of labels."""
+    labels = np.asarray(labels, dtype=np.int64)
+    p = np.pad(labels, 1, constant_values=-1)
+    up, down, left, right = (p[:-2, 1:-1] == labels, p[2:, 1:-1] == labels,
+                             p[1:-1, :-2] == labels, p[1:-1, 2:] == labels)
     count = up.astype(int) + down + left + right
-    return count, (up | down) & (left | right)
+    n = int(labels.max()) + 1 if labels.size else 1
+    ends = np.bincount(labels[count == 1], minlength=n)
+    bends = np.bincount(labels[(count == 2) & (up | down) & (left | right)], minlength=n)
+    return ends, bends
 
 
 def path_ends(mask: np.ndarray) -> int:
     """How many cells of ``mask`` have exactly one side neighbour in it: a path's ends."""
-    count, _ = _side_counts(mask)
-    return int((np.asarray(mask, dtype=bool) & (count == 1)).sum())
+    return int(path_counts(np.asarray(mask, dtype=bool))[0][1:].sum())
 
 
 def path_bends(mask: np.ndarray) -> int:
     """How many cells of ``mask`` have exactly two side neighbours in it, at a right angle: a path's turns."""
-    count, turns = _side_counts(mask)
-    return int((np.asarray(mask, dtype=bool) & (count == 2) & turns).sum())
+    return int(path_counts(np.asarray(mask, dtype=bool))[1][1:].sum())
 
 
 def reachable_from_border(mask: np.ndarray, connectivity: int = 4) -> np.ndarray:

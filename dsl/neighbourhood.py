@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from dsl._masks import dilate, label, path_bends, path_ends
+from dsl._masks import dilate, label, path_counts
 from dsl.color import Color
 
 OUTSIDE = 10
@@ -300,14 +300,12 @@ def _nearest_colour(c: "_Cells") -> np.ndarray:
     return np.where(single, np.log2(np.maximum(colours, 1)).astype(np.int64), OUTSIDE)
 
 
-def _ends(mask: np.ndarray) -> int:
-    """A path's ends in ``mask`` (``path_ends``), at most 6."""
-    return min(path_ends(mask), 6)
-
-
-def _bends(mask: np.ndarray) -> int:
-    """A path's right-angle turns in ``mask`` (``path_bends``), at most 6."""
-    return min(path_bends(mask), 6)
+def _path(labels: np.ndarray, bends: bool) -> np.ndarray:
+    """Per cell, its component's path ends (or right-angle turns, ``path_counts``), at most 6; 0
+    where the label is 0."""
+    per_label = np.minimum(path_counts(labels)[int(bends)], 6)
+    per_label[0] = 0
+    return per_label[labels]
 
 
 # Features whose value is a colour: a rule may copy one into the cell.
@@ -429,11 +427,11 @@ FEATURES: dict[str, tuple[str, Callable[[_Cells], np.ndarray]]] = {
                       lambda c: (c.grid.shape[1] - 1 - c.cols) % 2),
     # Shape classes that a turn, a mirror or a size change keeps: a path's ends and turns.
     "region_ends": ("how many cells of the cell's same-colour 4-connected region have one side neighbour in it "
-                    "(a path's ends; at most 6)", lambda c: c.per_object(c.same_colour_4, _ends)),
+                    "(a path's ends; at most 6)", lambda c: _path(c.same_colour_4, False)),
     "region_bends": ("how many cells of the cell's same-colour 4-connected region turn a right angle in it "
-                     "(a path's bends; at most 6)", lambda c: c.per_object(c.same_colour_4, _bends)),
+                     "(a path's bends; at most 6)", lambda c: _path(c.same_colour_4, True)),
     "object_bends": ("as region_bends, over the cell's object (0 on background)",
-                     lambda c: c.per_object(c.objects, _bends)),
+                     lambda c: _path(c.objects, True)),
     # Distance to the drawing, and the colour nearest: rings and Voronoi cells around the drawn cells.
     "distance_mod2": ("distance in king's moves to the nearest non-background cell, mod 2",
                       _distance_mod2),
