@@ -420,7 +420,7 @@ FEATURES: dict[str, tuple[str, Callable[[_Cells], np.ndarray]]] = {
                         lambda c: c.per_object(c.objects, _majority(c), empty=OUTSIDE)),
     "object_shape": ("id of the shape of the cell's object (0 on background)",
                      lambda c: c.per_object(c.objects, _shape_id)),
-    # The second pass (``SECOND_PASS``): tried only where the features above give no rule.
+    # The second pass (``SECOND_PASS``): tried only where the features above give no replicated rule.
     # Counted from the far edge: on grids whose sides differ in parity, stripes anchored at the bottom or right.
     "row_mod2_up": ("row index counted up from the bottom row, mod 2", lambda c: (c.grid.shape[0] - 1 - c.rows) % 2),
     "col_mod2_left": ("column index counted leftward from the right column, mod 2",
