@@ -316,8 +316,8 @@ COLOUR_FEATURES = ("colour", *_SIDES, *_CORNERS, *(f"ray_{d}" for d in _SIDES + 
 # name -> (description, function of the cell context). Ordered roughly from cheap and general
 # to costly and specific: the learner tries feature sets in this order. The features named in
 # ``SECOND_PASS`` come last and a learner tries them in a pass of their own, on work of their
-# own, only where the others give no rule: a feature added there never delays a rule the
-# others find (search/families/local_rules.py).
+# own, only where the others give no replicated rule: a feature added there never delays a
+# rule the others find (search/families/local_rules.py).
 FEATURES: dict[str, tuple[str, Callable[[_Cells], np.ndarray]]] = {
     "colour": ("the cell's colour", lambda c: c.grid),
     "is_background": ("1 if the cell has the background colour", lambda c: (c.grid == c.background).astype(np.int64)),

@@ -118,17 +118,17 @@ def _collect(train_in: list[np.ndarray], train_out: list[np.ndarray], test_in: l
         raw[name], codes[name], sizes[name] = column, code.astype(np.int64), len(uniq)
     named = tuple(n for n in COLOUR_FEATURES if n in names)
     added = np.stack([values[:, names.index(n)] for n in named]) if named else np.zeros((0, len(values)), np.int64)
+    if onto is None:
+        n_train = sum(g.size for g in train_in)
+        outputs = np.concatenate([g.ravel() for g in train_out]).astype(np.int64)
+        fits = np.zeros(n_train, dtype=np.int64)
+    else:
+        n_train, outputs, fits = onto.n_train, onto.outputs, onto.fits.copy()
+    for j, row in enumerate(added, start=len(onto.colour_names) if onto else 0):
+        fits |= np.where(row[:n_train] == outputs, 1 << j, 0)
     if onto is not None:
-        fits = onto.fits.copy()
-        for j, row in enumerate(added, start=len(onto.colour_names)):
-            fits |= np.where(row[: onto.n_train] == onto.outputs, 1 << j, 0)
         return replace(onto, raw=raw, codes=codes, sizes=sizes, colour_names=onto.colour_names + named,
                        colours=np.concatenate([onto.colours, added]), fits=fits)
-    n_train = sum(g.size for g in train_in)
-    outputs = np.concatenate([g.ravel() for g in train_out]).astype(np.int64)
-    fits = np.zeros(n_train, dtype=np.int64)
-    for j in range(len(named)):
-        fits |= np.where(added[j, :n_train] == outputs, 1 << j, 0)
     demo = np.concatenate([np.full(g.size, i) for i, g in enumerate(train_in)])
     test_starts = np.cumsum([0] + [g.size for g in test_in[:-1]])
     every_demo_changes = all(not np.array_equal(a, b) for a, b in zip(train_in, train_out))
@@ -334,9 +334,9 @@ def learn_local_rules(task: Task | Problem, *, budget: int | WorkBudget = 3_000_
     cells = _collect(train_in, train_out, test_in, background, FIRST_PASS)
     blocked: set[frozenset] = set()
     found, weak = _search(cells, (), problem.budget, max_features, blocked)
-    extra = None if second_pass is None else as_budget(second_pass)
-    if not found and extra is not None and extra.left > len(SECOND_PASS) * calls(grids):
-        extra.charge(len(SECOND_PASS) * calls(grids))  # never past its work: too little for its features, no pass
+    extra, cost = None if second_pass is None else as_budget(second_pass), len(SECOND_PASS) * calls(grids)
+    if not found and extra is not None and extra.left > cost:
+        extra.charge(cost)  # never past its work: too little for its features, no pass
         cells = _collect(train_in, train_out, test_in, background, SECOND_PASS, onto=cells)
         more, more_weak = _search(cells, SECOND_PASS, extra, max_features, blocked)
         found, weak = more, weak or more_weak
