@@ -72,7 +72,10 @@ def search_programs(
                               second_pass=budget.share(SECOND_PASS_SHARE))
     local = [SearchHit(r.source, r.description, (), r.test_outputs, "local-rule", r.tentative, not r.replicated,
                        rule_program(r)) for r in rules]
-    if not any(r.replicated for r in rules):
+    # The second pass's rules add answers and decide nothing else: the fallbacks below run as they
+    # would without them.
+    added = {id(h) for h, r in zip(local, rules) if r.second_pass}
+    if not any(r.replicated and not r.second_pass for r in rules):
         local += _rules_after_a_step(problem)
         if problem.info.same_shape:
             local += [SearchHit(r.source, r.description, (), r.test_outputs, "local-rule-until-stable", r.tentative,
@@ -83,7 +86,7 @@ def search_programs(
     found = families + local + lifted
     # Work for assembling the enumeration's states, and for the search on colours renamed by role,
     # is kept back only while nothing fits.
-    nothing = all(h.fallback for h in found)
+    nothing = all(h.fallback for h in found if id(h) not in added)
     roles = task_roles(problem) if lift and nothing else None
     kept = int(ROLE_SHARE * budget.limit) if roles else 0
     layered = int(ASSEMBLY_SHARE * budget.limit) if nothing else 0
@@ -91,9 +94,9 @@ def search_programs(
     hits = enumerate_programs(problem.with_budget(budget.part(budget.left - kept - layered)),
                               max_programs=max_programs, max_depth=max_depth, pool=pool)
     found = hits + found
-    if pool is not None and all(h.fallback for h in found):
+    if pool is not None and all(h.fallback for h in found if id(h) not in added):
         found = assemble(problem.with_budget(budget.part(budget.left - kept)), pool) + found
-    if roles and all(h.fallback for h in found):
+    if roles and all(h.fallback for h in found if id(h) not in added):
         found += lifted_hits(role_lift(problem, roles, budget.part(budget.left)), search_programs, max_depth=max_depth)
     return ([h for h in found if not h.fallback] or found)[:max_programs]
 

@@ -133,3 +133,26 @@ def test_the_second_pass_never_runs_past_its_work(tasks):
     enough = WorkBudget(SECOND)
     learn_local_rules(task, budget=FIRST, second_pass=enough)
     assert 0 < enough.spent <= SECOND + 10_000  # a set's charge may pass the limit, once
+
+
+def test_a_second_pass_rule_holds_back_no_fallback(tasks, monkeypatch):
+    # 178fcbfb (lines drawn through markers) is answered by assembling the enumeration's states,
+    # which runs only while nothing fits. A replicated second-pass rule beside it (a tentative fit,
+    # as e73095fd's) must leave the assembly its turn: the second pass adds answers, decides nothing.
+    import search.orchestrate as orchestrate
+    from search.families.local_rules import LocalRule
+
+    task = tasks["178fcbfb"]
+    right = tuple(ex.output for ex in task.test)
+    wrong = tuple(ex.input for ex in task.test)
+    learn = orchestrate.learn_local_rules
+
+    def with_a_second_pass_rule(problem, **kwargs):
+        rule = LocalRule(("object_bends",), (), 0, "local rule: object_bends (a fit)", wrong, 1, True, True)
+        assert set(rule.features) <= set(SECOND_PASS)
+        return learn(problem, **kwargs) + [rule]
+
+    monkeypatch.setattr(orchestrate, "learn_local_rules", with_a_second_pass_rule)
+    hits = search_programs(task, budget=3_000_000)
+    assert any(h.family == "assembly" and h.test_outputs == right for h in hits), [h.family for h in hits]
+    assert any(h.test_outputs == wrong for h in hits)  # the second pass's answer is there too

@@ -9,7 +9,8 @@ a time, in the order of ``FEATURES`` (cheap and general first), never a superset
 set (it could only be larger), within a work budget (``search.budget``). The features of
 ``SECOND_PASS`` come in a second pass on work of its own (``second_pass``), only where the first
 finds no replicated rule: every set holding one of them, those features first. A feature added
-there cannot delay or change a rule the first pass finds, whatever the budget.
+there cannot delay or change a rule the first pass finds, whatever the budget; and the search's
+later fallbacks run as they would without its rules (``LocalRule.second_pass``).
 
 Precision before recall, because the ensemble trusts a ``unique`` program:
 - a test cell whose tuple no demonstration showed makes the rule refuse. No identity default:
@@ -74,6 +75,12 @@ class LocalRule:
     @property
     def source(self) -> str:
         return rule_program(self).source
+
+    @property
+    def second_pass(self) -> bool:
+        """Found by the second pass (a feature of ``SECOND_PASS`` in it): an answer added where the
+        first pass had no replicated rule, which holds back none of the search's later fallbacks."""
+        return any(f in SECOND_PASS for f in self.features)
 
 
 @dataclass
