@@ -20,6 +20,7 @@ from dsl.cells import split_cells
 from dsl.color import most_common_color, resolve_background
 from dsl.object_rules import object_values
 from dsl.objects import BOXED_PROPERTIES, bounding_box, boxed_property, find_objects, object_property
+from dsl.partition import CORNERS
 from search.budget import calls
 
 # Every operation a step may name: the dsl functions programs get from ``from common import *``.
@@ -206,6 +207,12 @@ def static_steps(info: TaskInfo) -> list[Step]:
     if info.same_shape or info.smaller:  # one colour alone (a crop may follow); the foreground one colour
         out += [step("keep_color", by=c, background=bg) for c in info.in_colors if c != bg]
         out += [step("paint_foreground", color=c, background=bg) for c in fg_colors]
+        # one colour cleared (noise, a marker), by its count or by name, before a crop or a pick
+        out += [step("remove_color", by=b, background=bg)
+                for b in ("most_common", "least_common", *[c for c in info.in_colors if c != bg])]
+    if info.smaller:  # the box of one colour (a frame, a marker's extent), or what that colour frames
+        out += [step("crop_to_color", by=b, background=bg, inner=k)
+                for b in ("most_common", "least_common", *[c for c in info.in_colors if c != bg]) for k in (False, True)]
     return out
 
 
@@ -240,6 +247,11 @@ def fitted_steps(grids: list[np.ndarray], targets: list[np.ndarray], info: TaskI
             out += [step("pad_grid", bottom=dh, right=dw, color=fill), step("pad_grid", top=dh, left=dw, color=fill)]
             if dh % 2 == 0 and dw % 2 == 0:
                 out.append(step("pad_grid", top=dh // 2, bottom=dh // 2, left=dw // 2, right=dw // 2, color=fill))
+    shapes = {t.shape for t in targets}
+    if len(shapes) == 1:  # a block of the outputs' one shape at a corner of a larger grid (not a single
+        h, w = shapes.pop()  # cell or line: that picks a cell, not a part)
+        if h > 1 and w > 1 and all(g.shape[0] >= h and g.shape[1] >= w for g in grids) and any(g.shape != (h, w) for g in grids):
+            out += [step("crop_corner", rows=h, cols=w, corner=c) for c in CORNERS]
     growth = {_growth(g.shape, t.shape) for g, t in zip(grids, targets)}
     if len(growth) == 1 and None not in growth:
         ky, kx = growth.pop()
