@@ -210,6 +210,11 @@ _SWAPS = ("transpose", "anti_transpose", "rot90", "rot270")
 # level still searches the best part of the next one, and depth 3 is reached on a slice.
 EXPAND_SHARE = 0.5
 
+# Steps tried only last, never expanded into a state: a block of the outputs' one shape cut from a
+# corner (``crop_corner``) would be a state of the outputs' shape, rank first by its promise and draw
+# every same-shape step after it, for what is nearly always a wrong answer.
+LAST_ONLY = frozenset({"crop_corner"})
+
 
 def enumerate_programs(problem: Problem, *, max_programs: int, max_depth: int,
                        stats: EnumerationStats | None = None, prune: bool = True,
@@ -302,6 +307,8 @@ def enumerate_programs(problem: Problem, *, max_programs: int, max_depth: int,
         for k, s in enumerate(state.candidates):
             if budget.exhausted:
                 break
+            if s.op in LAST_ONLY:
+                continue
             first = state.firsts[k] if k in state.firsts else result(s, state.train[0])
             if first is None:
                 continue

@@ -207,12 +207,11 @@ def static_steps(info: TaskInfo) -> list[Step]:
     if info.same_shape or info.smaller:  # one colour alone (a crop may follow); the foreground one colour
         out += [step("keep_color", by=c, background=bg) for c in info.in_colors if c != bg]
         out += [step("paint_foreground", color=c, background=bg) for c in fg_colors]
-        # one colour cleared (noise, a marker), by its count or by name, before a crop or a pick
-        out += [step("remove_color", by=b, background=bg)
-                for b in ("most_common", "least_common", *[c for c in info.in_colors if c != bg])]
-    if info.smaller:  # the box of one colour (a frame, a marker's extent), or what that colour frames
+        # the most or least common colour cleared (noise, a marker) before a crop or a pick
+        out += [step("remove_color", by=b, background=bg) for b in ("most_common", "least_common")]
+    if info.smaller:  # the box of the most or least common colour (a frame, a marker's extent), or what it frames
         out += [step("crop_to_color", by=b, background=bg, inner=k)
-                for b in ("most_common", "least_common", *[c for c in info.in_colors if c != bg]) for k in (False, True)]
+                for b in ("most_common", "least_common") for k in (False, True)]
     return out
 
 
