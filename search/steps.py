@@ -207,11 +207,6 @@ def static_steps(info: TaskInfo) -> list[Step]:
     if info.same_shape or info.smaller:  # one colour alone (a crop may follow); the foreground one colour
         out += [step("keep_color", by=c, background=bg) for c in info.in_colors if c != bg]
         out += [step("paint_foreground", color=c, background=bg) for c in fg_colors]
-        # the most or least common colour cleared (noise, a marker) before a crop or a pick
-        out += [step("remove_color", by=b, background=bg) for b in ("most_common", "least_common")]
-    if info.smaller:  # the box of the most or least common colour (a frame, a marker's extent), or what it frames
-        out += [step("crop_to_color", by=b, background=bg, inner=k)
-                for b in ("most_common", "least_common") for k in (False, True)]
     return out
 
 
@@ -246,11 +241,6 @@ def fitted_steps(grids: list[np.ndarray], targets: list[np.ndarray], info: TaskI
             out += [step("pad_grid", bottom=dh, right=dw, color=fill), step("pad_grid", top=dh, left=dw, color=fill)]
             if dh % 2 == 0 and dw % 2 == 0:
                 out.append(step("pad_grid", top=dh // 2, bottom=dh // 2, left=dw // 2, right=dw // 2, color=fill))
-    shapes = {t.shape for t in targets}
-    if len(shapes) == 1:  # a block of the outputs' one shape at a corner of a larger grid (not a single
-        h, w = shapes.pop()  # cell or line: that picks a cell, not a part)
-        if h > 1 and w > 1 and all(g.shape[0] >= h and g.shape[1] >= w for g in grids) and any(g.shape != (h, w) for g in grids):
-            out += [step("crop_corner", rows=h, cols=w, corner=c) for c in CORNERS]
     growth = {_growth(g.shape, t.shape) for g, t in zip(grids, targets)}
     if len(growth) == 1 and None not in growth:
         ky, kx = growth.pop()
@@ -264,6 +254,25 @@ def fitted_steps(grids: list[np.ndarray], targets: list[np.ndarray], info: TaskI
         views = fit_cell_views(grids, targets)
         if views is not None:
             out.append(step("cells_from_first", views=views))
+    return out
+
+
+def late_steps(grids: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo) -> list[Step]:
+    """Steps the enumeration tries after every other at a state, and nothing else tries (the
+    local rules after a step, the assembly): they came after those were tuned, so they take no
+    place and no share of work from the steps before them there."""
+    bg = info.background
+    out: list[Step] = []
+    if info.same_shape or info.smaller:  # the most or least common colour cleared (noise, a marker)
+        out += [step("remove_color", by=b, background=bg) for b in ("most_common", "least_common")]
+    if info.smaller:  # the box of the most or least common colour (a frame, a marker's extent), or what it frames
+        out += [step("crop_to_color", by=b, background=bg, inner=k)
+                for b in ("most_common", "least_common") for k in (False, True)]
+    shapes = {t.shape for t in targets}
+    if len(shapes) == 1:  # a block of the outputs' one shape at a corner of a larger grid (not a single
+        h, w = shapes.pop()  # cell or line: that picks a cell, not a part)
+        if h > 1 and w > 1 and all(g.shape[0] >= h and g.shape[1] >= w for g in grids) and any(g.shape != (h, w) for g in grids):
+            out += [step("crop_corner", rows=h, cols=w, corner=c) for c in CORNERS]
     return out
 
 
