@@ -254,6 +254,68 @@ def keep_color(grid: np.ndarray, by: str | int, background: int | None = 0) -> n
     return np.where(grid == color, grid, resolve_background(grid, background))
 
 
+def _chosen_color(grid: np.ndarray, by: str | int, background: int | None) -> int | None:
+    """The colour ``pick_color`` chooses ``by``, or ``by`` itself given as a number, where the grid holds it."""
+    if isinstance(by, str):
+        return pick_color(grid, by, background)
+    return int(by) if (grid == by).any() else None
+
+
+def remove_color(grid: np.ndarray, by: str | int, background: int | None = 0) -> np.ndarray | None:
+    """The grid with the cells of the colour ``pick_color`` chooses ``by`` (or of colour ``by``
+    itself, given as a number) made background, every other cell kept: ``keep_color``'s
+    complement (noise or a marker cleared before a crop or a pick). None when no single colour
+    is chosen, the grid lacks it or it is the background.
+
+    Example: grid = remove_color(grid, by="most_common", background=Color.BLACK)
+    """
+    grid = np.asarray(grid)
+    bg = resolve_background(grid, background)
+    color = _chosen_color(grid, by, background)
+    if color is None or color == bg:
+        return None
+    return np.where(grid == color, bg, grid)
+
+
+def crop_to_color(grid: np.ndarray, by: str | int, background: int | None = 0, inner: bool = False) -> np.ndarray | None:
+    """The bounding box of the cells of the colour ``pick_color`` chooses ``by`` (or of colour
+    ``by`` itself), every colour inside it kept; with ``inner``, less its outermost ring (what a
+    frame of that colour holds). None when no single colour is chosen, the grid lacks it or
+    nothing is left inside.
+
+    Example: grid = crop_to_color(grid, by="least_common", background=Color.BLACK, inner=True)
+    """
+    grid = np.asarray(grid)
+    color = _chosen_color(grid, by, background)
+    if color is None or color == resolve_background(grid, background):
+        return None
+    rows, cols = np.nonzero(grid == color)
+    top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    if inner:
+        top, bottom, left, right = top + 1, bottom - 1, left + 1, right - 1
+        if bottom <= top or right <= left:
+            return None
+    return grid[top:bottom, left:right].copy()
+
+
+CORNERS = ("top_left", "top_right", "bottom_left", "bottom_right")
+
+
+def crop_corner(grid: np.ndarray, rows: int, cols: int, corner: str) -> np.ndarray | None:
+    """The ``rows`` x ``cols`` block at a ``corner`` of the grid (one of ``CORNERS``); None where
+    the grid is smaller either way.
+
+    Example: grid = crop_corner(grid, rows=3, cols=3, corner="top_left")
+    """
+    grid = np.asarray(grid)
+    h, w = grid.shape
+    if rows < 1 or cols < 1 or rows > h or cols > w or corner not in CORNERS:
+        return None
+    top = 0 if corner.startswith("top") else h - rows
+    left = 0 if corner.endswith("left") else w - cols
+    return grid[top:top + rows, left:left + cols].copy()
+
+
 LOGICS = ("and", "or", "xor", "nor", "one", "first_only", "none_first")
 
 

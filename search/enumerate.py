@@ -29,7 +29,7 @@ from search.hits import SearchHit
 from search.invariants import LastStep, palette, rule_key
 from search.problem import Problem
 from search.program import as_result, safe_call
-from search.steps import VIEW_NAMES, Step, fitted_steps, static_steps
+from search.steps import VIEW_NAMES, Step, fitted_steps, late_steps, static_steps
 
 # Fitting a state's steps (colour maps, object recolourings, ...) costs about this many units a cell
 # of its grids (measured on 40 arc1-train tasks, every 10th from the 4th, against the steps applied:
@@ -210,6 +210,11 @@ _SWAPS = ("transpose", "anti_transpose", "rot90", "rot270")
 # level still searches the best part of the next one, and depth 3 is reached on a slice.
 EXPAND_SHARE = 0.5
 
+# Steps tried only last, never expanded into a state: a block of the outputs' one shape cut from a
+# corner (``crop_corner``) would be a state of the outputs' shape, rank first by its promise and draw
+# every same-shape step after it, for what is nearly always a wrong answer.
+LAST_ONLY = frozenset({"crop_corner"})
+
 
 def enumerate_programs(problem: Problem, *, max_programs: int, max_depth: int,
                        stats: EnumerationStats | None = None, prune: bool = True,
@@ -272,10 +277,11 @@ def enumerate_programs(problem: Problem, *, max_programs: int, max_depth: int,
             shaped = reshaped if state.steps and all(g.shape == t.shape for g, t in zip(state.train, targets)) else []
             budget.charge(FIT_PASSES * cells(state.train))
             fitted = fitted_steps(state.train, targets, info, charge=budget.charge)
-            state.candidates = static + shaped + fitted
+            late = late_steps(state.train, targets, info)
+            state.candidates = static + shaped + fitted + late
             if prune:  # each rule (``rule_key``) checked once, every step that declares it ruled out with it
                 can = LastStep(state.train, targets, wanted, colors=not paintable, charge=budget.charge)
-                keys = static_keys + (shaped_keys if shaped else []) + [rule_key(s) for s in fitted]
+                keys = static_keys + (shaped_keys if shaped else []) + [rule_key(s) for s in fitted + late]
                 tried, rules = can.allowed(keys)
                 stats.skipped += len(keys) - len(tried)
                 budget.charge(RULE_COST * rules + SKIP_COST * len(keys))
@@ -302,6 +308,8 @@ def enumerate_programs(problem: Problem, *, max_programs: int, max_depth: int,
         for k, s in enumerate(state.candidates):
             if budget.exhausted:
                 break
+            if s.op in LAST_ONLY:
+                continue
             first = state.firsts[k] if k in state.firsts else result(s, state.train[0])
             if first is None:
                 continue

@@ -34,7 +34,7 @@ SHAPE_KEPT = frozenset({
     "fill_enclosed", "fill_between_corners", "gravity", "gravity_objects", "hollow_objects",
     "surround_cells", "extend_lines", "extend_ends", "connect_pairs", "cross_lines", "fill_empty_lines",
     "keep_object", "remove_small_objects", "keep_color", "cells_from_first", "fill_bounding_boxes",
-    "paint_foreground",
+    "paint_foreground", "remove_color",
 })
 # The output has the input's shape transposed.
 SHAPE_SWAPPED = frozenset({"rot90", "rot270", "transpose", "anti_transpose"})
@@ -44,7 +44,7 @@ COLORS_KEPT = SHAPE_KEPT | SHAPE_SWAPPED | frozenset({
     "upscale", "downscale", "shrink_blocks", "tile", "tile_views", "continue_pattern", "repeating_tile",
     "mirror_tile", "pad_grid", "mirror_concat", "self_tile", "crop_to_content", "trim_border",
     "crop_object", "symmetry_patch", "periodic_patch", "pick_part", "overlay_parts", "cells_to_pixels",
-    "fold_halves", "combine_parts", "color_sequence", "compress_grid",
+    "fold_halves", "combine_parts", "color_sequence", "compress_grid", "crop_to_color", "crop_corner",
 })
 
 # The output is no larger than the input either way, and where it has the input's shape it is the
@@ -52,7 +52,7 @@ COLORS_KEPT = SHAPE_KEPT | SHAPE_SWAPPED | frozenset({
 # its outputs nowhere, nor one of their shapes that is not already right.
 SHRINKS = frozenset({
     "crop_object", "crop_to_content", "compress_grid", "trim_border", "fold_halves", "combine_parts",
-    "cells_to_pixels", "pick_part", "overlay_parts",
+    "cells_to_pixels", "pick_part", "overlay_parts", "crop_to_color", "crop_corner",
 })
 # Only background cells change (the step's ``background``, resolved per grid): lines, fills, copies.
 # connect_pairs with clear=True clears the rest, and is not one of them.
@@ -61,7 +61,7 @@ PAINTS_BACKGROUND = frozenset({
     "fill_bounding_boxes", "fill_empty_lines", "fill_enclosed", "repeat_band", "surround_cells", "connect_pairs",
 })
 # Every cell keeps its colour or becomes background.
-REMOVES = frozenset({"keep_color", "keep_object", "remove_small_objects"})
+REMOVES = frozenset({"keep_color", "keep_object", "remove_small_objects", "remove_color"})
 # Cells move, none is made or lost: every colour's count is kept.
 COUNTS_KEPT = SHAPE_SWAPPED | frozenset({"flip_lr", "flip_ud", "rot180", "gravity"})
 

@@ -20,6 +20,7 @@ from dsl.cells import split_cells
 from dsl.color import most_common_color, resolve_background
 from dsl.object_rules import object_values
 from dsl.objects import BOXED_PROPERTIES, bounding_box, boxed_property, find_objects, object_property
+from dsl.partition import CORNERS
 from search.budget import calls
 
 # Every operation a step may name: the dsl functions programs get from ``from common import *``.
@@ -253,6 +254,25 @@ def fitted_steps(grids: list[np.ndarray], targets: list[np.ndarray], info: TaskI
         views = fit_cell_views(grids, targets)
         if views is not None:
             out.append(step("cells_from_first", views=views))
+    return out
+
+
+def late_steps(grids: list[np.ndarray], targets: list[np.ndarray], info: TaskInfo) -> list[Step]:
+    """Steps the enumeration tries after every other at a state, and nothing else tries (the
+    local rules after a step, the assembly): they came after those were tuned, so they take no
+    place and no share of work from the steps before them there."""
+    bg = info.background
+    out: list[Step] = []
+    if info.same_shape or info.smaller:  # the most or least common colour cleared (noise, a marker)
+        out += [step("remove_color", by=b, background=bg) for b in ("most_common", "least_common")]
+    if info.smaller:  # the box of the most or least common colour (a frame, a marker's extent), or what it frames
+        out += [step("crop_to_color", by=b, background=bg, inner=k)
+                for b in ("most_common", "least_common") for k in (False, True)]
+    shapes = {t.shape for t in targets}
+    if len(shapes) == 1:  # a block of the outputs' one shape at a corner of a larger grid (not a single
+        h, w = shapes.pop()  # cell or line: that picks a cell, not a part)
+        if h > 1 and w > 1 and all(g.shape[0] >= h and g.shape[1] >= w for g in grids) and any(g.shape != (h, w) for g in grids):
+            out += [step("crop_corner", rows=h, cols=w, corner=c) for c in CORNERS]
     return out
 
 

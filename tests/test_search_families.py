@@ -72,7 +72,7 @@ CASES = [
     ("1bfc4729", "extend_lines"),  # same shape: lines drawn, then a local rule on what they made
     ("af902bf9", "fill_between_corners"),  # four corner cells mark a box to fill
     ("7ddcd7ec", "extend_ends"),  # the ends of diagonal lines carry on to the edge
-    ("3de23699", "trim_border"),  # the box inside four corner cells, painted in the corners' colour
+    ("3de23699", "crop_to_color"),  # what four corner cells frame (inner), painted in the corners' colour
     ("9af7a82c", "color_histogram"),  # a bar per colour, as long as its count
     ("780d0b14", "cells_to_pixels"),  # blocks apart by empty rows and columns, one pixel each
     ("c444b776", "redraw_cells"),  # the one full cell copied into every cell

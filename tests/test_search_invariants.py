@@ -85,8 +85,9 @@ def test_pruning_never_loses_a_program(arc1_train, task_id):
 def test_finishing_pass_finds_two_step_programs_on_a_small_budget(arc1_train, task_id, budget):
     # Expanding the first level (every step on every grid) before searching the second for programs
     # spent these budgets before reaching the program: a crop then a scaling, a pattern carried on
-    # then recoloured, a box's inside trimmed then painted.
+    # then recoloured, a box's inside trimmed then painted (3de23699 now has one step fewer: what its
+    # rarest colour's corners frame, ``crop_to_color(inner=True)``, then painted).
     task = arc1_train[task_id]
     hits = enumerate_programs(Problem.of(task, WorkBudget(budget)), max_programs=50, max_depth=3)
-    assert hits and len(hits[0].steps) == 2
+    assert hits and len(hits[0].steps) <= 2
     assert hits[0].test_outputs == tuple(ex.output for ex in task.test)
