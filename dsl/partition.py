@@ -237,6 +237,13 @@ def _most_marked(grid: np.ndarray) -> int | None:
     return int(held.argmax()) if best > 0 and (held == best).sum() == 1 else None
 
 
+def _chosen_color(grid: np.ndarray, by: str | int, background: int | None) -> int | None:
+    """The colour ``pick_color`` chooses ``by``, or ``by`` itself given as a number, where the grid holds it."""
+    if isinstance(by, str):
+        return pick_color(grid, by, background)
+    return int(by) if (grid == by).any() else None
+
+
 def keep_color(grid: np.ndarray, by: str | int, background: int | None = 0) -> np.ndarray | None:
     """The grid with only the cells of the colour ``pick_color`` chooses ``by`` (or of colour
     ``by`` itself, given as a number); every other cell becomes background. None when no single
@@ -245,20 +252,10 @@ def keep_color(grid: np.ndarray, by: str | int, background: int | None = 0) -> n
     Example: grid = keep_color(grid, by="least_common", background=Color.BLACK)
     """
     grid = np.asarray(grid)
-    if isinstance(by, str):
-        color = pick_color(grid, by, background)
-    else:
-        color = int(by) if (grid == by).any() else None
+    color = _chosen_color(grid, by, background)
     if color is None:
         return None
     return np.where(grid == color, grid, resolve_background(grid, background))
-
-
-def _chosen_color(grid: np.ndarray, by: str | int, background: int | None) -> int | None:
-    """The colour ``pick_color`` chooses ``by``, or ``by`` itself given as a number, where the grid holds it."""
-    if isinstance(by, str):
-        return pick_color(grid, by, background)
-    return int(by) if (grid == by).any() else None
 
 
 def remove_color(grid: np.ndarray, by: str | int, background: int | None = 0) -> np.ndarray | None:

@@ -75,6 +75,10 @@ def search_programs(
     # The second pass's rules add answers and decide nothing else: the fallbacks below run as they
     # would without them.
     added = {id(h) for h, r in zip(local, rules) if r.second_pass}
+
+    def nothing_fits(hits: list[SearchHit]) -> bool:
+        return all(h.fallback or id(h) in added for h in hits)
+
     if not any(r.replicated and not r.second_pass for r in rules):
         local += _rules_after_a_step(problem)
         if problem.info.same_shape:
@@ -86,7 +90,7 @@ def search_programs(
     found = families + local + lifted
     # Work for assembling the enumeration's states, and for the search on colours renamed by role,
     # is kept back only while nothing fits.
-    nothing = all(h.fallback for h in found if id(h) not in added)
+    nothing = nothing_fits(found)
     roles = task_roles(problem) if lift and nothing else None
     kept = int(ROLE_SHARE * budget.limit) if roles else 0
     layered = int(ASSEMBLY_SHARE * budget.limit) if nothing else 0
@@ -94,9 +98,9 @@ def search_programs(
     hits = enumerate_programs(problem.with_budget(budget.part(budget.left - kept - layered)),
                               max_programs=max_programs, max_depth=max_depth, pool=pool)
     found = hits + found
-    if pool is not None and all(h.fallback for h in found if id(h) not in added):
+    if pool is not None and nothing_fits(found):
         found = assemble(problem.with_budget(budget.part(budget.left - kept)), pool) + found
-    if roles and all(h.fallback for h in found if id(h) not in added):
+    if roles and nothing_fits(found):
         found += lifted_hits(role_lift(problem, roles, budget.part(budget.left)), search_programs, max_depth=max_depth)
     return ([h for h in found if not h.fallback] or found)[:max_programs]
 
