@@ -9,6 +9,8 @@ non-background colours). A feature is a hashable value of one object among the g
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from arc.views import SYMMETRY_NAMES, symmetry_array
@@ -33,6 +35,9 @@ MAP_FEATURES = OBJECT_FEATURES + ("inside", "n_ends", "n_corners", "path", *PARI
 # (``crop_by_feature``): "copy_scale", how many times larger another colour's drawing copies its shape.
 RELATIONAL_FEATURES = ("copy_scale",)
 MAX_COPY_SCALE = 4
+# An object of more cells than this completes no notch (``notch_places``): pieces are small, and
+# the places looked at grow with the object's cells.
+MAX_NOTCH_CELLS = 64
 # What a rule does to an object: stays, becomes background, or takes a colour (an int).
 ACTIONS = ("keep", "delete")
 
@@ -369,6 +374,102 @@ def fit_moves(masks: list[np.ndarray], holes: list[tuple[str, int, int]]) -> dic
     return {k: moves[0] for k, moves in taken.items() if len(moves) == 1}
 
 
+def _notch_parts(still: np.ndarray) -> list[tuple]:
+    """The 4-connected parts of ``still`` that notches belong to: each as its label, its number of
+    cells, its box (first and last row, first and last column), the gaps of its box labelled
+    (4-connected regions of cells ``still`` lacks) and their sizes."""
+    labels, n = label(still, 4)
+    out = []
+    for p in range(1, n + 1):
+        pr, pc = np.nonzero(labels == p)
+        r0, r1, c0, c1 = int(pr.min()), int(pr.max()), int(pc.min()), int(pc.max())
+        gaps, _ = label(~still[r0:r1 + 1, c0:c1 + 1], 4)
+        out.append((p, len(pr), (r0, r1, c0, c1), gaps, np.bincount(gaps.ravel())))
+    return out
+
+
+def notch_places(mask: np.ndarray, still: np.ndarray, parts: list | None = None,
+                 charge: Callable[[int], None] | None = None) -> list[tuple[tuple, tuple[int, int], tuple | None]]:
+    """Where ``mask`` completes a still object's notch, moved without turning onto background
+    cells of the grid: the translations after which the object and one 4-connected part of
+    ``still`` make a full rectangle together, or after which its cells inside that part's box are
+    exactly one region (4-connected) of the box's cells ``still`` lacks (a cup it fills, sticking out
+    of the box or not). Each as (the slot it fills: the part, and the region or "rect"), (rows,
+    columns), and the rectangle's (height, width) (None for a cup). ``parts``: ``_notch_parts(still)``,
+    where it is already known; ``charge``, where given, is told the cells it places (each place
+    looked at, times the object's cells). An object of more than ``MAX_NOTCH_CELLS`` has none."""
+    h, w = still.shape
+    rows, cols = np.nonzero(mask)
+    out = []
+    if len(rows) > MAX_NOTCH_CELLS:
+        return out
+    for p, size, (r0, r1, c0, c1), gaps, sizes in _notch_parts(still) if parts is None else parts:
+        area = size + len(rows)
+        if sizes[1:].min(initial=area) > len(rows) and (sizes[1:].sum() > len(rows) or not any(
+                area % tall == 0 and area // tall > c1 - c0 for tall in range(r1 - r0 + 1, area + 1))):
+            continue  # no gap it could fill, no rectangle it could close
+        # every translation that brings the object next to the part's box or into it, at once
+        dr, dc = np.meshgrid(np.arange(r0 - rows.max() - 1, r1 - rows.min() + 2),
+                             np.arange(c0 - cols.max() - 1, c1 - cols.min() + 2), indexing="ij")
+        dr, dc = dr.ravel(), dc.ravel()
+        if charge is not None:
+            charge(len(dr) * len(rows))
+        r, c = rows[None] + dr[:, None], cols[None] + dc[:, None]
+        ok = (r.min(1) >= 0) & (c.min(1) >= 0) & (r.max(1) < h) & (c.max(1) < w) & ((dr != 0) | (dc != 0))
+        ok &= ~still[r.clip(0, h - 1), c.clip(0, w - 1)].any(1)
+        tall = np.maximum(r1, r.max(1)) - np.minimum(r0, r.min(1)) + 1
+        wide = np.maximum(c1, c.max(1)) - np.minimum(c0, c.min(1)) + 1
+        rect = ok & (tall * wide == len(rows) + size)
+        inside = (r >= r0) & (r <= r1) & (c >= c0) & (c <= c1)
+        held = np.where(inside, gaps[(r - r0).clip(0, r1 - r0), (c - c0).clip(0, c1 - c0)], 0)
+        top = held.max(1)
+        low = np.where(inside, held, top[:, None]).min(1)
+        cup = ok & ~rect & inside.any(1) & (low == top) & (sizes[top] == inside.sum(1))
+        for k in np.nonzero(rect | cup)[0].tolist():
+            if rect[k]:
+                out.append(((p, "rect"), (int(dr[k]), int(dc[k])), (int(tall[k]), int(wide[k]))))
+            else:
+                out.append(((p, int(top[k])), (int(dr[k]), int(dc[k])), None))
+    return out
+
+
+def notch_moves(masks: list[np.ndarray], still: np.ndarray,
+                charge: Callable[[int], None] | None = None) -> dict[int, tuple[int, int]]:
+    """Where "notch" moves objects (``notch_places``; a full rectangle first: where an object makes
+    one, its cups do not count): one object to a slot, each slot taking one object; an object with
+    one place left takes it and leaves it to no other, until none changes. Where objects are left
+    with several places and every rectangle made so far has one size, only places making that size
+    are left to them, and the taking goes on. Returns, by object index, the (rows, columns) it
+    moves by; an object with no place, or with several, stays. ``charge``: as ``notch_places``'."""
+    options = []
+    parts = _notch_parts(still)
+    for m in masks:
+        places = notch_places(m, still, parts, charge)
+        options.append([p for p in places if p[2] is not None] or places)
+    taken: set = set()
+    moves: dict[int, tuple[int, int]] = {}
+    sizes: set = set()
+    narrowed = False
+    while True:
+        changed = False
+        for k, places in enumerate(options):
+            if k in moves:
+                continue
+            left = [p for p in places if p[0] not in taken]
+            if len(left) == 1:
+                taken.add(left[0][0])
+                moves[k] = left[0][1]
+                if left[0][2] is not None:
+                    sizes.add(left[0][2])
+                changed = True
+        if changed:
+            continue
+        if narrowed or len(sizes) != 1 or len(moves) == len(masks):
+            return moves
+        narrowed = True  # the rectangles' one size decides between several places
+        options = [[p for p in places if p[2] is None or p[2] in sizes] for places in options]
+
+
 OPPOSITE = {"up": "down", "down": "up", "left": "right", "right": "left"}
 
 
@@ -475,7 +576,10 @@ def map_objects(grid: np.ndarray, by: str, table: tuple, default: int | str | No
     (on one side only) until it meets another or the border, "home": to contact toward the
     nearest such cell of its own colour straight in its way (``home_side``), "fit": into a hole of
     the grid as given (background cells walled in, 4-connected) of exactly its shape, each hole
-    taking the nearest such object (``fit_moves``; an object no hole takes stays), or a paint
+    taking the nearest such object (``fit_moves``; an object no hole takes stays), "notch": to
+    the one place where it completes a notch of what stays (``notch_moves``: with one of its parts a
+    full rectangle, or filling one gap of that part's box; one object a notch; an object with no
+    such place stays), "notch:<colour>" the same in that colour, or a paint
     "<ring|holes|box>:<colour>" (``paint_region``: the object stays, the background around it,
     inside it or in its box takes the colour), or "like:<relation>"
     (the colour of the objects it corresponds to: ``partner_color``; a paint may take it too:
@@ -521,6 +625,9 @@ def map_objects(grid: np.ndarray, by: str, table: tuple, default: int | str | No
     # "fit": into the holes of the grid as given, before anything moved
     fitting = [m for m, a in redrawn if a == "fit"]
     fits = fit_moves(fitting, wall_holes(grid != bg)) if fitting else {}
+    # "notch": into the notches of what stays, each taken by one object (``notch_moves``)
+    notching = [m for m, a in redrawn if _is_notch(a)]
+    notched = notch_moves(notching, obstacles) if notching else {}
     stacked = obstacles.copy()  # moves to contact stop at those placed before them too
     for k, (m, action) in enumerate(redrawn):  # "home": the way to the nearest still cell of its colour
         if action == "home":
@@ -535,6 +642,12 @@ def map_objects(grid: np.ndarray, by: str, table: tuple, default: int | str | No
             rows, cols = np.nonzero(m)
             dr, dc = fits.get(k, (0, 0))
             out[rows + dr, cols + dc] = grid[rows, cols]
+            continue
+        if _is_notch(action):
+            k = next(k for k, f in enumerate(notching) if f is m)
+            rows, cols = np.nonzero(m)
+            dr, dc = notched.get(k, (0, 0))
+            out[rows + dr, cols + dc] = grid[rows, cols] if action == "notch" else int(action.split(":")[1])
             continue
         placed = object_action_cells(grid, m, action, stacked if contact else obstacles)
         if placed is None:
@@ -557,6 +670,10 @@ def _room(mask: np.ndarray, action: str) -> int:
     h, w = mask.shape
     return {"up": rows.min(), "down": h - 1 - rows.max(), "left": cols.min(),
             "right": w - 1 - cols.max()}[action.split(":")[0]]
+
+
+def _is_notch(action) -> bool:
+    return isinstance(action, str) and action.split(":")[0] == "notch"
 
 
 def _is_paint(action) -> bool:

@@ -12,7 +12,8 @@ applied, charged in its ``result``), ``enum.fit`` (fitted steps, ``FIT_PASSES``)
 (the invariants, ``RULE_COST``/``SKIP_COST`` and the cell checks), ``enum.promise``
 (``promise``/``promise_cost``), ``enum.finish`` (a candidate's check on every demonstration);
 ``local_rules``, ``after_step``, ``local_fixpoint``; ``objects`` (the family loop, its program
-runs) and ``family:<name>``; ``object_pieces``, ``assemble``; ``lifts``; ``verdict``; ``other``.
+runs) and ``family:<name>``, the object map's ``notch`` (its look for notches, inside
+``family:map``); ``object_pieces``, ``assemble``; ``lifts``; ``verdict``; ``other``.
 
     python experiments/calibrate_work.py --dataset arc1-train --every 4 --out experiments/results/calibrate_arc1_train.json
 
@@ -42,6 +43,7 @@ import search.enumerate as enum_mod  # noqa: E402
 import search.orchestrate as orch  # noqa: E402
 import search.assemble as assemble_mod  # noqa: E402
 import search.families as families_mod  # noqa: E402
+import search.families.object_map as object_map_mod  # noqa: E402
 import search.invariants as inv_mod  # noqa: E402
 import synth.verdict as verdict_mod  # noqa: E402
 from search.budget import WorkBudget  # noqa: E402
@@ -169,6 +171,7 @@ def install() -> None:
         setattr(enum_mod, name, timed(phase, getattr(enum_mod, name), inside_enumeration=True))
     inv_mod.LastStep.allowed = timed("enum.rules", inv_mod.LastStep.allowed, inside_enumeration=True)
     assemble_mod.object_pieces = timed("object_pieces", assemble_mod.object_pieces)
+    object_map_mod._notches = timed("notch", object_map_mod._notches)
     for name, family in list(families_mod.FAMILIES.items()):
         families_mod.FAMILIES[name] = timed(f"family:{name}", family)
     bench_search.judge_hits = timed("verdict", bench_search.judge_hits)

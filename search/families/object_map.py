@@ -4,7 +4,8 @@ The inputs are cut into objects (4- or 8-connected, of one colour or of any colo
 object's possible fates are read off its output (kept, deleted, recoloured in one colour, turned in
 its box, moved to contact, by its own extent, its count of cells or a number of cells, toward the
 nearest object in its way, mirrored across that object's line, away from the object it touches,
-to the nearest still object of its colour), a changed cell that no object covers having to be one
+to the nearest still object of its colour, into the one notch of what stays that it completes,
+in its colours or one colour), a changed cell that no object covers having to be one
 that a turn or move reaches; an object the output shows against another or the border moved to
 contact (those that do stack), and a kept object already as far as such a move goes makes it too.
 Then one feature of the objects (``MAP_FEATURES``: colour, size, shape, rank, border, holes,
@@ -32,6 +33,7 @@ from dsl.object_rules import (
     SIDES,
     TURNS,
     home_side,
+    notch_moves,
     object_action_cells,
     object_values,
     paint_region,
@@ -50,6 +52,7 @@ MAX_OBJECTS = 40  # more objects than this in a grid: noise, not objects
 MAX_ENTRIES = 4  # a table with more entries is a list of the demonstrations' objects
 AMOUNTS = ("contact", "own", "size")  # how far a move goes, besides a number of cells (``map_objects``)
 RELATIVE = ("toward", "away", "mirror", "home")  # moves whose way each object's surroundings decide
+NOTCH_COST = 1  # units a cell placed where a notch is looked for (``notch_places``; measured)
 
 
 def map_programs(problem: Problem) -> Iterator[Program]:
@@ -132,16 +135,28 @@ def _fates(inputs, targets, background, conn: int, by_color: bool, regions: bool
                 static |= m
         outside = (g != t) & ~covered
         reached = painted.copy()
-        for m, o in zip(masks, options):
-            # an object looks for a turn or move only where it is neither kept nor painted around,
-            # and where it may have gone somewhere no object was (or is neither deleted nor recoloured in place)
-            if not regions and "keep" not in o and not any(_paint(a) for a in o) and (outside.any() or not o):
-                budget.charge(sum(g.shape) * CALL_COST)  # a look at every side and way (measured)
-                for action, (rows, cols) in _redraws(g, t, m, static & ~m, bg):
-                    o.add(action)
-                    reached[rows, cols] = True
+        # an object looks for a turn or move only where it is neither kept nor painted around,
+        # and where it may have gone somewhere no object was (or is neither deleted nor recoloured in place)
+        movers = [k for k, o in enumerate(options) if not regions and "keep" not in o
+                  and not any(_paint(a) for a in o) and (outside.any() or not o)]
+        notched = _notches(g, [masks[k] for k in movers], static, budget) if movers and static.any() else {}
+        landed = np.zeros(g.shape, dtype=bool)  # where objects went into notches
+        for j, k in enumerate(movers):
+            m, o = masks[k], options[k]
+            budget.charge(sum(g.shape) * CALL_COST)  # a look at every side and way (measured)
+            for action, (rows, cols) in _redraws(g, t, m, static & ~m, bg, notched.get(j)):
+                o.add(action)
+                reached[rows, cols] = True
+                if _notch(action):
+                    landed[rows, cols] = True
             if not o:
                 return None
+        for m, o in zip(masks, options):
+            if not o:
+                return None
+            if landed.any() and any(not (paint_region(g, m, a.split(":")[0], bg) & ~landed).any()
+                                    for a in o if _paint(a)):
+                o.add("keep")  # what it shows painted around it is what went into its notch: it stays as it is
         if (outside & ~reached).any():
             return None
         if outside.any():  # cells no object had are drawn: an object that can be redrawn is, not deleted
@@ -177,7 +192,11 @@ def _kept_in_place(objects, actions, statics, budget: WorkBudget) -> None:
 
 def _redraw(action) -> bool:
     return (isinstance(action, str) and not _paint(action) and "like:" not in action
-            and (":" in action or action in TURNS or action in RELATIVE))
+            and (":" in action or action in TURNS or action in RELATIVE or action == "notch"))
+
+
+def _notch(action) -> bool:
+    return isinstance(action, str) and action.split(":")[0] == "notch"
 
 
 def _in_place(g, t, m, bg, paints: bool = True) -> tuple[set, np.ndarray]:
@@ -208,7 +227,13 @@ def _paint(action) -> bool:
     return isinstance(action, str) and action.split(":")[0] in PAINTS
 
 
-def _redraws(g, t, m, obstacles, bg):
+def _notches(g, masks, still, budget: WorkBudget) -> dict[int, tuple[int, int]]:
+    """Where the objects that may move go into the notches of the still cells together (``notch_moves``)."""
+    budget.charge(CALL_COST + int(g.size))
+    return notch_moves(masks, still, lambda placed: budget.charge(NOTCH_COST * placed))
+
+
+def _redraws(g, t, m, obstacles, bg, notch: tuple[int, int] | None = None):
     """The turns and moves of ``m`` whose cells the output shows in the object's colours, with the
     cells each one draws; a move that lands it against a cell the output shows (or the border) is
     also one "to contact" (the objects that move to contact stack: ``map_objects``)."""
@@ -229,6 +254,13 @@ def _redraws(g, t, m, obstacles, bg):
                 yield f"{side}:contact", (r, c)
                 if side == home:
                     yield "home", (r, c)
+    if notch is not None:  # into the notch of what stays that it completes, in its colours or one colour
+        r, c = rows + notch[0], cols + notch[1]
+        shown = t[r, c]
+        if np.array_equal(shown, g[rows, cols]):
+            yield "notch", (r, c)
+        elif (shown == shown[0]).all() and shown[0] != bg:
+            yield f"notch:{int(shown[0])}", (r, c)
     for action in actions:
         placed = object_action_cells(g, m, action, obstacles)
         if placed is None:
@@ -266,6 +298,8 @@ def _preference(action) -> tuple:
         return (2, TURNS.index(action), 0, "")
     if action in RELATIVE:
         return (3, -1, RELATIVE.index(action), "")
+    if _notch(action):
+        return (3, -1, len(RELATIVE), action)
     side, amount = action.split(":")
     return (3, AMOUNTS.index(amount) if amount in AMOUNTS else len(AMOUNTS),
             int(amount) if amount.isdigit() else 0, side)
