@@ -69,7 +69,12 @@ def _run_one(args: tuple[str, int, float, int]) -> dict:
         held_out.append(WorkBudget(units, cap_s=cap_s))
         return search_answers(t, held_out[-1])
 
-    judged = None if error else judge_hits(task, hits, budget=work, propose=counted)
+    judged = None
+    if not error:
+        try:
+            judged = judge_hits(task, hits, budget=work, propose=counted)
+        except Exception as exc:  # the verdict's held-out searches run the search again: recorded the same way
+            hits, ranked, error = [], [], f"{type(exc).__name__}: {exc}"
     status = judged.status if judged else "error"
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu
