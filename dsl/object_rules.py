@@ -221,7 +221,7 @@ def rule_key(value: object, at_least: int | None) -> object:
 # as it can go before it meets a cell of another object or the border, maybe nowhere); "toward"
 # the nearest obstacle in its way, "mirror" across the line of that obstacle, "away" from the one
 # obstacle it touches (to contact or the border), "home" to contact toward the nearest obstacle of
-# its own colour.
+# its own colour, "centre" its box centred on the box of every obstacle (a frame's middle).
 TURNS = ("flip_lr", "flip_ud", "rot180", "transpose")
 SIDES = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
 
@@ -313,6 +313,8 @@ def object_action_cells(grid: np.ndarray, mask: np.ndarray, action: str, obstacl
         return rows + box[0].start, cols + box[1].start, turned[rows, cols]
     if action in ("toward", "mirror"):
         return _toward(grid, mask, obstacles, mirror=action == "mirror")
+    if action == "centre":
+        return _centred(grid, mask, obstacles)
     if action in ("away", "home"):
         side = _away_side(mask, obstacles) if action == "away" else home_side(grid, mask, obstacles)
         if side is None:
@@ -523,6 +525,28 @@ def home_side(grid: np.ndarray, mask: np.ndarray, obstacles: np.ndarray | None) 
     return found[0][1]
 
 
+def _centred(grid: np.ndarray, mask: np.ndarray, obstacles: np.ndarray | None):
+    """The object moved so that its box's middle is the middle of the box of every obstacle cell
+    not its own; None when there is none, when the middles are half a cell apart, or when it
+    would leave the grid or land on an obstacle."""
+    if obstacles is None:
+        return None
+    others = obstacles & ~mask
+    if not others.any():
+        return None
+    rows, cols = np.nonzero(mask)
+    orows, ocols = np.nonzero(others)
+    twice_dr = int(orows.min() + orows.max()) - int(rows.min() + rows.max())
+    twice_dc = int(ocols.min() + ocols.max()) - int(cols.min() + cols.max())
+    if twice_dr % 2 or twice_dc % 2:
+        return None
+    r, c = rows + twice_dr // 2, cols + twice_dc // 2
+    h, w = grid.shape
+    if r.min() < 0 or c.min() < 0 or r.max() >= h or c.max() >= w or others[r, c].any():
+        return None
+    return r, c, grid[rows, cols]
+
+
 def _toward(grid: np.ndarray, mask: np.ndarray, obstacles: np.ndarray | None, mirror: bool = False):
     """The object slid straight toward the nearest obstacle in its way until it touches it, or
     (``mirror``) reflected across the line of the first obstacle cells it meets that way; None
@@ -574,7 +598,8 @@ def map_objects(grid: np.ndarray, by: str, table: tuple, default: int | str | No
     nearest such cell in its way until it touches it, "mirror": reflected across the row (column)
     of the first such cells met that way, "away": straight away from the one such cell it touches
     (on one side only) until it meets another or the border, "home": to contact toward the
-    nearest such cell of its own colour straight in its way (``home_side``), "fit": into a hole of
+    nearest such cell of its own colour straight in its way (``home_side``), "centre": its box
+    centred on the box of every such cell (a frame's middle), "fit": into a hole of
     the grid as given (background cells walled in, 4-connected) of exactly its shape, each hole
     taking the nearest such object (``fit_moves``; an object no hole takes stays), "notch": to
     the one place where it completes a notch of what stays (``notch_moves``: with one of its parts a

@@ -20,6 +20,7 @@ CASES = [
     ("arc2-train", "b2bc3ffd", "'up:size'", False),  # shapes rise by their count of cells above the floor
     ("arc2-train", "342dd610", "'down:2'", True),  # each colour moves its own way; one pixel shows maroon's
     ("arc2-train", "f0100645", "'home'", False),  # shapes slide to the wall of their colour and stack there
+    ("arc1-train", "a1570a43", "'centre'", False),  # the red shape goes to the middle of the four green corners
 ]
 
 
@@ -41,7 +42,7 @@ def test_map_moves_solve_task(dataset, task_id, text, tentative):
 
 
 def test_programs_through_sandbox():
-    for dataset, task_id, text, _ in CASES[:3]:
+    for dataset, task_id, text, _ in CASES[:3] + CASES[-1:]:
         task, (program, outputs) = _case(dataset, task_id, text)
         assert_reruns(program.source, task, outputs, label=task_id)
 
@@ -102,3 +103,24 @@ def test_moves_to_contact_stack_and_go_home():
     # each small object goes to the wall of its own colour: yellow left, magenta right
     home = map_objects(grid, "size", ((3, "keep"), (1, "home")), connectivity=4)
     assert home[0].tolist() == [4, 4, 4, 0, 0, 0, 6] and home[2].tolist() == [4, 0, 0, 0, 0, 6, 6]
+
+
+def test_centre_needs_whole_cells_and_a_free_middle():
+    grid = np.zeros((7, 7), dtype=int)
+    grid[0, 0] = grid[0, 6] = grid[6, 0] = grid[6, 6] = 3  # corners: their box's middle is (3, 3)
+    grid[5, 4:6] = 2  # a bar of two: its middle is half a cell off any cell's middle across
+    assert object_action_cells(grid, grid == 2, "centre", grid == 3) is None
+    grid[5, 4:6] = 0
+    grid[4:6, 5] = 2  # upright, one column: its middle can be the corners' middle, across and down
+    assert object_action_cells(grid, grid == 2, "centre", grid == 3) is None  # two rows: half a cell
+    grid[4:6, 5] = 0
+    grid[4:7, 4] = 2  # three rows, one column: moves up 2 and left 1
+    r, c, colors = object_action_cells(grid, grid == 2, "centre", grid == 3)
+    assert r.tolist() == [2, 3, 4] and c.tolist() == [3, 3, 3] and colors.tolist() == [2, 2, 2]
+    grid[3, 3] = 3  # the middle taken by a still cell: refused
+    assert object_action_cells(grid, grid == 2, "centre", grid == 3) is None
+    # an object larger than the room around the middle would leave the grid: refused
+    wide = np.zeros((3, 5), dtype=int)
+    wide[0, 1] = wide[2, 1] = 3  # their middle is (1, 1)
+    wide[1, 0:5] = 2  # a row of five: centred there it would start a column before the grid
+    assert object_action_cells(wide, wide == 2, "centre", wide == 3) is None

@@ -4,7 +4,8 @@ The inputs are cut into objects (4- or 8-connected, of one colour or of any colo
 object's possible fates are read off its output (kept, deleted, recoloured in one colour, turned in
 its box, moved to contact, by its own extent, its count of cells or a number of cells, toward the
 nearest object in its way, mirrored across that object's line, away from the object it touches,
-to the nearest still object of its colour, into the one notch of what stays that it completes,
+to the nearest still object of its colour, to the middle of what stays, into the one notch of
+what stays that it completes,
 in its colours or one colour), a changed cell that no object covers having to be one
 that a turn or move reaches; an object the output shows against another or the border moved to
 contact (those that do stack), and a kept object already as far as such a move goes makes it too.
@@ -51,7 +52,7 @@ MAP_SEGMENTATIONS = tuple((conn, by_color, False) for conn, by_color in SEGMENTA
 MAX_OBJECTS = 40  # more objects than this in a grid: noise, not objects
 MAX_ENTRIES = 4  # a table with more entries is a list of the demonstrations' objects
 AMOUNTS = ("contact", "own", "size")  # how far a move goes, besides a number of cells (``map_objects``)
-RELATIVE = ("toward", "away", "mirror", "home")  # moves whose way each object's surroundings decide
+RELATIVE = ("toward", "away", "mirror", "home", "centre")  # moves whose way each object's surroundings decide
 NOTCH_COST = 1  # units a cell placed where a notch is looked for (``notch_places``; measured)
 
 
