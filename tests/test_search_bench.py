@@ -37,21 +37,23 @@ def test_bench_scores_and_resumes(tmp_path, arc1_train, monkeypatch):
     assert len(jsonl.read_text().splitlines()) == 3
 
 
-def test_bench_records_a_task_that_breaks_the_search_and_goes_on(tmp_path, arc1_train, monkeypatch):
+def _bench_with_one_task_breaking(tmp_path, arc1_train, monkeypatch, name: str, error: Exception):
+    """bench_search on two tasks with its ``name`` (a function it calls per task) raising ``error`` on
+    0d3d703e; returns the CLI's result and the summary it wrote."""
     tasks_dir = tmp_path / "tasks"
     tasks_dir.mkdir()
     for tid in ("3c9b0459", "0d3d703e"):
         (tasks_dir / f"{tid}.json").write_text(json.dumps(arc1_train[tid].to_json()))
     monkeypatch.syspath_prepend(str(BENCH.parent))
     bench = importlib.import_module("bench_search")
-    real = bench.search_programs
+    real = getattr(bench, name)
 
-    def breaks_on_one(task, **kwargs):
+    def breaks_on_one(task, *args, **kwargs):
         if task.id == "0d3d703e":
-            raise ZeroDivisionError("integer modulo by zero")
-        return real(task, **kwargs)
+            raise error
+        return real(task, *args, **kwargs)
 
-    monkeypatch.setattr(bench, "search_programs", breaks_on_one)  # the forked workers inherit it
+    monkeypatch.setattr(bench, name, breaks_on_one)  # the forked workers inherit it
     jsonl, out = tmp_path / "r.jsonl", tmp_path / "r.json"
     args = ["--dataset", str(tasks_dir), "--budget", "1000000", "--workers", "2", "--jsonl", str(jsonl), "--out", str(out)]
     result = CliRunner().invoke(bench.main, args)
@@ -59,33 +61,20 @@ def test_bench_records_a_task_that_breaks_the_search_and_goes_on(tmp_path, arc1_
     summary = json.loads(out.read_text())
     assert summary["n_tasks"] == 2 and summary["solved"] == ["3c9b0459"]
     assert summary["errors"] == ["0d3d703e"]
+    return result, summary
+
+
+def test_bench_records_a_task_that_breaks_the_search_and_goes_on(tmp_path, arc1_train, monkeypatch):
+    result, _ = _bench_with_one_task_breaking(tmp_path, arc1_train, monkeypatch, "search_programs",
+                                              ZeroDivisionError("integer modulo by zero"))
     assert "0d3d703e: the search failed: ZeroDivisionError: integer modulo by zero" in result.output
 
 
 def test_bench_records_a_task_whose_verdict_breaks_and_goes_on(tmp_path, arc1_train, monkeypatch):
     """The verdict's held-out searches run the search again on a cut task: a family that breaks
     there is recorded against the task too, not the whole run's end."""
-    tasks_dir = tmp_path / "tasks"
-    tasks_dir.mkdir()
-    for tid in ("3c9b0459", "0d3d703e"):
-        (tasks_dir / f"{tid}.json").write_text(json.dumps(arc1_train[tid].to_json()))
-    monkeypatch.syspath_prepend(str(BENCH.parent))
-    bench = importlib.import_module("bench_search")
-    real = bench.judge_hits
-
-    def breaks_on_one(task, hits, **kwargs):
-        if task.id == "0d3d703e":
-            raise IndexError("index 3 is out of bounds for axis 1 with size 3")
-        return real(task, hits, **kwargs)
-
-    monkeypatch.setattr(bench, "judge_hits", breaks_on_one)  # the forked workers inherit it
-    jsonl, out = tmp_path / "r.jsonl", tmp_path / "r.json"
-    args = ["--dataset", str(tasks_dir), "--budget", "1000000", "--workers", "2", "--jsonl", str(jsonl), "--out", str(out)]
-    result = CliRunner().invoke(bench.main, args)
-    assert result.exit_code == 0, result.output
-    summary = json.loads(out.read_text())
-    assert summary["n_tasks"] == 2 and summary["solved"] == ["3c9b0459"]
-    assert summary["errors"] == ["0d3d703e"]
+    _bench_with_one_task_breaking(tmp_path, arc1_train, monkeypatch, "judge_hits",
+                                  IndexError("index 3 is out of bounds for axis 1 with size 3"))
 
 
 def test_readme_quotes_the_frozen_eval_figures():
