@@ -392,8 +392,8 @@ def _notch_parts(still: np.ndarray) -> list[tuple]:
 
 def notch_places(mask: np.ndarray, still: np.ndarray, parts: list | None = None,
                  charge: Callable[[int], None] | None = None) -> list[tuple[tuple, tuple[int, int], tuple | None]]:
-    """Where ``mask`` completes a still object's notch, moved without turning onto background
-    cells of the grid: the translations after which the object and one 4-connected part of
+    """Where ``mask`` completes a still object's notch, moved without turning onto cells
+    ``still`` lacks: the translations after which the object and one 4-connected part of
     ``still`` make a full rectangle together, or after which its cells inside that part's box are
     exactly one region (4-connected) of the box's cells ``still`` lacks (a cup it fills, sticking out
     of the box or not). Each as (the slot it fills: the part, and the region or "rect"), (rows,
@@ -647,12 +647,15 @@ def map_objects(grid: np.ndarray, by: str, table: tuple, default: int | str | No
         elif action != "keep":
             out[m] = int(action)
     obstacles = out != bg
-    # "fit": into the holes of the grid as given, before anything moved
+    # "fit": into the holes of the grid as given, before anything moved; "notch": into the notches
+    # of what stays, each taken by one object (``notch_moves``). Each object's shift, by its id.
     fitting = [m for m, a in redrawn if a == "fit"]
-    fits = fit_moves(fitting, wall_holes(grid != bg)) if fitting else {}
-    # "notch": into the notches of what stays, each taken by one object (``notch_moves``)
     notching = [m for m, a in redrawn if _is_notch(a)]
-    notched = notch_moves(notching, obstacles) if notching else {}
+    shifts = {}
+    if fitting:
+        shifts.update((id(fitting[k]), move) for k, move in fit_moves(fitting, wall_holes(grid != bg)).items())
+    if notching:
+        shifts.update((id(notching[k]), move) for k, move in notch_moves(notching, obstacles).items())
     stacked = obstacles.copy()  # moves to contact stop at those placed before them too
     for k, (m, action) in enumerate(redrawn):  # "home": the way to the nearest still cell of its colour
         if action == "home":
@@ -662,17 +665,10 @@ def map_objects(grid: np.ndarray, by: str, table: tuple, default: int | str | No
             redrawn[k] = (m, f"{side}:contact")
     for m, action in sorted(redrawn, key=lambda ma: _room(ma[0], ma[1])):
         contact = action.endswith(":contact")
-        if action == "fit":
-            k = next(k for k, f in enumerate(fitting) if f is m)
+        if action == "fit" or _is_notch(action):  # shifted as found above; an object none takes stays
             rows, cols = np.nonzero(m)
-            dr, dc = fits.get(k, (0, 0))
-            out[rows + dr, cols + dc] = grid[rows, cols]
-            continue
-        if _is_notch(action):
-            k = next(k for k, f in enumerate(notching) if f is m)
-            rows, cols = np.nonzero(m)
-            dr, dc = notched.get(k, (0, 0))
-            out[rows + dr, cols + dc] = grid[rows, cols] if action == "notch" else int(action.split(":")[1])
+            dr, dc = shifts.get(id(m), (0, 0))
+            out[rows + dr, cols + dc] = int(action.split(":")[1]) if ":" in action else grid[rows, cols]
             continue
         placed = object_action_cells(grid, m, action, stacked if contact else obstacles)
         if placed is None:
