@@ -157,24 +157,96 @@ def _symmetric(p: np.ndarray) -> bool:
 
 
 def overlay_parts(parts: list[np.ndarray], background: int | None = 0, reverse: bool = False,
-                  order: tuple[int, ...] | None = None) -> np.ndarray | None:
-    """Parts of one shape stacked into one: each later part's non-background cells paint over the
-    earlier ones (``reverse``: the first part ends on top; ``order``: the parts' indices from the
-    bottom up). None when shapes differ.
+                  order: tuple[int, ...] | None = None, align: str | int | None = None) -> np.ndarray | None:
+    """Parts stacked into one: each later part's non-background cells paint over the earlier
+    ones (``reverse``: the first part ends on top; ``order``: the parts' indices from the bottom
+    up). Parts of one shape lie cell on cell; with ``align``, parts of any shapes are first laid
+    on one canvas, the smallest that holds them all: "centre", their boxes' centres on one cell
+    (None where one falls half a cell off); a colour, each part's one cell of that colour on one
+    cell (None where a part has none or several); or "jigsaw", four or nine parts of one shape
+    side by side, two by two or three by three, each where its marks point (``_jigsaw``). None
+    when shapes differ without ``align``.
 
     Example: grid = overlay_parts(split_cells(grid), background=None, reverse=True)
+    Example: grid = overlay_parts(object_parts(grid, background=0, connectivity=8, by_color=False), align=5)
     """
-    if not parts or len({p.shape for p in parts}) != 1:
+    if not parts:
         return None
     if order is not None:
         if sorted(order) != list(range(len(parts))):
             return None
         parts = [parts[i] for i in order]
     bg = resolve_background(np.concatenate([p.ravel() for p in parts]), background)
+    if align is not None:
+        parts = _aligned(parts, align, bg)
+        if parts is None:
+            return None
+    if len({p.shape for p in parts}) != 1:
+        return None
     out = np.full(parts[0].shape, bg, dtype=int)
     for p in (parts[::-1] if reverse else parts):
         out = np.where(p != bg, p, out)
     return out
+
+
+def _aligned(parts: list[np.ndarray], align: str | int, bg: int) -> list[np.ndarray] | None:
+    """The parts laid on the smallest canvas of background that holds them all aligned so (see
+    ``overlay_parts``), each as that canvas with the part pasted in."""
+    if align == "jigsaw":
+        return _jigsaw(parts, bg)
+    if align == "centre":
+        height, width = max(p.shape[0] for p in parts), max(p.shape[1] for p in parts)
+        if any((height - p.shape[0]) % 2 or (width - p.shape[1]) % 2 for p in parts):
+            return None
+        corners = [((height - p.shape[0]) // 2, (width - p.shape[1]) // 2) for p in parts]
+    else:
+        anchors = [np.argwhere(p == align) for p in parts]
+        if any(len(a) != 1 for a in anchors):
+            return None
+        top, left = max(int(a[0][0]) for a in anchors), max(int(a[0][1]) for a in anchors)
+        corners = [(top - int(a[0][0]), left - int(a[0][1])) for a in anchors]
+        height = max(r + p.shape[0] for (r, _), p in zip(corners, parts))
+        width = max(c + p.shape[1] for (_, c), p in zip(corners, parts))
+    return _laid(parts, corners, height, width, bg)
+
+
+JIGSAW_SIDES = {4: 2, 9: 3}  # overlay_parts(align="jigsaw"): parts -> places along a side
+
+
+def _jigsaw(parts: list[np.ndarray], bg: int) -> list[np.ndarray] | None:
+    """Four or nine parts of one shape laid two by two or three by three, each where its marks
+    point from its box's centre (up and left: the top-left place; neither: the middle). Its marks
+    are its cells of the colours some part lacks (all its colours where no colour is in every
+    part), background aside."""
+    k = JIGSAW_SIDES.get(len(parts))
+    if k is None or len({p.shape for p in parts}) != 1:
+        return None
+    h, w = parts[0].shape
+    shared = set.intersection(*({int(c) for c in np.unique(p)} for p in parts)) - {bg}
+    places = []
+    for p in parts:
+        marks = np.argwhere((p != bg) & ~np.isin(p, list(shared)))
+        dr, dc = np.sign(marks.mean(axis=0) * 2 - (h - 1, w - 1)) if len(marks) else (0, 0)
+        if k == 2:
+            if dr == 0 or dc == 0:
+                return None
+            places.append((int(dr > 0), int(dc > 0)))
+        else:
+            places.append((int(dr) + 1, int(dc) + 1))
+    if len(set(places)) != len(parts):
+        return None
+    return _laid(parts, [(r * h, c * w) for r, c in places], k * h, k * w, bg)
+
+
+def _laid(parts: list[np.ndarray], corners: list[tuple[int, int]], height: int, width: int,
+          bg: int) -> list[np.ndarray]:
+    """Each part pasted at its corner on a canvas of background."""
+    laid = []
+    for (r, c), p in zip(corners, parts):
+        canvas = np.full((height, width), bg, dtype=int)
+        canvas[r:r + p.shape[0], c:c + p.shape[1]] = p
+        laid.append(canvas)
+    return laid
 
 
 COLOR_PICKS = ("most_common", "least_common", "largest_object", "smallest_object", "largest_box", "smallest_box",

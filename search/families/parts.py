@@ -21,6 +21,7 @@ from dsl.grids import flip_lr, flip_ud, upscale
 from dsl.palette import count_colors, fill_first, paint_foreground
 from dsl.partition import (
     COLOR_PICKS,
+    JIGSAW_SIDES,
     LOGICS,
     PICKS,
     color_parts,
@@ -143,6 +144,9 @@ def part_programs(problem: Problem) -> Iterator[Program]:
         elif all(g is not None for g in grids):
             near.setdefault(b"".join(_key(g) for g in grids), (lines, grids))
 
+    # each input's cells of each colour, each output's colours (for the gatherings; within a cut's charge)
+    counts = [np.bincount(g.ravel(), minlength=10) for g in inputs]
+    shown = [set(np.unique(t).tolist()) for t in targets]
     for cut, fn in _cutters(inputs, targets, bg):
         if budget.exhausted:
             return
@@ -158,7 +162,12 @@ def part_programs(problem: Problem) -> Iterator[Program]:
                 for by in ("max_cells", "min_cells"):
                     line = f"grid = pick_part(parts, by={by!r}, background={bg!r}, color={color})"
                     yield from offer("pick", (f"parts = {cut}", line), [pick_part(p, by, bg, color) for p in parts])
-        if not cut.startswith("split"):
+        if not cut.startswith("split"):  # objects or colours gathered onto one canvas
+            aligns = _gatherings(parts, targets, counts, shown, [c for c in info.in_colors if c != bg])
+            budget.charge(len(aligns) * calls(inputs))
+            for align in aligns:
+                line = f"grid = overlay_parts(parts, background={bg!r}, align={align!r})"
+                yield from offer("gather", (f"parts = {cut}", line), [overlay_parts(p, bg, align=align) for p in parts])
             continue
         for reverse in (False, True):
             line = f"grid = overlay_parts(parts, background={bg!r}, reverse={reverse})"
@@ -194,6 +203,26 @@ def part_programs(problem: Problem) -> Iterator[Program]:
             yield Program(family, lines + post)
     for rows, cols in _windows(inputs, targets):
         yield Program("window", (f"grid = grid[{rows}, {cols}]",))
+
+
+def _gatherings(parts: list[list[np.ndarray]], targets: list[np.ndarray], counts: list[np.ndarray],
+                shown: list[set[int]], colors: list[int]) -> list[str | int]:
+    """The ``overlay_parts`` alignments that could give every target its shape from the parts cut
+    (a look at shapes and colour counts only): on the parts' centres, the canvas as high and wide
+    as the highest and widest part; a jigsaw, four or nine parts of one shape making it; on one
+    colour's cell, a colour the target shows and each input has a cell of for every part, the
+    canvas no smaller than any part."""
+    spans = [(max(p.shape[0] for p in ps), max(p.shape[1] for p in ps)) for ps in parts]
+    out: list[str | int] = []
+    if all(t.shape == span for t, span in zip(targets, spans)):
+        out.append("centre")
+    if all(len(ps) in JIGSAW_SIDES and len({p.shape for p in ps}) == 1
+           and t.shape == (JIGSAW_SIDES[len(ps)] * ps[0].shape[0], JIGSAW_SIDES[len(ps)] * ps[0].shape[1])
+           for ps, t in zip(parts, targets)):
+        out.append("jigsaw")
+    if all(t.shape[0] >= h and t.shape[1] >= w for t, (h, w) in zip(targets, spans)):
+        out += [c for c in colors if all(n[c] >= len(ps) and c in cs for n, ps, cs in zip(counts, parts, shown))]
+    return out
 
 
 def _key(g: np.ndarray) -> bytes:
