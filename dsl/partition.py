@@ -192,6 +192,8 @@ def overlay_parts(parts: list[np.ndarray], background: int | None = 0, reverse: 
 def _aligned(parts: list[np.ndarray], align: str | int, bg: int) -> list[np.ndarray] | None:
     """The parts laid on the smallest canvas of background that holds them all aligned so (see
     ``overlay_parts``), each as that canvas with the part pasted in."""
+    if isinstance(align, str) and align not in ("centre", "jigsaw"):
+        raise ValueError(f"unknown align {align!r}: 'centre', 'jigsaw' or a colour")
     if align == "jigsaw":
         return _jigsaw(parts, bg)
     if align == "centre":

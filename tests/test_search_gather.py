@@ -77,3 +77,8 @@ def test_jigsaw_pieces_go_where_their_marks_point():
 
 def test_without_align_shapes_must_agree():
     assert overlay_parts([np.array([[1]]), np.array([[2, 2]])], background=0) is None
+
+
+def test_an_unknown_alignment_is_an_error_not_a_refusal():
+    with pytest.raises(ValueError, match="unknown align"):
+        overlay_parts([np.array([[1]])], background=0, align="center")
