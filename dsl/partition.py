@@ -164,25 +164,23 @@ def overlay_parts(parts: list[np.ndarray], background: int | None = 0, reverse: 
     on one canvas, the smallest that holds them all: "centre", their boxes' centres on one cell
     (None where one falls half a cell off); a colour, each part's one cell of that colour on one
     cell (None where a part has none or several); or "jigsaw", four or nine parts of one shape
-    side by side, two by two or three by three, each where its marks point (``_jigsaw``). None
-    when shapes differ without ``align``.
+    side by side, two by two or three by three, each where its marks (its cells of the colours
+    some part lacks) point from its centre. None when shapes differ without ``align``.
 
     Example: grid = overlay_parts(split_cells(grid), background=None, reverse=True)
     Example: grid = overlay_parts(object_parts(grid, background=0, connectivity=8, by_color=False), align=5)
     """
-    if not parts:
+    if not parts or (align is None and len({p.shape for p in parts}) != 1):
         return None
     if order is not None:
         if sorted(order) != list(range(len(parts))):
             return None
         parts = [parts[i] for i in order]
     bg = resolve_background(np.concatenate([p.ravel() for p in parts]), background)
-    if align is not None:
+    if align is not None:  # laid on one canvas: one shape
         parts = _aligned(parts, align, bg)
         if parts is None:
             return None
-    if len({p.shape for p in parts}) != 1:
-        return None
     out = np.full(parts[0].shape, bg, dtype=int)
     for p in (parts[::-1] if reverse else parts):
         out = np.where(p != bg, p, out)
