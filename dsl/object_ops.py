@@ -261,9 +261,17 @@ def rewrite_objects(grid: np.ndarray, shapes: tuple, patches: tuple, keep_unseen
     return out
 
 
-def _templates(grid: np.ndarray, bg: int, connectivity: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """The objects (touching colours joined) with the most colours, two or more, and the others."""
+def _templates(grid: np.ndarray, bg: int, connectivity: int,
+               by: str = "colours") -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The objects (touching colours joined) with the most colours, two or more, and the others;
+    by="cells": the objects of two colours or more with the most cells, and the others."""
     masks = find_objects(grid, bg, connectivity, False)
+    if by == "cells":
+        sizes = [int(m.sum()) if len(np.unique(grid[m])) > 1 else 0 for m in masks]
+        most = max(sizes, default=0)
+        if most == 0:
+            return [], masks
+        return ([m for m, n in zip(masks, sizes) if n == most], [m for m, n in zip(masks, sizes) if n < most])
     counts = [len(np.unique(grid[m])) for m in masks]
     most = max(counts, default=0)
     if most < 2:
@@ -272,11 +280,11 @@ def _templates(grid: np.ndarray, bg: int, connectivity: int) -> tuple[list[np.nd
 
 
 def _placements(grid: np.ndarray, bg: int, patch: np.ndarray, fragment: int, owner: np.ndarray,
-                 sizes: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+                 sizes: np.ndarray, whole: bool = True) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
     """Where ``patch`` (colours, bg outside the copy) can lie so that its cells hold every cell of
     fragment number ``fragment`` (``owner`` numbers each cell's fragment, -1 for none; ``sizes``
     counts their cells) with its colour: no copy cell lands on another colour, a colour the copy
-    finds under it is there on all the copy's cells of that colour, and every fragment it
+    finds under it is there on all the copy's cells of that colour (unless not ``whole``), and every fragment it
     touches lies wholly inside it; its cells off the grid are dropped. Each as (non-background
     cells covered, rows, columns, colours)."""
     h, w = grid.shape
@@ -297,12 +305,44 @@ def _placements(grid: np.ndarray, bg: int, patch: np.ndarray, fragment: int, own
         rows, cols, paint = rows[inside], cols[inside], colours[inside]
         under = grid[rows, cols]
         seen = under != bg
-        if np.any(seen & (under != paint)) or np.any(np.isin(paint, under[seen]) & ~seen):
+        if np.any(seen & (under != paint)) or whole and np.any(np.isin(paint, under[seen]) & ~seen):
             continue
         touched, counts = np.unique(owner[rows, cols][seen], return_counts=True)
         if touched[0] < 0 or fragment not in touched or np.any(sizes[touched] != counts):
             continue  # a template's cell, or a fragment cut
         found.append((int(seen.sum()), rows, cols, paint))
+    return found
+
+
+def _recolourings(grid: np.ndarray, bg: int, patch: np.ndarray, fragment: np.ndarray) -> list[np.ndarray]:
+    """``patch`` in the fragment's own colours: for each way the fragment's cells lie on the
+    patch's cells, the one-to-one map of every patch colour to the colour of the fragment's
+    cells on it (each patch colour seen under the fragment), applied to the patch. Placements
+    that leave a fragment cell off the patch, or map two colours onto one, give nothing."""
+    cells = np.argwhere(fragment)
+    colours = grid[cells[:, 0], cells[:, 1]]
+    spots = np.argwhere(patch != bg)
+    wanted = np.unique(patch[patch != bg])
+    found, seen = [], set()
+    for py, px in spots:
+        rows, cols = cells[:, 0] - cells[0, 0] + py, cells[:, 1] - cells[0, 1] + px
+        if rows.min() < 0 or cols.min() < 0 or rows.max() >= patch.shape[0] or cols.max() >= patch.shape[1]:
+            continue
+        under = patch[rows, cols]
+        if np.any(under == bg):
+            continue
+        pairs = set(zip(under.tolist(), colours.tolist()))
+        if len(pairs) != len(wanted) or len({a for a, _ in pairs}) != len(wanted) \
+                or len({b for _, b in pairs}) != len(wanted):
+            continue
+        key = tuple(sorted(pairs))
+        if key in seen:
+            continue
+        seen.add(key)
+        table = np.arange(max(10, int(patch.max()) + 1, int(colours.max()) + 1))
+        for a, b in pairs:
+            table[a] = b
+        found.append(np.where(patch != bg, table[patch], bg))
     return found
 
 
@@ -318,14 +358,20 @@ def complete_templates(grid: np.ndarray, match: str = "colors", views: str = "id
     overlap no other colour, find each colour they share with the grid whole, and cut no
     object; the copy covering the most coloured cells wins, and may run off the grid's edge.
     match="shape": a one-colour fragment whose cells form exactly a template's shape takes the
-    template's colours. keep_template=False erases the templates first. None when a fragment
+    template's colours. match="recolor": the templates are the objects of two colours or more
+    with the most cells, and a fragment is completed as with "colors" by a copy in its own
+    colours, each of the template's colours swapped one-to-one for the colour the fragment
+    shows on it (the fragment shows them all); of the copies covering as many cells, the one
+    with the most cells on the grid wins. keep_template=False erases the templates first. None when a fragment
     has no copy, or two copies that are equally good disagree.
 
     Example: grid = complete_templates(grid, match="shape", views="identity", keep_template=True)
     """
     grid = np.asarray(grid)
     bg = resolve_background(grid, background)
-    templates, fragments = _templates(grid, bg, connectivity)
+    if match not in ("colors", "shape", "recolor"):
+        raise ValueError(f"complete_templates: unknown match {match!r}")
+    templates, fragments = _templates(grid, bg, connectivity, "cells" if match == "recolor" else "colours")
     if not templates or not fragments:
         return None
     names = ("identity",) if views == "identity" else SYMMETRY_NAMES
@@ -359,9 +405,12 @@ def complete_templates(grid: np.ndarray, match: str = "colors", views: str = "id
             region = out[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
             region[box] = fits[0][box]
             continue
-        found = [f for p in patches for f in _placements(grid, bg, p, number, owner, sizes)]
+        copies = patches if match == "colors" else [c for p in patches for c in _recolourings(grid, bg, p, fragment)]
+        found = [f for p in copies for f in _placements(grid, bg, p, number, owner, sizes, match == "colors")]
         if not found:
             return None
+        if match == "recolor":  # of the copies covering as much, those most on the grid
+            found = [((score, len(rows)), rows, cols, paint) for score, rows, cols, paint in found]
         best = max(score for score, *_ in found)
         paints = {(rows.tobytes(), cols.tobytes(), paint.tobytes()) for score, rows, cols, paint in found
                   if score == best}

@@ -27,6 +27,7 @@ CASES = [
     ("0e206a2e", "template", "views='rigid'"),  # a template moved, turned, onto three marker pixels
     ("6aa20dc0", "template", "max_scale=3"),  # a template completed at three times its size
     ("447fd412", "template", "max_scale=3"),  # copies at their fragments' scale, cut off at the grid's edge
+    ("82819916", "template", "match='recolor'"),  # each row's start continued as the full row, in its own colours
     ("2c608aff", "shoot", "anchor='largest'"),  # pixels facing the block draw a ray to it
     ("1a07d186", "shoot", "anchor='same'"),  # pixels move to the line of their colour, the others go
     ("4093f84a", "shoot", "mode='join'"),  # pixels stack onto the band in its colour

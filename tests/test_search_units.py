@@ -342,6 +342,27 @@ def test_complete_templates_by_colours_and_by_shape():
     assert OPS["complete_templates"](s, match="shape", views="rigid", background=0) is None
 
 
+def test_complete_templates_in_the_fragments_own_colours():
+    g = np.zeros((6, 6), dtype=int)
+    g[0, :] = [3, 3, 2, 3, 3, 2]  # the template: the largest object of two colours
+    g[2, :3] = [8, 8, 4]  # its start in other colours: 3 -> 8, 2 -> 4
+    g[4, :2] = [1, 1]  # shows one colour only: the swap for 2 is unknown
+    complete = lambda grid: OPS["complete_templates"](grid, match="recolor", views="identity", background=0)
+    assert complete(g) is None
+    g[4, :2] = [1, 6]  # "16" lies on the template's "32": the copy starts a column off the grid
+    assert complete(g)[4].tolist() == [1, 6, 1, 1, 6, 0]
+    g[4, :3] = [1, 1, 6]
+    out = complete(g)
+    # the copy placed at column 0 holds all its cells on the grid; the one starting three columns
+    # to the left ("332" also reads "116") loses the tie
+    assert out[2].tolist() == [8, 8, 4, 8, 8, 4] and out[4].tolist() == [1, 1, 6, 1, 1, 6]
+    assert out[0].tolist() == g[0].tolist()
+    g[4, :3] = [1, 1, 1]  # two template colours onto one: not a swap
+    assert complete(g) is None
+    with pytest.raises(ValueError):
+        OPS["complete_templates"](g, match="colours", background=0)
+
+
 def test_shoot_pixels_rays_moves_and_stacks():
     g = np.zeros((6, 6), dtype=int)
     g[5, :] = 5  # the anchor line

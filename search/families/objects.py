@@ -209,7 +209,8 @@ def key_programs(problem: Problem) -> Iterator[Program]:
 
 
 def template_programs(problem: Problem) -> Iterator[Program]:
-    """Fragments of the many-coloured template objects completed into whole copies."""
+    """Fragments of the many-coloured template objects completed into whole copies, in the
+    template's colours or in their own."""
     inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
     if not info.same_shape or not any(len(np.unique(g)) > 2 for g in inputs):
         return
@@ -217,6 +218,7 @@ def template_programs(problem: Problem) -> Iterator[Program]:
                for conn in (8, 4)]
     options += [("colors", views, keep, conn, scale) for scale in (1, 3) for views in ("identity", "rigid")
                 for keep in (True, False) for conn in (8, 4)]
+    options += [("recolor", views, True, conn, 1) for views in ("identity", "rigid") for conn in (8, 4)]
     for match, views, keep, conn, scale in options:
         if budget.exhausted:
             return
