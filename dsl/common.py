@@ -144,6 +144,7 @@ from dsl.palette import (
 from dsl.partition import (
     color_parts,
     combine_parts,
+    paint_parts,
     majority_parts,
     compress_grid,
     crop_corner,
@@ -294,6 +295,7 @@ PART_OPERATIONS = [
     "pick_color",
     "overlay_parts",
     "combine_parts",
+    "paint_parts",
     "majority_parts",
     "compress_grid",
     "grid_key",

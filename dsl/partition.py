@@ -407,6 +407,42 @@ def combine_parts(parts: list[np.ndarray], logic: str, color: int, background: i
     return np.where(rule, color, bg)
 
 
+def paint_parts(parts: list[np.ndarray], size: str = "mask", background: int | None = 0) -> np.ndarray | None:
+    """A stencil painted by a colour key: of the parts that are not all background, the one of a
+    single colour is the stencil and the one of the most colours (two or more) the key; one is
+    scaled to the other's shape, and the result holds the key's colour on the stencil's cells,
+    background elsewhere. size="mask": the key is scaled up by whole factors to the stencil's
+    shape; "key": the stencil is scaled down to the key's shape, each of its blocks wholly set or
+    wholly background. None unless there is exactly one stencil and one key, the shapes divide,
+    or a block is split.
+
+    Example: grid = paint_parts(split_cells(grid, separator="most"), size="mask", background=Color.BLACK)
+    """
+    if not parts or size not in ("mask", "key"):
+        if size not in ("mask", "key"):
+            raise ValueError(f"paint_parts: unknown size {size!r}")
+        return None
+    bg = resolve_background(np.concatenate([p.ravel() for p in parts]), background)
+    kinds = [len(np.unique(p[p != bg])) for p in parts]
+    stencils = [p for p, n in zip(parts, kinds) if n == 1]
+    most = max(kinds)
+    keys = [p for p, n in zip(parts, kinds) if n == most]
+    if len(stencils) != 1 or most < 2 or len(keys) != 1:
+        return None
+    stencil, key = stencils[0] != bg, keys[0]
+    (h, w), (kh, kw) = stencil.shape, key.shape
+    if h % kh or w % kw:
+        return None
+    fy, fx = h // kh, w // kw
+    if size == "mask":
+        return np.where(stencil, np.repeat(np.repeat(key, fy, axis=0), fx, axis=1), bg)
+    blocks = stencil.reshape(kh, fy, kw, fx)
+    small = blocks.all(axis=(1, 3))
+    if np.any(small != blocks.any(axis=(1, 3))):
+        return None
+    return np.where(small, key, bg)
+
+
 def majority_parts(parts: list[np.ndarray], mark: int | None = None) -> np.ndarray | None:
     """Parts of one shape (three or more) merged cell by cell: each cell takes the colour most
     parts have there (a tie: the lower colour), a repeated picture cleaned of what single parts

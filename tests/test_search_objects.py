@@ -19,6 +19,8 @@ CASES = [
     ("cf98881b", "overlay", "split_equal"),  # three blocks stacked
     ("bc1d5164", "overlay", "split_corners"),  # the four corner windows stacked (they overlap)
     ("3428a4f5", "combine", "split_equal"),  # two blocks xor-ed
+    ("7c008303", "paint", "size='mask'"),  # a one-colour panel painted by the 2x2 key panel, scaled up
+    ("6ecd11f4", "paint", "size='key'"),  # the key's cells kept where the large stencil, scaled down, is set
     ("746b3537", "compress", "compress_grid"),  # repeated rows/columns kept once
     ("05f2a901", "move", "move_until_contact"),  # slide until touching the anchor
     ("1caeab9d", "move", "align_objects"),  # every object slides up or down into line with the blue one

@@ -363,6 +363,27 @@ def test_complete_templates_in_the_fragments_own_colours():
         OPS["complete_templates"](g, match="colours", background=0)
 
 
+def test_paint_parts_stencil_and_key_at_either_size():
+    paint = OPS["paint_parts"]
+    key = np.array([[1, 2], [3, 4]])
+    stencil = np.zeros((4, 4), dtype=int)
+    stencil[0:2, 0:2] = stencil[2:4, 2:4] = 5
+    stencil[0, 2] = 5
+    empty = np.zeros((2, 4), dtype=int)  # all background: not a part that counts
+    big = paint([stencil, empty, key], size="mask", background=0)
+    assert big.tolist() == [[1, 1, 2, 0], [1, 1, 0, 0], [0, 0, 4, 4], [0, 0, 4, 4]]
+    assert paint([stencil, key], size="key", background=0) is None  # a block half set
+    stencil[0, 2] = 0
+    assert paint([key, stencil], size="key", background=0).tolist() == [[1, 0], [0, 4]]
+    two = np.array([[1], [2]])  # two colours, fewer than the key's four: neither stencil nor key
+    assert paint([stencil, two, key], size="key", background=0).tolist() == [[1, 0], [0, 4]]
+    assert paint([stencil, stencil, key], size="mask", background=0) is None  # two stencils
+    assert paint([stencil, key, key + 1], size="mask", background=0) is None  # two keys
+    assert paint([stencil[:3], key], size="mask", background=0) is None  # 3 rows: no whole factor
+    with pytest.raises(ValueError):
+        paint([stencil, key], size="stencil", background=0)
+
+
 def test_shoot_pixels_rays_moves_and_stacks():
     g = np.zeros((6, 6), dtype=int)
     g[5, :] = 5  # the anchor line

@@ -30,6 +30,7 @@ from dsl.partition import (
     majority_parts,
     object_parts,
     overlay_parts,
+    paint_parts,
     pick_color,
     pick_part,
     split_corners,
@@ -127,8 +128,8 @@ RIGID = tuple((f"grid = {name}(grid)", getattr(common, name))
 
 
 def part_programs(problem: Problem) -> Iterator[Program]:
-    """Cut every input into parts, then pick one, overlay them or combine them cell by cell (and
-    at most one finishing step), so that every demonstration output comes out."""
+    """Cut every input into parts, then pick one, overlay them, paint a stencil part with a key
+    part or combine them cell by cell (and at most one finishing step), so that every demonstration output comes out."""
     inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
     bg = info.background
     if info.same_shape:
@@ -162,6 +163,11 @@ def part_programs(problem: Problem) -> Iterator[Program]:
                 for by in ("max_cells", "min_cells"):
                     line = f"grid = pick_part(parts, by={by!r}, background={bg!r}, color={color})"
                     yield from offer("pick", (f"parts = {cut}", line), [pick_part(p, by, bg, color) for p in parts])
+        if all(any(p.shape == t.shape for p in ps) for ps, t in zip(parts, targets)):
+            budget.charge(2 * calls(inputs))  # a stencil painted by a colour key, at either's size
+            for size in ("mask", "key"):
+                line = f"grid = paint_parts(parts, size={size!r}, background={bg!r})"
+                yield from offer("paint", (f"parts = {cut}", line), [paint_parts(p, size, bg) for p in parts])
         if not cut.startswith("split"):  # objects or colours gathered onto one canvas
             aligns = _gatherings(parts, targets, counts, shown, [c for c in info.in_colors if c != bg])
             budget.charge(len(aligns) * calls(inputs))
