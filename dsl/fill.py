@@ -1,6 +1,6 @@
 """Painting cells by where they are: enclosed regions filled, rings drawn around cells, rays
 extended to the first obstacle, gaps between equal cells joined, objects hollowed, lines drawn
-through objects.
+through objects, the largest rectangle of background filled.
 
 A ``background`` of None means the grid's most common colour.
 """
@@ -193,6 +193,39 @@ def fill_empty_lines(grid: np.ndarray, color: int, direction: str = "hv",
     out = grid.copy()
     out[rows, :] = color
     out[:, cols] = color
+    return out
+
+
+def fill_largest_empty_rectangle(grid: np.ndarray, color: int, side: int = 2,
+                                 background: int | None = Color.BLACK) -> np.ndarray | None:
+    """The rectangle of background cells with the most cells, at least ``side`` by ``side``,
+    becomes ``color``. None when there is none, or two tie.
+
+    Example: grid = fill_largest_empty_rectangle(grid, color=Color.MAGENTA, side=2, background=Color.BLACK)
+    """
+    grid = np.asarray(grid)
+    bg = resolve_background(grid, background)
+    h, w = grid.shape
+    # Each maximal rectangle of background, seen from its bottom row: a column's run of background
+    # ending there is its height, stretched sideways to the nearest shorter run on either side.
+    runs = np.zeros((h, w), dtype=int)
+    for r in range(h):
+        runs[r] = np.where(grid[r] == bg, (runs[r - 1] if r else 0) + 1, 0)
+    index = np.arange(w)
+    shorter = runs[:, None, :] < runs[:, :, None]  # [row, column, other column]
+    left = np.where(shorter & (index[None, None, :] < index[None, :, None]), index, -1).max(axis=2) + 1
+    right = np.where(shorter & (index[None, None, :] > index[None, :, None]), index, w).min(axis=2)
+    area = np.where((runs >= side) & (right - left >= side), runs * (right - left), 0)
+    best = area.max(initial=0)
+    if best == 0:
+        return None
+    rows, cols = np.nonzero(area == best)
+    found = {(r - runs[r, c] + 1, r + 1, left[r, c], right[r, c]) for r, c in zip(rows.tolist(), cols.tolist())}
+    if len(found) != 1:
+        return None
+    top, bottom, left_, right_ = found.pop()
+    out = grid.copy()
+    out[top:bottom, left_:right_] = color
     return out
 
 

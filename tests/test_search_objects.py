@@ -44,6 +44,7 @@ CASES = [
     ("63613498", "key", "paint='frame'"),  # the object shaped like the one in the corner takes the corner's colour
     ("c0f76784", "holes", "fill_holes_by_size"),  # hole colour by hole size
     ("6d75e8bb", "boxes", "fill_bounding_boxes"),  # each object's bounding box filled
+    ("3eda0437", "boxes", "fill_largest_empty_rectangle"),  # the largest empty rectangle, two rows or more, filled
     ("6c434453", "rewrite", "rewrite_objects"),  # one shape replaced by another wherever it occurs
     ("2013d3e2", "pick+post", "grid.shape[0] // 2"),  # the object, then its top-left quarter
     ("5117e062", "pick+post", "pick_color"),  # the two-coloured object, in its main colour

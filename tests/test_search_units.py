@@ -384,6 +384,20 @@ def test_paint_parts_stencil_and_key_at_either_size():
         paint([stencil, key], size="stencil", background=0)
 
 
+def test_fill_largest_empty_rectangle_at_least_side_by_side():
+    fill = OPS["fill_largest_empty_rectangle"]
+    g = np.array([[0, 0, 0, 0, 0, 0, 0],
+                  [1, 1, 0, 0, 1, 1, 1],
+                  [1, 1, 0, 0, 1, 1, 1],
+                  [1, 1, 1, 1, 1, 1, 1]])
+    # one cell thick allowed: the top row (7 cells) beats the 3x2 block it tops (6 cells)
+    assert fill(g, color=6, side=1, background=0)[0].tolist() == [6] * 7
+    out = fill(g, color=6, side=2, background=0)  # two by two at least: the block
+    assert out[:3, 2:4].tolist() == [[6, 6]] * 3 and (out == 6).sum() == 6
+    assert fill(g, color=6, side=3, background=0) is None  # no 3x3 of background
+    assert fill(np.array([[0, 0, 1, 0, 0]]), color=6, side=1, background=0) is None  # two strips of two tie
+
+
 def test_shoot_pixels_rays_moves_and_stacks():
     g = np.zeros((6, 6), dtype=int)
     g[5, :] = 5  # the anchor line
