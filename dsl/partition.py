@@ -418,9 +418,9 @@ def paint_parts(parts: list[np.ndarray], size: str = "mask", background: int | N
 
     Example: grid = paint_parts(split_cells(grid, separator="most"), size="mask", background=Color.BLACK)
     """
-    if not parts or size not in ("mask", "key"):
-        if size not in ("mask", "key"):
-            raise ValueError(f"paint_parts: unknown size {size!r}")
+    if size not in ("mask", "key"):
+        raise ValueError(f"paint_parts: unknown size {size!r}")
+    if not parts:
         return None
     bg = resolve_background(np.concatenate([p.ravel() for p in parts]), background)
     kinds = [len(np.unique(p[p != bg])) for p in parts]
