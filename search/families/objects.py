@@ -218,7 +218,8 @@ def template_programs(problem: Problem) -> Iterator[Program]:
                for conn in (8, 4)]
     options += [("colors", views, keep, conn, scale) for scale in (1, 3) for views in ("identity", "rigid")
                 for keep in (True, False) for conn in (8, 4)]
-    options += [("recolor", views, True, conn, 1) for views in ("identity", "rigid") for conn in (8, 4)]
+    if _only_adds_own_colours(inputs, targets, info.background):
+        options += [("recolor", views, True, conn, 1) for views in ("identity", "rigid") for conn in (8, 4)]
     for match, views, keep, conn, scale in options:
         if budget.exhausted:
             return
@@ -228,6 +229,19 @@ def template_programs(problem: Problem) -> Iterator[Program]:
                                        f"keep_template={keep}, background={info.background!r}, "
                                        f"connectivity={conn}, max_scale={scale})",))
             return
+
+
+def _only_adds_own_colours(inputs: list[np.ndarray], targets: list[np.ndarray], background: int | None) -> bool:
+    """Every output has at least its input's cells of each colour but the background, and more of
+    some colour its input shows (a look at colour counts: what completing fragments in their own
+    colours, the templates kept, can give)."""
+    for g, t in zip(inputs, targets):
+        bg = resolve_background(g, background)
+        have, want = np.bincount(g.ravel(), minlength=10), np.bincount(t.ravel(), minlength=10)
+        have[bg] = want[bg] = 0
+        if np.any(want < have) or not np.any((want > have) & (have > 0)) or np.any((want > 0) & (have == 0)):
+            return False
+    return True
 
 
 def _holes(grid: np.ndarray, background: int | None) -> Iterator[np.ndarray]:
@@ -280,6 +294,8 @@ def box_programs(problem: Problem) -> Iterator[Program]:
             if fits(lambda g: fill_bounding_boxes(g, color, bg, conn, by_color), inputs, targets):
                 yield Program("boxes", (f"grid = fill_bounding_boxes(grid, color={color}, background={bg}, "
                                         f"connectivity={conn}, by_color={by_color})",))
+    if not all(_one_rectangle(c) for c in changed):
+        return  # the cells that change make one rectangle in every demonstration
     for side in (1, 2):  # the largest rectangle of background: a strip may be one cell thick, or not
         if budget.exhausted:
             return
@@ -288,6 +304,12 @@ def box_programs(problem: Problem) -> Iterator[Program]:
             yield Program("boxes", (f"grid = fill_largest_empty_rectangle(grid, color={color}, side={side}, "
                                     f"background={bg})",))
             return
+
+
+def _one_rectangle(mask: np.ndarray) -> bool:
+    """``mask``'s cells fill their bounding box, and there is one at least."""
+    rows, cols = np.nonzero(mask)
+    return rows.size > 0 and rows.size == (rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1)
 
 
 def rewrite_programs(problem: Problem) -> Iterator[Program]:

@@ -163,8 +163,10 @@ def part_programs(problem: Problem) -> Iterator[Program]:
                 for by in ("max_cells", "min_cells"):
                     line = f"grid = pick_part(parts, by={by!r}, background={bg!r}, color={color})"
                     yield from offer("pick", (f"parts = {cut}", line), [pick_part(p, by, bg, color) for p in parts])
-        if all(any(p.shape == t.shape for p in ps) for ps, t in zip(parts, targets)):
-            budget.charge(2 * calls(inputs))  # a stencil painted by a colour key, at either's size
+        if all(len(cs) >= 3 and any(p.shape == t.shape for p in ps) for ps, t, cs in zip(parts, targets, shown)):
+            # a stencil painted by a colour key, at either's size: where each output has some part's
+            # shape and shows two colours of a key besides the background (a look, no cell work)
+            budget.charge(2 * calls(inputs))
             for size in ("mask", "key"):
                 line = f"grid = paint_parts(parts, size={size!r}, background={bg!r})"
                 yield from offer("paint", (f"parts = {cut}", line), [paint_parts(p, size, bg) for p in parts])
