@@ -284,8 +284,8 @@ def _placements(grid: np.ndarray, bg: int, patch: np.ndarray, fragment: int, own
     """Where ``patch`` (colours, bg outside the copy) can lie so that its cells hold every cell of
     fragment number ``fragment`` (``owner`` numbers each cell's fragment, -1 for none; ``sizes``
     counts their cells) with its colour: no copy cell lands on another colour, a colour the copy
-    finds under it is there on all the copy's cells of that colour (unless not ``whole``), and every fragment it
-    touches lies wholly inside it; its cells off the grid are dropped. Each as (non-background
+    finds under it is there on all the copy's cells of that colour (where ``whole``), and every
+    fragment it touches lies wholly inside it; its cells off the grid are dropped. Each as (non-background
     cells covered, rows, columns, colours)."""
     h, w = grid.shape
     cells = np.argwhere(patch != bg)
@@ -362,8 +362,8 @@ def complete_templates(grid: np.ndarray, match: str = "colors", views: str = "id
     with the most cells, and a fragment is completed as with "colors" by a copy in its own
     colours, each of the template's colours swapped one-to-one for the colour the fragment
     shows on it (the fragment shows them all); of the copies covering as many cells, the one
-    with the most cells on the grid wins. keep_template=False erases the templates first. None when a fragment
-    has no copy, or two copies that are equally good disagree.
+    with the most cells on the grid wins. keep_template=False erases the templates first. None
+    when a fragment has no copy, or two copies that are equally good disagree.
 
     Example: grid = complete_templates(grid, match="shape", views="identity", keep_template=True)
     """
@@ -374,6 +374,10 @@ def complete_templates(grid: np.ndarray, match: str = "colors", views: str = "id
     templates, fragments = _templates(grid, bg, connectivity, "cells" if match == "recolor" else "colours")
     if not templates or not fragments:
         return None
+    if match == "recolor":  # a fragment shows as many colours as the template it copies
+        kinds = {len(np.unique(grid[t])) for t in templates}
+        if any(len(np.unique(grid[f])) not in kinds for f in fragments):
+            return None
     names = ("identity",) if views == "identity" else SYMMETRY_NAMES
     patches = []
     for t in templates:

@@ -413,8 +413,8 @@ def paint_parts(parts: list[np.ndarray], size: str = "mask", background: int | N
     scaled to the other's shape, and the result holds the key's colour on the stencil's cells,
     background elsewhere. size="mask": the key is scaled up by whole factors to the stencil's
     shape; "key": the stencil is scaled down to the key's shape, each of its blocks wholly set or
-    wholly background. None unless there is exactly one stencil and one key, the shapes divide,
-    or a block is split.
+    wholly background. None unless there is exactly one stencil and one key and the shapes
+    divide, or where a block is half set.
 
     Example: grid = paint_parts(split_cells(grid, separator="most"), size="mask", background=Color.BLACK)
     """

@@ -129,7 +129,8 @@ RIGID = tuple((f"grid = {name}(grid)", getattr(common, name))
 
 def part_programs(problem: Problem) -> Iterator[Program]:
     """Cut every input into parts, then pick one, overlay them, paint a stencil part with a key
-    part or combine them cell by cell (and at most one finishing step), so that every demonstration output comes out."""
+    part or combine them cell by cell (and at most one finishing step), so that every
+    demonstration output comes out."""
     inputs, targets, info, budget = list(problem.train_in), list(problem.targets), problem.info, problem.budget
     bg = info.background
     if info.same_shape:
