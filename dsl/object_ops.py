@@ -15,6 +15,7 @@ from arc.transforms import upscale_array
 from arc.views import SYMMETRY_NAMES, symmetry_array
 from dsl._masks import dilate, label, reachable_from_border
 from dsl.color import resolve_background
+from dsl.grids import recolor
 from dsl.objects import find_objects, object_property
 
 
@@ -339,10 +340,7 @@ def _recolourings(grid: np.ndarray, bg: int, patch: np.ndarray, fragment: np.nda
         if key in seen:
             continue
         seen.add(key)
-        table = np.arange(max(10, int(patch.max()) + 1, int(colours.max()) + 1))
-        for a, b in pairs:
-            table[a] = b
-        found.append(np.where(patch != bg, table[patch], bg))
+        found.append(recolor(patch, key + ((bg, bg),)))
     return found
 
 

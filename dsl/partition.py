@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from arc.transforms import upscale_array
 from arc.views import flip_lr, flip_ud, transpose
 from dsl.color import resolve_background
 from dsl.objects import bounding_box, find_objects, object_property
@@ -435,7 +436,7 @@ def paint_parts(parts: list[np.ndarray], size: str = "mask", background: int | N
         return None
     fy, fx = h // kh, w // kw
     if size == "mask":
-        return np.where(stencil, np.repeat(np.repeat(key, fy, axis=0), fx, axis=1), bg)
+        return np.where(stencil, upscale_array(key, fy, fx), bg)
     blocks = stencil.reshape(kh, fy, kw, fx)
     small = blocks.all(axis=(1, 3))
     if np.any(small != blocks.any(axis=(1, 3))):

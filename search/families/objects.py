@@ -35,7 +35,7 @@ from dsl.object_ops import (
     shoot_pixels,
     step_toward,
 )
-from dsl.objects import find_objects
+from dsl.objects import bounding_box_mask, find_objects
 from search.budget import calls, cells
 from search.families.common import fits, same
 from search.problem import Problem
@@ -294,7 +294,7 @@ def box_programs(problem: Problem) -> Iterator[Program]:
             if fits(lambda g: fill_bounding_boxes(g, color, bg, conn, by_color), inputs, targets):
                 yield Program("boxes", (f"grid = fill_bounding_boxes(grid, color={color}, background={bg}, "
                                         f"connectivity={conn}, by_color={by_color})",))
-    if not all(_one_rectangle(c) for c in changed):
+    if not all(c.any() and np.array_equal(bounding_box_mask(c, background=False), c) for c in changed):
         return  # the cells that change make one rectangle in every demonstration
     for side in (1, 2):  # the largest rectangle of background: a strip may be one cell thick, or not
         if budget.exhausted:
@@ -304,12 +304,6 @@ def box_programs(problem: Problem) -> Iterator[Program]:
             yield Program("boxes", (f"grid = fill_largest_empty_rectangle(grid, color={color}, side={side}, "
                                     f"background={bg})",))
             return
-
-
-def _one_rectangle(mask: np.ndarray) -> bool:
-    """``mask``'s cells fill their bounding box, and there is one at least."""
-    rows, cols = np.nonzero(mask)
-    return rows.size > 0 and rows.size == (rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1)
 
 
 def rewrite_programs(problem: Problem) -> Iterator[Program]:

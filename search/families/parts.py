@@ -146,7 +146,8 @@ def part_programs(problem: Problem) -> Iterator[Program]:
         elif all(g is not None for g in grids):
             near.setdefault(b"".join(_key(g) for g in grids), (lines, grids))
 
-    # each input's cells of each colour, each output's colours (for the gatherings; within a cut's charge)
+    # each input's cells of each colour, each output's colours (the gatherings' and the paint's looks;
+    # within a cut's charge)
     counts = [np.bincount(g.ravel(), minlength=10) for g in inputs]
     shown = [set(np.unique(t).tolist()) for t in targets]
     for cut, fn in _cutters(inputs, targets, bg):
